@@ -1,0 +1,39 @@
+"""Test setup shared by every test: isolated paths, an in-memory keyring, offscreen Qt.
+
+Every app path is redirected to a temporary directory, so no test can read or write the
+user's real profile, and the real OS keychain is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Qt must never try to open a display in tests; set before anything imports PySide6.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import keyring  # noqa: E402
+import pytest  # noqa: E402
+
+from tests.helpers.memkeyring import MemoryKeyring  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path_factory.mktemp("biddesk-home")
+    monkeypatch.setenv("BIDDESK_HOME", str(home))
+    for name in list(os.environ):
+        if name.startswith("BIDDESK_API_KEY_"):
+            monkeypatch.delenv(name)
+    return home
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
