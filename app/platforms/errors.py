@@ -113,3 +113,10 @@ class AmbiguousSend(PlatformError):
     """
 
     reason = FailureReason.TRANSIENT
+
+
+class Ineligible(PlatformError):
+    """The platform refuses this account for this job until something is fixed on its
+    side (Gigiac: Stripe Connect not set up, an on-site task without a location)."""
+
+    reason = FailureReason.INELIGIBLE

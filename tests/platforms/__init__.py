@@ -1,0 +1,1 @@
+"""Tests of the platform clients (app/platforms): wire format, normalization, limits."""
