@@ -1,0 +1,62 @@
+"""The core's object graph, built by constructor injection.
+
+Both composition roots — `app/cli.py` (headless) and `app/ui/app.py` (GUI) — call
+`open_services` and close the result; nothing here is global.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.services.accounts import AccountService
+from app.services.events import EventBus
+from app.services.inbox import Inbox
+from app.services.secrets import SecretStore
+from app.services.submissions import SubmissionService
+from app.services.tasks import TaskManager
+from app.store import Store
+from app.store.paths import data_dir
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    data_dir: Path
+    store: Store
+    bus: EventBus
+    tasks: TaskManager
+    secrets: SecretStore
+    accounts: AccountService
+    inbox: Inbox
+    submissions: SubmissionService
+
+    async def aclose(self, timeout: float = 2.0) -> None:
+        """Cancel background work, close HTTP clients, then the database."""
+        await self.tasks.shutdown(timeout)
+        await self.accounts.aclose()
+        self.store.close()
+
+
+def open_services(
+    profile: str | Path | None = None, *, adapter_options: dict[str, Any] | None = None
+) -> Services:
+    directory = data_dir(profile)
+    store = Store.open(directory)
+    bus = EventBus()
+    tasks = TaskManager()
+    secrets = SecretStore()
+    accounts = AccountService(store, secrets, adapter_options)
+    return Services(
+        data_dir=directory,
+        store=store,
+        bus=bus,
+        tasks=tasks,
+        secrets=secrets,
+        accounts=accounts,
+        inbox=Inbox(store, bus, accounts),
+        submissions=SubmissionService(store, accounts, bus, tasks),
+    )

@@ -1,0 +1,77 @@
+"""Plain events the core publishes, and the bus that carries them.
+
+The core never imports Qt: the GUI's bridge subscribes here and re-emits Qt signals; the
+CLI subscribes to print progress. Subscribers are called synchronously on the loop's
+thread, in subscription order; one failing subscriber is logged and does not stop the
+others (a broken view must not break ingest).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from app.domain import Opportunity, Submission
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class OpportunitiesAdded:
+    opportunities: tuple[Opportunity, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OpportunitiesUpdated:
+    opportunities: tuple[Opportunity, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionChanged:
+    submission: Submission
+    previous: Submission | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountStatus:
+    """What the status bar shows per account."""
+
+    account: str
+    last_poll_at: datetime | None = None
+    next_poll_at: datetime | None = None
+    budget: dict[str, Any] = field(default_factory=dict)
+    last_error: str | None = None
+
+
+E = TypeVar("E")
+Callback = Callable[[Any], None]
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._subscribers: list[tuple[type | None, Callback]] = []
+
+    def subscribe(self, event_type: type[E] | None, callback: Callable[[E], None]) -> Callable[[], None]:
+        """Call `callback` for every event of `event_type` (None: every event).
+
+        Returns a function that removes the subscription.
+        """
+        entry: tuple[type | None, Callback] = (event_type, callback)
+        self._subscribers.append(entry)
+
+        def unsubscribe() -> None:
+            if entry in self._subscribers:
+                self._subscribers.remove(entry)
+
+        return unsubscribe
+
+    def publish(self, event: object) -> None:
+        for event_type, callback in tuple(self._subscribers):
+            if event_type is None or isinstance(event, event_type):
+                try:
+                    callback(event)
+                except Exception:
+                    log.exception("event subscriber %r failed on %s", callback, type(event).__name__)

@@ -1,0 +1,77 @@
+"""The core stays Qt-free, and each layer imports only what DESIGN.md allows."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+APP = Path(__file__).resolve().parents[2] / "app"
+QT_MODULES = ("PySide6", "shiboken6", "qasync", "PyQt5", "PyQt6")
+
+# package -> app packages it must not import (DESIGN.md, Layers)
+FORBIDDEN = {
+    "domain": {"platforms", "store", "services", "ingest", "sandbox", "ui", "cli"},
+    "platforms": {"store", "services", "ingest", "sandbox", "ui", "cli"},
+    "store": {"platforms", "services", "ingest", "sandbox", "ui", "cli"},
+    "sandbox": {"store", "services", "ingest", "ui", "cli", "platforms"},
+    "services": {"ui", "cli", "sandbox"},
+    "ingest": {"ui", "cli"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def _core_files() -> list[Path]:
+    return [p for p in APP.rglob("*.py") if "ui" not in p.relative_to(APP).parts[:1]]
+
+
+def test_no_qt_import_outside_app_ui() -> None:
+    offenders = {
+        str(p.relative_to(APP.parent)): sorted(n for n in _imports(p) if n.split(".")[0] in QT_MODULES)
+        for p in _core_files()
+    }
+    offenders = {k: v for k, v in offenders.items() if v}
+    assert offenders == {}, f"Qt imported outside app/ui: {offenders}"
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_layer_boundaries(package: str) -> None:
+    bad: dict[str, list[str]] = {}
+    for path in (APP / package).rglob("*.py"):
+        hits = [
+            n for n in _imports(path)
+            if n.startswith("app.") and n.split(".")[1] in FORBIDDEN[package]
+        ]
+        if hits:
+            bad[str(path.relative_to(APP.parent))] = hits
+    assert bad == {}
+
+
+def test_importing_the_whole_core_loads_no_qt() -> None:
+    modules = sorted(
+        ".".join(p.relative_to(APP.parent).with_suffix("").parts).removesuffix(".__init__")
+        for p in _core_files()
+        if p.name != "__main__.py"
+    )
+    code = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        f"bad = [m for m in sys.modules if m.split('.')[0] in {QT_MODULES!r}]\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
