@@ -1,0 +1,320 @@
+"""The database schema as a numbered list of migrations, driven by `PRAGMA user_version`.
+
+A fresh file is built by running every migration in order, exactly like an old file is
+upgraded, so there is one schema history and it is the one the tests exercise from every
+earlier version. Rules for adding one:
+
+- append a `Migration` with the next number; never edit a released one;
+- keep it additive where possible (SQLite's ALTER TABLE is limited); a table rebuild needs
+  a callable migration, and `PRAGMA foreign_keys` cannot change inside its transaction;
+- add rows written at the previous version to `tests/store/test_migrations.py`.
+
+Before an existing database is migrated it is copied (SQLite backup API, so the copy is
+consistent even with a WAL file beside it) to `biddesk.sqlite3.bak-v{old}`. Each migration
+runs in its own transaction that also sets `user_version`, so a failure leaves the file at
+the last version that completed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.domain.submission import LIVE_STATES
+from app.store.errors import NewerSchemaError, NotBidDeskDatabaseError
+
+log = logging.getLogger(__name__)
+
+# One place for the live states, both in the partial unique index below and in queries.
+# Sorted so the index text is stable; tests check it still matches the domain.
+LIVE_STATE_VALUES: tuple[str, ...] = tuple(sorted(state.value for state in LIVE_STATES))
+_LIVE_SQL = ", ".join(f"'{value}'" for value in LIVE_STATE_VALUES)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema: SQL statements, or a callable for what SQL cannot say.
+
+    Statements are run one by one inside the migration's transaction (`executescript`
+    would commit first, breaking the all-or-nothing step).
+    """
+
+    version: int
+    description: str
+    apply: Sequence[str] | Callable[[sqlite3.Connection], None]
+
+    def run(self, conn: sqlite3.Connection) -> None:
+        if callable(self.apply):
+            self.apply(conn)
+        else:
+            for statement in self.apply:
+                conn.execute(statement)
+
+
+def _money(column: str) -> str:
+    # SQLite would happily keep 12.5 in an INTEGER column; money must stay whole cents.
+    return f"{column} INTEGER CHECK (typeof({column}) IN ('integer', 'null'))"
+
+
+_V1_INITIAL = (
+    """
+    CREATE TABLE accounts (
+        name TEXT PRIMARY KEY NOT NULL,
+        platform TEXT NOT NULL,
+        base_url TEXT NOT NULL,
+        speed REAL NOT NULL DEFAULT 1.0,
+        default_profile_id TEXT,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL
+    )
+    """,
+    f"""
+    CREATE TABLE opportunities (
+        key TEXT PRIMARY KEY NOT NULL,
+        platform TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        account TEXT NOT NULL DEFAULT '',
+        upwork_job_id TEXT,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        url TEXT,
+        kind TEXT NOT NULL,
+        {_money("budget_cents")},
+        {_money("hourly_min_cents")},
+        {_money("hourly_max_cents")},
+        skills TEXT NOT NULL DEFAULT '[]',
+        category TEXT,
+        client TEXT NOT NULL DEFAULT '{{}}',
+        questions TEXT NOT NULL DEFAULT '[]',
+        match_score REAL,
+        connects_price INTEGER,
+        posted_at TEXT,
+        detected_at TEXT NOT NULL,
+        deadline TEXT,
+        status TEXT NOT NULL,
+        context TEXT NOT NULL DEFAULT '{{}}',
+        raw TEXT NOT NULL DEFAULT '{{}}',
+        first_seen_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX opportunities_platform ON opportunities (platform)",
+    "CREATE INDEX opportunities_detected_at ON opportunities (detected_at)",
+    "CREATE INDEX opportunities_upwork_job_id ON opportunities (upwork_job_id)"
+    " WHERE upwork_job_id IS NOT NULL",
+    """
+    CREATE TABLE drafts (
+        opportunity_key TEXT PRIMARY KEY NOT NULL,
+        body TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE submissions (
+        id TEXT PRIMARY KEY NOT NULL,
+        opportunity_key TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        account TEXT NOT NULL,
+        dedupe_key TEXT NOT NULL,
+        state TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        failure TEXT,
+        refs TEXT NOT NULL DEFAULT '{}',
+        platform_status TEXT,
+        cover_letter TEXT NOT NULL,
+        bid TEXT NOT NULL,
+        answers TEXT NOT NULL DEFAULT '[]',
+        profile_id TEXT,
+        auto_fill_questions INTEGER NOT NULL DEFAULT 0,
+        scheduled_at TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        submitted_at TEXT
+    )
+    """,
+    # The rule "at most one live proposal per job" lives in the database itself, so two
+    # windows (two processes) racing to send cannot both win.
+    f"CREATE UNIQUE INDEX submissions_one_live_per_job ON submissions (dedupe_key)"
+    f" WHERE state IN ({_LIVE_SQL})",
+    "CREATE INDEX submissions_opportunity ON submissions (opportunity_key)",
+    "CREATE INDEX submissions_state ON submissions (state)",
+    "CREATE INDEX submissions_created_at ON submissions (created_at)",
+    """
+    CREATE TABLE submission_events (
+        submission_id TEXT NOT NULL REFERENCES submissions (id),
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        state TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        via TEXT NOT NULL,
+        detail TEXT,
+        PRIMARY KEY (submission_id, seq)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY NOT NULL,
+        value TEXT NOT NULL
+    )
+    """,
+)
+
+_V2_FLAGS_AND_WEBHOOKS = (
+    # The user's own marks on an opportunity; an upsert from a platform never touches them.
+    "ALTER TABLE opportunities ADD COLUMN read_at TEXT",
+    "ALTER TABLE opportunities ADD COLUMN starred INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE opportunities ADD COLUMN archived INTEGER NOT NULL DEFAULT 0",
+    # Delivery ids already processed, so a replayed webhook is recognised even after a
+    # restart; the body is kept for inspection.
+    """
+    CREATE TABLE webhook_deliveries (
+        platform TEXT NOT NULL,
+        dedupe_key TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        body BLOB,
+        PRIMARY KEY (platform, dedupe_key)
+    )
+    """,
+    "CREATE INDEX webhook_deliveries_received_at ON webhook_deliveries (received_at)",
+)
+
+_V3_APPEND_ONLY_HISTORY = (
+    # History is evidence of what was sent when; the database refuses to rewrite it.
+    """
+    CREATE TRIGGER submission_events_no_update BEFORE UPDATE ON submission_events
+    BEGIN
+        SELECT RAISE(ABORT, 'submission history is append-only');
+    END
+    """,
+    """
+    CREATE TRIGGER submission_events_no_delete BEFORE DELETE ON submission_events
+    BEGIN
+        SELECT RAISE(ABORT, 'submission history is append-only');
+    END
+    """,
+)
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "initial schema", _V1_INITIAL),
+    Migration(
+        2, "opportunity flags (read, starred, archived); webhook deliveries", _V2_FLAGS_AND_WEBHOOKS
+    ),
+    Migration(3, "submission history is append-only", _V3_APPEND_ONLY_HISTORY),
+]
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def check_sequence(migrations: Sequence[Migration]) -> None:
+    """Versions must be 1, 2, 3, ...: a gap or a duplicate is a programming error."""
+    versions = [migration.version for migration in migrations]
+    if versions != list(range(1, len(versions) + 1)):
+        raise ValueError(f"migration versions must be 1..n in order, got {versions}")
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    return int(version)
+
+
+def backup_path(db_file: Path, version: int) -> Path:
+    return db_file.with_name(f"{db_file.name}.bak-v{version}")
+
+
+def backup(conn: sqlite3.Connection, destination: Path) -> None:
+    """Copy the open database to `destination` (mode 0600), replacing it atomically."""
+    partial = destination.with_name(destination.name + ".partial")
+    partial.unlink(missing_ok=True)
+    # Create the file ourselves so the copy is private from its first byte.
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        target = sqlite3.connect(partial)
+        try:
+            conn.backup(target)
+            # A copy in rollback-journal mode is one self-contained file.
+            target.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            target.close()
+        os.replace(partial, destination)
+    except BaseException:
+        # A half-written copy (disk full, say) must not be mistaken for a backup.
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def _has_foreign_objects(conn: sqlite3.Connection) -> bool:
+    # sqlite_master, not its newer alias sqlite_schema: Linux builds use the system SQLite.
+    row = conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+    ).fetchone()
+    return bool(row[0])
+
+
+def migrate(
+    conn: sqlite3.Connection,
+    db_file: Path,
+    *,
+    migrations: Sequence[Migration] = MIGRATIONS,
+    target: int | None = None,
+) -> int:
+    """Bring the database to `target` (default: the latest version); return the old version.
+
+    `conn` must be in autocommit mode (isolation_level=None). Raises `NewerSchemaError`
+    for a file from a newer BidDesk, before touching it.
+    """
+    check_sequence(migrations)
+    known = migrations[-1].version if migrations else 0
+    goal = known if target is None else target
+    current = user_version(conn)
+    if current > known:
+        raise NewerSchemaError(db_file, current, known)
+    if current == 0 and _has_foreign_objects(conn):
+        raise NotBidDeskDatabaseError(db_file)
+    if current >= goal:
+        return current
+    if current > 0:
+        copy = backup_path(db_file, current)
+        log.info("Backing up %s (version %d) to %s before migrating", db_file, current, copy)
+        backup(conn, copy)
+    for migration in migrations:
+        if migration.version <= current:
+            continue
+        if migration.version > goal:
+            break
+        _run_one(conn, migration, db_file)
+    return current
+
+
+def _run_one(conn: sqlite3.Connection, migration: Migration, db_file: Path) -> None:
+    # IMMEDIATE takes the write lock first, so two BidDesk processes starting together
+    # cannot both run the same step; the version is re-read under that lock.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if user_version(conn) >= migration.version:
+            conn.execute("ROLLBACK")
+            return
+        log.info(
+            "Migrating %s to version %d: %s", db_file, migration.version, migration.description
+        )
+        migration.run(conn)
+        # PRAGMA takes no parameters; the version is our own int.
+        conn.execute(f"PRAGMA user_version = {int(migration.version)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        rollback_quietly(conn)
+        raise
+
+
+def rollback_quietly(conn: sqlite3.Connection) -> None:
+    """Roll back after a failure without letting a second error hide the first."""
+    if not conn.in_transaction:
+        return
+    try:
+        conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        log.warning("Rollback failed after an error", exc_info=True)

@@ -1,0 +1,408 @@
+"""Migrations: a database written at every earlier version opens, keeps its data, gets
+the current schema, and leaves a backup of itself behind."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import stat
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from app.domain.account import Account
+from app.domain.opportunity import ClientInfo, JobKind, Opportunity, Platform, Question
+from app.domain.submission import (
+    LIVE_STATES,
+    Bid,
+    BidKind,
+    Outcome,
+    SubmissionState,
+)
+from app.store import (
+    LATEST_VERSION,
+    MIGRATIONS,
+    Database,
+    Migration,
+    NewerSchemaError,
+    NotBidDeskDatabaseError,
+    Store,
+)
+from app.store.migrations import LIVE_STATE_VALUES, backup_path, check_sequence, migrate
+from tests.store.factories import opportunity
+
+EARLIER_VERSIONS = list(range(1, LATEST_VERSION))
+T = "2025-01-01T00:01:00.000000+00:00"
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+# Rows as each version wrote them: literal SQL, not today's encoders, so a change in the
+# encoders cannot quietly change what "an old database" looks like.
+_V1_ROWS: tuple[tuple[str, tuple[object, ...]], ...] = (
+    (
+        "INSERT INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?)",
+        ("main", "gigradar", "https://api.gigradar.io/public-api/v1", 2.5, "p-1", 1, T),
+    ),
+    (
+        "INSERT INTO opportunities VALUES"
+        " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            "gigradar:opp-1",
+            "gigradar",
+            "opp-1",
+            "main",
+            "~01abc",
+            "Old job",
+            "Desc",
+            "https://www.upwork.com/jobs/~01abc",
+            "fixed",
+            125050,
+            None,
+            None,
+            '["python","qt"]',
+            "Dev",
+            '{"name":"Acme","total_spent":"98765.43","rating":4.9}',
+            '[{"id":"q1","text":"Why?"}]',
+            0.5,
+            16,
+            "2025-01-01T00:00:00.000000+00:00",
+            T,
+            None,
+            "open",
+            '{"scanner_id":"sc-1"}',
+            '{"id":"opp-1"}',
+            T,
+            T,
+        ),
+    ),
+    (
+        "INSERT INTO drafts VALUES (?, ?, ?)",
+        (
+            "gigradar:opp-1",
+            '{"opportunity_key":"gigradar:opp-1","cover_letter":"Hi","bid":{"kind":"fixed",'
+            '"amount":"1200.00","timeline":null,"boost_connects":null},"answers":[],'
+            '"via":null,"account":null,"profile_id":null,"scheduled_at":null,'
+            '"updated_at":"2025-01-01T00:02:00Z"}',
+            "2025-01-01T00:02:00.000000+00:00",
+        ),
+    ),
+    (
+        "INSERT INTO submissions VALUES"
+        " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            "sub-1",
+            "gigradar:opp-1",
+            "gigradar",
+            "main",
+            "upwork:~01abc",
+            "submitted",
+            "viewed",
+            None,
+            '{"application_id":"app-9"}',
+            "VIEWED",
+            "Hi",
+            '{"kind":"fixed","amount":"1200.00","timeline":null,"boost_connects":null}',
+            "[]",
+            None,
+            0,
+            None,
+            1,
+            T,
+            "2025-01-01T00:05:00.000000+00:00",
+            "2025-01-01T00:03:00.000000+00:00",
+        ),
+    ),
+    (
+        "INSERT INTO submission_events VALUES (?, ?, ?, ?, ?, ?, ?)",
+        ("sub-1", 0, "2025-01-01T00:02:30.000000+00:00", "submitting", "none", "local", None),
+    ),
+    (
+        "INSERT INTO submission_events VALUES (?, ?, ?, ?, ?, ?, ?)",
+        ("sub-1", 1, "2025-01-01T00:03:00.000000+00:00", "submitted", "none", "api", "sent"),
+    ),
+    (
+        "INSERT INTO submission_events VALUES (?, ?, ?, ?, ?, ?, ?)",
+        ("sub-1", 2, "2025-01-01T00:05:00.000000+00:00", "submitted", "viewed", "poll", None),
+    ),
+    ("INSERT INTO settings VALUES (?, ?)", ("theme", '"dark"')),
+    ("INSERT INTO settings VALUES (?, ?)", ("columns", '["title","budget"]')),
+)
+_V2_ROWS: tuple[tuple[str, tuple[object, ...]], ...] = (
+    (
+        "UPDATE opportunities SET starred = 1, read_at = ? WHERE key = ?",
+        ("2025-01-03T00:00:00.000000+00:00", "gigradar:opp-1"),
+    ),
+    (
+        "INSERT INTO webhook_deliveries VALUES (?, ?, ?, ?)",
+        ("gigradar", "evt-1", "2025-01-02T00:00:00.000000+00:00", b'{"event":"x"}'),
+    ),
+)
+# Version 3 only added triggers: the v2 file's rows are what a v3 file holds too.
+_V3_ROWS: tuple[tuple[str, tuple[object, ...]], ...] = ()
+ROWS_BY_VERSION = {1: _V1_ROWS, 2: _V2_ROWS, 3: _V3_ROWS}
+
+
+def build_database_at(path: Path, version: int) -> None:
+    """A database file as BidDesk at `version` left it, with real rows in it.
+
+    It lives its history: rows written by version 1, upgraded to 2, rows written by 2, and
+    so on; the backups of those intermediate upgrades are removed so that the test sees
+    only the backup made by the upgrade under test.
+    """
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        for step in range(1, version + 1):
+            migrate(conn, path, target=step)
+            for sql, params in ROWS_BY_VERSION.get(step, ()):
+                conn.execute(sql, params)
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == version
+    finally:
+        conn.close()
+    for intermediate in path.parent.glob(f"{path.name}.bak-*"):
+        intermediate.unlink()
+
+
+def _raw_query(path: Path, sql: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def test_every_earlier_version_is_tested() -> None:
+    # A new migration must come with rows written at every version before it (an empty
+    # tuple is a conscious "this version wrote nothing new").
+    assert set(EARLIER_VERSIONS) <= set(ROWS_BY_VERSION)
+    assert EARLIER_VERSIONS, "there is more than one migration"
+
+
+@pytest.mark.parametrize("version", EARLIER_VERSIONS)
+def test_upgrade_keeps_data_and_backs_up(profile: Path, version: int) -> None:
+    profile.mkdir()
+    path = profile / "biddesk.sqlite3"
+    build_database_at(path, version)
+
+    with Store.open(profile) as store:
+        assert store.db.schema_version() == LATEST_VERSION
+
+        assert store.accounts.list() == [
+            Account(
+                name="main",
+                platform=Platform.GIGRADAR,
+                base_url="https://api.gigradar.io/public-api/v1",
+                speed=2.5,
+                default_profile_id="p-1",
+                enabled=True,
+                created_at=_at(T),
+            )
+        ]
+        assert store.opportunities.get("gigradar:opp-1") == Opportunity(
+            platform=Platform.GIGRADAR,
+            external_id="opp-1",
+            account="main",
+            upwork_job_id="~01abc",
+            title="Old job",
+            description="Desc",
+            url="https://www.upwork.com/jobs/~01abc",
+            kind=JobKind.FIXED,
+            budget=Decimal("1250.50"),
+            skills=("python", "qt"),
+            category="Dev",
+            client=ClientInfo(name="Acme", total_spent=Decimal("98765.43"), rating=4.9),
+            questions=(Question(id="q1", text="Why?"),),
+            match_score=0.5,
+            connects_price=16,
+            posted_at=_at("2025-01-01T00:00:00+00:00"),
+            detected_at=_at(T),
+            context={"scanner_id": "sc-1"},
+            raw={"id": "opp-1"},
+        )
+        flags = store.opportunities.flags("gigradar:opp-1")
+        assert flags is not None
+        assert flags.first_seen_at == _at(T)
+        if version >= 2:
+            assert flags.starred
+            assert flags.read_at == _at("2025-01-03T00:00:00+00:00")
+        else:  # the columns did not exist: defaults
+            assert (flags.starred, flags.archived, flags.read_at) == (False, False, None)
+
+        draft = store.drafts.get("gigradar:opp-1")
+        assert draft is not None
+        assert draft.bid == Bid(kind=BidKind.FIXED, amount=Decimal("1200.00"))
+
+        sub = store.submissions.get("sub-1")
+        assert sub is not None
+        assert (sub.state, sub.outcome, sub.refs) == (
+            SubmissionState.SUBMITTED,
+            Outcome.VIEWED,
+            {"application_id": "app-9"},
+        )
+        assert [(e.state, e.outcome, e.via) for e in sub.history] == [
+            (SubmissionState.SUBMITTING, Outcome.NONE, "local"),
+            (SubmissionState.SUBMITTED, Outcome.NONE, "api"),
+            (SubmissionState.SUBMITTED, Outcome.VIEWED, "poll"),
+        ]
+        assert store.submissions.live_for("upwork:~01abc") == sub
+
+        assert store.settings.all() == {"columns": ["title", "budget"], "theme": "dark"}
+        deliveries = store.webhooks.recent(10)
+        if version >= 2:
+            assert [(d.dedupe_key, d.raw) for d in deliveries] == [("evt-1", b'{"event":"x"}')]
+        else:
+            assert deliveries == []
+
+        # The current schema works on the upgraded file: new columns, tables, triggers.
+        store.opportunities.set_archived("gigradar:opp-1")
+        result = store.opportunities.upsert_many(
+            [opportunity(1, external_id="opp-1", title="Old job, edited")]
+        )
+        assert result.changed == ("gigradar:opp-1",)
+        after = store.opportunities.flags("gigradar:opp-1")
+        assert after is not None
+        assert after.archived
+        assert after.first_seen_at == _at(T)
+        assert store.webhooks.record(Platform.GIGRADAR, "evt-2", "{}")
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"), store.db.read() as conn:
+            conn.execute("DELETE FROM submission_events")
+
+    backup = backup_path(path, version)
+    assert backup.exists()
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert _raw_query(backup, "PRAGMA user_version") == [(version,)]
+    assert _raw_query(backup, "SELECT key, title FROM opportunities") == [
+        ("gigradar:opp-1", "Old job")
+    ]
+    # Exactly one backup: of the version found, not of every step on the way.
+    assert sorted(p.name for p in profile.glob("*.bak-*")) == [backup.name]
+
+
+def test_upgraded_schema_equals_fresh_schema(tmp_path: Path) -> None:
+    def schema(path: Path) -> list[tuple[object, ...]]:
+        return _raw_query(path, "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name")
+
+    fresh = tmp_path / "fresh.sqlite3"
+    with Database.open(fresh):
+        pass
+    for version in EARLIER_VERSIONS:
+        old = tmp_path / f"v{version}.sqlite3"
+        build_database_at(old, version)
+        with Database.open(old):
+            pass
+        assert schema(old) == schema(fresh)
+
+
+def test_final_opportunity_columns(db: Database) -> None:
+    with db.read() as conn:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(opportunities)")]
+    assert columns[-5:] == ["first_seen_at", "updated_at", "read_at", "starred", "archived"]
+    assert {"budget_cents", "hourly_min_cents", "hourly_max_cents"} <= set(columns)
+
+
+def test_fresh_database_has_no_backup(profile: Path) -> None:
+    with Store.open(profile):
+        pass
+    with Store.open(profile):  # already current: nothing to migrate, nothing to copy
+        pass
+    assert list(profile.glob("*.bak-*")) == []
+
+
+def test_a_failed_migration_leaves_the_last_good_version(tmp_path: Path) -> None:
+    path = tmp_path / "biddesk.sqlite3"
+    build_database_at(path, 1)
+
+    def half_done_then_bug(conn: sqlite3.Connection) -> None:
+        conn.execute("ALTER TABLE opportunities ADD COLUMN half TEXT")
+        raise RuntimeError("bug in migration 2")
+
+    broken = [MIGRATIONS[0], Migration(2, "broken", half_done_then_bug)]
+    with pytest.raises(RuntimeError, match="bug in migration 2"):
+        Database.open(path, migrations=broken)
+
+    assert _raw_query(path, "PRAGMA user_version") == [(1,)]
+    columns = [row[1] for row in _raw_query(path, "PRAGMA table_info(opportunities)")]
+    assert "half" not in columns
+    assert _raw_query(path, "SELECT count(*) FROM opportunities") == [(1,)]
+    assert backup_path(path, 1).exists()
+    with Database.open(path) as db:  # the real migrations still apply afterwards
+        assert db.schema_version() == LATEST_VERSION
+
+
+def test_callable_migration_and_then_newer_schema(tmp_path: Path) -> None:
+    path = tmp_path / "biddesk.sqlite3"
+    with Store.open(tmp_path) as store:
+        store.settings.set("theme", "dark")
+
+    def backfill(conn: sqlite3.Connection) -> None:
+        conn.execute("ALTER TABLE settings ADD COLUMN note TEXT")
+        conn.execute("UPDATE settings SET note = 'from ' || key")
+
+    future = [*MIGRATIONS, Migration(LATEST_VERSION + 1, "future", backfill)]
+    with Database.open(path, migrations=future) as db:
+        assert db.schema_version() == LATEST_VERSION + 1
+        with db.read() as conn:
+            assert conn.execute("SELECT note FROM settings").fetchall() == [("from theme",)]
+    assert backup_path(path, LATEST_VERSION).exists()
+
+    # This BidDesk only knows up to LATEST_VERSION: the file is from its future.
+    with pytest.raises(NewerSchemaError):
+        Database.open(path)
+
+
+def test_foreign_sqlite_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "biddesk.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE photos (id INTEGER)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(NotBidDeskDatabaseError) as caught:
+        Database.open(path)
+    assert str(path) in caught.value.user_message
+    assert _raw_query(path, "SELECT name FROM sqlite_master") == [("photos",)]
+
+
+def test_live_index_matches_the_domain(db: Database) -> None:
+    with db.read() as conn:
+        (sql,) = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'submissions_one_live_per_job'"
+        ).fetchone()
+    assert set(re.findall(r"'(\w+)'", sql)) == {state.value for state in LIVE_STATES}
+    assert set(LIVE_STATE_VALUES) == {state.value for state in LIVE_STATES}
+
+
+@pytest.mark.parametrize(
+    "versions", [[2, 3], [1, 3], [1, 1], [2, 1]], ids=["no-1", "gap", "dup", "order"]
+)
+def test_migration_list_must_be_contiguous(versions: list[int]) -> None:
+    def noop(conn: sqlite3.Connection) -> None:
+        pass
+
+    with pytest.raises(ValueError, match=r"1\.\.n"):
+        check_sequence([Migration(v, "x", noop) for v in versions])
+
+
+def test_shipped_migrations_are_contiguous() -> None:
+    check_sequence(MIGRATIONS)
+    assert LATEST_VERSION == len(MIGRATIONS) >= 2
+
+
+def test_backup_is_consistent_with_uncheckpointed_wal(tmp_path: Path) -> None:
+    # The old version's latest rows may still sit in the -wal file: the backup API copies
+    # what a reader sees, not just the main file.
+    path = tmp_path / "biddesk.sqlite3"
+    build_database_at(path, 1)
+    keeper = sqlite3.connect(path, isolation_level=None)  # keeps the WAL from being folded
+    try:
+        keeper.execute("PRAGMA wal_autocheckpoint = 0")
+        keeper.execute("INSERT INTO settings VALUES ('late', '1')")
+        with Database.open(path):
+            pass
+    finally:
+        keeper.close()
+    assert ("late",) in _raw_query(backup_path(path, 1), "SELECT key FROM settings")
