@@ -1,0 +1,1 @@
+"""Panes: the large parts of the main window, each composed of small widgets."""
