@@ -7,6 +7,37 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 CENT = Decimal("0.01")
 
 
+def _as_decimal(value: object) -> Decimal | None:
+    """A platform number (int, float, Decimal or numeric string) as a Decimal, or None."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        if isinstance(value, float):
+            # repr() is the shortest string that round-trips: 0.1 + 0.2 -> "0.30000000000000004".
+            return Decimal(repr(value))
+        if isinstance(value, int | Decimal):
+            return Decimal(value)
+        if isinstance(value, str):
+            text = value.strip().replace(",", "").lstrip("$").strip()
+            return Decimal(text) if text else None
+    except (InvalidOperation, ValueError):
+        return None
+    return None
+
+
+def _cents(amount: Decimal) -> Decimal | None:
+    """Round to whole cents; None for NaN, infinities, negatives and absurd magnitudes."""
+    if not amount.is_finite() or amount < 0:
+        return None
+    try:
+        # Past the context's 28 digits quantize() signals InvalidOperation: an amount that
+        # large is garbage, not money.
+        cents = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return None
+    return abs(cents)  # "-0" -> "0.00", so it never displays as "$-0"
+
+
 def to_money(value: object) -> Decimal | None:
     """Parse a platform amount (number, numeric string, Decimal) into dollars, or None.
 
@@ -14,42 +45,28 @@ def to_money(value: object) -> Decimal | None:
     "not stated"; a negative or non-numeric value is treated as absent, not as an error,
     because one odd field must not drop the whole opportunity.
     """
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        if isinstance(value, float):
-            amount = Decimal(repr(value))
-        elif isinstance(value, int | Decimal):
-            amount = Decimal(value)
-        elif isinstance(value, str):
-            text = value.strip().replace(",", "").lstrip("$")
-            if not text:
-                return None
-            amount = Decimal(text)
-        else:
-            return None
-    except (InvalidOperation, ValueError):
-        return None
-    if not amount.is_finite() or amount < 0:
-        return None
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    amount = _as_decimal(value)
+    return None if amount is None else _cents(amount)
 
 
 def cents_to_money(cents: object) -> Decimal | None:
-    """Integer cents (Gigiac `budget_cents`) to dollars."""
-    if cents is None or isinstance(cents, bool):
+    """Integer cents (Gigiac `budget_cents`) to dollars.
+
+    An integral float or Decimal (`125000.0`, as some JSON encoders write integers) is
+    accepted; a fractional number of cents, a negative or a non-number gives None.
+    """
+    amount = _as_decimal(cents)
+    if amount is None or not amount.is_finite() or amount != amount.to_integral_value():
         return None
-    try:
-        amount = Decimal(int(str(cents))) / 100
-    except (InvalidOperation, ValueError):
-        return None
-    return amount.quantize(CENT) if amount >= 0 else None
+    return _cents(amount.scaleb(-2))
 
 
 def format_money(amount: Decimal | None, *, per_hour: bool = False) -> str:
-    """"$1,250" / "$42.50/h" for display; "—" when absent."""
-    if amount is None:
+    """Format for display: "$1,250", "$42.50/h", "-$5"; "—" when absent."""
+    if amount is None or not amount.is_finite():
         return "—"
+    sign = "-" if amount < 0 else ""
+    amount = abs(amount)
     whole = amount == amount.to_integral_value()
-    text = f"${amount:,.0f}" if whole else f"${amount:,.2f}"
+    text = f"{sign}${amount:,.0f}" if whole else f"{sign}${amount:,.2f}"
     return f"{text}/h" if per_hour else text

@@ -78,7 +78,8 @@ class Opportunity(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     platform: Platform
-    external_id: str
+    # Non-empty, so that `key` always round-trips through `split_key`.
+    external_id: str = Field(min_length=1)
     account: str = ""
     upwork_job_id: str | None = None
     title: str

@@ -145,10 +145,12 @@ class Failure(BaseModel):
         )
 
     def describe(self) -> str:
-        """One plain sentence for the user."""
+        """One plain sentence for the user, the platform's own words in parentheses."""
         text = REASON_TEXT[self.reason]
-        if self.message:
-            text = f"{text} ({self.message})"
+        message = (self.message or "").strip().rstrip(".")
+        if message:
+            # "…available (Task is not open)." rather than "…available. (Task is not open.)"
+            text = f"{text.removesuffix('.')} ({message})."
         return text
 
 
@@ -259,8 +261,13 @@ def can_move(current: SubmissionState, new: SubmissionState) -> bool:
 
 
 def is_progress(current: SubmissionState, new: SubmissionState) -> bool:
-    """Whether a passive observation `new` advances a submission that is in `current`."""
-    if not can_move(current, new):
+    """Whether a passive observation `new` advances a submission that is in `current`.
+
+    `unknown` is our own verdict on a send whose answer was lost, entered only by an
+    explicit `transition`; a poll or webhook that "reports" it says nothing, and taking it
+    would let `scheduled -> unknown -> scheduled -> …` flip back and forth.
+    """
+    if new is SubmissionState.UNKNOWN or not can_move(current, new):
         return False
     if current is SubmissionState.UNKNOWN:
         # Anything the platform reports about a lost send is news.
@@ -379,11 +386,14 @@ class Submission(BaseModel):
             raise InvalidTransition("this failure cannot be retried")
         if state is SubmissionState.FAILED and failure is None:
             raise InvalidTransition("a failed submission needs a failure reason")
-        changes: dict[str, object] = {"failure": failure if state is SubmissionState.FAILED else None}
+        changes: dict[str, object] = {
+            "failure": failure if state is SubmissionState.FAILED else None
+        }
         if state is SubmissionState.SUBMITTING:
             changes["attempts"] = self.attempts + 1
         if state is SubmissionState.SUBMITTED and self.submitted_at is None:
-            changes["submitted_at"] = at or utcnow()
+            # model_copy() skips validators: normalize here, or a naive `at` is stored as is.
+            changes["submitted_at"] = ensure_utc(at) if at else utcnow()
         return self._moved(state, self.outcome, via, at=at, detail=detail, **changes)
 
     def apply(self, update: StatusUpdate, *, via: Via, at: datetime | None = None) -> Submission:
@@ -394,11 +404,18 @@ class Submission(BaseModel):
         """
         state = self.state
         failure = self.failure
-        if update.state is not None and update.state is not state and is_progress(state, update.state):
-            if update.state is SubmissionState.FAILED and update.failure is None:
-                return self  # a failure without a reason is not something we can show
-            state = update.state
-            failure = update.failure if state is SubmissionState.FAILED else None
+        # An update that reports a state we hold no longer (a late poll, a replayed webhook)
+        # is stale: its verbatim status would contradict `state`, and its ids may only fill
+        # gaps, never replace what a newer answer told us.
+        stale = False
+        if update.state is not None and update.state is not state:
+            if is_progress(state, update.state):
+                if update.state is SubmissionState.FAILED and update.failure is None:
+                    return self  # a failure without a reason is not something we can show
+                state = update.state
+                failure = update.failure if state is SubmissionState.FAILED else None
+            else:
+                stale = True
         outcome = self.outcome
         if (
             update.outcome is not None
@@ -406,8 +423,11 @@ class Submission(BaseModel):
             and outcome_is_progress(outcome, update.outcome)
         ):
             outcome = update.outcome
-        refs = {**self.refs, **{k: v for k, v in update.refs.items() if v}}
-        platform_status = update.platform_status or self.platform_status
+        refs = {
+            **self.refs,
+            **{k: v for k, v in update.refs.items() if v and not (stale and k in self.refs)},
+        }
+        platform_status = (None if stale else update.platform_status) or self.platform_status
         if state is self.state and outcome is self.outcome:
             if refs == self.refs and platform_status == self.platform_status:
                 return self
@@ -419,5 +439,6 @@ class Submission(BaseModel):
             "platform_status": platform_status,
         }
         if state is SubmissionState.SUBMITTED and self.submitted_at is None:
-            changes["submitted_at"] = update.submitted_at or at or utcnow()
+            when = update.submitted_at or at
+            changes["submitted_at"] = ensure_utc(when) if when else utcnow()
         return self._moved(state, outcome, via, at=at, detail=update.detail, **changes)

@@ -1,0 +1,1 @@
+"""Tests of the pure domain layer: lifecycle, policy, money, opportunities, filters."""
