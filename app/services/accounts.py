@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import builtins
 from typing import Any
 
 from app.domain import DEFAULT_BASE_URLS, Account, Platform
@@ -81,10 +82,10 @@ class AccountService:
             raise AccountError(f"There is no account named “{name}”.")
         return account
 
-    def list(self) -> list[Account]:
+    def list(self) -> builtins.list[Account]:
         return self.store.accounts.list()
 
-    def for_platform(self, platform: Platform) -> list[Account]:
+    def for_platform(self, platform: Platform) -> builtins.list[Account]:
         return [a for a in self.list() if a.platform is platform and a.enabled]
 
     def choose(self, platform: Platform, name: str | None = None) -> Account:

@@ -54,7 +54,9 @@ class EventBus:
     def __init__(self) -> None:
         self._subscribers: list[tuple[type | None, Callback]] = []
 
-    def subscribe(self, event_type: type[E] | None, callback: Callable[[E], None]) -> Callable[[], None]:
+    def subscribe(
+        self, event_type: type[E] | None, callback: Callable[[E], None]
+    ) -> Callable[[], None]:
         """Call `callback` for every event of `event_type` (None: every event).
 
         Returns a function that removes the subscription.
@@ -74,4 +76,6 @@ class EventBus:
                 try:
                     callback(event)
                 except Exception:
-                    log.exception("event subscriber %r failed on %s", callback, type(event).__name__)
+                    log.exception(
+                        "event subscriber %r failed on %s", callback, type(event).__name__
+                    )

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from app.domain import Account, Opportunity, utcnow
+from app.domain import Account, Opportunity, SubmissionState, utcnow
 from app.platforms.errors import PlatformError
 from app.services.accounts import AccountService
 from app.services.events import AccountStatus, EventBus, OpportunitiesAdded, OpportunitiesUpdated
@@ -23,6 +23,26 @@ log = logging.getLogger(__name__)
 # Above this many rows the upsert runs in a thread: ~5 ms of SQLite work is fine on the loop,
 # a 10,000-row import is not.
 THREAD_THRESHOLD = 500
+
+
+# The local state of an opportunity, as the inbox shows and filters it.
+LOCAL_STATES = ("new", "read", "drafted", "submitting", "submitted", "failed", "withdrawn")
+
+
+def local_state(*, read: bool, drafted: bool, submission: SubmissionState | None) -> str:
+    """One word for where the user stands with an opportunity; the latest submission wins."""
+    if submission is not None:
+        if submission in (
+            SubmissionState.SUBMITTED,
+            SubmissionState.FAILED,
+            SubmissionState.WITHDRAWN,
+        ):
+            return submission.value
+        if submission is not SubmissionState.DRAFT:
+            return "submitting"
+    if drafted:
+        return "drafted"
+    return "read" if read else "new"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +90,9 @@ class Inbox:
         except PlatformError as exc:
             self._record(account, error=str(exc))
             raise
-        stamped = [o if o.account else o.model_copy(update={"account": account.name}) for o in found]
+        stamped = [
+            o if o.account else o.model_copy(update={"account": account.name}) for o in found
+        ]
         result = await self.ingest(stamped)
         self._record(account, error=None)
         log.info("fetched %s: %s", account.name, result.summary())
@@ -93,3 +115,15 @@ class Inbox:
 
     def status(self, account: str) -> AccountStatus | None:
         return self._status.get(account)
+
+    def local_states(self) -> dict[str, str]:
+        """State of every opportunity that has a draft or a submission; any other is
+        "new" or "read" by its read flag."""
+        drafted = {d.opportunity_key for d in self.store.drafts.all()}
+        latest: dict[str, SubmissionState] = {}
+        for sub in self.store.submissions.list():  # newest first
+            latest.setdefault(sub.opportunity_key, sub.state)
+        return {
+            key: local_state(read=False, drafted=key in drafted, submission=latest.get(key))
+            for key in drafted | set(latest)
+        }

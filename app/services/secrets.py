@@ -101,9 +101,7 @@ class SecretStore:
         try:
             keyring.set_password(self.service, account, key)
         except keyring.errors.KeyringLocked:
-            raise SecretError(
-                "The system keyring is locked; unlock it and try again."
-            ) from None
+            raise SecretError("The system keyring is locked; unlock it and try again.") from None
         except keyring.errors.KeyringError as exc:
             raise SecretError(
                 f"The system keyring refused to store the key ({type(exc).__name__})."

@@ -68,8 +68,14 @@ class PolicyViolation(SubmitError):
 
 
 class DuplicateSubmission(SubmitError):
-    def __init__(self, existing: Submission) -> None:
+    def __init__(self, existing: Submission | None) -> None:
         self.existing = existing
+        if existing is None:  # another process holds it and settled it meanwhile
+            super().__init__(
+                "Another BidDesk window or command is sending a proposal for this job; "
+                "BidDesk sends at most one per job."
+            )
+            return
         super().__init__(
             f"A proposal for this job is already {existing.state.value} "
             f"(submission {existing.id[:8]} via {existing.platform.label}); "
@@ -123,8 +129,13 @@ def cadence_for(platform: Platform) -> Cadence:
         return Cadence(first=5.0, factor=1.25, ceiling=10.0, max_polls=30, max_seconds=None)
     if platform is Platform.UPHUNT:
         return Cadence(
-            first=5.0, factor=1.0, ceiling=15.0, max_polls=None, max_seconds=300.0,
-            fast_until=60.0, slow_interval=15.0,
+            first=5.0,
+            factor=1.0,
+            ceiling=15.0,
+            max_polls=None,
+            max_seconds=300.0,
+            fast_until=60.0,
+            slow_interval=15.0,
         )
     return Cadence(first=60.0, factor=1.0, ceiling=60.0, max_polls=None, max_seconds=None)
 
@@ -132,7 +143,11 @@ def cadence_for(platform: Platform) -> Cadence:
 def allowed_routes(opportunity: Opportunity) -> tuple[Platform, ...]:
     """Where a proposal for this opportunity can be sent."""
     if opportunity.platform is Platform.GIGRADAR:
-        return (Platform.GIGRADAR, Platform.UPHUNT) if opportunity.upwork_job_id else (Platform.GIGRADAR,)
+        return (
+            (Platform.GIGRADAR, Platform.UPHUNT)
+            if opportunity.upwork_job_id
+            else (Platform.GIGRADAR,)
+        )
     return (opportunity.platform,)
 
 
@@ -254,34 +269,55 @@ class SubmissionService:
         try:
             update = await adapter.submit(sub, opp)
         except AmbiguousSend as exc:
-            new = self._commit(sub, sub.transition(
-                SubmissionState.UNKNOWN, via="api",
-                detail=f"the answer was lost ({exc.message}); reconciling"))
+            new = self._commit(
+                sub,
+                sub.transition(
+                    SubmissionState.UNKNOWN,
+                    via="api",
+                    detail=f"the answer was lost ({exc.message}); reconciling",
+                ),
+            )
             self._start_tracking(new)
             return new
         except TransportError as exc:
             if exc.maybe_sent:
-                new = self._commit(sub, sub.transition(
-                    SubmissionState.UNKNOWN, via="api",
-                    detail=f"the connection broke ({exc.message}); reconciling"))
+                new = self._commit(
+                    sub,
+                    sub.transition(
+                        SubmissionState.UNKNOWN,
+                        via="api",
+                        detail=f"the connection broke ({exc.message}); reconciling",
+                    ),
+                )
                 self._start_tracking(new)
                 return new
-            return self._commit(sub, sub.transition(
-                SubmissionState.FAILED, via="api",
-                failure=Failure.of(FailureReason.TRANSIENT, exc.message, retryable=True),
-                detail="not sent: the platform could not be reached"))
+            return self._commit(
+                sub,
+                sub.transition(
+                    SubmissionState.FAILED,
+                    via="api",
+                    failure=Failure.of(FailureReason.TRANSIENT, exc.message, retryable=True),
+                    detail="not sent: the platform could not be reached",
+                ),
+            )
         except PlatformError as exc:
-            return self._commit(sub, sub.transition(
-                SubmissionState.FAILED, via="api", failure=exc.to_failure()))
+            return self._commit(
+                sub, sub.transition(SubmissionState.FAILED, via="api", failure=exc.to_failure())
+            )
         except asyncio.CancelledError:
             # Shutdown mid-send: we cannot know whether it left; the next start reconciles.
-            self._commit(sub, sub.transition(
-                SubmissionState.UNKNOWN, detail="interrupted while sending"))
+            self._commit(
+                sub, sub.transition(SubmissionState.UNKNOWN, detail="interrupted while sending")
+            )
             raise
         except Exception:
             log.exception("unexpected error while sending submission %s", sub.id)
-            new = self._commit(sub, sub.transition(
-                SubmissionState.UNKNOWN, detail="unexpected error while sending; reconciling"))
+            new = self._commit(
+                sub,
+                sub.transition(
+                    SubmissionState.UNKNOWN, detail="unexpected error while sending; reconciling"
+                ),
+            )
             self._start_tracking(new)
             return new
         new = self._accept_answer(sub, update)
@@ -403,8 +439,11 @@ class SubmissionService:
                     started = time.monotonic()
             delay = cadence.next_delay((time.monotonic() - started) * speed)
             if delay is None:
-                log.info("stopped polling %s after %d polls; it will be reconciled later",
-                         sub.id, cadence.polls)
+                log.info(
+                    "stopped polling %s after %d polls; it will be reconciled later",
+                    sub.id,
+                    cadence.polls,
+                )
                 break
             await self._sleep(delay / speed)
             try:
@@ -427,9 +466,9 @@ class SubmissionService:
         done = asyncio.get_running_loop().create_future()
 
         def on_change(event: SubmissionChanged) -> None:
-            if event.submission.id == submission_id and not event.submission.needs_tracking:
-                if not done.done():
-                    done.set_result(event.submission)
+            settled = event.submission.id == submission_id and not event.submission.needs_tracking
+            if settled and not done.done():
+                done.set_result(event.submission)
 
         unsubscribe = self.bus.subscribe(SubmissionChanged, on_change)
         try:

@@ -79,7 +79,7 @@ class TaskManager:
         for task in tasks:
             task.cancel()
         if tasks:
-            done, pending = await asyncio.wait(tasks, timeout=timeout)
+            _, pending = await asyncio.wait(tasks, timeout=timeout)
             for task in pending:
                 log.warning("task %s did not stop within %.1f s", task.get_name(), timeout)
         self._tasks.clear()

@@ -16,7 +16,6 @@ from app.domain import (
     JobKind,
     Opportunity,
     Platform,
-    Question,
     StatusUpdate,
     Submission,
 )
@@ -31,7 +30,7 @@ class ScriptedAdapter:
     account: str
     submit_script: list[Callable[[Submission], StatusUpdate]] = field(default_factory=list)
     poll_script: list[StatusUpdate | Exception] = field(default_factory=list)
-    reconcile_script: list[StatusUpdate | None | Exception] = field(default_factory=list)
+    reconcile_script: list[StatusUpdate | Exception | None] = field(default_factory=list)
     calls: list[tuple[str, str]] = field(default_factory=list)
     seen_in_store: list[Any] = field(default_factory=list)
     store_probe: Callable[[Submission], Any] | None = None
@@ -61,7 +60,9 @@ class ScriptedAdapter:
             raise step
         return step
 
-    async def reconcile(self, submission: Submission, opportunity: Opportunity) -> StatusUpdate | None:
+    async def reconcile(
+        self, submission: Submission, opportunity: Opportunity
+    ) -> StatusUpdate | None:
         self.calls.append(("reconcile", submission.id))
         step = self.reconcile_script.pop(0)
         if isinstance(step, Exception):
@@ -75,8 +76,12 @@ class ScriptedAdapter:
         self.closed = True
 
 
-def make_opportunity(platform: Platform = Platform.GIGRADAR, ext: str = "507f1f77bcf86cd799439011",
-                     upwork: str | None = "~01aaaabbbbccccdddd01", **kw: Any) -> Opportunity:
+def make_opportunity(
+    platform: Platform = Platform.GIGRADAR,
+    ext: str = "507f1f77bcf86cd799439011",
+    upwork: str | None = "~01aaaabbbbccccdddd01",
+    **kw: Any,
+) -> Opportunity:
     base: dict[str, Any] = dict(
         platform=platform,
         external_id=ext,
@@ -105,15 +110,21 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
     svc = open_services(tmp_path / "profile")
     for platform in Platform:
         svc.store.accounts.add(
-            Account(name=f"{platform.value}-main", platform=platform,
-                    base_url="http://127.0.0.1:9", speed=1000.0)
+            Account(
+                name=f"{platform.value}-main",
+                platform=platform,
+                base_url="http://127.0.0.1:9",
+                speed=1000.0,
+            )
         )
     yield svc
     await svc.aclose()
 
 
 @pytest.fixture
-def adapters(services: Services, monkeypatch: pytest.MonkeyPatch) -> dict[Platform, ScriptedAdapter]:
+def adapters(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> dict[Platform, ScriptedAdapter]:
     made = {p: ScriptedAdapter(platform=p, account=f"{p.value}-main") for p in Platform}
 
     def adapter(account: Account) -> ScriptedAdapter:

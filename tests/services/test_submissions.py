@@ -20,7 +20,12 @@ from app.domain import (
 from app.platforms.errors import AmbiguousSend, Conflict, NotFound, TransportError
 from app.services.container import Services
 from app.services.events import SubmissionChanged
-from app.services.submissions import DuplicateSubmission, PolicyViolation, SubmitError, SubmitRequest
+from app.services.submissions import (
+    DuplicateSubmission,
+    PolicyViolation,
+    SubmitError,
+    SubmitRequest,
+)
 from tests.services.conftest import LETTER, ScriptedAdapter, make_opportunity
 
 FIXED = Bid(kind=BidKind.FIXED, amount=None)
@@ -42,8 +47,11 @@ async def seed(services: Services, *opps) -> None:
 
 
 def request(opp_key: str = "gigradar:507f1f77bcf86cd799439011", **kw) -> SubmitRequest:
-    base = dict(opportunity_key=opp_key, cover_letter=LETTER,
-                bid=Bid(kind=BidKind.FIXED, amount=__import__("decimal").Decimal("1100")))
+    base = dict(
+        opportunity_key=opp_key,
+        cover_letter=LETTER,
+        bid=Bid(kind=BidKind.FIXED, amount=__import__("decimal").Decimal("1100")),
+    )
     base.update(kw)
     return SubmitRequest(**base)
 
@@ -60,11 +68,15 @@ async def test_submission_is_stored_before_the_request_leaves(services, adapters
     assert sub.refs["opportunity_id"] == "507f"
 
 
-async def test_lost_answer_becomes_unknown_and_is_reconciled_without_resending(services, adapters) -> None:
+async def test_lost_answer_becomes_unknown_and_is_reconciled_without_resending(
+    services, adapters
+) -> None:
     await seed(services)
     gr = adapters[Platform.GIGRADAR]
     gr.submit_script.append(raise_(AmbiguousSend("read timeout")))
-    gr.reconcile_script.append(StatusUpdate(state=SubmissionState.SUBMITTED, refs={"proposal_id": "169"}))
+    gr.reconcile_script.append(
+        StatusUpdate(state=SubmissionState.SUBMITTED, refs={"proposal_id": "169"})
+    )
     sub = await services.submissions.submit(request())
     assert sub.state is SubmissionState.UNKNOWN
     settled = await services.submissions.wait_settled(sub.id, timeout=5)
@@ -72,10 +84,15 @@ async def test_lost_answer_becomes_unknown_and_is_reconciled_without_resending(s
     assert settled.refs["proposal_id"] == "169"
     assert [c[0] for c in gr.calls].count("submit") == 1
     assert [h.state for h in settled.history] == [
-        SubmissionState.SUBMITTING, SubmissionState.UNKNOWN, SubmissionState.SUBMITTED]
+        SubmissionState.SUBMITTING,
+        SubmissionState.UNKNOWN,
+        SubmissionState.SUBMITTED,
+    ]
 
 
-async def test_reconcile_finding_nothing_fails_retryably_then_retry_sends_again(services, adapters) -> None:
+async def test_reconcile_finding_nothing_fails_retryably_then_retry_sends_again(
+    services, adapters
+) -> None:
     await seed(services)
     gr = adapters[Platform.GIGRADAR]
     gr.submit_script.append(raise_(TransportError("connection reset", maybe_sent=True)))
@@ -107,7 +124,9 @@ async def test_unreachable_platform_fails_retryably_without_reconcile(services, 
 
 async def test_definite_refusal_fails_with_the_normalized_reason(services, adapters) -> None:
     await seed(services)
-    adapters[Platform.GIGRADAR].submit_script.append(raise_(NotFound("Opportunity not found", status=404)))
+    adapters[Platform.GIGRADAR].submit_script.append(
+        raise_(NotFound("Opportunity not found", status=404))
+    )
     sub = await services.submissions.submit(request())
     assert sub.state is SubmissionState.FAILED
     assert sub.failure.reason is FailureReason.JOB_UNAVAILABLE
@@ -116,7 +135,9 @@ async def test_definite_refusal_fails_with_the_normalized_reason(services, adapt
         await services.submissions.retry(sub.id)
 
 
-async def test_second_submission_for_the_same_upwork_job_is_refused_across_routes(services, adapters) -> None:
+async def test_second_submission_for_the_same_upwork_job_is_refused_across_routes(
+    services, adapters
+) -> None:
     await seed(services)
     adapters[Platform.GIGRADAR].submit_script.append(ok(SubmissionState.SUBMITTING))
     first = await services.submissions.submit(request())
@@ -128,7 +149,9 @@ async def test_second_submission_for_the_same_upwork_job_is_refused_across_route
 
 async def test_platform_409_is_a_non_retryable_duplicate(services, adapters) -> None:
     await seed(services)
-    adapters[Platform.GIGRADAR].submit_script.append(raise_(Conflict("Application already exists", status=409)))
+    adapters[Platform.GIGRADAR].submit_script.append(
+        raise_(Conflict("Application already exists", status=409))
+    )
     sub = await services.submissions.submit(request())
     assert sub.failure.reason is FailureReason.DUPLICATE
     assert not sub.retryable
@@ -152,7 +175,9 @@ async def test_concurrent_submits_send_once(services, adapters) -> None:
 async def test_policy_errors_block_before_anything_is_stored(services, adapters) -> None:
     await seed(services, make_opportunity(questions=(Question(id="1", text="Have you used D3?"),)))
     with pytest.raises(PolicyViolation) as info:
-        await services.submissions.submit(request(cover_letter=LETTER + " Mail me: alex@example.com"))
+        await services.submissions.submit(
+            request(cover_letter=LETTER + " Mail me: alex@example.com")
+        )
     codes = {i.code for i in info.value.issues}
     assert {"contact_email", "unanswered_question"} <= codes
     assert services.store.submissions.list() == []
@@ -179,9 +204,11 @@ async def test_late_poll_answers_never_move_a_submission_back(services, adapters
     await seed(services)
     gr = adapters[Platform.GIGRADAR]
     gr.submit_script.append(ok(SubmissionState.SUBMITTING))
-    gr.poll_script.extend([
-        StatusUpdate(state=SubmissionState.SUBMITTED, refs={"proposal_id": "42"}),
-    ])
+    gr.poll_script.extend(
+        [
+            StatusUpdate(state=SubmissionState.SUBMITTED, refs={"proposal_id": "42"}),
+        ]
+    )
     sub = await services.submissions.submit(request())
     done = await services.submissions.wait_settled(sub.id, timeout=5)
     assert done.state is SubmissionState.SUBMITTED
@@ -194,10 +221,12 @@ async def test_gigiac_outcome_is_tracked_to_acceptance(services, adapters) -> No
     await seed(services, make_opportunity(Platform.GIGIAC, ext="task-9"))
     gg = adapters[Platform.GIGIAC]
     gg.submit_script.append(ok(SubmissionState.SUBMITTED, proposal_id="p1"))
-    gg.poll_script.extend([
-        StatusUpdate(state=SubmissionState.SUBMITTED, outcome=Outcome.NONE),
-        StatusUpdate(state=SubmissionState.SUBMITTED, outcome=Outcome.ACCEPTED),
-    ])
+    gg.poll_script.extend(
+        [
+            StatusUpdate(state=SubmissionState.SUBMITTED, outcome=Outcome.NONE),
+            StatusUpdate(state=SubmissionState.SUBMITTED, outcome=Outcome.ACCEPTED),
+        ]
+    )
     events: list[SubmissionChanged] = []
     services.bus.subscribe(SubmissionChanged, events.append)
     sub = await services.submissions.submit(request("gigiac:task-9"))
@@ -238,7 +267,8 @@ async def test_answers_are_matched_to_questions(services, adapters) -> None:
     await seed(services, make_opportunity(questions=(q,)))
     adapters[Platform.GIGRADAR].submit_script.append(ok(SubmissionState.SUBMITTING))
     sub = await services.submissions.submit(
-        request(answers=(Answer(question_id="1", question=q.text, answer="Yes, for years."),)))
+        request(answers=(Answer(question_id="1", question=q.text, answer="Yes, for years."),))
+    )
     assert sub.answers[0].answer == "Yes, for years."
 
 

@@ -40,7 +40,9 @@ def _core_files() -> list[Path]:
 
 def test_no_qt_import_outside_app_ui() -> None:
     offenders = {
-        str(p.relative_to(APP.parent)): sorted(n for n in _imports(p) if n.split(".")[0] in QT_MODULES)
+        str(p.relative_to(APP.parent)): sorted(
+            n for n in _imports(p) if n.split(".")[0] in QT_MODULES
+        )
         for p in _core_files()
     }
     offenders = {k: v for k, v in offenders.items() if v}
@@ -52,7 +54,8 @@ def test_layer_boundaries(package: str) -> None:
     bad: dict[str, list[str]] = {}
     for path in (APP / package).rglob("*.py"):
         hits = [
-            n for n in _imports(path)
+            n
+            for n in _imports(path)
             if n.startswith("app.") and n.split(".")[1] in FORBIDDEN[package]
         ]
         if hits:
@@ -72,6 +75,8 @@ def test_importing_the_whole_core_loads_no_qt() -> None:
         f"bad = [m for m in sys.modules if m.split('.')[0] in {QT_MODULES!r}]\n"
         "print(','.join(bad))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""

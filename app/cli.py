@@ -1,0 +1,1053 @@
+"""The `biddesk` command: the GUI by default, and headless subcommands on the same services.
+
+Every failure a user can cause or meet (a bad flag, a missing key, a locked database, a
+platform refusal) ends as one sentence on stderr and a non-zero exit, never a traceback;
+tracebacks of genuine bugs go to the log file named in the message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import json
+import logging
+import logging.handlers
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, TextIO
+
+from app import __version__
+from app.domain import (
+    Answer,
+    Bid,
+    BidKind,
+    JobKind,
+    Opportunity,
+    Platform,
+    Submission,
+    format_money,
+    utcnow,
+)
+from app.domain.filters import FilterSpec, haystack
+from app.platforms.errors import PlatformError
+from app.platforms.http import RedactingFilter
+from app.services.accounts import AccountError
+from app.services.container import Services, open_services
+from app.services.events import SubmissionChanged
+from app.services.inbox import LOCAL_STATES
+from app.services.secrets import SecretError, env_var_for
+from app.services.submissions import PolicyViolation, SubmitError, SubmitRequest
+from app.store.errors import StoreError
+from app.store.paths import data_dir
+
+log = logging.getLogger("app.cli")
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class CliError(Exception):
+    """A sentence for stderr, and the exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# -- output helpers ---------------------------------------------------------------------
+
+
+def _out(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _json_out(payload: object) -> None:
+    print(json.dumps(payload, indent=2, ensure_ascii=False, default=str), flush=True)
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _age(value: datetime | None, now: datetime) -> str:
+    if value is None:
+        return "—"
+    seconds = max(0, int((now - value).total_seconds()))
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
+
+
+def _short(opp_key: str) -> str:
+    platform, _, ext = opp_key.partition(":")
+    return f"{platform}:{ext[:10]}" if len(ext) > 10 else opp_key
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _budget(opp: Opportunity) -> str:
+    if opp.kind is JobKind.FIXED:
+        return format_money(opp.budget)
+    if opp.kind is JobKind.HOURLY:
+        if opp.hourly_min is None and opp.hourly_max is None:
+            return "hourly"
+        lo = format_money(opp.hourly_min).removeprefix("$")
+        hi = format_money(opp.hourly_max).removeprefix("$")
+        return f"${lo}–{hi}/h"
+    return format_money(opp.budget)
+
+
+def opportunity_json(opp: Opportunity, state: str) -> dict[str, Any]:
+    return {
+        "key": opp.key,
+        "platform": opp.platform.value,
+        "account": opp.account or None,
+        "upwork_job_id": opp.upwork_job_id,
+        "title": opp.title,
+        "url": opp.url,
+        "kind": opp.kind.value,
+        "budget": _money(opp.budget),
+        "hourly_min": _money(opp.hourly_min),
+        "hourly_max": _money(opp.hourly_max),
+        "skills": list(opp.skills),
+        "client": {
+            "country": opp.client.country,
+            "payment_verified": opp.client.payment_verified,
+            "total_spent": _money(opp.client.total_spent),
+            "hire_rate": opp.client.hire_rate,
+            "rating": opp.client.rating,
+        },
+        "questions": [q.text for q in opp.questions],
+        "match_score": opp.match_score,
+        "connects_price": opp.connects_price,
+        "posted_at": _iso(opp.posted_at),
+        "detected_at": _iso(opp.detected_at),
+        "status": opp.status.value,
+        "state": state,
+    }
+
+
+def submission_json(sub: Submission) -> dict[str, Any]:
+    return {
+        "id": sub.id,
+        "opportunity_key": sub.opportunity_key,
+        "platform": sub.platform.value,
+        "account": sub.account,
+        "state": sub.state.value,
+        "outcome": sub.outcome.value,
+        "failure": None
+        if sub.failure is None
+        else {
+            "reason": sub.failure.reason.value,
+            "retryable": sub.failure.retryable,
+            "message": sub.failure.describe(),
+            "platform_code": sub.failure.platform_code,
+        },
+        "platform_status": sub.platform_status,
+        "refs": dict(sub.refs),
+        "bid": {
+            "kind": sub.bid.kind.value,
+            "amount": _money(sub.bid.amount),
+        },
+        "attempts": sub.attempts,
+        "created_at": _iso(sub.created_at),
+        "updated_at": _iso(sub.updated_at),
+        "submitted_at": _iso(sub.submitted_at),
+        "history": [
+            {
+                "at": _iso(h.at),
+                "state": h.state.value,
+                "outcome": h.outcome.value,
+                "via": h.via,
+                "detail": h.detail,
+            }
+            for h in sub.history
+        ],
+    }
+
+
+def _describe_submission(sub: Submission) -> str:
+    text = f"{sub.state.value}"
+    if sub.state.value == "submitted" and sub.outcome.value != "none":
+        text += f", {sub.outcome.value}"
+    if sub.failure is not None:
+        text += f" — {sub.failure.describe()}"
+        if sub.failure.retryable:
+            text += f" Retry with `biddesk retry {sub.id[:8]}`."
+    return text
+
+
+# -- local state of opportunities --------------------------------------------------------
+
+
+def resolve_opportunity(services: Services, ref: str) -> Opportunity | None:
+    """A full key, a unique prefix ("gigradar:507f1f"), a bare id prefix, or an Upwork
+    job URL / ciphertext. None when nothing matches; CliError when ambiguous."""
+    store = services.store.opportunities
+    exact = store.get(ref)
+    if exact is not None:
+        return exact
+    cipher = _ciphertext(ref)
+    if cipher:
+        found = store.by_upwork_job(cipher)
+        if found:
+            found = sorted(found, key=lambda o: o.platform is not Platform.GIGRADAR)
+            return found[0]
+        return None
+    platform, sep, rest = ref.partition(":")
+    prefix = rest if sep else ref
+    candidates = [
+        o
+        for o in store.all()
+        if o.external_id.startswith(prefix) and (not sep or o.platform.value == platform)
+    ]
+    if len(candidates) > 1:
+        shown = ", ".join(o.key for o in candidates[:5])
+        raise CliError(
+            f"“{ref}” matches {len(candidates)} opportunities ({shown}); be more specific."
+        )
+    return candidates[0] if candidates else None
+
+
+_CIPHER = re.compile(r"~0[12][0-9a-f]{10,}", re.IGNORECASE)
+
+
+def _ciphertext(ref: str) -> str | None:
+    match = _CIPHER.search(ref)
+    return match.group(0) if match else None
+
+
+# -- commands ---------------------------------------------------------------------------
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from app.sandbox import SandboxConfig, run_sandbox
+
+    config = SandboxConfig(port=args.port, seed=args.seed, speed=args.speed, faults=args.faults)
+    try:
+        asyncio.run(run_sandbox(config, sys.stdout))
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        raise CliError(
+            f"The sandbox could not listen on 127.0.0.1:{args.port} ({exc.strerror})."
+        ) from None
+    return EXIT_OK
+
+
+def _read_key(args: argparse.Namespace) -> str | None:
+    if args.api_key_stdin:
+        key = sys.stdin.readline().strip()
+        if not key:
+            raise CliError("No API key was given on standard input.")
+        return key
+    env = os.environ.get(env_var_for(args.name))
+    if env:
+        return env
+    if sys.stdin.isatty():
+        key = getpass.getpass(f"API key for {args.name} (input hidden): ").strip()
+        return key or None
+    raise CliError(
+        "Give the API key on standard input with --api-key-stdin (keys are never taken "
+        "as command-line arguments, which other users can see)."
+    )
+
+
+def cmd_account(args: argparse.Namespace, services: Services) -> int:
+    if args.account_cmd == "add":
+        key = _read_key(args)
+        account, warning = services.accounts.add(
+            args.name,
+            Platform(args.platform),
+            api_key=key,
+            base_url=args.base_url,
+            speed=args.speed,
+            default_profile_id=args.profile_id,
+        )
+        _out(f"Added {account.platform.label} account “{account.name}” ({account.base_url}).")
+        if warning:
+            print(f"biddesk: warning: {warning}", file=sys.stderr)
+            print(
+                f"biddesk: the key was not stored; set {env_var_for(account.name)} "
+                "when you run BidDesk.",
+                file=sys.stderr,
+            )
+        return EXIT_OK
+    if args.account_cmd == "remove":
+        services.accounts.remove(args.name)
+        _out(f"Removed account “{args.name}” and its stored key.")
+        return EXIT_OK
+    if args.account_cmd == "test":
+        account = services.accounts.get(args.name)
+
+        async def run() -> str:
+            try:
+                return await services.accounts.adapter(account).check_connection()
+            finally:
+                await services.aclose()
+
+        _out(asyncio.run(run()))
+        return EXIT_OK
+    accounts = services.accounts.list()
+    rows = []
+    for account in accounts:
+        try:
+            services.secrets.get(account.name)
+            key = "environment" if os.environ.get(env_var_for(account.name)) else "keyring"
+        except SecretError:
+            key = "missing"
+        rows.append((account, key))
+    if args.json:
+        _json_out(
+            {
+                "accounts": [
+                    {
+                        "name": a.name,
+                        "platform": a.platform.value,
+                        "base_url": a.base_url,
+                        "enabled": a.enabled,
+                        "key": key,
+                    }
+                    for a, key in rows
+                ]
+            }
+        )
+        return EXIT_OK
+    if not rows:
+        _out(
+            "No accounts yet. Add one with "
+            "`biddesk account add NAME --platform gigradar|uphunt|gigiac`."
+        )
+        return EXIT_OK
+    _out(f"{'NAME':<20} {'PLATFORM':<9} {'KEY':<11} BASE URL")
+    for account, key in rows:
+        _out(f"{account.name:<20} {account.platform.label:<9} {key:<11} {account.base_url}")
+    return EXIT_OK
+
+
+def _accounts_for(services: Services, name: str | None) -> list[Any]:
+    if name:
+        return [services.accounts.get(name)]
+    accounts = [a for a in services.accounts.list() if a.enabled]
+    if not accounts:
+        raise CliError(
+            "No accounts are configured; add one with `biddesk account add`, or try "
+            "`biddesk demo` on the sandbox."
+        )
+    return accounts
+
+
+async def fetch_all(services: Services, name: str | None, emit: Callable[[str], None]) -> int:
+    failures = 0
+    for account in _accounts_for(services, name):
+        if account.platform is Platform.UPHUNT:
+            emit(f"{account.name}: UpHunt has no opportunity feed; it is a route for Upwork jobs.")
+            continue
+        try:
+            result = await services.inbox.fetch(account)
+        except (PlatformError, SecretError) as exc:
+            failures += 1
+            emit(f"{account.name}: {exc}")
+            continue
+        emit(f"{account.name}: {result.summary()}")
+    return failures
+
+
+def cmd_fetch(args: argparse.Namespace, services: Services) -> int:
+    async def run() -> int:
+        try:
+            return await fetch_all(services, args.account, _out)
+        finally:
+            await services.aclose()
+
+    failures = asyncio.run(run())
+    return EXIT_ERROR if failures else EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace, services: Services) -> int:
+    now = utcnow()
+    spec = FilterSpec(
+        text=args.search or "",
+        platforms=frozenset(Platform(p) for p in args.platform or ()),
+        states=frozenset(args.state or ()),
+        include_archived=args.archived,
+    )
+    predicate = spec.compile(now)
+    states = services.inbox.local_states()
+    opps = [
+        o
+        for o in services.store.opportunities.all()
+        if predicate(o, haystack(o), states.get(o.key, "new"))
+    ]
+    opps.sort(key=lambda o: (-(o.match_score or 0.0), -o.detected_at.timestamp()))
+    if args.limit:
+        opps = opps[: args.limit]
+    if args.json:
+        _json_out(
+            {
+                "count": len(opps),
+                "opportunities": [opportunity_json(o, states.get(o.key, "new")) for o in opps],
+            }
+        )
+        return EXIT_OK
+    if not opps:
+        _out("No opportunities match. Run `biddesk fetch` to pull new ones.")
+        return EXIT_OK
+    _out(f"{'ID':<20} {'SCORE':>5}  {'KIND':<6} {'BUDGET':>14}  {'POSTED':>6}  {'STATE':<10} TITLE")
+    for o in opps:
+        score = "—" if o.match_score is None else f"{round(o.match_score * 100)}"
+        _out(
+            f"{_short(o.key):<20} {score:>5}  {o.kind.value:<6} {_budget(o):>14}  "
+            f"{_age(o.posted_at or o.detected_at, now):>6}  {states.get(o.key, 'new'):<10} "
+            f"{_clip(o.title, 60)}"
+        )
+    _out(f"\n{len(opps)} shown. Full details: `biddesk list --json`.")
+    return EXIT_OK
+
+
+def _parse_amount(text: str) -> Decimal:
+    try:
+        amount = Decimal(text.strip().lstrip("$").replace(",", ""))
+    except InvalidOperation:
+        raise CliError(
+            f"“{text}” is not an amount; write it like 45 or 1250.50.", EXIT_USAGE
+        ) from None
+    if not amount.is_finite() or amount <= 0:
+        raise CliError("The bid amount must be more than zero.", EXIT_USAGE)
+    return amount
+
+
+def _parse_when(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise CliError(
+            f"“{text}” is not an ISO 8601 time; write it like 2026-11-24T09:00:00Z.", EXIT_USAGE
+        ) from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _read_letter(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CliError(f"There is no cover-letter file “{path}”.", EXIT_USAGE) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(
+            f"The cover-letter file “{path}” cannot be read ({exc}).", EXIT_USAGE
+        ) from None
+
+
+def _answers_for(opp: Opportunity, texts: Sequence[str]) -> tuple[Answer, ...]:
+    if len(texts) > len(opp.questions) and opp.questions:
+        raise CliError(
+            f"{len(texts)} answers were given but the job asks {len(opp.questions)} questions.",
+            EXIT_USAGE,
+        )
+    return tuple(
+        Answer(question_id=q.id, question=q.text, answer=a)
+        for q, a in zip(opp.questions, texts, strict=False)
+    )
+
+
+def _bid_from(args: argparse.Namespace, opp: Opportunity) -> Bid:
+    if args.bid is None:
+        if args.bid_type == "fixed" or (
+            args.bid_type is None and opp.kind is JobKind.FIXED and opp.budget is not None
+        ):
+            # A fixed job with no --bid: bid the client's stated budget, visibly.
+            if opp.budget is None:
+                raise CliError(
+                    "This is a fixed-price job with no stated budget; give --bid.", EXIT_USAGE
+                )
+            return Bid(kind=BidKind.FIXED, amount=opp.budget)
+        if opp.platform is Platform.GIGIAC and opp.budget is not None:
+            return Bid(kind=BidKind.FIXED, amount=opp.budget)
+        return Bid(kind=BidKind.PLATFORM_DEFAULT)
+    amount = _parse_amount(args.bid)
+    kind = args.bid_type or ("hourly" if opp.kind is JobKind.HOURLY else "fixed")
+    return Bid(kind=BidKind(kind), amount=amount)
+
+
+async def _resolve_or_import(services: Services, ref: str, via: Platform | None) -> Opportunity:
+    opp = resolve_opportunity(services, ref)
+    if opp is not None:
+        return opp
+    cipher = _ciphertext(ref)
+    if cipher and via is Platform.UPHUNT:
+        # A pasted Upwork job: UpHunt can resolve and send it without any feed.
+        account = services.accounts.choose(Platform.UPHUNT, None)
+        stub = Opportunity(
+            platform=Platform.UPHUNT, external_id=cipher, upwork_job_id=cipher, title=cipher
+        )
+        fetched = await services.accounts.adapter(account).get_opportunity(stub)
+        fetched = fetched.model_copy(update={"account": account.name})
+        await services.inbox.ingest([fetched])
+        return fetched
+    raise CliError(
+        f"There is no opportunity “{ref}” in the inbox; run `biddesk fetch` or `biddesk list`."
+    )
+
+
+def cmd_submit(args: argparse.Namespace, services: Services) -> int:
+    letter = _read_letter(args.cover_letter_file)
+    via = Platform(args.via) if args.via else None
+
+    async def run() -> int:
+        try:
+            opp = await _resolve_or_import(services, args.opportunity, via)
+            if args.schedule and (via or opp.platform) is not Platform.GIGRADAR:
+                raise CliError(
+                    "Only GigRadar can schedule a proposal; leave out --schedule.", EXIT_USAGE
+                )
+            request = SubmitRequest(
+                opportunity_key=opp.key,
+                cover_letter=letter,
+                bid=_bid_from(args, opp),
+                answers=_answers_for(opp, args.answer or ()),
+                via=via,
+                account=args.account,
+                profile_id=args.profile_id,
+                scheduled_at=_parse_when(args.schedule) if args.schedule else None,
+                auto_fill_questions=args.auto_answer,
+                confirm_warnings=args.yes,
+            )
+            try:
+                sub = await services.submissions.submit(request)
+            except PolicyViolation as exc:
+                errors = [i for i in exc.issues if i.severity.value == "error"]
+                if errors or not sys.stdin.isatty():
+                    raise
+                for issue in exc.issues:
+                    print(f"warning: {issue.message}", file=sys.stderr)
+                answer = await asyncio.to_thread(input, "Send anyway? [y/N] ")
+                if answer.strip().lower() not in ("y", "yes"):
+                    raise CliError("Not sent.") from None
+                sub = await services.submissions.submit(
+                    SubmitRequest(**{**request.__dict__, "confirm_warnings": True})
+                )
+            _out(
+                f"Submission {sub.id[:8]}: {opp.title} via {sub.platform.label} — "
+                f"{_describe_submission(sub)}"
+            )
+            if args.wait and sub.needs_tracking:
+                shown_id = sub.id
+
+                def progress(event: SubmissionChanged) -> None:
+                    if event.submission.id == shown_id:
+                        _out(f"  → {_describe_submission(event.submission)}")
+
+                unsubscribe = services.bus.subscribe(SubmissionChanged, progress)
+                try:
+                    sub = await services.submissions.wait_settled(sub.id, args.timeout)
+                finally:
+                    unsubscribe()
+                if sub.needs_tracking:
+                    _out(
+                        f"Still {sub.state.value} after {args.timeout:.0f} s; "
+                        "check later with `biddesk status`."
+                    )
+            elif sub.needs_tracking:
+                _out("The platform is still working on it; `biddesk status` shows where it stands.")
+            return EXIT_ERROR if sub.state.value == "failed" else EXIT_OK
+        finally:
+            await services.aclose()
+
+    return asyncio.run(run())
+
+
+def cmd_retry(args: argparse.Namespace, services: Services) -> int:
+    async def run() -> int:
+        try:
+            sub = await services.submissions.retry(args.submission, confirm_warnings=args.yes)
+            _out(f"Submission {sub.id[:8]}: {_describe_submission(sub)}")
+            if args.wait and sub.needs_tracking:
+                sub = await services.submissions.wait_settled(sub.id, args.timeout)
+                _out(f"Submission {sub.id[:8]}: {_describe_submission(sub)}")
+            return EXIT_ERROR if sub.state.value == "failed" else EXIT_OK
+        finally:
+            await services.aclose()
+
+    return asyncio.run(run())
+
+
+def cmd_status(args: argparse.Namespace, services: Services) -> int:
+    async def run() -> list[Submission]:
+        try:
+            key = None
+            if args.opportunity:
+                opp = resolve_opportunity(services, args.opportunity)
+                if opp is None:
+                    raise CliError(f"There is no opportunity “{args.opportunity}” in the inbox.")
+                key = opp.key
+            subs = services.store.submissions.list(opportunity_key=key)
+            if args.refresh:
+                refreshed = []
+                for sub in subs:
+                    if sub.needs_tracking:
+                        try:
+                            sub = await services.submissions.reconcile(sub.id)
+                        except (PlatformError, SecretError, SubmitError) as exc:
+                            log.warning("could not refresh %s: %s", sub.id[:8], exc)
+                    refreshed.append(sub)
+                subs = refreshed
+            return subs
+        finally:
+            await services.aclose()
+
+    subs = asyncio.run(run())
+    if args.json:
+        _json_out({"submissions": [submission_json(s) for s in subs]})
+        return EXIT_OK
+    if not subs:
+        _out("No submissions yet.")
+        return EXIT_OK
+    found = services.store.opportunities.get_many([s.opportunity_key for s in subs])
+    titles = {key: opp.title for key, opp in found.items()}
+    _out(f"{'ID':<9} {'VIA':<8} {'STATE':<11} {'OUTCOME':<9} {'UPDATED':>7}  TITLE / REASON")
+    now = utcnow()
+    for s in subs:
+        _out(
+            f"{s.id[:8]:<9} {s.platform.label:<8} {s.state.value:<11} {s.outcome.value:<9} "
+            f"{_age(s.updated_at, now):>7}  "
+            f"{_clip(titles.get(s.opportunity_key, s.opportunity_key), 50)}"
+        )
+        if s.failure is not None:
+            _out(f"{'':<48}↳ {s.failure.describe()}")
+    return EXIT_OK
+
+
+# -- the demo ---------------------------------------------------------------------------
+
+
+def _demo_letter(opp: Opportunity) -> str:
+    skills = ", ".join(opp.skills[:3]) or "this kind of work"
+    return (
+        f"Hello,\n\nI read your post “{opp.title}” with interest. I have shipped several "
+        f"projects built on {skills}, and I can start this week. My plan: a short call to "
+        "confirm the scope, a first working version within days, and then weekly "
+        "milestones you can review.\n\nI'd be glad to walk you through similar work in the "
+        "chat here.\n\nBest regards,\nAlex"
+    )
+
+
+def _demo_answers(opp: Opportunity) -> tuple[Answer, ...]:
+    return tuple(
+        Answer(
+            question_id=q.id,
+            question=q.text,
+            answer="Yes — I have done this in recent projects and can share details in chat.",
+        )
+        for q in opp.questions
+    )
+
+
+async def run_demo(profile: Path, speed: float, seed: int, emit: Callable[[str], None]) -> int:
+    from app.sandbox import Sandbox, SandboxConfig
+
+    async with Sandbox(SandboxConfig(seed=seed, speed=speed)) as sandbox:
+        info = sandbox.info
+        emit(f"Sandbox on 127.0.0.1:{info.port} (speed ×{speed:g}): GigRadar, UpHunt and Gigiac.")
+        services = open_services(profile)
+        try:
+            for name, platform, endpoint in (
+                ("sandbox-gigradar", Platform.GIGRADAR, info.gigradar),
+                ("sandbox-uphunt", Platform.UPHUNT, info.uphunt),
+                ("sandbox-gigiac", Platform.GIGIAC, info.gigiac),
+            ):
+                # Sandbox keys are not secrets; hand them over for this run only.
+                os.environ[env_var_for(name)] = endpoint.api_key
+                if services.store.accounts.get(name) is None:
+                    services.accounts.add(
+                        name, platform, api_key=None, base_url=endpoint.base_url, speed=speed
+                    )
+            emit("\n1. Fetching opportunities")
+            await fetch_all(services, None, lambda t: emit("   " + t))
+            opps = services.store.opportunities.all()
+            gigradar = sorted(
+                (o for o in opps if o.platform is Platform.GIGRADAR and o.status.value == "open"),
+                key=lambda o: -(o.match_score or 0),
+            )
+            gigiac = sorted(
+                (
+                    o
+                    for o in opps
+                    if o.platform is Platform.GIGIAC
+                    and o.budget is not None
+                    and o.context.get("location_type") != "on_site"
+                ),
+                key=lambda o: -(o.match_score or 0),
+            )
+            emit(f"   {len(opps)} opportunities in the inbox; the best matches:")
+            for o in gigradar[:3] + gigiac[:2]:
+                score = "—" if o.match_score is None else f"{round(o.match_score * 100)}%"
+                emit(f"   {score:>5}  {o.platform.label:<8} {_budget(o):>14}  {_clip(o.title, 52)}")
+            seen_jobs: set[str] = set()
+            picks: list[tuple[Opportunity, Platform]] = []
+            for o in gigradar:
+                if o.dedupe_key not in seen_jobs:
+                    seen_jobs.add(o.dedupe_key)
+                    picks.append((o, Platform.GIGRADAR if len(picks) == 0 else Platform.UPHUNT))
+                if len(picks) == 2:
+                    break
+            if gigiac:
+                picks.append((gigiac[0], Platform.GIGIAC))
+            emit("\n2. Submitting one proposal on each route")
+            subs: list[Submission] = []
+
+            def on_change(event: SubmissionChanged) -> None:
+                if event.previous is not None and (
+                    event.previous.state is not event.submission.state
+                    or event.previous.outcome is not event.submission.outcome
+                ):
+                    emit(
+                        f"   {event.submission.id[:8]} {event.submission.platform.label:<8} → "
+                        f"{_describe_submission(event.submission)}"
+                    )
+
+            unsubscribe = services.bus.subscribe(SubmissionChanged, on_change)
+            for opp, route in picks:
+                bid = (
+                    Bid(kind=BidKind.FIXED, amount=opp.budget)
+                    if opp.kind is JobKind.FIXED and opp.budget
+                    else Bid(kind=BidKind.HOURLY, amount=opp.hourly_max or Decimal("45"))
+                    if opp.kind is JobKind.HOURLY
+                    else Bid(kind=BidKind.FIXED, amount=opp.budget)
+                )
+                request = SubmitRequest(
+                    opportunity_key=opp.key,
+                    cover_letter=_demo_letter(opp),
+                    bid=bid,
+                    answers=_demo_answers(opp),
+                    via=route,
+                    confirm_warnings=True,
+                )
+                try:
+                    sub = await services.submissions.submit(request)
+                except SubmitError as exc:
+                    emit(f"   {route.label}: not sent — {exc}")
+                    continue
+                emit(
+                    f"   {sub.id[:8]} {route.label:<8} “{_clip(opp.title, 44)}”: {sub.state.value}"
+                )
+                subs.append(sub)
+            if subs:
+                emit("\n3. The same job again is refused, locally, before anything is sent")
+                first = picks[0][0]
+                try:
+                    await services.submissions.submit(
+                        SubmitRequest(
+                            opportunity_key=first.key,
+                            cover_letter=_demo_letter(first),
+                            bid=subs[0].bid,
+                            answers=_demo_answers(first),
+                            via=Platform.UPHUNT if first.upwork_job_id else None,
+                            confirm_warnings=True,
+                        )
+                    )
+                    emit("   unexpected: a second proposal was accepted")
+                except SubmitError as exc:
+                    emit(f"   refused: {exc}")
+            emit("\n4. Tracking each proposal to its final state")
+            settled = await asyncio.gather(
+                *(
+                    services.submissions.wait_settled(s.id, timeout=600 / max(speed, 1) + 30)
+                    for s in subs
+                )
+            )
+            unsubscribe()
+            emit("\nFinal states:")
+            for sub in settled:
+                emit(f"   {sub.id[:8]} {sub.platform.label:<8} {_describe_submission(sub)}")
+            emit(
+                "\nEverything above went over HTTP to the local sandbox; `biddesk sandbox` "
+                "runs it on its own for your own scripts."
+            )
+            return EXIT_OK
+        finally:
+            await services.aclose()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    if args.profile:
+        return asyncio.run(run_demo(Path(args.profile), args.speed, args.seed, _out))
+    with tempfile.TemporaryDirectory(prefix="biddesk-demo-") as tmp:
+        return asyncio.run(run_demo(Path(tmp), args.speed, args.seed, _out))
+
+
+# -- wiring -----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="biddesk",
+        description="BidDesk: gather opportunities from GigRadar, UpHunt and Gigiac, "
+        "write and send proposals, and track them to their final state.",
+    )
+    parser.add_argument("--version", action="version", version=f"biddesk {__version__}")
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="use DIR for data instead of the default (or $BIDDESK_HOME)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    gui = parser.add_argument_group("desktop app (no COMMAND)")
+    gui.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="start with an embedded sandbox and accounts wired to it "
+        "(a temporary profile unless --profile)",
+    )
+    gui.add_argument(
+        "--screenshot", metavar="PATH", help="render the main window to a PNG, then quit"
+    )
+    gui.add_argument(
+        "--quit-after", type=_positive_float, metavar="SECONDS", help="quit after SECONDS"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "sandbox", help="serve emulated GigRadar, UpHunt and Gigiac APIs on 127.0.0.1"
+    )
+    p.add_argument(
+        "--port", type=int, default=8765, help="port to listen on (0: any free port; default 8765)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed for the generated jobs (default 0)")
+    p.add_argument(
+        "--speed", type=_positive_float, default=1.0, help="time compression, e.g. 60 (default 1)"
+    )
+    p.add_argument(
+        "--faults", metavar="SPEC", help='random faults, e.g. "429=0.05,500=0.02,timeout=0.01"'
+    )
+
+    p = sub.add_parser("account", help="add, list, test or remove platform accounts")
+    asub = p.add_subparsers(dest="account_cmd", metavar="ACTION", required=True)
+    a = asub.add_parser("add", help="add an account; its key goes to the OS keyring")
+    a.add_argument("name")
+    a.add_argument("--platform", required=True, choices=[p.value for p in Platform])
+    a.add_argument("--base-url", metavar="URL", help="API base URL (default: the platform's)")
+    a.add_argument(
+        "--api-key-stdin", action="store_true", help="read the API key from standard input"
+    )
+    a.add_argument("--profile-id", help="UpHunt: default freelancer profile")
+    a.add_argument("--speed", type=_positive_float, default=1.0, help=argparse.SUPPRESS)
+    a = asub.add_parser("list", help="list accounts")
+    a.add_argument("--json", action="store_true")
+    a = asub.add_parser("remove", help="remove an account and its stored key")
+    a.add_argument("name")
+    a = asub.add_parser("test", help="make one authenticated call")
+    a.add_argument("name")
+
+    p = sub.add_parser("fetch", help="pull new opportunities into the inbox")
+    p.add_argument("--account", metavar="NAME")
+
+    p = sub.add_parser("list", help="show opportunities in the inbox")
+    p.add_argument("--json", action="store_true", help="machine-readable output (shape in README)")
+    p.add_argument("--platform", action="append", choices=[p.value for p in Platform])
+    p.add_argument("--search", metavar="TEXT", help='words, "phrases", OR, NOT/-word')
+    p.add_argument("--state", action="append", choices=LOCAL_STATES)
+    p.add_argument("--archived", action="store_true", help="include archived opportunities")
+    p.add_argument("--limit", type=int, default=50, help="at most N rows (0: all; default 50)")
+
+    p = sub.add_parser("submit", help="send a proposal once and track it")
+    p.add_argument("opportunity", help="an ID from `biddesk list`, a key, or an Upwork job URL")
+    p.add_argument(
+        "--cover-letter-file", required=True, metavar="FILE", help="the letter (- for stdin)"
+    )
+    p.add_argument("--bid", metavar="AMOUNT")
+    p.add_argument("--bid-type", choices=["hourly", "fixed"])
+    p.add_argument("--answer", action="append", metavar="TEXT", help="screening answers, in order")
+    p.add_argument(
+        "--auto-answer", action="store_true", help="UpHunt: let it answer the other questions"
+    )
+    p.add_argument("--schedule", metavar="ISO", help="GigRadar: send at this time")
+    p.add_argument(
+        "--via",
+        choices=[p.value for p in Platform],
+        help="route (an Upwork job: gigradar or uphunt)",
+    )
+    p.add_argument("--profile-id", help="UpHunt freelancer profile")
+    p.add_argument("--account", metavar="NAME")
+    p.add_argument("--yes", action="store_true", help="send despite warnings (errors always block)")
+    p.add_argument("--wait", action="store_true", help="wait for the final state")
+    p.add_argument(
+        "--timeout", type=_positive_float, default=600.0, help="with --wait: seconds (default 600)"
+    )
+
+    p = sub.add_parser("retry", help="send a retryable failed submission again")
+    p.add_argument("submission", help="submission ID (prefix)")
+    p.add_argument("--yes", action="store_true")
+    p.add_argument("--wait", action="store_true")
+    p.add_argument("--timeout", type=_positive_float, default=600.0)
+
+    p = sub.add_parser("status", help="show submissions (refreshing the unsettled ones)")
+    p.add_argument("opportunity", nargs="?")
+    p.add_argument("--json", action="store_true", help="machine-readable output (shape in README)")
+    p.add_argument(
+        "--no-refresh", dest="refresh", action="store_false", help="don't ask the platforms"
+    )
+
+    p = sub.add_parser("demo", help="run the sandbox and walk BidDesk end to end")
+    p.add_argument(
+        "--speed", type=_positive_float, default=30.0, help="time compression (default 30)"
+    )
+    p.add_argument("--seed", type=int, default=7)
+    return parser
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{text}” is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be more than zero")
+    return value
+
+
+def setup_logging(
+    directory: Path | None, verbose: bool
+) -> tuple[Path | None, list[logging.Handler]]:
+    """Console (warnings, or progress with -v) and a rotating file in the data folder;
+    both redact secrets. Returns the log file and the handlers, which the caller removes."""
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    added: list[logging.Handler] = []
+    redact = RedactingFilter()
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.INFO if verbose else logging.WARNING)
+    console.setFormatter(logging.Formatter("biddesk: %(levelname)s: %(message)s"))
+    console.addFilter(redact)
+    root.addHandler(console)
+    added.append(console)
+    log_file = None
+    if directory is not None:
+        try:
+            logs = directory / "logs"
+            logs.mkdir(parents=True, exist_ok=True)
+            log_file = logs / "biddesk.log"
+            handler = logging.handlers.RotatingFileHandler(
+                log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+            )
+            handler.setLevel(logging.INFO)
+            handler.setFormatter(
+                logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+            )
+            handler.addFilter(redact)
+            root.addHandler(handler)
+            added.append(handler)
+        except OSError:
+            log_file = None
+    return log_file, added
+
+
+def _run_gui(args: argparse.Namespace, err: TextIO) -> int:
+    log_dir = None if args.sandbox and not args.profile else data_dir(args.profile)
+    log_file, handlers = setup_logging(log_dir, args.verbose)
+    try:
+        from app.ui.app import GuiOptions, run_gui
+    except ImportError as exc:
+        print(
+            f"biddesk: error: the desktop window cannot start: {exc}. "
+            "Headless commands still work (`biddesk --help`).",
+            file=err,
+        )
+        return EXIT_ERROR
+    options = GuiOptions(
+        profile=Path(args.profile) if args.profile else None,
+        sandbox=args.sandbox,
+        screenshot=Path(args.screenshot) if args.screenshot else None,
+        quit_after=args.quit_after,
+    )
+    try:
+        return run_gui(options)
+    except StoreError as exc:
+        print(f"biddesk: error: {exc.user_message}", file=err)
+        return EXIT_ERROR
+    except Exception:
+        log.exception("the desktop app failed")
+        where = f" Details are in {log_file}." if log_file else ""
+        print(f"biddesk: error: the desktop app stopped unexpectedly.{where}", file=err)
+        return EXIT_ERROR
+    finally:
+        for handler in handlers:
+            logging.getLogger().removeHandler(handler)
+            with contextlib.suppress(Exception):
+                handler.close()
+
+
+def main(argv: Sequence[str] | None = None, *, stderr: TextIO | None = None) -> int:
+    err = stderr or sys.stderr
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        return _run_gui(args, err)
+    directory: Path | None = None
+    if args.command not in ("sandbox", "demo"):
+        try:
+            directory = data_dir(args.profile)
+        except OSError as exc:
+            print(f"biddesk: error: the data folder cannot be created ({exc.strerror}).", file=err)
+            return EXIT_ERROR
+    log_file, handlers_added = setup_logging(directory, args.verbose)
+    try:
+        if args.command == "sandbox":
+            return cmd_sandbox(args)
+        if args.command == "demo":
+            return cmd_demo(args)
+        services = open_services(directory)
+        handlers: dict[str, Callable[[argparse.Namespace, Services], int]] = {
+            "account": cmd_account,
+            "fetch": cmd_fetch,
+            "list": cmd_list,
+            "submit": cmd_submit,
+            "retry": cmd_retry,
+            "status": cmd_status,
+        }
+        try:
+            return handlers[args.command](args, services)
+        finally:
+            services.store.close()
+    except CliError as exc:
+        print(f"biddesk: error: {exc}", file=err)
+        return exc.code
+    except StoreError as exc:
+        print(f"biddesk: error: {exc.user_message}", file=err)
+        return EXIT_ERROR
+    except (SubmitError, AccountError, SecretError) as exc:
+        print(f"biddesk: error: {exc}", file=err)
+        return EXIT_ERROR
+    except PlatformError as exc:
+        print(f"biddesk: error: {exc}", file=err)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("biddesk: interrupted.", file=err)
+        return 130
+    except Exception:
+        log.exception("unexpected error in `biddesk %s`", args.command)
+        where = f" Details are in {log_file}." if log_file else ""
+        print(f"biddesk: error: something unexpected went wrong.{where}", file=err)
+        return EXIT_ERROR
+    finally:
+        for handler in handlers_added:
+            logging.getLogger().removeHandler(handler)
+            with contextlib.suppress(Exception):
+                handler.close()

@@ -1,0 +1,161 @@
+"""Discovery polling: one loop per account, spending each platform's budget wisely.
+
+GigRadar allows 1,000 requests a day per key; a discovery round costs one request per
+scanner (plus the scanner list, cached), and submissions and status checks need their
+share, so discovery gets at most `DISCOVERY_SHARE` of the day: with three scanners that is
+a round every ~7 minutes. Gigiac's 120 reads a minute allow a round a minute, which is
+what its own guide recommends. UpHunt has no feed. Everything is divided by the account's
+speed (a sandbox runs faster), errors back off exponentially, a rejected key stops the
+loop until the user fixes it, and every round publishes an AccountStatus for the status
+bar. Webhooks (later) make this the safety net rather than the main path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from app.domain import Account, Platform, utcnow
+from app.platforms.errors import AuthError, PlatformError, RateLimited
+from app.services.accounts import AccountService
+from app.services.events import AccountStatus, EventBus
+from app.services.inbox import Inbox
+from app.services.secrets import SecretError
+from app.services.tasks import TaskManager
+
+log = logging.getLogger(__name__)
+
+DAY = 86_400.0
+GIGRADAR_DAILY = 1_000
+DISCOVERY_SHARE = 0.6
+GIGRADAR_REQUESTS_PER_ROUND = 3  # one page per scanner; the scanner list is cached
+GIGIAC_INTERVAL = 60.0
+MAX_BACKOFF = 900.0
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def discovery_interval(
+    platform: Platform, requests_per_round: int = GIGRADAR_REQUESTS_PER_ROUND
+) -> float | None:
+    """Seconds between discovery rounds at speed 1; None for a platform with no feed."""
+    if platform is Platform.GIGRADAR:
+        return requests_per_round * DAY / (GIGRADAR_DAILY * DISCOVERY_SHARE)
+    if platform is Platform.GIGIAC:
+        return GIGIAC_INTERVAL
+    return None
+
+
+class Poller:
+    def __init__(
+        self,
+        accounts: AccountService,
+        inbox: Inbox,
+        tasks: TaskManager,
+        bus: EventBus,
+        *,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.accounts = accounts
+        self.inbox = inbox
+        self.tasks = tasks
+        self.bus = bus
+        self._sleep = sleep
+        self._paused = asyncio.Event()
+        self._paused.set()  # set = running
+        self._wake: dict[str, asyncio.Event] = {}
+
+    @staticmethod
+    def _task_name(account: str) -> str:
+        return f"poll:{account}"
+
+    def start(self) -> list[str]:
+        """Start a loop for every enabled account with a feed; returns their names."""
+        started = []
+        for account in self.accounts.list():
+            if account.enabled and discovery_interval(account.platform) is not None:
+                self.tasks.spawn(self._loop(account), name=self._task_name(account.name))
+                started.append(account.name)
+        return started
+
+    def start_account(self, account: Account) -> None:
+        if discovery_interval(account.platform) is not None:
+            self.tasks.spawn(self._loop(account), name=self._task_name(account.name), replace=True)
+
+    def stop_account(self, name: str) -> None:
+        self.tasks.cancel(self._task_name(name))
+
+    def refresh(self, name: str | None = None) -> None:
+        """Poll now (one account, or all) instead of waiting for the next round."""
+        for account, event in self._wake.items():
+            if name is None or account == name:
+                event.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._paused.is_set()
+
+    def pause(self) -> None:
+        self._paused.clear()
+
+    def resume(self) -> None:
+        self._paused.set()
+
+    async def _wait(self, account: str, seconds: float) -> None:
+        wake = self._wake.setdefault(account, asyncio.Event())
+        wake.clear()
+        sleeper = asyncio.ensure_future(self._sleep(seconds))
+        waker = asyncio.ensure_future(wake.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for fut in (sleeper, waker):
+                fut.cancel()
+            await asyncio.gather(sleeper, waker, return_exceptions=True)
+
+    async def _loop(self, account: Account) -> None:
+        interval = discovery_interval(account.platform)
+        assert interval is not None
+        interval /= account.speed
+        failures = 0
+        while True:
+            await self._paused.wait()
+            error: str | None = None
+            try:
+                await self.inbox.fetch(account)
+                failures = 0
+                delay = interval
+            except AuthError as exc:
+                self._publish(account, None, f"{exc} Fix the key, then refresh.")
+                log.warning("polling %s stopped: %s", account.name, exc)
+                return
+            except SecretError as exc:
+                self._publish(account, None, str(exc))
+                log.warning("polling %s stopped: %s", account.name, exc)
+                return
+            except RateLimited as exc:
+                failures += 1
+                error = str(exc)
+                delay = max(exc.retry_after or 0.0, interval)
+            except PlatformError as exc:
+                failures += 1
+                error = str(exc)
+                delay = min(MAX_BACKOFF / account.speed, interval * 2 ** min(failures, 6) / 4)
+            self._publish(account, delay, error)
+            await self._wait(account.name, delay)
+
+    def _publish(self, account: Account, delay: float | None, error: str | None) -> None:
+        previous = self.inbox.status(account.name)
+        adapter = self.accounts.cached_adapter(account.name)
+        limiter = getattr(adapter, "limiter", None)
+        self.bus.publish(
+            AccountStatus(
+                account=account.name,
+                last_poll_at=previous.last_poll_at if previous else utcnow(),
+                next_poll_at=None if delay is None else utcnow() + timedelta(seconds=delay),
+                budget=dict(limiter.snapshot()) if limiter is not None else {},
+                last_error=error,
+            )
+        )

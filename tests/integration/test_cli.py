@@ -1,0 +1,256 @@
+"""The `biddesk` command end to end: a sandbox subprocess, the CLI in-process."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def sandbox_proc() -> Iterator[dict]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "sandbox", "--port", "0", "--seed", "5", "--speed", "600"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read()
+        info = json.loads(line)
+        yield info
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        finally:
+            proc.stdout.close()
+            proc.stderr.close()
+
+
+def run(
+    argv: list[str],
+    capsys: pytest.CaptureFixture[str],
+    stdin: str | None = None,
+    monkeypatch: pytest.MonkeyPatch | None = None,
+) -> tuple[int, str, str]:
+    if stdin is not None and monkeypatch is not None:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_sandbox_prints_one_line_of_json(sandbox_proc: dict) -> None:
+    platforms = sandbox_proc["sandbox"]
+    assert set(platforms) >= {"gigradar", "uphunt", "gigiac"}
+    for name, ep in platforms.items():
+        if name in ("gigradar", "uphunt", "gigiac"):
+            assert ep["base_url"].startswith("http://127.0.0.1:")
+            assert ep["api_key"]
+
+
+@pytest.fixture
+def profile(tmp_path: Path, sandbox_proc: dict, capsys, monkeypatch) -> Path:
+    prof = tmp_path / "prof"
+    for name, platform in (("gr", "gigradar"), ("uh", "uphunt"), ("gg", "gigiac")):
+        ep = sandbox_proc["sandbox"][platform]
+        code, out, err = run(
+            [
+                "--profile",
+                str(prof),
+                "account",
+                "add",
+                name,
+                "--platform",
+                platform,
+                "--base-url",
+                ep["base_url"],
+                "--api-key-stdin",
+                "--speed",
+                "600",
+            ],
+            capsys,
+            stdin=ep["api_key"] + "\n",
+            monkeypatch=monkeypatch,
+        )
+        assert code == 0, err
+        assert ep["api_key"] not in out + err
+    return prof
+
+
+def test_fetch_list_submit_status(profile: Path, tmp_path: Path, capsys, memory_keyring) -> None:
+    p = ["--profile", str(profile)]
+    code, out, err = run([*p, "fetch"], capsys)
+    assert code == 0, err
+    assert "gr:" in out and "new" in out
+    code, out, _ = run([*p, "list", "--json", "--platform", "gigradar", "--limit", "0"], capsys)
+    assert code == 0
+    listing = json.loads(out)
+    assert listing["count"] == len(listing["opportunities"]) > 0
+    job = next(o for o in listing["opportunities"] if not o["questions"])
+    assert set(job) >= {
+        "key",
+        "platform",
+        "title",
+        "kind",
+        "budget",
+        "client",
+        "state",
+        "match_score",
+    }
+    letter = tmp_path / "letter.txt"
+    letter.write_text(
+        "Hello, I have delivered several projects like this one and can start this week. "
+        "I will confirm the scope with you first and then ship in small reviewed steps. "
+        "Best regards, Alex [[sim:sent]]",
+        encoding="utf-8",
+    )
+    bid = ["--bid", "900"] if job["kind"] == "fixed" else ["--bid", "60"]
+    code, out, err = run(
+        [
+            *p,
+            "submit",
+            job["key"],
+            "--cover-letter-file",
+            str(letter),
+            *bid,
+            "--wait",
+            "--timeout",
+            "30",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    assert "submitted" in out
+    code, out, _ = run([*p, "status", "--json"], capsys)
+    status = json.loads(out)
+    (sub,) = status["submissions"]
+    assert sub["state"] == "submitted" and sub["opportunity_key"] == job["key"]
+    assert [h["state"] for h in sub["history"]][-1] == "submitted"
+    code, out, err = run([*p, "status", "--no-refresh"], capsys)
+    assert code == 0, err
+    assert sub["id"][:8] in out and "submitted" in out
+    assert job["title"][:20] in out
+    # The same job again: one sentence, non-zero exit, nothing sent.
+    code, out, err = run(
+        [*p, "submit", job["key"], "--cover-letter-file", str(letter), *bid, "--via", "uphunt"],
+        capsys,
+    )
+    assert code == 1
+    assert err.startswith("biddesk: error: A proposal for this job is already submitted")
+    assert "Traceback" not in err
+    # All keys stay out of what BidDesk writes on disk.
+    keys = [v for v in memory_keyring.store.values()]
+    for path in profile.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert not any(k.encode() in data for k in keys), path
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["submit", "nope", "--cover-letter-file", "/nonexistent/letter.txt"],
+            "There is no cover-letter file",
+        ),
+        (["status", "gigradar:doesnotexist"], "There is no opportunity"),
+        (["account", "remove", "ghost"], "There is no account named"),
+        (["account", "test", "ghost"], "There is no account named"),
+    ],
+)
+def test_errors_are_one_sentence(tmp_path: Path, capsys, argv, message) -> None:
+    code, _, err = run(["--profile", str(tmp_path / "p"), *argv], capsys)
+    assert code != 0
+    assert err.startswith("biddesk: error: ") and message in err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_wrong_key_is_one_sentence(tmp_path: Path, sandbox_proc: dict, capsys, monkeypatch) -> None:
+    prof = ["--profile", str(tmp_path / "p")]
+    ep = sandbox_proc["sandbox"]["gigradar"]
+    run(
+        [
+            *prof,
+            "account",
+            "add",
+            "bad",
+            "--platform",
+            "gigradar",
+            "--base-url",
+            ep["base_url"],
+            "--api-key-stdin",
+        ],
+        capsys,
+        stdin="gr_live_not_the_key\n",
+        monkeypatch=monkeypatch,
+    )
+    code, out, err = run([*prof, "fetch"], capsys)
+    assert code == 1
+    assert "bad:" in out and "gr_live_not_the_key" not in out + err
+
+
+def test_corrupt_database_is_a_sentence(tmp_path: Path, capsys) -> None:
+    prof = tmp_path / "p"
+    prof.mkdir()
+    (prof / "biddesk.sqlite3").write_bytes(b"this is not a database" * 100)
+    code, _, err = run(["--profile", str(prof), "list"], capsys)
+    assert code == 1
+    assert err.startswith("biddesk: error: ") and "Traceback" not in err
+
+
+def test_no_keyring_account_add_explains_the_environment(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())
+    code, out, err = run(
+        [
+            "--profile",
+            str(tmp_path / "p"),
+            "account",
+            "add",
+            "x",
+            "--platform",
+            "gigiac",
+            "--api-key-stdin",
+        ],
+        capsys,
+        stdin="gig_secret\n",
+        monkeypatch=monkeypatch,
+    )
+    assert code == 0
+    assert "BIDDESK_API_KEY_X" in err
+    assert "gig_secret" not in out + err
+    for path in (tmp_path / "p").rglob("*"):
+        if path.is_file():
+            assert b"gig_secret" not in path.read_bytes()
+
+
+def test_demo_runs_end_to_end(tmp_path: Path) -> None:
+    env = {**os.environ, "BIDDESK_HOME": str(tmp_path / "home")}
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "demo", "--speed", "600"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Final states:" in result.stdout
+    assert "refused:" in result.stdout
+    assert "Traceback" not in result.stderr

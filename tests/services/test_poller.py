@@ -1,0 +1,105 @@
+"""Discovery polling: cadence by budget, back-off, stop on a bad key, refresh, pause."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from app.domain import Platform
+from app.ingest.poller import Poller, discovery_interval
+from app.platforms.errors import AuthError, ServerError
+from app.services.container import Services
+from app.services.events import AccountStatus
+from tests.services.conftest import ScriptedAdapter, make_opportunity
+
+
+def test_gigradar_interval_keeps_discovery_inside_the_daily_budget() -> None:
+    interval = discovery_interval(Platform.GIGRADAR)
+    assert interval is not None
+    rounds_per_day = 86_400 / interval
+    assert rounds_per_day * 3 <= 1_000 * 0.6 + 1e-6  # 3 requests a round, 60% of the day's budget
+    assert discovery_interval(Platform.GIGIAC) == 60.0
+    assert discovery_interval(Platform.UPHUNT) is None
+
+
+async def test_polls_every_feed_account_and_publishes_status(services: Services, adapters) -> None:
+    gg: ScriptedAdapter = adapters[Platform.GIGIAC]
+    rounds = {"n": 0}
+
+    async def fetch():
+        rounds["n"] += 1
+        return [make_opportunity(Platform.GIGIAC, ext="t1")]
+
+    gg.fetch_opportunities = fetch  # type: ignore[method-assign]
+    statuses: list[AccountStatus] = []
+    services.bus.subscribe(AccountStatus, statuses.append)
+    poller = Poller(services.accounts, services.inbox, services.tasks, services.bus)
+    started = poller.start()
+    assert sorted(started) == ["gigiac-main", "gigradar-main"]  # UpHunt has no feed
+    await _until(lambda: services.store.opportunities.get("gigiac:t1") is not None)
+    await _until(lambda: any(s.account == "gigiac-main" and s.next_poll_at for s in statuses))
+    await _until(lambda: rounds["n"] >= 3)  # every 60 s / speed 1000
+
+
+async def test_a_rejected_key_stops_the_loop_with_a_reason(services: Services, adapters) -> None:
+    async def refused():
+        raise AuthError("Invalid API key", status=401)
+
+    adapters[Platform.GIGRADAR].fetch_opportunities = refused  # type: ignore[method-assign]
+    statuses: list[AccountStatus] = []
+    services.bus.subscribe(AccountStatus, statuses.append)
+    poller = Poller(services.accounts, services.inbox, services.tasks, services.bus)
+    poller.start()
+    await _until(lambda: not services.tasks.running("poll:gigradar-main"))
+    last = [s for s in statuses if s.account == "gigradar-main"][-1]
+    assert "Invalid API key" in (last.last_error or "")
+    assert last.next_poll_at is None
+
+
+async def test_server_errors_back_off_and_recover(services: Services, adapters) -> None:
+    calls = {"n": 0}
+
+    async def flaky():
+        calls["n"] += 1
+        if calls["n"] <= 2:
+            raise ServerError("Internal error", status=500)
+        return [make_opportunity(Platform.GIGIAC, ext="after-errors")]
+
+    adapters[Platform.GIGIAC].fetch_opportunities = flaky  # type: ignore[method-assign]
+    poller = Poller(services.accounts, services.inbox, services.tasks, services.bus)
+    poller.start()
+    await _until(lambda: services.store.opportunities.get("gigiac:after-errors") is not None)
+
+
+async def test_pause_stops_rounds_and_refresh_wakes_one(services: Services, adapters) -> None:
+    gg = adapters[Platform.GIGIAC]
+    slept: list[float] = []
+    release = asyncio.Event()
+
+    async def long_sleep(seconds: float) -> None:
+        slept.append(seconds)
+        await release.wait()  # "sleeps" until refreshed
+
+    poller = Poller(
+        services.accounts, services.inbox, services.tasks, services.bus, sleep=long_sleep
+    )
+    poller.start_account(services.accounts.get("gigiac-main"))
+    await _until(lambda: sum(c[0] == "fetch" for c in gg.calls) == 1 and slept)
+    poller.refresh("gigiac-main")
+    await _until(lambda: sum(c[0] == "fetch" for c in gg.calls) == 2)
+    poller.pause()
+    assert poller.paused
+    poller.refresh("gigiac-main")
+    await asyncio.sleep(0.05)
+    assert sum(c[0] == "fetch" for c in gg.calls) == 2
+    poller.resume()
+    await _until(lambda: sum(c[0] == "fetch" for c in gg.calls) == 3)
+
+
+async def _until(predicate, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail("condition not reached in time")
+        await asyncio.sleep(0.005)
