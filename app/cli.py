@@ -590,7 +590,7 @@ def cmd_retry(args: argparse.Namespace, services: Services) -> int:
 
 
 def cmd_status(args: argparse.Namespace, services: Services) -> int:
-    async def run() -> list[Submission]:
+    async def run() -> tuple[list[Submission], dict[str, str]]:
         try:
             key = None
             if args.opportunity:
@@ -609,19 +609,18 @@ def cmd_status(args: argparse.Namespace, services: Services) -> int:
                             log.warning("could not refresh %s: %s", sub.id[:8], exc)
                     refreshed.append(sub)
                 subs = refreshed
-            return subs
+            found = services.store.opportunities.get_many([s.opportunity_key for s in subs])
+            return subs, {key: opp.title for key, opp in found.items()}
         finally:
             await services.aclose()
 
-    subs = asyncio.run(run())
+    subs, titles = asyncio.run(run())
     if args.json:
         _json_out({"submissions": [submission_json(s) for s in subs]})
         return EXIT_OK
     if not subs:
         _out("No submissions yet.")
         return EXIT_OK
-    found = services.store.opportunities.get_many([s.opportunity_key for s in subs])
-    titles = {key: opp.title for key, opp in found.items()}
     _out(f"{'ID':<9} {'VIA':<8} {'STATE':<11} {'OUTCOME':<9} {'UPDATED':>7}  TITLE / REASON")
     now = utcnow()
     for s in subs:
