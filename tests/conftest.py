@@ -11,17 +11,19 @@ import os
 # Qt must never try to open a display in tests; set before anything imports PySide6.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+from collections.abc import Iterator
+from pathlib import Path
 
-import keyring  # noqa: E402
-import pytest  # noqa: E402
+import keyring
+import pytest
 
-from tests.helpers.memkeyring import MemoryKeyring  # noqa: E402
+from tests.helpers.memkeyring import MemoryKeyring
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     home = tmp_path_factory.mktemp("biddesk-home")
     monkeypatch.setenv("BIDDESK_HOME", str(home))
     for name in list(os.environ):

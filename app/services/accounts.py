@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import builtins
+import logging
 from typing import Any
 
 from app.domain import DEFAULT_BASE_URLS, Account, Platform

@@ -1170,7 +1170,9 @@ class EditorPane(QWidget):
         uphunt, gigradar = route is Platform.UPHUNT, route is Platform.GIGRADAR
         for widget in (self._profile_combo, self._timeline_combo, self._boost_spin):
             self._set_row_visible(widget, uphunt)
-        self._set_row_visible(self._schedule_combo.parentWidget(), gigradar)
+        schedule_row = self._schedule_combo.parentWidget()
+        if schedule_row is not None:
+            self._set_row_visible(schedule_row, gigradar)
         self._set_row_visible(self._gigiac_note, route is Platform.GIGIAC)
         self._kind_combo.setVisible(route is not Platform.GIGIAC)
         self._fixed_label.setVisible(route is Platform.GIGIAC)
@@ -1418,8 +1420,8 @@ class EditorPane(QWidget):
             cursor.setPosition(min(start, limit))
             cursor.setPosition(min(end, limit), QTextCursor.MoveMode.KeepAnchor)
             selection = QTextEdit.ExtraSelection()
-            selection.cursor = cursor  # type: ignore[misc]
-            selection.format = fmt  # type: ignore[misc]
+            selection.cursor = cursor
+            selection.format = fmt
             selections.append(selection)
         self._letter.setExtraSelections(selections)
 

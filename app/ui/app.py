@@ -1,0 +1,297 @@
+"""The GUI's composition root: Qt, one qasync loop, the services, the window.
+
+Start-up order (STYLE.md §4): create the QApplication, then run ONE coroutine on
+`asyncio.Runner(loop_factory=qasync.QEventLoop)` that builds the services, shows the
+window, and awaits a shutdown future. Every way out (the window's Quit, closing the
+window, SIGTERM, the session ending) resolves that future; the coroutine then cancels
+background tasks, closes HTTP clients and the database within 2 s, and returns — which
+stops the loop. `QApplication.quit()` is never called directly: qasync would stop the
+loop before the cleanup coroutine finished ("Event loop stopped before Future completed").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import hashlib
+import logging
+import os
+import signal
+import sys
+import tempfile
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import qasync
+from PySide6.QtCore import QByteArray, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+from PySide6.QtWidgets import QApplication
+
+from app import __version__
+from app.domain import Platform
+from app.ingest.poller import Poller
+from app.services.container import Services, open_services
+from app.services.secrets import env_var_for
+from app.store.paths import data_dir
+from app.ui.bridge import Bridge
+
+if TYPE_CHECKING:
+    from app.sandbox import Sandbox
+    from app.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_TIMEOUT = 2.0
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+
+
+@dataclass(frozen=True)
+class GuiOptions:
+    profile: Path | None = None
+    sandbox: bool = False
+    sandbox_speed: float = 20.0
+    sandbox_seed: int = 7
+    screenshot: Path | None = None
+    quit_after: float | None = None
+
+
+def _server_name(directory: Path) -> str:
+    digest = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:16]
+    return f"biddesk-{digest}"
+
+
+def _another_instance_raised(name: str) -> bool:
+    """Ask a running BidDesk on this profile to show its window; True if one answered."""
+    socket = QLocalSocket()
+    socket.connectToServer(name)
+    if not socket.waitForConnected(300):
+        return False
+    socket.write(b"raise\n")
+    socket.flush()
+    socket.waitForBytesWritten(300)
+    socket.disconnectFromServer()
+    return True
+
+
+class App:
+    """Owns the running GUI session: services, sandbox, window, shutdown."""
+
+    def __init__(self, qapp: QApplication, options: GuiOptions) -> None:
+        self.qapp = qapp
+        self.options = options
+        self.services: Services | None = None
+        self.window: MainWindow | None = None
+        self.bridge: Bridge | None = None
+        self.poller: Poller | None = None
+        self.sandbox: Sandbox | None = None
+        self._server: QLocalServer | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._shutdown: asyncio.Future[int] | None = None
+        self.exit_code = 0
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def request_quit(self, code: int = 0) -> None:
+        if self._shutdown is not None and not self._shutdown.done():
+            self._shutdown.set_result(code)
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        self._shutdown = loop.create_future()
+        self.qapp.aboutToQuit.connect(lambda: self.request_quit(self.exit_code))
+        with contextlib.suppress(ValueError, OSError, RuntimeError):
+            signal.signal(signal.SIGTERM, lambda *_: loop.call_soon_threadsafe(self.request_quit))
+            signal.signal(signal.SIGINT, lambda *_: loop.call_soon_threadsafe(self.request_quit))
+        try:
+            await self.start()
+            code = await self._shutdown
+        finally:
+            await self.stop()
+        return code
+
+    async def start(self) -> None:
+        """Build everything and show the window (tests call this on their own loop)."""
+        from app.ui.main_window import MainWindow
+
+        profile = self.options.profile
+        if profile is None and self.options.sandbox:
+            self._tmp = tempfile.TemporaryDirectory(prefix="biddesk-sandbox-")
+            profile = Path(self._tmp.name)
+        directory = data_dir(profile)
+        self._listen(_server_name(directory))
+        self.services = open_services(directory)
+        if self.options.sandbox:
+            await self._start_sandbox()
+        services = self.services
+        self.poller = Poller(services.accounts, services.inbox, services.tasks, services.bus)
+        self.bridge = Bridge(services, self.poller)
+        self.window = MainWindow(
+            services, self.bridge, self.poller, sandbox=self.sandbox is not None
+        )
+        self.window.quit_requested.connect(self.request_quit)
+        self.window.sandbox_requested.connect(self._on_window_sandbox_requested)
+        self.window.restore_state()
+        self.window.show()
+        await self.window.load()  # the inbox, drafts, submissions (chunked, off the loop)
+        # The inbox holds ~100k long-lived objects; a full collection walking them all would
+        # stall the loop for tens of milliseconds, so they move to the permanent generation.
+        gc.collect()
+        gc.freeze()
+        if (
+            not services.accounts.list()
+            and self.sandbox is None
+            and self.options.screenshot is None
+        ):
+            self.window.offer_first_run()
+        services.tasks.spawn(self._resume(), name="startup:reconcile")
+        self.poller.start()
+        if self.options.screenshot is not None or self.options.quit_after is not None:
+            QTimer.singleShot(
+                int((self.options.quit_after or 3.0) * 1000), self._finish_scripted_run
+            )
+
+    async def _resume(self) -> None:
+        assert self.services is not None
+        await self.services.submissions.reconcile_pending()
+        self.services.submissions.resume_tracking()
+
+    async def _start_sandbox(self) -> None:
+        from app.sandbox import Sandbox, SandboxConfig
+
+        assert self.services is not None
+        speed = self.options.sandbox_speed
+        self.sandbox = Sandbox(SandboxConfig(seed=self.options.sandbox_seed, speed=speed))
+        info = await self.sandbox.start()
+        for name, platform, endpoint in (
+            ("sandbox-gigradar", Platform.GIGRADAR, info.gigradar),
+            ("sandbox-uphunt", Platform.UPHUNT, info.uphunt),
+            ("sandbox-gigiac", Platform.GIGIAC, info.gigiac),
+        ):
+            # Sandbox keys are not secrets; they are handed over for this run only.
+            os.environ[env_var_for(name)] = endpoint.api_key
+            existing = self.services.store.accounts.get(name)
+            if existing is None:
+                self.services.accounts.add(
+                    name, platform, api_key=None, base_url=endpoint.base_url, speed=speed
+                )
+            elif existing.base_url != endpoint.base_url:
+                self.services.store.accounts.update(
+                    existing.model_copy(update={"base_url": endpoint.base_url})
+                )
+
+    def _on_window_sandbox_requested(self) -> None:
+        async def run() -> None:
+            await self._start_sandbox()
+            assert self.window is not None and self.poller is not None
+            self.window.accounts_changed()
+            self.poller.start()
+
+        assert self.services is not None
+        self.services.tasks.spawn(run(), name="sandbox:start")
+
+    def _finish_scripted_run(self) -> None:
+        if self.options.screenshot is not None and self.window is not None:
+            if self.bridge is not None:
+                self.bridge.flush_now()
+            path = self.options.screenshot
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.window.grab().save(str(path)):
+                log.error("could not write the screenshot to %s", path)
+                self.exit_code = 1
+        self.request_quit(self.exit_code)
+
+    async def stop(self) -> None:
+        """Save window state and drafts, cancel tasks, close clients, the store, the sandbox."""
+        if self.window is not None:
+            with contextlib.suppress(Exception):
+                self.window.save_state()
+                self.window.flush_drafts()
+        if self.bridge is not None:
+            self.bridge.detach()
+        if self.services is not None:
+            try:
+                await asyncio.wait_for(self.services.aclose(SHUTDOWN_TIMEOUT / 2), SHUTDOWN_TIMEOUT)
+            except TimeoutError:
+                log.warning("shutdown took longer than %.1f s", SHUTDOWN_TIMEOUT)
+        if self.sandbox is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.sandbox.stop(), SHUTDOWN_TIMEOUT)
+        if self._server is not None:
+            self._server.close()
+        if self.window is not None:
+            self.window.hide()
+            self.window.deleteLater()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    # -- single instance ------------------------------------------------------------------
+
+    def _listen(self, name: str) -> None:
+        server = QLocalServer()
+        server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        if not server.listen(name):
+            QLocalServer.removeServer(name)  # a stale socket from a crash
+            server.listen(name)
+        server.newConnection.connect(self._on_server_new_connection)
+        self._server = server
+
+    def _on_server_new_connection(self) -> None:
+        assert self._server is not None
+        socket = self._server.nextPendingConnection()
+        if socket is not None:
+            socket.disconnected.connect(socket.deleteLater)
+        if self.window is not None:
+            self.window.bring_to_front()
+
+
+def _install_excepthook(app_ref: list[App]) -> None:
+    """Log an uncaught exception and show it without blocking; never crash the loop."""
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            if app_ref:
+                app_ref[0].request_quit(130)
+            return
+        log.error("uncaught exception", exc_info=(exc_type, exc, tb))
+        if app_ref and app_ref[0].window is not None:
+            details = "".join(traceback.format_exception(exc_type, exc, tb))
+            app_ref[0].window.show_error(
+                "Something went wrong", str(exc) or exc_type.__name__, details
+            )
+
+    sys.excepthook = hook
+
+
+def run_gui(options: GuiOptions) -> int:
+    """Run the desktop app until the user quits; returns the exit code."""
+    qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(qapp, QApplication)
+    qapp.setApplicationName("BidDesk")
+    qapp.setOrganizationName("BidDesk")
+    qapp.setApplicationVersion(__version__)
+    qapp.setDesktopFileName("biddesk")
+    icon = RESOURCES / "icons" / "biddesk.svg"
+    if icon.exists():
+        qapp.setWindowIcon(QIcon(str(icon)))
+    qapp.setQuitOnLastWindowClosed(False)  # closing the window asks the App to shut down
+    single = not options.sandbox and options.screenshot is None
+    if single and _another_instance_raised(_server_name(data_dir(options.profile))):
+        log.info("BidDesk is already running on this profile; raised its window")
+        return 0
+    app_ref: list[App] = []
+    _install_excepthook(app_ref)
+    app = App(qapp, options)
+    app_ref.append(app)
+    with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
+        return runner.run(app.run())
+
+
+def geometry_bytes(value: object) -> QByteArray | None:
+    if isinstance(value, str) and value:
+        return QByteArray.fromBase64(value.encode("ascii"))
+    return None

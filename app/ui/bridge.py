@@ -1,0 +1,184 @@
+"""The one place where core events become Qt signals, and UI intents become coroutines.
+
+Core services publish plain events on the EventBus; the bridge re-emits them as signals,
+coalescing bursts so a thousand webhook deliveries in one tick become one model update.
+Widgets emit intents (submit, retry, save a draft...); the bridge runs the matching
+service call as a named, owned task and reports the result or a sentence-long error.
+Widgets never hold coroutines (STYLE.md §2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from app.domain import Draft, Opportunity, Platform, Submission
+from app.ingest.poller import Poller
+from app.platforms.errors import PlatformError
+from app.services.accounts import AccountError
+from app.services.container import Services
+from app.services.events import (
+    AccountStatus,
+    OpportunitiesAdded,
+    OpportunitiesUpdated,
+    SubmissionChanged,
+)
+from app.services.secrets import SecretError
+from app.services.submissions import SubmitError, SubmitRequest
+from app.store.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+
+def user_message(exc: BaseException) -> str:
+    """The sentence a person sees for an error we expected might happen."""
+    if isinstance(exc, StoreError):
+        return exc.user_message
+    return str(exc) or type(exc).__name__
+
+
+EXPECTED = (SubmitError, AccountError, SecretError, PlatformError, StoreError)
+
+
+class Bridge(QObject):
+    opportunities_added = Signal(object)  # tuple[Opportunity, ...], one per tick
+    opportunities_updated = Signal(object)  # tuple[Opportunity, ...], one per tick
+    submission_changed = Signal(object)  # Submission
+    account_status_changed = Signal(object)  # AccountStatus
+    error_occurred = Signal(str, str)  # title, sentence
+    submit_finished = Signal(str, object)  # opportunity key, Submission | None
+    freelancers_loaded = Signal(str, object)  # account, [(profile_id, label)]
+    connection_tested = Signal(bool, str)  # ok, message
+
+    def __init__(self, services: Services, poller: Poller, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.poller = poller
+        self._added: dict[str, Opportunity] = {}
+        self._updated: dict[str, Opportunity] = {}
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(0)
+        self._flush_timer.timeout.connect(self._flush)
+        bus = services.bus
+        self._unsubscribe = [
+            bus.subscribe(OpportunitiesAdded, self._on_bus_added),
+            bus.subscribe(OpportunitiesUpdated, self._on_bus_updated),
+            bus.subscribe(SubmissionChanged, self._on_bus_submission),
+            bus.subscribe(AccountStatus, self.account_status_changed.emit),
+        ]
+
+    def detach(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        self._flush_timer.stop()
+
+    # -- events in ------------------------------------------------------------------------
+
+    def _on_bus_added(self, event: OpportunitiesAdded) -> None:
+        for opp in event.opportunities:
+            self._added[opp.key] = opp
+        self._flush_timer.start()
+
+    def _on_bus_updated(self, event: OpportunitiesUpdated) -> None:
+        for opp in event.opportunities:
+            if opp.key in self._added:
+                self._added[opp.key] = opp
+            else:
+                self._updated[opp.key] = opp
+        self._flush_timer.start()
+
+    def _on_bus_submission(self, event: SubmissionChanged) -> None:
+        self.submission_changed.emit(event.submission)
+
+    def _flush(self) -> None:
+        added, updated = tuple(self._added.values()), tuple(self._updated.values())
+        self._added.clear()
+        self._updated.clear()
+        if added:
+            self.opportunities_added.emit(added)
+        if updated:
+            self.opportunities_updated.emit(updated)
+
+    def flush_now(self) -> None:
+        """Deliver pending coalesced events immediately (tests, benchmarks)."""
+        self._flush_timer.stop()
+        self._flush()
+
+    # -- intents out ----------------------------------------------------------------------
+
+    def _run(self, coro: Coroutine[Any, Any, Any], *, name: str, title: str) -> asyncio.Task[Any]:
+        async def guarded() -> Any:
+            try:
+                return await coro
+            except asyncio.CancelledError:
+                raise
+            except EXPECTED as exc:
+                self.error_occurred.emit(title, user_message(exc))
+            except Exception as exc:
+                log.exception("%s failed", name)
+                self.error_occurred.emit(title, f"Something unexpected went wrong: {exc}")
+            return None
+
+        return self.services.tasks.spawn(guarded(), name=name, replace=True)
+
+    def submit(self, request: SubmitRequest) -> None:
+        async def run() -> None:
+            sub: Submission | None = None
+            try:
+                sub = await self.services.submissions.submit(request)
+            finally:
+                self.submit_finished.emit(request.opportunity_key, sub)
+
+        self._run(run(), name=f"submit:{request.opportunity_key}", title="Not sent")
+
+    def retry(self, submission_id: str) -> None:
+        self._run(
+            self.services.submissions.retry(submission_id, confirm_warnings=True),
+            name=f"retry:{submission_id}",
+            title="Retry failed",
+        )
+
+    def reconcile(self, submission_id: str) -> None:
+        self._run(
+            self.services.submissions.reconcile(submission_id),
+            name=f"reconcile:{submission_id}",
+            title="Could not check the platform",
+        )
+
+    def refresh(self, account: str | None = None) -> None:
+        self.poller.refresh(account)
+
+    def save_draft(self, draft: Draft) -> None:
+        """Synchronous on purpose: one small SQLite write; a draft must never be lost."""
+        try:
+            self.services.store.drafts.save(draft)
+        except StoreError as exc:
+            self.error_occurred.emit("Draft not saved", exc.user_message)
+
+    def load_freelancers(self, account: str) -> None:
+        async def run() -> None:
+            acct = self.services.accounts.get(account)
+            adapter = self.services.accounts.adapter(acct)
+            roster = await adapter.freelancers()  # type: ignore[attr-defined]
+            profiles: list[tuple[str, str]] = []
+            for person in roster.freelancers:
+                for profile in person.profiles:
+                    rate = f" — ${profile.hourly_rate:g}/h" if profile.hourly_rate else ""
+                    title = profile.title or person.title or profile.type or "profile"
+                    profiles.append((profile.profile_id, f"{person.name}: {title}{rate}"))
+            self.freelancers_loaded.emit(account, profiles)
+
+        self._run(run(), name=f"freelancers:{account}", title="Freelancers not loaded")
+
+    def accounts_by_platform(self) -> dict[Platform, list[str]]:
+        result: dict[Platform, list[str]] = {p: [] for p in Platform}
+        for account in self.services.accounts.list():
+            if account.enabled:
+                result[account.platform].append(account.name)
+        return result

@@ -1,0 +1,504 @@
+"""The main window: composes the filter bar, the inbox, the editor pane, the submissions
+view, the dialogs and the status bar, and wires them to the bridge.
+
+It holds no business logic: it asks the store for what to show (one row at a time, or
+the light rows of the whole inbox off the loop), forwards intents to the bridge, and
+renders the events the bridge re-emits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain import Account, Draft, Opportunity, Submission
+from app.domain.filters import FilterSpec
+from app.ingest.poller import Poller
+from app.services.container import Services
+from app.services.events import AccountStatus
+from app.services.inbox import local_state
+from app.services.submissions import SubmitRequest
+from app.ui.bridge import Bridge
+from app.ui.dialogs.accounts import AccountDialog, AccountForm, AccountsDialog
+from app.ui.dialogs.error import show_error
+from app.ui.dialogs.first_run import FirstRunDialog
+from app.ui.dialogs.shortcuts import ShortcutsDialog
+from app.ui.models.opportunities import OpportunityTableModel, prepare_rows
+from app.ui.panes.editor import EditorPane
+from app.ui.panes.submissions import SubmissionsPane
+from app.ui.status_bar import AccountStatusBar
+from app.ui.widgets.filter_bar import FilterBar
+from app.ui.widgets.inbox_view import InboxView
+
+log = logging.getLogger(__name__)
+
+SHORTCUTS: tuple[tuple[str, str], ...] = (
+    ("j / ↓", "Next opportunity"),
+    ("k / ↑", "Previous opportunity"),
+    ("/", "Search"),
+    ("e", "Edit the cover letter"),
+    ("Ctrl+Enter", "Submit the proposal"),
+    ("a", "Archive the opportunity"),
+    ("s", "Star / unstar"),
+    ("F5", "Poll every account now"),
+    ("Ctrl+1 / Ctrl+2", "Inbox / Submissions"),
+    ("F1 or ?", "This list"),
+    ("Ctrl+Q", "Quit"),
+)
+
+
+class MainWindow(QMainWindow):
+    quit_requested = Signal(int)
+    sandbox_requested = Signal()
+
+    def __init__(
+        self, services: Services, bridge: Bridge, poller: Poller, *, sandbox: bool = False
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self.bridge = bridge
+        self.poller = poller
+        self._current_key: str | None = None
+        self._titles: dict[str, str] = {}
+        self._dialogs: list[QWidget] = []  # open non-modal dialogs, kept alive
+        title = "BidDesk — sandbox" if sandbox else "BidDesk"
+        self.setWindowTitle(title)
+        self.resize(1440, 880)
+
+        self.model = OpportunityTableModel(self)
+        self.filter_bar = FilterBar(self)
+        self.inbox = InboxView(self)
+        self.inbox.setModel(self.model)
+        self.editor = EditorPane(self)
+        self.submissions = SubmissionsPane(self)
+
+        left = QWidget(self)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.setSpacing(4)
+        left_layout.addWidget(self.filter_bar)
+        left_layout.addWidget(self.inbox, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.editor)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([860, 580])
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.splitter, "Inbox")
+        self.tabs.addTab(self.submissions, "Submissions")
+        self.setCentralWidget(self.tabs)
+        self.status = AccountStatusBar(self)
+        self.setStatusBar(self.status)
+        self._build_toolbar(sandbox)
+        self._build_shortcuts()
+        self._wire()
+        self._clock = QTimer(self)
+        self._clock.setInterval(5_000)
+        self._clock.timeout.connect(self.status.refresh_times)
+        self._clock.start()
+
+    # -- construction ---------------------------------------------------------------------
+
+    def _build_toolbar(self, sandbox: bool) -> None:
+        bar = QToolBar("Main", self)
+        bar.setObjectName("main-toolbar")
+        bar.setMovable(False)
+        self.addToolBar(bar)
+        self.action_refresh = QAction("Refresh", self)
+        self.action_refresh.setShortcut(QKeySequence(Qt.Key.Key_F5))
+        self.action_refresh.setToolTip("Poll every account now (F5)")
+        self.action_refresh.triggered.connect(lambda: self.bridge.refresh(None))
+        self.action_accounts = QAction("Accounts…", self)
+        self.action_accounts.triggered.connect(self.open_accounts)
+        self.action_shortcuts = QAction("Shortcuts", self)
+        self.action_shortcuts.setShortcut(QKeySequence(Qt.Key.Key_F1))
+        self.action_shortcuts.triggered.connect(self.open_shortcuts)
+        self.action_quit = QAction("Quit", self)
+        self.action_quit.setShortcut(QKeySequence.StandardKey.Quit)
+        self.action_quit.triggered.connect(lambda: self.quit_requested.emit(0))
+        for action in (self.action_refresh, self.action_accounts, self.action_shortcuts):
+            bar.addAction(action)
+        self.addAction(self.action_quit)
+        if sandbox:
+            badge = QLabel("  Sandbox: emulated platforms on 127.0.0.1  ", self)
+            badge.setStyleSheet(
+                "background:#fff4ce;color:#5c4400;border-radius:4px;padding:2px 6px;"
+            )
+            spacer = QWidget(self)
+            spacer.setSizePolicy(
+                spacer.sizePolicy().horizontalPolicy().Expanding,
+                spacer.sizePolicy().verticalPolicy().Preferred,
+            )
+            bar.addWidget(spacer)
+            bar.addWidget(badge)
+
+    def _shortcut(
+        self, key: str | QKeySequence, slot: Callable[[], object], widget: QWidget | None = None
+    ) -> QShortcut:
+        sequence = key if isinstance(key, QKeySequence) else QKeySequence(key)
+        shortcut = QShortcut(sequence, widget or self)
+        if widget is not None:
+            # Letters must not fire while the user types a letter in the editor.
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.activated.connect(slot)
+        return shortcut
+
+    def _build_shortcuts(self) -> None:
+        self._shortcut("j", lambda: self.inbox.move_selection(1), self.inbox)
+        self._shortcut("k", lambda: self.inbox.move_selection(-1), self.inbox)
+        self._shortcut("/", self.filter_bar.focus_search, self.inbox)
+        self._shortcut("e", self.editor.focus_letter, self.inbox)
+        self._shortcut("a", self.archive_current, self.inbox)
+        self._shortcut("s", self.star_current, self.inbox)
+        self._shortcut("?", self.open_shortcuts, self.inbox)
+        self._shortcut("Ctrl+1", lambda: self.tabs.setCurrentIndex(0))
+        self._shortcut("Ctrl+2", lambda: self.tabs.setCurrentIndex(1))
+
+    def _wire(self) -> None:
+        b = self.bridge
+        b.opportunities_added.connect(self._on_bridge_opportunities)
+        b.opportunities_updated.connect(self._on_bridge_opportunities)
+        b.submission_changed.connect(self._on_bridge_submission_changed)
+        b.account_status_changed.connect(self._on_bridge_account_status_changed)
+        b.error_occurred.connect(self._on_bridge_error_occurred)
+        b.submit_finished.connect(self._on_bridge_submit_finished)
+        b.freelancers_loaded.connect(self.editor.set_freelancers)
+        self.filter_bar.filter_changed.connect(self._on_filter_bar_filter_changed)
+        self.filter_bar.saved_filters_changed.connect(self._on_filter_bar_saved_filters_changed)
+        self.model.counts_changed.connect(self.filter_bar.set_counts)
+        self.inbox.current_key_changed.connect(self._on_inbox_current_key_changed)
+        self.editor.draft_changed.connect(self._on_editor_draft_changed)
+        self.editor.submit_requested.connect(self._on_editor_submit_requested)
+        self.editor.retry_requested.connect(b.retry)
+        self.editor.open_url_requested.connect(self._on_editor_open_url_requested)
+        self.editor.freelancers_requested.connect(b.load_freelancers)
+        self.submissions.opportunity_requested.connect(self.go_to_opportunity)
+        self.submissions.retry_requested.connect(b.retry)
+        self.submissions.reconcile_requested.connect(b.reconcile)
+
+    # -- loading --------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Fill the inbox and the submissions view; the 100k-row read runs off the loop."""
+        store = self.services.store
+        states = self.services.inbox.local_states()
+        # Streamed and prepared on a worker thread; only the hand-over runs on the loop.
+        prepared = await asyncio.to_thread(prepare_rows, store.opportunities.iter_rows(), states)
+        self.model.load_prepared(prepared)
+        saved = store.settings.get("ui.saved_filters", {})
+        if isinstance(saved, dict):
+            self.filter_bar.set_saved_filters(saved)
+        spec_json = store.settings.get("ui.filter")
+        if isinstance(spec_json, str):
+            try:
+                spec = FilterSpec.from_json(spec_json)
+                self.filter_bar.set_spec(spec)
+                self.model.set_filter(spec)
+            except ValueError:
+                log.warning("ignoring an unreadable saved filter")
+        subs = store.submissions.list()
+        found = store.opportunities.get_many({s.opportunity_key for s in subs})
+        self._titles = {key: opp.title for key, opp in found.items()}
+        self.submissions.set_submissions(subs, self._titles)
+        self.accounts_changed()
+        if self.model.rowCount() and self._current_key is None:
+            self.inbox.select_key(self.model.key_at(0))
+
+    def accounts_changed(self) -> None:
+        """Accounts were added or removed: refresh what depends on them."""
+        if self._current_key is not None:
+            self.show_opportunity(self._current_key)
+
+    # -- selection and editing ------------------------------------------------------------
+
+    def show_opportunity(self, key: str | None) -> None:
+        if key is None:
+            self._current_key = None
+            self.editor.show_opportunity(None, None, (), self.bridge.accounts_by_platform())
+            return
+        store = self.services.store
+        opp = store.opportunities.get(key)
+        if opp is None:
+            return
+        if key != self._current_key:
+            self.editor.flush_draft()
+        self._current_key = key
+        draft = store.drafts.get(key)
+        subs = store.submissions.by_opportunity(key)
+        self.editor.show_opportunity(opp, draft, subs, self.bridge.accounts_by_platform())
+        flags = store.opportunities.flags(key)
+        if flags is not None and not flags.read:
+            store.opportunities.set_read(key, True)
+            self.model.set_flags(key, read=True)
+            if draft is None and not subs:
+                self.model.set_state(key, "read")
+
+    def go_to_opportunity(self, key: str) -> None:
+        """From elsewhere (the submissions view, a notification): select it in the inbox."""
+        self.tabs.setCurrentIndex(0)
+        if self.model.row_of(key) is None:
+            # Filtered out or archived: show it in the editor all the same.
+            self.show_opportunity(key)
+        else:
+            self.inbox.select_key(key)
+
+    def _on_inbox_current_key_changed(self, key: str | None) -> None:
+        self.show_opportunity(key)
+
+    def _on_editor_draft_changed(self, draft: Draft) -> None:
+        self.bridge.save_draft(draft)
+        if self.services.store.submissions.by_opportunity(draft.opportunity_key):
+            return
+        self.model.set_state(draft.opportunity_key, "drafted")
+
+    def _on_editor_submit_requested(self, request: SubmitRequest) -> None:
+        self.editor.set_sending(True)
+        self.bridge.submit(request)
+
+    def _on_bridge_submit_finished(self, key: str, submission: Submission | None) -> None:
+        if key == self._current_key:
+            self.editor.set_sending(False)
+            if submission is not None:
+                self.editor.show_submission(submission)
+
+    def _on_editor_open_url_requested(self, url: str) -> None:
+        QDesktopServices.openUrl(QUrl(url))
+
+    def flush_drafts(self) -> None:
+        self.editor.flush_draft()
+
+    def archive_current(self) -> None:
+        key = self._current_key
+        if key is None:
+            return
+        self.services.store.opportunities.set_archived(key, True)
+        self.inbox.move_selection(1)
+        self.model.set_flags(key, archived=True)
+        self.statusBar().showMessage(
+            "Archived. Show archived opportunities from the filter bar.", 4000
+        )
+
+    def star_current(self) -> None:
+        key = self._current_key
+        if key is None:
+            return
+        flags = self.services.store.opportunities.flags(key)
+        starred = not (flags.starred if flags is not None else False)
+        self.services.store.opportunities.set_starred(key, starred)
+        self.model.set_flags(key, starred=starred)
+        self.statusBar().showMessage("Starred." if starred else "Star removed.", 2000)
+
+    # -- bridge events --------------------------------------------------------------------
+
+    def _on_bridge_opportunities(self, opportunities: Sequence[Opportunity]) -> None:
+        self.model.add_or_update(opportunities)
+        if self._current_key is None and self.model.rowCount():
+            self.inbox.select_key(self.model.key_at(0))
+
+    def _on_bridge_submission_changed(self, sub: Submission) -> None:
+        self.submissions.upsert(sub, self._title(sub.opportunity_key))
+        self.model.set_state(
+            sub.opportunity_key, local_state(read=True, drafted=True, submission=sub.state)
+        )
+        if sub.opportunity_key == self._current_key:
+            self.editor.show_submission(sub)
+
+    def _title(self, key: str) -> str | None:
+        """Titles of opportunities that have submissions, looked up once."""
+        if key not in self._titles:
+            opp = self.services.store.opportunities.get(key)
+            if opp is None:
+                return None
+            self._titles[key] = opp.title
+        return self._titles[key]
+
+    def _on_bridge_account_status_changed(self, status: AccountStatus) -> None:
+        self.status.update_status(status)
+
+    def _on_bridge_error_occurred(self, title: str, message: str) -> None:
+        self.show_error(title, message)
+
+    def _on_filter_bar_filter_changed(self, spec: FilterSpec) -> None:
+        self.model.set_filter(spec)
+        self.services.store.settings.set("ui.filter", spec.to_json())
+
+    def _on_filter_bar_saved_filters_changed(self, saved: dict[str, str]) -> None:
+        self.services.store.settings.set("ui.saved_filters", dict(saved))
+
+    # -- dialogs --------------------------------------------------------------------------
+
+    def _keep(self, dialog: QWidget) -> None:
+        self._dialogs.append(dialog)
+        dialog.destroyed.connect(
+            lambda *_: self._dialogs.remove(dialog) if dialog in self._dialogs else None
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+
+    def show_error(self, title: str, message: str, details: str | None = None) -> None:
+        dialog = show_error(self, title, message, details)
+        self._keep(dialog)
+
+    def open_shortcuts(self) -> None:
+        dialog = ShortcutsDialog(SHORTCUTS, self)
+        self._keep(dialog)
+        dialog.open()
+
+    def offer_first_run(self) -> None:
+        dialog = FirstRunDialog(self)
+        dialog.sandbox_chosen.connect(self.sandbox_requested.emit)
+        dialog.add_account_chosen.connect(self.add_account)
+        self._keep(dialog)
+        dialog.open()
+
+    def _account_rows(self) -> list[tuple[Account, str]]:
+        rows: list[tuple[Account, str]] = []
+        for account in self.services.accounts.list():
+            try:
+                self.services.secrets.get(account.name)
+                key = "key stored"
+            except Exception as exc:  # a sentence for the user, whatever the keyring said
+                key = str(exc)
+            rows.append((account, key))
+        return rows
+
+    def open_accounts(self) -> None:
+        dialog = AccountsDialog(self)
+        dialog.set_accounts(self._account_rows())
+        dialog.add_requested.connect(self.add_account)
+        dialog.edit_requested.connect(self.edit_account)
+        dialog.remove_requested.connect(lambda name: self._remove_account(name, dialog))
+        self._keep(dialog)
+        dialog.open()
+        self._accounts_dialog = dialog
+
+    def add_account(self) -> None:
+        self._open_account_dialog(None)
+
+    def edit_account(self, name: str) -> None:
+        self._open_account_dialog(name)
+
+    def _open_account_dialog(self, name: str | None) -> None:
+        account = self.services.accounts.get(name) if name else None
+        dialog = AccountDialog(self, account=account) if account else AccountDialog(self)
+        status = self.services.secrets.status()
+        dialog.set_keyring_status(status.state.value, status.message)
+        dialog.test_requested.connect(lambda form: self._test_account(form, dialog))
+        dialog.accepted.connect(lambda: self._save_account(dialog.accepted_form(), editing=name))
+        self._keep(dialog)
+        dialog.open()
+
+    def _test_account(self, form: AccountForm, dialog: AccountDialog) -> None:
+        from app.platforms import create_adapter
+
+        async def run() -> None:
+            dialog.set_testing(True)
+            key = form.api_key
+            if not key and form.name:
+                try:
+                    key = self.services.secrets.get(form.name)
+                except Exception as exc:
+                    dialog.set_test_result(False, str(exc))
+                    return
+            try:
+                account = Account(
+                    name=form.name or "test", platform=form.platform, base_url=form.base_url
+                )
+            except ValueError as exc:
+                dialog.set_test_result(False, str(exc))
+                return
+            adapter = create_adapter(account, key or "")
+            try:
+                message = await adapter.check_connection()
+                dialog.set_test_result(True, message)
+            except Exception as exc:
+                dialog.set_test_result(False, str(exc))
+            finally:
+                await adapter.aclose()
+                dialog.set_testing(False)
+
+        self.services.tasks.spawn(run(), name="account:test", replace=True)
+
+    def _save_account(self, form: AccountForm, *, editing: str | None) -> None:
+        try:
+            if editing:
+                current = self.services.accounts.get(editing)
+                self.services.store.accounts.update(
+                    current.model_copy(update={"base_url": form.base_url.rstrip("/")})
+                )
+                if form.api_key:
+                    self.services.secrets.set(editing, form.api_key)
+                account = self.services.accounts.get(editing)
+                warning = None
+            else:
+                account, warning = self.services.accounts.add(
+                    form.name, form.platform, api_key=form.api_key or None, base_url=form.base_url
+                )
+        except Exception as exc:
+            self.show_error("Account not saved", str(exc))
+            return
+        if warning:
+            self.show_error("Key not stored", warning)
+        self.poller.start_account(account)
+        self.accounts_changed()
+        if getattr(self, "_accounts_dialog", None) is not None:
+            self._accounts_dialog.set_accounts(self._account_rows())
+
+    def _remove_account(self, name: str, dialog: AccountsDialog) -> None:
+        try:
+            self.services.accounts.remove(name)
+        except Exception as exc:
+            self.show_error("Account not removed", str(exc))
+            return
+        self.poller.stop_account(name)
+        self.status.remove_account(name)
+        dialog.set_accounts(self._account_rows())
+        self.accounts_changed()
+
+    # -- window state ---------------------------------------------------------------------
+
+    def restore_state(self) -> None:
+        settings = self.services.store.settings
+        for key, restore in (
+            ("ui.geometry", self.restoreGeometry),
+            ("ui.window_state", self.restoreState),
+            ("ui.splitter", self.splitter.restoreState),
+            ("ui.inbox_header", self.inbox.horizontalHeader().restoreState),
+        ):
+            value = settings.get(key)
+            if isinstance(value, str) and value:
+                restore(QByteArray.fromBase64(value.encode("ascii")))
+
+    def save_state(self) -> None:
+        settings = self.services.store.settings
+        for key, data in (
+            ("ui.geometry", self.saveGeometry()),
+            ("ui.window_state", self.saveState()),
+            ("ui.splitter", self.splitter.saveState()),
+            ("ui.inbox_header", self.inbox.horizontalHeader().saveState()),
+        ):
+            settings.set(key, bytes(data.toBase64().data()).decode("ascii"))
+
+    def bring_to_front(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # No tray yet: closing the window quits, through the App's orderly shutdown.
+        event.ignore()
+        self.quit_requested.emit(0)

@@ -1,0 +1,97 @@
+"""The status bar: per account, the last and next poll, the rate budget left, the last error."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QStatusBar, QWidget
+
+from app.domain import utcnow
+from app.services.events import AccountStatus
+
+
+def _clock(value: datetime | None) -> str:
+    return "—" if value is None else value.astimezone().strftime("%H:%M:%S")
+
+
+def _until(value: datetime | None, now: datetime) -> str:
+    if value is None:
+        return "stopped"
+    seconds = int((value - now).total_seconds())
+    if seconds <= 0:
+        return "now"
+    if seconds < 90:
+        return f"in {seconds} s"
+    return f"in {round(seconds / 60)} min"
+
+
+def describe_budget(budget: dict[str, object]) -> str:
+    """'27/30 a min · 981/1,000 a day' for the tightest bucket the account has used."""
+    parts: list[str] = []
+    for snapshot in budget.values():
+        windows = getattr(snapshot, "windows", ())
+        for window in windows:
+            per = {"minute": "a min", "day": "a day"}.get(window.name, f"per {window.name}")
+            parts.append(f"{window.remaining:,}/{window.limit:,} {per}")
+        if parts:
+            break
+    return " · ".join(parts)
+
+
+def describe_status(status: AccountStatus, now: datetime | None = None) -> tuple[str, str]:
+    """(short text, tooltip) for one account."""
+    now = now or utcnow()
+    mark = "✖" if status.last_error else "●"
+    text = f"{mark} {status.account}: next {_until(status.next_poll_at, now)}"
+    budget = describe_budget(status.budget)
+    tip = [
+        f"{status.account}",
+        f"Last poll: {_clock(status.last_poll_at)}",
+        f"Next poll: {_clock(status.next_poll_at)}",
+    ]
+    if budget:
+        tip.append(f"Rate budget left: {budget}")
+    if status.last_error:
+        tip.append(f"Last error: {status.last_error}")
+    return text, "\n".join(tip)
+
+
+class AccountStatusBar(QStatusBar):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizeGripEnabled(True)
+        self._box = QWidget(self)
+        self._layout = QHBoxLayout(self._box)
+        self._layout.setContentsMargins(0, 0, 6, 0)
+        self._layout.setSpacing(14)
+        self.addPermanentWidget(self._box)
+        self._labels: dict[str, QLabel] = {}
+        self._statuses: dict[str, AccountStatus] = {}
+
+    def update_status(self, status: AccountStatus) -> None:
+        self._statuses[status.account] = status
+        label = self._labels.get(status.account)
+        if label is None:
+            label = QLabel(self._box)
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            self._layout.addWidget(label)
+            self._labels[status.account] = label
+        text, tip = describe_status(status)
+        label.setText(text)
+        label.setToolTip(tip)
+        label.setStyleSheet("color: #b3261e;" if status.last_error else "")
+
+    def refresh_times(self) -> None:
+        for status in self._statuses.values():
+            self.update_status(status)
+
+    def remove_account(self, name: str) -> None:
+        label = self._labels.pop(name, None)
+        self._statuses.pop(name, None)
+        if label is not None:
+            label.deleteLater()
+
+    def status_text(self, account: str) -> str:
+        label = self._labels.get(account)
+        return label.text() if label is not None else ""

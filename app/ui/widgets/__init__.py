@@ -1,0 +1,1 @@
+"""Reusable widgets: they know nothing of the app, only of the models they are given."""

@@ -1,0 +1,449 @@
+"""The inbox table view: compact rows, one selected opportunity, tracked by key.
+
+The model (`OpportunityTableModel`) resets on every new filter and reorders on a sort;
+the view keeps the user's place by remembering the selected opportunity's key and
+selecting it again afterwards, and tells the window only when that key really changes
+(`current_key_changed`). j/k move like the arrows.
+
+Every keystroke in the search box repaints the whole table, so painting is on the
+keystroke's budget: Qt's default delegate asks the model for seven roles per cell and
+lays the text out with QTextLayout (about 20 ms for a screenful here). `_CellDelegate`
+takes each cell from the model's `cell()` in one call and draws cached, pre-laid-out
+`QStaticText`, about 8 ms. Models without `cell()` are painted the default way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+    SignalInstance,
+)
+from PySide6.QtGui import (
+    QFont,
+    QFontMetrics,
+    QKeyEvent,
+    QPainter,
+    QPalette,
+    QResizeEvent,
+    QStaticText,
+    QTransform,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHeaderView,
+    QMenu,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
+
+from app.ui.models.opportunities import KEY_ROLE, Cell, Column
+
+__all__ = ["InboxView"]
+
+# Default widths as sample texts they must fit (plus padding), so they follow the font.
+_SAMPLES: dict[Column, str] = {
+    Column.SCORE: "Score",
+    Column.PLATFORM: "GigRadar",
+    Column.KIND: "Hourly",
+    Column.BUDGET: "$150–200/h",
+    Column.CLIENT: "United States · $250k · 85% · ✓",
+    Column.SKILLS: "React, Node.js, Postgre",
+    Column.POSTED: "Posted",
+    Column.CONNECTS: "Connects",
+    Column.STATE: "Submitting",
+}
+_PADDING = 18  # the cell's margins and the sort arrow's room
+_DECORATED = {Column.STATE: 16}  # the state dot beside the text
+# Narrow views (the inbox pane beside the editor) keep the title readable: CLIENT and
+# SKILLS shrink to these widths, then whole columns hide, least needed first (KIND is
+# implied by the budget's "/h"), unless the user chose them in the header menu.
+_TITLE_MIN = 240
+_FLEX_MIN = {Column.CLIENT: 130, Column.SKILLS: 100}
+_HIDE_WHEN_NARROW = (Column.KIND, Column.CONNECTS, Column.SKILLS)
+_MARGIN = 5  # text inset from the cell's edges
+_DOT_GAP = 5
+_STATIC_CACHE = 4096  # laid-out texts kept; a screenful is ~400
+
+
+class _CellDelegate(QStyledItemDelegate):
+    """Paints a cell from `model.cell(row, column)`: text, bold, colour, dot, alignment."""
+
+    def __init__(self, view: QTableView) -> None:
+        super().__init__(view)
+        self._view = view
+        self._cell: Callable[[int, int], Cell | None] | None = None  # the model's `cell`
+        self._static: dict[tuple[str, int, bool], tuple[QStaticText, int]] = {}
+        self.refresh_style()
+
+    def set_model(self, model: QAbstractItemModel | None) -> None:
+        self._cell = getattr(model, "cell", None)
+
+    def refresh_style(self) -> None:
+        """Take the view's font and palette again (they changed)."""
+        view = self._view
+        self._font = QFont(view.font())
+        self._bold = QFont(self._font)
+        self._bold.setBold(True)
+        self._metrics = QFontMetrics(self._font)
+        self._bold_metrics = QFontMetrics(self._bold)
+        palette = view.palette()
+        self._text = palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.Text)
+        self._colours = {
+            group: (
+                palette.brush(group, QPalette.ColorRole.Highlight),
+                palette.color(group, QPalette.ColorRole.HighlightedText),
+            )
+            for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive)
+        }
+        self._static.clear()
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        cell = self._cell(index.row(), index.column()) if self._cell is not None else None
+        if cell is None:
+            super().paint(painter, option, index)
+            return
+        text, bold, foreground, dot, right_aligned = cell
+        rect = option.rect
+        state = option.state
+        if state & QStyle.StateFlag.State_Selected:
+            group = (
+                QPalette.ColorGroup.Active
+                if state & QStyle.StateFlag.State_Active
+                else QPalette.ColorGroup.Inactive
+            )
+            highlight, pen = self._colours[group]
+            painter.fillRect(rect, highlight)
+        else:
+            pen = foreground or self._text
+        x, y, width, height = (
+            rect.x() + _MARGIN,
+            rect.y(),
+            rect.width() - 2 * _MARGIN,
+            rect.height(),
+        )
+        if dot is not None:
+            painter.drawPixmap(x, y + (height - dot.height()) // 2, dot)
+            step = dot.width() + _DOT_GAP
+            x += step
+            width -= step
+        if not text or width <= 0:
+            return
+        static, advance = self._laid_out(text, width, bold)
+        metrics = self._bold_metrics if bold else self._metrics
+        painter.setPen(pen)
+        painter.setFont(self._bold if bold else self._font)
+        left = x + width - advance if right_aligned else x
+        painter.drawStaticText(left, y + (height - metrics.height()) // 2, static)
+
+    def _laid_out(self, text: str, width: int, bold: bool) -> tuple[QStaticText, int]:
+        key = (text, width, bold)
+        found = self._static.get(key)
+        if found is None:
+            if len(self._static) >= _STATIC_CACHE:
+                self._static.clear()
+            metrics = self._bold_metrics if bold else self._metrics
+            if "\n" in text or "\r" in text:
+                text = " ".join(text.split())
+            elided = metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)
+            static = QStaticText(elided)
+            static.setTextFormat(Qt.TextFormat.PlainText)
+            static.prepare(QTransform(), self._bold if bold else self._font)
+            found = self._static[key] = (static, metrics.horizontalAdvance(elided))
+        return found
+
+
+class InboxView(QTableView):
+    """A QTableView set up for the opportunity table model."""
+
+    current_key_changed = Signal(object)  # str | None
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._current_key: str | None = None
+        self._restoring = False
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setCornerButtonEnabled(False)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
+        rows = self.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        columns = self.horizontalHeader()
+        columns.setHighlightSections(False)
+        columns.setSortIndicatorShown(True)
+        columns.setSectionsMovable(True)
+        columns.setStretchLastSection(False)
+        columns.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        columns.customContextMenuRequested.connect(self._on_header_menu_requested)
+        columns.sectionResized.connect(self._on_header_section_resized)
+        self._natural: dict[Column, int] = {}
+        self._user_columns: set[Column] = set()  # shown or hidden by the user
+        self._user_widths: set[Column] = set()  # resized by the user
+        self._fitting = False
+        self._delegate = _CellDelegate(self)
+        self.setItemDelegate(self._delegate)
+
+    # -- model wiring ----------------------------------------------------------------------
+
+    def setModel(self, model: QAbstractItemModel | None) -> None:
+        old = self.model()
+        if old is not None:
+            for signal, slot in self._model_connections(old):
+                signal.disconnect(slot)
+        super().setModel(model)
+        self._delegate.set_model(model)
+        if model is None:
+            return
+        for signal, slot in self._model_connections(model):
+            signal.connect(slot)
+        self.selectionModel().currentRowChanged.connect(self._on_selection_current_row_changed)
+        self._set_up_columns()
+        # Newest first until the user picks another column.
+        self.sortByColumn(Column.POSTED, Qt.SortOrder.DescendingOrder)
+        self.setSortingEnabled(True)
+
+    def _model_connections(
+        self, model: QAbstractItemModel
+    ) -> list[tuple[SignalInstance, Callable[..., None]]]:
+        return [
+            (model.modelAboutToBeReset, self._on_model_about_to_change),
+            (model.modelReset, self._on_model_changed),
+            (model.layoutAboutToBeChanged, self._on_model_about_to_change),
+            (model.layoutChanged, self._on_model_changed),
+        ]
+
+    def _set_up_columns(self) -> None:
+        header = self.horizontalHeader()
+        metrics = self.fontMetrics()
+        model = self.model()
+        self._natural = {}
+        for column, sample in _SAMPLES.items():
+            title = str(model.headerData(column, Qt.Orientation.Horizontal))
+            width = max(metrics.horizontalAdvance(sample), metrics.horizontalAdvance(title))
+            self._natural[column] = width + _PADDING + _DECORATED.get(column, 0)
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(column, self._natural[column])
+        header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(metrics.horizontalAdvance("00") + _PADDING)
+        self._fit_columns()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Give the title room: shrink CLIENT and SKILLS, then hide columns if need be."""
+        if self.model() is None or not self._natural:
+            return
+        header = self.horizontalHeader()
+        available = self.viewport().width()
+        auto_hide = [column for column in _HIDE_WHEN_NARROW if column not in self._user_columns]
+        shown = {
+            column
+            for column in self._natural
+            if column in auto_hide or not header.isSectionHidden(column)
+        }
+
+        def fixed() -> int:
+            return sum(self._natural[c] for c in shown if c not in _FLEX_MIN or self._user_sized(c))
+
+        def flexible() -> list[Column]:
+            return [c for c in _FLEX_MIN if c in shown and not self._user_sized(c)]
+
+        for column in auto_hide:
+            if fixed() + sum(_FLEX_MIN[c] for c in flexible()) + _TITLE_MIN <= available:
+                break
+            shown.discard(column)
+        spare = available - fixed() - _TITLE_MIN
+        flex = flexible()
+        wanted = sum(self._natural[c] for c in flex)
+        self._fitting = True
+        try:
+            for column in auto_hide:
+                header.setSectionHidden(column, column not in shown)
+            for column in flex:
+                share = spare * self._natural[column] // wanted if wanted else 0
+                width = max(_FLEX_MIN[column], min(self._natural[column], share))
+                header.resizeSection(column, width)
+        finally:
+            self._fitting = False
+
+    def _user_sized(self, column: Column) -> bool:
+        return column in self._user_widths
+
+    def _on_header_section_resized(self, section: int, _old: int, _new: int) -> None:
+        # Only a drag with the mouse is the user's choice; our own fitting, a reset or a
+        # restored header state are not.
+        if self._fitting or section == Column.TITLE:
+            return
+        if QApplication.mouseButtons() & Qt.MouseButton.LeftButton:
+            self._user_widths.add(Column(section))
+
+    # -- the current opportunity ---------------------------------------------------------
+
+    def current_key(self) -> str | None:
+        return self._current_key
+
+    def select_key(self, key: str | None) -> bool:
+        """Select the row of `key`; False (and no selection) if it is not visible."""
+        row = None if key is None else self._row_of(key)
+        if row is None:
+            self._select_row(None)
+            return False
+        self._select_row(row)
+        return True
+
+    def move_selection(self, delta: int) -> None:
+        """Move the selection `delta` rows (j/k), staying within the table."""
+        count = self.model().rowCount() if self.model() is not None else 0
+        if count == 0:
+            return
+        current = self.currentIndex()
+        if not current.isValid():
+            row = 0 if delta > 0 else count - 1
+        else:
+            row = min(max(current.row() + delta, 0), count - 1)
+        self._select_row(row)
+
+    def _row_of(self, key: str) -> int | None:
+        model = self.model()
+        row_of = getattr(model, "row_of", None)
+        if row_of is not None:
+            found: int | None = row_of(key)
+            return found
+        hits = model.match(model.index(0, 0), KEY_ROLE, key, 1, Qt.MatchFlag.MatchExactly)
+        return hits[0].row() if hits else None
+
+    def _select_row(self, row: int | None, *, scroll: bool = True) -> None:
+        selection = self.selectionModel()
+        if selection is None:
+            return
+        if row is None:
+            selection.clear()  # emits currentRowChanged → current_key_changed(None)
+            self._set_current_key(None)
+            return
+        index = self.model().index(row, Column.TITLE)
+        flags = (
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows
+        )
+        selection.setCurrentIndex(index, flags)
+        if scroll:
+            self.scrollTo(index, QAbstractItemView.ScrollHint.EnsureVisible)
+
+    def _set_current_key(self, key: str | None) -> None:
+        if key != self._current_key:
+            self._current_key = key
+            self.current_key_changed.emit(key)
+
+    def _on_selection_current_row_changed(
+        self, current: QModelIndex, _previous: QModelIndex
+    ) -> None:
+        if self._restoring:
+            return
+        key = current.data(KEY_ROLE) if current.isValid() else None
+        if current.isValid() and not self.selectionModel().isRowSelected(current.row()):
+            # Qt moved the current index off a removed row, without selecting: select it
+            # once the removal is over (not while the model is half-way through it).
+            QTimer.singleShot(0, self, self._select_current_row)
+        self._set_current_key(key)
+
+    def _select_current_row(self) -> None:
+        current = self.currentIndex()
+        if current.isValid() and not self.selectionModel().isRowSelected(current.row()):
+            self._select_row(current.row())
+
+    def _on_model_about_to_change(self, *_args: object) -> None:
+        self._restoring = True
+
+    def _on_model_changed(self, *_args: object) -> None:
+        # A reset drops the selection and a layout change may have moved it: put it back
+        # on the same opportunity, or tell the window it is gone. Without scrolling to
+        # it: after a new filter the user looks at the top matches, and arrivals must
+        # not move the table under the user's eyes.
+        self._restoring = False
+        key = self._current_key
+        if key is None:
+            return
+        row = self._row_of(key)
+        if row is None:
+            self.selectionModel().clear()
+            self._set_current_key(None)
+            return
+        index = self.currentIndex()
+        if not index.isValid() or index.row() != row:
+            self._select_row(row, scroll=False)
+
+    # -- keyboard and header -----------------------------------------------------------
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (
+            QEvent.Type.FontChange,
+            QEvent.Type.PaletteChange,
+            QEvent.Type.StyleChange,
+        ):
+            self._delegate.refresh_style()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        plain = event.modifiers() in (
+            Qt.KeyboardModifier.NoModifier,
+            Qt.KeyboardModifier.KeypadModifier,
+        )
+        if plain and event.key() == Qt.Key.Key_J:
+            self.move_selection(1)
+        elif plain and event.key() == Qt.Key.Key_K:
+            self.move_selection(-1)
+        else:
+            super().keyPressEvent(event)
+
+    def keyboardSearch(self, search: str) -> None:
+        # Qt's type-to-find asks the model for every row's text: 100,000 Python calls
+        # per key. The filter bar is the way to find rows.
+        del search
+
+    def _on_header_menu_requested(self, position: QPoint) -> None:
+        header = self.horizontalHeader()
+        menu = QMenu(self)
+        for column in Column:
+            if column == Column.TITLE:
+                continue
+            action = menu.addAction(str(self.model().headerData(column, Qt.Orientation.Horizontal)))
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(column))
+            action.toggled.connect(
+                lambda shown, section=column: self.set_column_shown(section, shown)
+            )
+        menu.popup(header.mapToGlobal(position))
+
+    def set_column_shown(self, column: Column, shown: bool) -> None:
+        """Show or hide a column for good (no longer hidden or shown to fit the width)."""
+        self._user_columns.add(column)
+        self.horizontalHeader().setSectionHidden(column, not shown)
+        self._fit_columns()

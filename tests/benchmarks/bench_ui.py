@@ -1,0 +1,165 @@
+"""GUI benchmarks; prints one JSON object. Run: python tests/benchmarks/bench_ui.py
+
+- cold start: a fresh process to an interactive window over a profile holding 100,000
+  opportunities (median of several runs), and that process's RSS;
+- burst: the longest stall of the UI loop while 1,000 opportunities arrive in one burst
+  (as a webhook flood would deliver them), and the time until they are all in the table.
+
+Figures, not assertions (shared, noisy machines). Budgets: cold start < 1.5 s with RSS
+< 400 MB; longest stall < 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+COLD_START_DRIVER = r"""
+import time
+t0 = time.perf_counter()
+import asyncio, json, os, resource, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+sys.path.insert(0, sys.argv[2])
+import qasync
+from PySide6.QtWidgets import QApplication
+from pathlib import Path
+from app.ui.app import App, GuiOptions
+
+qapp = QApplication([])
+
+async def main():
+    app = App(qapp, GuiOptions(profile=Path(sys.argv[1])))
+    await app.start()
+    await asyncio.sleep(0)  # one turn of the loop: the window has painted and takes input
+    ready = time.perf_counter() - t0
+    rows = app.window.model.rowCount()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    await app.stop()
+    print(json.dumps({"ready_s": ready, "rows": rows, "rss_mb": rss}))
+
+with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
+    runner.run(main())
+"""
+
+
+def build_profile(directory: Path, n: int) -> None:
+    from app.store import Store
+    from tests.benchmarks.bench_core import synthetic
+
+    store = Store.open(directory)
+    try:
+        store.opportunities.upsert_many(synthetic(n))
+    finally:
+        store.close()
+
+
+def cold_start(directory: Path, runs: int) -> dict[str, float]:
+    results = []
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", COLD_START_DRIVER, str(directory), str(ROOT)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+            check=True,
+        )
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return {
+        "rows": results[0]["rows"],
+        "runs": runs,
+        "ready_s_median": round(statistics.median(r["ready_s"] for r in results), 3),
+        "ready_s_max": round(max(r["ready_s"] for r in results), 3),
+        "rss_mb_median": round(statistics.median(r["rss_mb"] for r in results), 1),
+    }
+
+
+def burst(directory: Path, n: int) -> dict[str, float]:
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    import asyncio
+
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.app import App, GuiOptions
+    from tests.benchmarks.bench_core import synthetic
+
+    qapp = QApplication.instance() or QApplication([])
+
+    async def main() -> dict[str, float]:
+        app = App(qapp, GuiOptions(profile=directory))  # type: ignore[arg-type]
+        await app.start()
+        window = app.window
+        assert window is not None and app.services is not None
+        before = window.model.total_count()
+        fresh = [
+            o.model_copy(update={"external_id": "burst" + o.external_id[5:]})
+            for o in synthetic(n, seed=99)
+        ]
+        gaps: list[float] = []
+        stop = asyncio.Event()
+
+        async def heartbeat() -> None:
+            last = time.perf_counter()
+            while not stop.is_set():
+                await asyncio.sleep(0.001)
+                now = time.perf_counter()
+                gaps.append(now - last)
+                last = now
+
+        await asyncio.sleep(1.0)  # let start-up settle: only the burst is measured
+        beat = asyncio.ensure_future(heartbeat())
+        await asyncio.sleep(0.05)
+        gaps.clear()
+        t0 = time.perf_counter()
+        # As the receiver would: deliveries arrive in small groups, each ingested at once.
+        for i in range(0, n, 10):
+            await app.services.inbox.ingest(fresh[i : i + 10])
+            await asyncio.sleep(0)
+        while window.model.total_count() < before + n:  # noqa: ASYNC110 - polling a Qt model
+            await asyncio.sleep(0.001)
+        visible = time.perf_counter() - t0
+        await asyncio.sleep(0.05)
+        stop.set()
+        await beat
+        await app.stop()
+        return {
+            "opportunities": n,
+            "all_in_table_s": round(visible, 3),
+            "longest_stall_ms": round(max(gaps) * 1000, 2),
+            "p99_tick_ms": round(sorted(gaps)[int(len(gaps) * 0.99)] * 1000, 2),
+        }
+
+    with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
+        return runner.run(main())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--burst", type=int, default=1_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="biddesk-bench-") as tmp:
+        profile = Path(tmp) / "profile"
+        build_profile(profile, args.rows)
+        report = {
+            "cold_start": cold_start(profile, args.runs),
+            "burst": burst(profile, args.burst),
+        }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""The filter bar: debounced typing, immediate toggles, saved filters, restoring a spec."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLineEdit, QMenu, QWidgetAction
+from pytestqt.qtbot import QtBot
+
+from app.domain.filters import FilterSpec
+from app.domain.opportunity import JobKind, Platform
+from app.ui.widgets.filter_bar import DEBOUNCE_MS, FilterBar
+
+
+@pytest.fixture
+def bar(qtbot: QtBot) -> FilterBar:
+    widget = FilterBar()
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def collect(bar: FilterBar) -> list[FilterSpec]:
+    emitted: list[FilterSpec] = []
+    bar.filter_changed.connect(emitted.append)
+    return emitted
+
+
+def test_typing_emits_one_debounced_spec(bar: FilterBar, qtbot: QtBot) -> None:
+    emitted = collect(bar)
+    with qtbot.waitSignal(bar.filter_changed, timeout=2000) as blocker:
+        qtbot.keyClicks(bar.search, 'react "admin panel" -wordpress')
+        assert emitted == []  # nothing while typing
+    assert blocker.args[0] == FilterSpec(text='react "admin panel" -wordpress')
+    with qtbot.assertNotEmitted(bar.filter_changed, wait=DEBOUNCE_MS * 3):
+        pass
+    assert len(emitted) == 1
+
+
+def test_number_fields_are_debounced_too(bar: FilterBar, qtbot: QtBot) -> None:
+    bar.more_button.click()
+    with qtbot.waitSignal(bar.filter_changed, timeout=2000) as blocker:
+        qtbot.keyClicks(bar.budget_min, "500")
+    assert blocker.args[0] == FilterSpec(budget_min=Decimal(500))
+    assert bar.more_button.text() == "More filters (1)"
+
+
+def test_toggles_emit_at_once(bar: FilterBar, qtbot: QtBot) -> None:
+    emitted = collect(bar)
+    qtbot.mouseClick(bar.platform_buttons[Platform.GIGIAC], Qt.MouseButton.LeftButton)
+    assert emitted == [FilterSpec(platforms=frozenset({Platform.GIGIAC}))]
+    bar.kind.setCurrentIndex(bar.kind.findText("Hourly"))
+    assert emitted[-1].kinds == {JobKind.HOURLY}
+    bar.state_buttons["drafted"].click()
+    bar.verified.click()
+    bar.archived.click()
+    bar.posted.setCurrentIndex(bar.posted.findText("Last 24 hours"))
+    assert len(emitted) == 6
+    assert emitted[-1] == FilterSpec(
+        platforms=frozenset({Platform.GIGIAC}),
+        kinds=frozenset({JobKind.HOURLY}),
+        states=frozenset({"drafted"}),
+        payment_verified=True,
+        include_archived=True,
+        posted_within=timedelta(hours=24),
+    )
+
+
+def test_a_toggle_during_typing_sends_one_spec_with_both(bar: FilterBar, qtbot: QtBot) -> None:
+    emitted = collect(bar)
+    qtbot.keyClicks(bar.search, "python")
+    bar.platform_buttons[Platform.UPHUNT].click()
+    assert emitted == [FilterSpec(text="python", platforms=frozenset({Platform.UPHUNT}))]
+    with qtbot.assertNotEmitted(bar.filter_changed, wait=DEBOUNCE_MS * 3):
+        pass
+
+
+FULL = FilterSpec(
+    text='react "admin panel" -wordpress',
+    platforms=frozenset({Platform.GIGRADAR, Platform.UPHUNT}),
+    kinds=frozenset({JobKind.FIXED}),
+    budget_min=Decimal(500),
+    budget_max=Decimal("12500.50"),
+    hourly_min=Decimal(40),
+    hourly_max=Decimal(90),
+    client_spend_min=Decimal(10000),
+    hire_rate_min=0.5,
+    payment_verified=True,
+    countries_include=frozenset({"united states", "germany"}),
+    countries_exclude=frozenset({"india"}),
+    min_match_score=0.75,
+    posted_within=timedelta(days=3),
+    states=frozenset({"new", "drafted", "failed"}),
+    include_archived=True,
+)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        FULL,
+        FilterSpec(),
+        FilterSpec(kinds=frozenset({JobKind.UNKNOWN, JobKind.HOURLY})),  # no preset for it
+        FilterSpec(posted_within=timedelta(hours=2)),  # nor for this
+        FilterSpec(states=frozenset({"archived", "new"})),  # a state without a button
+        FilterSpec(hire_rate_min=0.333),
+        FilterSpec(payment_verified=False),  # the box only says "verified"
+    ],
+)
+def test_set_spec_restores_the_widgets_without_emitting(
+    bar: FilterBar, qtbot: QtBot, spec: FilterSpec
+) -> None:
+    with qtbot.assertNotEmitted(bar.filter_changed, wait=DEBOUNCE_MS * 2):
+        bar.set_spec(spec)
+    assert bar.spec() == spec
+
+
+def test_set_spec_shows_values_as_typed(bar: FilterBar) -> None:
+    bar.set_spec(FULL)
+    assert bar.search.text() == FULL.text
+    assert bar.platform_buttons[Platform.GIGRADAR].isChecked()
+    assert not bar.platform_buttons[Platform.GIGIAC].isChecked()
+    assert bar.kind.currentText() == "Fixed"
+    assert bar.budget_max.text() == "12500.50"
+    assert bar.hire_rate_min.text() == "50"
+    assert bar.score_min.text() == "75"
+    assert bar.countries_include.text() == "Germany, United States"
+    assert bar.posted.currentText() == "Last 3 days"
+    assert bar.more_button.text() == "More filters (11)"
+
+
+def test_clear_shows_everything_again(bar: FilterBar) -> None:
+    bar.set_spec(FULL)
+    emitted = collect(bar)
+    bar.clear_button.click()
+    assert emitted == [FilterSpec()]
+    assert bar.more_button.text() == "More filters"
+
+
+def test_saved_filters_round_trip(bar: FilterBar, qtbot: QtBot) -> None:
+    bar.set_spec(FULL)
+    with qtbot.waitSignal(bar.saved_filters_changed) as blocker:
+        assert bar.save_current("  Big react jobs ")
+    saved = blocker.args[0]
+    assert list(saved) == ["Big react jobs"]
+    assert FilterSpec.from_json(saved["Big react jobs"]) == FULL
+    assert not bar.save_current("   ")
+
+    other = FilterBar()
+    qtbot.addWidget(other)
+    other.set_saved_filters(saved)
+    with qtbot.waitSignal(other.filter_changed) as applied:
+        assert other.apply_saved("Big react jobs")
+    assert applied.args[0] == FULL
+    assert other.spec() == FULL
+    assert not other.apply_saved("missing")
+
+    with qtbot.waitSignal(other.saved_filters_changed) as deleted:
+        assert other.delete_saved("Big react jobs")
+    assert deleted.args[0] == {}
+    assert not other.delete_saved("Big react jobs")
+
+
+def test_the_saved_menu_saves_applies_and_deletes(bar: FilterBar, qtbot: QtBot) -> None:
+    bar.set_saved_filters({"Broken": "{not json", "Python": FilterSpec(text="python").to_json()})
+    bar.saved_menu.aboutToShow.emit()
+    actions = {action.text(): action for action in bar.saved_menu.actions()}
+    assert not actions["Broken (unreadable)"].isEnabled()
+    with qtbot.waitSignal(bar.filter_changed) as applied:
+        actions["Python"].trigger()
+    assert applied.args[0] == FilterSpec(text="python")
+
+    bar.saved_menu.aboutToShow.emit()
+    [field] = [a for a in bar.saved_menu.actions() if isinstance(a, QWidgetAction)]
+    name_edit = field.defaultWidget().findChild(QLineEdit)
+    assert isinstance(name_edit, QLineEdit)
+    name_edit.setText("Mine")
+    with qtbot.waitSignal(bar.saved_filters_changed) as saved:
+        name_edit.returnPressed.emit()
+    assert set(saved.args[0]) == {"Broken", "Python", "Mine"}
+
+    bar.saved_menu.aboutToShow.emit()
+    [delete] = [a.menu() for a in bar.saved_menu.actions() if isinstance(a.menu(), QMenu)]
+    assert isinstance(delete, QMenu)
+    [remove_python] = [a for a in delete.actions() if a.text() == "Python"]
+    with qtbot.waitSignal(bar.saved_filters_changed) as removed:
+        remove_python.trigger()
+    assert set(removed.args[0]) == {"Broken", "Mine"}
+
+
+def test_counts_and_focus(bar: FilterBar, qtbot: QtBot) -> None:
+    bar.set_counts(1234, 100_000)
+    assert bar.counts.text() == "1,234 of 100,000"
+    bar.activateWindow()
+    bar.search.setText("abc")
+    bar.focus_search()
+    qtbot.waitUntil(bar.search.hasFocus)
+    assert bar.search.selectedText() == "abc"
+
+
+def test_the_placeholder_explains_the_syntax(bar: FilterBar) -> None:
+    assert 'react AND "admin panel" -wordpress' in bar.search.placeholderText()
+    assert bar.search.isClearButtonEnabled()
+
+
+def test_the_more_filters_area_expands(bar: FilterBar) -> None:
+    assert not bar.more.isVisible()
+    bar.more_button.click()
+    assert bar.more.isVisible()
+    bar.more_button.click()
+    assert not bar.more.isVisible()

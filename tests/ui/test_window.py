@@ -1,0 +1,262 @@
+"""The real window on the real sandbox: what a user does every morning.
+
+Each test starts the GUI's composition root (`App.start`) on the test's qasync loop with
+an embedded sandbox at high speed, then drives the widgets like a person would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QApplication,
+    QDoubleSpinBox,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QWidget,
+)
+
+from app.domain import Platform, SubmissionState
+from app.domain.filters import FilterSpec
+from app.services.secrets import env_var_for
+from app.ui.app import App, GuiOptions
+
+pytestmark = pytest.mark.integration
+
+LETTER = (
+    "Hello, I have shipped several projects very close to this one and can start this week. "
+    "I would confirm the scope first, then deliver a working version within days, with "
+    "weekly milestones you can review. Best regards, Alex"
+)
+
+
+async def until(predicate: Callable[[], object], timeout: float = 15.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            pytest.fail("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+async def start_app(profile: Path, **kw: object) -> App:
+    options = GuiOptions(profile=profile, sandbox=True, sandbox_speed=600.0, sandbox_seed=21, **kw)
+    app = App(QApplication.instance(), options)  # type: ignore[arg-type]
+    await app.start()
+    return app
+
+
+@contextlib.asynccontextmanager
+async def running(tmp_path: Path) -> AsyncIterator[App]:
+    # Not an async fixture: pytest-asyncio would run it on another loop than the test's
+    # qasync loop, and the app's tasks would never run.
+    app = await start_app(tmp_path / "profile")
+    try:
+        yield app
+    finally:
+        await app.stop()
+
+
+def visible_keys(app: App) -> list[str]:
+    model = app.window.model
+    return [model.key_at(r) for r in range(model.rowCount())]
+
+
+def texts(widget: QWidget) -> str:
+    return "\n".join(label.text() for label in widget.findChildren(QLabel) if label.isVisible())
+
+
+async def select_platform(app: App, platform: Platform, *, n: int = 0) -> str:
+    """Select the n-th open opportunity of `platform` that can be sent as it stands."""
+    store = app.services.store.opportunities
+
+    def candidates() -> list[str]:
+        chosen = []
+        for key in visible_keys(app):
+            if not key.startswith(platform.value + ":"):
+                continue
+            opp = store.get(key)
+            if opp is None or opp.status.value != "open":
+                continue
+            if platform is Platform.GIGIAC and (
+                opp.budget is None or opp.context.get("location_type") == "on_site"
+            ):
+                continue
+            chosen.append(key)
+        return chosen
+
+    await until(lambda: len(candidates()) > n)
+    key = candidates()[n]
+    app.window.inbox.select_key(key)
+    await until(lambda: app.window._current_key == key)
+    return key
+
+
+async def fill_and_submit(app: App, letter: str) -> None:
+    """Type the letter, answer every question, bid, and press Submit, as a person would."""
+    editor = app.window.editor
+    editor.findChild(QPlainTextEdit, "letter").setPlainText(letter)
+    for edit in editor.findChildren(QPlainTextEdit):
+        if edit.objectName().startswith("answer_"):
+            edit.setPlainText("Yes — in two recent projects.")
+    amount = editor.findChild(QDoubleSpinBox, "bid_amount")
+    if amount is not None and amount.isVisible() and amount.value() == 0:
+        amount.setValue(450.0)
+    submit = editor.findChild(QPushButton, "submit")
+    await until(submit.isEnabled, timeout=3)  # the policy check is debounced
+    submit.click()
+
+
+async def test_opportunities_stream_into_the_table(tmp_path: Path) -> None:
+    async with running(tmp_path) as desk:
+        await until(lambda: desk.window.model.rowCount() >= 40)
+        platforms = {k.split(":")[0] for k in visible_keys(desk)}
+        assert platforms == {"gigradar", "gigiac"}
+        # the status bar speaks for each polling account
+        await until(lambda: desk.window.status.status_text("sandbox-gigradar"))
+        assert "sandbox-gigradar" in desk.window.status.status_text("sandbox-gigradar")
+
+
+async def test_filters_narrow_the_inbox(tmp_path: Path) -> None:
+    async with running(tmp_path) as desk:
+        await until(lambda: desk.window.model.rowCount() >= 40)
+        total = desk.window.model.rowCount()
+        desk.window.filter_bar.set_spec(FilterSpec(platforms=frozenset({Platform.GIGIAC})))
+        desk.window._on_filter_bar_filter_changed(desk.window.filter_bar.spec())
+        gigiac = visible_keys(desk)
+        assert 0 < len(gigiac) < total
+        assert all(k.startswith("gigiac:") for k in gigiac)
+        title = desk.services.store.opportunities.get(gigiac[0]).title
+        word = max(title.split(), key=len)
+        desk.window._on_filter_bar_filter_changed(FilterSpec(text=f'"{word}"'))
+        narrowed = visible_keys(desk)
+        assert gigiac[0] in narrowed and len(narrowed) < total
+
+
+async def test_a_draft_is_autosaved_and_restored_after_a_rebuild(tmp_path: Path) -> None:
+    profile = tmp_path / "profile"
+    app = await start_app(profile)
+    try:
+        await until(lambda: app.window.model.rowCount() >= 10)
+        key = await select_platform(app, Platform.GIGRADAR)
+        letter = app.window.editor.findChild(QPlainTextEdit, "letter")
+        letter.setPlainText("Draft in progress: I built a freight rate engine last spring.")
+        await until(lambda: app.services.store.drafts.get(key) is not None, timeout=3)
+        assert (
+            app.window.model.data(app.window.model.index(app.window.model.row_of(key), 0))
+            is not None
+        )
+    finally:
+        await app.stop()
+    again = await start_app(profile)
+    try:
+        await until(lambda: again.window.model.row_of(key) is not None)
+        again.window.inbox.select_key(key)
+        await until(lambda: again.window._current_key == key)
+        restored = again.window.editor.findChild(QPlainTextEdit, "letter").toPlainText()
+        assert restored == "Draft in progress: I built a freight rate engine last spring."
+    finally:
+        await again.stop()
+
+
+async def test_submit_shows_the_lifecycle_to_the_final_state(tmp_path: Path) -> None:
+    async with running(tmp_path) as desk:
+        await until(lambda: desk.window.model.rowCount() >= 10)
+        key = await select_platform(desk, Platform.GIGRADAR)
+        await fill_and_submit(desk, LETTER + " [[sim:sent]]")
+        await until(
+            lambda: any(
+                s.state is SubmissionState.SUBMITTED
+                for s in desk.services.store.submissions.by_opportunity(key)
+            )
+        )
+        await until(
+            lambda: (
+                "Submitted" in texts(desk.window.editor) or "submitted" in texts(desk.window.editor)
+            )
+        )
+        pane = desk.window.submissions
+        assert pane.model.rowCount() == 1
+        row_state = desk.window.model.data(
+            desk.window.model.index(desk.window.model.row_of(key), 9)
+        )
+        assert "ubmitted" in str(row_state)
+        # the button cannot send twice
+        assert not desk.window.editor.findChild(QPushButton, "submit").isEnabled()
+
+
+@pytest.mark.parametrize(
+    ("token", "words"),
+    [("[[sim:error:2006]]", "requirements exclude"), ("[[sim:error:234]]", "sending hours")],
+)
+async def test_failure_states_show_their_reason(tmp_path: Path, token: str, words: str) -> None:
+    async with running(tmp_path) as desk:
+        await until(lambda: desk.window.model.rowCount() >= 10)
+        key = await select_platform(desk, Platform.GIGRADAR, n=1)
+        await fill_and_submit(desk, f"{LETTER} {token}")
+        await until(
+            lambda: any(
+                s.state is SubmissionState.FAILED
+                for s in desk.services.store.submissions.by_opportunity(key)
+            )
+        )
+        await until(lambda: words in texts(desk.window.editor))
+
+
+async def test_a_closed_job_is_a_clear_message(tmp_path: Path) -> None:
+    async with running(tmp_path) as desk:
+        await until(lambda: desk.window.model.rowCount() >= 10)
+        key = await select_platform(desk, Platform.GIGIAC)
+        desk.sandbox.close_task(key.split(":", 1)[1])
+        await fill_and_submit(desk, LETTER)
+        await until(lambda: "no longer available" in texts(desk.window.editor))
+
+
+async def test_a_429_storm_is_a_status_not_a_crash(tmp_path: Path) -> None:
+    async with running(tmp_path) as desk:
+        await until(lambda: desk.window.model.rowCount() >= 10)
+        desk.sandbox.faults.set_spec("429=1.0")
+        desk.window.bridge.refresh(None)
+        await until(lambda: "✖" in desk.window.status.status_text("sandbox-gigiac"), timeout=20)
+        desk.sandbox.faults.set_spec("")
+        desk.sandbox.faults.clear()
+        assert desk.window.isVisible()
+
+
+async def test_a_missing_key_is_a_sentence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with running(tmp_path) as desk:
+        await until(lambda: desk.window.model.rowCount() >= 10)
+        monkeypatch.delenv(env_var_for("sandbox-gigiac"))
+        client = desk.services.accounts.cached_adapter("sandbox-gigiac")
+        desk.services.accounts._adapters.pop("sandbox-gigiac", None)  # forget the loaded key
+        if client is not None:
+            await client.aclose()
+        key = await select_platform(desk, Platform.GIGIAC, n=1)
+        await fill_and_submit(desk, LETTER)
+        await until(
+            lambda: any(
+                s.state is SubmissionState.FAILED
+                for s in desk.services.store.submissions.by_opportunity(key)
+            )
+        )
+        await until(lambda: "BIDDESK_API_KEY_SANDBOX_GIGIAC" in texts(desk.window.editor))
+
+
+async def test_keyboard_moves_and_archives(tmp_path: Path, qtbot) -> None:
+    async with running(tmp_path) as desk:
+        await until(lambda: desk.window.model.rowCount() >= 10)
+        view = desk.window.inbox
+        view.setFocus()
+        first = desk.window._current_key
+        qtbot.keyClick(view, Qt.Key.Key_J)
+        await until(lambda: desk.window._current_key != first)
+        second = desk.window._current_key
+        qtbot.keyClick(view, Qt.Key.Key_A)
+        await until(lambda: desk.window.model.row_of(second) is None)
+        assert desk.services.store.opportunities.flags(second).archived
