@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import hashlib
 import logging
 import os
@@ -138,10 +137,6 @@ class App:
         self.window.restore_state()
         self.window.show()
         await self.window.load()  # the inbox, drafts, submissions (chunked, off the loop)
-        # The inbox holds ~100k long-lived objects; a full collection walking them all would
-        # stall the loop for tens of milliseconds, so they move to the permanent generation.
-        gc.collect()
-        gc.freeze()
         if (
             not services.accounts.list()
             and self.sandbox is None
