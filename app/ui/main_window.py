@@ -216,7 +216,9 @@ class MainWindow(QMainWindow):
             gc.freeze()
             if collecting:
                 gc.enable()
-        self.statusBar().showMessage(f"{self.model.total_count():,} opportunities in the inbox.", 5000)
+        self.statusBar().showMessage(
+            f"{self.model.total_count():,} opportunities in the inbox.", 5000
+        )
         saved = store.settings.get("ui.saved_filters", {})
         if isinstance(saved, dict):
             self.filter_bar.set_saved_filters(saved)
