@@ -962,7 +962,7 @@ def _run_gui(args: argparse.Namespace, err: TextIO) -> int:
     log_dir = None if args.sandbox and not args.profile else data_dir(args.profile)
     log_file, handlers = setup_logging(log_dir, args.verbose)
     try:
-        from app.ui.app import GuiOptions, run_gui
+        from app.ui.app import GuiOptions, NoDisplayError, run_gui
     except ImportError as exc:
         print(
             f"biddesk: error: the desktop window cannot start: {exc}. "
@@ -978,6 +978,9 @@ def _run_gui(args: argparse.Namespace, err: TextIO) -> int:
     )
     try:
         return run_gui(options)
+    except NoDisplayError as exc:
+        print(f"biddesk: error: {exc}", file=err)
+        return EXIT_ERROR
     except StoreError as exc:
         print(f"biddesk: error: {exc.user_message}", file=err)
         return EXIT_ERROR

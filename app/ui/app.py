@@ -262,8 +262,26 @@ def _install_excepthook(app_ref: list[App]) -> None:
     sys.excepthook = hook
 
 
+class NoDisplayError(RuntimeError):
+    """There is no screen to open a window on; the message says what to do instead."""
+
+
+def check_display() -> None:
+    """On Linux without X11 or Wayland, Qt would abort the process; say why instead."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return
+    raise NoDisplayError(
+        "There is no display to open the window on. On a server, `biddesk demo` walks "
+        "through BidDesk in the terminal, and QT_QPA_PLATFORM=offscreen with --screenshot "
+        "renders the window to a file."
+    )
+
+
 def run_gui(options: GuiOptions) -> int:
     """Run the desktop app until the user quits; returns the exit code."""
+    check_display()
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(qapp, QApplication)
     qapp.setApplicationName("BidDesk")

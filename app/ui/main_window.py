@@ -216,9 +216,11 @@ class MainWindow(QMainWindow):
             gc.freeze()
             if collecting:
                 gc.enable()
-        self.statusBar().showMessage(
-            f"{self.model.total_count():,} opportunities in the inbox.", 5000
-        )
+        total = self.model.total_count()
+        if total:
+            self.statusBar().showMessage(f"{total:,} opportunities in the inbox.", 5000)
+        else:
+            self.statusBar().clearMessage()  # rows stream in as the accounts are polled
         saved = store.settings.get("ui.saved_filters", {})
         if isinstance(saved, dict):
             self.filter_bar.set_saved_filters(saved)

@@ -254,3 +254,37 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "Final states:" in result.stdout
     assert "refused:" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_gui_without_a_display_is_one_sentence(tmp_path: Path) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    env["BIDDESK_HOME"] = str(tmp_path / "home")
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "--sandbox"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("biddesk: error: There is no display")
+    assert "Traceback" not in result.stderr
+
+
+def test_gui_screenshot_renders_and_quits(tmp_path: Path) -> None:
+    shot = tmp_path / "window.png"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "BIDDESK_HOME": str(tmp_path / "home")}
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "--sandbox", "--screenshot", str(shot), "--quit-after", "2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert shot.stat().st_size > 20_000
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
