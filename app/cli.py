@@ -958,6 +958,13 @@ def setup_logging(
     return log_file, added
 
 
+def remove_logging(handlers: list[logging.Handler]) -> None:
+    for handler in handlers:
+        logging.getLogger().removeHandler(handler)
+        with contextlib.suppress(Exception):
+            handler.close()
+
+
 def _run_gui(args: argparse.Namespace, err: TextIO) -> int:
     log_dir = None if args.sandbox and not args.profile else data_dir(args.profile)
     log_file, handlers = setup_logging(log_dir, args.verbose)
@@ -990,10 +997,7 @@ def _run_gui(args: argparse.Namespace, err: TextIO) -> int:
         print(f"biddesk: error: the desktop app stopped unexpectedly.{where}", file=err)
         return EXIT_ERROR
     finally:
-        for handler in handlers:
-            logging.getLogger().removeHandler(handler)
-            with contextlib.suppress(Exception):
-                handler.close()
+        remove_logging(handlers)
 
 
 def main(argv: Sequence[str] | None = None, *, stderr: TextIO | None = None) -> int:
@@ -1049,7 +1053,4 @@ def main(argv: Sequence[str] | None = None, *, stderr: TextIO | None = None) -> 
         print(f"biddesk: error: something unexpected went wrong.{where}", file=err)
         return EXIT_ERROR
     finally:
-        for handler in handlers_added:
-            logging.getLogger().removeHandler(handler)
-            with contextlib.suppress(Exception):
-                handler.close()
+        remove_logging(handlers_added)

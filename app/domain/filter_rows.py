@@ -36,13 +36,13 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple, TypeAlias, cast
 
 from app.domain.filters import (
-    _FIELD_SEPARATOR,  # private on purpose: the row haystack must equal `haystack()`
     ARCHIVED,
+    FIELD_SEPARATOR,  # shared: the row haystack must equal `haystack()`
     FilterSpec,
-    _compile_function,
-    _fold,
-    _fold_field,
-    _source,
+    compile_function,
+    fold_field,
+    fold_text,
+    query_source,
 )
 from app.domain.opportunity import JobKind, Opportunity, ensure_utc
 
@@ -110,7 +110,7 @@ def money_cents(amount: Decimal | None) -> int | None:
 
 def fold_country(country: str | None) -> str | None:
     """A country as `FilterSpec` compares it (lowercase, single spaces); None if blank."""
-    return (_fold(country) or None) if country else None
+    return (fold_text(country) or None) if country else None
 
 
 def filter_state(state: str, archived: bool) -> str:
@@ -118,14 +118,11 @@ def filter_state(state: str, archived: bool) -> str:
     return ARCHIVED if archived else state
 
 
-FIELD_SEPARATOR = _FIELD_SEPARATOR
-
-
 # Folds the non-empty searchable fields, joined by FIELD_SEPARATOR, into a haystack:
 # the last step of `haystack_of`, for callers that join the fields themselves (the inbox
 # model joins stored skills straight from their JSON text). An alias, not a wrapper: it
 # runs 100,000 times at start-up.
-fold_haystack: Callable[[str], str] = _fold_field
+fold_haystack: Callable[[str], str] = fold_field
 
 
 def haystack_of(
@@ -143,7 +140,7 @@ def haystack_of(
     is the same string.
     """
     parts = (title, description, *skills, country or "", category or "")
-    return _fold_field(_FIELD_SEPARATOR.join(filter(None, parts)))
+    return fold_field(FIELD_SEPARATOR.join(filter(None, parts)))
 
 
 def fields_of(opportunity: Opportunity, *, archived: bool = False) -> FilterFields:
@@ -290,7 +287,7 @@ def _spec_source(spec: FilterSpec, now: datetime, state: str) -> _Source:
     if spec.countries_exclude:
         conditions.append(f"f[{_COUNTRY}] not in {bind(spec.countries_exclude)}")
     query = spec.query
-    text = [] if query.node is None else [_source(query.node, "h")]
+    text = [] if query.node is None else [query_source(query.node, "h")]
     every = state_conditions + conditions + text
     return _Source(
         body=" and ".join(f"({c})" for c in every) or "True",
@@ -309,7 +306,7 @@ def compile_fields(spec: FilterSpec, now: datetime) -> FieldsPredicate:
     `fields.archived` makes the state `ARCHIVED`, whatever `state` says.
     """
     source = _spec_source(spec, now, f"({ARCHIVED!r} if f[{ARCHIVED_FIELD}] else s)")
-    return cast(FieldsPredicate, _compile_function("f, h, s", source.body, source.names))
+    return cast(FieldsPredicate, compile_function("f, h, s", source.body, source.names))
 
 
 def compile_rows(spec: FilterSpec, now: datetime) -> RowsFilter:
@@ -333,7 +330,7 @@ def compile_rows(spec: FilterSpec, now: datetime) -> RowsFilter:
     )
     # `for x in (value,)` is compiled as a plain assignment (CPython >= 3.9).
     body = f"[i for i in R{bindings} if {source.body}]"
-    return cast(RowsFilter, _compile_function("R, F, H, S", body, source.names))
+    return cast(RowsFilter, compile_function("R, F, H, S", body, source.names))
 
 
 def _keep_all(

@@ -53,7 +53,7 @@ __all__ = [
     "parse_query",
 ]
 
-# `_FIELD_SEPARATOR`, `_fold`, `_fold_field`, `_source` and `_compile_function` are shared
+# `FIELD_SEPARATOR`, `fold_text`, `fold_field`, `query_source` and `compile_function` are shared
 # with app/domain/filter_rows.py, which must build the same haystacks and predicates: keep
 # their names and meaning, or change both modules together.
 
@@ -62,7 +62,7 @@ MAX_DEPTH = 16  # parenthesis nesting honoured; deeper groups are flattened into
 
 # Between the fields of a haystack. It counts as whitespace for str.split(), so no query
 # term or phrase can contain it: a phrase never matches across two fields.
-_FIELD_SEPARATOR = "\x1f"
+FIELD_SEPARATOR = "\x1f"
 
 # Typographic characters folded to what a keyboard types, so "don't" finds "don’t".
 # Applied only to non-ASCII text (str.isascii() is O(1)); chained replace() is ~10x
@@ -85,12 +85,12 @@ def _plain(text: str) -> str:
     return text
 
 
-def _fold(text: str) -> str:
+def fold_text(text: str) -> str:
     """A term, phrase or name as compared: lowercase, plain punctuation, single spaces."""
     return " ".join(_plain(text.lower()).split())
 
 
-def _fold_field(text: str) -> str:
+def fold_field(text: str) -> str:
     """A haystack field: lowercase, plain punctuation, line breaks as spaces.
 
     Runs of spaces are kept: collapsing them costs ~10 µs per description, 1 s per
@@ -113,7 +113,7 @@ def haystack(opportunity: Opportunity) -> str:
         opportunity.client.country or "",
         opportunity.category or "",
     )
-    return _FIELD_SEPARATOR.join(_fold_field(part) for part in parts if part)
+    return FIELD_SEPARATOR.join(fold_field(part) for part in parts if part)
 
 
 # -- the query tree ---------------------------------------------------------------------
@@ -383,7 +383,7 @@ class _Parser:
             if self.peek() is _Tok.RPAREN:
                 self.pos += 1
             return inner  # "()" is None: an empty group matches everything
-        folded = _fold(text)
+        folded = fold_text(text)
         return Term(folded) if folded else None
 
 
@@ -414,18 +414,18 @@ def _order(node: QueryNode) -> tuple[int, int]:
     return (2, 0) if isinstance(node, Not) else (1, 0)
 
 
-def _source(node: QueryNode, var: str) -> str:
+def query_source(node: QueryNode, var: str) -> str:
     """Python source of a boolean expression over the haystack variable `var`."""
     if isinstance(node, Term):
         return f"{node.text!r} in {var}"
     if isinstance(node, Not):
-        return f"not ({_source(node.operand, var)})"
+        return f"not ({query_source(node.operand, var)})"
     if isinstance(node, And):
-        return " and ".join(f"({_source(n, var)})" for n in sorted(node.operands, key=_order))
-    return " or ".join(f"({_source(n, var)})" for n in node.operands)
+        return " and ".join(f"({query_source(n, var)})" for n in sorted(node.operands, key=_order))
+    return " or ".join(f"({query_source(n, var)})" for n in node.operands)
 
 
-def _compile_function(params: str, body: str, names: dict[str, object]) -> object:
+def compile_function(params: str, body: str, names: dict[str, object]) -> object:
     namespace: dict[str, object] = {"__builtins__": {}, **names}
     return eval(compile(f"lambda {params}: {body}", "<filter>", "eval"), namespace)
 
@@ -433,7 +433,7 @@ def _compile_function(params: str, body: str, names: dict[str, object]) -> objec
 def _compile_query(node: QueryNode | None) -> Callable[[str], bool]:
     if node is None:
         return _always
-    return cast("Callable[[str], bool]", _compile_function("h", _source(node, "h"), {}))
+    return cast("Callable[[str], bool]", compile_function("h", query_source(node, "h"), {}))
 
 
 def _always(_haystack: str) -> bool:
@@ -499,7 +499,7 @@ class FilterSpec(BaseModel):
     @field_validator("countries_include", "countries_exclude", "states")
     @classmethod
     def _fold_names(cls, value: frozenset[str]) -> frozenset[str]:
-        return frozenset(folded for name in value if (folded := _fold(name)))
+        return frozenset(folded for name in value if (folded := fold_text(name)))
 
     @field_validator("posted_within")
     @classmethod
@@ -581,17 +581,17 @@ class FilterSpec(BaseModel):
             conditions.append(f"{bind(self._hourly_check())}(o)")
         if self.countries_include:
             conditions.append(
-                f"{bind(_fold)}(o.client.country or '') in {bind(self.countries_include)}"
+                f"{bind(fold_text)}(o.client.country or '') in {bind(self.countries_include)}"
             )
         if self.countries_exclude:
             conditions.append(
-                f"{bind(_fold)}(o.client.country or '') not in {bind(self.countries_exclude)}"
+                f"{bind(fold_text)}(o.client.country or '') not in {bind(self.countries_exclude)}"
             )
         query = self.query
         if query.node is not None:
-            conditions.append(_source(query.node, "h"))
+            conditions.append(query_source(query.node, "h"))
         body = " and ".join(f"({c})" for c in conditions) or "True"
-        return cast(RowPredicate, _compile_function("o, h, s", body, names))
+        return cast(RowPredicate, compile_function("o, h, s", body, names))
 
     def _budget_check(self) -> Callable[[Opportunity], bool]:
         low, high = self.budget_min, self.budget_max

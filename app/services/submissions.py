@@ -269,28 +269,10 @@ class SubmissionService:
         try:
             update = await adapter.submit(sub, opp)
         except AmbiguousSend as exc:
-            new = self._commit(
-                sub,
-                sub.transition(
-                    SubmissionState.UNKNOWN,
-                    via="api",
-                    detail=f"the answer was lost ({exc.message}); reconciling",
-                ),
-            )
-            self._start_tracking(new)
-            return new
+            return self._lost(sub, f"the answer was lost ({exc.message})")
         except TransportError as exc:
             if exc.maybe_sent:
-                new = self._commit(
-                    sub,
-                    sub.transition(
-                        SubmissionState.UNKNOWN,
-                        via="api",
-                        detail=f"the connection broke ({exc.message}); reconciling",
-                    ),
-                )
-                self._start_tracking(new)
-                return new
+                return self._lost(sub, f"the connection broke ({exc.message})")
             return self._commit(
                 sub,
                 sub.transition(
@@ -312,16 +294,17 @@ class SubmissionService:
             raise
         except Exception:
             log.exception("unexpected error while sending submission %s", sub.id)
-            new = self._commit(
-                sub,
-                sub.transition(
-                    SubmissionState.UNKNOWN, detail="unexpected error while sending; reconciling"
-                ),
-            )
-            self._start_tracking(new)
-            return new
+            return self._lost(sub, "an unexpected error while sending")
         new = self._accept_answer(sub, update)
         new = self._commit(sub, new)
+        self._start_tracking(new)
+        return new
+
+    def _lost(self, sub: Submission, why: str) -> Submission:
+        """The proposal may or may not exist now: never resend; reconcile by reading."""
+        new = self._commit(
+            sub, sub.transition(SubmissionState.UNKNOWN, via="api", detail=f"{why}; reconciling")
+        )
         self._start_tracking(new)
         return new
 

@@ -104,6 +104,7 @@ def cold_start(directory: Path, runs: int) -> dict[str, float]:
             check=True,
         )
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+
     def med(name: str) -> float:
         return round(statistics.median(r[name] for r in results), 3)
 
