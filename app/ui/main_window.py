@@ -208,7 +208,7 @@ class MainWindow(QMainWindow):
         gc.disable()
         try:
             prepared = await asyncio.to_thread(
-                prepare_rows, store.opportunities.iter_rows(), states
+                prepare_rows, store.opportunities.iter_rows(), states, self.model.sort_state()
             )
             self.model.load_prepared(prepared)
             del prepared

@@ -28,7 +28,7 @@ current sort order. No proxy model: the view asks only for the rows it paints.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import IntEnum
@@ -457,9 +457,28 @@ class PreparedRows(NamedTuple):
     workflow: list[str | None]
     read: list[bool]
     starred: list[bool]
+    # The view's sort at prepare time, with its keys and the sorted row order, so the
+    # 100,000-row sort runs on the worker thread too; load_prepared reuses them only if
+    # the view still sorts the same way.
+    sort: tuple[int | None, bool] | None = None
+    sort_keys: list[Any] | None = None
+    order: list[int] | None = None
 
 
-def prepare_rows(rows: Iterable[OpportunityRow], states: Mapping[str, str]) -> PreparedRows:
+def sorted_order(keys: Sequence[Any], indexes: list[int], descending: bool) -> list[int]:
+    """`indexes` (in arrival order) sorted by `keys`; stable, None last either way."""
+    present = [i for i in indexes if keys[i] is not None]
+    missing = [i for i in indexes if keys[i] is None]
+    # A stable sort, reversed or not, keeps equal keys in arrival order.
+    present.sort(key=keys.__getitem__, reverse=descending)
+    return present + missing
+
+
+def prepare_rows(
+    rows: Iterable[OpportunityRow],
+    states: Mapping[str, str],
+    sort: tuple[int | None, bool] | None = None,
+) -> PreparedRows:
     """Build the model's records from stored rows: pure Python, no Qt.
 
     The costly half of a start-up load (about 0.7 s per 100,000 rows here), so a window
@@ -467,7 +486,7 @@ def prepare_rows(rows: Iterable[OpportunityRow], states: Mapping[str, str]) -> P
     `OpportunityTableModel.load_prepared` on the GUI thread. `rows` is read once.
     """
     prepared = PreparedRows([], [], [], [], [], [], [], [], [])
-    keys, records, hays, fields, local, fstate, workflow, read_flags, starred_flags = prepared
+    keys, records, hays, fields, local, fstate, workflow, read_flags, starred_flags = prepared[:9]
     clients = _Clients()
     client_of = clients.get
     labels = _PLATFORM_LABEL
@@ -570,7 +589,13 @@ def prepare_rows(rows: Iterable[OpportunityRow], states: Mapping[str, str]) -> P
         fstate.append(ARCHIVED if archived else state)
         read_flags.append(is_read)
         starred_flags.append(bool(starred))
-    return prepared
+    column, descending = sort if sort is not None else (None, False)
+    if column is None:
+        return prepared
+    key_of = _SORT_KEYS[column]
+    sort_keys = [key_of(row, state) for row, state in zip(records, local, strict=True)]
+    order = sorted_order(sort_keys, list(range(len(keys))), descending)
+    return prepared._replace(sort=sort, sort_keys=sort_keys, order=order)
 
 
 _CACHE_SIZE = 12  # remembered filter results and text matches, each
@@ -752,8 +777,13 @@ class OpportunityTableModel(QAbstractTableModel):
         self._starred.extend(prepared.starred)
         self._seq.extend(range(count))
         self._index = index
-        self._sort_keys = self._compute_sort_keys()
-        self._order = self._sorted(list(range(count)))
+        if prepared.sort == (self._sort_column, self._descending) and prepared.order is not None:
+            assert prepared.sort_keys is not None
+            self._sort_keys = prepared.sort_keys
+            self._order = prepared.order
+        else:
+            self._sort_keys = self._compute_sort_keys()
+            self._order = self._sorted(list(range(count)))
         self._compile(self._spec)
         self._visible = self._rows_filter(self._order, self._fields, self._hay, self._fstate)
         self.endResetModel()
@@ -1073,12 +1103,11 @@ class OpportunityTableModel(QAbstractTableModel):
         """`indexes` (in arrival order) in the current total order; stable, None last."""
         if self._sort_column is None:
             return indexes
-        keys = self._sort_keys
-        present = [i for i in indexes if keys[i] is not None]
-        missing = [i for i in indexes if keys[i] is None]
-        # A stable sort, reversed or not, keeps equal keys in arrival order.
-        present.sort(key=keys.__getitem__, reverse=self._descending)
-        return present + missing
+        return sorted_order(self._sort_keys, indexes, self._descending)
+
+    def sort_state(self) -> tuple[int | None, bool]:
+        """(column, descending) of the current sort, for `prepare_rows` on a worker."""
+        return self._sort_column, self._descending
 
     def _before(self, j: int, i: int) -> bool:
         """Whether row j comes before row i in the current total order."""
