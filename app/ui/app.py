@@ -136,7 +136,7 @@ class App:
         self.window.sandbox_requested.connect(self._on_window_sandbox_requested)
         self.window.restore_state()
         self.window.show()
-        await self.window.load()  # the inbox, drafts, submissions (chunked, off the loop)
+        await self.window.load()  # the inbox, drafts, submissions (off the loop)
         if (
             not services.accounts.list()
             and self.sandbox is None

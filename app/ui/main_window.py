@@ -37,7 +37,11 @@ from app.ui.dialogs.accounts import AccountDialog, AccountForm, AccountsDialog
 from app.ui.dialogs.error import show_error
 from app.ui.dialogs.first_run import FirstRunDialog
 from app.ui.dialogs.shortcuts import ShortcutsDialog
-from app.ui.models.opportunities import OpportunityTableModel, prepare_rows
+from app.ui.models.opportunities import (
+    OpportunityTableModel,
+    PreparedRows,
+    prepare_rows,
+)
 from app.ui.panes.editor import EditorPane
 from app.ui.panes.submissions import SubmissionsPane
 from app.ui.status_bar import AccountStatusBar
@@ -59,6 +63,34 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("F1 or ?", "This list"),
     ("Ctrl+Q", "Quit"),
 )
+
+
+class InboxLoad:
+    """The inbox read and prepared on a worker thread, started as early as possible.
+
+    The collector waits meanwhile: 100k new rows would trigger full collections that walk
+    the growing heap while holding the GIL. When it is done the inbox moves to the
+    permanent generation *before* collection resumes, so no full collection ever walks it
+    again (one would stall the loop for ~300 ms each time).
+    """
+
+    def __init__(self, result: asyncio.Future[PreparedRows], collecting: bool) -> None:
+        self.result = result
+        self._collecting = collecting
+
+    @classmethod
+    def start(cls, services: Services, sort: tuple[int | None, bool]) -> InboxLoad:
+        collecting = gc.isenabled()
+        gc.disable()
+        states = services.inbox.local_states()
+        rows = services.store.opportunities.iter_rows()
+        future = asyncio.ensure_future(asyncio.to_thread(prepare_rows, rows, states, sort))
+        return cls(future, collecting)
+
+    def finish(self) -> None:
+        gc.freeze()
+        if self._collecting:
+            gc.enable()
 
 
 class MainWindow(QMainWindow):
@@ -195,27 +227,20 @@ class MainWindow(QMainWindow):
     # -- loading --------------------------------------------------------------------------
 
     async def load(self) -> None:
-        """Fill the inbox and the submissions view; the 100k-row read runs off the loop."""
+        """Fill the inbox and the submissions view; the 100k-row read runs off the loop.
+
+        (Starting that read before the window is built does not help: both are Python
+        work under one GIL, so the window would only appear later.)
+        """
         store = self.services.store
-        states = self.services.inbox.local_states()
         self.statusBar().showMessage("Loading the inbox…")
-        # Streamed and prepared on a worker thread; only the hand-over runs on the loop.
-        # The collector waits meanwhile: 100k new rows would trigger full collections that
-        # walk the growing heap while holding the GIL. Afterwards the inbox moves to the
-        # permanent generation *before* collection resumes, so no full collection ever
-        # walks it again (one would stall the loop for ~300 ms each time).
-        collecting = gc.isenabled()
-        gc.disable()
+        load = InboxLoad.start(self.services, self.model.sort_state())
         try:
-            prepared = await asyncio.to_thread(
-                prepare_rows, store.opportunities.iter_rows(), states, self.model.sort_state()
-            )
-            self.model.load_prepared(prepared)
+            prepared = await load.result
+            self.model.load_prepared(prepared)  # reuses the prepared sort if it still applies
             del prepared
         finally:
-            gc.freeze()
-            if collecting:
-                gc.enable()
+            load.finish()
         total = self.model.total_count()
         if total:
             self.statusBar().showMessage(f"{total:,} opportunities in the inbox.", 5000)
