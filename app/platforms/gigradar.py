@@ -656,19 +656,30 @@ class GigRadarClient:
             raise MalformedResponse(f"GigRadar: unreadable opportunity ({exc})") from exc
 
     async def submit(self, submission: Submission, opportunity: Opportunity) -> StatusUpdate:
-        """Create the application, scheduled at `submission.scheduled_at` or now."""
+        """Create the application, scheduled at `submission.scheduled_at` or now.
+
+        A retry of an application GigRadar already holds (it failed with a retryable
+        error such as 234, outside the scanner's hours) is a reschedule: creating it again
+        is refused with 409 APPLICATION_EXISTS, a definite answer that nothing was made.
+        """
         scanner_id = _scanner_of(opportunity)
         now = self._now()
         when = submission.scheduled_at or now
         answers = _ordered_answers(submission.answers, opportunity)
-        payload = await self.create_application(
-            opportunity.external_id,
-            scanner_id,
-            submission.cover_letter,
-            submission.bid,
-            answers,
-            scheduled_at=when,
-        )
+        try:
+            payload = await self.create_application(
+                opportunity.external_id,
+                scanner_id,
+                submission.cover_letter,
+                submission.bid,
+                answers,
+                scheduled_at=when,
+            )
+        except Conflict as exc:
+            held_before = submission.attempts > 1 and "opportunity_id" in submission.refs
+            if not held_before or exc.platform_code != "APPLICATION_EXISTS":
+                raise
+            payload = await self.schedule_application(opportunity.external_id, scanner_id, when)
         refs = {"opportunity_id": opportunity.external_id, "scanner_id": scanner_id}
         application = payload.get("application")
         if isinstance(application, dict):

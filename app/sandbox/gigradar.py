@@ -139,6 +139,10 @@ class Application:
     connects_expended: int | None = None
     proposal: dict[str, Any] | None = None
     generation: int = 0  # bumped on each (re)schedule so a stale send attempt does nothing
+    # Reschedules after a send error: a forced *retryable* error ([[sim:error:234]],
+    # outside the scanner's hours) holds only until the client reschedules, as the
+    # sending window would have opened by then.
+    retried_after_error: int = 0
     outcome_token: int = 0
 
     @property
@@ -612,7 +616,9 @@ class GigRadarState:
             return "JOB_CLOSED"
         forced = magic_value(app.cover_letter, "error")
         if forced is not None:
-            return int(forced) if forced.isdigit() else forced.upper()
+            code: int | str = int(forced) if forced.isdigit() else forced.upper()
+            if not (code in RETRYABLE_ERRORS and app.retried_after_error):
+                return code
         if has_magic(app.cover_letter, "sent"):
             return None
         if opp.job.ciphertext in self.universe.agency_proposals:
@@ -1055,6 +1061,8 @@ class GigRadarApi(PlatformApi):
                 "APPLICATION_EXISTS",
                 f"The application failed with errorCode {app.error_code} and cannot be rescheduled",
             )
+        if app.error:
+            app.retried_after_error += 1
         self.state.schedule(found, scheduled)
         return json_response(self.state.wire(found))
 

@@ -383,3 +383,20 @@ async def test_check_connection_for_each_platform(live: Services) -> None:
 async def test_endpoints_are_loopback_only(sandbox: Sandbox) -> None:
     for platform in Platform:
         assert endpoint(sandbox, platform).base_url.startswith("http://127.0.0.1:")
+
+
+async def test_gigradar_retry_after_a_retryable_send_error_reschedules(
+    live: Services, sandbox: Sandbox, raw
+) -> None:
+    """234 (outside the scanner's hours) leaves the application on GigRadar with an error;
+    a retry must reschedule that application, not create a second one (a 409)."""
+    opp = pick(await fetch_everything(live), Platform.GIGRADAR, 8)
+    sub = await live.submissions.submit(request_for(opp, f"{LETTER} [[sim:error:234]]"))
+    failed = await live.submissions.wait_settled(sub.id, SETTLE)
+    assert failed.failure.reason is FailureReason.SCHEDULING and failed.retryable
+    await live.submissions.retry(sub.id)
+    done = await live.submissions.wait_settled(sub.id, SETTLE)
+    assert done.state is SubmissionState.SUBMITTED, done.failure
+    assert done.attempts == 2
+    app = await gigradar_application(raw, sandbox, opp)
+    assert app is not None and app["sent"] is not None
