@@ -182,6 +182,9 @@ class OpportunityRow(NamedTuple):
         return text_to_dt(self.detected_at)
 
 
+_DETECTED = CONTENT_COLUMNS.index("detected_at")
+
+
 def _encode(opp: Opportunity) -> tuple[Any, ...]:
     """An Opportunity as the tuple of CONTENT_COLUMNS values SQLite will hand back."""
     platform = opp.platform.value
@@ -325,10 +328,13 @@ class OpportunityRepo:
                 before = stored.get(key)
                 if before is None:
                     new.append(key)
-                elif before != row:
-                    changed.append(key)
                 else:
-                    continue
+                    # detected_at is when we first saw it: a poll that stamps "now" on a
+                    # platform without its own detection time changes nothing.
+                    row = (*row[:_DETECTED], before[_DETECTED], *row[_DETECTED + 1 :])
+                    if before == row:
+                        continue
+                    changed.append(key)
                 to_write.append(row + stamps)
             if to_write:
                 conn.executemany(_UPSERT_SQL, to_write)

@@ -308,11 +308,38 @@ def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 @given(batch=st.lists(_opportunities, min_size=1, max_size=3))
 def test_any_opportunity_round_trips_exactly(shared_store: Store, batch: list[Opportunity]) -> None:
     repo = shared_store.opportunities
+    # A key seen before keeps the detection time of its first sighting (upsert_many).
+    first_seen = {o.key: found.detected_at for o in batch if (found := repo.get(o.key))}
     repo.upsert_many(batch)
-    latest = {opp.key: opp for opp in batch}
+    latest = {
+        opp.key: opp.model_copy(update={"detected_at": first_seen.get(opp.key, opp.detected_at)})
+        for opp in batch
+    }
     for key, opp in latest.items():
         assert repo.get(key) == opp
     assert repo.get_many(latest) == latest
     # Encoding is deterministic: writing the same values again changes nothing.
     again = repo.upsert_many(latest.values())
     assert again.unchanged == len(latest)
+
+
+def test_a_repoll_that_stamps_a_new_detection_time_changes_nothing(tmp_path) -> None:
+    """Gigiac has no detection time: its client stamps "now" on every poll. The first
+    time we saw a task is what detected_at means, so a re-poll is not a change."""
+    from datetime import timedelta
+
+    from app.domain import JobKind, Opportunity, Platform
+    from app.store import Store
+
+    first = Opportunity(
+        platform=Platform.GIGIAC, external_id="t-1", title="Label photos", kind=JobKind.FIXED
+    )
+    with Store.open(tmp_path / "p") as store:
+        assert store.opportunities.upsert_many([first]).new == (first.key,)
+        later = first.model_copy(update={"detected_at": first.detected_at + timedelta(minutes=5)})
+        result = store.opportunities.upsert_many([later])
+        assert result.changed == () and result.new == ()
+        assert store.opportunities.get(first.key).detected_at == first.detected_at
+        retitled = later.model_copy(update={"title": "Label 500 photos"})
+        assert store.opportunities.upsert_many([retitled]).changed == (first.key,)
+        assert store.opportunities.get(first.key).detected_at == first.detected_at
