@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtWidgets import QApplication
 
 from app.store.paths import data_dir
@@ -64,5 +65,37 @@ async def test_first_run_offers_the_sandbox_and_it_works(tmp_path: Path) -> None
         dialogs[0].sandbox_chosen.emit()
         await until(lambda: len(app.services.accounts.list()) == 3)
         await until(lambda: app.window.model.rowCount() > 10)
+    finally:
+        await app.stop()
+
+
+async def test_a_big_inbox_shows_its_newest_rows_first_then_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.store import Store
+    from app.ui.main_window import InboxLoad
+    from app.ui.models.opportunities import OpportunityTableModel
+    from tests.benchmarks.bench_core import synthetic
+
+    profile = tmp_path / "profile"
+    with Store.open(profile) as store:
+        store.opportunities.upsert_many(synthetic(900, seed=3))
+    monkeypatch.setattr(InboxLoad, "FIRST_ROWS", 100)
+    loads: list[int] = []
+    original = OpportunityTableModel.load_prepared
+
+    def recording(self: OpportunityTableModel, prepared: object) -> None:
+        original(self, prepared)  # type: ignore[arg-type]
+        loads.append(self.total_count())
+
+    monkeypatch.setattr(OpportunityTableModel, "load_prepared", recording)
+    app = App(QApplication.instance(), GuiOptions(profile=profile))  # type: ignore[arg-type]
+    await app.start()
+    try:
+        assert loads == [100, 900]  # the newest hundred first, then everything
+        selected = app.window._current_key
+        assert selected is not None
+        assert app.window.inbox.current_key() == selected  # kept across the swap
+        assert app.window.model.rowCount() == 900
     finally:
         await app.stop()
