@@ -12,11 +12,17 @@ URL layout (base URLs as a client configures them)::
               header  x-api-key: sk_uphunt_sandbox_<16 hex>
     Gigiac    http://127.0.0.1:{port}/gigiac      (manifest: /gigiac/.well-known/gigiac.json)
               header  Authorization: Bearer gig_sandbox_<16 hex>
+    Model     http://127.0.0.1:{port}/openai/v1    OpenAI-compatible chat completions
+              header  Authorization: Bearer sk-sandbox-<16 hex>   (model biddesk-sandbox-writer)
     Control   http://127.0.0.1:{port}/_sandbox/...   no auth, loopback only
 
 Keys are derived from the seed, so they are stable across runs. `run_sandbox` prints
 them as one JSON line: {"sandbox": {"gigradar": {"base_url", "api_key"}, "uphunt": ...,
-"gigiac": ...}, "speed": X, "seed": N}.
+"gigiac": ...}, "speed": X, "seed": N, "openai": {"base_url", "api_key", "model"}}.
+
+The model (`openai_api.py`) composes a plausible cover letter from the prompt (job title,
+client, skills, portfolio and variant read from labelled lines), streamed as server-sent
+events a few words at a time, paced by `speed`; 500 requests per minute per key.
 
 Time: `speed` divides every duration the sandbox invents (send latency, worker time,
 commissioner decisions, arrivals, proposal outcomes) and the rate-limit windows (at speed 60
@@ -42,9 +48,9 @@ Magic tokens in a cover letter force an outcome:
 A closed job always wins: GigRadar fails the send with errorCode "JOB_CLOSED", UpHunt ends
 in `not_available`.
 
-Faults (random per request from `faults="429=0.05,500=0.02,timeout=0.01,reset=0.01,
-malformed=0.01"`, or one-shot via `Sandbox.faults.inject(kind, platform=, method=,
-path_contains=, count=, retry_after=)`):
+Faults (all four platforms, "openai" included; random per request from
+`faults="429=0.05,500=0.02,timeout=0.01,reset=0.01,malformed=0.01"`, or one-shot via
+`Sandbox.faults.inject(kind, platform=, method=, path_contains=, count=, retry_after=)`):
 
     500        before the handler: nothing happened on the platform
     429        before the handler, with Retry-After and the platform's rate-limit headers
@@ -76,6 +82,7 @@ from __future__ import annotations
 from app.sandbox.events import EventLog, SandboxEvent
 from app.sandbox.faults import FaultInjector
 from app.sandbox.server import (
+    ModelEndpoint,
     PlatformEndpoint,
     Sandbox,
     SandboxConfig,
@@ -87,6 +94,7 @@ from app.sandbox.server import (
 __all__ = [
     "EventLog",
     "FaultInjector",
+    "ModelEndpoint",
     "PlatformEndpoint",
     "Sandbox",
     "SandboxConfig",

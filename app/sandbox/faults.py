@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 KINDS = ("429", "500", "timeout", "reset", "malformed")
 BEFORE_HANDLER = frozenset({"429", "500"})
-PLATFORMS = ("gigradar", "uphunt", "gigiac")
+PLATFORMS = ("gigradar", "uphunt", "gigiac", "openai")
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 

@@ -27,6 +27,7 @@ from app.sandbox.events import EventLog
 from app.sandbox.faults import FaultInjector
 from app.sandbox.gigiac import GigiacApi, GigiacState
 from app.sandbox.gigradar import GigRadarApi, GigRadarState
+from app.sandbox.openai_api import MODEL, OpenAIApi
 from app.sandbox.platform import PlatformApi, SandboxContext
 from app.sandbox.ratelimit import RateLimiter
 from app.sandbox.uphunt import UpHuntApi, UpHuntState
@@ -56,12 +57,22 @@ class SandboxConfig:
     gigiac_reads_per_minute: int = 120
     gigiac_writes_per_minute: int = 30
     uphunt_limits: dict[str, int] | None = None  # per-endpoint overrides (uphunt.DEFAULT_LIMITS)
+    openai_requests_per_minute: int = 500  # the sandbox model's budget (OpenAI's tier-1 RPM)
 
 
 @dataclass(frozen=True)
 class PlatformEndpoint:
     base_url: str
     api_key: str
+
+
+@dataclass(frozen=True)
+class ModelEndpoint:
+    """Where the sandbox's OpenAI-compatible model answers, as an SDK client configures it."""
+
+    base_url: str
+    api_key: str
+    model: str
 
 
 @dataclass(frozen=True)
@@ -72,9 +83,10 @@ class SandboxInfo:
     gigiac: PlatformEndpoint
     speed: float = 1.0
     seed: int = 0
+    openai: ModelEndpoint | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        payload: dict[str, Any] = {
             "sandbox": {
                 name: {"base_url": endpoint.base_url, "api_key": endpoint.api_key}
                 for name, endpoint in (
@@ -86,10 +98,17 @@ class SandboxInfo:
             "speed": self.speed,
             "seed": self.seed,
         }
+        if self.openai is not None:
+            payload["openai"] = {
+                "base_url": self.openai.base_url,
+                "api_key": self.openai.api_key,
+                "model": self.openai.model,
+            }
+        return payload
 
     def to_json(self) -> str:
         """One line: {"sandbox": {"gigradar": {"base_url", "api_key"}, "uphunt": ...,
-        "gigiac": ...}, "speed": X, "seed": N}."""
+        "gigiac": ...}, "speed": X, "seed": N, "openai": {"base_url", "api_key", "model"}}."""
         return json.dumps(self.as_dict())
 
 
@@ -100,6 +119,7 @@ def api_key(platform: str, seed: int) -> str:
         "gigradar": "gr_live_sandbox_",
         "uphunt": "sk_uphunt_sandbox_",
         "gigiac": "gig_sandbox_",
+        "openai": "sk-sandbox-",
     }
     return prefix[platform] + digest
 
@@ -131,7 +151,9 @@ class Sandbox:
         )
         self.uphunt = UpHuntState(self.ctx, self.universe, data_rng)
         self.gigiac = GigiacState(self.ctx, data_rng, initial=cfg.initial_tasks)
-        self.keys = {name: api_key(name, cfg.seed) for name in ("gigradar", "uphunt", "gigiac")}
+        self.keys = {
+            name: api_key(name, cfg.seed) for name in ("gigradar", "uphunt", "gigiac", "openai")
+        }
         self._apis: list[PlatformApi] = [
             GigRadarApi(
                 self.ctx,
@@ -147,6 +169,9 @@ class Sandbox:
                 self.gigiac,
                 reads_per_minute=cfg.gigiac_reads_per_minute,
                 writes_per_minute=cfg.gigiac_writes_per_minute,
+            ),
+            OpenAIApi(
+                self.ctx, self.keys["openai"], requests_per_minute=cfg.openai_requests_per_minute
             ),
         ]
         self._runner: web.AppRunner | None = None
@@ -196,6 +221,7 @@ class Sandbox:
             gigiac=PlatformEndpoint(f"{root}/gigiac", self.keys["gigiac"]),
             speed=float(cfg.speed),
             seed=cfg.seed,
+            openai=ModelEndpoint(f"{root}/openai/v1", self.keys["openai"], MODEL),
         )
         self.ctx.base_urls = {
             "gigradar": self._info.gigradar.base_url,

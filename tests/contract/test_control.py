@@ -25,7 +25,7 @@ async def test_info_json_is_one_line_with_the_documented_layout(sandbox: Sandbox
     line = info.to_json()
     assert "\n" not in line
     parsed = json.loads(line)
-    assert set(parsed) == {"sandbox", "speed", "seed"}
+    assert set(parsed) == {"sandbox", "speed", "seed", "openai"}
     assert parsed["seed"] == 7
     assert parsed["speed"] == 1.0
     port = info.port
@@ -40,6 +40,13 @@ async def test_info_json_is_one_line_with_the_documented_layout(sandbox: Sandbox
     assert re.fullmatch(r"gr_live_sandbox_[0-9a-f]{16}", info.gigradar.api_key)
     assert re.fullmatch(r"sk_uphunt_sandbox_[0-9a-f]{16}", info.uphunt.api_key)
     assert re.fullmatch(r"gig_sandbox_[0-9a-f]{16}", info.gigiac.api_key)
+    assert info.openai is not None
+    assert parsed["openai"] == {
+        "base_url": f"http://127.0.0.1:{port}/openai/v1",
+        "api_key": info.openai.api_key,
+        "model": "biddesk-sandbox-writer",
+    }
+    assert re.fullmatch(r"sk-sandbox-[0-9a-f]{16}", info.openai.api_key)
 
 
 async def test_run_sandbox_prints_the_line_and_stops_on_cancel() -> None:
