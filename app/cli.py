@@ -19,6 +19,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -41,6 +42,7 @@ from app.platforms.errors import PlatformError
 from app.platforms.http import RedactingFilter
 from app.services.accounts import AccountError
 from app.services.container import Services, open_services
+from app.services.drafting import DraftingError
 from app.services.events import SubmissionChanged
 from app.services.inbox import LOCAL_STATES
 from app.services.secrets import SecretError, env_var_for
@@ -634,6 +636,53 @@ def cmd_status(args: argparse.Namespace, services: Services) -> int:
     return EXIT_OK
 
 
+def cmd_draft(args: argparse.Namespace, services: Services) -> int:
+    """Print a draft: the filled template, or a model's letter streamed as it arrives."""
+    if (args.variant or args.base_url or args.model_name) and not args.model:
+        raise CliError(
+            "--variant, --base-url and --model-name are for the model; add --model.", EXIT_USAGE
+        )
+
+    async def run() -> int:
+        try:
+            opp = resolve_opportunity(services, args.opportunity)
+            if opp is None:
+                raise CliError(
+                    f"There is no opportunity “{args.opportunity}” in the inbox; run "
+                    "`biddesk fetch` or `biddesk list`."
+                )
+            drafter = services.drafter
+            if not args.model:
+                _out(drafter.draft_from_template(opp, args.template, args.freelancer).rstrip())
+                return EXIT_OK
+            if args.base_url or args.model_name:
+                current = drafter.model_settings()
+                drafter.save_model_settings(
+                    replace(
+                        current,
+                        base_url=args.base_url or current.base_url,
+                        model=args.model_name or current.model,
+                    )
+                )
+            async with drafter.stream_draft(opp, args.freelancer, variant=args.variant) as stream:
+                async for piece in stream:
+                    sys.stdout.write(piece)
+                    sys.stdout.flush()
+            sys.stdout.write("\n")
+            usage = stream.result.usage
+            cost = "cost unknown" if usage.cost is None else f"about ${usage.cost:.4f}"
+            print(
+                f"biddesk: {stream.result.model}: {usage.prompt_tokens} prompt + "
+                f"{usage.completion_tokens} completion tokens, {cost}.",
+                file=sys.stderr,
+            )
+            return EXIT_OK
+        finally:
+            await services.aclose()
+
+    return asyncio.run(run())
+
+
 # -- the demo ---------------------------------------------------------------------------
 
 
@@ -904,6 +953,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-refresh", dest="refresh", action="store_false", help="don't ask the platforms"
     )
 
+    p = sub.add_parser("draft", help="draft a cover letter from a template or a model")
+    p.add_argument("opportunity", help="an ID from `biddesk list`, a key, or an Upwork job URL")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--template", metavar="NAME", help="fill this template (default: Default)")
+    how.add_argument(
+        "--model",
+        action="store_true",
+        help="ask the configured model, streaming the letter (key: BIDDESK_API_KEY_OPENAI "
+        "or the keyring entry “openai”)",
+    )
+    # dest differs from the global --profile DIR, which the subcommand must not overwrite.
+    p.add_argument("--profile", dest="freelancer", metavar="NAME", help="freelancer profile")
+    p.add_argument("--variant", choices=["shorter", "formal", "friendlier", "opening"])
+    p.add_argument("--base-url", metavar="URL", help="with --model: set the model server URL")
+    p.add_argument("--model-name", metavar="NAME", help="with --model: set the model name")
+
     p = sub.add_parser("demo", help="run the sandbox and walk BidDesk end to end")
     p.add_argument(
         "--speed", type=_positive_float, default=30.0, help="time compression (default 30)"
@@ -1027,6 +1092,7 @@ def main(argv: Sequence[str] | None = None, *, stderr: TextIO | None = None) -> 
             "submit": cmd_submit,
             "retry": cmd_retry,
             "status": cmd_status,
+            "draft": cmd_draft,
         }
         try:
             return handlers[args.command](args, services)
@@ -1038,7 +1104,7 @@ def main(argv: Sequence[str] | None = None, *, stderr: TextIO | None = None) -> 
     except StoreError as exc:
         print(f"biddesk: error: {exc.user_message}", file=err)
         return EXIT_ERROR
-    except (SubmitError, AccountError, SecretError) as exc:
+    except (SubmitError, AccountError, SecretError, DraftingError) as exc:
         print(f"biddesk: error: {exc}", file=err)
         return EXIT_ERROR
     except PlatformError as exc:

@@ -189,6 +189,11 @@ def _on_platform(url: str, platform: Platform) -> bool:
     return any(host == h or host.endswith("." + h) for h in _ON_PLATFORM_HOSTS[platform])
 
 
+def is_on_platform_link(url: str, platform: Platform) -> bool:
+    """A link to the platform's own site (a profile or portfolio page there) is allowed."""
+    return _on_platform(url, platform)
+
+
 def _issue(code: str, message: str, m: re.Match[str]) -> PolicyIssue:
     return PolicyIssue(code, Severity.ERROR, message, m.start(), m.end())
 

@@ -79,6 +79,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"gr_live_[A-Za-z0-9_\-]+"), "gr_live_" + _MASK),
     (re.compile(r"sk_uphunt_[A-Za-z0-9_\-]+"), "sk_uphunt_" + _MASK),
     (re.compile(r"\bgig_[A-Za-z0-9_\-]{6,}"), "gig_" + _MASK),
+    # OpenAI-style model keys (sk-..., sk-proj-..., the sandbox's sk-sandbox-...).
+    (re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}"), "sk-" + _MASK),
     # The auth scheme is case-insensitive in HTTP but written capitalized in practice;
     # "bearer of news" must survive. Registered secrets catch any other spelling.
     (re.compile(r"\b(Bearer|BEARER)\s+[A-Za-z0-9._~+/=\-]{4,}"), r"\1 " + _MASK),

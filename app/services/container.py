@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app.services.accounts import AccountService
+from app.services.drafting import Drafter
 from app.services.events import EventBus
 from app.services.inbox import Inbox
 from app.services.secrets import SecretStore
@@ -33,11 +34,13 @@ class Services:
     accounts: AccountService
     inbox: Inbox
     submissions: SubmissionService
+    drafter: Drafter
 
     async def aclose(self, timeout: float = 2.0) -> None:
         """Cancel background work, close HTTP clients, then the database."""
         await self.tasks.shutdown(timeout)
         await self.accounts.aclose()
+        await self.drafter.aclose()
         self.store.close()
 
 
@@ -59,4 +62,5 @@ def open_services(
         accounts=accounts,
         inbox=Inbox(store, bus, accounts),
         submissions=SubmissionService(store, accounts, bus, tasks),
+        drafter=Drafter(store, secrets),
     )

@@ -1,0 +1,739 @@
+"""Drafting cover letters and screening answers: from a template, or from a model.
+
+Template drafting is pure and instant and works offline; it is the default. Model drafting
+talks to any OpenAI-compatible server (OpenAI, Ollama, LM Studio, llama.cpp, vLLM, the
+sandbox) through `openai.AsyncOpenAI`, streaming the letter piece by piece. The prompt
+carries the job, the profile, the best-matching portfolio items and the chosen template as
+a skeleton, on labelled lines (`Job title: …`) that any model reads well.
+
+Settings, profiles and templates are JSON values in the settings table; the API key lives
+in the keyring under `openai` (or `BIDDESK_API_KEY_OPENAI` for one run) and is registered
+for redaction the moment it is read. Every failure a person can meet becomes a
+`DraftingError` whose message is one sentence. Nothing here sends a proposal: a draft only
+ever lands in the editor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from types import ModuleType, TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    import openai
+    from openai.types.chat import ChatCompletionMessageParam
+
+from app.domain.drafting import (
+    FreelancerProfile,
+    PortfolioItem,
+    Template,
+    TemplateError,
+    best_portfolio,
+    check_template,
+    job_budget,
+    matched_skills,
+    most_similar,
+    render_template,
+)
+from app.domain.opportunity import Opportunity
+from app.domain.submission import Answer
+from app.platforms.http import register_secret
+from app.services.secrets import SecretError, SecretStore, env_var_for
+from app.store import Store
+from app.store.settings import SettingsRepo
+
+log = logging.getLogger(__name__)
+
+SECRET_NAME = "openai"
+MODEL_KEY = "drafting.model"
+PROFILES_KEY = "drafting.profiles"
+TEMPLATES_KEY = "drafting.templates"
+DEFAULT_PROFILE_KEY = "drafting.default_profile"
+DEFAULT_TEMPLATE_KEY = "drafting.default_template"
+ACCOUNT_PROFILES_KEY = "drafting.account_profiles"
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You write cover letters for a freelancer bidding on a job. Write in the first person, "
+    "as the freelancer, in plain text: no markdown, no placeholders in brackets, no contact "
+    "details and no links except those given. Be specific to the job, mention only skills "
+    "and projects the freelancer really has, keep it under 250 words, and end with one "
+    "question for the client and the freelancer's signature."
+)
+
+VARIANTS: dict[str, str] = {
+    "shorter": "Make it shorter: at most 120 words, keeping the most relevant facts.",
+    "formal": "Use a more formal, professional tone.",
+    "friendlier": "Make it friendlier and warmer, still professional.",
+    "opening": "Write a new opening: start differently from the usual first sentence.",
+}
+_VARIANT_ALIASES = {"more formal": "formal", "new opening": "opening", "friendly": "friendlier"}
+
+# US dollars per million tokens (input, output), from OpenAI's public price list.
+PRICES: dict[str, tuple[Decimal, Decimal]] = {
+    "gpt-4o-mini": (Decimal("0.15"), Decimal("0.60")),
+    "gpt-4o": (Decimal("2.50"), Decimal("10.00")),
+    "gpt-4.1": (Decimal("2.00"), Decimal("8.00")),
+    "gpt-4.1-mini": (Decimal("0.40"), Decimal("1.60")),
+    "gpt-4.1-nano": (Decimal("0.10"), Decimal("0.40")),
+    "biddesk-sandbox-writer": (Decimal(0), Decimal(0)),
+}
+
+DEFAULT_TEMPLATE = Template(
+    name="Default",
+    body=(
+        "Hi {client_name},\n\n"
+        "I read your post “{job_title}” and it is a close match for what I do: "
+        "{skills_matched}.\n\n"
+        "A relevant project of mine: {portfolio:best_match}.\n\n"
+        "I would start with a short call to confirm the scope, then deliver in small "
+        "milestones you can review as we go. Which part matters most to you?\n\n"
+        "{signature}"
+    ),
+)
+
+EXAMPLE_PROFILE = FreelancerProfile(
+    name="Alex Morgan",
+    headline="Full-stack developer: Python, Django, React",
+    bio="Eight years of building web apps and APIs for startups and agencies.",
+    skills=("Python", "Django", "FastAPI", "PostgreSQL", "React", "TypeScript", "Docker", "AWS"),
+    hourly_rate=Decimal("45"),
+    portfolio=(
+        PortfolioItem(
+            title="Inventory API for a retail chain",
+            summary="A Django REST service handling two million requests a day.",
+            skills=("Python", "Django", "PostgreSQL"),
+        ),
+        PortfolioItem(
+            title="Booking dashboard",
+            summary="A React and TypeScript front end for a clinic's scheduling system.",
+            skills=("React", "TypeScript"),
+        ),
+        PortfolioItem(
+            title="Data pipeline on AWS",
+            summary="Nightly ETL jobs in Python on AWS Lambda, with Docker-based tests.",
+            skills=("Python", "AWS", "Docker"),
+        ),
+    ),
+    signature="Best regards,\nAlex",
+)
+
+
+class DraftingError(Exception):
+    """A draft could not be made; the message is one sentence for the user."""
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Where and how to ask a model; stored under `drafting.model`."""
+
+    base_url: str = "https://api.openai.com/v1"
+    model: str = "gpt-4o-mini"
+    temperature: float = 0.7
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    timeout: float = 60.0  # seconds without progress before giving up
+    max_tokens: int = 800
+
+    @classmethod
+    def from_json(cls, value: object) -> ModelSettings:
+        if not isinstance(value, dict):
+            return cls()
+        known = {k: v for k, v in value.items() if k in cls.__dataclass_fields__}
+        try:
+            return cls(**known)
+        except TypeError:
+            return cls()
+
+    @property
+    def is_local(self) -> bool:
+        """A server on this machine (Ollama, LM Studio, the sandbox) needs no real key."""
+        host = (urlsplit(self.base_url).hostname or "").lower()
+        return host in ("localhost", "127.0.0.1", "::1") or host.endswith(".localhost")
+
+
+@dataclass(frozen=True)
+class DraftUsage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: Decimal | None = Decimal(0)  # US dollars; None when the model's price is unknown
+
+    def __add__(self, other: DraftUsage) -> DraftUsage:
+        cost = None if self.cost is None or other.cost is None else self.cost + other.cost
+        return DraftUsage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+            cost,
+        )
+
+
+@dataclass
+class DraftResult:
+    """What a finished (or stopped) model draft produced."""
+
+    text: str = ""
+    model: str = ""
+    usage: DraftUsage = field(default_factory=DraftUsage)
+    finish_reason: str | None = None  # "stop", "length"; None if stopped early
+    seconds: float = 0.0
+
+
+def estimate_cost(
+    settings: ModelSettings, prompt_tokens: int, completion_tokens: int
+) -> Decimal | None:
+    """Dollars for the tokens: 0 on a local server, None for an unpriced hosted model."""
+    price = PRICES.get(settings.model)
+    if price is None:
+        return Decimal(0) if settings.is_local else None
+    per_million = Decimal(1_000_000)
+    return (price[0] * prompt_tokens + price[1] * completion_tokens) / per_million
+
+
+def normalize_variant(variant: str | None) -> str | None:
+    if variant is None:
+        return None
+    name = _VARIANT_ALIASES.get(variant.strip().lower(), variant.strip().lower())
+    if name not in VARIANTS:
+        raise DraftingError(
+            f"There is no variant “{variant}”; choose one of {', '.join(VARIANTS)}."
+        )
+    return name
+
+
+def build_messages(
+    opportunity: Opportunity,
+    profile: FreelancerProfile,
+    template: Template,
+    settings: ModelSettings,
+    variant: str | None = None,
+) -> list[ChatCompletionMessageParam]:
+    """The chat messages for a cover letter: facts on labelled lines, then the skeleton."""
+    lines = [
+        "Write a cover letter for this job.",
+        "",
+        f"Job title: {opportunity.title}",
+        f"Client: {opportunity.client.name or 'not stated'}",
+        f"Job skills: {', '.join(opportunity.skills) or 'not stated'}",
+    ]
+    budget = job_budget(opportunity)
+    if budget:
+        lines.append(f"Budget: {budget}")
+    if opportunity.description:
+        lines += ["Job description:", opportunity.description.strip()[:4000]]
+    lines += [
+        "",
+        "About me:",
+        f"Name: {profile.name}",
+    ]
+    if profile.headline:
+        lines.append(f"Headline: {profile.headline}")
+    if profile.bio:
+        lines.append(f"Bio: {profile.bio}")
+    lines.append(f"My skills: {', '.join(profile.skills) or 'not stated'}")
+    lines.append(f"Matching skills: {', '.join(matched_skills(profile, opportunity)) or 'none'}")
+    portfolio = best_portfolio(profile, opportunity, 3)
+    if portfolio:
+        lines.append("Relevant portfolio:")
+        lines += [f"- {item.title}: {item.summary}".rstrip(": ") for item in portfolio]
+    if profile.signature:
+        lines.append(f"Signature: {profile.signature.replace(chr(10), ' / ')}")
+    lines += [
+        "",
+        "Skeleton to follow (keep its structure and facts, rewrite it in your own words):",
+        render_template(template, opportunity, profile).strip(),
+    ]
+    if variant is not None:
+        lines += ["", f"Instructions: {VARIANTS[variant]}"]
+    return [
+        {"role": "system", "content": settings.system_prompt},
+        {"role": "user", "content": "\n".join(lines)},
+    ]
+
+
+def answer_messages(
+    opportunity: Opportunity, profile: FreelancerProfile, question: str, settings: ModelSettings
+) -> list[ChatCompletionMessageParam]:
+    skills = ", ".join(matched_skills(profile, opportunity)) or ", ".join(profile.skills[:3])
+    text = "\n".join(
+        [
+            "Answer the client's screening question for this job in two or three sentences, "
+            "as the freelancer, honestly and specifically.",
+            "",
+            f"Job title: {opportunity.title}",
+            f"Matching skills: {skills or 'none'}",
+            f"Name: {profile.name}",
+            f"Screening question: {question}",
+        ]
+    )
+    return [
+        {"role": "system", "content": settings.system_prompt},
+        {"role": "user", "content": text},
+    ]
+
+
+def _sdk() -> ModuleType:
+    """The openai package, imported on first use: its import alone takes ~0.6 s, which
+    would otherwise be paid by every start of the app and every CLI command."""
+    import openai
+
+    return openai
+
+
+def _retry_after(exc: openai.APIStatusError) -> str:
+    value = exc.response.headers.get("retry-after")
+    if value and value.strip().isdigit():
+        return f"try again in {int(value)} s"
+    return "try again in a moment"
+
+
+def _refused_connection(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError):
+            return True
+        if "connect" in type(seen).__name__.lower() and "refused" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def describe_error(exc: BaseException, settings: ModelSettings) -> DraftingError:
+    """One sentence for a failed model call; the key never appears in it."""
+    where = settings.base_url
+    sdk = _sdk()
+    if isinstance(exc, sdk.APITimeoutError):
+        message = (
+            f"The model at {where} did not answer within {settings.timeout:g} s; try again, "
+            "or raise the timeout in the model settings."
+        )
+    elif isinstance(exc, sdk.APIConnectionError):
+        if _refused_connection(exc):
+            message = (
+                f"Nothing is answering at {where}: is the model server running "
+                "(for a local model, start Ollama, LM Studio or llama.cpp first)?"
+            )
+        else:
+            message = f"The connection to the model at {where} failed before the draft was done."
+    elif isinstance(exc, sdk.AuthenticationError | sdk.PermissionDeniedError):
+        message = (
+            f"The model server at {where} refused the API key ({exc.status_code}); store a "
+            f"valid key as “{SECRET_NAME}” or set {env_var_for(SECRET_NAME)}."
+        )
+    elif isinstance(exc, sdk.RateLimitError):
+        code = exc.code if isinstance(exc.code, str) else ""
+        if code == "insufficient_quota":
+            message = "The model account has run out of credit (insufficient quota)."
+        else:
+            message = f"The model server is rate limiting requests; {_retry_after(exc)}."
+    elif isinstance(exc, sdk.NotFoundError):
+        message = f"The model “{settings.model}” is not available at {where}."
+    elif isinstance(exc, sdk.APIStatusError):
+        message = f"The model server at {where} answered with an error ({exc.status_code})."
+    else:
+        message = f"The model server at {where} sent an answer BidDesk could not read."
+    return DraftingError(message)
+
+
+class DraftStream:
+    """The letter as it streams: `async for piece in stream`. After the last piece (or a
+    stop), `result` holds the text, token usage and cost. Use `async with` or read to the
+    end; cancelling the consuming task stops the stream and closes the HTTP response."""
+
+    def __init__(self, run: AsyncIterator[str], result: DraftResult) -> None:
+        self._run = run
+        self.result = result
+
+    def __aiter__(self) -> DraftStream:
+        return self
+
+    async def __anext__(self) -> str:
+        return await self._run.__anext__()
+
+    async def aclose(self) -> None:
+        aclose = getattr(self._run, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    async def __aenter__(self) -> DraftStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class Drafter:
+    """Profiles, templates, model settings, and the two ways of drafting."""
+
+    def __init__(
+        self, store: Store, secrets: SecretStore, settings: SettingsRepo | None = None
+    ) -> None:
+        self._store = store
+        self._secrets = secrets
+        self._settings = settings or store.settings
+        self._client: openai.AsyncOpenAI | None = None
+        self._client_key: tuple[str, str, float] | None = None
+        self._client_lock = asyncio.Lock()
+        self.last_result: DraftResult | None = None
+        self.last_usage: DraftUsage | None = None
+
+    # -- model settings ------------------------------------------------------------------
+
+    def model_settings(self) -> ModelSettings:
+        return ModelSettings.from_json(self._settings.get(MODEL_KEY))
+
+    def save_model_settings(self, settings: ModelSettings) -> None:
+        if not 0 <= settings.temperature <= 2:
+            raise DraftingError("The temperature must be between 0 and 2.")
+        if settings.timeout <= 0:
+            raise DraftingError("The timeout must be more than zero seconds.")
+        if urlsplit(settings.base_url).scheme not in ("http", "https"):
+            raise DraftingError(f"“{settings.base_url}” is not an http(s) URL.")
+        self._settings.set(MODEL_KEY, asdict(settings))
+
+    def set_api_key(self, key: str) -> None:
+        """Store the model's key in the keyring (SecretError when there is none)."""
+        self._secrets.set(SECRET_NAME, key)
+
+    # -- profiles ------------------------------------------------------------------------
+
+    def _stored_profiles(self) -> dict[str, Any]:
+        value = self._settings.get(PROFILES_KEY, {})
+        return value if isinstance(value, dict) else {}
+
+    def profiles(self) -> list[FreelancerProfile]:
+        """Stored profiles by name; the example profile until the user saves one."""
+        found = []
+        for data in self._stored_profiles().values():
+            try:
+                found.append(FreelancerProfile.model_validate(data))
+            except ValidationError:
+                log.warning("a stored freelancer profile is unreadable and was skipped")
+        return sorted(found, key=lambda p: p.name.lower()) or [EXAMPLE_PROFILE]
+
+    def profile(self, name: str | None = None) -> FreelancerProfile:
+        wanted = name or self._settings.get(DEFAULT_PROFILE_KEY)
+        profiles = self.profiles()
+        if not wanted:
+            return profiles[0]
+        for profile in profiles:
+            if profile.name.lower() == str(wanted).lower():
+                return profile
+        if name is None:
+            return profiles[0]  # a stale default must not stop drafting
+        names = ", ".join(p.name for p in profiles)
+        raise DraftingError(f"There is no profile “{name}”; the profiles are: {names}.")
+
+    def save_profile(self, profile: FreelancerProfile) -> None:
+        stored = self._stored_profiles()
+        stored[profile.name] = profile.model_dump(mode="json")
+        self._settings.set(PROFILES_KEY, stored)
+
+    def delete_profile(self, name: str) -> bool:
+        stored = self._stored_profiles()
+        if stored.pop(name, None) is None:
+            return False
+        self._settings.set(PROFILES_KEY, stored)
+        return True
+
+    def set_default_profile(self, name: str, account: str | None = None) -> None:
+        """The profile used when none is named: globally, or for one account."""
+        self.profile(name)  # raises for an unknown name
+        if account is None:
+            self._settings.set(DEFAULT_PROFILE_KEY, name)
+            return
+        per_account = self._settings.get(ACCOUNT_PROFILES_KEY, {})
+        per_account = per_account if isinstance(per_account, dict) else {}
+        per_account[account] = name
+        self._settings.set(ACCOUNT_PROFILES_KEY, per_account)
+
+    def profile_for(self, opportunity: Opportunity, name: str | None = None) -> FreelancerProfile:
+        if name is None and opportunity.account:
+            per_account = self._settings.get(ACCOUNT_PROFILES_KEY, {})
+            if isinstance(per_account, dict) and per_account.get(opportunity.account):
+                name = str(per_account[opportunity.account])
+        return self.profile(name)
+
+    # -- templates -----------------------------------------------------------------------
+
+    def _stored_templates(self) -> dict[str, Any]:
+        value = self._settings.get(TEMPLATES_KEY, {})
+        return value if isinstance(value, dict) else {}
+
+    def templates(self) -> list[Template]:
+        """The built-in default template (unless overridden) and every stored one."""
+        found = {DEFAULT_TEMPLATE.name.lower(): DEFAULT_TEMPLATE}
+        for data in self._stored_templates().values():
+            try:
+                template = Template.model_validate(data)
+            except ValidationError:
+                log.warning("a stored template is unreadable and was skipped")
+                continue
+            found[template.name.lower()] = template
+        return sorted(found.values(), key=lambda t: t.name.lower())
+
+    def template(self, name: str | None = None) -> Template:
+        wanted = name or self._settings.get(DEFAULT_TEMPLATE_KEY) or DEFAULT_TEMPLATE.name
+        for template in self.templates():
+            if template.name.lower() == str(wanted).lower():
+                return template
+        if name is None:
+            return DEFAULT_TEMPLATE
+        names = ", ".join(t.name for t in self.templates())
+        raise DraftingError(f"There is no template “{name}”; the templates are: {names}.")
+
+    def save_template(self, template: Template) -> None:
+        """Store a template; TemplateError (a sentence) for an unknown variable."""
+        check_template(template.body)
+        stored = self._stored_templates()
+        stored[template.name] = template.model_dump(mode="json")
+        self._settings.set(TEMPLATES_KEY, stored)
+
+    def delete_template(self, name: str) -> bool:
+        stored = self._stored_templates()
+        if stored.pop(name, None) is None:
+            return False
+        self._settings.set(TEMPLATES_KEY, stored)
+        return True
+
+    def set_default_template(self, name: str) -> None:
+        self.template(name)
+        self._settings.set(DEFAULT_TEMPLATE_KEY, name)
+
+    # -- template drafting ---------------------------------------------------------------
+
+    def draft_from_template(
+        self,
+        opportunity: Opportunity,
+        template_name: str | None = None,
+        profile_name: str | None = None,
+    ) -> str:
+        """The filled template: instant, offline. DraftingError for an unknown name or
+        variable."""
+        template = self.template(template_name)
+        try:
+            return render_template(
+                template, opportunity, self.profile_for(opportunity, profile_name)
+            )
+        except TemplateError as exc:
+            raise DraftingError(f"Template “{template.name}”: {exc}") from None
+
+    def similar_sent_letter(
+        self, letter: str, opportunity: Opportunity
+    ) -> tuple[str, float] | None:
+        """(opportunity key, score) of a letter already sent for another job that this one
+        nearly repeats, or None."""
+        previous = (
+            (sub.opportunity_key, sub.cover_letter)
+            for sub in self._store.submissions.list(limit=500)
+            if sub.opportunity_key != opportunity.key and sub.cover_letter
+        )
+        return most_similar(letter, previous)
+
+    # -- model drafting ------------------------------------------------------------------
+
+    def _api_key(self, settings: ModelSettings) -> str:
+        try:
+            key = self._secrets.get(SECRET_NAME)
+        except SecretError as exc:
+            if settings.is_local:
+                # Local servers ignore the key, but the SDK insists on one.
+                return "not-needed"
+            raise DraftingError(
+                f"No API key for the model at {settings.base_url}: store one as "
+                f"“{SECRET_NAME}” or set {env_var_for(SECRET_NAME)}."
+            ) from exc
+        register_secret(key)
+        return key
+
+    async def _client_for(self, settings: ModelSettings) -> openai.AsyncOpenAI:
+        key = await asyncio.to_thread(self._api_key, settings)  # a keyring may prompt
+        ident = (settings.base_url, key, settings.timeout)
+        async with self._client_lock:
+            if self._client is not None and self._client_key == ident:
+                return self._client
+            old, self._client = self._client, None
+            if old is not None:
+                await old.close()
+
+            def build() -> openai.AsyncOpenAI:
+                # A person is waiting: a clear "rate limited, retry in N s" beats the SDK
+                # silently sleeping through Retry-After, so no automatic retries.
+                client: openai.AsyncOpenAI = _sdk().AsyncOpenAI(
+                    base_url=settings.base_url,
+                    api_key=key,
+                    timeout=settings.timeout,
+                    max_retries=0,
+                )
+                # The SDK imports its chat resources and anyio its asyncio backend on first
+                # use (~80 ms, measured): do that here, off the loop, not on the first Draft.
+                _ = client.chat.completions
+                importlib.import_module("anyio._backends._asyncio")
+                return client
+
+            # Building the client loads an SSL context (~0.2 s): off the loop.
+            self._client = await asyncio.to_thread(build)
+            self._client_key = ident
+            return self._client
+
+    async def warm_up(self) -> None:
+        """Build the model client ahead of the first draft, so Draft answers at once."""
+        try:
+            await self._client_for(self.model_settings())
+        except DraftingError as exc:
+            log.info("model client not prepared: %s", exc)
+
+    def stream_draft(
+        self,
+        opportunity: Opportunity,
+        profile_name: str | None = None,
+        template_name: str | None = None,
+        variant: str | None = None,
+    ) -> DraftStream:
+        """Stream a model's letter. Iterating raises DraftingError (one sentence) on
+        failure; the stream's `result` (also `last_result`) has usage and cost."""
+        settings = self.model_settings()
+        chosen = normalize_variant(variant)
+        template = self.template(template_name)
+        profile = self.profile_for(opportunity, profile_name)
+        try:
+            messages = build_messages(opportunity, profile, template, settings, chosen)
+        except TemplateError as exc:
+            raise DraftingError(f"Template “{template.name}”: {exc}") from None
+        result = DraftResult(model=settings.model)
+        self.last_result = result
+        return DraftStream(self._run_stream(settings, messages, result), result)
+
+    async def _run_stream(
+        self,
+        settings: ModelSettings,
+        messages: list[ChatCompletionMessageParam],
+        result: DraftResult,
+    ) -> AsyncIterator[str]:
+        started = time.perf_counter()
+        parts: list[str] = []
+        client = await self._client_for(settings)
+        log.info("drafting with %s at %s", settings.model, settings.base_url)
+        try:
+            stream = await client.chat.completions.create(
+                model=settings.model,
+                messages=messages,
+                temperature=settings.temperature,
+                max_tokens=settings.max_tokens,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            async with stream:
+                async for chunk in stream:
+                    if chunk.usage is not None:
+                        result.usage = DraftUsage(
+                            chunk.usage.prompt_tokens,
+                            chunk.usage.completion_tokens,
+                            estimate_cost(
+                                settings, chunk.usage.prompt_tokens, chunk.usage.completion_tokens
+                            ),
+                        )
+                    for choice in chunk.choices:
+                        if choice.finish_reason is not None:
+                            result.finish_reason = choice.finish_reason
+                        piece = choice.delta.content if choice.delta else None
+                        if piece:
+                            parts.append(piece)
+                            result.text = "".join(parts)
+                            yield piece
+        except _sdk().OpenAIError as exc:
+            raise describe_error(exc, settings) from exc
+        except ValueError as exc:  # a broken event: json.JSONDecodeError
+            raise describe_error(exc, settings) from exc
+        finally:
+            result.seconds = time.perf_counter() - started
+            self.last_usage = result.usage
+
+    async def draft(
+        self,
+        opportunity: Opportunity,
+        profile_name: str | None = None,
+        template_name: str | None = None,
+        variant: str | None = None,
+    ) -> DraftResult:
+        """The whole model letter at once (read from the stream)."""
+        async with self.stream_draft(opportunity, profile_name, template_name, variant) as stream:
+            async for _ in stream:
+                pass
+        return stream.result
+
+    async def draft_answers(
+        self, opportunity: Opportunity, profile_name: str | None = None
+    ) -> list[Answer]:
+        """A drafted answer for each screening question (asked together, answered apart)."""
+        if not opportunity.questions:
+            return []
+        settings = self.model_settings()
+        profile = self.profile_for(opportunity, profile_name)
+        client = await self._client_for(settings)
+
+        async def one(question: str) -> tuple[str, DraftUsage]:
+            try:
+                response = await client.chat.completions.create(
+                    model=settings.model,
+                    messages=answer_messages(opportunity, profile, question, settings),
+                    temperature=settings.temperature,
+                    max_tokens=300,
+                )
+            except _sdk().OpenAIError as exc:
+                raise describe_error(exc, settings) from exc
+            usage = DraftUsage()
+            if response.usage is not None:
+                usage = DraftUsage(
+                    response.usage.prompt_tokens,
+                    response.usage.completion_tokens,
+                    estimate_cost(
+                        settings, response.usage.prompt_tokens, response.usage.completion_tokens
+                    ),
+                )
+            text = response.choices[0].message.content if response.choices else None
+            return (text or "").strip(), usage
+
+        results = await asyncio.gather(*(one(q.text) for q in opportunity.questions))
+        total = DraftUsage()
+        for _, usage in results:
+            total = total + usage
+        self.last_usage = total
+        return [
+            Answer(question_id=q.id, question=q.text, answer=text)
+            for q, (text, _) in zip(opportunity.questions, results, strict=True)
+        ]
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        self._client_key = None
+        if client is not None:
+            await client.close()
+
+
+__all__ = [
+    "DEFAULT_TEMPLATE",
+    "EXAMPLE_PROFILE",
+    "PRICES",
+    "VARIANTS",
+    "DraftResult",
+    "DraftStream",
+    "DraftUsage",
+    "Drafter",
+    "DraftingError",
+    "ModelSettings",
+    "build_messages",
+    "describe_error",
+    "estimate_cost",
+]
