@@ -99,3 +99,28 @@ async def test_a_big_inbox_shows_its_newest_rows_first_then_all(
         assert app.window.model.rowCount() == 900
     finally:
         await app.stop()
+
+
+async def test_an_uncaught_error_is_logged_and_shown_without_blocking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import sys
+
+    from app.ui.app import _install_excepthook
+    from app.ui.dialogs.error import ErrorDialog
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
+    app = App(QApplication.instance(), GuiOptions(profile=tmp_path / "p"))  # type: ignore[arg-type]
+    await app.start()
+    try:
+        _install_excepthook([app])
+        try:
+            raise ValueError("the draft could not be rendered")
+        except ValueError as exc:
+            sys.excepthook(type(exc), exc, exc.__traceback__)  # returns: nothing waits on it
+        dialogs = [d for d in app.window.findChildren(ErrorDialog) if d.isVisible()]
+        assert len(dialogs) == 1
+        assert "the draft could not be rendered" in caplog.text
+        assert app.window.isVisible()
+    finally:
+        await app.stop()
