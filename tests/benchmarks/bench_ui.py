@@ -99,19 +99,22 @@ def build_profile(directory: Path, n: int) -> None:
         store.close()
 
 
+def run_driver(driver: str, *args: str) -> dict[str, float]:
+    """One fresh process running `driver`; its last stdout line is a JSON object."""
+    out = subprocess.run(
+        [sys.executable, "-c", driver, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        check=True,
+    )
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
 def cold_start(directory: Path, runs: int) -> dict[str, float]:
-    results = []
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, "-c", COLD_START_DRIVER, str(directory), str(ROOT)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env=env,
-            check=True,
-        )
-        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    results = [run_driver(COLD_START_DRIVER, str(directory), str(ROOT)) for _ in range(runs)]
 
     def med(name: str) -> float:
         return round(statistics.median(r[name] for r in results), 3)
@@ -187,18 +190,10 @@ with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
 
 
 def burst(directory: Path, n: int, runs: int) -> dict[str, float]:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    results = []
-    for run in range(runs):
-        out = subprocess.run(
-            [sys.executable, "-c", BURST_DRIVER, str(directory), str(ROOT), str(n), str(run)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env=env,
-            check=True,
-        )
-        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    # A new run number each time: every burst is all new rows for the same profile.
+    results = [
+        run_driver(BURST_DRIVER, str(directory), str(ROOT), str(n), str(run)) for run in range(runs)
+    ]
 
     def med(name: str) -> float:
         return round(statistics.median(r[name] for r in results), 2)
