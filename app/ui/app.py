@@ -20,7 +20,7 @@ import signal
 import sys
 import tempfile
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -35,6 +35,7 @@ from app import __version__
 from app.domain import Platform
 from app.ingest.poller import Poller
 from app.services.container import Services, open_services
+from app.services.drafting import SECRET_NAME
 from app.services.secrets import env_var_for
 from app.store.paths import data_dir
 from app.ui.bridge import Bridge
@@ -162,6 +163,13 @@ class App:
         speed = self.options.sandbox_speed
         self.sandbox = Sandbox(SandboxConfig(seed=self.options.sandbox_seed, speed=speed))
         info = await self.sandbox.start()
+        # The sandbox's model too: drafting works with no account and no model server.
+        model = info.openai
+        if model is not None:
+            os.environ[env_var_for(SECRET_NAME)] = model.api_key
+            drafter = self.services.drafter
+            settings = replace(drafter.model_settings(), base_url=model.base_url, model=model.model)
+            drafter.save_model_settings(settings)
         for name, platform, endpoint in (
             ("sandbox-gigradar", Platform.GIGRADAR, info.gigradar),
             ("sandbox-uphunt", Platform.UPHUNT, info.uphunt),

@@ -27,9 +27,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain import Account, Draft, Opportunity, Submission
+from app.domain.drafting import TemplateError
 from app.domain.filters import FilterSpec
 from app.ingest.poller import Poller
 from app.services.container import Services
+from app.services.drafting import DraftingError
 from app.services.events import AccountStatus
 from app.services.inbox import local_state
 from app.services.submissions import SubmitRequest
@@ -50,6 +52,8 @@ from app.ui.widgets.filter_bar import FilterBar
 from app.ui.widgets.inbox_view import InboxView
 
 log = logging.getLogger(__name__)
+
+DRAFT_TASK = "draft:model"
 
 SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("j / ↓", "Next opportunity"),
@@ -246,6 +250,8 @@ class MainWindow(QMainWindow):
         self.editor.retry_requested.connect(b.retry)
         self.editor.open_url_requested.connect(self._on_editor_open_url_requested)
         self.editor.freelancers_requested.connect(b.load_freelancers)
+        self.editor.draft_requested.connect(self._on_editor_draft_requested)
+        self.editor.draft_stop_requested.connect(self._on_editor_draft_stop_requested)
         self.submissions.opportunity_requested.connect(self.go_to_opportunity)
         self.submissions.retry_requested.connect(b.retry)
         self.submissions.reconcile_requested.connect(b.reconcile)
@@ -339,7 +345,50 @@ class MainWindow(QMainWindow):
             self.inbox.select_key(key)
 
     def _on_inbox_current_key_changed(self, key: str | None) -> None:
+        # A model still writing belongs to the letter being left: stop it first.
+        self.services.tasks.cancel(DRAFT_TASK)
         self.show_opportunity(key)
+
+    def _on_editor_draft_requested(self, source: str) -> None:
+        key = self._current_key
+        opp = self.services.store.opportunities.get(key) if key else None
+        if opp is None:
+            return
+        drafter = self.services.drafter
+        if source == "template":
+            try:
+                self.editor.set_letter_text(drafter.draft_from_template(opp, None, None))
+            except (TemplateError, DraftingError) as exc:
+                self.show_error("No draft", str(exc))
+            return
+
+        async def stream() -> None:
+            self.editor.begin_model_draft()
+            message: str | None = None
+            try:
+                async with drafter.stream_draft(opp, None) as draft:
+                    async for piece in draft:
+                        self.editor.append_draft_text(piece)
+                usage = draft.result.usage
+                cost = "" if usage.cost is None else f" · about ${usage.cost:.4f}"
+                message = (
+                    f"Drafted by {draft.result.model}: {usage.completion_tokens} tokens{cost}. "
+                    "Read it through before sending."
+                )
+            except DraftingError as exc:
+                self.show_error("The model could not draft", str(exc))
+            except asyncio.CancelledError:
+                message = "Stopped; the text so far is yours to edit."
+                raise
+            finally:
+                self.editor.end_model_draft()
+                if message:
+                    self.statusBar().showMessage(message, 10_000)
+
+        self.services.tasks.spawn(stream(), name=DRAFT_TASK, replace=True)
+
+    def _on_editor_draft_stop_requested(self) -> None:
+        self.services.tasks.cancel(DRAFT_TASK)
 
     def _on_editor_draft_changed(self, draft: Draft) -> None:
         self.bridge.save_draft(draft)

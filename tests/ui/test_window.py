@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
     QDoubleSpinBox,
@@ -260,3 +261,49 @@ async def test_keyboard_moves_and_archives(tmp_path: Path, qtbot) -> None:
         qtbot.keyClick(view, Qt.Key.Key_A)
         await until(lambda: desk.window.model.row_of(second) is None)
         assert desk.services.store.opportunities.flags(second).archived
+
+
+def letter_text(app: App) -> str:
+    return app.window.editor.findChild(QPlainTextEdit, "letter").toPlainText()
+
+
+async def test_draft_from_the_template_fills_the_letter(tmp_path: Path) -> None:
+    async with running(tmp_path) as desk:
+        key = await select_platform(desk, Platform.GIGRADAR)
+        title = desk.services.store.opportunities.get(key).title
+        desk.window.editor.findChild(QAction, "draft_template").trigger()
+        assert title in letter_text(desk)
+        assert "{" not in letter_text(desk)  # every variable filled
+
+
+async def test_a_model_draft_streams_into_the_letter(tmp_path: Path) -> None:
+    async with running(tmp_path) as desk:
+        await select_platform(desk, Platform.GIGRADAR)
+        lengths: list[int] = []
+        letter = desk.window.editor.findChild(QPlainTextEdit, "letter")
+        letter.textChanged.connect(lambda: lengths.append(len(letter.toPlainText())))
+        desk.window.editor.findChild(QAction, "draft_model").trigger()
+        await until(lambda: not desk.services.tasks.running("draft:model") and lengths)
+        assert len(letter_text(desk)) > 200
+        assert len({n for n in lengths if n > 0}) > 5  # it arrived in pieces, not at once
+        assert not desk.window.editor.drafting
+        assert "Drafted by biddesk-sandbox-writer" in desk.window.statusBar().currentMessage()
+
+
+async def test_stop_keeps_what_the_model_wrote_so_far(tmp_path: Path) -> None:
+    options = GuiOptions(profile=tmp_path / "p", sandbox=True, sandbox_speed=1.0, sandbox_seed=21)
+    app = App(QApplication.instance(), options)  # type: ignore[arg-type]
+    await app.start()
+    try:
+        await select_platform(app, Platform.GIGRADAR)
+        app.window.editor.findChild(QAction, "draft_model").trigger()
+        await until(lambda: len(letter_text(app)) > 20)
+        app.window.editor.findChild(QPushButton, "draft_stop").click()
+        await until(lambda: not app.window.editor.drafting)
+        kept = letter_text(app)
+        await asyncio.sleep(0.3)
+        assert letter_text(app) == kept and len(kept) > 20  # stopped, and the text stays
+        assert not app.window.editor.findChild(QPlainTextEdit, "letter").isReadOnly()
+        assert "Stopped" in app.window.statusBar().currentMessage()
+    finally:
+        await app.stop()

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLayout,
     QLayoutItem,
+    QMenu,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
@@ -510,6 +511,8 @@ class EditorPane(QWidget):
     retry_requested = Signal(str)  # submission id
     open_url_requested = Signal(str)  # the job's URL
     freelancers_requested = Signal(str)  # UpHunt account name
+    draft_requested = Signal(str)  # "template" or "model": fill the letter for this job
+    draft_stop_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -523,6 +526,7 @@ class EditorPane(QWidget):
         self._dirty = False
         self._last_edit_at: datetime | None = None
         self._sending_key: str | None = None
+        self._drafting = False  # a model is streaming into the letter
         self._retrying_id: str | None = None
         self._confirm_box: QMessageBox | None = None
         self._pending_request: SubmitRequest | None = None
@@ -871,6 +875,26 @@ class EditorPane(QWidget):
         font.setBold(True)
         self._submit.setFont(font)
         self._submit.clicked.connect(self._on_submit_button_clicked)
+        self._draft_button = QToolButton()
+        self._draft_button.setObjectName("draft")
+        self._draft_button.setText("Draft")
+        self._draft_button.setToolTip("Write the letter from your template, or with your model")
+        self._draft_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self._draft_button)
+        self._draft_template_action = menu.addAction("From the template")
+        self._draft_template_action.setObjectName("draft_template")
+        self._draft_template_action.triggered.connect(lambda: self.draft_requested.emit("template"))
+        self._draft_model_action = menu.addAction("With the model (streamed)")
+        self._draft_model_action.setObjectName("draft_model")
+        self._draft_model_action.triggered.connect(lambda: self.draft_requested.emit("model"))
+        self._draft_button.setMenu(menu)
+        self._stop_button = QPushButton("Stop")
+        self._stop_button.setObjectName("draft_stop")
+        self._stop_button.setToolTip("Stop the model; what it wrote so far stays")
+        self._stop_button.clicked.connect(self.draft_stop_requested.emit)
+        self._stop_button.hide()
+        bar.addWidget(self._draft_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        bar.addWidget(self._stop_button, 0, Qt.AlignmentFlag.AlignVCenter)
         bar.addWidget(self._status, 1)
         bar.addWidget(self._submit, 0, Qt.AlignmentFlag.AlignVCenter)
         inner.addLayout(bar)
@@ -971,6 +995,40 @@ class EditorPane(QWidget):
             self._retrying_id = None
             self._refresh_strip()
         self._refresh_submit()
+
+    # -- drafting ---------------------------------------------------------------------------
+
+    def set_letter_text(self, text: str) -> None:
+        """Replace the letter (a template draft); the person edits it from there."""
+        self._letter.setPlainText(text)
+        self.focus_letter()
+
+    def begin_model_draft(self) -> None:
+        """A model starts writing: the letter is replaced as the text streams in."""
+        self._drafting = True
+        self._letter.setPlainText("")
+        self._letter.setReadOnly(True)
+        self._draft_button.setEnabled(False)
+        self._stop_button.show()
+        self._refresh_submit()
+
+    def append_draft_text(self, piece: str) -> None:
+        cursor = self._letter.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(piece)
+        self._letter.setTextCursor(cursor)
+
+    def end_model_draft(self) -> None:
+        """The stream ended (done, stopped or failed); the letter is the person's again."""
+        self._drafting = False
+        self._letter.setReadOnly(False)
+        self._draft_button.setEnabled(True)
+        self._stop_button.hide()
+        self._refresh_submit()
+
+    @property
+    def drafting(self) -> bool:
+        return self._drafting
 
     def focus_letter(self) -> None:
         if self._opportunity is None:
@@ -1350,6 +1408,8 @@ class EditorPane(QWidget):
             return "Sending…", INFO_COLOR
         if self._confirm_box is not None:
             return "Waiting for your confirmation…", WARNING_COLOR
+        if self._drafting:
+            return "The model is writing… (Stop keeps what it wrote so far)", INFO_COLOR
         live = self._live_submission()
         if live is not None:
             phrase = _LIVE_PHRASE.get(live.state, "sent")
