@@ -288,6 +288,8 @@ async def test_a_model_draft_streams_into_the_letter(tmp_path: Path) -> None:
         assert len({n for n in lengths if n > 0}) > 5  # it arrived in pieces, not at once
         assert not desk.window.editor.drafting
         assert "Drafted by biddesk-sandbox-writer" in desk.window.statusBar().currentMessage()
+        # the rules ran on the finished letter at once: no stale "empty" error
+        assert "The cover letter is empty." not in texts(desk.window.editor)
 
 
 async def test_stop_keeps_what_the_model_wrote_so_far(tmp_path: Path) -> None:
@@ -298,6 +300,7 @@ async def test_stop_keeps_what_the_model_wrote_so_far(tmp_path: Path) -> None:
         await select_platform(app, Platform.GIGRADAR)
         app.window.editor.findChild(QAction, "draft_model").trigger()
         await until(lambda: len(letter_text(app)) > 20)
+        assert "The cover letter is empty." not in texts(app.window.editor)  # mid-stream
         app.window.editor.findChild(QPushButton, "draft_stop").click()
         await until(lambda: not app.window.editor.drafting)
         kept = letter_text(app)

@@ -1008,6 +1008,7 @@ class EditorPane(QWidget):
         self._drafting = True
         self._letter.setPlainText("")
         self._letter.setReadOnly(True)
+        self._issue_list.set_issues([])  # judged when the model is done, not word by word
         self._draft_button.setEnabled(False)
         self._stop_button.show()
         self._refresh_submit()
@@ -1024,7 +1025,7 @@ class EditorPane(QWidget):
         self._letter.setReadOnly(False)
         self._draft_button.setEnabled(True)
         self._stop_button.hide()
-        self._refresh_submit()
+        self._run_policy()  # the rules apply to what it wrote, at once
 
     @property
     def drafting(self) -> bool:
@@ -1455,7 +1456,7 @@ class EditorPane(QWidget):
 
     def _run_policy(self) -> None:
         opp = self._opportunity
-        if opp is None:
+        if opp is None or self._drafting:
             return
         letter = self._letter.toPlainText()
         self._issues = check_submission(letter, self._bid(), self._answers(), opp, self._route())
