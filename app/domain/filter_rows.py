@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, NamedTuple, TypeAlias, cast
 
 from app.domain.filters import (
@@ -44,6 +44,7 @@ from app.domain.filters import (
     fold_text,
     query_source,
 )
+from app.domain.money import to_cents as money_cents
 from app.domain.opportunity import JobKind, Opportunity, ensure_utc
 
 __all__ = [
@@ -94,18 +95,7 @@ RowsFilter: TypeAlias = Callable[
     [Iterable[int], Sequence[Fields], Sequence[str], Sequence[str]], list[int]
 ]
 
-_HUNDRED = Decimal(100)
 _FIXED, _HOURLY, _UNKNOWN = JobKind.FIXED.value, JobKind.HOURLY.value, JobKind.UNKNOWN.value
-
-
-def money_cents(amount: Decimal | None) -> int | None:
-    """Dollars as integer cents, rounded half up like the store (`money_to_cents`)."""
-    if amount is None:
-        return None
-    cents = amount * _HUNDRED
-    if cents != cents.to_integral_value():
-        cents = cents.to_integral_value(rounding=ROUND_HALF_UP)
-    return int(cents)
 
 
 def fold_country(country: str | None) -> str | None:

@@ -61,6 +61,21 @@ def cents_to_money(cents: object) -> Decimal | None:
     return _cents(amount.scaleb(-2))
 
 
+def to_cents(amount: Decimal | None) -> int | None:
+    """Dollars to integer cents, for storage and fast comparison.
+
+    Amounts reach the domain through `to_money`, which already rounds to the cent; a
+    sub-cent amount can only come from a hand-built model, and it is rounded the same
+    way (half up) rather than refused, so one odd value cannot fail a bulk write.
+    """
+    if amount is None:
+        return None
+    cents = amount * 100
+    if cents != cents.to_integral_value():
+        cents = cents.to_integral_value(rounding=ROUND_HALF_UP)
+    return int(cents)
+
+
 def format_money(amount: Decimal | None, *, per_hour: bool = False) -> str:
     """Format for display: "$1,250", "$42.50/h", "-$5"; "—" when absent."""
     if amount is None or not amount.is_finite():

@@ -18,14 +18,12 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from pydantic_core import from_json, to_json
 
 from app.domain.opportunity import ensure_utc
-
-_HUNDRED = Decimal(100)
 
 # Strict, stdlib encoder for values we build ourselves (settings): a value it cannot
 # encode is a bug, reported as TypeError.
@@ -74,21 +72,6 @@ def text_to_dt(text: str) -> datetime:
 
 def text_to_dt_or_none(text: str | None) -> datetime | None:
     return None if text is None else text_to_dt(text)
-
-
-def money_to_cents(amount: Decimal | None) -> int | None:
-    """Dollars to integer cents.
-
-    Amounts reach the domain through `to_money`, which already rounds to the cent; a
-    sub-cent amount can only come from a hand-built model, and it is rounded the same
-    way (half up) rather than refused, so one odd value cannot fail a bulk write.
-    """
-    if amount is None:
-        return None
-    cents = amount * _HUNDRED
-    if cents != cents.to_integral_value():
-        cents = cents.to_integral_value(rounding=ROUND_HALF_UP)
-    return int(cents)
 
 
 def cents_to_money(cents: int | None) -> Decimal | None:

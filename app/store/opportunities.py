@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 from pydantic import TypeAdapter
 from pydantic_core import to_json
 
+from app.domain.money import to_cents
 from app.domain.opportunity import ClientInfo, Opportunity, Question, utcnow
 from app.store._codec import (
     cents_to_money,
@@ -33,7 +34,6 @@ from app.store._codec import (
     gc_paused,
     in_chunks,
     lenient_dumps,
-    money_to_cents,
     text_to_dt,
     text_to_dt_or_none,
 )
@@ -198,9 +198,9 @@ def _encode(opp: Opportunity) -> tuple[Any, ...]:
         opp.description,
         opp.url,
         opp.kind.value,
-        money_to_cents(opp.budget),
-        money_to_cents(opp.hourly_min),
-        money_to_cents(opp.hourly_max),
+        to_cents(opp.budget),
+        to_cents(opp.hourly_min),
+        to_cents(opp.hourly_max),
         fast_dumps(opp.skills) if opp.skills else "[]",
         opp.category,
         # None fields are left out: most clients are partly known, and the row stays small.
