@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from app.domain import Account, Platform, utcnow
@@ -147,15 +148,7 @@ class Poller:
             await self._wait(account.name, delay)
 
     def _publish(self, account: Account, delay: float | None, error: str | None) -> None:
-        previous = self.inbox.status(account.name)
-        adapter = self.accounts.cached_adapter(account.name)
-        limiter = getattr(adapter, "limiter", None)
-        self.bus.publish(
-            AccountStatus(
-                account=account.name,
-                last_poll_at=previous.last_poll_at if previous else utcnow(),
-                next_poll_at=None if delay is None else utcnow() + timedelta(seconds=delay),
-                budget=dict(limiter.snapshot()) if limiter is not None else {},
-                last_error=error,
-            )
-        )
+        """The round's outcome as the inbox recorded it, plus when the next round is."""
+        recorded = self.inbox.status(account.name) or AccountStatus(account=account.name)
+        next_poll = None if delay is None else utcnow() + timedelta(seconds=delay)
+        self.bus.publish(replace(recorded, next_poll_at=next_poll, last_error=error))

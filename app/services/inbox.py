@@ -110,8 +110,9 @@ class Inbox:
             budget=budget,
             last_error=error,
         )
+        # Recorded, not published: the poller, which knows when the next round is,
+        # announces the account's status once per round.
         self._status[account.name] = status
-        self.bus.publish(status)
 
     def status(self, account: str) -> AccountStatus | None:
         return self._status.get(account)

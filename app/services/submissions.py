@@ -176,11 +176,11 @@ class SubmissionService:
             raise SubmitError(f"There is no opportunity “{key}” in the inbox; run `biddesk fetch`.")
         return opp
 
-    def check(self, request: SubmitRequest) -> list[PolicyIssue]:
-        opp = self.opportunity(request.opportunity_key)
-        return check_submission(
-            request.cover_letter, request.bid, request.answers, opp, request.via or opp.platform
-        )
+    @staticmethod
+    def _enforce_policy(issues: list[PolicyIssue], *, confirmed: bool) -> None:
+        """Errors always block; warnings block until the person has confirmed them."""
+        if any(i.severity is Severity.ERROR for i in issues) or (issues and not confirmed):
+            raise PolicyViolation(issues)
 
     # -- sending --------------------------------------------------------------------------
 
@@ -198,10 +198,7 @@ class SubmissionService:
                 f"(possible: {routes})."
             )
         issues = check_submission(request.cover_letter, request.bid, request.answers, opp, route)
-        if any(i.severity is Severity.ERROR for i in issues) or (
-            issues and not request.confirm_warnings
-        ):
-            raise PolicyViolation(issues)
+        self._enforce_policy(issues, confirmed=request.confirm_warnings)
         try:
             account = self.accounts.choose(route, request.account)
         except Exception as exc:
@@ -239,8 +236,7 @@ class SubmissionService:
             )
         opp = self.opportunity(sub.opportunity_key)
         issues = check_submission(sub.cover_letter, sub.bid, sub.answers, opp, sub.platform)
-        if any(i.severity is Severity.ERROR for i in issues) or (issues and not confirm_warnings):
-            raise PolicyViolation(issues)
+        self._enforce_policy(issues, confirmed=confirm_warnings)
         async with self._lock:
             live = self.store.submissions.live_for(sub.dedupe_key)
             if live is not None and live.id != sub.id:

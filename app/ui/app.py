@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 import qasync
-from PySide6.QtCore import QByteArray, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication
@@ -310,9 +310,3 @@ def run_gui(options: GuiOptions) -> int:
     app_ref.append(app)
     with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
         return runner.run(app.run())
-
-
-def geometry_bytes(value: object) -> QByteArray | None:
-    if isinstance(value, str) and value:
-        return QByteArray.fromBase64(value.encode("ascii"))
-    return None
