@@ -7,13 +7,23 @@ a round every ~7 minutes. Gigiac's 120 reads a minute allow a round a minute, wh
 what its own guide recommends. UpHunt has no feed. Everything is divided by the account's
 speed (a sandbox runs faster), errors back off exponentially, a rejected key stops the
 loop until the user fixes it, and every round publishes an AccountStatus for the status
-bar. Webhooks (later) make this the safety net rather than the main path.
+bar.
+
+With webhooks healthy for an account (the tunnel is up and the platform delivers), its
+discovery slows to `WEBHOOK_SLOWDOWN` times the interval: polling becomes the safety net
+that catches a dropped delivery, and the budget is left to submissions. When they stop
+being healthy, `health_changed` polls at once — the backfill of the gap (GigRadar's list
+returns everything newer than the last round) — and the normal pace resumes.
+
+Waits are measured on the wall clock in short steps, so after a laptop sleeps (the
+monotonic clock stops, the wall clock jumps) an overdue round runs as soon as it wakes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -34,8 +44,11 @@ DISCOVERY_SHARE = 0.6
 GIGRADAR_REQUESTS_PER_ROUND = 3  # one page per scanner; the scanner list is cached
 GIGIAC_INTERVAL = 60.0
 MAX_BACKOFF = 900.0
+WEBHOOK_SLOWDOWN = 4.0
+WAIT_STEP = 15.0  # longest single sleep: how late a round can be after a wall-clock jump
 
 Sleep = Callable[[float], Awaitable[None]]
+Health = Callable[[str], bool]
 
 
 def discovery_interval(
@@ -58,12 +71,16 @@ class Poller:
         bus: EventBus,
         *,
         sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+        webhook_health: Health | None = None,
     ) -> None:
         self.accounts = accounts
         self.inbox = inbox
         self.tasks = tasks
         self.bus = bus
         self._sleep = sleep
+        self._clock = clock
+        self.webhook_health = webhook_health
         self._paused = asyncio.Event()
         self._paused.set()  # set = running
         self._wake: dict[str, asyncio.Event] = {}
@@ -94,6 +111,16 @@ class Poller:
             if name is None or account == name:
                 event.set()
 
+    def health_changed(self, name: str, healthy: bool) -> None:
+        """Webhooks for `name` started or stopped working. When they stop, poll now to
+        backfill what they would have brought; when they start, the next wait is longer."""
+        if not healthy:
+            log.info("webhooks for %s stopped; polling now to fill the gap", name)
+            self.refresh(name)
+
+    def _healthy(self, name: str) -> bool:
+        return self.webhook_health is not None and self.webhook_health(name)
+
     @property
     def paused(self) -> bool:
         return not self._paused.is_set()
@@ -105,16 +132,22 @@ class Poller:
         self._paused.set()
 
     async def _wait(self, account: str, seconds: float) -> None:
+        """Until `seconds` of wall-clock time pass or `refresh` wakes the account."""
         wake = self._wake.setdefault(account, asyncio.Event())
         wake.clear()
-        sleeper = asyncio.ensure_future(self._sleep(seconds))
-        waker = asyncio.ensure_future(wake.wait())
-        try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for fut in (sleeper, waker):
-                fut.cancel()
-            await asyncio.gather(sleeper, waker, return_exceptions=True)
+        due = self._clock() + seconds
+        while not wake.is_set():
+            remaining = due - self._clock()
+            if remaining <= 0:
+                return
+            sleeper = asyncio.ensure_future(self._sleep(min(remaining, WAIT_STEP)))
+            waker = asyncio.ensure_future(wake.wait())
+            try:
+                await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for fut in (sleeper, waker):
+                    fut.cancel()
+                await asyncio.gather(sleeper, waker, return_exceptions=True)
 
     async def _loop(self, account: Account) -> None:
         interval = discovery_interval(account.platform)
@@ -127,7 +160,7 @@ class Poller:
             try:
                 await self.inbox.fetch(account)
                 failures = 0
-                delay = interval
+                delay = interval * (WEBHOOK_SLOWDOWN if self._healthy(account.name) else 1.0)
             except AuthError as exc:
                 self._publish(account, None, f"{exc} Fix the key, then refresh.")
                 log.warning("polling %s stopped: %s", account.name, exc)

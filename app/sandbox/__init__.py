@@ -70,6 +70,14 @@ Control surface (no auth, loopback only):
     POST   /_sandbox/opportunities              a new GigRadar opportunity (body: overrides)
     POST   /_sandbox/tasks                      a new Gigiac task (body: overrides)
     GET    /_sandbox/events?after=N&platform=P  recorded webhook events, as envelopes
+    GET    /_sandbox/webhooks                   subscriptions, delivery stats, recent attempts
+    POST   /_sandbox/webhooks                   {"platform": "uphunt"|"gigiac", "url", "secret"}:
+                                                 what a user sets in that platform's dashboard
+    DELETE /_sandbox/webhooks/{platform}        remove that dashboard webhook
+    POST   /_sandbox/webhook-faults             {"duplicate", "drop", "corrupt"} probabilities
+
+Webhooks go to GigRadar's registered subscriptions (POST /webhooks, Basic auth) and to the
+dashboard URLs (HMAC-signed), with retries on non-2xx/timeouts and occasional duplicates.
 
 Python API: `Sandbox(SandboxConfig(...))` with `start()` / `stop()` (or `async with`),
 `info`, `faults`, `events`, the state objects `gigradar` / `uphunt` / `gigiac`,

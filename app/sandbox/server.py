@@ -23,6 +23,7 @@ from aiohttp import web
 from app.sandbox.clock import Clock, Scheduler
 from app.sandbox.common import json_response, read_json
 from app.sandbox.data import UpworkUniverse
+from app.sandbox.deliverer import Deliverer, WebhookFaults
 from app.sandbox.events import EventLog
 from app.sandbox.faults import FaultInjector
 from app.sandbox.gigiac import GigiacApi, GigiacState
@@ -58,6 +59,10 @@ class SandboxConfig:
     gigiac_writes_per_minute: int = 30
     uphunt_limits: dict[str, int] | None = None  # per-endpoint overrides (uphunt.DEFAULT_LIMITS)
     openai_requests_per_minute: int = 500  # the sandbox model's budget (OpenAI's tier-1 RPM)
+    # Webhook deliveries: the platforms' own duplicates, and faults for tests.
+    webhook_duplicates: float = 0.02
+    webhook_drop: float = 0.0
+    webhook_corrupt: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -174,6 +179,13 @@ class Sandbox:
                 self.ctx, self.keys["openai"], requests_per_minute=cfg.openai_requests_per_minute
             ),
         ]
+        self.deliverer = Deliverer(
+            self.events,
+            self.gigradar,
+            self.clock,
+            seed=cfg.seed,
+            faults=WebhookFaults(cfg.webhook_duplicates, cfg.webhook_drop, cfg.webhook_corrupt),
+        )
         self._runner: web.AppRunner | None = None
         self._info: SandboxInfo | None = None
         self._arrivals_scheduled = False  # one arrival chain each, even across restarts
@@ -230,6 +242,7 @@ class Sandbox:
         }
         self.ctx.closing = asyncio.Event()
         self.scheduler.attach(asyncio.get_running_loop())
+        await self.deliverer.start()
         if cfg.arrivals and not self._arrivals_scheduled:
             self._arrivals_scheduled = True
             self.gigradar.schedule_arrival()
@@ -251,6 +264,7 @@ class Sandbox:
         self.scheduler.detach()
         if self.ctx.closing is not None:
             self.ctx.closing.set()
+        await self.deliverer.stop()
         await runner.cleanup()
         logger.info("sandbox stopped")
 
@@ -329,7 +343,50 @@ class Sandbox:
             web.post(p + "/opportunities", self._ctl_add_opportunity),
             web.post(p + "/tasks", self._ctl_add_task),
             web.get(p + "/events", self._ctl_events),
+            web.get(p + "/webhooks", self._ctl_webhooks_get),
+            web.post(p + "/webhooks", self._ctl_webhooks_post),
+            web.delete(p + "/webhooks/{platform}", self._ctl_webhooks_delete),
+            web.post(p + "/webhook-faults", self._ctl_webhook_faults),
         ]
+
+    def _webhooks_state(self) -> dict[str, Any]:
+        return {
+            "gigradar": [h.wire() for h in self.gigradar.webhooks.values()],
+            "dashboard": {p: t.url for p, t in self.deliverer.dashboard.items()},
+            "faults": dict(self.deliverer.faults.__dict__),
+            "stats": self.deliverer.stats.as_dict(),
+            "attempts": [a.__dict__ for a in list(self.deliverer.log)[-100:]],
+        }
+
+    async def _ctl_webhooks_get(self, request: web.Request) -> web.Response:
+        return json_response(self._webhooks_state())
+
+    async def _ctl_webhooks_post(self, request: web.Request) -> web.Response:
+        """What a user sets in UpHunt's or Gigiac's dashboard: a URL and a signing secret."""
+        body, problem = await read_json(request)
+        if problem or not isinstance(body, dict):
+            return json_response({"error": problem or "body must be a JSON object"}, 400)
+        try:
+            self.deliverer.set_dashboard(
+                str(body.get("platform")), str(body.get("url", "")), str(body.get("secret", ""))
+            )
+        except ValueError as exc:
+            return json_response({"error": str(exc)}, 400)
+        return json_response(self._webhooks_state(), 201)
+
+    async def _ctl_webhooks_delete(self, request: web.Request) -> web.Response:
+        self.deliverer.dashboard.pop(request.match_info["platform"], None)
+        return json_response(self._webhooks_state())
+
+    async def _ctl_webhook_faults(self, request: web.Request) -> web.Response:
+        body, problem = await read_json(request)
+        if problem or not isinstance(body, dict):
+            return json_response({"error": problem or "body must be a JSON object"}, 400)
+        try:
+            self.deliverer.faults.update(body)
+        except (TypeError, ValueError) as exc:
+            return json_response({"error": str(exc)}, 400)
+        return json_response(self._webhooks_state())
 
     async def _ctl_info(self, request: web.Request) -> web.Response:
         payload = self.info.as_dict()

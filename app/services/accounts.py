@@ -82,6 +82,9 @@ class AccountService:
             raise AccountError(f"There is no account named “{name}”.")
         return account
 
+    def find(self, name: str) -> Account | None:
+        return self.store.accounts.get(name)
+
     def list(self) -> builtins.list[Account]:
         return self.store.accounts.list()
 

@@ -46,6 +46,31 @@ class AccountStatus:
     last_error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CreditsLow:
+    """A platform says the account's credit balance fell below its threshold."""
+
+    account: str
+    balance_cents: int | None
+    threshold_cents: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RealtimeStatus:
+    """What the status bar shows about webhooks: the tunnel, the public URL, the last
+    delivery, and which accounts have a working webhook."""
+
+    enabled: bool
+    provider: str = "none"
+    state: str = "off"  # a TunnelState value
+    public_url: str | None = None
+    message: str = ""
+    last_delivery_at: datetime | None = None
+    last_event: str | None = None
+    deliveries: int = 0
+    healthy_accounts: tuple[str, ...] = ()
+
+
 E = TypeVar("E")
 Callback = Callable[[Any], None]
 

@@ -36,6 +36,7 @@ from app.domain import (
     utcnow,
 )
 from app.domain.policy import PolicyIssue, Severity, check_submission
+from app.domain.submission import Via
 from app.platforms.errors import (
     AmbiguousSend,
     AuthError,
@@ -316,6 +317,18 @@ class SubmissionService:
             return sub.transition(SubmissionState.FAILED, via="api", failure=update.failure)
         return applied
 
+    def apply_update(
+        self, sub: Submission, update: StatusUpdate, *, via: Via = "webhook"
+    ) -> Submission:
+        """Fold a status the platform pushed (a webhook) into a submission: forward only,
+        so a replayed or late event changes nothing. Once it needs no more tracking, its
+        polling stops (UpHunt asks for that explicitly: don't mix webhooks and polls)."""
+        current = self.store.submissions.get(sub.id) or sub
+        new = self._commit(current, current.apply(update, via=via))
+        if not new.needs_tracking:
+            self.tasks.cancel(f"track:{new.id}")
+        return new
+
     def _commit(self, old: Submission, new: Submission) -> Submission:
         if new is old:
             return old
@@ -409,6 +422,7 @@ class SubmissionService:
                     if errors > 8:
                         break
                     continue
+                sub = self._fresh(sub)
                 sub = self._commit(sub, self._fold_reconcile(sub, update))
                 continue
             if sub.state is SubmissionState.SCHEDULED and sub.scheduled_at is not None:
@@ -437,8 +451,13 @@ class SubmissionService:
                 errors += 1
                 log.info("poll of %s failed (%s)", sub.id, exc)
                 continue
+            # A webhook may have moved it while this poll was out: fold into the latest.
+            sub = self._fresh(sub)
             sub = self._commit(sub, sub.apply(update, via="poll"))
         return sub
+
+    def _fresh(self, sub: Submission) -> Submission:
+        return self.store.submissions.get(sub.id) or sub
 
     async def wait_settled(self, submission_id: str, timeout: float) -> Submission:
         """Wait until the submission needs no more tracking (or `timeout` seconds pass)."""

@@ -207,6 +207,19 @@ _V4_NEWEST_INDEX: tuple[str, ...] = (
     "DROP INDEX opportunities_detected_at",
 )
 
+# A delivery is answered 200 before it is processed (platforms retry anything slower than a
+# few seconds), so the database must remember which ones were processed: a crash between
+# the answer and the processing replays the delivery on the next start instead of losing
+# it. Older rows predate the receiver's queue and count as processed.
+_V5_DELIVERY_PROCESSING: tuple[str, ...] = (
+    "ALTER TABLE webhook_deliveries ADD COLUMN account TEXT",
+    "ALTER TABLE webhook_deliveries ADD COLUMN event TEXT",
+    "ALTER TABLE webhook_deliveries ADD COLUMN processed_at TEXT",
+    "UPDATE webhook_deliveries SET processed_at = received_at",
+    "CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (received_at)"
+    " WHERE processed_at IS NULL",
+)
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _V1_INITIAL),
     Migration(
@@ -214,6 +227,9 @@ MIGRATIONS: list[Migration] = [
     ),
     Migration(3, "submission history is append-only", _V3_APPEND_ONLY_HISTORY),
     Migration(4, "an index in the inbox's load order", _V4_NEWEST_INDEX),
+    Migration(
+        5, "webhook deliveries remember whether they were processed", _V5_DELIVERY_PROCESSING
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

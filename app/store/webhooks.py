@@ -2,13 +2,17 @@
 
 `record` is one `INSERT OR IGNORE` on the (platform, dedupe_key) primary key: whether the
 delivery is new is decided atomically by the database, even with two receivers running.
-The body is kept, as received, for inspection.
+The body is kept, as received, for inspection. A delivery is recorded before it is
+answered and marked processed after its effects are stored; `pending()` lists the ones a
+crash cut short, so the next start replays them rather than losing them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from app.domain.opportunity import Platform, utcnow
 from app.store._codec import dt_to_text, text_to_dt
@@ -21,6 +25,25 @@ class WebhookDelivery:
     dedupe_key: str
     received_at: datetime
     raw: bytes | str | None
+    account: str | None = None
+    event: str | None = None
+    processed_at: datetime | None = None
+
+
+_COLUMNS = "platform, dedupe_key, received_at, body, account, event, processed_at"
+
+
+def _decode(row: Sequence[Any]) -> WebhookDelivery:
+    platform, key, at, body, account, event, processed = row
+    return WebhookDelivery(
+        Platform(platform),
+        key,
+        text_to_dt(at),
+        body,
+        account,
+        event,
+        None if processed is None else text_to_dt(processed),
+    )
 
 
 class WebhookDeliveryRepo:
@@ -34,20 +57,51 @@ class WebhookDeliveryRepo:
         raw: bytes | str | None = None,
         *,
         received_at: datetime | None = None,
+        account: str | None = None,
+        event: str | None = None,
+        processed: bool = True,
     ) -> bool:
-        """Remember a delivery; True if it is new, False if it was seen before."""
+        """Remember a delivery; True if it is new, False if it was seen before.
+
+        `processed=False` leaves it in `pending()` until `mark_processed`.
+        """
+        at = dt_to_text(received_at or utcnow())
         with self._db.transaction() as conn:
             cursor = conn.execute(
                 "INSERT OR IGNORE INTO webhook_deliveries"
-                " (platform, dedupe_key, received_at, body) VALUES (?, ?, ?, ?)",
+                " (platform, dedupe_key, received_at, body, account, event, processed_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     Platform(platform).value,
                     dedupe_key,
-                    dt_to_text(received_at or utcnow()),
+                    at,
                     raw,
+                    account,
+                    event,
+                    at if processed else None,
                 ),
             )
             return cursor.rowcount == 1
+
+    def mark_processed(self, keys: Iterable[tuple[Platform | str, str]]) -> None:
+        """Mark deliveries (platform, dedupe_key) processed, in one transaction."""
+        now = dt_to_text(utcnow())
+        with self._db.transaction() as conn:
+            conn.executemany(
+                "UPDATE webhook_deliveries SET processed_at = ?"
+                " WHERE platform = ? AND dedupe_key = ? AND processed_at IS NULL",
+                [(now, Platform(p).value, k) for p, k in keys],
+            )
+
+    def pending(self, limit: int = 10_000) -> list[WebhookDelivery]:
+        """Deliveries answered but not processed (a crash in between), oldest first."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM webhook_deliveries WHERE processed_at IS NULL"
+                " ORDER BY received_at, rowid LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [_decode(row) for row in rows]
 
     def seen(self, platform: Platform | str, dedupe_key: str) -> bool:
         with self._db.read() as conn:
@@ -61,14 +115,11 @@ class WebhookDeliveryRepo:
         """The latest deliveries, newest first."""
         with self._db.read() as conn:
             rows = conn.execute(
-                "SELECT platform, dedupe_key, received_at, body FROM webhook_deliveries"
+                f"SELECT {_COLUMNS} FROM webhook_deliveries"
                 " ORDER BY received_at DESC, rowid DESC LIMIT ?",
                 (limit,),
             ).fetchall()
-        return [
-            WebhookDelivery(Platform(platform), key, text_to_dt(at), body)
-            for platform, key, at, body in rows
-        ]
+        return [_decode(row) for row in rows]
 
     def prune(self, older_than: datetime) -> int:
         """Forget deliveries received before `older_than` (platforms stop retrying after

@@ -81,6 +81,7 @@ def submission(
     platform: Platform = Platform.GIGRADAR,
     opportunity_key: str | None = None,
     created_at: datetime = T0,
+    account: str = "main",
     **changes: Any,
 ) -> Submission:
     """A submission moved from draft to `state` through the real state machine, so its
@@ -88,7 +89,7 @@ def submission(
     sub = Submission(
         opportunity_key=opportunity_key or f"{platform.value}:opp-1",
         platform=platform,
-        account="main",
+        account=account,
         dedupe_key=dedupe_key,
         cover_letter="Hello — I have shipped three PySide6 apps.",
         bid=Bid(kind=BidKind.FIXED, amount=Decimal("1200.00"), boost_connects=5),

@@ -1,0 +1,408 @@
+"""The webhook receiver over loopback: auth, bounds, parsing, dedupe, forward-only updates."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.domain import Account, Outcome, Platform, SubmissionState
+from app.ingest.webhooks import (
+    HookCredentials,
+    WebhookProcessor,
+    WebhookReceiver,
+    hook_path,
+    sign,
+)
+from app.sandbox import Sandbox, SandboxConfig
+from app.services.container import Services, open_services
+from app.services.events import CreditsLow, OpportunitiesAdded
+from tests.store.factories import submission
+
+CREDS = {
+    "gr": HookCredentials(username="biddesk-test", password="s3cret-pass"),
+    "uh": HookCredentials(secret="uphunt-signing-secret"),
+    "gg": HookCredentials(secret="gigiac-signing-secret"),
+}
+
+
+@pytest.fixture
+def world() -> Sandbox:
+    """Not started: only its generators, for realistic payloads."""
+    return Sandbox(SandboxConfig(seed=5, arrivals=False, initial_opportunities=3))
+
+
+@pytest.fixture
+async def services(tmp_path: Path) -> AsyncIterator[Services]:
+    svc = open_services(tmp_path / "profile")
+    for name, platform in (
+        ("gr", Platform.GIGRADAR),
+        ("uh", Platform.UPHUNT),
+        ("gg", Platform.GIGIAC),
+    ):
+        svc.store.accounts.add(Account(name=name, platform=platform, base_url="http://127.0.0.1:9"))
+    yield svc
+    await svc.aclose()
+
+
+@pytest.fixture
+async def receiver(services: Services) -> AsyncIterator[WebhookReceiver]:
+    processor = WebhookProcessor(
+        services.store, services.inbox, services.submissions, services.accounts, services.bus
+    )
+    rx = WebhookReceiver(
+        services.store, processor, services.accounts, CREDS.get, max_body=64 * 1024
+    )
+    await rx.start()
+    yield rx
+    await rx.stop()
+
+
+@pytest.fixture
+async def http(receiver: WebhookReceiver) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=receiver.base_url, timeout=5) as client:
+        yield client
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+GR_AUTH = {"Authorization": basic("biddesk-test", "s3cret-pass")}
+
+
+def body(envelope: dict[str, Any]) -> bytes:
+    return json.dumps(envelope).encode()
+
+
+async def post_gr(http: httpx.AsyncClient, envelope: dict[str, Any], **headers: str):
+    return await http.post(
+        hook_path(Platform.GIGRADAR, "gr"),
+        content=body(envelope),
+        headers={"Content-Type": "application/json", **GR_AUTH, **headers},
+    )
+
+
+async def post_signed(
+    http: httpx.AsyncClient,
+    platform: Platform,
+    account: str,
+    envelope: dict[str, Any],
+    **headers: str,
+):
+    raw = body(envelope)
+    header = "X-UpHunt-Signature" if platform is Platform.UPHUNT else "X-Gigiac-Signature"
+    return await http.post(
+        hook_path(platform, account),
+        content=raw,
+        headers={
+            "Content-Type": "application/json",
+            header: sign(CREDS[account].secret or "", raw),
+            **headers,
+        },
+    )
+
+
+def created(world: Sandbox) -> dict[str, Any]:
+    return {"type": "GIGRADAR.OPPORTUNITY.CREATE", "data": world.add_opportunity()}
+
+
+# -- GigRadar -----------------------------------------------------------------------------
+
+
+async def test_a_new_opportunity_is_stored_and_announced(
+    services: Services, receiver: WebhookReceiver, http: httpx.AsyncClient, world: Sandbox
+) -> None:
+    added: list[OpportunitiesAdded] = []
+    services.bus.subscribe(OpportunitiesAdded, added.append)
+    envelope = created(world)
+    r = await post_gr(http, envelope)
+    assert r.status_code == 200
+    await receiver.wait_idle()
+    key = f"gigradar:{envelope['data']['id']}"
+    stored = services.store.opportunities.get(key)
+    assert stored is not None and stored.title == envelope["data"]["title"]
+    assert stored.account == "gr"
+    assert [o.key for event in added for o in event.opportunities] == [key]
+    assert services.store.webhooks.pending() == []  # processed, so not replayed
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [
+        None,
+        basic("biddesk-test", "wrong"),
+        basic("someone", "s3cret-pass"),
+        "Bearer s3cret-pass",
+        "Basic !!",
+    ],
+)
+async def test_bad_credentials_are_refused_and_nothing_is_stored(
+    services: Services, receiver: WebhookReceiver, http: httpx.AsyncClient, world: Sandbox, auth
+) -> None:
+    headers = {"Content-Type": "application/json"}
+    if auth:
+        headers["Authorization"] = auth
+    r = await http.post(
+        hook_path(Platform.GIGRADAR, "gr"), content=body(created(world)), headers=headers
+    )
+    assert r.status_code == 401
+    assert r.headers["WWW-Authenticate"].startswith("Basic")
+    assert services.store.webhooks.recent() == []
+    assert services.store.opportunities.count() == 0
+
+
+async def test_oversized_wrong_type_and_malformed_bodies(
+    services: Services, receiver: WebhookReceiver, http: httpx.AsyncClient
+) -> None:
+    path = hook_path(Platform.GIGRADAR, "gr")
+    big = b'{"type": "GIGRADAR.OPPORTUNITY.CREATE", "data": {"x": "' + b"a" * 70_000 + b'"}}'
+    r = await http.post(path, content=big, headers={"Content-Type": "application/json", **GR_AUTH})
+    assert r.status_code == 413
+    r = await http.post(path, content=b"type=x", headers={"Content-Type": "text/plain", **GR_AUTH})
+    assert r.status_code == 415
+    r = await http.post(
+        path,
+        content=b'{"type": "GIGRADAR.OPPOR',
+        headers={"Content-Type": "application/json", **GR_AUTH},
+    )
+    assert r.status_code == 400
+    r = await http.post(
+        path,
+        content=b'{"type": "GIGRADAR.OPPORTUNITY.CREATE", "data": 3}',
+        headers={"Content-Type": "application/json", **GR_AUTH},
+    )
+    assert r.status_code == 400
+    # The unreadable ones were authenticated: kept for inspection, never processed.
+    kept = services.store.webhooks.recent()
+    assert {d.event for d in kept} == {"unreadable"}
+    assert b'{"type": "GIGRADAR.OPPOR' in {bytes(d.raw) for d in kept}
+    assert services.store.opportunities.count() == 0
+    assert receiver.stats.rejected == {413: 1, 415: 1, 400: 2}
+
+
+async def test_unknown_account_or_platform_is_404(http: httpx.AsyncClient, world: Sandbox) -> None:
+    for path in ("/hooks/gigradar/nobody", "/hooks/upwork/gr", hook_path(Platform.GIGIAC, "gr")):
+        r = await http.post(
+            path,
+            content=body(created(world)),
+            headers={"Content-Type": "application/json", **GR_AUTH},
+        )
+        assert r.status_code == 404, path
+
+
+async def test_duplicates_are_stored_and_processed_once(
+    services: Services, receiver: WebhookReceiver, http: httpx.AsyncClient, world: Sandbox
+) -> None:
+    added: list[OpportunitiesAdded] = []
+    services.bus.subscribe(OpportunitiesAdded, added.append)
+    envelope = created(world)
+    answers = await asyncio.gather(*(post_gr(http, envelope) for _ in range(5)))
+    assert [r.status_code for r in answers] == [200] * 5
+    assert sum(r.json().get("duplicate", False) for r in answers) == 4
+    await receiver.wait_idle()
+    assert len(services.store.webhooks.recent()) == 1
+    assert len(added) == 1
+    assert services.store.opportunities.count() == 1
+
+
+def proposal_update(opp_id: str, **fields: Any) -> dict[str, Any]:
+    data = {
+        "id": opp_id,
+        "opportunityId": opp_id,
+        "scannerId": "s1",
+        "jobId": "~01aa",
+        "proposalId": None,
+        "sent": None,
+        "scheduledAt": "2020-01-01T00:00:00Z",
+        "error": False,
+        "errorCode": None,
+        "errorMessage": None,
+        "proposal": None,
+    }
+    data.update(fields)
+    return {"type": "GIGRADAR.PROPOSAL.UPDATE", "data": data}
+
+
+async def test_out_of_order_proposal_updates_never_move_a_submission_back(
+    services: Services, receiver: WebhookReceiver, http: httpx.AsyncClient
+) -> None:
+    sub = submission(
+        "upwork:~01aa",
+        state=SubmissionState.SUBMITTING,
+        opportunity_key="gigradar:opp-1",
+        account="gr",
+    )
+    services.store.submissions.insert(sub)
+    sent = proposal_update(
+        "opp-1",
+        proposalId="1691063615321939969",
+        sent="2025-10-28T11:00:41Z",
+        proposal={"status": "SUBMITTED", "statusCode": 2, "replied": False},
+    )
+    won = proposal_update(
+        "opp-1",
+        proposalId="1691063615321939969",
+        sent="2025-10-28T11:00:41Z",
+        proposal={"status": "OFFER_WON", "statusCode": 9, "replied": True},
+    )
+    # The later event first, then the earlier ones, then a stale failure.
+    for envelope in (
+        won,
+        sent,
+        proposal_update("opp-1"),
+        proposal_update("opp-1", error=True, errorCode=234),
+    ):
+        assert (await post_gr(http, envelope)).status_code == 200
+    await receiver.wait_idle()
+    final = services.store.submissions.get(sub.id)
+    assert final is not None
+    assert final.state is SubmissionState.SUBMITTED
+    assert final.outcome is Outcome.ACCEPTED
+    assert final.refs["proposal_id"] == "1691063615321939969"
+    assert final.history[-1].via == "webhook"
+
+
+# -- UpHunt and Gigiac ---------------------------------------------------------------------
+
+
+def uphunt_event(queue_id: str, status: str, *, delivery: str) -> dict[str, Any]:
+    return {
+        "event": "application.applied" if status == "applied" else "application.failed",
+        "deliveryId": delivery,
+        "createdAt": "2025-11-21T16:00:00.000Z",
+        "data": {
+            "queueId": queue_id,
+            "jobId": "~01bb",
+            "applicationStatus": status,
+            "applicationStatusMessage": "done",
+            "appliedAt": 1732204800000,
+            "errorMessage": None,
+        },
+    }
+
+
+async def test_uphunt_signed_delivery_settles_the_submission_and_stops_its_polling(
+    services: Services, receiver: WebhookReceiver, http: httpx.AsyncClient
+) -> None:
+    sub = submission(
+        "upwork:~01bb",
+        state=SubmissionState.SUBMITTING,
+        platform=Platform.UPHUNT,
+        opportunity_key="gigradar:opp-2",
+        account="uh",
+        refs={"queue_id": "queue_1"},
+    )
+    services.store.submissions.insert(sub)
+    polling = asyncio.Event()
+    services.tasks.spawn(polling.wait(), name=f"track:{sub.id}")
+    envelope = uphunt_event("queue_1", "applied", delivery="dlv_1")
+    bad = await post_signed(
+        http, Platform.UPHUNT, "uh", envelope, **{"X-UpHunt-Signature": "sha256=00"}
+    )
+    assert bad.status_code == 401
+    assert services.store.submissions.get(sub.id).state is SubmissionState.SUBMITTING  # type: ignore[union-attr]
+    r = await post_signed(http, Platform.UPHUNT, "uh", envelope, **{"X-UpHunt-Delivery": "dlv_1"})
+    assert r.status_code == 200
+    await receiver.wait_idle()
+    done = services.store.submissions.get(sub.id)
+    assert done is not None and done.state is SubmissionState.SUBMITTED
+    assert not services.tasks.running(f"track:{sub.id}")
+    # A late "failed" for the same job changes nothing.
+    late = uphunt_event("queue_1", "failed", delivery="dlv_2")
+    assert (await post_signed(http, Platform.UPHUNT, "uh", late)).status_code == 200
+    await receiver.wait_idle()
+    assert services.store.submissions.get(sub.id).state is SubmissionState.SUBMITTED  # type: ignore[union-attr]
+
+
+async def test_gigiac_accepts_low_balance_and_a_summary_never_overwrites_a_full_task(
+    services: Services, receiver: WebhookReceiver, http: httpx.AsyncClient, world: Sandbox
+) -> None:
+    sub = submission(
+        "gigiac:task-9",
+        state=SubmissionState.SUBMITTED,
+        platform=Platform.GIGIAC,
+        opportunity_key="gigiac:task-9",
+        account="gg",
+        refs={"proposal_id": "p-9"},
+    )
+    services.store.submissions.insert(sub)
+    lows: list[CreditsLow] = []
+    services.bus.subscribe(CreditsLow, lows.append)
+    accepted = {
+        "event": "proposal.accepted",
+        "timestamp": "2025-11-21 16:00:00+00",
+        "data": {
+            "proposal_id": "p-9",
+            "task_id": "task-9",
+            "task_title": "Logo",
+            "proposed_amount": 50,
+        },
+    }
+    low = {
+        "event": "credits.low_balance",
+        "timestamp": "2025-11-21 16:01:00+00",
+        "data": {"balance_cents": 120, "threshold_cents": 500},
+    }
+    # A full task stored by a poll, then its `task.created` summary arrives late.
+    task = world.add_task()
+    from app.platforms.gigiac import normalize_task
+
+    await services.inbox.ingest([normalize_task(task, account="gg")])
+    summary = world.events.since(0, type_="task.created")[-1].envelope()
+    for envelope in (accepted, low, summary):
+        assert (await post_signed(http, Platform.GIGIAC, "gg", envelope)).status_code == 200
+    await receiver.wait_idle()
+    done = services.store.submissions.get(sub.id)
+    assert done is not None and done.outcome is Outcome.ACCEPTED
+    assert lows == [CreditsLow("gg", 120, 500)]
+    stored = services.store.opportunities.get(f"gigiac:{task['id']}")
+    assert stored is not None and stored.description == task["description"]
+
+
+async def test_gigiac_new_task_arrives_through_its_webhook(
+    services: Services, receiver: WebhookReceiver, http: httpx.AsyncClient, world: Sandbox
+) -> None:
+    task = world.add_task()
+    envelope = world.events.since(0, type_="task.created")[-1].envelope()
+    r = await post_signed(http, Platform.GIGIAC, "gg", envelope)
+    assert r.status_code == 200
+    await receiver.wait_idle()
+    stored = services.store.opportunities.get(f"gigiac:{task['id']}")
+    assert stored is not None and stored.title == task["title"]
+
+
+async def test_a_delivery_answered_before_a_crash_is_processed_on_the_next_start(
+    services: Services, world: Sandbox
+) -> None:
+    envelope = created(world)
+    services.store.webhooks.record(
+        Platform.GIGRADAR,
+        f"gr/GIGRADAR.OPPORTUNITY.CREATE:{envelope['data']['id']}",
+        body(envelope),
+        account="gr",
+        event="GIGRADAR.OPPORTUNITY.CREATE",
+        processed=False,
+    )
+    processor = WebhookProcessor(
+        services.store, services.inbox, services.submissions, services.accounts, services.bus
+    )
+    rx = WebhookReceiver(services.store, processor, services.accounts, CREDS.get)
+    await rx.start()
+    try:
+        await rx.wait_idle()
+    finally:
+        await rx.stop()
+    assert services.store.opportunities.get(f"gigradar:{envelope['data']['id']}") is not None
+    assert services.store.webhooks.pending() == []
+
+
+def test_credentials_never_show_in_their_repr() -> None:
+    text = repr(CREDS["gr"]) + repr(CREDS["uh"])
+    assert "s3cret" not in text and "signing-secret" not in text
