@@ -343,6 +343,202 @@ def cmd_account(args: argparse.Namespace, services: Services) -> int:
     return EXIT_OK
 
 
+NGROK_SECRET = "ngrok"
+
+
+def _webhook_config(services: Services) -> Any:
+    from app.ingest.realtime import SETTINGS_KEY, RealtimeConfig
+
+    return RealtimeConfig.from_settings(services.store.settings.get(SETTINGS_KEY))
+
+
+def _ngrok_token(services: Services, tunnel: str) -> str | None:
+    if not tunnel.strip().lower().startswith("ngrok"):
+        return None
+    try:
+        return services.secrets.get(NGROK_SECRET)
+    except SecretError:
+        return None  # the tunnel says what is missing, in one sentence
+
+
+def _print_setup(setups: Sequence[Any]) -> None:
+    for setup in setups:
+        state = "registered" if setup.registered else "not yet delivering"
+        where = setup.url or "no public URL yet"
+        _out(f"  {setup.account} ({setup.platform.label}): {where} [{state}]")
+        if setup.error:
+            _out(f"    ! {setup.error}")
+        if not setup.automatic:
+            for step in setup.steps:
+                _out(f"    - {step}")
+
+
+def cmd_serve(args: argparse.Namespace, services: Services) -> int:
+    """Receiver, tunnel, poller and tracking without the window, until SIGINT/SIGTERM."""
+    import signal
+
+    from app.ingest.poller import Poller
+    from app.ingest.realtime import Realtime
+    from app.ingest.tunnel import parse_tunnel_spec
+    from app.services.events import RealtimeStatus
+
+    config = _webhook_config(services)
+    config = replace(
+        config,
+        enabled=True,
+        port=config.port if args.port is None else args.port,
+        tunnel=args.tunnel or config.tunnel,
+    )
+    try:
+        parse_tunnel_spec(config.tunnel)
+    except ValueError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+    if not services.accounts.list():
+        raise CliError("There are no accounts to serve; add one with `biddesk account add`.")
+
+    async def run() -> int:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):  # Windows: Ctrl+C still raises
+                loop.add_signal_handler(sig, stop.set)
+        poller = Poller(services.accounts, services.inbox, services.tasks, services.bus)
+        realtime = Realtime(
+            services,
+            config=config,
+            poller=poller,
+            ngrok_authtoken=_ngrok_token(services, config.tunnel),
+        )
+        poller.webhook_health = realtime.healthy
+        shown: dict[str, object] = {}
+
+        def on_status(status: RealtimeStatus) -> None:
+            seen = (status.state, status.public_url)
+            if shown.get("tunnel") != seen:
+                shown["tunnel"] = seen
+                _out(f"Tunnel ({status.provider}): {status.message}")
+
+        services.bus.subscribe(RealtimeStatus, on_status)
+        try:
+            try:
+                await realtime.start()
+            except OSError as exc:
+                raise CliError(str(exc.strerror or exc)) from None
+            _out(f"Receiver: {realtime.receiver.base_url}")
+            registered = await realtime.register_all()
+            _out("Webhooks:")
+            _print_setup(registered)
+            await services.submissions.reconcile_pending()
+            tracking = services.submissions.resume_tracking()
+            polling = poller.start()
+            _out(
+                f"Polling {', '.join(polling) or 'nothing'}; tracking {tracking} submission(s). "
+                "Press Ctrl+C to stop."
+            )
+            await stop.wait()
+            _out("Stopping…")
+        finally:
+            await realtime.stop()
+            await services.aclose()
+        return EXIT_OK
+
+    return asyncio.run(run())
+
+
+def cmd_webhooks(args: argparse.Namespace, services: Services) -> int:
+    from app.ingest.realtime import SETTINGS_KEY, Realtime
+    from app.ingest.tunnel import parse_tunnel_spec
+    from app.ingest.webhooks import HookCredentials
+
+    config = _webhook_config(services)
+    if args.webhooks_cmd == "set":
+        if args.tunnel is not None:
+            try:
+                parse_tunnel_spec(args.tunnel)
+            except ValueError as exc:
+                raise CliError(str(exc), EXIT_USAGE) from None
+        config = replace(
+            config,
+            enabled=config.enabled if args.enabled is None else args.enabled,
+            port=config.port if args.port is None else args.port,
+            tunnel=config.tunnel if args.tunnel is None else args.tunnel,
+            remove_on_exit=(
+                config.remove_on_exit if args.remove_on_exit is None else args.remove_on_exit
+            ),
+        )
+        services.store.settings.set(SETTINGS_KEY, config.to_settings())
+        if args.ngrok_token_stdin:
+            token = sys.stdin.readline().strip()
+            if not token:
+                raise CliError("No ngrok authtoken was given on standard input.")
+            services.secrets.set(NGROK_SECRET, token)
+        _out(
+            f"Webhooks {'on' if config.enabled else 'off'}; port {config.port or 'any free'}; "
+            f"tunnel {config.tunnel}; remove on exit: {'yes' if config.remove_on_exit else 'no'}."
+        )
+        return EXIT_OK
+    if args.webhooks_cmd == "secret":
+        account = services.accounts.get(args.account)
+        if account.platform is Platform.GIGRADAR:
+            raise CliError(
+                "GigRadar webhooks use credentials BidDesk generates and registers itself."
+            )
+        realtime = Realtime(services, config=config)
+        if args.set_stdin:
+            secret = sys.stdin.readline().strip()
+            try:
+                warning = realtime.set_secret(account.name, secret)
+            except ValueError as exc:
+                raise CliError(str(exc)) from None
+            _out(f"Saved the signing secret of “{account.name}”.")
+            if warning:
+                print(f"biddesk: warning: {warning}", file=sys.stderr)
+            return EXIT_OK
+        creds: HookCredentials = realtime.dashboard_secret(account.name)
+        if args.show:
+            _out(creds.secret or "")
+        else:
+            _out(
+                f"“{account.name}” has a signing secret in the keyring; print it with --show "
+                "to paste it into the platform's settings."
+            )
+        return EXIT_OK
+    deliveries = services.store.webhooks.recent(args.limit)
+    registered = services.store.settings.get("webhooks.registered") or {}
+    if args.json:
+        _json_out(
+            {
+                "config": config.to_settings(),
+                "registered": registered,
+                "pending": len(services.store.webhooks.pending()),
+                "deliveries": [
+                    {
+                        "platform": d.platform.value,
+                        "account": d.account,
+                        "event": d.event,
+                        "received_at": _iso(d.received_at),
+                        "processed": d.processed_at is not None,
+                    }
+                    for d in deliveries
+                ],
+            }
+        )
+        return EXIT_OK
+    _out(
+        f"Webhooks {'on' if config.enabled else 'off'}; port {config.port or 'any free'}; "
+        f"tunnel {config.tunnel}."
+    )
+    for name, entry in sorted(registered.items()):
+        url = entry.get("url") if isinstance(entry, dict) else None
+        _out(f"  {name}: registered at {url}")
+    if not deliveries:
+        _out("No deliveries received yet.")
+    for d in deliveries:
+        state = "processed" if d.processed_at is not None else "pending"
+        _out(f"  {_iso(d.received_at)}  {d.account or '-':<12} {d.event or '-':<30} {state}")
+    return EXIT_OK
+
+
 def _accounts_for(services: Services, name: str | None) -> list[Any]:
     if name:
         return [services.accounts.get(name)]
@@ -969,6 +1165,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", metavar="URL", help="with --model: set the model server URL")
     p.add_argument("--model-name", metavar="NAME", help="with --model: set the model name")
 
+    p = sub.add_parser(
+        "serve",
+        help="receive webhooks, poll and track without the window (for a server)",
+    )
+    p.add_argument("--port", type=int, default=None, help="receiver port (default: settings)")
+    p.add_argument(
+        "--tunnel",
+        metavar="SPEC",
+        help="none | manual:URL | cloudflared[:PATH] | ngrok (default: settings)",
+    )
+
+    p = sub.add_parser("webhooks", help="webhook settings, secrets and recent deliveries")
+    p.set_defaults(limit=20, json=False)
+    wsub = p.add_subparsers(dest="webhooks_cmd", metavar="ACTION")
+    w = wsub.add_parser("status", help="settings, registrations and recent deliveries")
+    w.add_argument("--limit", type=int, default=20)
+    w.add_argument("--json", action="store_true")
+    w = wsub.add_parser("set", help="change the webhook settings")
+    onoff = w.add_mutually_exclusive_group()
+    onoff.add_argument("--enable", dest="enabled", action="store_true", default=None)
+    onoff.add_argument("--disable", dest="enabled", action="store_false")
+    w.add_argument("--port", type=int, default=None)
+    w.add_argument("--tunnel", metavar="SPEC", default=None)
+    keep = w.add_mutually_exclusive_group()
+    keep.add_argument("--remove-on-exit", dest="remove_on_exit", action="store_true", default=None)
+    keep.add_argument("--keep-on-exit", dest="remove_on_exit", action="store_false")
+    w.add_argument(
+        "--ngrok-token-stdin",
+        action="store_true",
+        help="read the ngrok authtoken from standard input into the keyring",
+    )
+    w = wsub.add_parser("secret", help="an UpHunt/Gigiac account's signing secret")
+    w.add_argument("account")
+    group = w.add_mutually_exclusive_group()
+    group.add_argument(
+        "--set-stdin", action="store_true", help="read the secret the platform shows from stdin"
+    )
+    group.add_argument("--show", action="store_true", help="print it, to paste it elsewhere")
+
     p = sub.add_parser("demo", help="run the sandbox and walk BidDesk end to end")
     p.add_argument(
         "--speed", type=_positive_float, default=30.0, help="time compression (default 30)"
@@ -1093,6 +1328,8 @@ def main(argv: Sequence[str] | None = None, *, stderr: TextIO | None = None) -> 
             "retry": cmd_retry,
             "status": cmd_status,
             "draft": cmd_draft,
+            "serve": cmd_serve,
+            "webhooks": cmd_webhooks,
         }
         try:
             return handlers[args.command](args, services)

@@ -288,3 +288,81 @@ def test_gui_screenshot_renders_and_quits(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert shot.stat().st_size > 20_000
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_serve_receives_webhooks_until_terminated(
+    profile: Path, sandbox_proc: dict, capsys
+) -> None:
+    """`biddesk serve` in its own process: registers with GigRadar, receives the sandbox's
+    deliveries over loopback, stores them, and stops cleanly on SIGTERM."""
+    import signal
+    import time
+    import urllib.request
+
+    env = {
+        **os.environ,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",  # never a real keyring
+        "BIDDESK_API_KEY_GR": sandbox_proc["sandbox"]["gigradar"]["api_key"],
+        "BIDDESK_API_KEY_UH": sandbox_proc["sandbox"]["uphunt"]["api_key"],
+        "BIDDESK_API_KEY_GG": sandbox_proc["sandbox"]["gigiac"]["api_key"],
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "--profile", str(profile), "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        lines: list[str] = []
+        while not any(line.startswith("Polling") for line in lines):
+            line = proc.stdout.readline()
+            assert line, "".join(lines) + proc.stderr.read()
+            lines.append(line)
+        receiver = next(line.split()[1] for line in lines if line.startswith("Receiver:"))
+        assert receiver.startswith("http://127.0.0.1:")
+        assert any("gr (GigRadar):" in line and "[registered]" in line for line in lines)
+        uh = next(line for line in lines if line.strip().startswith("uh (UpHunt)"))
+        assert "/hooks/uphunt/uh" in uh
+        root = sandbox_proc["sandbox"]["gigradar"]["base_url"].split("/gigradar")[0]
+        control = f"{root}/_sandbox/opportunities"
+        request = urllib.request.Request(control, data=b"{}", method="POST")
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            opp_id = json.loads(answer.read())["id"]
+        deadline = time.monotonic() + 15
+        found = False
+        while not found and time.monotonic() < deadline:
+            code, out, _ = run(
+                [
+                    "--profile",
+                    str(profile),
+                    "list",
+                    "--json",
+                    "--platform",
+                    "gigradar",
+                    "--limit",
+                    "0",
+                ],
+                capsys,
+            )
+            found = any(o["key"] == f"gigradar:{opp_id}" for o in json.loads(out)["opportunities"])
+            time.sleep(0.1)
+        assert found, "the webhook's opportunity never reached the inbox"
+        code, out, _ = run(["--profile", str(profile), "webhooks", "status", "--json"], capsys)
+        assert code == 0
+        status = json.loads(out)
+        assert any(d["event"] == "GIGRADAR.OPPORTUNITY.CREATE" for d in status["deliveries"])
+        assert status["pending"] == 0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            out, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert proc.returncode == 0, err
+    assert "Stopping" in out
+    assert "Traceback" not in err
+    for key in ("gigradar", "uphunt", "gigiac"):
+        assert sandbox_proc["sandbox"][key]["api_key"] not in out + err

@@ -1,0 +1,254 @@
+"""Webhooks end to end: the sandbox delivers to the real receiver over loopback.
+
+Registration goes through the real GigRadar client against the sandbox; UpHunt's and
+Gigiac's dashboards are set the way a user would (here through the sandbox's control
+surface); the tunnel is "none" (loopback), or the cloudflared stand-in for re-registration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from app.domain import Account, Outcome, Platform, SubmissionState
+from app.ingest.poller import Poller
+from app.ingest.realtime import Realtime, RealtimeConfig
+from app.ingest.tunnel import TunnelState
+from app.ingest.webhooks import HookCredentials, hook_path
+from app.sandbox import Sandbox
+from app.services.container import Services, open_services
+from app.services.events import RealtimeStatus
+from app.services.secrets import env_var_for
+from tests.ingest import fake_cloudflared
+from tests.integration.conftest import SPEED, endpoint
+from tests.integration.test_end_to_end import (
+    LETTER,
+    fetch_everything,
+    gigiac_ready,
+    pick,
+    request_for,
+)
+
+pytestmark = pytest.mark.integration
+
+SETTLE = 20.0
+
+
+def dashboard(sandbox: Sandbox):
+    async def hook(account: Account, url: str, creds: HookCredentials) -> None:
+        assert creds.secret
+        sandbox.deliverer.set_dashboard(account.platform.value, url, creds.secret)
+
+    return hook
+
+
+@pytest.fixture
+async def realtime(live: Services, sandbox: Sandbox) -> AsyncIterator[Realtime]:
+    rt = Realtime(live, config=RealtimeConfig(enabled=True), dashboard_hook=dashboard(sandbox))
+    await rt.start()
+    await until(lambda: len(rt.status().healthy_accounts) >= 1)
+    yield rt
+    await rt.stop()
+
+
+async def until(predicate: Callable[[], object], timeout: float = SETTLE) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+async def test_gigradar_registration_replaces_what_biddesk_registered_before(
+    live: Services, sandbox: Sandbox, realtime: Realtime
+) -> None:
+    hooks = list(sandbox.gigradar.webhooks.values())
+    assert len(hooks) == 1
+    hook = hooks[0]
+    assert hook.url == realtime.receiver.url_for(Platform.GIGRADAR, "gr")
+    assert sorted(hook.scopes) == ["GIGRADAR.OPPORTUNITY.CREATE", "GIGRADAR.PROPOSAL.UPDATE"]
+    assert hook.username and hook.password
+    # The credentials live in the keyring, never in the database.
+    db_bytes = b"".join(p.read_bytes() for p in live.data_dir.glob("biddesk.sqlite3*"))
+    assert hook.password.encode() not in db_bytes
+    await realtime.register_all()
+    again = list(sandbox.gigradar.webhooks.values())
+    assert len(again) == 1 and again[0].id != hook.id and again[0].password != hook.password
+    assert realtime.healthy("gr")
+    setup = realtime.setup(live.accounts.get("uh"))
+    assert setup.url == realtime.receiver.url_for(Platform.UPHUNT, "uh")
+    assert any("application.applied" in step for step in setup.steps)
+
+
+async def test_a_new_gigradar_opportunity_arrives_by_webhook(
+    live: Services, sandbox: Sandbox, realtime: Realtime
+) -> None:
+    wire = sandbox.add_opportunity()
+    await until(lambda: live.store.opportunities.get(f"gigradar:{wire['id']}") is not None)
+    assert realtime.receiver.stats.accepted >= 1
+    assert realtime.status().last_event == "GIGRADAR.OPPORTUNITY.CREATE"
+
+
+async def test_gigradar_send_is_settled_by_the_proposal_webhook(
+    live: Services, sandbox: Sandbox, realtime: Realtime
+) -> None:
+    opp = pick(await fetch_everything(live), Platform.GIGRADAR, 2)
+    sub = await live.submissions.submit(request_for(opp, LETTER + " [[sim:sent]]"))
+    await until(lambda: live.store.submissions.get(sub.id).state is SubmissionState.SUBMITTED)
+    done = live.store.submissions.get(sub.id)
+    assert any(h.via == "webhook" and h.state is SubmissionState.SUBMITTED for h in done.history)
+
+
+async def test_uphunt_result_by_webhook_stops_the_polling(
+    live: Services, sandbox: Sandbox, realtime: Realtime
+) -> None:
+    opp = pick(await fetch_everything(live), Platform.GIGRADAR, 3)
+    sub = await live.submissions.submit(
+        request_for(opp, LETTER + " [[sim:applied]]", via=Platform.UPHUNT)
+    )
+    await until(lambda: live.store.submissions.get(sub.id).state is SubmissionState.SUBMITTED)
+    done = live.store.submissions.get(sub.id)
+    via = [h.via for h in done.history if h.state is SubmissionState.SUBMITTED]
+    if via == ["webhook"]:  # the webhook won the race against the 5 s poll: polling stopped
+        await until(lambda: not live.tasks.running(f"track:{sub.id}"), 2.0)
+    assert realtime.healthy("uh")
+
+
+async def test_gigiac_decision_arrives_by_webhook(
+    live: Services, sandbox: Sandbox, realtime: Realtime
+) -> None:
+    opp = gigiac_ready(await fetch_everything(live))
+    sub = await live.submissions.submit(request_for(opp, LETTER + " [[sim:accept]]"))
+    await until(lambda: live.store.submissions.get(sub.id).outcome is Outcome.ACCEPTED)
+    assert any(h.via == "webhook" for h in live.store.submissions.get(sub.id).history)
+
+
+async def test_duplicates_from_the_platform_are_stored_once(
+    live: Services, sandbox: Sandbox, realtime: Realtime
+) -> None:
+    sandbox.deliverer.faults.update({"duplicate": 1.0})
+    wires = [sandbox.add_opportunity() for _ in range(5)]
+    await sandbox.deliverer.idle()
+    await realtime.receiver.wait_idle()
+    assert sandbox.deliverer.stats.duplicates >= 5
+    created = [
+        d for d in live.store.webhooks.recent(100) if d.event == "GIGRADAR.OPPORTUNITY.CREATE"
+    ]
+    assert len(created) == 5
+    assert realtime.receiver.stats.duplicates >= 5
+    assert all(live.store.opportunities.get(f"gigradar:{w['id']}") for w in wires)
+
+
+async def test_stale_credentials_are_refused_and_retried_then_given_up(
+    live: Services, sandbox: Sandbox, realtime: Realtime
+) -> None:
+    for hook in sandbox.gigradar.webhooks.values():
+        hook.password = "an-old-password"
+    wire = sandbox.add_opportunity()
+    await until(lambda: sandbox.deliverer.stats.retried >= 1)
+    assert realtime.receiver.stats.rejected[401] >= 1
+    assert live.store.opportunities.get(f"gigradar:{wire['id']}") is None
+
+
+async def test_corrupted_deliveries_are_kept_and_not_processed(
+    live: Services, sandbox: Sandbox, realtime: Realtime
+) -> None:
+    sandbox.deliverer.faults.update({"corrupt": 1.0, "duplicate": 0.0})
+    wire = sandbox.add_opportunity()
+    await until(lambda: realtime.receiver.stats.rejected[400] >= 1)
+    assert any(d.event == "unreadable" for d in live.store.webhooks.recent(50))
+    assert live.store.opportunities.get(f"gigradar:{wire['id']}") is None
+
+
+async def test_polling_backfills_when_the_webhooks_stop(live: Services, sandbox: Sandbox) -> None:
+    """Dropped deliveries: the poller, slowed down while webhooks were healthy, polls at
+    once when the tunnel goes down and brings what the webhooks missed."""
+    poller = Poller(live.accounts, live.inbox, live.tasks, live.bus)
+    rt = Realtime(live, config=RealtimeConfig(enabled=True), poller=poller)
+    poller.webhook_health = rt.healthy
+    await rt.start()
+    try:
+        await until(lambda: rt.healthy("gr"))
+        poller.start_account(live.accounts.get("gr"))
+        await until(lambda: live.store.opportunities.count() > 0)
+        sandbox.deliverer.faults.update({"drop": 1.0})
+        wire = sandbox.add_opportunity()
+        await asyncio.sleep(0.3)
+        assert live.store.opportunities.get(f"gigradar:{wire['id']}") is None
+        assert rt.tunnel is not None
+        await rt.tunnel.stop()  # the tunnel goes away: webhooks are no longer healthy
+        await until(lambda: not rt.healthy("gr"))
+        await until(lambda: live.store.opportunities.get(f"gigradar:{wire['id']}") is not None)
+    finally:
+        await rt.stop()
+
+
+@pytest.fixture
+def cloudflared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    binary = tmp_path / "bin" / "cloudflared"
+    binary.parent.mkdir()
+    source = Path(fake_cloudflared.__file__).read_text(encoding="utf-8")
+    binary.write_text(f"#!{sys.executable}\n" + source, encoding="utf-8")
+    binary.chmod(0o755)
+    state = tmp_path / "cf-state"
+    state.mkdir()
+    monkeypatch.setenv("FAKE_CLOUDFLARED_DIR", str(state))
+    monkeypatch.setenv("FAKE_CLOUDFLARED_MODE", "die")
+    monkeypatch.setenv("FAKE_CLOUDFLARED_LIFETIME", "0.6")
+    return binary
+
+
+async def test_each_new_tunnel_url_is_registered_and_the_old_one_removed(
+    live: Services, sandbox: Sandbox, cloudflared: Path
+) -> None:
+    statuses: list[RealtimeStatus] = []
+    live.bus.subscribe(RealtimeStatus, statuses.append)
+    rt = Realtime(
+        live,
+        config=RealtimeConfig(enabled=True, tunnel=f"cloudflared:{cloudflared}"),
+        restart_backoff=(0.05, 0.2),
+    )
+    await rt.start()
+    try:
+        first = "https://run-1.trycloudflare.com" + hook_path(Platform.GIGRADAR, "gr")
+        second = "https://run-2.trycloudflare.com" + hook_path(Platform.GIGRADAR, "gr")
+        await until(lambda: [h.url for h in sandbox.gigradar.webhooks.values()] == [first])
+        await until(lambda: [h.url for h in sandbox.gigradar.webhooks.values()] == [second])
+        assert any(s.state == TunnelState.RESTARTING.value for s in statuses)
+    finally:
+        await rt.stop()
+
+
+async def test_remove_on_exit_deletes_the_registration(live: Services, sandbox: Sandbox) -> None:
+    rt = Realtime(live, config=RealtimeConfig(enabled=True, remove_on_exit=True))
+    await rt.start()
+    await until(lambda: rt.healthy("gr"))
+    assert len(sandbox.gigradar.webhooks) == 1
+    await rt.stop()
+    assert sandbox.gigradar.webhooks == {}
+
+
+async def test_a_second_profile_sharing_the_team_keeps_its_own_webhook(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stale = what this BidDesk registered for this account, not every webhook the team
+    has: another integration's subscription survives a registration."""
+    services = open_services(tmp_path / "other")
+    ep = endpoint(sandbox, Platform.GIGRADAR)
+    monkeypatch.setenv(env_var_for("gr"), ep.api_key)
+    services.accounts.add("gr", Platform.GIGRADAR, api_key=None, base_url=ep.base_url, speed=SPEED)
+    client = services.accounts.adapter(services.accounts.get("gr"))
+    other = await client.create_webhook("https://crm.example.com/hooks/gigradar")  # type: ignore[attr-defined]
+    rt = Realtime(services, config=RealtimeConfig(enabled=True))
+    await rt.start()
+    try:
+        await until(lambda: rt.healthy("gr"))
+        assert other["id"] in sandbox.gigradar.webhooks
+        assert len(sandbox.gigradar.webhooks) == 2
+    finally:
+        await rt.stop()
+        await services.aclose()
