@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from app.domain import Platform
-from app.ingest.poller import Poller, discovery_interval
+from app.domain import Account, Platform
+from app.ingest.poller import WAIT_STEP, Poller, discovery_interval
 from app.platforms.errors import AuthError, ServerError
 from app.services.container import Services
 from app.services.events import AccountStatus
@@ -103,3 +103,78 @@ async def _until(predicate, timeout: float = 5.0) -> None:
         if asyncio.get_running_loop().time() > deadline:
             pytest.fail("condition not reached in time")
         await asyncio.sleep(0.005)
+
+
+async def test_healthy_webhooks_slow_discovery_and_losing_them_polls_at_once(
+    services: Services, adapters
+) -> None:
+    gg = adapters[Platform.GIGIAC]
+    waits: list[float] = []
+    release = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await release.wait()
+
+    healthy = {"gigiac-main": True}
+    now = {"t": 1_000.0}
+    poller = Poller(
+        services.accounts,
+        services.inbox,
+        services.tasks,
+        services.bus,
+        sleep=sleep,
+        clock=lambda: now["t"],
+        webhook_health=lambda name: healthy.get(name, False),
+    )
+    account = services.accounts.get("gigiac-main")
+    poller.start_account(account)
+    await _until(lambda: sum(c[0] == "fetch" for c in gg.calls) == 1 and waits)
+    normal = 60.0 / account.speed
+    statuses: list[AccountStatus] = []
+    services.bus.subscribe(AccountStatus, statuses.append)
+    # Healthy: the next round is four intervals away (the safety net), not one.
+    assert waits[-1] == pytest.approx(4 * normal)
+    healthy["gigiac-main"] = False
+    poller.health_changed("gigiac-main", False)  # the tunnel dropped: backfill now
+    await _until(lambda: sum(c[0] == "fetch" for c in gg.calls) == 2)
+    await _until(lambda: len(waits) >= 2)
+    assert waits[-1] == pytest.approx(normal)
+
+
+async def test_a_wall_clock_jump_runs_the_overdue_round(services: Services, adapters) -> None:
+    """A laptop that slept: the monotonic clock stood still, the wall clock jumped. Waits
+    are short steps checked against the wall clock, so the overdue round runs on waking."""
+    gg = adapters[Platform.GIGIAC]
+    services.store.accounts.add(
+        Account(
+            name="gigiac-slow", platform=Platform.GIGIAC, base_url="http://127.0.0.1:9", speed=1.0
+        )
+    )
+    steps: list[float] = []
+    now = {"t": 1_000.0}
+    gate = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        steps.append(seconds)
+        await gate.wait()
+        gate.clear()
+
+    poller = Poller(
+        services.accounts,
+        services.inbox,
+        services.tasks,
+        services.bus,
+        sleep=sleep,
+        clock=lambda: now["t"],
+    )
+    poller.start_account(services.accounts.get("gigiac-slow"))
+    await _until(lambda: sum(c[0] == "fetch" for c in gg.calls) == 1 and steps)
+    assert steps == [WAIT_STEP]  # a 60 s interval, waited in 15 s steps
+    now["t"] += WAIT_STEP
+    gate.set()  # one step over, 45 s to go: no round yet
+    await _until(lambda: len(steps) == 2)
+    assert sum(c[0] == "fetch" for c in gg.calls) == 1
+    now["t"] += 3_600.0  # then an hour asleep
+    gate.set()
+    await _until(lambda: sum(c[0] == "fetch" for c in gg.calls) == 2)
