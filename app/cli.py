@@ -343,9 +343,6 @@ def cmd_account(args: argparse.Namespace, services: Services) -> int:
     return EXIT_OK
 
 
-NGROK_SECRET = "ngrok"
-
-
 def _webhook_config(services: Services) -> Any:
     from app.ingest.realtime import SETTINGS_KEY, RealtimeConfig
 
@@ -353,6 +350,8 @@ def _webhook_config(services: Services) -> Any:
 
 
 def _ngrok_token(services: Services, tunnel: str) -> str | None:
+    from app.ingest.realtime import NGROK_SECRET
+
     if not tunnel.strip().lower().startswith("ngrok"):
         return None
     try:
@@ -446,7 +445,7 @@ def cmd_serve(args: argparse.Namespace, services: Services) -> int:
 
 
 def cmd_webhooks(args: argparse.Namespace, services: Services) -> int:
-    from app.ingest.realtime import SETTINGS_KEY, Realtime
+    from app.ingest.realtime import NGROK_SECRET, SETTINGS_KEY, Realtime
     from app.ingest.tunnel import parse_tunnel_spec
     from app.ingest.webhooks import HookCredentials
 

@@ -52,6 +52,7 @@ from app.services.secrets import SecretError
 log = logging.getLogger(__name__)
 
 SETTINGS_KEY = "webhooks"
+NGROK_SECRET = "ngrok"  # the keyring entry of the ngrok authtoken
 REGISTERED_KEY = "webhooks.registered"  # {account: {"id", "url"}}: what to delete later
 STATUS_INTERVAL = 0.25  # seconds between two RealtimeStatus publications at most
 DASHBOARD_FRESHNESS = 3_600.0  # a dashboard account is healthy this long after a delivery

@@ -451,7 +451,10 @@ class WebhookReceiver:
         """Serve on host:port (0 = a free port); returns the bound port."""
         if self._runner is not None:
             return self.port
-        runner = web.AppRunner(self.build_app(), access_log=None, handle_signals=False)
+        # A short grace on shutdown: deliveries take milliseconds, and the app quits in 2 s.
+        runner = web.AppRunner(
+            self.build_app(), access_log=None, handle_signals=False, shutdown_timeout=0.5
+        )
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
         try:

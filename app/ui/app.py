@@ -32,11 +32,13 @@ from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication
 
 from app import __version__
-from app.domain import Platform
+from app.domain import Account, Platform
 from app.ingest.poller import Poller
+from app.ingest.realtime import NGROK_SECRET, SETTINGS_KEY, Realtime, RealtimeConfig
+from app.ingest.webhooks import HookCredentials
 from app.services.container import Services, open_services
 from app.services.drafting import SECRET_NAME
-from app.services.secrets import env_var_for
+from app.services.secrets import SecretError, env_var_for
 from app.store.paths import data_dir
 from app.ui.bridge import Bridge
 
@@ -88,6 +90,7 @@ class App:
         self.window: MainWindow | None = None
         self.bridge: Bridge | None = None
         self.poller: Poller | None = None
+        self.realtime: Realtime | None = None
         self.sandbox: Sandbox | None = None
         self._server: QLocalServer | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -135,6 +138,7 @@ class App:
         )
         self.window.quit_requested.connect(self.request_quit)
         self.window.sandbox_requested.connect(self._on_window_sandbox_requested)
+        self.window.webhooks_changed.connect(self._on_window_webhooks_changed)
         self.window.restore_state()
         self.window.show()
         await self.window.load()  # the inbox, drafts, submissions (off the loop)
@@ -145,11 +149,81 @@ class App:
         ):
             self.window.offer_first_run()
         services.tasks.spawn(self._resume(), name="startup:reconcile")
+        await self._start_realtime()
         self.poller.start()
         if self.options.screenshot is not None or self.options.quit_after is not None:
             QTimer.singleShot(
                 int((self.options.quit_after or 3.0) * 1000), self._finish_scripted_run
             )
+
+    def _realtime_config(self) -> RealtimeConfig:
+        assert self.services is not None
+        config = RealtimeConfig.from_settings(self.services.store.settings.get(SETTINGS_KEY))
+        if self.sandbox is not None and not config.enabled:
+            # The sandbox delivers webhooks on loopback: no tunnel, nothing to set up.
+            config = replace(config, enabled=True, tunnel="none")
+        return config
+
+    async def _start_realtime(self) -> None:
+        """Receiver and tunnel, when webhooks are on (always with the sandbox)."""
+        assert self.services is not None and self.poller is not None
+        config = self._realtime_config()
+        if not config.enabled:
+            self.poller.webhook_health = None
+            return
+        token = None
+        if config.tunnel.strip().lower() == "ngrok":
+            with contextlib.suppress(SecretError):
+                token = self.services.secrets.get(NGROK_SECRET)
+        try:
+            realtime = Realtime(
+                self.services,
+                config=config,
+                poller=self.poller,
+                ngrok_authtoken=token,
+                dashboard_hook=self._sandbox_dashboard if self.sandbox is not None else None,
+            )
+            await realtime.start()
+        except (OSError, ValueError) as exc:
+            log.warning("webhooks could not start: %s", exc)
+            if self.window is not None:
+                self.window.show_error("Webhooks are off", f"{exc} BidDesk keeps polling.")
+            return
+        self.realtime = realtime
+        self.poller.webhook_health = realtime.healthy
+        if self.window is not None:
+            self.window.realtime = realtime
+
+    async def _stop_realtime(self) -> None:
+        realtime, self.realtime = self.realtime, None
+        if self.window is not None:
+            self.window.realtime = None
+        if self.poller is not None:
+            self.poller.webhook_health = None
+        if realtime is not None:
+            try:
+                await asyncio.wait_for(realtime.stop(), SHUTDOWN_TIMEOUT)
+            except TimeoutError:
+                log.warning("the webhook receiver took too long to stop")
+
+    async def _sandbox_dashboard(self, account: Account, url: str, creds: HookCredentials) -> None:
+        """What a user does in UpHunt's or Gigiac's dashboard, done for them in the sandbox
+        (only for the accounts that point at it)."""
+        sandbox = self.sandbox
+        if sandbox is None or not creds.secret:
+            return
+        if account.base_url.startswith(f"http://127.0.0.1:{sandbox.info.port}/"):
+            sandbox.deliverer.set_dashboard(account.platform.value, url, creds.secret)
+
+    def _on_window_webhooks_changed(self) -> None:
+        async def restart() -> None:
+            await self._stop_realtime()
+            await self._start_realtime()
+            if self.window is not None and self.realtime is None:
+                self.window.status.update_realtime(None)
+
+        assert self.services is not None
+        self.services.tasks.spawn(restart(), name="webhooks:restart", replace=True)
 
     async def _resume(self) -> None:
         assert self.services is not None
@@ -192,6 +266,8 @@ class App:
             await self._start_sandbox()
             assert self.window is not None and self.poller is not None
             self.window.accounts_changed()
+            await self._stop_realtime()
+            await self._start_realtime()
             self.poller.start()
 
         assert self.services is not None
@@ -214,6 +290,7 @@ class App:
             with contextlib.suppress(Exception):
                 self.window.save_state()
                 self.window.flush_drafts()
+        await self._stop_realtime()
         if self.bridge is not None:
             self.bridge.detach()
         if self.services is not None:

@@ -23,8 +23,10 @@ from app.services.accounts import AccountError
 from app.services.container import Services
 from app.services.events import (
     AccountStatus,
+    CreditsLow,
     OpportunitiesAdded,
     OpportunitiesUpdated,
+    RealtimeStatus,
     SubmissionChanged,
 )
 from app.services.secrets import SecretError
@@ -53,6 +55,8 @@ class Bridge(QObject):
     submit_finished = Signal(str, object)  # opportunity key, Submission | None
     freelancers_loaded = Signal(str, object)  # account, [(profile_id, label)]
     connection_tested = Signal(bool, str)  # ok, message
+    realtime_status_changed = Signal(object)  # RealtimeStatus
+    notice = Signal(str)  # a sentence for the status bar (a low credit balance…)
 
     def __init__(self, services: Services, poller: Poller, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -70,6 +74,8 @@ class Bridge(QObject):
             bus.subscribe(OpportunitiesUpdated, self._on_bus_updated),
             bus.subscribe(SubmissionChanged, self._on_bus_submission),
             bus.subscribe(AccountStatus, self.account_status_changed.emit),
+            bus.subscribe(RealtimeStatus, self.realtime_status_changed.emit),
+            bus.subscribe(CreditsLow, self._on_bus_credits_low),
         ]
 
     def detach(self) -> None:
@@ -79,6 +85,15 @@ class Bridge(QObject):
         self._flush_timer.stop()
 
     # -- events in ------------------------------------------------------------------------
+
+    def _on_bus_credits_low(self, event: CreditsLow) -> None:
+        if event.balance_cents is None:
+            self.notice.emit(f"{event.account}: the credit balance is low.")
+            return
+        self.notice.emit(
+            f"{event.account}: credit balance ${event.balance_cents / 100:,.2f}, below the "
+            f"${(event.threshold_cents or 0) / 100:,.2f} threshold — top up to keep bidding."
+        )
 
     def _on_bus_added(self, event: OpportunitiesAdded) -> None:
         for opp in event.opportunities:

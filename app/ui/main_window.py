@@ -15,7 +15,14 @@ import logging
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QGuiApplication,
+    QKeySequence,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -30,16 +37,20 @@ from app.domain import Account, Draft, Opportunity, Submission
 from app.domain.drafting import TemplateError
 from app.domain.filters import FilterSpec
 from app.ingest.poller import Poller
+from app.ingest.realtime import NGROK_SECRET, Realtime, RealtimeConfig, Setup
+from app.ingest.realtime import SETTINGS_KEY as WEBHOOK_SETTINGS
 from app.services.container import Services
 from app.services.drafting import DraftingError
-from app.services.events import AccountStatus
+from app.services.events import AccountStatus, RealtimeStatus
 from app.services.inbox import local_state
+from app.services.secrets import SecretError
 from app.services.submissions import SubmitRequest
 from app.ui.bridge import Bridge
 from app.ui.dialogs.accounts import AccountDialog, AccountForm, AccountsDialog
 from app.ui.dialogs.error import show_error
 from app.ui.dialogs.first_run import FirstRunDialog
 from app.ui.dialogs.shortcuts import ShortcutsDialog
+from app.ui.dialogs.webhooks import WebhooksDialog
 from app.ui.models.opportunities import (
     OpportunityTableModel,
     PreparedRows,
@@ -126,6 +137,7 @@ class InboxLoad:
 class MainWindow(QMainWindow):
     quit_requested = Signal(int)
     sandbox_requested = Signal()
+    webhooks_changed = Signal()  # the webhook settings were saved: restart the receiver
 
     def __init__(
         self, services: Services, bridge: Bridge, poller: Poller, *, sandbox: bool = False
@@ -135,6 +147,7 @@ class MainWindow(QMainWindow):
         self.bridge = bridge
         self.poller = poller
         self._current_key: str | None = None
+        self.realtime: Realtime | None = None  # set by the App while webhooks are on
         self._titles: dict[str, str] = {}
         self._dialogs: list[QWidget] = []  # open non-modal dialogs, kept alive
         title = "BidDesk — sandbox" if sandbox else "BidDesk"
@@ -188,13 +201,21 @@ class MainWindow(QMainWindow):
         self.action_refresh.triggered.connect(lambda: self.bridge.refresh(None))
         self.action_accounts = QAction("Accounts…", self)
         self.action_accounts.triggered.connect(self.open_accounts)
+        self.action_webhooks = QAction("Webhooks…", self)
+        self.action_webhooks.setToolTip("Receive jobs and results in real time, through a tunnel")
+        self.action_webhooks.triggered.connect(self.open_webhooks)
         self.action_shortcuts = QAction("Shortcuts", self)
         self.action_shortcuts.setShortcut(QKeySequence(Qt.Key.Key_F1))
         self.action_shortcuts.triggered.connect(self.open_shortcuts)
         self.action_quit = QAction("Quit", self)
         self.action_quit.setShortcut(QKeySequence.StandardKey.Quit)
         self.action_quit.triggered.connect(lambda: self.quit_requested.emit(0))
-        for action in (self.action_refresh, self.action_accounts, self.action_shortcuts):
+        for action in (
+            self.action_refresh,
+            self.action_accounts,
+            self.action_webhooks,
+            self.action_shortcuts,
+        ):
             bar.addAction(action)
         self.addAction(self.action_quit)
         if sandbox:
@@ -238,6 +259,9 @@ class MainWindow(QMainWindow):
         b.opportunities_updated.connect(self._on_bridge_opportunities)
         b.submission_changed.connect(self._on_bridge_submission_changed)
         b.account_status_changed.connect(self._on_bridge_account_status_changed)
+        b.realtime_status_changed.connect(self._on_bridge_realtime_status_changed)
+        b.notice.connect(self._on_bridge_notice)
+        self.status.webhooks_clicked.connect(self.open_webhooks)
         b.error_occurred.connect(self._on_bridge_error_occurred)
         b.submit_finished.connect(self._on_bridge_submit_finished)
         b.freelancers_loaded.connect(self.editor.set_freelancers)
@@ -460,6 +484,17 @@ class MainWindow(QMainWindow):
     def _on_bridge_account_status_changed(self, status: AccountStatus) -> None:
         self.status.update_status(status)
 
+    def _on_bridge_realtime_status_changed(self, status: RealtimeStatus) -> None:
+        self.status.update_realtime(status)
+        dialog = self._webhooks_dialog
+        if dialog is not None and dialog.isVisible():
+            dialog.set_status(status)
+            if self.realtime is not None:
+                dialog.set_setups(self._setups())
+
+    def _on_bridge_notice(self, text: str) -> None:
+        self.status.showMessage(text, 15_000)
+
     def _on_bridge_error_occurred(self, title: str, message: str) -> None:
         self.show_error(title, message)
 
@@ -505,6 +540,64 @@ class MainWindow(QMainWindow):
                 key = str(exc)
             rows.append((account, key))
         return rows
+
+    _webhooks_dialog: WebhooksDialog | None = None
+
+    def _setups(self) -> list[Setup]:
+        realtime = self.realtime
+        if realtime is None:
+            return []
+        return [realtime.setup(a) for a in self.services.accounts.list() if a.enabled]
+
+    def _has_ngrok_token(self) -> bool:
+        try:
+            self.services.secrets.get(NGROK_SECRET)
+        except SecretError:
+            return False
+        return True
+
+    def open_webhooks(self) -> None:
+        config = RealtimeConfig.from_settings(self.services.store.settings.get(WEBHOOK_SETTINGS))
+        dialog = WebhooksDialog(config, self, has_ngrok_token=self._has_ngrok_token())
+        dialog.set_status(self.realtime.status() if self.realtime is not None else None)
+        dialog.set_setups(self._setups())
+        dialog.saved.connect(lambda cfg, token: self._save_webhooks(dialog, cfg, token))
+        dialog.copy_secret_requested.connect(self._copy_webhook_secret)
+        dialog.set_secret_requested.connect(
+            lambda account, secret: self._set_webhook_secret(dialog, account, secret)
+        )
+        self._keep(dialog)
+        self._webhooks_dialog = dialog
+        dialog.open()
+
+    def _save_webhooks(
+        self, dialog: WebhooksDialog, config: RealtimeConfig, token: str | None
+    ) -> None:
+        if token:
+            try:
+                self.services.secrets.set(NGROK_SECRET, token)
+            except SecretError as exc:
+                dialog.error.setText(str(exc))
+                dialog.error.show()
+                return
+        self.services.store.settings.set(WEBHOOK_SETTINGS, config.to_settings())
+        self.webhooks_changed.emit()
+
+    def _copy_webhook_secret(self, account: str) -> None:
+        if self.realtime is None:
+            self.status.showMessage("Turn webhooks on first.", 5_000)
+            return
+        secret = self.realtime.dashboard_secret(account).secret or ""
+        QGuiApplication.clipboard().setText(secret)
+        self.status.showMessage(f"The signing secret of {account} is on the clipboard.", 5_000)
+
+    def _set_webhook_secret(self, dialog: WebhooksDialog, account: str, secret: str) -> None:
+        if self.realtime is None:
+            self.status.showMessage("Turn webhooks on first.", 5_000)
+            return
+        warning = self.realtime.set_secret(account, secret)
+        self.status.showMessage(warning or f"Saved the signing secret of {account}.", 8_000)
+        dialog.set_setups(self._setups())
 
     def open_accounts(self) -> None:
         dialog = AccountsDialog(self)

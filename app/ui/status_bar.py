@@ -1,14 +1,16 @@
-"""The status bar: per account, the last and next poll, the rate budget left, the last error."""
+"""The status bar: per account, the last and next poll, the rate budget left, the last error;
+and the webhooks: tunnel state, public URL, last delivery."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStatusBar, QWidget
 
 from app.domain import utcnow
-from app.services.events import AccountStatus
+from app.services.events import AccountStatus, RealtimeStatus
 
 
 def _clock(value: datetime | None) -> str:
@@ -57,7 +59,39 @@ def describe_status(status: AccountStatus, now: datetime | None = None) -> tuple
     return text, "\n".join(tip)
 
 
+def describe_webhooks(status: RealtimeStatus, now: datetime | None = None) -> tuple[str, str]:
+    """(short text, tooltip) for the webhooks: tunnel state, public URL, last delivery."""
+    now = now or utcnow()
+    mark = {"up": "⇄", "starting": "…", "restarting": "↻", "failed": "✖"}.get(status.state, "○")
+    text = f"{mark} Webhooks: {status.state}"
+    if status.last_delivery_at is not None:
+        seconds = max(0, int((now - status.last_delivery_at).total_seconds()))
+        ago = f"{seconds} s" if seconds < 90 else f"{round(seconds / 60)} min"
+        text += f" · last {ago} ago"
+    tip = [f"Tunnel: {status.provider} — {status.message or status.state}"]
+    if status.public_url:
+        tip.append(f"Public URL: {status.public_url}")
+    if status.last_delivery_at is not None:
+        tip.append(f"Last delivery: {_clock(status.last_delivery_at)} ({status.last_event})")
+    tip.append(f"Deliveries this run: {status.deliveries:,}")
+    healthy = ", ".join(status.healthy_accounts) or "none yet"
+    tip.append(f"Receiving for: {healthy}")
+    tip.append("Click for the webhook settings.")
+    return text, "\n".join(tip)
+
+
+class WebhookLabel(QLabel):
+    clicked = Signal()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit()
+        super().mousePressEvent(event)
+
+
 class AccountStatusBar(QStatusBar):
+    webhooks_clicked = Signal()
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSizeGripEnabled(True)
@@ -68,6 +102,25 @@ class AccountStatusBar(QStatusBar):
         self.addPermanentWidget(self._box)
         self._labels: dict[str, QLabel] = {}
         self._statuses: dict[str, AccountStatus] = {}
+        self.webhooks = WebhookLabel(self._box)
+        self.webhooks.setTextFormat(Qt.TextFormat.PlainText)
+        self.webhooks.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.webhooks.clicked.connect(self.webhooks_clicked.emit)
+        self.webhooks.hide()
+        self._layout.addWidget(self.webhooks)
+        self._realtime: RealtimeStatus | None = None
+
+    def update_realtime(self, status: RealtimeStatus | None) -> None:
+        self._realtime = status
+        if status is None or not status.enabled:
+            self.webhooks.hide()
+            return
+        text, tip = describe_webhooks(status)
+        self.webhooks.setText(text)
+        self.webhooks.setToolTip(tip)
+        bad = status.state in ("failed", "restarting")
+        self.webhooks.setStyleSheet("color: #b3261e;" if bad else "")
+        self.webhooks.show()
 
     def update_status(self, status: AccountStatus) -> None:
         self._statuses[status.account] = status
@@ -85,6 +138,8 @@ class AccountStatusBar(QStatusBar):
     def refresh_times(self) -> None:
         for status in self._statuses.values():
             self.update_status(status)
+        if self._realtime is not None:
+            self.update_realtime(self._realtime)
 
     def remove_account(self, name: str) -> None:
         label = self._labels.pop(name, None)
