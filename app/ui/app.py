@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 import qasync
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSize, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication
@@ -47,7 +47,28 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT = 2.0
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+
+
+def _resources_dir() -> Path:
+    """`resources/` beside the source tree, or inside the bundle when frozen by PyInstaller."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+RESOURCES = _resources_dir()
+APP_ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+
+
+def app_icon() -> QIcon:
+    """The app icon from its rendered PNG sizes: crisp at each size, no SVG plugin needed."""
+    icon = QIcon()
+    for size in APP_ICON_SIZES:
+        path = RESOURCES / "icons" / f"biddesk-{size}.png"
+        if path.exists():
+            icon.addFile(str(path), QSize(size, size))
+    return icon
 
 
 @dataclass(frozen=True)
@@ -296,9 +317,7 @@ def run_gui(options: GuiOptions) -> int:
     qapp.setOrganizationName("BidDesk")
     qapp.setApplicationVersion(__version__)
     qapp.setDesktopFileName("biddesk")
-    icon = RESOURCES / "icons" / "biddesk.svg"
-    if icon.exists():
-        qapp.setWindowIcon(QIcon(str(icon)))
+    qapp.setWindowIcon(app_icon())
     qapp.setQuitOnLastWindowClosed(False)  # closing the window asks the App to shut down
     single = not options.sandbox and options.screenshot is None
     if single and _another_instance_raised(_server_name(data_dir(options.profile))):
