@@ -76,6 +76,19 @@ def base_icon(icons: Path, *, light: bool) -> QIcon:
     return icon
 
 
+def template_icon(icons: Path) -> QIcon:
+    """The macOS menu-bar template (black + alpha; the system tints it), or a null icon.
+
+    QIcon picks up the `@2x` file beside it for Retina screens by itself.
+    """
+    path = icons / "tray-template.png"
+    if not path.exists():
+        return QIcon()
+    icon = QIcon(str(path))
+    icon.setIsMask(True)
+    return icon
+
+
 def _blank(size: int, light: bool) -> QPixmap:
     """A plain disc, for a build without the packaged glyphs: never an empty icon."""
     pixmap = QPixmap(size, size)
@@ -226,8 +239,13 @@ class Tray(QObject):
         if self.icon is None or self._detached:
             return
         light = _palette_is_light()
-        base = base_icon(self.icons, light=light)
-        self.icon.setIcon(state_icon(base, self.unread_count(), self.failing_colour(), light=light))
+        unread, failing = self.unread_count(), self.failing_colour()
+        template = template_icon(self.icons) if self.macos else QIcon()
+        if not template.isNull() and not unread and failing is None:
+            self.icon.setIcon(template)  # the menu bar tints it for light and dark
+        else:
+            base = base_icon(self.icons, light=light)
+            self.icon.setIcon(state_icon(base, unread, failing, light=light))
         self.icon.setToolTip(self.tooltip())
 
     def _on_bridge_account_status_changed(self, status: AccountStatus) -> None:

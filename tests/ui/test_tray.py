@@ -139,6 +139,17 @@ async def test_tray_menu_opens_pauses_and_lists_the_latest_matches(tmp_path: Pat
         tray.icon.activated.emit(QSystemTrayIcon.ActivationReason.Trigger)
         assert desk.window.isVisible()
 
+        # macOS: a click opens the menu, not the window; the idle icon is a tinted template.
+        tray.macos = True
+        tray.icon.activated.emit(QSystemTrayIcon.ActivationReason.Trigger)
+        assert desk.window.isVisible()
+        desk.poller.pause()
+        await asyncio.sleep(0.1)  # a round in flight may still bring a match
+        for match in desk.notifications.recent_matches():
+            desk.services.store.opportunities.set_read(match.key)
+        tray.refresh()
+        assert tray.unread_count() == 0 and tray.icon.icon().isMask()
+
 
 @pytest.mark.usefixtures("with_tray")
 async def test_tray_quit_resolves_the_apps_shutdown(tmp_path: Path) -> None:
