@@ -41,6 +41,7 @@ RULES_KEY = "notifications.rules"
 SAVED_FILTERS_KEY = "ui.saved_filters"
 BURST_SECONDS = 30.0
 RECENT_MATCHES = 50
+UNREAD_TRACKED = 999  # the tray says "999+" beyond; older unread matches are let go
 SUMMARY_TITLES = 3
 
 
@@ -197,6 +198,7 @@ class NotificationService:
         self.burst_seconds = burst_seconds
         self._rules = NotificationRules.from_dict(settings.get(RULES_KEY))
         self._recent: deque[Match] = deque(maxlen=RECENT_MATCHES)
+        self._unread: dict[str, Match] = {}  # oldest first; pruned as they are read
         self._pending: list[Notification] = []
         self._window: Cancellable | None = None
         self._listeners: list[Callable[[], None]] = []
@@ -252,17 +254,16 @@ class NotificationService:
         return list(reversed(self._recent))
 
     def unread_matches(self) -> list[Match]:
-        """Recent matches the user has not opened yet, newest first."""
-        unread = []
-        seen: set[str] = set()
-        for match in reversed(self._recent):
-            if match.key in seen:
-                continue
-            seen.add(match.key)
-            flags = self.opportunities.flags(match.key)
-            if flags is not None and not flags.read and not flags.archived:
-                unread.append(match)
-        return unread
+        """Matches since the app started that the user has not opened, newest first.
+
+        A match leaves this list for good once its opportunity is read or archived, so
+        each call asks the store only about the ones still waiting.
+        """
+        for key in list(self._unread):
+            flags = self.opportunities.flags(key)
+            if flags is None or flags.read or flags.archived:
+                del self._unread[key]
+        return list(reversed(self._unread.values()))
 
     def add_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Call `callback` whenever new matches arrive (the tray redraws its badge)."""
@@ -303,6 +304,10 @@ class NotificationService:
                 if predicate(opp, text, "new"):
                     match = Match(opp.key, opp.title, name, now)
                     self._recent.append(match)
+                    self._unread.pop(match.key, None)
+                    self._unread[match.key] = match
+                    while len(self._unread) > UNREAD_TRACKED:
+                        del self._unread[next(iter(self._unread))]
                     yield opp, match
                     break
 

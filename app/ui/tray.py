@@ -30,7 +30,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from app.ingest.poller import Poller
 from app.services.events import AccountStatus
-from app.services.notifications import Notification, NotificationService
+from app.services.notifications import UNREAD_TRACKED, Notification, NotificationService
 from app.store.settings import SettingsRepo
 
 if TYPE_CHECKING:
@@ -220,13 +220,12 @@ class Tray(QObject):
             return FAILING_RED
         return RETRYING_AMBER if colours else None
 
-    def tooltip(self) -> str:
+    def tooltip(self, unread: int) -> str:
         lines = ["BidDesk"]
-        unread = self.unread_count()
         if unread:
-            lines.append(
-                f"{unread} unread matching {'opportunity' if unread == 1 else 'opportunities'}"
-            )
+            count = f"{UNREAD_TRACKED}+" if unread >= UNREAD_TRACKED else str(unread)
+            noun = "opportunity" if unread == 1 else "opportunities"
+            lines.append(f"{count} unread matching {noun}")
         for account, colour in sorted(self._failing.items()):
             state = "stopped" if colour == FAILING_RED else "retrying"
             lines.append(f"{account}: polling {state}")
@@ -246,7 +245,7 @@ class Tray(QObject):
         else:
             base = base_icon(self.icons, light=light)
             self.icon.setIcon(state_icon(base, unread, failing, light=light))
-        self.icon.setToolTip(self.tooltip())
+        self.icon.setToolTip(self.tooltip(unread))
 
     def _on_bridge_account_status_changed(self, status: AccountStatus) -> None:
         if status.last_error:

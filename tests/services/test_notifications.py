@@ -135,6 +135,16 @@ def test_rules_persist_and_a_deleted_saved_filter_is_ignored(desk: Desk) -> None
     assert [n.title for n in desk.shown] == ["New match: Django"]
 
 
+def test_every_unread_match_counts_not_only_the_latest(desk: Desk) -> None:
+    keys = desk.add(*(f"r{i}" for i in range(70)), title="React job")
+    assert len(desk.service.recent_matches()) == 50  # the menu's memory is short
+    assert len(desk.service.unread_matches()) == 70  # the badge's is not
+    for key in keys[:30]:
+        desk.store.opportunities.set_read(key)
+    desk.store.opportunities.set_archived(keys[30])
+    assert len(desk.service.unread_matches()) == 39
+
+
 def test_reading_the_opportunity_clears_it_from_the_unread_matches(desk: Desk) -> None:
     (key,) = desk.add("r1", title="React dashboard")
     desk.store.opportunities.set_read(key)
