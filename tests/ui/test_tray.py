@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import AsyncIterator
-from datetime import time
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +22,14 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QSystemTra
 
 from app.domain.filters import FilterSpec
 from app.services.autostart import Autostart
+from app.services.events import AccountStatus
 from app.services.notifications import RULES_KEY, Notification, NotificationKind, NotificationRules
 from app.store import Store
 from app.store.paths import data_dir
 from app.ui import tray as tray_module
 from app.ui.app import App, GuiOptions
 from app.ui.dialogs.preferences import PreferencesDialog
-from app.ui.tray import BADGE_BLUE, FAILING_RED, HINT_SHOWN_KEY, state_icon
+from app.ui.tray import BADGE_BLUE, FAILING_RED, HINT_SHOWN_KEY, RETRYING_AMBER, state_icon
 from app.ui.widgets.banner import Banner
 from tests.ui.test_window import until
 
@@ -119,6 +120,17 @@ async def test_tray_menu_opens_pauses_and_lists_the_latest_matches(tmp_path: Pat
         await until(lambda: desk.window._current_key == key)
         assert desk.services.store.opportunities.flags(key).read
         await until(lambda: tray.unread_count() < before)
+
+        # A failing account puts a dot on the icon: amber while retrying, red once stopped.
+        later = datetime.now(UTC) + timedelta(minutes=1)
+        bridge = desk.window.bridge
+        bridge.account_status_changed.emit(AccountStatus("acme", None, later, {}, "HTTP 503"))
+        assert tray.failing_colour() == RETRYING_AMBER
+        assert "acme: polling retrying" in tray.icon.toolTip()
+        bridge.account_status_changed.emit(AccountStatus("acme", None, None, {}, "Key rejected"))
+        assert tray.failing_colour() == FAILING_RED
+        bridge.account_status_changed.emit(AccountStatus("acme", later, later, {}, None))
+        assert tray.failing_colour() is None and "acme" not in tray.icon.toolTip()
 
         # Pause and resume ingest, the label following the poller.
         actions = tray.actions()
