@@ -26,6 +26,8 @@ def _isolated_home(
 ) -> Path:
     home = tmp_path_factory.mktemp("biddesk-home")
     monkeypatch.setenv("BIDDESK_HOME", str(home))
+    # Start-at-login writes an XDG autostart entry: never into the real ~/.config.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     for name in list(os.environ):
         if name.startswith("BIDDESK_API_KEY_"):
             monkeypatch.delenv(name)

@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 import qasync
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication
@@ -36,20 +36,45 @@ from app.domain import Account, Platform
 from app.ingest.poller import Poller
 from app.ingest.realtime import NGROK_SECRET, SETTINGS_KEY, Realtime, RealtimeConfig
 from app.ingest.webhooks import HookCredentials
+from app.services.autostart import Autostart
 from app.services.container import Services, open_services
 from app.services.drafting import SECRET_NAME
+from app.services.notifications import Notification, NotificationService
 from app.services.secrets import SecretError, env_var_for
 from app.store.paths import data_dir
 from app.ui.bridge import Bridge
+from app.ui.tray import Tray
 
 if TYPE_CHECKING:
     from app.sandbox import Sandbox
+    from app.ui.dialogs.preferences import PreferencesDialog, PreferenceValues
     from app.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT = 2.0
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+
+
+def _resources_dir() -> Path:
+    """`resources/` beside the source tree, or inside the bundle when frozen by PyInstaller."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+RESOURCES = _resources_dir()
+APP_ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+
+
+def app_icon() -> QIcon:
+    """The app icon from its rendered PNG sizes: crisp at each size, no SVG plugin needed."""
+    icon = QIcon()
+    for size in APP_ICON_SIZES:
+        path = RESOURCES / "icons" / f"biddesk-{size}.png"
+        if path.exists():
+            icon.addFile(str(path), QSize(size, size))
+    return icon
 
 
 @dataclass(frozen=True)
@@ -92,6 +117,10 @@ class App:
         self.poller: Poller | None = None
         self.realtime: Realtime | None = None
         self.sandbox: Sandbox | None = None
+        self.notifications: NotificationService | None = None
+        self.tray: Tray | None = None
+        self.autostart = Autostart()
+        self._preferences: PreferencesDialog | None = None
         self._server: QLocalServer | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._shutdown: asyncio.Future[int] | None = None
@@ -139,6 +168,8 @@ class App:
         self.window.quit_requested.connect(self.request_quit)
         self.window.sandbox_requested.connect(self._on_window_sandbox_requested)
         self.window.webhooks_changed.connect(self._on_window_webhooks_changed)
+        self.window.preferences_requested.connect(self.open_preferences)
+        self._start_tray()
         self.window.restore_state()
         self.window.show()
         await self.window.load()  # the inbox, drafts, submissions (off the loop)
@@ -225,6 +256,59 @@ class App:
         assert self.services is not None
         self.services.tasks.spawn(restart(), name="webhooks:restart", replace=True)
 
+    def _start_tray(self) -> None:
+        """Notifications decide in the core; the tray (or the banner) shows them."""
+        assert self.services is not None and self.window is not None and self.poller is not None
+        store = self.services.store
+        self.notifications = NotificationService(
+            store.settings, store.opportunities, self.services.bus, self._show_notification
+        )
+        self.tray = Tray(
+            self.window,
+            self.poller,
+            self.notifications,
+            store.settings,
+            icons=RESOURCES / "icons",
+        )
+        self.tray.quit_requested.connect(self.request_quit)
+        self.tray.preferences_requested.connect(self.open_preferences)
+
+    def _show_notification(self, notification: Notification) -> None:
+        if self.tray is not None:
+            self.tray.notify(notification)
+
+    def open_preferences(self) -> PreferencesDialog | None:
+        from app.ui.dialogs.preferences import PreferencesDialog, current_preferences
+
+        if self.window is None or self.services is None or self.notifications is None:
+            return None
+        self.window.bring_to_front()
+        if self._preferences is not None:
+            self._preferences.raise_()
+            return self._preferences
+        has_tray = self.tray is not None and self.tray.icon is not None
+        settings = self.services.store.settings
+        values = current_preferences(self.notifications, settings, self.autostart)
+        dialog = PreferencesDialog(values, tray=has_tray, parent=self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.accepted.connect(lambda: self._apply_preferences(dialog.values(), has_tray))
+        dialog.finished.connect(lambda _: setattr(self, "_preferences", None))
+        self._preferences = dialog
+        dialog.open()
+        return dialog
+
+    def _apply_preferences(self, values: PreferenceValues, has_tray: bool) -> None:
+        from app.ui.dialogs.preferences import apply_preferences
+
+        assert self.services is not None and self.notifications is not None
+        problem = apply_preferences(
+            values, self.notifications, self.services.store.settings, self.autostart, tray=has_tray
+        )
+        if problem is not None and self.window is not None:
+            self.window.show_error("Start at login not changed", problem)
+        if self.tray is not None:
+            self.tray.refresh()
+
     async def _resume(self) -> None:
         assert self.services is not None
         await self.services.submissions.reconcile_pending()
@@ -291,6 +375,10 @@ class App:
                 self.window.save_state()
                 self.window.flush_drafts()
         await self._stop_realtime()
+        if self.tray is not None:
+            self.tray.detach()
+        if self.notifications is not None:
+            self.notifications.detach()
         if self.bridge is not None:
             self.bridge.detach()
         if self.services is not None:
@@ -373,9 +461,7 @@ def run_gui(options: GuiOptions) -> int:
     qapp.setOrganizationName("BidDesk")
     qapp.setApplicationVersion(__version__)
     qapp.setDesktopFileName("biddesk")
-    icon = RESOURCES / "icons" / "biddesk.svg"
-    if icon.exists():
-        qapp.setWindowIcon(QIcon(str(icon)))
+    qapp.setWindowIcon(app_icon())
     qapp.setQuitOnLastWindowClosed(False)  # closing the window asks the App to shut down
     single = not options.sandbox and options.screenshot is None
     if single and _another_instance_raised(_server_name(data_dir(options.profile))):

@@ -59,6 +59,7 @@ from app.ui.models.opportunities import (
 from app.ui.panes.editor import EditorPane
 from app.ui.panes.submissions import SubmissionsPane
 from app.ui.status_bar import AccountStatusBar
+from app.ui.widgets.banner import Banner
 from app.ui.widgets.filter_bar import FilterBar
 from app.ui.widgets.inbox_view import InboxView
 
@@ -77,6 +78,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("F5", "Poll every account now"),
     ("Ctrl+1 / Ctrl+2", "Inbox / Submissions"),
     ("F1 or ?", "This list"),
+    ("Ctrl+,", "Preferences"),
     ("Ctrl+Q", "Quit"),
 )
 
@@ -138,6 +140,7 @@ class MainWindow(QMainWindow):
     quit_requested = Signal(int)
     sandbox_requested = Signal()
     webhooks_changed = Signal()  # the webhook settings were saved: restart the receiver
+    preferences_requested = Signal()
 
     def __init__(
         self, services: Services, bridge: Bridge, poller: Poller, *, sandbox: bool = False
@@ -150,6 +153,8 @@ class MainWindow(QMainWindow):
         self.realtime: Realtime | None = None  # set by the App while webhooks are on
         self._titles: dict[str, str] = {}
         self._dialogs: list[QWidget] = []  # open non-modal dialogs, kept alive
+        # The tray sets this: True means the window went to the tray instead of quitting.
+        self.close_handler: Callable[[], bool] | None = None
         title = "BidDesk — sandbox" if sandbox else "BidDesk"
         self.setWindowTitle(title)
         self.resize(1440, 880)
@@ -177,7 +182,14 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.splitter, "Inbox")
         self.tabs.addTab(self.submissions, "Submissions")
-        self.setCentralWidget(self.tabs)
+        self.banner = Banner(self)  # notifications when there is no tray to show them
+        central = QWidget(self)
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.banner)
+        central_layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
         self.status = AccountStatusBar(self)
         self.setStatusBar(self.status)
         self._build_toolbar(sandbox)
@@ -207,6 +219,10 @@ class MainWindow(QMainWindow):
         self.action_shortcuts = QAction("Shortcuts", self)
         self.action_shortcuts.setShortcut(QKeySequence(Qt.Key.Key_F1))
         self.action_shortcuts.triggered.connect(self.open_shortcuts)
+        self.action_preferences = QAction("Preferences…", self)
+        self.action_preferences.setShortcut(QKeySequence("Ctrl+,"))
+        self.action_preferences.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.action_preferences.triggered.connect(self.preferences_requested.emit)
         self.action_quit = QAction("Quit", self)
         self.action_quit.setShortcut(QKeySequence.StandardKey.Quit)
         self.action_quit.triggered.connect(lambda: self.quit_requested.emit(0))
@@ -214,6 +230,7 @@ class MainWindow(QMainWindow):
             self.action_refresh,
             self.action_accounts,
             self.action_webhooks,
+            self.action_preferences,
             self.action_shortcuts,
         ):
             bar.addAction(action)
@@ -722,6 +739,9 @@ class MainWindow(QMainWindow):
         self.activateWindow()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        # No tray yet: closing the window quits, through the App's orderly shutdown.
+        # To the tray when there is one (and the user wants it); otherwise closing quits,
+        # through the App's orderly shutdown.
         event.ignore()
+        if self.close_handler is not None and self.close_handler():
+            return
         self.quit_requested.emit(0)
