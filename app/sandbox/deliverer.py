@@ -146,6 +146,9 @@ class Deliverer:
         await asyncio.gather(*tasks, return_exceptions=True)
         await self._session.close()
         self._session = None
+        # Let the closed connections' transports finish closing before the loop may end
+        # (aiohttp's advice for a graceful shutdown of a ClientSession).
+        await asyncio.sleep(0)
 
     async def idle(self) -> None:
         """Until no delivery is in flight or waiting for a retry (tests)."""

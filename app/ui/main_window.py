@@ -574,7 +574,12 @@ class MainWindow(QMainWindow):
         return True
 
     def open_webhooks(self) -> None:
-        config = RealtimeConfig.from_settings(self.services.store.settings.get(WEBHOOK_SETTINGS))
+        # What is running (the sandbox turns webhooks on by itself), else what is saved.
+        config = (
+            self.realtime.config
+            if self.realtime is not None
+            else RealtimeConfig.from_settings(self.services.store.settings.get(WEBHOOK_SETTINGS))
+        )
         dialog = WebhooksDialog(config, self, has_ngrok_token=self._has_ngrok_token())
         dialog.set_status(self.realtime.status() if self.realtime is not None else None)
         dialog.set_setups(self._setups())

@@ -151,6 +151,7 @@ class WebhooksDialog(QDialog):
         form.addRow("Tunnel:", self.tunnel)
         self.detail_label = QLabel()
         form.addRow(self.detail_label, self.detail)
+        self._form = form
         self.remove_on_exit = QCheckBox("Remove the GigRadar webhook when BidDesk quits")
         self.remove_on_exit.setChecked(config.remove_on_exit)
         form.addRow(self.remove_on_exit)
@@ -196,7 +197,7 @@ class WebhooksDialog(QDialog):
     def _on_tunnel_changed(self) -> None:
         kind = self.tunnel.currentData()
         self.detail.setEchoMode(QLineEdit.EchoMode.Normal)
-        self.detail.setEnabled(kind != "none")
+        self._form.setRowVisible(self.detail, kind != "none")
         if kind == "manual":
             self.detail_label.setText("Public URL:")
             self.detail.setPlaceholderText("https://bids.example.com")

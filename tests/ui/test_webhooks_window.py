@@ -1,0 +1,100 @@
+"""Webhooks in the window: the status bar, a delivery reaching the table, the settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from app.domain import Platform, utcnow
+from app.ingest.realtime import SETTINGS_KEY, RealtimeConfig
+from app.services.events import CreditsLow, RealtimeStatus
+from app.ui.dialogs.webhooks import WebhooksDialog
+from app.ui.status_bar import describe_webhooks
+from tests.ui.test_window import running, until, visible_keys
+
+pytestmark = pytest.mark.integration
+
+
+def test_describe_webhooks_says_state_last_delivery_and_url() -> None:
+    now = utcnow()
+    status = RealtimeStatus(
+        enabled=True,
+        provider="cloudflared",
+        state="up",
+        public_url="https://run-1.trycloudflare.com",
+        message="Tunnel up",
+        last_delivery_at=now - timedelta(seconds=12),
+        last_event="GIGRADAR.OPPORTUNITY.CREATE",
+        deliveries=3,
+        healthy_accounts=("gr",),
+    )
+    text, tip = describe_webhooks(status, now)
+    assert text == "⇄ Webhooks: up · last 12 s ago"
+    assert "https://run-1.trycloudflare.com" in tip and "gr" in tip
+    down = RealtimeStatus(enabled=True, provider="cloudflared", state="restarting", message="x")
+    assert describe_webhooks(down, now)[0].startswith("↻ Webhooks: restarting")
+
+
+async def test_a_webhook_delivery_reaches_the_table_with_polling_paused(
+    qtbot, tmp_path: Path
+) -> None:
+    async with running(tmp_path) as app:
+        assert app.realtime is not None
+        await until(lambda: app.realtime.healthy("sandbox-gigradar"))
+        label = app.window.status.webhooks
+        await until(lambda: label.isVisible() and "Webhooks: up" in label.text())
+        app.poller.pause()  # only the webhook can bring it now
+        wire = app.sandbox.add_opportunity(title="Webhook-only job: a Qt status bar")
+        key = f"gigradar:{wire['id']}"
+        await until(lambda: key in visible_keys(app))
+        assert app.realtime.receiver.stats.accepted >= 1
+        await until(lambda: "last" in label.text())
+        # A low balance on Gigiac is a notice, not a dialog.
+        app.services.bus.publish(CreditsLow("sandbox-gigiac", 120, 500))
+        assert "$1.20" in app.window.status.currentMessage()
+
+
+async def test_webhooks_dialog_shows_each_account_and_saves_and_restarts(
+    qtbot, tmp_path: Path
+) -> None:
+    async with running(tmp_path) as app:
+        await until(lambda: app.realtime is not None and app.realtime.healthy("sandbox-gigradar"))
+        app.window.open_webhooks()
+        dialog = app.window._webhooks_dialog
+        assert isinstance(dialog, WebhooksDialog)
+        await until(lambda: len(dialog.rows) == 3)
+        gigradar = dialog.rows["sandbox-gigradar"]
+        assert gigradar.url.text() == app.realtime.receiver.url_for(
+            Platform.GIGRADAR, "sandbox-gigradar"
+        )
+        assert "registered with GigRadar" in gigradar.findChildren(type(dialog.state))[0].text()
+        uphunt = dialog.rows["sandbox-uphunt"]
+        assert uphunt.url.text().endswith("/hooks/uphunt/sandbox-uphunt")
+        # Copy the signing secret for a dashboard platform: it lands on the clipboard only.
+        uphunt.copy_secret.click()
+        secret = QApplication.clipboard().text()
+        assert secret and secret == app.realtime.dashboard_secret("sandbox-uphunt").secret
+        db = b"".join(p.read_bytes() for p in app.services.data_dir.glob("biddesk.sqlite3*"))
+        assert secret.encode() not in db
+
+        # A manual tunnel with a bad URL: a sentence, nothing saved.
+        dialog.tunnel.setCurrentIndex(dialog.tunnel.findData("manual"))
+        dialog.detail.setText("ftp://nowhere")
+        dialog._save()
+        assert dialog.error.isVisible() and dialog.error.text()
+        assert app.services.store.settings.get(SETTINGS_KEY) is None
+
+        # A fixed port and a good setting: saved, and the receiver restarts on it.
+        old = app.realtime
+        dialog.tunnel.setCurrentIndex(dialog.tunnel.findData("none"))
+        dialog.enabled.setChecked(True)
+        dialog.remove_on_exit.setChecked(True)
+        dialog._save()
+        saved = RealtimeConfig.from_settings(app.services.store.settings.get(SETTINGS_KEY))
+        assert saved.enabled and saved.remove_on_exit and saved.tunnel == "none"
+        await until(lambda: app.realtime is not None and app.realtime is not old)
+        await until(lambda: app.realtime.healthy("sandbox-gigradar"))
+        assert len(app.sandbox.gigradar.webhooks) == 1  # the old registration was replaced
