@@ -19,6 +19,7 @@ in the bundle shows up there first.
 from __future__ import annotations
 
 import argparse
+import ast
 import io
 import os
 import re
@@ -57,9 +58,10 @@ HOMEPAGE = "https://biddesk.invalid/"
 INSTALL_DIR = f"/opt/{PACKAGE}"
 DEB_ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
-# Shared libraries the .deb leaves to Debian instead of bundling, by the package that ships
-# them; PyInstaller would otherwise copy the build machine's copies into the app. Qt's own
-# libraries, ICU and libpython stay bundled (the wheel's versions, not Debian's).
+# Shared libraries the .deb leaves to the distribution instead of bundling; PyInstaller would
+# otherwise copy the build machine's copies into the app. Qt's own libraries, ICU and libpython
+# stay bundled (the wheel's versions). The package names are Debian 12's, used only for a
+# library the build machine lacks (Depends is otherwise read from its package database).
 SYSTEM_LIBS: dict[str, tuple[str, ...]] = {
     "libc6": ("libc.so", "libm.so", "libdl.so", "libpthread.so", "librt.so"),
     "libstdc++6": ("libstdc++.so",),
@@ -157,6 +159,27 @@ ALLOWED_STDERR = (
 )
 
 
+# Modules the app imports lazily or discovers at run time; PyInstaller's import analysis must
+# have put each in the bundle, or a user meets the ImportError only when drafting with a
+# model, starting the sandbox or saving a key.
+REQUIRED_MODULES = (
+    "app.cli",
+    "app.ui.app",
+    "app.sandbox",
+    "app.sandbox.server",
+    "app.services.drafting",
+    "openai",
+    "aiohttp",
+    "qasync",
+    "keyring.backends.SecretService",
+    "keyring.backends.kwallet",
+    "keyring.backends.macOS",
+    "keyring.backends.Windows",
+    "keyring.backends.fail",
+)
+REQUIRED_MODULES_LINUX = ("secretstorage", "jeepney")
+
+
 class BuildError(Exception):
     """A step failed; the message says which and why."""
 
@@ -214,6 +237,22 @@ def executable(bundle: Path) -> Path:
     return bundle / PACKAGE
 
 
+def bundled_modules(work: Path = WORK) -> set[str]:
+    """The Python modules PyInstaller put in the app's archive, from its table of contents."""
+    toc = work / PACKAGE / "PYZ-00.toc"
+    if not toc.is_file():
+        raise BuildError(f"There is no PyInstaller table of contents at {toc}.")
+    _archive, entries = ast.literal_eval(toc.read_text(encoding="utf-8"))
+    return {name for name, _path, _kind in entries}
+
+
+def missing_modules(modules: set[str], platform: str = sys.platform) -> list[str]:
+    required = list(REQUIRED_MODULES)
+    if platform.startswith("linux"):
+        required += REQUIRED_MODULES_LINUX
+    return [name for name in required if name not in modules]
+
+
 # -- smoke test -----------------------------------------------------------------------------
 
 
@@ -239,8 +278,13 @@ def png_dimensions(path: Path) -> tuple[int, int]:
     return width, height
 
 
-def smoke_test(command: list[str] | Path, quit_after: float = 3.0) -> SmokeResult:
-    """Start the app on a temporary profile with the sandbox, offscreen; check it rendered."""
+def smoke_test(
+    command: list[str] | Path, quit_after: float = 3.0, keep: Path | None = None
+) -> SmokeResult:
+    """Start the app on a temporary profile with the sandbox, offscreen; check it rendered.
+
+    The screenshot is copied to `keep` so a person can look at what the frozen app drew.
+    """
     argv = [str(command)] if isinstance(command, Path) else list(command)
     with tempfile.TemporaryDirectory(prefix="biddesk-smoke-") as tmp:
         shot = Path(tmp) / "window.png"
@@ -276,10 +320,33 @@ def smoke_test(command: list[str] | Path, quit_after: float = 3.0) -> SmokeResul
         width, height = png_dimensions(shot)
         if width < 400 or height < 300:
             raise BuildError(f"The screenshot is {width}×{height}: the window is not laid out.")
-        keep = BUILD / "smoke-screenshot.png"
-        keep.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, keep)
+        if keep is not None:
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(shot, keep)
         return SmokeResult(seconds, shot.stat().st_size, done.stderr.splitlines())
+
+
+def smoke_test_demo(command: list[str] | Path) -> float:
+    """Run `biddesk demo`: the sandbox, every platform client and the store, without Qt."""
+    argv = [str(command)] if isinstance(command, Path) else list(command)
+    with tempfile.TemporaryDirectory(prefix="biddesk-demo-") as tmp:
+        argv += ["--profile", str(Path(tmp) / "profile"), "demo", "--speed", "60"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BIDDESK_")}
+        print("+", " ".join(argv), flush=True)
+        started = time.monotonic()
+        try:
+            done = subprocess.run(
+                argv, env=env, capture_output=True, text=True, timeout=120, check=False
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise BuildError("`biddesk demo` did not finish within two minutes.") from exc
+        if done.returncode != 0 or unexpected_stderr(done.stderr):
+            raise BuildError(
+                f"`biddesk demo` exited with {done.returncode}; stderr:\n{done.stderr.strip()}"
+            )
+        if "submitted" not in done.stdout:
+            raise BuildError("`biddesk demo` finished without submitting a proposal.")
+        return time.monotonic() - started
 
 
 # -- Linux: desktop entry, AppStream metainfo, .deb, tarball --------------------------------
@@ -339,8 +406,85 @@ def metainfo_xml(version: str, date: str) -> str:
 """
 
 
-def deb_depends() -> str:
-    return ", ".join([*sorted(SYSTEM_LIBS), *DEB_EXTRA_DEPENDS])
+def _elf_files(tree: Path) -> list[Path]:
+    files = []
+    for path in tree.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            with path.open("rb") as handle:
+                if handle.read(4) == b"\x7fELF":
+                    files.append(path)
+    return files
+
+
+def _owning_packages(paths: set[str]) -> dict[str, str]:
+    """Debian package of each library path (trying the /usr twin of merged-/usr paths)."""
+    owners: dict[str, str] = {}
+    for path in sorted(paths):
+        candidates = [path, os.path.realpath(path)]
+        candidates += [
+            c.removeprefix("/usr") if c.startswith("/usr/") else "/usr" + c for c in candidates
+        ]
+        for candidate in candidates:
+            done = subprocess.run(
+                ["dpkg-query", "-S", candidate], capture_output=True, text=True, check=False
+            )
+            if done.returncode == 0:
+                owners[path] = done.stdout.split(":", 1)[0].strip()
+                break
+    return owners
+
+
+def parse_ldd(output: str) -> tuple[set[str], set[str]]:
+    """(resolved library paths, sonames not found) from `ldd` output."""
+    found: set[str] = set()
+    missing: set[str] = set()
+    for line in output.splitlines():
+        name, arrow, rest = line.strip().partition(" => ")
+        if not arrow:
+            continue
+        if rest.startswith("not found"):
+            missing.add(name)
+        elif rest.startswith("/"):
+            found.add(rest.split(" (", 1)[0])
+    return found, missing
+
+
+def fallback_package(soname: str) -> str | None:
+    """The Debian 12 package of a library that is not installed on the build machine."""
+    for package, prefixes in SYSTEM_LIBS.items():
+        if any(soname.startswith(prefix) for prefix in prefixes):
+            return package
+    return None
+
+
+def system_depends(bundle: Path) -> list[str]:
+    """The Debian packages holding every library the bundle loads from the system.
+
+    Like dpkg-shlibdeps, from the build machine's own package database, so the names fit the
+    distribution the .deb is built on (Debian's and Ubuntu's differ: t64, libjpeg...).
+    """
+    lib_dirs = sorted({str(p.parent) for p in bundle.rglob("*.so*")} | {str(bundle)})
+    env = dict(os.environ, LD_LIBRARY_PATH=":".join(lib_dirs))
+    outside: set[str] = set()
+    missing: set[str] = set()
+    for elf in _elf_files(bundle):
+        done = subprocess.run(
+            ["ldd", str(elf)], capture_output=True, text=True, env=env, check=False
+        )
+        found, absent = parse_ldd(done.stdout)
+        outside |= {path for path in found if not path.startswith(str(bundle))}
+        missing |= absent
+    owners = _owning_packages(outside)
+    packages = {pkg.split(":", 1)[0] for pkg in owners.values()}
+    unowned = sorted(outside - owners.keys())
+    if unowned:
+        raise BuildError("No Debian package owns these libraries: " + ", ".join(unowned))
+    for soname in sorted(missing):
+        package = fallback_package(soname)
+        if package is None:
+            raise BuildError(f"The bundle needs {soname}, which is neither bundled nor known.")
+        packages.add(package)
+    return sorted(packages)
 
 
 def deb_architecture() -> str:
@@ -348,7 +492,7 @@ def deb_architecture() -> str:
     return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "armhf"}.get(machine, machine)
 
 
-def deb_control(version: str, installed_kib: int, arch: str) -> str:
+def deb_control(version: str, installed_kib: int, arch: str, depends: list[str]) -> str:
     """The DEBIAN/control file."""
     summary, *_ = SUMMARY.splitlines()
     body = "\n".join(f" {line}" if line else " ." for line in _wrap(DESCRIPTION, 72))
@@ -358,7 +502,7 @@ def deb_control(version: str, installed_kib: int, arch: str) -> str:
         f"Architecture: {arch}\n"
         f"Maintainer: {MAINTAINER}\n"
         f"Installed-Size: {installed_kib}\n"
-        f"Depends: {deb_depends()}\n"
+        f"Depends: {', '.join([*depends, *DEB_EXTRA_DEPENDS])}\n"
         f"Recommends: {', '.join(DEB_RECOMMENDS)}\n"
         "Section: utils\n"
         "Priority: optional\n"
@@ -387,7 +531,7 @@ def _tree_kib(path: Path) -> int:
     return (total + 1023) // 1024
 
 
-def stage_deb(bundle: Path, staging: Path, version: str, arch: str) -> Path:
+def stage_deb(bundle: Path, staging: Path, version: str, arch: str, depends: list[str]) -> Path:
     """Lay out the .deb's file tree in `staging`; returns it."""
     if staging.exists():
         shutil.rmtree(staging)
@@ -414,7 +558,7 @@ def stage_deb(bundle: Path, staging: Path, version: str, arch: str) -> Path:
     debian = staging / "DEBIAN"
     debian.mkdir()
     (debian / "control").write_text(
-        deb_control(version, _tree_kib(staging), arch), encoding="utf-8"
+        deb_control(version, _tree_kib(staging), arch, depends), encoding="utf-8"
     )
     for path in staging.rglob("*"):
         if not path.is_symlink():
@@ -425,7 +569,8 @@ def stage_deb(bundle: Path, staging: Path, version: str, arch: str) -> Path:
 def make_deb(bundle: Path, out: Path = INSTALLERS) -> Path:
     """Build the .deb with dpkg-deb (files owned by root, whoever builds)."""
     version, arch = app_version(), deb_architecture()
-    staging = stage_deb(bundle, BUILD / "deb-root", version, arch)
+    depends = system_depends(bundle)
+    staging = stage_deb(bundle, BUILD / "deb-root", version, arch, depends)
     out.mkdir(parents=True, exist_ok=True)
     deb = out / f"{PACKAGE}_{version}_{arch}.deb"
     command = ["dpkg-deb", "--root-owner-group", "-Zxz", "--build", str(staging), str(deb)]
@@ -528,7 +673,11 @@ def main(argv: list[str] | None = None) -> int:
         if not executable(bundle).exists():
             raise BuildError(f"There is no frozen app at {bundle}; run without --skip-freeze.")
         print(f"one-dir app: {bundle} ({_size(bundle)})")
-        result = smoke_test(executable(bundle))
+        missing = missing_modules(bundled_modules())
+        if missing:
+            raise BuildError("The bundle lacks modules the app needs: " + ", ".join(missing))
+        print(f"demo smoke test passed in {smoke_test_demo(executable(bundle)):.1f} s")
+        result = smoke_test(executable(bundle), keep=BUILD / "smoke-screenshot.png")
         print(
             f"smoke test passed in {result.seconds:.1f} s "
             f"(screenshot {result.screenshot_bytes} bytes: build/smoke-screenshot.png)"
