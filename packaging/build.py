@@ -360,7 +360,7 @@ def desktop_entry() -> str:
         f"Name={APP_NAME}\n"
         "GenericName=Bidding Assistant\n"
         f"Comment={SUMMARY}\n"
-        f"Exec={PACKAGE} %U\n"
+        f"Exec={PACKAGE}\n"
         f"TryExec={PACKAGE}\n"
         f"Icon={PACKAGE}\n"
         "Terminal=false\n"
@@ -368,7 +368,6 @@ def desktop_entry() -> str:
         "Keywords=bid;proposal;freelance;job;upwork;\n"
         "StartupNotify=true\n"
         f"StartupWMClass={APP_NAME}\n"
-        "SingleMainWindow=true\n"
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import configparser
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -66,6 +67,24 @@ def test_metainfo_names_the_app_its_launcher_icon_and_this_release(build: Module
     releases = root.findall("releases/release")
     assert [(r.get("version"), r.get("date")) for r in releases] == [(__version__, "2026-01-31")]
     assert root.find("description/p") is not None
+
+
+@pytest.mark.skipif(shutil.which("desktop-file-validate") is None, reason="desktop-file-utils")
+def test_desktop_entry_passes_desktop_file_validate(build: ModuleType, tmp_path: Path) -> None:
+    path = tmp_path / "biddesk.desktop"
+    path.write_text(build.desktop_entry(), encoding="utf-8")
+    done = subprocess.run(["desktop-file-validate", str(path)], capture_output=True, text=True)
+    assert done.returncode == 0 and not done.stdout.strip(), done.stdout
+
+
+@pytest.mark.skipif(shutil.which("appstreamcli") is None, reason="needs appstream")
+def test_metainfo_passes_appstreamcli_validate(build: ModuleType, tmp_path: Path) -> None:
+    path = tmp_path / f"{build.APP_ID}.metainfo.xml"
+    path.write_text(build.metainfo_xml(__version__, "2026-01-31"), encoding="utf-8")
+    done = subprocess.run(
+        ["appstreamcli", "validate", "--no-net", str(path)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout
 
 
 def test_release_date_follows_source_date_epoch(
