@@ -289,3 +289,19 @@ def test_windows_and_macos_scripts_match_the_build(build: ModuleType) -> None:
     assert "python packaging/build.py" in workflow
     for runner in ("ubuntu", "windows", "macos"):
         assert runner in workflow
+
+
+def test_windowed_entry_point_gives_the_app_real_std_streams() -> None:
+    # What a console-less biddesk.exe meets: no stdout or stderr at all. The CLI writes to
+    # sys.stdout directly when streaming a draft; that must not raise.
+    script = (
+        "import sys, runpy\n"
+        "sys.stdout = None\n"
+        "sys.stderr = None\n"
+        f"runpy.run_path({str(ROOT / 'packaging' / 'biddesk_main.py')!r}, run_name='entry')\n"
+        "sys.stdout.write('letter'); sys.stdout.flush(); sys.stderr.fileno()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
