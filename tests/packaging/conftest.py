@@ -28,3 +28,8 @@ def load_script(name: str) -> ModuleType:
 @pytest.fixture(scope="session")
 def icons() -> ModuleType:
     return load_script("icons")
+
+
+@pytest.fixture(scope="session")
+def build() -> ModuleType:
+    return load_script("build")

@@ -111,9 +111,17 @@ def test_svg_sources_match_the_generator(icons: ModuleType) -> None:
 
 
 def test_regenerating_reproduces_the_committed_pngs(icons: ModuleType, tmp_path: Path) -> None:
+    # Within a few levels per channel: another Qt version may round antialiasing differently.
     icons.generate(tmp_path)
     for name in ("biddesk-16.png", "biddesk-128.png", "tray-light-22.png", "tray-template.png"):
         fresh, committed = _image(tmp_path / name), _image(ICONS / name)
-        assert fresh.convertToFormat(QImage.Format.Format_ARGB32) == committed.convertToFormat(
-            QImage.Format.Format_ARGB32
-        ), name
+        assert fresh.size() == committed.size(), name
+        worst = max(
+            abs(a - b)
+            for x in range(fresh.width())
+            for y in range(fresh.height())
+            for a, b in zip(
+                fresh.pixelColor(x, y).getRgb(), committed.pixelColor(x, y).getRgb(), strict=True
+            )
+        )
+        assert worst <= 8, f"{name} drifted from packaging/icons.py by {worst}"
