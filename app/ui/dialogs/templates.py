@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTextEdit,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -94,6 +93,7 @@ class TemplatesDialog(QDialog):
         self._make_default.setToolTip("Draft from this template unless you pick another")
         self._make_default.clicked.connect(self._on_make_default_clicked)
         left = QWidget()
+        left.setMaximumWidth(220)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self._list, 1)
@@ -143,11 +143,9 @@ class TemplatesDialog(QDialog):
         self._name.setObjectName("template_name")
         self._name.textEdited.connect(self._on_name_edited)
         top.addWidget(self._name, 1)
-        self._picker = QToolButton()
+        self._picker = QPushButton("Insert variable")
         self._picker.setObjectName("variable_picker")
-        self._picker.setText("Insert variable")
         self._picker.setToolTip("Insert a {variable} at the cursor")
-        self._picker.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self._picker)
         for name in VARIABLES:
             action = menu.addAction("{" + name + "}")
