@@ -247,6 +247,8 @@ class MainWindow(QMainWindow):
         button.setToolTip("Profiles, templates and the model that drafts your letters")
         button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         button.setMenu(menu)
+        # Room for the menu arrow, which is otherwise drawn over the last letter.
+        button.setStyleSheet("QToolButton#drafting_menu { padding-right: 14px; }")
         return button
 
     def _shortcut(
