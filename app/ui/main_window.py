@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 DRAFT_TASK = "draft:model"
 ANSWERS_TASK = "draft:answers"
 MODEL_TEST_TASK = "model:test"
+SIMILARITY_TASK = "draft:similarity"
 
 SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("j / ↓", "Next opportunity"),
@@ -484,13 +485,19 @@ class MainWindow(QMainWindow):
         opp = self.services.store.opportunities.get(key)
         if opp is None:
             return
-        found = self.services.drafter.similar_sent_letter(letter, opp)
-        message = None
-        if found is not None:
-            other, score = found
-            title = self._title(other) or "another job"
-            message = f"This letter is {round(score * 100)}% like the one you sent for {title}."
-        self.editor.set_similarity(key, message)
+        drafter = self.services.drafter
+
+        async def run() -> None:
+            # Hundreds of sent letters take ~0.1 s to compare: on a worker thread, not the loop.
+            found = await asyncio.to_thread(drafter.similar_sent_letter, letter, opp)
+            message = None
+            if found is not None:
+                other, score = found
+                title = self._title(other) or "another job"
+                message = f"This letter is {round(score * 100)}% like the one you sent for {title}."
+            self.editor.set_similarity(key, message)
+
+        self.services.tasks.spawn(run(), name=SIMILARITY_TASK, replace=True)
 
     def _on_editor_draft_changed(self, draft: Draft) -> None:
         self.bridge.save_draft(draft)

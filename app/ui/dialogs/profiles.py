@@ -59,17 +59,14 @@ def _split_skills(text: str) -> tuple[str, ...]:
     return tuple(skills)
 
 
-def profile_errors(profiles: Sequence[FreelancerProfile | str]) -> list[str]:
-    """Sentences for what stops a set of profiles from being saved (names are unique)."""
+def profile_errors(profiles: Sequence[FreelancerProfile]) -> list[str]:
+    """Sentences for what stops a set of profiles from being saved: names must differ."""
     errors: list[str] = []
     seen: set[str] = set()
-    for entry in profiles:
-        if isinstance(entry, str):
-            errors.append(entry)
-            continue
-        key = entry.name.strip().lower()
+    for profile in profiles:
+        key = profile.name.strip().lower()
         if key in seen:
-            errors.append(f"Two profiles are called “{entry.name}”; give each its own name.")
+            errors.append(f"Two profiles are called “{profile.name}”; give each its own name.")
         seen.add(key)
     return errors
 
