@@ -41,7 +41,8 @@ from app.ui.bridge import Bridge
 from app.ui.dialogs.accounts import AccountDialog, AccountForm, AccountsDialog
 from app.ui.dialogs.error import show_error
 from app.ui.dialogs.first_run import FirstRunDialog
-from app.ui.dialogs.model_settings import ModelSettingsDialog
+from app.ui.dialogs.model_settings import TASKS as MODEL_DIALOG_TASKS
+from app.ui.dialogs.model_settings import ModelSettingsController, ModelSettingsDialog
 from app.ui.dialogs.profiles import ProfilesDialog
 from app.ui.dialogs.shortcuts import ShortcutsDialog
 from app.ui.dialogs.templates import TemplatesDialog
@@ -60,7 +61,6 @@ log = logging.getLogger(__name__)
 
 DRAFT_TASK = "draft:model"
 ANSWERS_TASK = "draft:answers"
-MODEL_TEST_TASK = "model:test"
 SIMILARITY_TASK = "draft:similarity"
 
 SHORTCUTS: tuple[tuple[str, str], ...] = (
@@ -619,13 +619,16 @@ class MainWindow(QMainWindow):
 
     def open_model_settings(self) -> None:
         tasks = self.services.tasks
-        dialog = ModelSettingsDialog(
+        dialog = ModelSettingsDialog(self.services.drafter.model_settings(), self)
+        controller = ModelSettingsController(
+            dialog,
             self.services.drafter,
-            lambda coro: tasks.spawn(coro, name=MODEL_TEST_TASK, replace=True),
-            self,
+            lambda coro, name: tasks.spawn(coro, name=name, replace=True),
         )
+        self._model_settings = (dialog, controller)  # the controller lives while it is open
         dialog.saved.connect(lambda: self.statusBar().showMessage("Model settings saved.", 4000))
-        dialog.finished.connect(lambda _: tasks.cancel(MODEL_TEST_TASK))
+        # Whatever it still waits for reports to a dialog that is gone: stop it.
+        dialog.finished.connect(lambda _: [tasks.cancel(n) for n in MODEL_DIALOG_TASKS])
         self._keep(dialog)
         dialog.open()
 

@@ -8,9 +8,11 @@ keyring the test setup installs.
 from __future__ import annotations
 
 import asyncio
+import gc
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import pytest
@@ -33,11 +35,20 @@ from app.sandbox import Sandbox, SandboxConfig
 from app.services.drafting import DEFAULT_SYSTEM_PROMPT, Drafter, ModelSettings
 from app.services.secrets import SecretStore
 from app.store import Store
-from app.ui.dialogs.model_settings import ModelSettingsDialog
+from app.ui.dialogs.model_settings import ModelSettingsController, ModelSettingsDialog
 from app.ui.dialogs.profiles import ProfilesDialog
 from app.ui.dialogs.templates import TemplatesDialog
 from tests.drafting.conftest import make_job
 from tests.helpers.memkeyring import MemoryKeyring
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_gui_thread() -> Iterator[None]:
+    """A test's finished tasks and qasync's thread executor leave reference cycles that
+    hold Qt objects (the dialog, qasync's timers). Collected later on a worker thread they
+    would be destroyed there, which Qt reports; collect them here, on the GUI thread."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture
@@ -224,19 +235,35 @@ def test_without_a_selected_job_the_preview_says_how_to_get_one(qtbot, drafter: 
 # -- model settings -------------------------------------------------------------------------
 
 
-def spawner(tasks: list[asyncio.Task[None]]) -> Callable[[object], object]:
-    def spawn(coro: object) -> object:
-        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
-        tasks.append(task)
+class Tasks:
+    """The dialog's tasks, run on the test's loop as the window's task manager would."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.controller: ModelSettingsController | None = None
+
+    def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(coro)
+        self.tasks[name] = task
         return task
 
-    return spawn
+    async def done(self, name: str) -> None:
+        await asyncio.wait_for(self.tasks[name], 10)
 
 
-def test_settings_save_and_the_key_goes_to_the_keyring_only(
+async def model_dialog(qtbot, drafter: Drafter) -> tuple[ModelSettingsDialog, Tasks]:
+    tasks = Tasks()
+    dialog = ModelSettingsDialog(drafter.model_settings())
+    tasks.controller = ModelSettingsController(dialog, drafter, tasks.spawn)  # kept alive
+    shown(qtbot, dialog)
+    await tasks.done("model:key-state")
+    return dialog, tasks
+
+
+async def test_settings_save_and_the_key_goes_to_the_keyring_only(
     qtbot, drafter: Drafter, memory_keyring: MemoryKeyring, tmp_path: Path
 ) -> None:
-    dialog = shown(qtbot, ModelSettingsDialog(drafter, lambda coro: coro.close()))
+    dialog, tasks = await model_dialog(qtbot, drafter)
     assert dialog.key_state_text() == "No key is stored; the hosted API needs one."
     preset = find(dialog, QComboBox, "model_preset")
     preset.setCurrentIndex(preset.findData("Ollama (local)"))
@@ -247,72 +274,86 @@ def test_settings_save_and_the_key_goes_to_the_keyring_only(
     prompt.setPlainText("Write short letters.")
     secret = "sk-test-93f0c2d1a7b84e65"
     type_into(qtbot, find(dialog, QLineEdit, "model_api_key"), secret)
-    with qtbot.waitSignal(dialog.saved):
-        click_save(dialog)
+    click_save(dialog)
+    await tasks.done("model:save")
+    assert not dialog.isVisible()
     settings = drafter.model_settings()
     assert (settings.base_url, settings.model) == ("http://127.0.0.1:11434/v1", "qwen2.5:7b")
     assert settings.system_prompt == "Write short letters."
     assert memory_keyring.store[("BidDesk", "openai")] == secret
+    assert find(dialog, QLineEdit, "model_api_key").text() == ""  # forgotten at once
     files = [p for p in (tmp_path / "profile").rglob("*") if p.is_file()]
     assert files  # the database and its journal
     for path in files:
         assert secret.encode() not in path.read_bytes(), path.name
 
 
-def test_a_stored_key_is_never_shown_and_the_prompt_resets(qtbot, drafter: Drafter) -> None:
+async def test_a_stored_key_is_never_shown_and_the_prompt_resets(qtbot, drafter: Drafter) -> None:
     drafter.set_api_key("sk-stored-0a1b2c3d")
     drafter.save_model_settings(ModelSettings(system_prompt="Be brief."))
-    dialog = shown(qtbot, ModelSettingsDialog(drafter, lambda coro: coro.close()))
+    dialog, tasks = await model_dialog(qtbot, drafter)
     key = find(dialog, QLineEdit, "model_api_key")
     assert key.text() == "" and key.echoMode() is QLineEdit.EchoMode.Password
     assert dialog.key_state_text() == "A key is stored."
     assert "sk-stored" not in "".join(w.text() for w in dialog.findChildren(QLabel))
     find(dialog, QPushButton, "model_reset_prompt").click()
     click_save(dialog)
+    await tasks.done("model:save")
     assert drafter.model_settings().system_prompt == DEFAULT_SYSTEM_PROMPT
 
 
-def test_without_a_keyring_the_dialog_says_so_and_keeps_the_key_out(
-    qtbot, drafter: Drafter
+async def test_a_bad_form_is_a_sentence_and_saves_nothing(qtbot, drafter: Drafter) -> None:
+    dialog, tasks = await model_dialog(qtbot, drafter)
+    find(dialog, QLineEdit, "model_base_url").setText("api.example.com/v1")
+    click_save(dialog)
+    error = find(dialog, QLabel, "model_settings_error")
+    assert error.text() == "Enter a base URL that starts with http:// or https://."
+    assert "model:save" not in tasks.tasks and dialog.isVisible()
+
+
+async def test_without_a_keyring_the_dialog_says_so_and_keeps_the_key_out(
+    qtbot, drafter: Drafter, tmp_path: Path
 ) -> None:
     previous = keyring.get_keyring()
     keyring.set_keyring(fail.Keyring())
     try:
-        dialog = shown(qtbot, ModelSettingsDialog(drafter, lambda coro: coro.close()))
+        dialog, tasks = await model_dialog(qtbot, drafter)
         banner = find(dialog, QLabel, "keyring_banner")
         assert banner.isVisible() and banner.text().startswith("No system keyring is available")
         type_into(qtbot, find(dialog, QLineEdit, "model_api_key"), "sk-nowhere-123456")
         click_save(dialog)
+        await tasks.done("model:save")
         error = find(dialog, QLabel, "model_settings_error")
         assert dialog.isVisible()
         assert error.text().startswith("No system keyring is available")
+        for path in (p for p in (tmp_path / "profile").rglob("*") if p.is_file()):
+            assert b"sk-nowhere" not in path.read_bytes()
     finally:
         keyring.set_keyring(previous)
 
 
 async def test_the_test_button_reports_success_then_a_stopped_server(
-    qtbot, drafter: Drafter, monkeypatch: pytest.MonkeyPatch
+    qtbot, drafter: Drafter
 ) -> None:
-    tasks: list[asyncio.Task[None]] = []
     sandbox = Sandbox(SandboxConfig(seed=3, speed=50.0, arrivals=False))
     info = await sandbox.start()
     try:
         model = info.openai
         assert model is not None
-        dialog = shown(qtbot, ModelSettingsDialog(drafter, spawner(tasks)))
+        dialog, tasks = await model_dialog(qtbot, drafter)
         find(dialog, QLineEdit, "model_base_url").setText(model.base_url)
         find(dialog, QLineEdit, "model_name").setText(model.model)
         find(dialog, QLineEdit, "model_api_key").setText(model.api_key)
         test = find(dialog, QPushButton, "model_test")
         test.click()
         assert not test.isEnabled()  # running, and the loop is free meanwhile
-        await asyncio.wait_for(tasks[-1], 10)
+        await tasks.done("model:test")
         assert dialog.result_text().startswith(f"✔ The model “{model.model}” answered in")
         assert test.isEnabled()
     finally:
         await sandbox.stop()
     test.click()
-    await asyncio.wait_for(tasks[-1], 10)
+    await tasks.done("model:test")
     result = dialog.result_text()
     assert result.startswith(f"✖ Nothing is answering at {model.base_url}")
     assert result.endswith("?") and not re.search(r"[.?!]\s+[A-Z]", result)  # one sentence

@@ -2,12 +2,17 @@
 
 Presets fill the address and a typical model name for the hosted API and the usual local
 servers. The API key goes to the keyring through `Drafter.set_api_key` and is never shown
-again: the field only says whether a key is stored. "Test" asks the model for one word on
-the loop (the window stays responsive) and reports the result in one sentence.
+again: the field only says whether a key is stored. "Test" asks the model for one word
+and reports the result in one sentence.
+
+`ModelSettingsDialog` only collects and shows; `ModelSettingsController` runs what may
+block or wait (the keyring, the network) as named tasks on the loop, off the GUI's way,
+and reports back through the dialog's setters.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from typing import Any
@@ -31,7 +36,7 @@ from PySide6.QtWidgets import (
 from app.services.drafting import DEFAULT_SYSTEM_PROMPT, Drafter, DraftingError, ModelSettings
 from app.services.secrets import SecretError
 
-__all__ = ["PRESETS", "ModelSettingsDialog", "Preset"]
+__all__ = ["PRESETS", "ModelSettingsController", "ModelSettingsDialog", "Preset"]
 
 ERROR_COLOR = "#c62828"
 OK_COLOR = "#2e7d32"
@@ -40,7 +45,12 @@ BANNER_STYLE = (
     " border: 1px solid #f0c36d; border-radius: 4px; padding: 6px 8px; }"
 )
 
-Spawn = Callable[[Coroutine[Any, Any, None]], object]
+# Runs a coroutine as a named task (TaskManager.spawn with replace=True).
+Spawn = Callable[[Coroutine[Any, Any, None], str], object]
+KEY_STATE_TASK = "model:key-state"
+TEST_TASK = "model:test"
+SAVE_TASK = "model:save"
+TASKS = (KEY_STATE_TASK, TEST_TASK, SAVE_TASK)
 
 
 @dataclass(frozen=True)
@@ -65,18 +75,19 @@ def _same_url(a: str, b: str) -> bool:
 
 
 class ModelSettingsDialog(QDialog):
-    """Edits `ModelSettings` and the model's key; `spawn` runs the Test on the loop."""
+    """Edits `ModelSettings` and the model's key; emits what to test or save."""
 
+    test_requested = Signal(object, object)  # (ModelSettings, typed key or None)
+    save_requested = Signal(object, object)  # (ModelSettings, typed key or None)
     saved = Signal()
 
-    def __init__(self, drafter: Drafter, spawn: Spawn, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: ModelSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("modelSettingsDialog")
         self.setWindowTitle("Model settings")
-        self._drafter = drafter
-        self._spawn = spawn
-        self._settings = drafter.model_settings()
+        self._settings = settings
         self._loading = False
+        self._key_stored: bool | None = None  # None: not known yet
 
         self._preset = QComboBox()
         self._preset.setObjectName("model_preset")
@@ -158,6 +169,7 @@ class ModelSettingsDialog(QDialog):
         )
         buttons.accepted.connect(self._on_buttons_accepted)
         buttons.rejected.connect(self.reject)
+        self._save = buttons.button(QDialogButtonBox.StandardButton.Save)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self._banner)
@@ -165,6 +177,7 @@ class ModelSettingsDialog(QDialog):
         layout.addLayout(test_row)
         layout.addWidget(self._error)
         layout.addWidget(buttons)
+        self._banner.hide()
         self._fill(self._settings)
         self._refresh_key_state()
 
@@ -202,13 +215,19 @@ class ModelSettingsDialog(QDialog):
             system_prompt=self._prompt.toPlainText().strip() or DEFAULT_SYSTEM_PROMPT,
         )
 
+    def set_key_state(self, stored: bool, keyring_problem: str | None) -> None:
+        """Whether a key is stored, and the keyring's own sentence when it cannot store."""
+        self._key_stored = stored
+        self._banner.setText(keyring_problem or "")
+        self._banner.setVisible(keyring_problem is not None)
+        self._refresh_key_state()
+
     def _refresh_key_state(self) -> None:
-        problem = self._drafter.keyring_problem()
-        self._banner.setText(problem or "")
-        self._banner.setVisible(problem is not None)
-        stored = self._drafter.has_api_key()
         local = self.form_settings().is_local
-        if stored:
+        if self._key_stored is None:
+            self._key.setPlaceholderText("Paste the API key")
+            text = "Checking the keyring…"
+        elif self._key_stored:
             self._key.setPlaceholderText("A key is stored — type a new one to replace it")
             text = "A key is stored."
         elif local:
@@ -225,7 +244,13 @@ class ModelSettingsDialog(QDialog):
     def result_text(self) -> str:
         return self._result.text()
 
-    def _show_result(self, ok: bool, message: str) -> None:
+    def set_testing(self, testing: bool) -> None:
+        self._test.setEnabled(not testing)
+        if testing:
+            self._result.setStyleSheet("")
+            self._result.setText("Asking the model…")
+
+    def set_test_result(self, ok: bool, message: str) -> None:
         self._result.setText(("✔ " if ok else "✖ ") + message)
         self._result.setStyleSheet(f"color: {OK_COLOR if ok else ERROR_COLOR};")
 
@@ -240,32 +265,22 @@ class ModelSettingsDialog(QDialog):
             return "Enter a base URL that starts with http:// or https://."
         return None
 
-    # -- saving -----------------------------------------------------------------------------
+    # -- saving ---------------------------------------------------------------------------
 
-    def save(self) -> bool:
-        settings = self.form_settings()
-        problem = self._check(settings)
-        if problem is None:
-            try:
-                self._drafter.save_model_settings(settings)
-            except DraftingError as exc:
-                problem = str(exc)
-        if problem is None and self._key.text().strip():
-            try:
-                self._drafter.set_api_key(self._key.text().strip())
-            except SecretError as exc:
-                problem = str(exc)
-            else:
-                self._key.clear()
-        if problem is not None:
-            self._set_error(problem)
-            self._refresh_key_state()
-            return False
-        self._settings = settings
+    def set_saving(self, saving: bool) -> None:
+        self._save.setEnabled(not saving)
+
+    def save_failed(self, message: str) -> None:
+        self.set_saving(False)
+        self._set_error(message)
+
+    def save_succeeded(self, key_stored: bool) -> None:
+        """Stored: the typed key is forgotten at once and the dialog closes."""
+        self._key.clear()
+        self._key_stored = self._key_stored or key_stored
         self._set_error(None)
-        self._refresh_key_state()
         self.saved.emit()
-        return True
+        self.accept()
 
     # -- slots ------------------------------------------------------------------------------
 
@@ -291,26 +306,64 @@ class ModelSettingsDialog(QDialog):
         settings = self.form_settings()
         problem = self._check(settings)
         if problem is not None:
-            self._show_result(False, problem)
+            self.set_test_result(False, problem)
             return
-        key = self._key.text().strip() or None
-        self._test.setEnabled(False)
-        self._result.setStyleSheet("")
-        self._result.setText("Asking the model…")
+        self.set_testing(True)
+        self.test_requested.emit(settings, self._key.text().strip() or None)
 
+    def _on_buttons_accepted(self) -> None:
+        settings = self.form_settings()
+        problem = self._check(settings)
+        if problem is not None:
+            self._set_error(problem)
+            return
+        self._set_error(None)
+        self.set_saving(True)
+        self.save_requested.emit(settings, self._key.text().strip() or None)
+
+
+class ModelSettingsController:
+    """Runs the dialog's requests against the Drafter: the keyring through a worker
+    thread (it may block on an unlock prompt), the model test on the loop.
+
+    A plain object, not a QObject child of the dialog: that would make a reference cycle
+    the collector may break on a worker thread, destroying the dialog there."""
+
+    def __init__(self, dialog: ModelSettingsDialog, drafter: Drafter, spawn: Spawn) -> None:
+        self._dialog = dialog
+        self._drafter = drafter
+        self._spawn = spawn
+        dialog.test_requested.connect(self._on_dialog_test_requested)
+        dialog.save_requested.connect(self._on_dialog_save_requested)
+        spawn(self._load_key_state(), KEY_STATE_TASK)
+
+    async def _load_key_state(self) -> None:
+        problem = await asyncio.to_thread(self._drafter.keyring_problem)
+        stored = await asyncio.to_thread(self._drafter.has_api_key)
+        self._dialog.set_key_state(stored, problem)
+
+    def _on_dialog_test_requested(self, settings: ModelSettings, key: str | None) -> None:
         async def run() -> None:
-            # Cancelled when the dialog closes: its widgets may be gone, so touch nothing.
             try:
                 message = await self._drafter.check_model(settings, key)
             except DraftingError as exc:
                 ok, message = False, str(exc)
             else:
                 ok = True
-            self._show_result(ok, message)
-            self._test.setEnabled(True)
+            self._dialog.set_test_result(ok, message)
+            self._dialog.set_testing(False)
 
-        self._spawn(run())
+        self._spawn(run(), TEST_TASK)
 
-    def _on_buttons_accepted(self) -> None:
-        if self.save():
-            self.accept()
+    def _on_dialog_save_requested(self, settings: ModelSettings, key: str | None) -> None:
+        async def run() -> None:
+            try:
+                self._drafter.save_model_settings(settings)
+                if key:
+                    await asyncio.to_thread(self._drafter.set_api_key, key)
+            except (DraftingError, SecretError) as exc:
+                self._dialog.save_failed(str(exc))
+                return
+            self._dialog.save_succeeded(bool(key))
+
+        self._spawn(run(), SAVE_TASK)
