@@ -427,7 +427,9 @@ class Drafter:
     def keyring_problem(self) -> str | None:
         """The keyring's own sentence when keys cannot be stored, else None."""
         status = self._secrets.status()
-        return None if status.state is SecretState.AVAILABLE else status.message
+        if status.state is SecretState.AVAILABLE:
+            return None
+        return f"{status.message} For the model: {env_var_for(SECRET_NAME)}."
 
     async def check_model(
         self, settings: ModelSettings | None = None, api_key: str | None = None

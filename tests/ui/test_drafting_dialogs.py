@@ -43,6 +43,15 @@ from tests.helpers.memkeyring import MemoryKeyring
 
 
 @pytest.fixture(autouse=True)
+def _no_quit_on_close(qapp) -> Iterator[None]:
+    """As in the app: closing the only open dialog must not quit Qt (and stop the loop)."""
+    was = qapp.quitOnLastWindowClosed()
+    qapp.setQuitOnLastWindowClosed(False)
+    yield
+    qapp.setQuitOnLastWindowClosed(was)
+
+
+@pytest.fixture(autouse=True)
 def _collect_on_the_gui_thread() -> Iterator[None]:
     """A test's finished tasks and qasync's thread executor leave reference cycles that
     hold Qt objects (the dialog, qasync's timers). Collected later on a worker thread they
@@ -282,6 +291,8 @@ async def test_settings_save_and_the_key_goes_to_the_keyring_only(
     assert settings.system_prompt == "Write short letters."
     assert memory_keyring.store[("BidDesk", "openai")] == secret
     assert find(dialog, QLineEdit, "model_api_key").text() == ""  # forgotten at once
+    await tasks.done("model:warm-up")  # the client for the next draft is built already
+    assert drafter._client is not None
     files = [p for p in (tmp_path / "profile").rglob("*") if p.is_file()]
     assert files  # the database and its journal
     for path in files:

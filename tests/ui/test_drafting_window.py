@@ -5,6 +5,8 @@ answers, the similarity warning, the menu entries, and warming the model up afte
 from __future__ import annotations
 
 import asyncio
+import socket
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
 import app.ui.app as app_module
 from app.domain import Platform, SubmissionState
 from app.ui.app import App, GuiOptions
+from app.ui.dialogs.error import ErrorDialog
 from app.ui.dialogs.model_settings import ModelSettingsDialog
 from app.ui.dialogs.profiles import ProfilesDialog
 from app.ui.dialogs.templates import TemplatesDialog
@@ -177,3 +180,23 @@ async def test_the_model_client_is_built_a_moment_after_start(
         await until(lambda: drafter._client is not None, timeout=5)
     finally:
         await app.stop()
+
+
+async def test_a_redraft_that_fails_keeps_the_letter_and_says_why(tmp_path: Path) -> None:
+    async with running(tmp_path) as desk:
+        await select_platform(desk, Platform.GIGRADAR)
+        with socket.socket() as probe:  # a port nothing listens on
+            probe.bind(("127.0.0.1", 0))
+            dead = f"http://127.0.0.1:{probe.getsockname()[1]}/v1"
+        drafter = desk.services.drafter
+        drafter.save_model_settings(replace(drafter.model_settings(), base_url=dead))
+        editor = desk.window.editor
+        letter = editor.findChild(QPlainTextEdit, "letter")
+        letter.setPlainText(LETTER)
+        editor.findChild(QToolButton, "variant_friendlier").click()
+        await until(lambda: not desk.services.tasks.running("draft:model"))
+        assert letter_text(desk) == LETTER  # nothing written: the letter comes back
+        assert not letter.isReadOnly()
+        [error] = [d for d in desk.window.findChildren(ErrorDialog) if d.isVisible()]
+        assert error.text().startswith(f"Nothing is answering at {dead}")
+        error.close()

@@ -140,3 +140,17 @@ def test_the_similarity_check_waits_for_a_pause_in_typing(pane: EditorPane, qtbo
     assert warning.isVisible()
     pane.set_similarity(opp.key, None)
     assert not warning.isVisible()
+
+
+def test_a_model_that_writes_nothing_gives_the_letter_back(pane: EditorPane) -> None:
+    pane.show_opportunity(make_opp(), None, (), ACCOUNTS)
+    letter = find(pane, QPlainTextEdit, "letter")
+    letter.setPlainText(LETTER)
+    pane.begin_model_draft()
+    assert letter.toPlainText() == "" and letter.isReadOnly()
+    pane.end_model_draft()  # failed, or stopped before the first word
+    assert letter.toPlainText() == LETTER and not letter.isReadOnly()
+    pane.begin_model_draft()
+    pane.append_draft_text("Dear client,")
+    pane.end_model_draft()  # stopped after some words: those stay
+    assert letter.toPlainText() == "Dear client,"

@@ -256,7 +256,7 @@ class ProfilesDialog(QDialog):
         try:
             self._list.clear()
             for name in self._names():
-                suffix = " — default" if name == self._default else ""
+                suffix = " (default)" if name == self._default else ""
                 self._list.addItem(QListWidgetItem(name + suffix))
             self._refresh_combos()
         finally:
@@ -377,7 +377,7 @@ class ProfilesDialog(QDialog):
                     self._account_defaults[account] = read.name
         item = self._list.item(row)
         if item is not None:
-            suffix = " — default" if read.name == self._default else ""
+            suffix = " (default)" if read.name == self._default else ""
             item.setText(read.name + suffix)
 
     def _set_error(self, message: str | None) -> None:
@@ -551,7 +551,7 @@ class ProfilesDialog(QDialog):
         for row, name in enumerate(self._names()):
             item = self._list.item(row)
             if item is not None:
-                item.setText(name + (" — default" if name == self._default else ""))
+                item.setText(name + (" (default)" if name == self._default else ""))
 
     def _on_buttons_accepted(self) -> None:
         if self.save():

@@ -226,14 +226,25 @@ class TemplatesDialog(QDialog):
         return 0
 
     def _label(self, template: Template) -> str:
-        return template.name + (" — default" if template.name == self._default else "")
+        return template.name + ("  ★" if template.name == self._default else "")
+
+    def _mark(self, item: QListWidgetItem, template: Template) -> None:
+        """The default template: a star, in bold, with a tooltip saying what that means."""
+        default = template.name == self._default
+        item.setText(self._label(template))
+        font = item.font()
+        font.setBold(default)
+        item.setFont(font)
+        item.setToolTip("Drafts use this template unless you pick another" if default else "")
 
     def _refresh_list(self, select: int) -> None:
         self._loading = True
         try:
             self._list.clear()
             for template in self._templates:
-                self._list.addItem(QListWidgetItem(self._label(template)))
+                item = QListWidgetItem()
+                self._mark(item, template)
+                self._list.addItem(item)
         finally:
             self._loading = False
         self._current = -1
@@ -303,7 +314,7 @@ class TemplatesDialog(QDialog):
         self._templates[row] = Template(name=name, body=body)
         item = self._list.item(row)
         if item is not None:
-            item.setText(self._label(self._templates[row]))
+            self._mark(item, self._templates[row])
 
     def _set_save_error(self, message: str | None) -> None:
         self._save_error.setText(message or "")
@@ -461,7 +472,7 @@ class TemplatesDialog(QDialog):
         for row, template in enumerate(self._templates):
             item = self._list.item(row)
             if item is not None:
-                item.setText(self._label(template))
+                self._mark(item, template)
         self._update_buttons()
 
     def _on_buttons_accepted(self) -> None:

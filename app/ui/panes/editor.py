@@ -539,6 +539,7 @@ class EditorPane(QWidget):
         self._last_edit_at: datetime | None = None
         self._sending_key: str | None = None
         self._drafting = False  # a model is streaming into the letter
+        self._before_draft = ""  # the letter a model draft replaces, until it writes
         self._retrying_id: str | None = None
         self._confirm_box: QMessageBox | None = None
         self._pending_request: SubmitRequest | None = None
@@ -1061,6 +1062,7 @@ class EditorPane(QWidget):
     def begin_model_draft(self) -> None:
         """A model starts writing: the letter is replaced as the text streams in."""
         self._drafting = True
+        self._before_draft = self._letter.toPlainText()
         self._letter.setPlainText("")
         self._letter.setReadOnly(True)
         self._issue_list.set_issues([])  # judged when the model is done, not word by word
@@ -1078,9 +1080,14 @@ class EditorPane(QWidget):
         self._letter.setTextCursor(cursor)
 
     def end_model_draft(self) -> None:
-        """The stream ended (done, stopped or failed); the letter is the person's again."""
+        """The stream ended (done, stopped or failed); the letter is the person's again.
+        If the model wrote nothing at all (it failed, or was stopped at once), the letter
+        it was to replace comes back rather than leaving the person with an empty page."""
         self._drafting = False
         self._letter.setReadOnly(False)
+        before, self._before_draft = self._before_draft, ""
+        if not self._letter.toPlainText() and before:
+            self._letter.setPlainText(before)
         self._draft_button.setEnabled(True)
         self._stop_button.hide()
         self._update_variants()
