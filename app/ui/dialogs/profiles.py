@@ -312,6 +312,10 @@ class ProfilesDialog(QDialog):
         for column, text in enumerate((title, link, summary)):
             self._portfolio.setItem(row, column, QTableWidgetItem(text))
 
+    def _cell(self, row: int, column: int) -> str:
+        item = self._portfolio.item(row, column)
+        return item.text().strip() if item is not None else ""
+
     def _read_form(self) -> FreelancerProfile | str:
         """The profile the form holds, or a sentence saying what is wrong with it."""
         name = " ".join(self._name.text().split())
@@ -319,24 +323,21 @@ class ProfilesDialog(QDialog):
             return "Give every profile a name."
         items: list[PortfolioItem] = []
         for row in range(self._portfolio.rowCount()):
-            cells = [
-                (self._portfolio.item(row, c).text() if self._portfolio.item(row, c) else "")
-                for c in range(3)
-            ]
-            title, link, summary = (cell.strip() for cell in cells)
+            title, link, summary = (self._cell(row, column) for column in range(3))
             if not (title or link or summary):
                 continue
             if not title:
                 return f"Portfolio item {row + 1} of “{name}” needs a title."
             if link and not link.lower().startswith(("http://", "https://")):
                 return f"The link of portfolio item “{title}” must start with http:// or https://."
+            # The form does not show an item's skills; an edited item keeps them.
             old = self._current_profile()
-            skills = ()
+            skills: tuple[str, ...] = ()
             if old is not None:
                 skills = next((i.skills for i in old.portfolio if i.title == title), ())
-            items.append(PortfolioItem(title=title, link=link or None, summary=summary))
-            if skills:
-                items[-1] = items[-1].model_copy(update={"skills": skills})
+            items.append(
+                PortfolioItem(title=title, link=link or None, summary=summary, skills=skills)
+            )
         rate = self._rate.value()
         try:
             return FreelancerProfile(
@@ -528,7 +529,9 @@ class ProfilesDialog(QDialog):
         self._append_portfolio_row("", "", "")
         row = self._portfolio.rowCount() - 1
         self._portfolio.setCurrentCell(row, 0)
-        self._portfolio.editItem(self._portfolio.item(row, 0))
+        item = self._portfolio.item(row, 0)
+        if item is not None:
+            self._portfolio.editItem(item)
 
     def _on_portfolio_remove_clicked(self) -> None:
         row = self._portfolio.currentRow()
