@@ -188,6 +188,8 @@ def render_template(
     # An empty variable (no portfolio yet) must not leave a hole of blank lines or spaces.
     text = re.sub(r"[ \t]+\n", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
+    # A summary that ends its own sentence, then the template's full stop: one is enough.
+    text = re.sub(r"(?<!\.)\.\.(?!\.)", ".", text)
     return text.strip() + "\n"
 
 

@@ -47,7 +47,7 @@ from app.domain.drafting import (
 from app.domain.opportunity import Opportunity
 from app.domain.submission import Answer
 from app.platforms.http import register_secret
-from app.services.secrets import SecretError, SecretStore, env_var_for
+from app.services.secrets import SecretError, SecretState, SecretStore, env_var_for
 from app.store import Store
 from app.store.settings import SettingsRepo
 
@@ -213,8 +213,10 @@ def build_messages(
     template: Template,
     settings: ModelSettings,
     variant: str | None = None,
+    letter: str | None = None,
 ) -> list[ChatCompletionMessageParam]:
-    """The chat messages for a cover letter: facts on labelled lines, then the skeleton."""
+    """The chat messages for a cover letter: facts on labelled lines, then the skeleton
+    (or, for a redraft, the current `letter`)."""
     lines = [
         "Write a cover letter for this job.",
         "",
@@ -244,11 +246,19 @@ def build_messages(
         lines += [f"- {item.title}: {item.summary}".rstrip(": ") for item in portfolio]
     if profile.signature:
         lines.append(f"Signature: {profile.signature.replace(chr(10), ' / ')}")
-    lines += [
-        "",
-        "Skeleton to follow (keep its structure and facts, rewrite it in your own words):",
-        render_template(template, opportunity, profile).strip(),
-    ]
+    if letter and letter.strip():
+        # A redraft (shorter, friendlier, …) rewrites what the person has now, not the template.
+        lines += [
+            "",
+            "Current letter (rewrite it as instructed, keeping its facts):",
+            letter.strip()[:6000],
+        ]
+    else:
+        lines += [
+            "",
+            "Skeleton to follow (keep its structure and facts, rewrite it in your own words):",
+            render_template(template, opportunity, profile).strip(),
+        ]
     if variant is not None:
         lines += ["", f"Instructions: {VARIANTS[variant]}"]
     return [
@@ -406,6 +416,54 @@ class Drafter:
         """Store the model's key in the keyring (SecretError when there is none)."""
         self._secrets.set(SECRET_NAME, key)
 
+    def has_api_key(self) -> bool:
+        """Whether a key is stored (or given for this run); the key itself stays put."""
+        try:
+            self._secrets.get(SECRET_NAME)
+        except SecretError:
+            return False
+        return True
+
+    def keyring_problem(self) -> str | None:
+        """The keyring's own sentence when keys cannot be stored, else None."""
+        status = self._secrets.status()
+        if status.state is SecretState.AVAILABLE:
+            return None
+        return f"{status.message} For the model: {env_var_for(SECRET_NAME)}."
+
+    async def check_model(
+        self, settings: ModelSettings | None = None, api_key: str | None = None
+    ) -> str:
+        """Ask the model for a one-word completion; a sentence on success, DraftingError
+        (one sentence) on failure. Lets a person test settings (and a key just typed)
+        before saving them, on a client of its own that the drafts never reuse."""
+        settings = settings or self.model_settings()
+        if api_key:
+            register_secret(api_key)
+        key = api_key or await asyncio.to_thread(self._api_key, settings)
+
+        def build() -> openai.AsyncOpenAI:
+            client: openai.AsyncOpenAI = _sdk().AsyncOpenAI(
+                base_url=settings.base_url, api_key=key, timeout=settings.timeout, max_retries=0
+            )
+            return client
+
+        client = await asyncio.to_thread(build)
+        started = time.perf_counter()
+        try:
+            await client.chat.completions.create(
+                model=settings.model,
+                messages=[{"role": "user", "content": "Reply with the word: ready"}],
+                max_tokens=5,
+                temperature=0,
+            )
+        except _sdk().OpenAIError as exc:
+            raise describe_error(exc, settings) from exc
+        finally:
+            await client.close()
+        seconds = time.perf_counter() - started
+        return f"The model “{settings.model}” answered in {seconds:.1f} s."
+
     # -- profiles ------------------------------------------------------------------------
 
     def _stored_profiles(self) -> dict[str, Any]:
@@ -457,6 +515,19 @@ class Drafter:
         per_account = per_account if isinstance(per_account, dict) else {}
         per_account[account] = name
         self._settings.set(ACCOUNT_PROFILES_KEY, per_account)
+
+    def account_profiles(self) -> dict[str, str]:
+        """Account name → the profile name chosen for it."""
+        value = self._settings.get(ACCOUNT_PROFILES_KEY, {})
+        if not isinstance(value, dict):
+            return {}
+        return {str(k): str(v) for k, v in value.items() if v}
+
+    def clear_account_profile(self, account: str) -> None:
+        """The account goes back to the global default profile."""
+        per_account = self.account_profiles()
+        if per_account.pop(account, None) is not None:
+            self._settings.set(ACCOUNT_PROFILES_KEY, per_account)
 
     def profile_for(self, opportunity: Opportunity, name: str | None = None) -> FreelancerProfile:
         if name is None and opportunity.account:
@@ -600,15 +671,17 @@ class Drafter:
         profile_name: str | None = None,
         template_name: str | None = None,
         variant: str | None = None,
+        letter: str | None = None,
     ) -> DraftStream:
-        """Stream a model's letter. Iterating raises DraftingError (one sentence) on
-        failure; the stream's `result` (also `last_result`) has usage and cost."""
+        """Stream a model's letter (with `letter`: that letter rewritten per `variant`).
+        Iterating raises DraftingError (one sentence) on failure; the stream's `result`
+        (also `last_result`) has usage and cost."""
         settings = self.model_settings()
         chosen = normalize_variant(variant)
         template = self.template(template_name)
         profile = self.profile_for(opportunity, profile_name)
         try:
-            messages = build_messages(opportunity, profile, template, settings, chosen)
+            messages = build_messages(opportunity, profile, template, settings, chosen, letter)
         except TemplateError as exc:
             raise DraftingError(f"Template “{template.name}”: {exc}") from None
         result = DraftResult(model=settings.model)

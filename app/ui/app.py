@@ -38,7 +38,7 @@ from app.ingest.realtime import NGROK_SECRET, SETTINGS_KEY, Realtime, RealtimeCo
 from app.ingest.webhooks import HookCredentials
 from app.services.autostart import Autostart
 from app.services.container import Services, open_services
-from app.services.drafting import SECRET_NAME
+from app.services.drafting import MODEL_KEY, SECRET_NAME
 from app.services.notifications import Notification, NotificationService
 from app.services.secrets import SecretError, env_var_for
 from app.store.paths import data_dir
@@ -75,6 +75,9 @@ def app_icon() -> QIcon:
         if path.exists():
             icon.addFile(str(path), QSize(size, size))
     return icon
+
+
+WARM_UP_DELAY_MS = 4_000  # after the busy first seconds (inbox load, first polls)
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ class App:
         self._server: QLocalServer | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._shutdown: asyncio.Future[int] | None = None
+        self._warm_up_timer: QTimer | None = None
         self.exit_code = 0
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -182,6 +186,7 @@ class App:
         services.tasks.spawn(self._resume(), name="startup:reconcile")
         await self._start_realtime()
         self.poller.start()
+        self._schedule_warm_up()
         if self.options.screenshot is not None or self.options.quit_after is not None:
             QTimer.singleShot(
                 int((self.options.quit_after or 3.0) * 1000), self._finish_scripted_run
@@ -309,6 +314,22 @@ class App:
         if self.tray is not None:
             self.tray.refresh()
 
+    def _schedule_warm_up(self) -> None:
+        """Build the model client a few seconds after start, so the first Draft answers at
+        once; only when a model has been set up (its settings were saved)."""
+        timer = QTimer()
+        timer.setSingleShot(True)
+        timer.setInterval(WARM_UP_DELAY_MS)
+        timer.timeout.connect(self._on_warm_up_timer_timeout)
+        timer.start()
+        self._warm_up_timer = timer
+
+    def _on_warm_up_timer_timeout(self) -> None:
+        services = self.services
+        if services is None or services.store.settings.get(MODEL_KEY) is None:
+            return
+        services.tasks.spawn(services.drafter.warm_up(), name="startup:model", replace=True)
+
     async def _resume(self) -> None:
         assert self.services is not None
         await self.services.submissions.reconcile_pending()
@@ -370,6 +391,8 @@ class App:
 
     async def stop(self) -> None:
         """Save window state and drafts, cancel tasks, close clients, the store, the sandbox."""
+        if self._warm_up_timer is not None:
+            self._warm_up_timer.stop()
         if self.window is not None:
             with contextlib.suppress(Exception):
                 self.window.save_state()

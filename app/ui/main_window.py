@@ -26,9 +26,11 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
+    QMenu,
     QSplitter,
     QTabWidget,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -49,7 +51,11 @@ from app.ui.bridge import Bridge
 from app.ui.dialogs.accounts import AccountDialog, AccountForm, AccountsDialog
 from app.ui.dialogs.error import show_error
 from app.ui.dialogs.first_run import FirstRunDialog
+from app.ui.dialogs.model_settings import TASKS as MODEL_DIALOG_TASKS
+from app.ui.dialogs.model_settings import ModelSettingsController, ModelSettingsDialog
+from app.ui.dialogs.profiles import ProfilesDialog
 from app.ui.dialogs.shortcuts import ShortcutsDialog
+from app.ui.dialogs.templates import TemplatesDialog
 from app.ui.dialogs.webhooks import WebhooksDialog
 from app.ui.models.opportunities import (
     OpportunityTableModel,
@@ -66,6 +72,8 @@ from app.ui.widgets.inbox_view import InboxView
 log = logging.getLogger(__name__)
 
 DRAFT_TASK = "draft:model"
+ANSWERS_TASK = "draft:answers"
+SIMILARITY_TASK = "draft:similarity"
 
 SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("j / ↓", "Next opportunity"),
@@ -73,6 +81,10 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("/", "Search"),
     ("e", "Edit the cover letter"),
     ("Ctrl+Enter", "Submit the proposal"),
+    ("Ctrl+Shift+D", "Draft the letter with the model"),
+    ("Ctrl+Shift+P", "Freelancer profiles"),
+    ("Ctrl+Shift+T", "Letter templates"),
+    ("Ctrl+Shift+M", "Model settings"),
     ("a", "Archive the opportunity"),
     ("s", "Star / unstar"),
     ("F5", "Poll every account now"),
@@ -155,6 +167,7 @@ class MainWindow(QMainWindow):
         self._dialogs: list[QWidget] = []  # open non-modal dialogs, kept alive
         # The tray sets this: True means the window went to the tray instead of quitting.
         self.close_handler: Callable[[], bool] | None = None
+        self._templates_dialog: TemplatesDialog | None = None
         title = "BidDesk — sandbox" if sandbox else "BidDesk"
         self.setWindowTitle(title)
         self.resize(1440, 880)
@@ -234,6 +247,7 @@ class MainWindow(QMainWindow):
             self.action_shortcuts,
         ):
             bar.addAction(action)
+        bar.addWidget(self._build_drafting_button())
         self.addAction(self.action_quit)
         if sandbox:
             badge = QLabel("  Sandbox: emulated platforms on 127.0.0.1  ", self)
@@ -247,6 +261,34 @@ class MainWindow(QMainWindow):
             )
             bar.addWidget(spacer)
             bar.addWidget(badge)
+
+    def _build_drafting_button(self) -> QToolButton:
+        """The Drafting menu: profiles, templates, model settings (each with a shortcut)."""
+        self.action_profiles = QAction("Profiles…", self)
+        self.action_profiles.setObjectName("action_profiles")
+        self.action_profiles.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        self.action_profiles.triggered.connect(self.open_profiles)
+        self.action_templates = QAction("Templates…", self)
+        self.action_templates.setObjectName("action_templates")
+        self.action_templates.setShortcut(QKeySequence("Ctrl+Shift+T"))
+        self.action_templates.triggered.connect(self.open_templates)
+        self.action_model_settings = QAction("Model settings…", self)
+        self.action_model_settings.setObjectName("action_model_settings")
+        self.action_model_settings.setShortcut(QKeySequence("Ctrl+Shift+M"))
+        self.action_model_settings.triggered.connect(self.open_model_settings)
+        menu = QMenu(self)
+        for action in (self.action_profiles, self.action_templates, self.action_model_settings):
+            menu.addAction(action)
+            self.addAction(action)  # the shortcuts work without opening the menu
+        button = QToolButton(self)
+        button.setObjectName("drafting_menu")
+        button.setText("Drafting")
+        button.setToolTip("Profiles, templates and the model that drafts your letters")
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        button.setMenu(menu)
+        # Room for the menu arrow, which is otherwise drawn over the last letter.
+        button.setStyleSheet("QToolButton#drafting_menu { padding-right: 14px; }")
+        return button
 
     def _shortcut(
         self, key: str | QKeySequence, slot: Callable[[], object], widget: QWidget | None = None
@@ -269,6 +311,7 @@ class MainWindow(QMainWindow):
         self._shortcut("?", self.open_shortcuts, self.inbox)
         self._shortcut("Ctrl+1", lambda: self.tabs.setCurrentIndex(0))
         self._shortcut("Ctrl+2", lambda: self.tabs.setCurrentIndex(1))
+        self._shortcut("Ctrl+Shift+D", lambda: self._on_editor_draft_requested("model"))
 
     def _wire(self) -> None:
         b = self.bridge
@@ -293,6 +336,9 @@ class MainWindow(QMainWindow):
         self.editor.freelancers_requested.connect(b.load_freelancers)
         self.editor.draft_requested.connect(self._on_editor_draft_requested)
         self.editor.draft_stop_requested.connect(self._on_editor_draft_stop_requested)
+        self.editor.variant_requested.connect(self._on_editor_variant_requested)
+        self.editor.answers_draft_requested.connect(self._on_editor_answers_draft_requested)
+        self.editor.similarity_check_requested.connect(self._on_editor_similarity_check_requested)
         self.submissions.opportunity_requested.connect(self.go_to_opportunity)
         self.submissions.retry_requested.connect(b.retry)
         self.submissions.reconcile_requested.connect(b.reconcile)
@@ -388,12 +434,16 @@ class MainWindow(QMainWindow):
     def _on_inbox_current_key_changed(self, key: str | None) -> None:
         # A model still writing belongs to the letter being left: stop it first.
         self.services.tasks.cancel(DRAFT_TASK)
+        self.services.tasks.cancel(ANSWERS_TASK)
         self.show_opportunity(key)
+        if self._templates_dialog is not None:
+            opp = self.services.store.opportunities.get(key) if key else None
+            self._templates_dialog.set_opportunity(opp)
 
     def _on_editor_draft_requested(self, source: str) -> None:
         key = self._current_key
         opp = self.services.store.opportunities.get(key) if key else None
-        if opp is None:
+        if opp is None or self.editor.drafting:
             return
         drafter = self.services.drafter
         if source == "template":
@@ -402,12 +452,32 @@ class MainWindow(QMainWindow):
             except (TemplateError, DraftingError) as exc:
                 self.show_error("No draft", str(exc))
             return
+        self._stream_model_draft(opp)
+
+    def _on_editor_variant_requested(self, variant: str, letter: str) -> None:
+        key = self._current_key
+        opp = self.services.store.opportunities.get(key) if key else None
+        if opp is None or self.editor.drafting:
+            return
+        self._stream_model_draft(opp, variant=variant, letter=letter)
+
+    def _stream_model_draft(
+        self, opp: Opportunity, *, variant: str | None = None, letter: str | None = None
+    ) -> None:
+        """Stream the model's letter (or its rewrite of `letter`) into the editor."""
+        drafter = self.services.drafter
+        try:
+            # Built before the letter is cleared: a bad template or variant keeps it as is.
+            draft = drafter.stream_draft(opp, None, variant=variant, letter=letter)
+        except DraftingError as exc:
+            self.show_error("The model could not draft", str(exc))
+            return
 
         async def stream() -> None:
             self.editor.begin_model_draft()
             message: str | None = None
             try:
-                async with drafter.stream_draft(opp, None) as draft:
+                async with draft:
                     async for piece in draft:
                         self.editor.append_draft_text(piece)
                 usage = draft.result.usage
@@ -430,6 +500,45 @@ class MainWindow(QMainWindow):
 
     def _on_editor_draft_stop_requested(self) -> None:
         self.services.tasks.cancel(DRAFT_TASK)
+
+    def _on_editor_answers_draft_requested(self) -> None:
+        key = self._current_key
+        opp = self.services.store.opportunities.get(key) if key else None
+        if opp is None or not opp.questions:
+            return
+        drafter = self.services.drafter
+
+        async def run() -> None:
+            self.editor.begin_answers_draft()
+            try:
+                answers = await drafter.draft_answers(opp)
+            except DraftingError as exc:
+                self.show_error("The model could not draft the answers", str(exc))
+                return
+            finally:
+                self.editor.end_answers_draft()
+            self.editor.fill_drafted_answers(opp.key, answers)
+            self.statusBar().showMessage("Answers drafted; read them through before sending.", 8000)
+
+        self.services.tasks.spawn(run(), name=ANSWERS_TASK, replace=True)
+
+    def _on_editor_similarity_check_requested(self, key: str, letter: str) -> None:
+        opp = self.services.store.opportunities.get(key)
+        if opp is None:
+            return
+        drafter = self.services.drafter
+
+        async def run() -> None:
+            # Hundreds of sent letters take ~0.1 s to compare: on a worker thread, not the loop.
+            found = await asyncio.to_thread(drafter.similar_sent_letter, letter, opp)
+            message = None
+            if found is not None:
+                other, score = found
+                title = self._title(other) or "another job"
+                message = f"This letter is {round(score * 100)}% like the one you sent for {title}."
+            self.editor.set_similarity(key, message)
+
+        self.services.tasks.spawn(run(), name=SIMILARITY_TASK, replace=True)
 
     def _on_editor_draft_changed(self, draft: Draft) -> None:
         self.bridge.save_draft(draft)
@@ -537,6 +646,41 @@ class MainWindow(QMainWindow):
 
     def open_shortcuts(self) -> None:
         dialog = ShortcutsDialog(SHORTCUTS, self)
+        self._keep(dialog)
+        dialog.open()
+
+    def open_profiles(self) -> None:
+        accounts = [a.name for a in self.services.accounts.list()]
+        dialog = ProfilesDialog(self.services.drafter, accounts, self)
+        dialog.saved.connect(lambda: self.statusBar().showMessage("Profiles saved.", 4000))
+        self._keep(dialog)
+        dialog.open()
+
+    def open_templates(self) -> None:
+        key = self._current_key
+        opp = self.services.store.opportunities.get(key) if key else None
+        dialog = TemplatesDialog(self.services.drafter, opp, self)
+        dialog.saved.connect(lambda: self.statusBar().showMessage("Templates saved.", 4000))
+        self._keep(dialog)
+        self._templates_dialog = dialog
+        dialog.destroyed.connect(self._forget_templates_dialog)
+        dialog.open()
+
+    def _forget_templates_dialog(self) -> None:
+        self._templates_dialog = None
+
+    def open_model_settings(self) -> None:
+        tasks = self.services.tasks
+        dialog = ModelSettingsDialog(self.services.drafter.model_settings(), self)
+        controller = ModelSettingsController(
+            dialog,
+            self.services.drafter,
+            lambda coro, name: tasks.spawn(coro, name=name, replace=True),
+        )
+        self._model_settings = (dialog, controller)  # the controller lives while it is open
+        dialog.saved.connect(lambda: self.statusBar().showMessage("Model settings saved.", 4000))
+        # Whatever it still waits for reports to a dialog that is gone: stop it.
+        dialog.finished.connect(lambda _: [tasks.cancel(n) for n in MODEL_DIALOG_TASKS])
         self._keep(dialog)
         dialog.open()
 

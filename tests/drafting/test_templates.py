@@ -209,3 +209,12 @@ def test_platform_matters_for_links(profile: FreelancerProfile) -> None:
     with_link = profile.model_copy(update={"portfolio": (item,)})
     assert "gigiac.com" in render("{portfolio:best_match}", gigiac_job, with_link)
     assert "gigiac.com" not in render("{portfolio:best_match}", make_job(), with_link)
+
+
+def test_a_summary_ending_its_sentence_does_not_double_the_full_stop(
+    job: Opportunity, profile: FreelancerProfile
+) -> None:
+    template = Template(name="t", body="Done before: {portfolio:best_match}. Ellipsis stays...")
+    text = render_template(template, job, profile)
+    assert "logistics firm. Ellipsis stays...\n" in text
+    assert ".." not in text.replace("...", "")

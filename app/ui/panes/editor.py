@@ -86,6 +86,15 @@ TIMELINES = ("Less than 1 month", "1 to 3 months", "3 to 6 months", "More than 6
 
 DRAFT_DEBOUNCE_MS = 400  # autosave at most ~1 s behind the last keystroke
 POLICY_DEBOUNCE_MS = 150
+SIMILARITY_DEBOUNCE_MS = 700  # compares with every sent letter: once typing pauses
+
+# Redrafts of the current letter through the model: (variant, button text).
+VARIANT_BUTTONS = (
+    ("shorter", "Shorter"),
+    ("formal", "More formal"),
+    ("friendlier", "Friendlier"),
+    ("opening", "New opening"),
+)
 DESCRIPTION_COLLAPSED = 132
 DESCRIPTION_EXPANDED = 420
 MAX_AMOUNT = 1_000_000.0
@@ -513,6 +522,9 @@ class EditorPane(QWidget):
     freelancers_requested = Signal(str)  # UpHunt account name
     draft_requested = Signal(str)  # "template" or "model": fill the letter for this job
     draft_stop_requested = Signal()
+    variant_requested = Signal(str, str)  # (variant, current letter): rewrite it
+    answers_draft_requested = Signal()  # draft an answer for each screening question
+    similarity_check_requested = Signal(str, str)  # (opportunity key, letter), debounced
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -527,6 +539,7 @@ class EditorPane(QWidget):
         self._last_edit_at: datetime | None = None
         self._sending_key: str | None = None
         self._drafting = False  # a model is streaming into the letter
+        self._before_draft = ""  # the letter a model draft replaces, until it writes
         self._retrying_id: str | None = None
         self._confirm_box: QMessageBox | None = None
         self._pending_request: SubmitRequest | None = None
@@ -542,6 +555,13 @@ class EditorPane(QWidget):
         self._policy_timer.setSingleShot(True)
         self._policy_timer.setInterval(POLICY_DEBOUNCE_MS)
         self._policy_timer.timeout.connect(self._on_policy_timer_timeout)
+        self._similarity_timer = QTimer(self)
+        self._similarity_timer.setSingleShot(True)
+        self._similarity_timer.setInterval(SIMILARITY_DEBOUNCE_MS)
+        self._similarity_timer.timeout.connect(self._on_similarity_timer_timeout)
+        self._answers_box: QMessageBox | None = None
+        self._pending_answers: list[tuple[QPlainTextEdit, str]] = []
+        self._drafting_answers = False
 
         self._stack = QStackedWidget(self)
         outer = QVBoxLayout(self)
@@ -704,13 +724,45 @@ class EditorPane(QWidget):
         self._counter = QLabel()
         self._counter.setObjectName("letter_counter")
         self._counter.setAlignment(Qt.AlignmentFlag.AlignRight)
-        self._body.addWidget(self._counter)
+        under = QHBoxLayout()
+        under.setSpacing(4)
+        self._variants = QWidget()
+        self._variants.setObjectName("variants")
+        variants = QHBoxLayout(self._variants)
+        variants.setContentsMargins(0, 0, 0, 0)
+        variants.setSpacing(4)
+        variants.addWidget(_muted(QLabel("Redraft:")))
+        self._variant_buttons: dict[str, QToolButton] = {}
+        for variant, text in VARIANT_BUTTONS:
+            button = QToolButton()
+            button.setObjectName(f"variant_{variant}")
+            button.setText(text)
+            button.setToolTip(f"Ask the model to rewrite this letter: {text.lower()}")
+            button.clicked.connect(lambda _=False, v=variant: self._on_variant_clicked(v))
+            variants.addWidget(button)
+            self._variant_buttons[variant] = button
+        under.addWidget(self._variants)
+        under.addStretch(1)
+        under.addWidget(self._counter, 0, Qt.AlignmentFlag.AlignVCenter)
+        self._body.addLayout(under)
         self._issue_list = _IssueList()
         self._issue_list.span_activated.connect(self._on_issue_list_span_activated)
         self._body.addWidget(self._issue_list)
+        self._similarity = _wrapping_label(name="similarity_warning")
+        _set_text_color(self._similarity, WARNING_COLOR)
+        self._similarity.hide()
+        self._body.addWidget(self._similarity)
 
     def _build_questions(self) -> None:
-        self._questions_title = self._add_section("Screening questions")
+        self._answers_button = QToolButton()
+        self._answers_button.setObjectName("draft_answers")
+        self._answers_button.setText("Draft answers")
+        self._answers_button.setToolTip(
+            "Ask the model for an answer to each question; answers you wrote stay unless "
+            "you agree to replace them"
+        )
+        self._answers_button.clicked.connect(self._on_answers_button_clicked)
+        self._questions_title = self._add_section("Screening questions", self._answers_button)
         self._questions_host = QWidget()
         self._questions_host.setObjectName("questions")
         self._questions_layout = QVBoxLayout(self._questions_host)
@@ -959,6 +1011,10 @@ class EditorPane(QWidget):
         finally:
             self._loading = False
         self._update_counter()
+        self._update_variants()
+        if not same:
+            self._similarity.hide()
+        self._similarity_timer.start()  # a restored draft may repeat a sent letter too
         self._run_policy()
         self._refresh_strip()
         self._stack.setCurrentIndex(1)
@@ -1006,10 +1062,14 @@ class EditorPane(QWidget):
     def begin_model_draft(self) -> None:
         """A model starts writing: the letter is replaced as the text streams in."""
         self._drafting = True
+        self._before_draft = self._letter.toPlainText()
         self._letter.setPlainText("")
         self._letter.setReadOnly(True)
         self._issue_list.set_issues([])  # judged when the model is done, not word by word
         self._draft_button.setEnabled(False)
+        self._variants.setEnabled(False)
+        self._similarity.hide()
+        self._similarity_timer.stop()
         self._stop_button.show()
         self._refresh_submit()
 
@@ -1020,12 +1080,115 @@ class EditorPane(QWidget):
         self._letter.setTextCursor(cursor)
 
     def end_model_draft(self) -> None:
-        """The stream ended (done, stopped or failed); the letter is the person's again."""
+        """The stream ended (done, stopped or failed); the letter is the person's again.
+        If the model wrote nothing at all (it failed, or was stopped at once), the letter
+        it was to replace comes back rather than leaving the person with an empty page."""
         self._drafting = False
         self._letter.setReadOnly(False)
+        before, self._before_draft = self._before_draft, ""
+        if not self._letter.toPlainText() and before:
+            self._letter.setPlainText(before)
         self._draft_button.setEnabled(True)
         self._stop_button.hide()
+        self._update_variants()
         self._run_policy()  # the rules apply to what it wrote, at once
+        self._similarity_timer.stop()
+        self._request_similarity()
+
+    def set_similarity(self, key: str, message: str | None) -> None:
+        """The similarity verdict for the letter of opportunity `key` (None: not alike)."""
+        opp = self._opportunity
+        if opp is None or opp.key != key:
+            return
+        self._similarity.setText(f"⚠ {message}" if message else "")
+        self._similarity.setVisible(bool(message))
+
+    def similarity_text(self) -> str:
+        return self._similarity.text() if self._similarity.isVisibleTo(self) else ""
+
+    def begin_answers_draft(self) -> None:
+        self._drafting_answers = True
+        self._answers_button.setEnabled(False)
+        self._answers_button.setText("Drafting answers…")
+
+    def end_answers_draft(self) -> None:
+        self._drafting_answers = False
+        self._answers_button.setEnabled(True)
+        self._answers_button.setText("Draft answers")
+
+    def fill_drafted_answers(self, key: str, answers: Sequence[Answer]) -> None:
+        """Put drafted answers into the empty answer fields; answers the person wrote are
+        replaced only if they agree (asked once, for all of them)."""
+        opp = self._opportunity
+        if opp is None or opp.key != key:
+            return
+        by_id = {a.question_id: a.answer for a in answers if a.question_id}
+        by_text = {_question_key(a.question): a.answer for a in answers}
+        typed: list[tuple[QPlainTextEdit, str]] = []
+        for question, edit in self._questions:
+            text = by_id.get(question.id) or by_text.get(_question_key(question.text)) or ""
+            if not text.strip():
+                continue
+            current = edit.toPlainText()
+            if not current.strip():
+                edit.setPlainText(text)
+            elif current.strip() != text.strip():
+                typed.append((edit, text))
+        if typed:
+            self._ask_to_replace_answers(typed)
+
+    def _ask_to_replace_answers(self, typed: list[tuple[QPlainTextEdit, str]]) -> None:
+        if self._answers_box is not None:
+            self._answers_box.close()
+        self._pending_answers = typed
+        count = len(typed)
+        plural = "s" if count != 1 else ""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Replace your answers?",
+            f"You already wrote {count} answer{plural}. Replace "
+            f"{'them' if count != 1 else 'it'} with the model's draft{plural}?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setObjectName("replace_answers")
+        box.button(QMessageBox.StandardButton.Yes).setText("Replace")
+        box.button(QMessageBox.StandardButton.No).setText("Keep mine")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.finished.connect(self._on_answers_box_finished)
+        self._answers_box = box
+        box.open()  # never exec(): the GUI loop is also the asyncio loop
+
+    def _on_answers_box_finished(self, _result: int) -> None:
+        box, self._answers_box = self._answers_box, None
+        pending, self._pending_answers = self._pending_answers, []
+        if box is None:
+            return
+        clicked = box.clickedButton()
+        replace = clicked is not None and (
+            box.standardButton(clicked) == QMessageBox.StandardButton.Yes
+        )
+        box.deleteLater()
+        if not replace:
+            return
+        alive = {id(edit) for _, edit in self._questions}
+        for edit, text in pending:
+            if id(edit) in alive:
+                edit.setPlainText(text)
+
+    def _update_variants(self) -> None:
+        has_text = bool(self._letter.toPlainText().strip())
+        self._variants.setEnabled(has_text and not self._drafting)
+
+    def _request_similarity(self) -> None:
+        opp = self._opportunity
+        if opp is None or self._drafting:
+            return
+        letter = self._letter.toPlainText()
+        if not letter.strip():
+            self.set_similarity(opp.key, None)
+            return
+        self.similarity_check_requested.emit(opp.key, letter)
 
     @property
     def drafting(self) -> bool:
@@ -1120,6 +1283,7 @@ class EditorPane(QWidget):
         count = len(opp.questions)
         self._questions_title.setText(f"Screening questions ({count})")
         self._questions_title.setVisible(count > 0)
+        self._answers_button.setVisible(count > 0)
         self._questions_host.setVisible(count > 0)
         for question, edit in self._questions:
             answer = by_id.get(question.id)
@@ -1522,6 +1686,25 @@ class EditorPane(QWidget):
     def _on_letter_text_changed(self) -> None:
         self._update_counter()
         self._mark_edited()
+        if not self._drafting:
+            self._update_variants()
+            if self._opportunity is not None:
+                self._similarity_timer.start()
+
+    def _on_similarity_timer_timeout(self) -> None:
+        self._request_similarity()
+
+    def _on_variant_clicked(self, variant: str) -> None:
+        if self._opportunity is None or self._drafting:
+            return
+        letter = self._letter.toPlainText()
+        if letter.strip():
+            self.variant_requested.emit(variant, letter)
+
+    def _on_answers_button_clicked(self) -> None:
+        if self._opportunity is None or self._drafting_answers or not self._questions:
+            return
+        self.answers_draft_requested.emit()
 
     def _on_answer_text_changed(self) -> None:
         self._mark_edited()
