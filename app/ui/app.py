@@ -397,6 +397,11 @@ class App:
             with contextlib.suppress(Exception):
                 self.window.save_state()
                 self.window.flush_drafts()
+        if self.sandbox is not None:
+            # Its deliveries first: a connection accepted while the receiver closes would
+            # be left half-open (aiohttp registers it after the shutdown's sweep).
+            with contextlib.suppress(Exception):
+                await self.sandbox.deliverer.stop()
         await self._stop_realtime()
         if self.tray is not None:
             self.tray.detach()
