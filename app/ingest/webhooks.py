@@ -26,7 +26,7 @@ import hmac
 import json
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,7 +48,9 @@ from app.store import Store
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1 << 20  # 1 MiB: a GigRadar opportunity with its full job is ~10 KB
-BATCH = 1_000
+# Deliveries applied per slice of the loop: a burst becomes a few store transactions and
+# table updates, and acknowledgements still get a turn between slices.
+BATCH = 64
 ROUTE_PREFIX = "/hooks"
 
 GIGRADAR_OPPORTUNITY = "GIGRADAR.OPPORTUNITY.CREATE"
@@ -417,9 +419,10 @@ class WebhookReceiver:
         self.stats = ReceiverStats()
         self._on_delivery = on_delivery
         self._on_processed = on_processed
-        self._queue: asyncio.Queue[Delivery] = asyncio.Queue()
+        self._pending: deque[Delivery] = deque()
+        self._processing = False
         self._runner: web.AppRunner | None = None
-        self._worker: asyncio.Task[None] | None = None
+        self._replay: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -471,8 +474,8 @@ class WebhookReceiver:
         if sockets:
             self.port = int(sockets[0].getsockname()[1])
         self._runner = runner
-        self._worker = asyncio.ensure_future(self._drain())
-        await self.replay_pending()
+        if await self.replay_pending():
+            self._replay = asyncio.ensure_future(self._process_pending())
         log.info("webhook receiver listening on %s", self.base_url)
         return self.port
 
@@ -480,23 +483,25 @@ class WebhookReceiver:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
-        worker, self._worker = self._worker, None
-        if worker is not None:
-            # Let what was answered be processed; whatever is left stays pending.
-            try:
-                await asyncio.wait_for(self.wait_idle(), 1.0)
-            except TimeoutError:
-                log.warning(
-                    "webhook receiver stopped with %d deliveries queued", self._queue.qsize()
-                )
-            worker.cancel()
-            await asyncio.gather(worker, return_exceptions=True)
+        # Let what was answered be processed; whatever is left stays pending in the store
+        # and is replayed on the next start.
+        try:
+            await asyncio.wait_for(self.wait_idle(), 1.0)
+        except TimeoutError:
+            log.warning("webhook receiver stopped with %d deliveries queued", len(self._pending))
+        replay, self._replay = self._replay, None
+        if replay is not None:
+            replay.cancel()
+            await asyncio.gather(replay, return_exceptions=True)
 
     async def wait_idle(self) -> None:
-        """Until every queued delivery is processed (tests, shutdown)."""
-        while not self._queue.empty() or not self._idle.is_set():
+        """Until every accepted delivery is processed (tests, shutdown)."""
+        while self._pending or self._processing:
+            if not self._processing:
+                await self._process_pending()  # left over by a cancelled pass
+                continue
+            self._idle.clear()
             await self._idle.wait()
-            await asyncio.sleep(0)
 
     async def replay_pending(self) -> int:
         """Queue deliveries answered before a crash but never processed."""
@@ -509,7 +514,7 @@ class WebhookReceiver:
                 delivery = parse_delivery(stored.platform, stored.account, {}, raw)
             except Rejected:
                 continue
-            self._queue.put_nowait(
+            self._pending.append(
                 Delivery(
                     delivery.platform,
                     delivery.account,
@@ -521,7 +526,6 @@ class WebhookReceiver:
             )
             replayed += 1
         if replayed:
-            self._idle.clear()
             log.info("replaying %d webhook deliveries left unprocessed", replayed)
         return replayed
 
@@ -591,11 +595,18 @@ class WebhookReceiver:
         self.stats.last_delivery_at = utcnow()
         self.stats.last_event = delivery.event
         self.stats.last_account = account_name
-        self._idle.clear()
-        self._queue.put_nowait(delivery)
+        self._pending.append(delivery)
         if self._on_delivery is not None:
             self._on_delivery(delivery)
-        return web.json_response({"ok": True})
+        response = web.json_response({"ok": True})
+        if self._processing:
+            return response  # the pass under way takes this one too
+        # Answer first, then process in this same task: no extra trip through the loop
+        # (under qasync each one waits for Qt's next pass, painting included).
+        await response.prepare(request)
+        await response.write_eof()
+        await self._process_pending()
+        return response
 
     def _keep_unreadable(self, platform: Platform, account: str, raw: bytes) -> None:
         """An authenticated delivery we cannot read: kept for inspection, never processed."""
@@ -612,26 +623,24 @@ class WebhookReceiver:
 
     # -- processing ------------------------------------------------------------------------
 
-    async def _drain(self) -> None:
-        while True:
-            first = await self._queue.get()
-            batch = [first]
-            while len(batch) < BATCH:
+    async def _process_pending(self) -> None:
+        """Apply accepted deliveries in slices until none is left; one pass at a time."""
+        if self._processing:
+            return
+        self._processing = True
+        try:
+            while self._pending:
+                batch = [self._pending.popleft() for _ in range(min(BATCH, len(self._pending)))]
                 try:
-                    batch.append(self._queue.get_nowait())
-                except asyncio.QueueEmpty:
-                    break
-            try:
-                done = await self.processor.process(batch)
-                if done:
-                    self.store.webhooks.mark_processed((d.platform, d.dedupe_key) for d in done)
-                self.stats.processed += len(done)
-                if self._on_processed is not None and done:
-                    self._on_processed(done)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("processing %d webhook deliveries failed", len(batch))
-            finally:
-                if self._queue.empty():
-                    self._idle.set()
+                    done = await self.processor.process(batch)
+                    if done:
+                        self.store.webhooks.mark_processed((d.platform, d.dedupe_key) for d in done)
+                    self.stats.processed += len(done)
+                    if self._on_processed is not None and done:
+                        self._on_processed(done)
+                except Exception:
+                    # Left unprocessed in the store: replayed on the next start.
+                    log.exception("processing %d webhook deliveries failed", len(batch))
+        finally:
+            self._processing = False
+            self._idle.set()
