@@ -384,7 +384,9 @@ class Realtime:
 
     def _on_delivery(self, delivery: Delivery) -> None:
         self._last_seen[delivery.account] = time.monotonic()
-        if delivery.account not in self._healthy:
+        # A delivery proves a dashboard platform's webhook works; GigRadar's health is its
+        # registration, which a delivery does not change.
+        if delivery.platform is not Platform.GIGRADAR and delivery.account not in self._healthy:
             self._update_health()
         self._publish()
 

@@ -6,7 +6,8 @@
   keep-alive connections, open loop: each latency runs from the moment the delivery was
   due to its 200, so a slow answer also delays the ones queued behind it;
 - visible: the real window (its inbox already holding --rows opportunities) receives a
-  burst of --burst deliveries as fast as a client with 32 connections can send them; for
+  burst of --burst deliveries as fast as a client with --burst-connections connections
+  (default 32) can send them; for
   each, the time from the receiver having read and authenticated it to its row being in
   the filtered table, and the longest stall of the UI loop meanwhile.
 
@@ -273,7 +274,7 @@ async def main():
     sender = await asyncio.create_subprocess_exec(
         sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
         "from tests.benchmarks.bench_webhooks import send_burst_file; send_burst_file()",
-        sys.argv[2], str(rx.port), f.name, "32",
+        sys.argv[2], str(rx.port), f.name, sys.argv[5], sys.argv[6],
     )
     await sender.wait()
     sent = time.perf_counter() - t0
@@ -322,12 +323,18 @@ def send_burst_file() -> None:
     import pickle
 
     port, path, connections = int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+    rate = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
     with open(path, "rb") as f:
         payloads = pickle.load(f)
-    send_burst(port, payloads, connections)
+    if rate > 0:
+        asyncio.run(send_paced(port, payloads, rate, connections))
+    else:
+        send_burst(port, payloads, connections)
 
 
-def visible(rows: int, burst: int, runs: int) -> dict[str, float]:
+def visible(
+    rows: int, burst: int, runs: int, connections: int, rate: float = 0.0
+) -> dict[str, float]:
     from tests.benchmarks.bench_ui import build_profile
 
     results = []
@@ -344,6 +351,8 @@ def visible(rows: int, burst: int, runs: int) -> dict[str, float]:
                     str(ROOT),
                     str(burst),
                     str(run),
+                    str(connections),
+                    str(rate),
                 ],
                 capture_output=True,
                 text=True,
@@ -359,6 +368,8 @@ def visible(rows: int, burst: int, runs: int) -> dict[str, float]:
     return {
         "rows_in_inbox": rows,
         "burst": burst,
+        "sender_connections": connections,
+        "sender_rate_per_s": rate or "as fast as answered",
         "runs": runs,
         "all_visible": all(r["visible"] == burst for r in results),
         "burst_sent_in_s_median": med("sent_s"),
@@ -374,9 +385,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rate", type=float, default=500.0)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=16, help="for the ack figure")
+    parser.add_argument(
+        "--burst-connections", type=int, default=32, help="concurrent senders of the burst"
+    )
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--burst", type=int, default=1_000)
+    parser.add_argument(
+        "--burst-rate", type=float, default=0.0, help="deliveries/s (0: as fast as answered)"
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-ack", action="store_true")
     parser.add_argument("--skip-visible", action="store_true")
@@ -385,7 +402,9 @@ def main() -> None:
     if not args.skip_ack:
         report["ack"] = ack(args.rate, args.seconds, args.connections)
     if not args.skip_visible:
-        report["visible"] = visible(args.rows, args.burst, args.runs)
+        report["visible"] = visible(
+            args.rows, args.burst, args.runs, args.burst_connections, args.burst_rate
+        )
     print(json.dumps(report, indent=2))
 
 

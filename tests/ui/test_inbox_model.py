@@ -531,9 +531,14 @@ def test_new_rows_are_inserted_where_the_sort_puts_them(
         make_opportunity(303, match_score=None, title="No score", description="", skills=()),
     ]
     inserted: list[tuple[int, int]] = []
+    layouts: list[int] = []
     model.rowsInserted.connect(lambda _parent, first, last: inserted.append((first, last)))
+    model.layoutChanged.connect(lambda *_: layouts.append(1))
     model.add_or_update(batch)
-    assert len(inserted) == 1  # one block, then moved into place with one layout change
+    # A few scattered rows: each inserted where it belongs, no layout change (which would
+    # make the view re-read every row).
+    assert len(inserted) == 3 and all(first == last for first, last in inserted)
+    assert layouts == []
     assert model.row_of(batch[0].key) == 0
     assert model.row_of(batch[2].key) is None  # the filter excludes it
     scores = [model.index(row, Column.SCORE).data(SORT_ROLE) for row in range(model.rowCount())]
@@ -542,6 +547,27 @@ def test_new_rows_are_inserted_where_the_sort_puts_them(
     assert scores[len(present) :] == [None] * (len(scores) - len(present))
     # None sorts last; among equal keys the newest arrival comes first.
     assert model.row_of(batch[3].key) == len(present)
+
+
+def test_many_scattered_rows_arrive_in_one_block_and_one_layout_change(
+    qtmodeltester: ModelTester, model: OpportunityTableModel
+) -> None:
+    model.sort(Column.SCORE, Qt.SortOrder.DescendingOrder)
+    batch = [
+        make_opportunity(500 + n, match_score=(n * 37 % 100) / 100, description="", skills=())
+        for n in range(40)
+    ]
+    inserted: list[tuple[int, int]] = []
+    layouts: list[int] = []
+    model.rowsInserted.connect(lambda _parent, first, last: inserted.append((first, last)))
+    model.layoutChanged.connect(lambda *_: layouts.append(1))
+    model.add_or_update(batch)
+    assert len(inserted) == 1 and len(layouts) == 1
+    scores = [model.index(row, Column.SCORE).data(SORT_ROLE) for row in range(model.rowCount())]
+    present = [score for score in scores if score is not None]
+    assert present == sorted(present, reverse=True)
+    assert all(model.row_of(o.key) is not None for o in batch)
+    qtmodeltester.check(model)
 
 
 def test_new_rows_arrive_on_top_in_arrival_order(

@@ -1223,7 +1223,21 @@ class OpportunityTableModel(QAbstractTableModel):
             self._visible[first:first] = passing
             self.endInsertRows()
             return
-        # Scattered by the sort: append them as one block, then move them into place.
+        if len(passing) <= _ROW_SIGNALS_LIMIT:
+            # A few rows scattered by the sort (webhooks trickling into a table sorted by
+            # posting time): one insert each, last position first so the earlier
+            # positions stay valid. A layout change would make the view re-read every
+            # persistent index and row for each of them.
+            # (`passing` is in the total order: of two rows due at one position, the later
+            # one goes in first.)
+            for position, n in sorted(
+                zip(positions, range(len(passing)), strict=True), reverse=True
+            ):
+                self.beginInsertRows(parent, position, position)
+                self._visible.insert(position, passing[n])
+                self.endInsertRows()
+            return
+        # Many, scattered by the sort: append them as one block, then move them into place.
         end = len(self._visible)
         self.beginInsertRows(parent, end, end + len(passing) - 1)
         self._visible.extend(passing)

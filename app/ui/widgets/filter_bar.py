@@ -184,6 +184,11 @@ class FilterBar(QWidget):
         self.counts = QLabel(self)
         self.counts.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.counts.setToolTip("Opportunities shown of all stored")
+        # A fixed size: a label whose size may change asks the whole window to lay itself
+        # out again on every new text, and the window then repaints everything — during
+        # a burst of arrivals that was most of the UI loop's time.
+        widest = self.counts.fontMetrics().horizontalAdvance("9,999,999 of 9,999,999")
+        self.counts.setFixedSize(widest + 8, self.counts.sizeHint().height())
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
