@@ -187,7 +187,7 @@ class FilterBar(QWidget):
         # A fixed size: a label whose size may change asks the whole window to lay itself
         # out again on every new text, and the window then repaints everything — during
         # a burst of arrivals that was most of the UI loop's time.
-        widest = self.counts.fontMetrics().horizontalAdvance("9,999,999 of 9,999,999")
+        widest = self.counts.fontMetrics().horizontalAdvance("999,999 of 999,999")
         self.counts.setFixedSize(widest + 8, self.counts.sizeHint().height())
 
         bar = QHBoxLayout()
