@@ -45,6 +45,7 @@ from app.ingest.webhooks import (
 )
 from app.platforms.errors import PlatformError
 from app.platforms.gigradar import GigRadarClient
+from app.services.accounts import AccountError
 from app.services.container import Services
 from app.services.events import RealtimeStatus
 from app.services.secrets import SecretError
@@ -58,6 +59,11 @@ STATUS_INTERVAL = 0.25  # seconds between two RealtimeStatus publications at mos
 DASHBOARD_FRESHNESS = 3_600.0  # a dashboard account is healthy this long after a delivery
 
 DashboardHook = Callable[[Account, str, HookCredentials], Awaitable[None]]
+
+
+def _log_failure(task: asyncio.Task[object]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("registering webhooks failed", exc_info=exc)
 
 
 @dataclass(frozen=True)
@@ -239,6 +245,7 @@ class Realtime:
             if self._register_task is not None and not self._register_task.done():
                 self._register_task.cancel()
             self._register_task = asyncio.ensure_future(self.register_all(status.public_url))
+            self._register_task.add_done_callback(_log_failure)
         self._update_health()
         self._publish(force=True)
 
@@ -270,7 +277,12 @@ class Realtime:
     async def _register_gigradar(self, account: Account, url: str | None) -> Setup:
         if url is None:
             return self.setup(account, None)
-        adapter = self.services.accounts.adapter(account)
+        try:
+            adapter = self.services.accounts.adapter(account)
+        except (SecretError, AccountError) as exc:
+            self._errors[account.name] = f"The webhook cannot be registered: {exc}"
+            self._registered_url.pop(account.name, None)
+            return self.setup(account, url)
         if not isinstance(adapter, GigRadarClient):
             raise TypeError("a GigRadar account without a GigRadar client")
         creds = HookCredentials(
@@ -318,12 +330,12 @@ class Realtime:
         """Remove the GigRadar webhooks BidDesk registered (the "remove on exit" option)."""
         removed = 0
         for account in self.services.accounts.for_platform(Platform.GIGRADAR):
-            adapter = self.services.accounts.adapter(account)
-            if not isinstance(adapter, GigRadarClient):
-                continue
             try:
+                adapter = self.services.accounts.adapter(account)
+                if not isinstance(adapter, GigRadarClient):
+                    continue
                 removed += await self._delete_stale(account, adapter)
-            except PlatformError as exc:
+            except (PlatformError, SecretError, AccountError) as exc:
                 log.warning("removing the webhook of %s failed: %s", account.name, exc)
                 continue
             self._registered_url.pop(account.name, None)

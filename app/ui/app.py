@@ -241,6 +241,9 @@ class App:
                 await asyncio.wait_for(realtime.stop(), SHUTDOWN_TIMEOUT)
             except TimeoutError:
                 log.warning("the webhook receiver took too long to stop")
+            except Exception:
+                # Shutdown goes on: drafts, the store and the sandbox still need closing.
+                log.exception("stopping the webhook receiver failed")
 
     async def _sandbox_dashboard(self, account: Account, url: str, creds: HookCredentials) -> None:
         """What a user does in UpHunt's or Gigiac's dashboard, done for them in the sandbox

@@ -252,3 +252,19 @@ async def test_a_second_profile_sharing_the_team_keeps_its_own_webhook(
     finally:
         await rt.stop()
         await services.aclose()
+
+
+async def test_a_missing_key_is_a_sentence_not_a_crash(
+    live: Services, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(env_var_for("gr"))
+    rt = Realtime(live, config=RealtimeConfig(enabled=True, remove_on_exit=True))
+    await rt.start()
+    try:
+        await until(lambda: rt._register_task is not None and rt._register_task.done())
+        setup = rt.setup(live.accounts.get("gr"))
+        assert not rt.healthy("gr")
+        assert setup.error is not None and "No API key" in setup.error
+        assert sandbox.gigradar.webhooks == {}
+    finally:
+        await rt.stop()  # removal on exit meets the same missing key: logged, not raised
