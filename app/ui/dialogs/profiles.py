@@ -17,7 +17,6 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -40,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.drafting import FreelancerProfile, PortfolioItem
 from app.services.drafting import Drafter, DraftingError
+from app.ui.dialogs._unsaved import UnsavedChangesDialog
 
 __all__ = ["ProfilesDialog", "profile_errors"]
 
@@ -71,8 +71,11 @@ def profile_errors(profiles: Sequence[FreelancerProfile]) -> list[str]:
     return errors
 
 
-class ProfilesDialog(QDialog):
+class ProfilesDialog(UnsavedChangesDialog):
     """Lists the profiles, edits one at a time, and saves them all through the Drafter."""
+
+    DISCARD_QUESTION = "The profiles have changes that are not saved. Discard them?"
+    DISCARD_BOX_NAME = "discard_profiles"
 
     saved = Signal()
 
@@ -423,41 +426,6 @@ class ProfilesDialog(QDialog):
         self._set_error(None)
         self.saved.emit()
         return True
-
-    def reject(self) -> None:
-        self._commit_form()
-        if not self._dirty:
-            super().reject()
-            return
-        if self._discard_box is not None:
-            return
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Discard changes?",
-            "The profiles have changes that are not saved. Discard them?",
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        box.setObjectName("discard_profiles")
-        box.button(QMessageBox.StandardButton.Cancel).setText("Keep editing")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.finished.connect(self._on_discard_box_finished)
-        self._discard_box = box
-        box.open()  # never exec(): the GUI loop is also the asyncio loop
-
-    def _on_discard_box_finished(self, _result: int) -> None:
-        box, self._discard_box = self._discard_box, None
-        if box is None:
-            return
-        clicked = box.clickedButton()
-        discard = (
-            clicked is not None
-            and box.standardButton(clicked) == QMessageBox.StandardButton.Discard
-        )
-        box.deleteLater()
-        if discard:
-            self._dirty = False
-            super().reject()
 
     # -- slots ------------------------------------------------------------------------------
 

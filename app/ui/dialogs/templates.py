@@ -13,7 +13,6 @@ import re
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
-    QDialog,
     QDialogButtonBox,
     QHBoxLayout,
     QLabel,
@@ -40,6 +39,7 @@ from app.domain.drafting import (
 )
 from app.domain.opportunity import Opportunity
 from app.services.drafting import DEFAULT_TEMPLATE, Drafter, DraftingError
+from app.ui.dialogs._unsaved import UnsavedChangesDialog
 
 __all__ = ["TemplatesDialog"]
 
@@ -51,8 +51,11 @@ def _utf16(text: str, index: int) -> int:
     return len(text[:index].encode("utf-16-le")) // 2
 
 
-class TemplatesDialog(QDialog):
+class TemplatesDialog(UnsavedChangesDialog):
     """Lists the templates, edits one at a time with a live preview, saves them all."""
+
+    DISCARD_QUESTION = "The templates have changes that are not saved. Discard them?"
+    DISCARD_BOX_NAME = "discard_templates"
 
     saved = Signal()
 
@@ -361,41 +364,6 @@ class TemplatesDialog(QDialog):
         self._set_save_error(None)
         self.saved.emit()
         return True
-
-    def reject(self) -> None:
-        self._commit_form()
-        if not self._dirty:
-            super().reject()
-            return
-        if self._discard_box is not None:
-            return
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Discard changes?",
-            "The templates have changes that are not saved. Discard them?",
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        box.setObjectName("discard_templates")
-        box.button(QMessageBox.StandardButton.Cancel).setText("Keep editing")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.finished.connect(self._on_discard_box_finished)
-        self._discard_box = box
-        box.open()  # never exec(): the GUI loop is also the asyncio loop
-
-    def _on_discard_box_finished(self, _result: int) -> None:
-        box, self._discard_box = self._discard_box, None
-        if box is None:
-            return
-        clicked = box.clickedButton()
-        discard = (
-            clicked is not None
-            and box.standardButton(clicked) == QMessageBox.StandardButton.Discard
-        )
-        box.deleteLater()
-        if discard:
-            self._dirty = False
-            super().reject()
 
     # -- slots ------------------------------------------------------------------------------
 
