@@ -145,7 +145,6 @@ class Realtime:
             services.store,
             services.inbox,
             services.submissions,
-            services.accounts,
             services.bus,
         )
         self.receiver = WebhookReceiver(

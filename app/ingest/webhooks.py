@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -78,8 +79,6 @@ DELIVERY_HEADERS = {
 
 def hook_path(platform: Platform | str, account: str) -> str:
     """The receiver's path for one account: what gets registered with the platform."""
-    from urllib.parse import quote
-
     return f"{ROUTE_PREFIX}/{Platform(platform).value}/{quote(account, safe='')}"
 
 
@@ -260,13 +259,11 @@ class WebhookProcessor:
         store: Store,
         inbox: Inbox,
         submissions: SubmissionService,
-        accounts: AccountService,
         bus: EventBus,
     ) -> None:
         self.store = store
         self.inbox = inbox
         self.submissions = submissions
-        self.accounts = accounts
         self.bus = bus
 
     async def process(self, batch: list[Delivery]) -> list[Delivery]:
@@ -412,7 +409,6 @@ class WebhookReceiver:
         port: int = 0,
         max_body: int = MAX_BODY,
         on_delivery: Callable[[Delivery], None] | None = None,
-        on_processed: Callable[[list[Delivery]], None] | None = None,
     ) -> None:
         self.store = store
         self.processor = processor
@@ -423,7 +419,6 @@ class WebhookReceiver:
         self.max_body = max_body
         self.stats = ReceiverStats()
         self._on_delivery = on_delivery
-        self._on_processed = on_processed
         self._pending: deque[Delivery] = deque()
         self._processing = False
         self._to_mark: list[tuple[Platform, str]] = []
@@ -674,8 +669,6 @@ class WebhookReceiver:
                     done = await self.processor.process(batch)
                     self._mark_later(done)
                     self.stats.processed += len(done)
-                    if self._on_processed is not None and done:
-                        self._on_processed(done)
                 except Exception:
                     # Left unprocessed in the store: replayed on the next start.
                     log.exception("processing %d webhook deliveries failed", len(batch))

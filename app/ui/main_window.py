@@ -615,7 +615,11 @@ class MainWindow(QMainWindow):
         dialog = self._webhooks_dialog
         if dialog is not None and dialog.isVisible():
             dialog.set_status(status)
-            if self.realtime is not None:
+            # The accounts' rows only change with the tunnel or their health; not at each
+            # delivery (rebuilding them four times a second would flicker and lose focus).
+            shape = (status.state, status.public_url, status.healthy_accounts)
+            if self.realtime is not None and shape != self._webhooks_shape:
+                self._webhooks_shape = shape
                 dialog.set_setups(self._setups())
 
     def _on_bridge_notice(self, text: str) -> None:
@@ -703,6 +707,7 @@ class MainWindow(QMainWindow):
         return rows
 
     _webhooks_dialog: WebhooksDialog | None = None
+    _webhooks_shape: tuple[object, ...] | None = None
 
     def _setups(self) -> list[Setup]:
         realtime = self.realtime
@@ -727,6 +732,7 @@ class MainWindow(QMainWindow):
         dialog = WebhooksDialog(config, self, has_ngrok_token=self._has_ngrok_token())
         dialog.set_status(self.realtime.status() if self.realtime is not None else None)
         dialog.set_setups(self._setups())
+        self._webhooks_shape = None
         dialog.saved.connect(lambda cfg, token: self._save_webhooks(dialog, cfg, token))
         dialog.copy_secret_requested.connect(self._copy_webhook_secret)
         dialog.set_secret_requested.connect(

@@ -20,6 +20,7 @@ from app.ingest.webhooks import (
     hook_path,
     sign,
 )
+from app.platforms.gigiac import normalize_task
 from app.sandbox import Sandbox, SandboxConfig
 from app.services.container import Services, open_services
 from app.services.events import CreditsLow, OpportunitiesAdded
@@ -53,9 +54,7 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
 
 @pytest.fixture
 async def receiver(services: Services) -> AsyncIterator[WebhookReceiver]:
-    processor = WebhookProcessor(
-        services.store, services.inbox, services.submissions, services.accounts, services.bus
-    )
+    processor = WebhookProcessor(services.store, services.inbox, services.submissions, services.bus)
     rx = WebhookReceiver(
         services.store, processor, services.accounts, CREDS.get, max_body=64 * 1024
     )
@@ -352,8 +351,6 @@ async def test_gigiac_accepts_low_balance_and_a_summary_never_overwrites_a_full_
     }
     # A full task stored by a poll, then its `task.created` summary arrives late.
     task = world.add_task()
-    from app.platforms.gigiac import normalize_task
-
     await services.inbox.ingest([normalize_task(task, account="gg")])
     summary = world.events.since(0, type_="task.created")[-1].envelope()
     for envelope in (accepted, low, summary):
@@ -390,9 +387,7 @@ async def test_a_delivery_answered_before_a_crash_is_processed_on_the_next_start
         event="GIGRADAR.OPPORTUNITY.CREATE",
         processed=False,
     )
-    processor = WebhookProcessor(
-        services.store, services.inbox, services.submissions, services.accounts, services.bus
-    )
+    processor = WebhookProcessor(services.store, services.inbox, services.submissions, services.bus)
     rx = WebhookReceiver(services.store, processor, services.accounts, CREDS.get)
     await rx.start()
     try:

@@ -118,9 +118,7 @@ def test_random_requests_never_crash_or_store_unauthenticated(tmp_path: Path) ->
             Account(name=name, platform=platform, base_url="http://127.0.0.1:9")
         )
     loop = asyncio.new_event_loop()
-    processor = WebhookProcessor(
-        services.store, services.inbox, services.submissions, services.accounts, services.bus
-    )
+    processor = WebhookProcessor(services.store, services.inbox, services.submissions, services.bus)
     receiver = WebhookReceiver(
         services.store, processor, services.accounts, CREDS.get, max_body=4096
     )
