@@ -516,7 +516,7 @@ def cmd_webhooks(args: argparse.Namespace, services: Services) -> int:
                         "account": d.account,
                         "event": d.event,
                         "received_at": _iso(d.received_at),
-                        "processed": d.processed_at is not None,
+                        "processed": d.processed,
                     }
                     for d in deliveries
                 ],
@@ -533,7 +533,7 @@ def cmd_webhooks(args: argparse.Namespace, services: Services) -> int:
     if not deliveries:
         _out("No deliveries received yet.")
     for d in deliveries:
-        state = "processed" if d.processed_at is not None else "pending"
+        state = "processed" if d.processed else "pending"
         _out(f"  {_iso(d.received_at)}  {d.account or '-':<12} {d.event or '-':<30} {state}")
     return EXIT_OK
 

@@ -4,7 +4,9 @@
 delivery is new is decided atomically by the database, even with two receivers running.
 The body is kept, as received, for inspection. A delivery is recorded before it is
 answered and marked processed after its effects are stored; `pending()` lists the ones a
-crash cut short, so the next start replays them rather than losing them.
+crash cut short, so the next start replays them rather than losing them. What is still to
+be processed lives in `webhook_pending`, a table of keys: marking a delivery processed
+deletes a small row instead of rewriting the delivery and its body.
 """
 
 from __future__ import annotations
@@ -27,22 +29,23 @@ class WebhookDelivery:
     raw: bytes | str | None
     account: str | None = None
     event: str | None = None
-    processed_at: datetime | None = None
+    processed: bool = True
 
 
-_COLUMNS = "platform, dedupe_key, received_at, body, account, event, processed_at"
+# A delivery with its pending row, if any: `d` and `p` in the queries below.
+_SELECT = (
+    "SELECT d.platform, d.dedupe_key, d.received_at, d.body, d.account, d.event,"
+    " p.dedupe_key IS NULL FROM webhook_deliveries AS d"
+)
+_WITH_PENDING = (
+    " LEFT JOIN webhook_pending AS p ON p.platform = d.platform AND p.dedupe_key = d.dedupe_key"
+)
 
 
 def _decode(row: Sequence[Any]) -> WebhookDelivery:
     platform, key, at, body, account, event, processed = row
     return WebhookDelivery(
-        Platform(platform),
-        key,
-        text_to_dt(at),
-        body,
-        account,
-        event,
-        None if processed is None else text_to_dt(processed),
+        Platform(platform), key, text_to_dt(at), body, account, event, bool(processed)
     )
 
 
@@ -66,39 +69,37 @@ class WebhookDeliveryRepo:
         `processed=False` leaves it in `pending()` until `mark_processed`.
         """
         at = dt_to_text(received_at or utcnow())
+        value = Platform(platform).value
         with self._db.transaction() as conn:
             cursor = conn.execute(
                 "INSERT OR IGNORE INTO webhook_deliveries"
-                " (platform, dedupe_key, received_at, body, account, event, processed_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    Platform(platform).value,
-                    dedupe_key,
-                    at,
-                    raw,
-                    account,
-                    event,
-                    at if processed else None,
-                ),
+                " (platform, dedupe_key, received_at, body, account, event)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (value, dedupe_key, at, raw, account, event),
             )
-            return cursor.rowcount == 1
+            new = cursor.rowcount == 1
+            if new and not processed:
+                conn.execute(
+                    "INSERT OR IGNORE INTO webhook_pending (platform, dedupe_key) VALUES (?, ?)",
+                    (value, dedupe_key),
+                )
+            return new
 
     def mark_processed(self, keys: Iterable[tuple[Platform | str, str]]) -> None:
         """Mark deliveries (platform, dedupe_key) processed, in one transaction."""
-        now = dt_to_text(utcnow())
         with self._db.transaction() as conn:
             conn.executemany(
-                "UPDATE webhook_deliveries SET processed_at = ?"
-                " WHERE platform = ? AND dedupe_key = ? AND processed_at IS NULL",
-                [(now, Platform(p).value, k) for p, k in keys],
+                "DELETE FROM webhook_pending WHERE platform = ? AND dedupe_key = ?",
+                [(Platform(p).value, k) for p, k in keys],
             )
 
     def pending(self, limit: int = 10_000) -> list[WebhookDelivery]:
         """Deliveries answered but not processed (a crash in between), oldest first."""
         with self._db.read() as conn:
             rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM webhook_deliveries WHERE processed_at IS NULL"
-                " ORDER BY received_at, rowid LIMIT ?",
+                f"{_SELECT} JOIN webhook_pending AS p"
+                " ON p.platform = d.platform AND p.dedupe_key = d.dedupe_key"
+                " ORDER BY d.received_at, d.rowid LIMIT ?",
                 (limit,),
             ).fetchall()
         return [_decode(row) for row in rows]
@@ -115,8 +116,7 @@ class WebhookDeliveryRepo:
         """The latest deliveries, newest first."""
         with self._db.read() as conn:
             rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM webhook_deliveries"
-                " ORDER BY received_at DESC, rowid DESC LIMIT ?",
+                f"{_SELECT}{_WITH_PENDING} ORDER BY d.received_at DESC, d.rowid DESC LIMIT ?",
                 (limit,),
             ).fetchall()
         return [_decode(row) for row in rows]
@@ -124,8 +124,12 @@ class WebhookDeliveryRepo:
     def prune(self, older_than: datetime) -> int:
         """Forget deliveries received before `older_than` (platforms stop retrying after
         a few days); returns how many were removed."""
+        before = dt_to_text(older_than)
         with self._db.transaction() as conn:
-            cursor = conn.execute(
-                "DELETE FROM webhook_deliveries WHERE received_at < ?", (dt_to_text(older_than),)
+            conn.execute(
+                "DELETE FROM webhook_pending WHERE (platform, dedupe_key) IN"
+                " (SELECT platform, dedupe_key FROM webhook_deliveries WHERE received_at < ?)",
+                (before,),
             )
+            cursor = conn.execute("DELETE FROM webhook_deliveries WHERE received_at < ?", (before,))
             return cursor.rowcount

@@ -146,7 +146,35 @@ _V2_ROWS: tuple[tuple[str, tuple[object, ...]], ...] = (
 _V3_ROWS: tuple[tuple[str, tuple[object, ...]], ...] = ()
 # Version 4 only added an index.
 _V4_ROWS: tuple[tuple[str, tuple[object, ...]], ...] = ()
-ROWS_BY_VERSION = {1: _V1_ROWS, 2: _V2_ROWS, 3: _V3_ROWS, 4: _V4_ROWS}
+# Version 5 kept deliveries' processing state in the row: one answered and processed, one
+# answered but cut short by a crash (to be replayed).
+_V5_ROWS: tuple[tuple[str, tuple[object, ...]], ...] = (
+    (
+        "INSERT INTO webhook_deliveries VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            "gigradar",
+            "main/evt-done",
+            "2025-01-04T00:00:00.000000+00:00",
+            b'{"type":"x","data":{}}',
+            "main",
+            "x",
+            "2025-01-04T00:00:01.000000+00:00",
+        ),
+    ),
+    (
+        "INSERT INTO webhook_deliveries VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            "gigradar",
+            "main/evt-cut",
+            "2025-01-04T00:00:02.000000+00:00",
+            b'{"type":"y","data":{}}',
+            "main",
+            "y",
+            None,
+        ),
+    ),
+)
+ROWS_BY_VERSION = {1: _V1_ROWS, 2: _V2_ROWS, 3: _V3_ROWS, 4: _V4_ROWS, 5: _V5_ROWS}
 
 
 def build_database_at(path: Path, version: int) -> None:
@@ -254,9 +282,21 @@ def test_upgrade_keeps_data_and_backs_up(profile: Path, version: int) -> None:
         assert store.submissions.live_for("upwork:~01abc") == sub
 
         assert store.settings.all() == {"columns": ["title", "budget"], "theme": "dark"}
-        deliveries = store.webhooks.recent(10)
-        if version >= 2:
-            assert [(d.dedupe_key, d.raw) for d in deliveries] == [("evt-1", b'{"event":"x"}')]
+        deliveries = [(d.dedupe_key, d.raw, d.processed) for d in store.webhooks.recent(10)]
+        if version >= 5:
+            assert deliveries == [
+                ("main/evt-cut", b'{"type":"y","data":{}}', False),
+                ("main/evt-done", b'{"type":"x","data":{}}', True),
+                ("evt-1", b'{"event":"x"}', True),
+            ]
+            # The one a crash cut short is still replayed after the upgrade, and only it.
+            assert [(d.dedupe_key, d.account, d.event) for d in store.webhooks.pending()] == [
+                ("main/evt-cut", "main", "y")
+            ]
+            store.webhooks.mark_processed([(Platform.GIGRADAR, "main/evt-cut")])
+            assert store.webhooks.pending() == []
+        elif version >= 2:
+            assert deliveries == [("evt-1", b'{"event":"x"}', True)]
             # Delivered before the receiver queued its work: not replayed after the upgrade.
             assert store.webhooks.pending() == []
         else:

@@ -152,6 +152,32 @@ def test_recent_keeps_bodies_newest_first_and_prune(store: Store) -> None:
     assert [d.dedupe_key for d in repo.recent(10)] == ["new"]
 
 
+def test_pending_until_marked_processed_and_pruned_with_their_delivery(store: Store) -> None:
+    repo = store.webhooks
+    repo.record(Platform.GIGRADAR, "old", b"{}", received_at=T0, account="a", processed=False)
+    repo.record(Platform.GIGIAC, "cut", b"{}", received_at=T0 + timedelta(minutes=1), processed=False)
+    repo.record(Platform.UPHUNT, "done", b"{}", received_at=T0 + timedelta(minutes=2))
+    # A duplicate of a processed delivery does not make it pending again.
+    assert not repo.record(Platform.UPHUNT, "done", b"{}", processed=False)
+    assert [(d.dedupe_key, d.account, d.processed) for d in repo.pending()] == [
+        ("old", "a", False),
+        ("cut", None, False),
+    ]
+    assert [(d.dedupe_key, d.processed) for d in repo.recent(10)] == [
+        ("done", True),
+        ("cut", False),
+        ("old", False),
+    ]
+    repo.mark_processed([(Platform.GIGIAC, "cut"), (Platform.GIGIAC, "never-recorded")])
+    assert [d.dedupe_key for d in repo.pending()] == ["old"]
+    # Pruning a delivery that was never processed forgets that it was pending, too: a
+    # delivery recorded again later under the same key is new, and pending only if asked.
+    assert repo.prune(older_than=T0 + timedelta(seconds=30)) == 1
+    assert repo.pending() == []
+    assert repo.record(Platform.GIGRADAR, "old", b"{}")
+    assert repo.pending() == []
+
+
 def test_unknown_platform_is_a_bug(store: Store) -> None:
     with pytest.raises(ValueError, match="upwork"):
         store.webhooks.record("upwork", "x")
