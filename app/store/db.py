@@ -19,7 +19,8 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -51,8 +52,12 @@ _PAGE_SIZE = 8192
 _CACHE_SIZE_KIB = 8 * 1024
 
 
-# How often the checkpointer folds the WAL back into the database file.
+# How often the checkpointer looks at the WAL; it folds the WAL into the database file
+# once writes have paused for _CHECKPOINT_QUIET, or at once when the WAL has grown past
+# _CHECKPOINT_FORCE_BYTES.
 _CHECKPOINT_INTERVAL = 0.25
+_CHECKPOINT_QUIET = 0.2
+_CHECKPOINT_FORCE_BYTES = 64 * 1024 * 1024
 
 
 class _Checkpointer:
@@ -60,13 +65,30 @@ class _Checkpointer:
 
     SQLite's automatic checkpoint runs inside whichever commit crosses 1,000 WAL pages:
     on the app's loop, that commit stalled for 15–30 ms (measured with webhook bodies at
-    500/s). A PASSIVE checkpoint here never waits for readers or writers, so commits
-    stay short; the WAL is kept small by running it every second.
+    500/s). A PASSIVE checkpoint here never waits for readers or writers — but running one
+    every 250 ms while the loop kept writing still slowed a commit to 5–60 ms now and then
+    (the checkpoint's writes and fsyncs against the loop's appends to the growing WAL),
+    enough to put webhook acknowledgements over budget. So it waits for writes to pause,
+    unless the WAL outgrows _CHECKPOINT_FORCE_BYTES.
     """
 
-    def __init__(self, path: Path, interval: float = _CHECKPOINT_INTERVAL) -> None:
+    def __init__(
+        self,
+        path: Path,
+        last_write: Callable[[], float],
+        interval: float = _CHECKPOINT_INTERVAL,
+        quiet: float = _CHECKPOINT_QUIET,
+        force_bytes: int = _CHECKPOINT_FORCE_BYTES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._path = path
+        self._clock = clock
+        self._wal = path.with_name(path.name + "-wal")
+        self._last_write = last_write
         self._interval = interval
+        self._quiet = quiet
+        self._force_bytes = force_bytes
+        self._checkpointed_at = 0.0  # monotonic; no write since then: nothing to fold in
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
 
@@ -82,12 +104,30 @@ class _Checkpointer:
             return
         try:
             while not self._stop.wait(self._interval):
-                try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                except sqlite3.Error:
-                    log.debug("background checkpoint failed", exc_info=True)
+                if self._due():
+                    try:
+                        # fetchall: a statement left unfinished would keep a read lock.
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    except sqlite3.Error:
+                        log.debug("background checkpoint failed", exc_info=True)
         finally:
             conn.close()
+
+    def _due(self) -> bool:
+        """After writes have paused (a burst of webhooks is not slowed by checkpoint I/O),
+        or when the WAL has grown past its bound even though they have not."""
+        now = self._clock()
+        last_write = self._last_write()
+        if last_write < self._checkpointed_at:
+            return False
+        if now - last_write < self._quiet:
+            try:
+                if self._wal.stat().st_size < self._force_bytes:
+                    return False
+            except OSError:
+                return False
+        self._checkpointed_at = now
+        return True
 
     def stop(self) -> None:
         self._stop.set()
@@ -122,6 +162,7 @@ class Database:
         self.path = path
         self.read_only = read_only
         self._checkpointer: _Checkpointer | None = None
+        self._last_write = time.monotonic()  # of the last commit: the checkpointer waits for a pause
 
     @classmethod
     def open(
@@ -168,7 +209,7 @@ class Database:
         db = cls(conn, file, read_only=read_only)
         if not read_only and db.journal_mode().lower() == "wal":
             conn.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's job now
-            db._checkpointer = _Checkpointer(file)
+            db._checkpointer = _Checkpointer(file, lambda: db._last_write)
             db._checkpointer.start()
         return db
 
@@ -248,6 +289,7 @@ class Database:
             try:
                 yield conn
                 conn.execute("COMMIT")
+                self._last_write = time.monotonic()
             except BaseException:
                 rollback_quietly(conn)
                 raise

@@ -19,6 +19,7 @@ from app.store import (
     Store,
     StoreError,
 )
+from app.store.db import _Checkpointer
 from app.store.migrations import LATEST_VERSION
 from tests.store.factories import opportunity
 
@@ -287,3 +288,28 @@ def test_read_only_open_of_an_older_version_explains(tmp_path: Path) -> None:
     raw.close()
     with pytest.raises(ReadOnlyError, match="needs upgrading"):
         Database.open(path, read_only=True)
+
+
+def test_checkpoints_wait_for_writes_to_pause_unless_the_wal_outgrows_its_bound(
+    store: Store,
+) -> None:
+    store.opportunities.upsert_many([opportunity(i) for i in range(20)])
+    path = store.path
+    now, last_write = [100.0], [99.95]
+
+    def checkpointer(force_bytes: int) -> _Checkpointer:
+        return _Checkpointer(
+            path, lambda: last_write[0], quiet=0.2, force_bytes=force_bytes, clock=lambda: now[0]
+        )
+
+    paced = checkpointer(force_bytes=1 << 30)
+    assert not paced._due()  # written 50 ms ago: a burst may be under way
+    now[0] = 100.3
+    assert paced._due()  # writes paused for 350 ms
+    assert not paced._due()  # nothing written since that checkpoint
+    last_write[0] = 100.31
+    now[0] = 100.4
+    assert not paced._due()
+    # A WAL past its bound is folded in even while writes go on.
+    assert path.with_name(path.name + "-wal").stat().st_size > 1024
+    assert checkpointer(force_bytes=1024)._due()
