@@ -303,13 +303,14 @@ def test_checkpoints_wait_for_writes_to_pause_unless_the_wal_outgrows_its_bound(
         )
 
     paced = checkpointer(force_bytes=1 << 30)
-    assert not paced._due()  # written 50 ms ago: a burst may be under way
+    assert paced._due() is None  # written 50 ms ago: a burst may be under way
     now[0] = 100.3
-    assert paced._due()  # writes paused for 350 ms
-    assert not paced._due()  # nothing written since that checkpoint
+    assert paced._due() == "PASSIVE"  # writes paused for 350 ms
+    assert paced._due() is None  # nothing written since that checkpoint
     last_write[0] = 100.31
     now[0] = 100.4
-    assert not paced._due()
-    # A WAL past its bound is folded in even while writes go on.
+    assert paced._due() is None
+    # A WAL past its bound is folded in and rewound even while writes go on.
     assert path.with_name(path.name + "-wal").stat().st_size > 1024
-    assert checkpointer(force_bytes=1024)._due()
+    assert checkpointer(force_bytes=1024)._due() == "RESTART"
+
