@@ -312,6 +312,7 @@ async def test_uphunt_signed_delivery_settles_the_submission_and_stops_its_polli
     await receiver.wait_idle()
     done = services.store.submissions.get(sub.id)
     assert done is not None and done.state is SubmissionState.SUBMITTED
+    await asyncio.sleep(0)  # the polling task takes its cancellation on the next turn
     assert not services.tasks.running(f"track:{sub.id}")
     # A late "failed" for the same job changes nothing.
     late = uphunt_event("queue_1", "failed", delivery="dlv_2")
