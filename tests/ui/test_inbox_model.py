@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QColor, QFont, QIcon
+from PySide6.QtGui import QColor, QFont, QIcon, QImage
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -724,3 +724,31 @@ def test_the_view_paints_through_the_fast_path(view: InboxView, qtbot: QtBot) ->
     budget = header.sectionSize(Column.BUDGET)
     assert budget >= view.fontMetrics().horizontalAdvance("$150–200/h")
     assert header.sortIndicatorSection() == Column.POSTED
+
+
+def _render(view: InboxView, batch: bool) -> QImage:
+    view.batch_paint = batch
+    return view.viewport().grab().toImage()
+
+
+@pytest.mark.parametrize("narrow", [False, True])
+def test_painting_rows_at_once_renders_what_the_delegate_renders(
+    view: InboxView, model: OpportunityTableModel, qtbot: QtBot, narrow: bool
+) -> None:
+    # A selected row, unread (bold) and read titles, state dots, alternate rows from an odd
+    # first row, a moved and a hidden column, and (narrow) a horizontal scroll.
+    view.select_key(model.key_at(4))
+    view.verticalScrollBar().setValue(1)
+    header = view.horizontalHeader()
+    header.moveSection(header.visualIndex(Column.BUDGET), 0)
+    view.set_column_shown(Column.SKILLS, False)
+    if narrow:
+        view.resize(420, 300)
+        view.horizontalScrollBar().setValue(view.horizontalScrollBar().maximum() // 2)
+    qtbot.waitUntil(lambda: view.viewport().isVisible())
+    delegate_image = _render(view, batch=False)
+    batch_image = _render(view, batch=True)
+    assert batch_image.size() == delegate_image.size()
+    assert batch_image == delegate_image
+    # The same picture for both, and not a blank one.
+    assert len({batch_image.pixel(x, 12) for x in range(0, batch_image.width(), 3)}) > 3
