@@ -50,7 +50,7 @@ from app.store import Store
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1 << 20  # 1 MiB: a GigRadar opportunity with its full job is ~10 KB
-# Deliveries applied per store transaction.
+# Deliveries applied per store transaction, and per turn of the loop.
 BATCH = 64
 # How long the first delivery of a burst waits for the others to be answered before they
 # are applied together. Measured on a 1,000-delivery burst over 32 connections: applying
@@ -697,6 +697,10 @@ class WebhookReceiver:
                 except Exception:
                     # Left unprocessed in the store: replayed on the next start.
                     log.exception("processing %d webhook deliveries failed", len(batch))
+                if self._pending:
+                    # A replayed backlog or a burst over many connections: let the window
+                    # paint and answers go out between slices (~15 ms each).
+                    await asyncio.sleep(0)
         finally:
             self._processing = False
             self._idle.set()

@@ -14,6 +14,7 @@ import pytest
 
 from app.domain import Account, Outcome, Platform, SubmissionState
 from app.ingest.webhooks import (
+    BATCH,
     HookCredentials,
     WebhookProcessor,
     WebhookReceiver,
@@ -376,18 +377,20 @@ async def test_gigiac_new_task_arrives_through_its_webhook(
     assert stored is not None and stored.title == task["title"]
 
 
-async def test_a_delivery_answered_before_a_crash_is_processed_on_the_next_start(
+async def test_deliveries_answered_before_a_crash_are_processed_on_the_next_start(
     services: Services, world: Sandbox
 ) -> None:
-    envelope = created(world)
-    services.store.webhooks.record(
-        Platform.GIGRADAR,
-        f"gr/GIGRADAR.OPPORTUNITY.CREATE:{envelope['data']['id']}",
-        body(envelope),
-        account="gr",
-        event="GIGRADAR.OPPORTUNITY.CREATE",
-        processed=False,
-    )
+    # More than two slices' worth: the backlog is applied a slice per turn of the loop.
+    envelopes = [created(world) for _ in range(2 * BATCH + 5)]
+    for envelope in envelopes:
+        services.store.webhooks.record(
+            Platform.GIGRADAR,
+            f"gr/GIGRADAR.OPPORTUNITY.CREATE:{envelope['data']['id']}",
+            body(envelope),
+            account="gr",
+            event="GIGRADAR.OPPORTUNITY.CREATE",
+            processed=False,
+        )
     processor = WebhookProcessor(services.store, services.inbox, services.submissions, services.bus)
     rx = WebhookReceiver(services.store, processor, services.accounts, CREDS.get)
     await rx.start()
@@ -395,7 +398,8 @@ async def test_a_delivery_answered_before_a_crash_is_processed_on_the_next_start
         await rx.wait_idle()
     finally:
         await rx.stop()
-    assert services.store.opportunities.get(f"gigradar:{envelope['data']['id']}") is not None
+    keys = [f"gigradar:{envelope['data']['id']}" for envelope in envelopes]
+    assert len(services.store.opportunities.get_many(keys)) == len(envelopes)
     assert services.store.webhooks.pending() == []
 
 
