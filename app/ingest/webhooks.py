@@ -9,7 +9,9 @@ but unreadable delivery is kept for inspection), deduplication (GigRadar type + 
 proposal's status), `X-UpHunt-Delivery`, `X-Gigiac-Delivery` or event + ids), and then
 200 at once. Processing happens after the answer, once the oldest delivery waiting has
 waited COALESCE: a burst (up to one delivery per connection in each pass of the loop)
-becomes one store transaction and one table update instead of one per delivery.
+becomes one store transaction and one table update instead of one per delivery. And one
+pass of the loop spends at most about SLICE on deliveries: a handler that would start
+later waits for the next pass, so the window paints and reads input in between.
 
 Every accepted delivery is recorded (unprocessed) before the answer and marked processed
 after its effects are stored, so a crash in between replays it on the next start; a
@@ -57,6 +59,10 @@ BATCH = 64
 # each one right after its answer made one pass of the loop do 32 answers and 32
 # transactions (a 65-80 ms stall of the window); 2 ms costs received → visible ~2 ms.
 COALESCE = 0.002
+# The time one pass of the loop may spend on deliveries before the rest wait for the next:
+# 32 connections sending as fast as they are answered put 32 handlers (and their
+# processing) in every pass, a 45-60 ms stall of the window each time.
+SLICE = 0.005
 # Deliveries are marked processed in one transaction at most this often: a crash in
 # between only replays deliveries whose effects are stored, and applying one twice
 # changes nothing (upserts, forward-only statuses).
@@ -427,6 +433,7 @@ class WebhookReceiver:
         self._pending: deque[Delivery] = deque()
         self._processing = False
         self._resume: asyncio.TimerHandle | None = None
+        self._slice_start: float | None = None  # when this pass began on deliveries
         self._to_mark: list[tuple[Platform, str]] = []
         self._mark_timer: asyncio.TimerHandle | None = None
         self._accounts: dict[str, tuple[float, Account | None]] = {}
@@ -552,7 +559,21 @@ class WebhookReceiver:
         self.stats.rejected[status] += 1
         return web.json_response({"error": reason}, status=status, headers=headers)
 
+    def _spent(self) -> float:
+        """How long this pass of the loop has spent on deliveries so far."""
+        now = time.perf_counter()
+        if self._slice_start is None:
+            self._slice_start = now
+            asyncio.get_running_loop().call_soon(self._end_slice)  # runs on the next pass
+            return 0.0
+        return now - self._slice_start
+
+    def _end_slice(self) -> None:
+        self._slice_start = None
+
     async def _handle(self, request: web.Request) -> web.Response:
+        while self._spent() > SLICE:
+            await asyncio.sleep(0)  # this pass has had its share: the next one
         try:
             platform = Platform(request.match_info["platform"])
         except ValueError:
@@ -620,10 +641,10 @@ class WebhookReceiver:
         await response.prepare(request)
         await response.write_eof()
         waited = time.perf_counter() - self._pending[0].received_at
-        if waited >= COALESCE:
+        if waited >= COALESCE and self._spent() <= SLICE:
             await self._process_pending()
         else:
-            self._process_later(COALESCE - waited)
+            self._process_later(max(0.0, COALESCE - waited))
         return response
 
     def _account(self, name: str) -> Account | None:
@@ -687,6 +708,7 @@ class WebhookReceiver:
         if self._processing:
             return
         self._processing = True
+        self._spent()  # handlers later in this pass wait for the next one
         try:
             while self._pending:
                 batch = [self._pending.popleft() for _ in range(min(BATCH, len(self._pending)))]

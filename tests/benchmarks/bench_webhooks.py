@@ -378,6 +378,7 @@ def visible(
         "received_to_visible_ms_p99_worst": round(max(r["p99_ms"] for r in results), 2),
         "received_to_visible_ms_max": round(max(r["max_ms"] for r in results), 2),
         "longest_loop_stall_ms_median": med("longest_stall_ms"),
+        "longest_loop_stall_ms_runs": [round(r["longest_stall_ms"], 1) for r in results],
     }
 
 

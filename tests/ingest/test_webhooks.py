@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -401,6 +403,59 @@ async def test_deliveries_answered_before_a_crash_are_processed_on_the_next_star
     keys = [f"gigradar:{envelope['data']['id']}" for envelope in envelopes]
     assert len(services.store.opportunities.get_many(keys)) == len(envelopes)
     assert services.store.webhooks.pending() == []
+
+
+async def test_a_burst_leaves_the_loop_a_turn_between_slices(
+    services: Services, world: Sandbox, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each delivery takes >= 2 ms to record (a slow disk): without slicing, one turn of the
+    # loop would answer every delivery that arrived together; with it, a turn stops after
+    # about SLICE and the window gets to paint and read input.
+    loop = asyncio.get_running_loop()
+    turn = [0]
+
+    def tick() -> None:
+        turn[0] += 1
+        loop.call_soon(tick)
+
+    per_turn: Counter[int] = Counter()
+    record = services.store.webhooks.record
+
+    def slow_record(*args: Any, **kwargs: Any) -> bool:
+        per_turn[turn[0]] += 1
+        time.sleep(0.002)
+        return record(*args, **kwargs)
+
+    monkeypatch.setattr(services.store.webhooks, "record", slow_record)
+    envelopes = [created(world) for _ in range(24)]
+    connections = [
+        await asyncio.open_connection("127.0.0.1", receiver.port) for _ in envelopes
+    ]
+    loop.call_soon(tick)
+    # All 24 sent at once, as 24 connections of a platform's burst do.
+    for (_, writer), envelope in zip(connections, envelopes, strict=True):
+        raw = body(envelope)
+        head = "".join(
+            f"{name}: {value}\r\n"
+            for name, value in {
+                "Host": f"127.0.0.1:{receiver.port}",
+                "Content-Type": "application/json",
+                "Content-Length": str(len(raw)),
+                **GR_AUTH,
+            }.items()
+        )
+        path = hook_path(Platform.GIGRADAR, "gr")
+        writer.write(f"POST {path} HTTP/1.1\r\n{head}\r\n".encode() + raw)
+    statuses = [(await reader.readline()).split()[1] for reader, _ in connections]
+    for _, writer in connections:
+        writer.close()
+    await receiver.wait_idle()
+    assert statuses == [b"200"] * 24
+    assert sum(per_turn.values()) == 24
+    # ~5 ms a turn: two or three 2 ms deliveries, never the whole burst (24 without it).
+    assert max(per_turn.values()) <= 4
+    keys = [f"gigradar:{e['data']['id']}" for e in envelopes]
+    assert len(services.store.opportunities.get_many(keys)) == 24
 
 
 def test_credentials_never_show_in_their_repr() -> None:
