@@ -139,7 +139,7 @@ class Realtime:
         self._tunnel_status: TunnelStatus | None = None
         self._publish_handle: asyncio.TimerHandle | None = None
         self._last_publish = 0.0
-        self._register_task: asyncio.Task[None] | None = None
+        self._register_task: asyncio.Task[list[Setup]] | None = None
         self.tunnel: TunnelProvider | None = None
         processor = WebhookProcessor(
             services.store,
@@ -364,7 +364,7 @@ class Realtime:
             )
         if account.platform is Platform.GIGRADAR:
             registered = self._registered_url.get(account.name) == url
-            steps = (
+            steps: tuple[str, ...] = (
                 "BidDesk registers this URL with GigRadar itself (events "
                 f"{GIGRADAR_OPPORTUNITY} and {GIGRADAR_PROPOSAL}), with credentials it "
                 "generates and keeps in the system keyring.",

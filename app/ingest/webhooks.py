@@ -63,6 +63,7 @@ COALESCE = 0.002
 # 32 connections sending as fast as they are answered put 32 handlers (and their
 # processing) in every pass, a 45-60 ms stall of the window each time.
 SLICE = 0.005
+MAX_PASSES_WAITED = 50  # a delivery waits for no more passes than this, busy or not
 # Deliveries are marked processed in one transaction at most this often: a crash in
 # between only replays deliveries whose effects are stored, and applying one twice
 # changes nothing (upserts, forward-only statuses).
@@ -221,7 +222,8 @@ def _dedupe_key(
         ident = _id(data, "id", "opportunityId")
         if event != GIGRADAR_PROPOSAL:
             return f"{event}:{ident}"
-        proposal = data.get("proposal") if isinstance(data.get("proposal"), dict) else {}
+        found = data.get("proposal")
+        proposal: Mapping[str, Any] = found if isinstance(found, dict) else {}
         parts = (
             as_str(data.get("sent")) or "",
             "error" if data.get("error") else "",
@@ -572,7 +574,9 @@ class WebhookReceiver:
         self._slice_start = None
 
     async def _handle(self, request: web.Request) -> web.Response:
-        while self._spent() > SLICE:
+        for _ in range(MAX_PASSES_WAITED):
+            if self._spent() <= SLICE:
+                break
             await asyncio.sleep(0)  # this pass has had its share: the next one
         try:
             platform = Platform(request.match_info["platform"])

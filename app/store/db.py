@@ -125,7 +125,7 @@ class _Checkpointer:
             conn.close()
 
     def _due(self) -> str | None:
-        """"PASSIVE" once writes have paused (a burst of webhooks is not slowed by
+        """ "PASSIVE" once writes have paused (a burst of webhooks is not slowed by
         checkpoint I/O); "RESTART" when the WAL has outgrown its bound even though they
         have not; None otherwise."""
         now = self._clock()
@@ -178,7 +178,8 @@ class Database:
         self.path = path
         self.read_only = read_only
         self._checkpointer: _Checkpointer | None = None
-        self._last_write = time.monotonic()  # of the last commit: the checkpointer waits for a pause
+        # The last commit's time: the checkpointer waits for writes to pause.
+        self._last_write = time.monotonic()
 
     @classmethod
     def open(

@@ -428,9 +428,7 @@ async def test_a_burst_leaves_the_loop_a_turn_between_slices(
 
     monkeypatch.setattr(services.store.webhooks, "record", slow_record)
     envelopes = [created(world) for _ in range(24)]
-    connections = [
-        await asyncio.open_connection("127.0.0.1", receiver.port) for _ in envelopes
-    ]
+    connections = [await asyncio.open_connection("127.0.0.1", receiver.port) for _ in envelopes]
     loop.call_soon(tick)
     # All 24 sent at once, as 24 connections of a platform's burst do.
     for (_, writer), envelope in zip(connections, envelopes, strict=True):

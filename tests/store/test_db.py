@@ -313,4 +313,3 @@ def test_checkpoints_wait_for_writes_to_pause_unless_the_wal_outgrows_its_bound(
     # A WAL past its bound is folded in and rewound even while writes go on.
     assert path.with_name(path.name + "-wal").stat().st_size > 1024
     assert checkpointer(force_bytes=1024)._due() == "RESTART"
-

@@ -155,7 +155,9 @@ def test_recent_keeps_bodies_newest_first_and_prune(store: Store) -> None:
 def test_pending_until_marked_processed_and_pruned_with_their_delivery(store: Store) -> None:
     repo = store.webhooks
     repo.record(Platform.GIGRADAR, "old", b"{}", received_at=T0, account="a", processed=False)
-    repo.record(Platform.GIGIAC, "cut", b"{}", received_at=T0 + timedelta(minutes=1), processed=False)
+    repo.record(
+        Platform.GIGIAC, "cut", b"{}", received_at=T0 + timedelta(minutes=1), processed=False
+    )
     repo.record(Platform.UPHUNT, "done", b"{}", received_at=T0 + timedelta(minutes=2))
     # A duplicate of a processed delivery does not make it pending again.
     assert not repo.record(Platform.UPHUNT, "done", b"{}", processed=False)
