@@ -221,10 +221,12 @@ _V5_DELIVERY_PROCESSING: tuple[str, ...] = (
 )
 
 # Marking a delivery processed rewrote its whole row, body included (a GigRadar opportunity
-# is ~10 KB of overflow pages): every half second under a burst, 250 rows rewritten stalled
+# is ~3 KB of JSON): every half second under a burst, 250 rows rewritten in one go stalled
 # the loop 4–8 ms, enough to put webhook acknowledgements over their 5 ms budget. What is
 # still to be processed is now a row of its own in a small table, and marking a delivery
-# processed deletes that row. Needs SQLite 3.35 (DROP COLUMN); Python 3.11 ships 3.39+.
+# processed deletes that row. The old processed_at column stays, no longer written: dropping
+# it needs SQLite 3.35, and a Python 3.11 built against an older system SQLite would then
+# fail to open the database at all.
 _V6_PENDING_TABLE: tuple[str, ...] = (
     """
     CREATE TABLE webhook_pending (
@@ -236,7 +238,6 @@ _V6_PENDING_TABLE: tuple[str, ...] = (
     "INSERT INTO webhook_pending (platform, dedupe_key)"
     " SELECT platform, dedupe_key FROM webhook_deliveries WHERE processed_at IS NULL",
     "DROP INDEX webhook_deliveries_pending",
-    "ALTER TABLE webhook_deliveries DROP COLUMN processed_at",
 )
 
 MIGRATIONS: list[Migration] = [
