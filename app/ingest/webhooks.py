@@ -712,7 +712,7 @@ class WebhookReceiver:
         if self._processing:
             return
         self._processing = True
-        self._spent()  # handlers later in this pass wait for the next one
+        self._spent()  # processing counts against this pass's share too
         try:
             while self._pending:
                 batch = [self._pending.popleft() for _ in range(min(BATCH, len(self._pending)))]
@@ -727,6 +727,7 @@ class WebhookReceiver:
                     # A replayed backlog or a burst over many connections: let the window
                     # paint and answers go out between slices (~15 ms each).
                     await asyncio.sleep(0)
+                    self._spent()
         finally:
             self._processing = False
             self._idle.set()

@@ -56,8 +56,8 @@ _CACHE_SIZE_KIB = 8 * 1024
 # writes have paused for _CHECKPOINT_QUIET. Writes that never pause grow the WAL (a PASSIVE
 # checkpoint cannot rewind a WAL that is being appended to); past _CHECKPOINT_FORCE_BYTES it
 # is folded in and rewound anyway, which holds the writers back: measured at 256 MB with
-# webhooks at 500/s, 100-190 ms. That rate writes ~50 MB of WAL a second (two commits of
-# ~12 pages per delivery); real traffic pauses long before the bound.
+# webhooks at 500/s, 100-190 ms. That rate writes ~50 MB of WAL a second (two commits, ~12
+# pages in all, per delivery); real traffic pauses long before the bound.
 _CHECKPOINT_INTERVAL = 0.25
 _CHECKPOINT_QUIET = 0.2
 _CHECKPOINT_FORCE_BYTES = 1024 * 1024 * 1024
@@ -125,9 +125,9 @@ class _Checkpointer:
             conn.close()
 
     def _due(self) -> str | None:
-        """ "PASSIVE" once writes have paused (a burst of webhooks is not slowed by
-        checkpoint I/O); "RESTART" when the WAL has outgrown its bound even though they
-        have not; None otherwise."""
+        """Which checkpoint is due: PASSIVE once writes have paused (a burst of webhooks
+        is not slowed by checkpoint I/O), RESTART when the WAL has outgrown its bound even
+        though they have not, else None."""
         now = self._clock()
         last_write = self._last_write()
         if last_write < self._checkpointed_at:
