@@ -35,6 +35,7 @@ from app.sandbox import Sandbox, SandboxConfig
 from app.services.drafting import DEFAULT_SYSTEM_PROMPT, Drafter, ModelSettings
 from app.services.secrets import SecretStore
 from app.store import Store
+from app.ui.dialogs._named_list import unique_name
 from app.ui.dialogs.model_settings import ModelSettingsController, ModelSettingsDialog
 from app.ui.dialogs.profiles import ProfilesDialog
 from app.ui.dialogs.templates import TemplatesDialog
@@ -369,3 +370,8 @@ async def test_the_test_button_reports_success_then_a_stopped_server(
     assert result.startswith(f"✖ Nothing is answering at {model.base_url}")
     assert result.endswith("?") and not re.search(r"[.?!]\s+[A-Z]", result)  # one sentence
     assert model.api_key not in result
+
+
+def test_new_items_get_the_first_free_name_whatever_its_case() -> None:
+    assert unique_name("New profile", ["Alex"]) == "New profile"
+    assert unique_name("New profile", ["new PROFILE", "New profile 2"]) == "New profile 3"

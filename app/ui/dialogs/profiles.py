@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QListWidget,
     QListWidgetItem,
     QMessageBox,
     QPlainTextEdit,
@@ -39,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.drafting import FreelancerProfile, PortfolioItem
 from app.services.drafting import Drafter, DraftingError
+from app.ui.dialogs._named_list import named_list_panel, unique_name
 from app.ui.dialogs._unsaved import UnsavedChangesDialog
 
 __all__ = ["ProfilesDialog", "profile_errors"]
@@ -97,30 +97,17 @@ class ProfilesDialog(UnsavedChangesDialog):
         self._row_errors: dict[int, str] = {}
         self._discard_box: QMessageBox | None = None
 
-        self._list = QListWidget()
-        self._list.setObjectName("profile_list")
-        self._list.currentRowChanged.connect(self._on_list_current_row_changed)
-        self._add = QPushButton("Add")
-        self._add.setObjectName("profile_add")
-        self._add.clicked.connect(self._on_add_clicked)
-        self._duplicate = QPushButton("Duplicate")
-        self._duplicate.setObjectName("profile_duplicate")
-        self._duplicate.clicked.connect(self._on_duplicate_clicked)
-        self._delete = QPushButton("Delete")
-        self._delete.setObjectName("profile_delete")
-        self._delete.clicked.connect(self._on_delete_clicked)
-        left = QWidget()
-        left.setMaximumWidth(220)
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self._list, 1)
-        row = QHBoxLayout()
-        for button in (self._add, self._duplicate, self._delete):
-            row.addWidget(button)
-        left_layout.addLayout(row)
+        panel = named_list_panel(
+            "profile",
+            on_row=self._on_list_current_row_changed,
+            on_add=self._on_add_clicked,
+            on_duplicate=self._on_duplicate_clicked,
+            on_delete=self._on_delete_clicked,
+        )
+        self._list, self._duplicate, self._delete = panel.list, panel.duplicate, panel.delete
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
+        splitter.addWidget(panel.widget)
         splitter.addWidget(self._build_form())
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 3)
@@ -449,13 +436,7 @@ class ProfilesDialog(UnsavedChangesDialog):
         self._refresh_combos()
 
     def _unique_name(self, base: str) -> str:
-        taken = {n.lower() for n in self._names()}
-        if base.lower() not in taken:
-            return base
-        number = 2
-        while f"{base} {number}".lower() in taken:
-            number += 1
-        return f"{base} {number}"
+        return unique_name(base, self._names())
 
     def _insert(self, profile: FreelancerProfile) -> None:
         self._commit_form()

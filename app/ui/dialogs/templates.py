@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
     QListWidgetItem,
     QMenu,
     QMessageBox,
@@ -39,6 +38,7 @@ from app.domain.drafting import (
 )
 from app.domain.opportunity import Opportunity
 from app.services.drafting import DEFAULT_TEMPLATE, Drafter, DraftingError
+from app.ui.dialogs._named_list import named_list_panel, unique_name
 from app.ui.dialogs._unsaved import UnsavedChangesDialog
 
 __all__ = ["TemplatesDialog"]
@@ -79,35 +79,22 @@ class TemplatesDialog(UnsavedChangesDialog):
         self._dirty = False
         self._discard_box: QMessageBox | None = None
 
-        self._list = QListWidget()
-        self._list.setObjectName("template_list")
-        self._list.currentRowChanged.connect(self._on_list_current_row_changed)
-        self._add = QPushButton("Add")
-        self._add.setObjectName("template_add")
-        self._add.clicked.connect(self._on_add_clicked)
-        self._duplicate = QPushButton("Duplicate")
-        self._duplicate.setObjectName("template_duplicate")
-        self._duplicate.clicked.connect(self._on_duplicate_clicked)
-        self._delete = QPushButton("Delete")
-        self._delete.setObjectName("template_delete")
-        self._delete.clicked.connect(self._on_delete_clicked)
+        panel = named_list_panel(
+            "template",
+            on_row=self._on_list_current_row_changed,
+            on_add=self._on_add_clicked,
+            on_duplicate=self._on_duplicate_clicked,
+            on_delete=self._on_delete_clicked,
+        )
+        self._list, self._delete = panel.list, panel.delete
         self._make_default = QPushButton("Use by default")
         self._make_default.setObjectName("template_default")
         self._make_default.setToolTip("Draft from this template unless you pick another")
         self._make_default.clicked.connect(self._on_make_default_clicked)
-        left = QWidget()
-        left.setMaximumWidth(220)
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self._list, 1)
-        row = QHBoxLayout()
-        for button in (self._add, self._duplicate, self._delete):
-            row.addWidget(button)
-        left_layout.addLayout(row)
-        left_layout.addWidget(self._make_default)
+        panel.layout.addWidget(self._make_default)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
+        splitter.addWidget(panel.widget)
         splitter.addWidget(self._build_editor())
         splitter.addWidget(self._build_preview())
         splitter.setStretchFactor(0, 1)
@@ -393,13 +380,7 @@ class TemplatesDialog(UnsavedChangesDialog):
             self._dirty = True
 
     def _unique_name(self, base: str) -> str:
-        taken = {t.name.lower() for t in self._templates}
-        if base.lower() not in taken:
-            return base
-        number = 2
-        while f"{base} {number}".lower() in taken:
-            number += 1
-        return f"{base} {number}"
+        return unique_name(base, (t.name for t in self._templates))
 
     def _insert(self, template: Template) -> None:
         self._commit_form()
