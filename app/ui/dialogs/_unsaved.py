@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QMessageBox
 
+from app.ui.widgets.question import Button, answered, question_box
+
 
 class UnsavedChangesDialog(QDialog):
     """Closing (Cancel, Esc, the window's close button) with unsaved edits asks first.
@@ -27,29 +29,23 @@ class UnsavedChangesDialog(QDialog):
             return
         if self._discard_box is not None:
             return
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Discard changes?",
-            self.DISCARD_QUESTION,
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+        box = question_box(
             self,
+            name=self.DISCARD_BOX_NAME,
+            title="Discard changes?",
+            text=self.DISCARD_QUESTION,
+            accept=(Button.Discard, None),
+            reject=(Button.Cancel, "Keep editing"),
         )
-        box.setObjectName(self.DISCARD_BOX_NAME)
-        box.button(QMessageBox.StandardButton.Cancel).setText("Keep editing")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.finished.connect(self._on_discard_box_finished)
         self._discard_box = box
-        box.open()  # never exec(): the GUI loop is also the asyncio loop
+        box.open()
 
     def _on_discard_box_finished(self, _result: int) -> None:
         box, self._discard_box = self._discard_box, None
         if box is None:
             return
-        clicked = box.clickedButton()
-        discard = (
-            clicked is not None
-            and box.standardButton(clicked) == QMessageBox.StandardButton.Discard
-        )
+        discard = answered(box, Button.Discard)
         box.deleteLater()
         if discard:
             self._dirty = False

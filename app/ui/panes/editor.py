@@ -65,6 +65,7 @@ from app.domain.submission import (
     SubmissionState,
 )
 from app.services.submissions import SubmitRequest, allowed_routes
+from app.ui.widgets.question import Button, answered, question_box
 
 __all__ = ["TIMELINES", "EditorPane", "budget_text"]
 
@@ -1143,31 +1144,25 @@ class EditorPane(QWidget):
         self._pending_answers = typed
         count = len(typed)
         plural = "s" if count != 1 else ""
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Replace your answers?",
-            f"You already wrote {count} answer{plural}. Replace "
-            f"{'them' if count != 1 else 'it'} with the model's draft{plural}?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        box = question_box(
             self,
+            name="replace_answers",
+            title="Replace your answers?",
+            text=f"You already wrote {count} answer{plural}. Replace "
+            f"{'them' if count != 1 else 'it'} with the model's draft{plural}?",
+            accept=(Button.Yes, "Replace"),
+            reject=(Button.No, "Keep mine"),
         )
-        box.setObjectName("replace_answers")
-        box.button(QMessageBox.StandardButton.Yes).setText("Replace")
-        box.button(QMessageBox.StandardButton.No).setText("Keep mine")
-        box.setDefaultButton(QMessageBox.StandardButton.No)
         box.finished.connect(self._on_answers_box_finished)
         self._answers_box = box
-        box.open()  # never exec(): the GUI loop is also the asyncio loop
+        box.open()
 
     def _on_answers_box_finished(self, _result: int) -> None:
         box, self._answers_box = self._answers_box, None
         pending, self._pending_answers = self._pending_answers, []
         if box is None:
             return
-        clicked = box.clickedButton()
-        replace = clicked is not None and (
-            box.standardButton(clicked) == QMessageBox.StandardButton.Yes
-        )
+        replace = answered(box, Button.Yes)
         box.deleteLater()
         if not replace:
             return
@@ -1806,32 +1801,27 @@ class EditorPane(QWidget):
             self._emit_submit(self._build_request(confirm_warnings=False))
             return
         self._pending_request = self._build_request(confirm_warnings=True)
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            "Send anyway?",
-            "This proposal has warnings. Send anyway?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        box = question_box(
             self,
+            name="confirm_warnings",
+            title="Send anyway?",
+            text="This proposal has warnings. Send anyway?",
+            accept=(Button.Yes, "Send anyway"),
+            reject=(Button.No, "Keep editing"),
+            icon=QMessageBox.Icon.Warning,
+            informative="\n".join(f"⚠ {i.message}" for i in warnings),
         )
-        box.setObjectName("confirm_warnings")
-        box.setInformativeText("\n".join(f"⚠ {i.message}" for i in warnings))
-        box.button(QMessageBox.StandardButton.Yes).setText("Send anyway")
-        box.button(QMessageBox.StandardButton.No).setText("Keep editing")
-        box.setDefaultButton(QMessageBox.StandardButton.No)
         box.finished.connect(self._on_confirm_box_finished)
         self._confirm_box = box
         self._refresh_submit()
-        box.open()  # never exec(): the GUI loop is also the asyncio loop (STYLE §6)
+        box.open()
 
     def _on_confirm_box_finished(self, _result: int) -> None:
         box, self._confirm_box = self._confirm_box, None
         request, self._pending_request = self._pending_request, None
         if box is None:
             return
-        clicked = box.clickedButton()
-        accepted = clicked is not None and (
-            box.standardButton(clicked) == QMessageBox.StandardButton.Yes
-        )
+        accepted = answered(box, Button.Yes)
         box.deleteLater()
         opp = self._opportunity
         if (
