@@ -17,6 +17,7 @@ from pathlib import Path
 import keyring
 import pytest
 
+from app.store import Store
 from tests.helpers.memkeyring import MemoryKeyring
 
 
@@ -41,3 +42,10 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh profile's store (tests/store has its own, on its `profile` fixture)."""
+    with Store.open(tmp_path / "profile") as opened:
+        yield opened

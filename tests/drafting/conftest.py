@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -74,13 +73,6 @@ async def sandbox() -> AsyncIterator[Sandbox]:
     config = SandboxConfig(seed=21, speed=SPEED, arrivals=False, timeout_hold=3.0)
     async with Sandbox(config) as sb:
         yield sb
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(tmp_path / "profile")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

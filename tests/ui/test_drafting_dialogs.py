@@ -62,13 +62,6 @@ def _collect_on_the_gui_thread() -> Iterator[None]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(tmp_path / "profile")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
 def drafter(store: Store) -> Drafter:
     return Drafter(store, SecretStore())
 

@@ -7,10 +7,9 @@ every filter is `FilterSpec.compile` on the full `Opportunity` models.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -72,12 +71,6 @@ def make_opportunity(n: int, **fields: object) -> Opportunity:
     }
     base.update(fields)
     return Opportunity.model_validate(base)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "profile") as opened:
-        yield opened
 
 
 def fill(store: Store, opportunities: Sequence[Opportunity]) -> None:

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from PySide6.QtCore import Qt
 
 from app.store import Store
 from app.ui.models.opportunities import Column, OpportunityTableModel, prepare_rows
 from tests.ui.test_inbox_model import fill, make_opportunity
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "profile") as opened:
-        yield opened
 
 
 def keys_in_view(model: OpportunityTableModel) -> list[str]:
