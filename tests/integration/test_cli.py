@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -12,44 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
+from tests.helpers.cli import run, sandbox_process
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def sandbox_proc() -> Iterator[dict]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "sandbox", "--port", "0", "--seed", "5", "--speed", "600"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = proc.stdout.readline()
-        assert line, proc.stderr.read()
-        info = json.loads(line)
+    with sandbox_process(seed=5, speed=600) as info:
         yield info
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        finally:
-            proc.stdout.close()
-            proc.stderr.close()
-
-
-def run(
-    argv: list[str],
-    capsys: pytest.CaptureFixture[str],
-    stdin: str | None = None,
-    monkeypatch: pytest.MonkeyPatch | None = None,
-) -> tuple[int, str, str]:
-    if stdin is not None and monkeypatch is not None:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_sandbox_prints_one_line_of_json(sandbox_proc: dict) -> None:
