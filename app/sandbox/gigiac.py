@@ -20,7 +20,7 @@ from aiohttp import web
 from app.sandbox import corpus
 from app.sandbox.common import has_magic, iso_pg, json_response, read_json, seeded_uuid
 from app.sandbox.data import make_task, task_budget_cents
-from app.sandbox.platform import PlatformApi, SandboxContext
+from app.sandbox.platform import PlatformApi, SandboxContext, bearer_token
 from app.sandbox.ratelimit import MINUTE, RateDecision, Window
 
 logger = logging.getLogger(__name__)
@@ -302,11 +302,8 @@ class GigiacApi(PlatformApi):
         return request.path == self.prefix + "/.well-known/gigiac.json"
 
     def authenticate(self, request: web.Request) -> str | None:
-        header = request.headers.get("Authorization", "")
-        if header[:7].lower() != "bearer ":
-            return None
-        token = header[7:].strip()
-        return token if token == self.api_key else None
+        token = bearer_token(request)
+        return token if token and token == self.api_key else None
 
     def unauthorized(self, request: web.Request) -> web.Response:
         if "Authorization" not in request.headers:

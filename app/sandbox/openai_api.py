@@ -30,7 +30,7 @@ from aiohttp import web
 
 from app.sandbox.common import dumps, is_number, json_response
 from app.sandbox.faults import BEFORE_HANDLER, Fault
-from app.sandbox.platform import KEY, PlatformApi, SandboxContext
+from app.sandbox.platform import KEY, PlatformApi, SandboxContext, bearer_token
 from app.sandbox.ratelimit import MINUTE, RateDecision, Window
 from app.sandbox.writer import LetterWriter, estimate_tokens, word_chunks
 
@@ -102,11 +102,8 @@ class OpenAIApi(PlatformApi):
     # -- hooks -------------------------------------------------------------------------
 
     def authenticate(self, request: web.Request) -> str | None:
-        header = request.headers.get("Authorization", "")
-        if header[:7].lower() != "bearer ":
-            return None
-        token = header[7:].strip()
-        return token if token == self.api_key else None
+        token = bearer_token(request)
+        return token if token and token == self.api_key else None
 
     def unauthorized(self, request: web.Request) -> web.Response:
         header = request.headers.get("Authorization", "")

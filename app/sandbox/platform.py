@@ -59,6 +59,12 @@ class SandboxContext:
         return False
 
 
+def bearer_token(request: web.Request) -> str:
+    """The token of an `Authorization: Bearer <token>` header; "" without one."""
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header[:7].lower() == "bearer " else ""
+
+
 class PlatformApi:
     """Base of the three emulators' HTTP faces. Subclasses fill in the hooks."""
 

@@ -29,7 +29,7 @@ from app.sandbox.common import (
     unix_ms,
 )
 from app.sandbox.data import TIMELINES, UpworkJob, UpworkUniverse, make_freelancers
-from app.sandbox.platform import PlatformApi, SandboxContext
+from app.sandbox.platform import PlatformApi, SandboxContext, bearer_token
 from app.sandbox.ratelimit import DAY, MINUTE, RateDecision, Window
 
 logger = logging.getLogger(__name__)
@@ -423,9 +423,8 @@ class UpHuntApi(PlatformApi):
             return key
         # Legacy Data API: `Authorization: Bearer up_<key>` on the /api/v1 aliases.
         if request.path.startswith(self.prefix + "/api/v1/"):
-            auth = request.headers.get("Authorization", "")
-            token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-            if token in (self.api_key, "up_" + self.api_key):
+            token = bearer_token(request)
+            if token and token in (self.api_key, "up_" + self.api_key):
                 return self.api_key
         return None
 
