@@ -483,32 +483,73 @@ def cmd_webhooks(args: argparse.Namespace, services: Services) -> int:
                 "GigRadar webhooks use credentials BidDesk generates and registers itself."
             )
         realtime = Realtime(services, config=config)
-        if args.set_stdin:
-            secret = sys.stdin.readline().strip()
-            try:
-                warning = realtime.set_secret(account.name, secret)
-            except ValueError as exc:
-                raise CliError(str(exc)) from None
-            _out(f"Saved the signing secret of “{account.name}”.")
+        if args.set_stdin or args.clear:
+            secret = "" if args.clear else sys.stdin.readline().strip()
+            if not secret and not args.clear:
+                raise CliError("No signing secret was given on standard input.")
+            warning = realtime.set_secret(account.name, secret)
+            if secret:
+                _out(
+                    f"Saved the signing secret of “{account.name}”: its deliveries now need a "
+                    "valid signature as well as the URL's token."
+                )
+            else:
+                _out(
+                    f"Removed the signing secret of “{account.name}”; the URL's token alone "
+                    "authenticates its deliveries."
+                )
             if warning:
                 print(f"biddesk: warning: {warning}", file=sys.stderr)
             return EXIT_OK
         creds: HookCredentials = realtime.dashboard_secret(account.name)
         if args.show:
-            _out(creds.secret or "")
+            if not creds.secret:
+                raise CliError(f"“{account.name}” has no signing secret.")
+            _out(creds.secret)
+        elif creds.secret:
+            _out(f"“{account.name}” has a signing secret in the keyring; print it with --show.")
         else:
             _out(
-                f"“{account.name}” has a signing secret in the keyring; print it with --show "
-                "to paste it into the platform's settings."
+                f"“{account.name}” has no signing secret: the token in its URL authenticates "
+                "its deliveries. Add one with --set-stdin if the platform signs them."
+            )
+        return EXIT_OK
+    if args.webhooks_cmd == "rotate":
+        account = services.accounts.get(args.account)
+        realtime = Realtime(services, config=config)
+        _, warning = realtime.keys.rotate(account.name)
+        url = realtime.url_for(account, realtime.reachable_base())
+        _out(url or realtime.setup(account).steps[0])
+        if warning:
+            print(f"biddesk: warning: {warning}", file=sys.stderr)
+        if account.platform is Platform.GIGRADAR:
+            _out(
+                "The old URL and its credentials no longer work. BidDesk registers the new URL "
+                "with GigRadar when it next starts; if it is running now (the app or "
+                "`biddesk serve`), restart it, or use Rotate URL in its Webhooks window."
+            )
+        else:
+            _out(
+                f"The old URL no longer works: paste the new one into {account.platform.label}'s "
+                "webhook settings. A BidDesk running now picks the new token up within "
+                "seconds; restart it to stop it accepting the old one."
             )
         return EXIT_OK
     deliveries = services.store.webhooks.recent(args.limit)
     registered = services.store.settings.get("webhooks.registered") or {}
+    unreadable = services.store.webhooks.unreadable()
+    accounts = Realtime(services, config=config).accounts_status()
     if args.json:
         _json_out(
             {
                 "config": config.to_settings(),
                 "registered": registered,
+                "accounts": accounts,
+                "unreadable": {
+                    "count": unreadable.count,
+                    "latest_reason": unreadable.latest_reason,
+                    "latest_at": _iso(unreadable.latest_at),
+                },
                 "pending": len(services.store.webhooks.pending()),
                 "deliveries": [
                     {
@@ -517,6 +558,7 @@ def cmd_webhooks(args: argparse.Namespace, services: Services) -> int:
                         "event": d.event,
                         "received_at": _iso(d.received_at),
                         "processed": d.processed,
+                        "unreadable": d.unreadable_reason,
                     }
                     for d in deliveries
                 ],
@@ -527,13 +569,25 @@ def cmd_webhooks(args: argparse.Namespace, services: Services) -> int:
         f"Webhooks {'on' if config.enabled else 'off'}; port {config.port or 'any free'}; "
         f"tunnel {config.tunnel}."
     )
+    for row in accounts:
+        _out(
+            f"  {row['account']} ({row['platform']}, {row['auth']}): "
+            f"{row['url'] or 'no reachable URL while BidDesk is not running'}"
+        )
     for name, entry in sorted(registered.items()):
         url = entry.get("url") if isinstance(entry, dict) else None
-        _out(f"  {name}: registered at {url}")
+        _out(f"  {name}: registered with GigRadar at {url}")
+    if unreadable.count:
+        _out(
+            f"Unreadable deliveries kept: {unreadable.count}; the latest: "
+            f"{unreadable.latest_reason}."
+        )
     if not deliveries:
         _out("No deliveries received yet.")
     for d in deliveries:
         state = "processed" if d.processed else "pending"
+        if d.unreadable_reason:
+            state = f"unreadable ({d.unreadable_reason})"
         _out(f"  {_iso(d.received_at)}  {d.account or '-':<12} {d.event or '-':<30} {state}")
     return EXIT_OK
 
@@ -1195,13 +1249,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read the ngrok authtoken from standard input into the keyring",
     )
-    w = wsub.add_parser("secret", help="an UpHunt/Gigiac account's signing secret")
+    w = wsub.add_parser(
+        "secret", help="an UpHunt/Gigiac account's optional signing secret (an extra check)"
+    )
     w.add_argument("account")
     group = w.add_mutually_exclusive_group()
     group.add_argument(
-        "--set-stdin", action="store_true", help="read the secret the platform shows from stdin"
+        "--set-stdin",
+        action="store_true",
+        help="read a signing secret from stdin: signatures are then required too",
     )
+    group.add_argument("--clear", action="store_true", help="remove the signing secret")
     group.add_argument("--show", action="store_true", help="print it, to paste it elsewhere")
+    w = wsub.add_parser(
+        "rotate", help="give an account a new webhook URL; the old one stops working"
+    )
+    w.add_argument("account")
 
     p = sub.add_parser("demo", help="run the sandbox and walk BidDesk end to end")
     p.add_argument(

@@ -5,7 +5,8 @@ loop, opens the tunnel, and each time the tunnel reports a public URL (a cloudfl
 tunnel gets a new one on every restart) registers it: for GigRadar through its API, with
 freshly generated Basic credentials, after deleting the webhooks BidDesk registered
 before; for UpHunt and Gigiac, whose webhooks are set in their dashboards, it keeps a
-signing secret and produces the exact URL and steps to show the user.
+produces the exact URL and steps to show the user. Every account's URL ends in an
+unguessable token (app/ingest/hookkeys.py) that authenticates what arrives through it.
 
 An account's webhooks are *healthy* while the tunnel is up and, for GigRadar, registered
 at the current URL; for a dashboard platform, once a delivery has arrived through the
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from app.domain import Account, Platform
+from app.ingest.hookkeys import HookKeys
 from app.ingest.poller import Poller
 from app.ingest.tunnel import (
     TunnelProvider,
@@ -41,8 +43,11 @@ from app.ingest.webhooks import (
     HookCredentials,
     WebhookProcessor,
     WebhookReceiver,
+    auth_scheme,
     hook_path,
+    is_hook_path,
 )
+from app.platforms import WEBHOOKS
 from app.platforms.errors import PlatformError
 from app.platforms.gigradar import GigRadarClient
 from app.services.accounts import AccountError
@@ -55,6 +60,7 @@ log = logging.getLogger(__name__)
 SETTINGS_KEY = "webhooks"
 NGROK_SECRET = "ngrok"  # the keyring entry of the ngrok authtoken
 REGISTERED_KEY = "webhooks.registered"  # {account: {"id", "url"}}: what to delete later
+LIVE_KEY = "webhooks.live"  # {"receiver", "public"}: where a running BidDesk listens
 STATUS_INTERVAL = 0.25  # seconds between two RealtimeStatus publications at most
 DASHBOARD_FRESHNESS = 3_600.0  # a dashboard account is healthy this long after a delivery
 
@@ -108,6 +114,7 @@ class Setup:
     registered: bool
     steps: tuple[str, ...]
     error: str | None = None
+    auth: str = "url-token"  # "basic" | "signature" | "url-token" (app.platforms.webhook)
 
 
 class Realtime:
@@ -131,7 +138,7 @@ class Realtime:
         self._ngrok_authtoken = ngrok_authtoken
         self._dashboard_hook = dashboard_hook
         self._restart_backoff = restart_backoff
-        self._creds: dict[str, HookCredentials] = {}
+        self.keys = HookKeys(services.secrets)
         self._registered_url: dict[str, str] = {}  # account → URL registered for it
         self._errors: dict[str, str] = {}
         self._last_seen: dict[str, float] = {}  # account → monotonic time of a delivery
@@ -155,6 +162,7 @@ class Realtime:
             host=host,
             port=self.config.port,
             on_delivery=self._on_delivery,
+            refresh=self.keys.refresh,
         )
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -168,6 +176,7 @@ class Realtime:
             restart_backoff=self._restart_backoff,
         )
         await self.tunnel.start(self.receiver.base_url)
+        self._save_live()
         self._publish(force=True)
 
     async def stop(self) -> None:
@@ -179,6 +188,7 @@ class Realtime:
         if self.tunnel is not None:
             await self.tunnel.stop()
         await self.receiver.stop()
+        self._save_live(clear=True)
         if self._publish_handle is not None:
             self._publish_handle.cancel()
 
@@ -191,46 +201,50 @@ class Realtime:
 
     # -- credentials -----------------------------------------------------------------------
 
-    @staticmethod
-    def _secret_name(account: str) -> str:
-        return f"webhook:{account}"
-
     def credentials(self, account: str) -> HookCredentials | None:
         """The receiver's lookup: memory first, then the keyring (once per account)."""
-        creds = self._creds.get(account)
-        if creds is None:
-            try:
-                creds = HookCredentials.from_json(
-                    self.services.secrets.get(self._secret_name(account))
-                )
-            except (SecretError, ValueError):
-                return None
-            self._creds[account] = creds
-        return creds
+        return self.keys.get(account)
 
     def _remember(self, account: str, creds: HookCredentials) -> str | None:
-        """Keep credentials for this run and in the keyring; a sentence if only for this run."""
-        self._creds[account] = creds
-        try:
-            self.services.secrets.set(self._secret_name(account), creds.to_json())
-        except SecretError as exc:
-            return f"{exc} The webhook credentials are kept for this run only."
-        return None
+        """Keep GigRadar's new Basic credentials (the token and any secret stay); a
+        sentence if only for this run."""
+        return self.keys.merge(account, username=creds.username, password=creds.password)[1]
 
     def set_secret(self, account: str, secret: str) -> str | None:
-        """The signing secret a dashboard platform shows (UpHunt) or that the user chose."""
-        if not secret.strip():
-            raise ValueError("The signing secret is empty.")
-        return self._remember(account, HookCredentials(secret=secret.strip()))
+        """Add a signing secret: from then on a valid signature is required as well as the
+        URL's token. An empty secret removes it."""
+        return self.keys.set_secret(account, secret)
 
     def dashboard_secret(self, account: str) -> HookCredentials:
-        creds = self.credentials(account)
-        if creds is None or not creds.secret:
-            creds = HookCredentials(secret=secrets.token_urlsafe(32))
-            problem = self._remember(account, creds)
-            if problem:
-                self._errors[account] = problem
+        """The account's credentials (with its URL token); a signing secret only if the
+        user added one."""
+        creds, problem = self.keys.ensure(account)
+        if problem:
+            self._errors[account] = problem
         return creds
+
+    def url_for(self, account: Account, base: str | None = None) -> str | None:
+        """The full URL the platform must call for this account, as reachable now (with
+        `base`, that public URL): None without a public URL."""
+        base = base or self.public_url
+        if base is None:
+            return None
+        creds = self.dashboard_secret(account.name)
+        return base.rstrip("/") + hook_path(account.platform, account.name, creds.token)
+
+    async def rotate(self, account: Account) -> Setup:
+        """A new token: the old URL stops working at once. GigRadar's webhook is registered
+        again at the new URL (when there is a public URL); a dashboard platform needs the
+        new URL pasted in."""
+        _, problem = self.keys.rotate(account.name)
+        if problem:
+            self._errors[account.name] = problem
+        self._last_seen.pop(account.name, None)
+        self._registered_url.pop(account.name, None)
+        setup = await self.register(account)
+        self._update_health()
+        self._publish(force=True)
+        return setup
 
     # -- registration ----------------------------------------------------------------------
 
@@ -246,6 +260,8 @@ class Realtime:
             self._register_task = asyncio.ensure_future(self.register_all(status.public_url))
             self._register_task.add_done_callback(_log_failure)
         self._update_health()
+        if self.receiver.running:
+            self._save_live()
         self._publish(force=True)
 
     async def register_all(self, public_url: str | None = None) -> list[Setup]:
@@ -260,7 +276,7 @@ class Realtime:
 
     async def register(self, account: Account, base: str | None = None) -> Setup:
         base = base or self.public_url
-        url = None if base is None else base.rstrip("/") + hook_path(account.platform, account.name)
+        url = self.url_for(account, base)
         if account.platform is Platform.GIGRADAR:
             return await self._register_gigradar(account, url)
         creds = self.dashboard_secret(account.name)
@@ -316,12 +332,14 @@ class Realtime:
         recorded, and any other pointing at this account's path (an older tunnel URL)."""
         recorded = (self.services.store.settings.get(REGISTERED_KEY) or {}).get(account.name)
         recorded_id = recorded.get("id") if isinstance(recorded, dict) else None
-        path = hook_path(account.platform, account.name)
         deleted = 0
         for hook in await client.list_webhooks():
             hook_id = str(hook.get("id", ""))
             url = str(hook.get("url", ""))
-            if hook_id and (hook_id == recorded_id or urlsplit(url).path == path):
+            path = urlsplit(url).path
+            if hook_id and (
+                hook_id == recorded_id or is_hook_path(path, account.platform, account.name)
+            ):
                 deleted += await client.delete_webhook(hook_id)
         return deleted
 
@@ -348,48 +366,78 @@ class Realtime:
 
     def setup(self, account: Account, url: str | None = None) -> Setup:
         """What the user needs to know (and do) for this account's webhooks."""
-        if url is None and self.public_url is not None:
-            url = self.public_url.rstrip("/") + hook_path(account.platform, account.name)
+        if url is None:
+            url = self.url_for(account)
         error = self._errors.get(account.name)
+        automatic = account.platform is Platform.GIGRADAR
+        auth = auth_scheme(account.platform, self.keys.get(account.name)).value
         if url is None:
             state = self._tunnel_status.message if self._tunnel_status else "not started"
             return Setup(
                 account.name,
                 account.platform,
                 None,
-                account.platform is Platform.GIGRADAR,
+                automatic,
                 False,
                 (f"Webhooks wait for the tunnel: {state}",),
                 error,
+                auth,
             )
-        if account.platform is Platform.GIGRADAR:
+        steps = WEBHOOKS[account.platform].steps(url)
+        if automatic:
             registered = self._registered_url.get(account.name) == url
-            steps: tuple[str, ...] = (
-                "BidDesk registers this URL with GigRadar itself (events "
-                f"{GIGRADAR_OPPORTUNITY} and {GIGRADAR_PROPOSAL}), with credentials it "
-                "generates and keeps in the system keyring.",
-            )
-            return Setup(account.name, account.platform, url, True, registered, steps, error)
-        if account.platform is Platform.UPHUNT:
-            steps = (
-                "Open UpHunt: Dashboard → Auto-Apply → API & Webhooks.",
-                f"Set the webhook URL to {url}",
-                "Select the events application.applied and application.failed.",
-                "Copy the signing secret UpHunt shows and paste it into BidDesk "
-                "(Webhooks → Set secret…, or `biddesk webhooks secret "
-                f"{account.name}`).",
-            )
         else:
-            steps = (
-                "Open Gigiac: your bot profile's settings.",
-                f"Set the webhook URL to {url}",
-                "Set the webhook secret to the one BidDesk shows (Webhooks → Copy secret, "
-                f"or `biddesk webhooks secret {account.name} --show`).",
-                "Enable the events task.created, proposal.accepted, proposal.rejected and "
-                "credits.low_balance.",
-            )
-        registered = account.name in self._healthy
-        return Setup(account.name, account.platform, url, False, registered, steps, error)
+            registered = account.name in self._healthy
+        return Setup(account.name, account.platform, url, automatic, registered, steps, error, auth)
+
+    def accounts_status(self) -> list[dict[str, object]]:
+        """Per account: the full URL the platform must call now, and what authenticates it
+        (`biddesk webhooks status --json`)."""
+        rows: list[dict[str, object]] = []
+        for account in self.services.accounts.list():
+            if not account.enabled:
+                continue
+            url = self.url_for(account, self.reachable_base())
+            row: dict[str, object] = {
+                "account": account.name,
+                "platform": account.platform.value,
+                "url": url,
+                "auth": auth_scheme(account.platform, self.keys.get(account.name)).value,
+            }
+            if account.name in self._errors:
+                row["error"] = self._errors[account.name]
+            rows.append(row)
+        return rows
+
+    def reachable_base(self) -> str | None:
+        """Where platforms reach the receiver now: the tunnel's public URL; with the tunnel
+        "none", the receiver itself; read from a running BidDesk when this one is not."""
+        if self.public_url is not None:
+            return self.public_url
+        live = self.services.store.settings.get(LIVE_KEY)
+        if not self.receiver.running and isinstance(live, dict):
+            found = live.get("public") or live.get("receiver")
+            if isinstance(found, str) and found:
+                return found
+        if self.spec.provider == "manual" and self.spec.url:
+            return self.spec.url
+        if self.spec.provider == "none":
+            if self.receiver.running:
+                return self.receiver.base_url
+            if self.config.port:
+                return f"http://127.0.0.1:{self.config.port}"
+        return None
+
+    def _save_live(self, *, clear: bool = False) -> None:
+        """Tell `biddesk webhooks status` (another process) where this one listens."""
+        try:
+            if clear:
+                self.services.store.settings.delete(LIVE_KEY)
+            else:
+                value = {"receiver": self.receiver.base_url, "public": self.public_url}
+                self.services.store.settings.set(LIVE_KEY, value)
+        except Exception as exc:  # a status hint only: never worth failing for
+            log.debug("could not record where the receiver listens: %s", exc)
 
     # -- health and status -----------------------------------------------------------------
 

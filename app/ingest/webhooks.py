@@ -1,22 +1,47 @@
-"""The webhook receiver: an aiohttp server on the app's loop, one route per platform.
+"""The webhook receiver: an aiohttp server on the app's loop, one route per account.
 
-A delivery goes through, in order: the route (`POST /hooks/{platform}/{account}`, 404 for
-an account BidDesk does not have), authentication (HTTP Basic with the credentials
-BidDesk generated and registered, for GigRadar; an HMAC-SHA256 signature of the raw body,
-for UpHunt and Gigiac; compared in constant time → 401), the body's size (413) and type
-(415), JSON parsing into the platform's envelope (400; the raw body of an authenticated
-but unreadable delivery is kept for inspection), deduplication (GigRadar type + id (+ the
-proposal's status), `X-UpHunt-Delivery`, `X-Gigiac-Delivery` or event + ids), and then
-200 at once. Processing happens after the answer, once the oldest delivery waiting has
-waited COALESCE: a burst (up to one delivery per connection in each pass of the loop)
-becomes one store transaction and one table update instead of one per delivery. And one
-pass of the loop spends at most about SLICE on deliveries: a handler that would start
-later waits for the next pass, so the window paints and reads input in between.
+A delivery goes through, in order: the route (`POST /hooks/{platform}/{account}/{token}`,
+404 for an account BidDesk does not have), authentication (→ 401), the body's size (413),
+read within BODY_TIMEOUT (408), the platform's own reading of it, deduplication, and then
+200 at once. Platform rules (payload shapes, dedupe keys, what an event means) live in
+app/platforms (`WEBHOOKS`); this module keeps transport, authentication, dedupe and
+batching.
+
+Authentication (credentials in app/ingest/hookkeys.py):
+
+- the URL's token, compared in constant time: what the user pasted into UpHunt's or
+  Gigiac's dashboard (or GigRadar's settings page), so a platform that sends plain
+  unsigned POSTs just works; a wrong token is refused even if the rest is right, so a
+  rotated URL stops working at once;
+- GigRadar: the HTTP Basic credentials BidDesk registered, with or without the token;
+- a signing secret the user added: then a valid `sha256=` HMAC of the body is required too.
+
+The old token-less URL (`/hooks/{platform}/{account}`, registered before tokens existed)
+keeps working only with what authenticated it then: GigRadar's Basic credentials, or a
+valid signature made with the secret stored for it. Anything else there is refused with
+401 and a sentence that points to the new URL.
+
+An authenticated delivery that cannot be read (not JSON, a 5,000-digit number, nesting
+too deep, another content type, an unknown shape) is answered 200 — GigRadar asks for 200
+even on errors, to prevent retry storms — and kept in `webhook_deliveries`, marked
+unreadable with the reason, for `biddesk webhooks status` to show. Nothing authenticated
+gets a 5xx except a store that cannot record it (503: the platform should retry).
+
+Processing happens after the answer, once the oldest delivery waiting has waited COALESCE:
+a burst (up to one delivery per connection in each pass of the loop) becomes one store
+transaction and one table update instead of one per delivery. And one pass of the loop
+spends at most about SLICE on deliveries: a handler that would start later waits for the
+next pass, so the window paints and reads input in between.
 
 Every accepted delivery is recorded (unprocessed) before the answer and marked processed
 after its effects are stored, so a crash in between replays it on the next start; a
 duplicate is answered 200 and dropped. A replayed or late status never moves a submission
 backwards: updates go through `Submission.apply`, which only moves forward.
+
+Hardening: headers must arrive within HEADER_TIMEOUT (aiohttp's keep-alive timer, which
+also runs before the first request), the body within BODY_TIMEOUT, at most
+MAX_CONNECTIONS connections are open at once (the next ones get 503), and a client that
+goes away mid-body is logged at DEBUG.
 """
 
 from __future__ import annotations
@@ -26,7 +51,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import logging
 import time
 from collections import Counter, deque
@@ -39,19 +63,50 @@ from urllib.parse import quote
 from aiohttp import web
 
 from app.domain import Account, Opportunity, Platform, Submission, utcnow
-from app.domain.opportunity import opportunity_key
 from app.domain.submission import StatusUpdate
-from app.platforms import gigiac, gigradar, uphunt
-from app.platforms.common import as_str
+from app.ingest.hookkeys import HookCredentials
+from app.platforms import WEBHOOKS
+from app.platforms.gigradar import SCOPE_OPPORTUNITY_CREATE, SCOPE_PROPOSAL_UPDATE
+from app.platforms.webhook import (
+    LowBalance,
+    NewOpportunity,
+    SubmissionUpdate,
+    Unreadable,
+    Unused,
+    WebhookAuth,
+    WebhookEffect,
+    WebhookEnvelope,
+    decode_body,
+)
 from app.services.accounts import AccountService
 from app.services.events import CreditsLow, EventBus
 from app.services.inbox import Inbox
 from app.services.submissions import SubmissionService
 from app.store import Store
+from app.store.webhooks import UNREADABLE  # a kept delivery's event: "unreadable: <reason>"
+
+__all__ = [
+    "GIGRADAR_OPPORTUNITY",
+    "GIGRADAR_PROPOSAL",
+    "Delivery",
+    "HookCredentials",
+    "WebhookProcessor",
+    "WebhookReceiver",
+    "auth_scheme",
+    "hook_path",
+    "is_hook_path",
+    "parse_delivery",
+    "sign",
+]
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1 << 20  # 1 MiB: a GigRadar opportunity with its full job is ~10 KB
+# Seconds a client has to send its headers (and that an idle keep-alive connection stays
+# open), and to send its body once the headers are in. Platforms send a few KB at once.
+HEADER_TIMEOUT = 10.0
+BODY_TIMEOUT = 10.0
+MAX_CONNECTIONS = 256  # open connections at once; a platform's burst uses a few dozen
 # Deliveries applied per store transaction, and per turn of the loop.
 BATCH = 64
 # How long the first delivery of a burst waits for the others to be answered before they
@@ -71,59 +126,35 @@ MARK_INTERVAL = 0.5
 ACCOUNT_TTL = 2.0  # seconds an account lookup is trusted (one SQL query less per request)
 ROUTE_PREFIX = "/hooks"
 
-GIGRADAR_OPPORTUNITY = "GIGRADAR.OPPORTUNITY.CREATE"
-GIGRADAR_PROPOSAL = "GIGRADAR.PROPOSAL.UPDATE"
-UPHUNT_EVENTS = ("application.applied", "application.failed")
-GIGIAC_TASK = "task.created"
-GIGIAC_PROPOSAL_EVENTS = ("proposal.accepted", "proposal.rejected")
-GIGIAC_LOW_BALANCE = "credits.low_balance"
-
-SIGNATURE_HEADERS = {
-    Platform.UPHUNT: "X-UpHunt-Signature",
-    Platform.GIGIAC: "X-Gigiac-Signature",
-}
-DELIVERY_HEADERS = {
-    Platform.GIGRADAR: "X-GigRadar-Delivery",
-    Platform.UPHUNT: "X-UpHunt-Delivery",
-    Platform.GIGIAC: "X-Gigiac-Delivery",
-}
+GIGRADAR_OPPORTUNITY = SCOPE_OPPORTUNITY_CREATE
+GIGRADAR_PROPOSAL = SCOPE_PROPOSAL_UPDATE
 
 
-def hook_path(platform: Platform | str, account: str) -> str:
-    """The receiver's path for one account: what gets registered with the platform."""
-    return f"{ROUTE_PREFIX}/{Platform(platform).value}/{quote(account, safe='')}"
+def hook_path(platform: Platform | str, account: str, token: str | None = None) -> str:
+    """The receiver's path for one account: what the platform must call. Without a token,
+    the old path (still accepted for GigRadar's Basic credentials or a legacy signature)."""
+    path = f"{ROUTE_PREFIX}/{Platform(platform).value}/{quote(account, safe='')}"
+    return f"{path}/{quote(token, safe='')}" if token else path
 
 
-@dataclass(frozen=True, slots=True)
-class HookCredentials:
-    """What authenticates one account's deliveries. Never logged (see __repr__)."""
+def is_hook_path(path: str, platform: Platform | str, account: str) -> bool:
+    """Whether `path` is one of this account's receiver paths, whatever its token."""
+    base = hook_path(platform, account)
+    return path == base or (path.startswith(base + "/") and "/" not in path[len(base) + 1 :])
 
-    username: str | None = None  # GigRadar: HTTP Basic, generated by BidDesk
-    password: str | None = None
-    secret: str | None = None  # UpHunt / Gigiac: the HMAC signing secret
 
-    def __repr__(self) -> str:
-        return f"HookCredentials(basic={self.username is not None}, secret={bool(self.secret)})"
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {"username": self.username, "password": self.password, "secret": self.secret}
-        )
-
-    @classmethod
-    def from_json(cls, text: str) -> HookCredentials:
-        data = json.loads(text)
-        if not isinstance(data, dict):
-            raise ValueError("webhook credentials are not an object")
-        return cls(
-            username=as_str(data.get("username")),
-            password=as_str(data.get("password")),
-            secret=as_str(data.get("secret")),
-        )
+def auth_scheme(platform: Platform, creds: HookCredentials | None) -> WebhookAuth:
+    """What authenticates this account's deliveries now (for status and setup)."""
+    spec = WEBHOOKS[platform]
+    if creds is not None and creds.secret and spec.signature_header:
+        return WebhookAuth.SIGNATURE
+    if spec.auth is WebhookAuth.BASIC and creds is not None and creds.has_basic:
+        return WebhookAuth.BASIC
+    return WebhookAuth.URL_TOKEN
 
 
 def sign(secret: str, body: bytes) -> str:
-    """`sha256=<hex HMAC-SHA256(secret, raw body)>` (platform-apis.md §2.8, §3.9)."""
+    """`sha256=<hex HMAC-SHA256(secret, raw body)>` (platform-apis.md §2.8, §3.9, [P])."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
@@ -146,10 +177,17 @@ def basic_auth_ok(header: str | None, creds: HookCredentials) -> bool:
     return user_ok and password_ok
 
 
-def signature_ok(header: str | None, creds: HookCredentials, body: bytes) -> bool:
-    if not header or not creds.secret:
+def token_ok(given: str, creds: HookCredentials) -> bool:
+    expected = creds.token or ""
+    # Compared even when none is stored, so the time taken says nothing either way.
+    same = hmac.compare_digest(given.encode(), expected.encode())
+    return same and bool(expected)
+
+
+def signature_ok(header: str | None, secret: str | None, body: bytes) -> bool:
+    if not header or not secret:
         return False
-    return hmac.compare_digest(header.strip().encode(), sign(creds.secret, body).encode())
+    return hmac.compare_digest(header.strip().encode(), sign(secret, body).encode())
 
 
 class Rejected(Exception):
@@ -172,82 +210,14 @@ class Delivery:
     received_at: float = field(default_factory=time.perf_counter)  # for latency figures
 
 
-def _data(envelope: Mapping[str, Any]) -> dict[str, Any]:
-    data = envelope.get("data")
-    if not isinstance(data, dict):
-        raise Rejected(400, "the delivery has no “data” object")
-    return data
-
-
-def _id(data: Mapping[str, Any], *names: str) -> str:
-    for name in names:
-        value = as_str(data.get(name))
-        if value:
-            return value
-    raise Rejected(400, f"the delivery's data has no {' or '.join(names)}")
-
-
 def parse_delivery(
     platform: Platform, account: str, headers: Mapping[str, str], raw: bytes
 ) -> Delivery:
-    """An authenticated request's body → Delivery; Rejected(400) when it is not one."""
-    try:
-        envelope = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise Rejected(400, "the body is not JSON") from None
-    if not isinstance(envelope, dict):
-        raise Rejected(400, "the body is not a JSON object")
-    if platform is Platform.GIGRADAR:
-        # The docs say `type`; a consumer in the wild also reads `event` (§1.10).
-        event = as_str(envelope.get("type")) or as_str(envelope.get("event"))
-    else:
-        event = as_str(envelope.get("event"))
-    if not event:
-        raise Rejected(400, "the delivery names no event")
-    data = _data(envelope)
-    key = _dedupe_key(platform, event, data, envelope, headers)
-    return Delivery(platform, account, event, f"{account}/{key}", data, raw)
-
-
-def _dedupe_key(
-    platform: Platform,
-    event: str,
-    data: Mapping[str, Any],
-    envelope: Mapping[str, Any],
-    headers: Mapping[str, str],
-) -> str:
-    if platform is Platform.GIGRADAR:
-        # No delivery id is documented: type + opportunity id, and for a proposal update
-        # also where the proposal stands, so each real change is one delivery (§1.10).
-        ident = _id(data, "id", "opportunityId")
-        if event != GIGRADAR_PROPOSAL:
-            return f"{event}:{ident}"
-        found = data.get("proposal")
-        proposal: Mapping[str, Any] = found if isinstance(found, dict) else {}
-        parts = (
-            as_str(data.get("sent")) or "",
-            "error" if data.get("error") else "",
-            as_str(data.get("errorCode")) or "",
-            as_str(proposal.get("statusCode")) or as_str(proposal.get("status")) or "",
-            "replied" if proposal.get("replied") else "",
-        )
-        return f"{event}:{ident}:{'|'.join(parts)}"
-    header = headers.get(DELIVERY_HEADERS[platform])
-    if header:
-        return f"delivery:{header.strip()[:200]}"
-    if platform is Platform.UPHUNT:
-        body_id = as_str(envelope.get("deliveryId"))
-        if body_id:
-            return f"delivery:{body_id[:200]}"
-        ident = _id(data, "queueId", "jobId")
-        return f"{event}:{ident}:{as_str(data.get('applicationStatus')) or ''}"
-    # Gigiac without its delivery header: event + the data's ids + timestamp (§3.9); an
-    # event with no ids (a low balance) is told apart by its whole data.
-    ids = [f"{k}={as_str(v)}" for k, v in sorted(data.items()) if k.endswith("_id") and as_str(v)]
-    if not ids:
-        canonical = json.dumps(data, sort_keys=True, default=str).encode()
-        ids = [hashlib.sha256(canonical).hexdigest()[:24]]
-    return f"{event}:{','.join(ids)}:{as_str(envelope.get('timestamp')) or ''}"
+    """An authenticated request's body → Delivery; Unreadable when it is not one."""
+    envelope = WEBHOOKS[platform].parse(decode_body(raw), headers)
+    return Delivery(
+        platform, account, envelope.event, f"{account}/{envelope.dedupe_key}", envelope.data, raw
+    )
 
 
 @dataclass
@@ -256,6 +226,8 @@ class ReceiverStats:
     duplicates: int = 0
     rejected: Counter[int] = field(default_factory=Counter)
     processed: int = 0
+    unreadable: int = 0
+    last_unreadable: str | None = None
     last_delivery_at: datetime | None = None
     last_event: str | None = None
     last_account: str | None = None
@@ -281,26 +253,28 @@ class WebhookProcessor:
 
     async def process(self, batch: list[Delivery]) -> list[Delivery]:
         """Apply a batch; returns the deliveries whose effects are stored."""
-        opportunities: list[tuple[Delivery, Opportunity]] = []
+        opportunities: list[tuple[Delivery, NewOpportunity]] = []
         done: list[Delivery] = []
         for delivery in batch:
             try:
-                opp = self._opportunity(delivery)
-                if opp is not None:
-                    opportunities.append((delivery, opp))
-                    continue
-                self._apply(delivery)
-                done.append(delivery)
-            except ValueError as exc:
+                effect = _read(delivery)
+            except Exception as exc:
                 # Authenticated but not usable (a task without a title…): kept, not retried.
                 log.warning(
                     "webhook %s from %s not usable: %s", delivery.event, delivery.account, exc
                 )
                 done.append(delivery)
+                continue
+            if isinstance(effect, NewOpportunity):
+                opportunities.append((delivery, effect))
+                continue
+            try:
+                self._apply(delivery, effect)
+                done.append(delivery)
             except Exception:
                 log.exception("webhook %s from %s failed", delivery.event, delivery.account)
         if opportunities:
-            fresh = self._unknown([o for _, o in opportunities])
+            fresh = self._unknown([effect for _, effect in opportunities])
             try:
                 await self.inbox.ingest(fresh)
                 done.extend(d for d, _ in opportunities)
@@ -308,82 +282,64 @@ class WebhookProcessor:
                 log.exception("storing %d webhook opportunities failed", len(fresh))
         return done
 
-    def _unknown(self, opportunities: list[Opportunity]) -> list[Opportunity]:
-        """Gigiac's `task.created` carries a summary of the task: never let it overwrite the
-        full task a poll already stored. GigRadar's carries the whole opportunity."""
-        partial = [o.key for o in opportunities if o.platform is Platform.GIGIAC]
+    def _unknown(self, found: list[NewOpportunity]) -> list[Opportunity]:
+        """A partial summary (Gigiac's `task.created`) never overwrites the full record a
+        poll already stored; a full one (GigRadar's opportunity) always goes in."""
+        partial = [e.opportunity.key for e in found if e.partial]
         if not partial:
-            return opportunities
+            return [e.opportunity for e in found]
         known = set(self.store.opportunities.get_many(partial))
-        return [o for o in opportunities if o.key not in known]
+        return [e.opportunity for e in found if not (e.partial and e.opportunity.key in known)]
 
-    @staticmethod
-    def _opportunity(delivery: Delivery) -> Opportunity | None:
-        if delivery.platform is Platform.GIGRADAR and delivery.event == GIGRADAR_OPPORTUNITY:
-            return gigradar.normalize_opportunity(delivery.data, account=delivery.account)
-        if delivery.platform is Platform.GIGIAC and delivery.event == GIGIAC_TASK:
-            return gigiac.normalize_task(delivery.data, account=delivery.account)
-        return None
-
-    def _apply(self, delivery: Delivery) -> None:
-        platform, event, data = delivery.platform, delivery.event, delivery.data
-        update: StatusUpdate | None = None
-        sub: Submission | None = None
-        if platform is Platform.GIGRADAR and event == GIGRADAR_PROPOSAL:
-            update = gigradar.status_update_from_opportunity(data)
-            ident = as_str(data.get("opportunityId")) or as_str(data.get("id"))
-            if ident:
-                sub = self._latest(platform, opportunity_key(platform, ident), update)
-        elif platform is Platform.UPHUNT and event in UPHUNT_EVENTS:
-            update = uphunt.status_update_from_status(data)
-            sub = self._uphunt_submission(data, update)
-        elif platform is Platform.GIGIAC and event in GIGIAC_PROPOSAL_EVENTS:
-            update = gigiac.status_update_from_webhook(event, data)
-            task = as_str(data.get("task_id"))
-            if task:
-                sub = self._latest(platform, opportunity_key(platform, task), update)
-        elif platform is Platform.GIGIAC and event == GIGIAC_LOW_BALANCE:
+    def _apply(self, delivery: Delivery, effect: WebhookEffect) -> None:
+        if isinstance(effect, LowBalance):
             self.bus.publish(
-                CreditsLow(
-                    account=delivery.account,
-                    balance_cents=_int(data.get("balance_cents")),
-                    threshold_cents=_int(data.get("threshold_cents")),
-                )
+                CreditsLow(delivery.account, effect.balance_cents, effect.threshold_cents)
             )
             return
-        else:
-            log.info("webhook %s from %s: not an event BidDesk uses", event, delivery.account)
+        if isinstance(effect, Unused) or not isinstance(effect, SubmissionUpdate):
+            log.info("webhook %s from %s: %s", delivery.event, delivery.account, effect)
             return
-        if update is None or sub is None:
-            log.info("webhook %s from %s matches no submission of ours", event, delivery.account)
+        sub = self._find(delivery.platform, effect)
+        if sub is None:
+            log.info(
+                "webhook %s from %s matches no submission of ours",
+                delivery.event,
+                delivery.account,
+            )
             return
-        self.submissions.apply_update(sub, update, via="webhook")
+        self.submissions.apply_update(sub, effect.update, via="webhook")
 
-    def _latest(
-        self, platform: Platform, key: str, update: StatusUpdate | None
-    ) -> Submission | None:
-        candidates = self.store.submissions.list(platform=platform, opportunity_key=key)
-        return _best(candidates, update)
-
-    def _uphunt_submission(
-        self, data: Mapping[str, Any], update: StatusUpdate
-    ) -> Submission | None:
-        queue_id = as_str(data.get("queueId"))
-        job = as_str(data.get("jobId"))
-        if job:
-            live = self.store.submissions.live_for(f"upwork:{job}")
-            same_queue = live is not None and live.refs.get("queue_id") in (None, queue_id)
+    def _find(self, platform: Platform, effect: SubmissionUpdate) -> Submission | None:
+        """The submission an update is about: one of the opportunity's (the one with the
+        same platform id, else the newest), or the live one holding the Upwork job through
+        this platform with the same reference, or any of this platform's with it."""
+        if effect.opportunity_key:
+            candidates = self.store.submissions.list(
+                platform=platform, opportunity_key=effect.opportunity_key
+            )
+            found = _best(candidates, effect.update)
+            if found is not None:
+                return found
+        ref_key, ref_value = effect.ref or ("", "")
+        if effect.upwork_job:
+            live = self.store.submissions.live_for(f"upwork:{effect.upwork_job}")
             if (
                 live is not None
-                and live.platform is Platform.UPHUNT
-                and (not queue_id or same_queue)
+                and live.platform is platform
+                and (not ref_value or live.refs.get(ref_key) in (None, ref_value))
             ):
                 return live
-        if queue_id:
-            for sub in self.store.submissions.list(platform=Platform.UPHUNT, limit=500):
-                if sub.refs.get("queue_id") == queue_id:
+        if ref_value:
+            for sub in self.store.submissions.list(platform=platform, limit=500):
+                if sub.refs.get(ref_key) == ref_value:
                     return sub
         return None
+
+
+def _read(delivery: Delivery) -> WebhookEffect:
+    envelope = WebhookEnvelope(delivery.event, delivery.dedupe_key, delivery.data)
+    return WEBHOOKS[delivery.platform].read(envelope, delivery.account)
 
 
 def _best(candidates: list[Submission], update: StatusUpdate | None) -> Submission | None:
@@ -401,11 +357,16 @@ def _best(candidates: list[Submission], update: StatusUpdate | None) -> Submissi
     return candidates[0]
 
 
-def _int(value: object) -> int | None:
-    try:
-        return int(value)  # type: ignore[call-overload,no-any-return]
-    except (TypeError, ValueError):
-        return None
+class _Busy(asyncio.Protocol):
+    """A connection over MAX_CONNECTIONS: told so and closed, before any parsing."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.WriteTransport)
+        transport.write(
+            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+            b"Retry-After: 5\r\nConnection: close\r\n\r\n"
+        )
+        transport.close()
 
 
 class WebhookReceiver:
@@ -422,14 +383,22 @@ class WebhookReceiver:
         port: int = 0,
         max_body: int = MAX_BODY,
         on_delivery: Callable[[Delivery], None] | None = None,
+        refresh: CredentialsLookup | None = None,
+        header_timeout: float = HEADER_TIMEOUT,
+        body_timeout: float = BODY_TIMEOUT,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         self.store = store
         self.processor = processor
         self.accounts = accounts
         self.credentials = credentials
+        self.refresh = refresh  # re-reads credentials another process may have changed
         self.host = host
         self.port = port
         self.max_body = max_body
+        self.header_timeout = header_timeout
+        self.body_timeout = body_timeout
+        self.max_connections = max_connections
         self.stats = ReceiverStats()
         self._on_delivery = on_delivery
         self._pending: deque[Delivery] = deque()
@@ -440,6 +409,7 @@ class WebhookReceiver:
         self._mark_timer: asyncio.TimerHandle | None = None
         self._accounts: dict[str, tuple[float, Account | None]] = {}
         self._runner: web.AppRunner | None = None
+        self._server: asyncio.AbstractServer | None = None
         self._background: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
@@ -455,13 +425,17 @@ class WebhookReceiver:
         return f"http://{self.host}:{self.port}"
 
     def url_for(self, platform: Platform | str, account: str, base: str | None = None) -> str:
-        return (base or self.base_url).rstrip("/") + hook_path(platform, account)
+        """The full URL the platform must call for this account (with its token, if any)."""
+        creds = self.credentials(account)
+        token = creds.token if creds is not None else None
+        return (base or self.base_url).rstrip("/") + hook_path(platform, account, token)
 
     def build_app(self) -> web.Application:
         # client_max_size also bounds a chunked body that announced no length.
         app = web.Application(client_max_size=self.max_body)
         app.add_routes(
             [
+                web.post(ROUTE_PREFIX + "/{platform}/{account}/{token}", self._handle),
                 web.post(ROUTE_PREFIX + "/{platform}/{account}", self._handle),
                 web.get(ROUTE_PREFIX + "/health", self._health),
             ]
@@ -473,13 +447,31 @@ class WebhookReceiver:
         if self._runner is not None:
             return self.port
         # A short grace on shutdown: deliveries take milliseconds, and the app quits in 2 s.
+        # aiohttp's keep-alive timer also runs from the moment a connection opens until its
+        # first request's headers are in: it is the header timeout.
         runner = web.AppRunner(
-            self.build_app(), access_log=None, handle_signals=False, shutdown_timeout=0.5
+            self.build_app(),
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=0.5,
+            keepalive_timeout=self.header_timeout,
         )
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
+        server = runner.server
+        assert server is not None
+        cap = self.max_connections
+
+        def protocol() -> asyncio.Protocol:
+            if len(server.connections) >= cap:
+                log.debug("webhook receiver: %d connections open, one more refused", cap)
+                return _Busy()
+            return server()
+
+        loop = asyncio.get_running_loop()
         try:
-            await site.start()
+            self._server = await loop.create_server(
+                protocol, self.host, self.port, reuse_address=True
+            )
         except OSError as exc:
             await runner.cleanup()
             raise OSError(
@@ -487,8 +479,7 @@ class WebhookReceiver:
                 f"The webhook receiver cannot listen on {self.host}:{self.port}: "
                 f"{exc.strerror or exc}; choose another port in Settings.",
             ) from None
-        server = getattr(site, "_server", None)
-        sockets = getattr(server, "sockets", None) or []
+        sockets = self._server.sockets or []
         if sockets:
             self.port = int(sockets[0].getsockname()[1])
         self._runner = runner
@@ -499,8 +490,13 @@ class WebhookReceiver:
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
+        listener, self._server = self._server, None
+        if listener is not None:
+            listener.close()  # no new connections; the open ones are closed by the runner
         if runner is not None:
             await runner.cleanup()
+        if listener is not None:
+            await listener.wait_closed()
         # Let what was answered be processed; whatever is left stays pending in the store
         # and is replayed on the next start.
         try:
@@ -529,13 +525,16 @@ class WebhookReceiver:
     async def replay_pending(self) -> int:
         """Queue deliveries answered before a crash but never processed."""
         replayed = 0
+        unusable: list[tuple[Platform, str]] = []
         for stored in self.store.webhooks.pending():
             if stored.account is None or stored.raw is None:
+                unusable.append((stored.platform, stored.dedupe_key))
                 continue
             raw = stored.raw if isinstance(stored.raw, bytes) else stored.raw.encode()
             try:
                 delivery = parse_delivery(stored.platform, stored.account, {}, raw)
-            except Rejected:
+            except Unreadable:
+                unusable.append((stored.platform, stored.dedupe_key))
                 continue
             self._pending.append(
                 Delivery(
@@ -548,6 +547,8 @@ class WebhookReceiver:
                 )
             )
             replayed += 1
+        if unusable:  # never replayed again and again
+            self.store.webhooks.mark_processed(unusable)
         if replayed:
             log.info("replaying %d webhook deliveries left unprocessed", replayed)
         return replayed
@@ -573,7 +574,15 @@ class WebhookReceiver:
     def _end_slice(self) -> None:
         self._slice_start = None
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    def _creds(self, account: str, token: str | None) -> HookCredentials | None:
+        creds = self.credentials(account)
+        if self.refresh is not None and (
+            creds is None or (token is not None and not token_ok(token, creds))
+        ):
+            creds = self.refresh(account)  # rotated by another BidDesk process?
+        return creds
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
         for _ in range(MAX_PASSES_WAITED):
             if self._spent() <= SLICE:
                 break
@@ -586,34 +595,53 @@ class WebhookReceiver:
         account = self._account(account_name)
         if account is None or account.platform is not platform or not account.enabled:
             return self._reject(404, "no such account")
-        creds = self.credentials(account_name)
+        spec = WEBHOOKS[platform]
+        token = request.match_info.get("token")
+        creds = self._creds(account_name, token)
         if creds is None:
             return self._reject(401, "webhooks are not set up for this account")
-        if platform is Platform.GIGRADAR and not basic_auth_ok(
-            request.headers.get("Authorization"), creds
-        ):
+        # Who authenticates this delivery: the URL's token, GigRadar's Basic credentials,
+        # or (the old token-less URL only) a signature with the secret stored for it.
+        if token is not None and not token_ok(token, creds):
             return self._reject(
-                401, "bad credentials", **{"WWW-Authenticate": 'Basic realm="BidDesk"'}
+                401, "unknown webhook URL: copy the current one from BidDesk's Webhooks window"
             )
+        authenticated = token is not None or (
+            spec.auth is WebhookAuth.BASIC
+            and basic_auth_ok(request.headers.get("Authorization"), creds)
+        )
+        secret = creds.secret if spec.signature_header else None
+        if not authenticated:
+            secret = (creds.secret or creds.legacy_secret) if spec.signature_header else None
+            if not secret:
+                if spec.auth is WebhookAuth.BASIC:
+                    return self._reject(
+                        401, "bad credentials", **{"WWW-Authenticate": 'Basic realm="BidDesk"'}
+                    )
+                return self._reject(
+                    401, "this URL has no token: copy the current one from BidDesk's Webhooks"
+                )
         length = request.content_length
         if length is not None and length > self.max_body:
             return self._reject(413, "the body is too large")
-        ctype = request.content_type.lower()
-        if ctype != "application/json" and not ctype.endswith("+json"):
-            return self._reject(415, "the body must be JSON")
+        raw = await self._read_body(request)
+        if not isinstance(raw, bytes):
+            return raw
+        if secret and not signature_ok(
+            request.headers.get(spec.signature_header or ""), secret, raw
+        ):
+            return self._reject(401, "bad signature")
         try:
-            raw = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return self._reject(413, "the body is too large")
-        if platform is not Platform.GIGRADAR:
-            header = request.headers.get(SIGNATURE_HEADERS[platform])
-            if not signature_ok(header, creds, raw):
-                return self._reject(401, "bad signature")
-        try:
+            ctype = request.content_type.lower()
+            if ctype != "application/json" and not ctype.endswith("+json"):
+                raise Unreadable(f"the content type is {ctype or 'missing'}, not JSON")
             delivery = parse_delivery(platform, account_name, request.headers, raw)
-        except Rejected as exc:
-            self._keep_unreadable(platform, account_name, raw)
-            return self._reject(exc.status, exc.reason)
+        except Unreadable as exc:
+            return self._keep_unreadable(platform, account_name, raw, exc.reason)
+        except Exception as exc:  # a platform's parser tripped on a shape it did not expect
+            log.debug("reading a webhook from %s failed", account_name, exc_info=True)
+            reason = f"BidDesk could not read it ({type(exc).__name__})"
+            return self._keep_unreadable(platform, account_name, raw, reason)
         try:
             new = self.store.webhooks.record(
                 platform,
@@ -642,14 +670,42 @@ class WebhookReceiver:
             return response  # the pass under way takes this one too
         # Answer first, then process in this same task when due: no extra trip through the
         # loop (under qasync each one waits for Qt's next pass, painting included).
-        await response.prepare(request)
-        await response.write_eof()
+        try:
+            await response.prepare(request)
+            await response.write_eof()
+        except ConnectionError:
+            log.debug("the sender of a webhook from %s left before its answer", account_name)
         waited = time.perf_counter() - self._pending[0].received_at
         if waited >= COALESCE and self._spent() <= SLICE:
             await self._process_pending()
         else:
             self._process_later(max(0.0, COALESCE - waited))
         return response
+
+    async def _read_body(self, request: web.Request) -> bytes | web.StreamResponse:
+        """The whole body within body_timeout, or the answer to give instead."""
+        try:
+            async with asyncio.timeout(self.body_timeout):
+                return await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return self._reject(413, "the body is too large")
+        except TimeoutError:
+            self.stats.rejected[408] += 1
+            log.debug("a webhook body took over %.1f s; connection closed", self.body_timeout)
+            response = web.json_response({"error": "the body took too long"}, status=408)
+            response.force_close()
+            try:
+                await response.prepare(request)
+                await response.write_eof()
+            except ConnectionError:
+                pass
+            # Close now rather than linger reading what a trickling sender has left.
+            request.protocol.force_close()
+            return response
+        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+            log.debug("a webhook sender left mid-body: %s", exc)
+            self.stats.rejected[400] += 1
+            return web.Response(status=400)
 
     def _account(self, name: str) -> Account | None:
         now = time.monotonic()
@@ -660,18 +716,33 @@ class WebhookReceiver:
         self._accounts[name] = (now, account)
         return account
 
-    def _keep_unreadable(self, platform: Platform, account: str, raw: bytes) -> None:
-        """An authenticated delivery we cannot read: kept for inspection, never processed."""
+    def _keep_unreadable(
+        self, platform: Platform, account: str, raw: bytes, reason: str
+    ) -> web.Response:
+        """An authenticated delivery BidDesk cannot read: answered 200 (a platform retries
+        anything else, and would only send the same bytes again), kept for inspection with
+        the reason, never processed."""
         digest = hashlib.sha256(raw).hexdigest()[:32]
+        self.stats.unreadable += 1
+        self.stats.last_unreadable = reason
         try:
             self.store.webhooks.record(
-                platform, f"{account}/unreadable:{digest}", raw, account=account, event="unreadable"
+                platform,
+                f"{account}/{UNREADABLE}:{digest}",
+                raw,
+                account=account,
+                event=f"{UNREADABLE}: {reason}",
             )
         except Exception:
             log.exception("keeping an unreadable webhook delivery failed")
+            return self._reject(503, "BidDesk could not store the delivery; retry later")
         log.warning(
-            "webhook from %s (%s) could not be read; kept for inspection", account, platform
+            "webhook from %s (%s) could not be read (%s); kept for inspection",
+            account,
+            platform.value,
+            reason,
         )
+        return web.json_response({"ok": True, "unreadable": reason})
 
     # -- processing ------------------------------------------------------------------------
 

@@ -9,12 +9,28 @@ from __future__ import annotations
 from typing import Any
 
 from app.domain import Account, Platform
+from app.platforms import gigiac, gigradar, uphunt
 from app.platforms.base import PlatformAdapter
 from app.platforms.gigiac import GigiacClient
 from app.platforms.gigradar import GigRadarClient
 from app.platforms.uphunt import UpHuntClient
+from app.platforms.webhook import WebhookSpec
 
-__all__ = ["GigRadarClient", "GigiacClient", "PlatformAdapter", "UpHuntClient", "create_adapter"]
+__all__ = [
+    "WEBHOOKS",
+    "GigRadarClient",
+    "GigiacClient",
+    "PlatformAdapter",
+    "UpHuntClient",
+    "create_adapter",
+]
+
+# What each platform's webhooks look like (app/platforms/webhook.py).
+WEBHOOKS: dict[Platform, WebhookSpec] = {
+    Platform.GIGRADAR: gigradar.WEBHOOK,
+    Platform.UPHUNT: uphunt.WEBHOOK,
+    Platform.GIGIAC: gigiac.WEBHOOK,
+}
 
 _CLIENTS: dict[Platform, type[GigRadarClient] | type[UpHuntClient] | type[GigiacClient]] = {
     Platform.GIGRADAR: GigRadarClient,

@@ -33,6 +33,7 @@ from app.domain import (
     StatusUpdate,
     Submission,
     SubmissionState,
+    opportunity_key,
     utcnow,
 )
 from app.domain.money import cents_to_money, format_money, to_money
@@ -71,10 +72,23 @@ from app.platforms.http import (
     get_logger,
 )
 from app.platforms.upwork import read_skills
+from app.platforms.webhook import (
+    LowBalance,
+    NewOpportunity,
+    SubmissionUpdate,
+    Unreadable,
+    Unused,
+    WebhookAuth,
+    WebhookEffect,
+    WebhookEnvelope,
+    WebhookSpec,
+    digest,
+)
 
 __all__ = [
     "LIMITS",
     "READ",
+    "WEBHOOK",
     "WRITE",
     "CreditBalance",
     "GigiacClient",
@@ -209,6 +223,80 @@ def status_update_from_webhook(event: str, data: Mapping[str, Any]) -> StatusUpd
     if status is None:
         return None
     return status_update_from_proposal({**data, "status": status})
+
+
+# --------------------------------------------------------------------------- webhooks
+#
+# Documented (GG-seed): POST with a JSON body `{"event", "timestamp", "data"}`, the seven
+# event names and one example (`proposal.accepted`: proposal_id, task_id, task_title,
+# proposed_amount). No delivery id, signature or retry policy is documented: the receiver
+# URL's token authenticates the delivery; `X-Gigiac-Delivery` is used when present ([P]),
+# else event + the data's ids + timestamp.
+
+TASK_CREATED = "task.created"
+PROPOSAL_EVENTS = ("proposal.accepted", "proposal.rejected")
+LOW_BALANCE = "credits.low_balance"
+WEBHOOK_EVENTS = (TASK_CREATED, *PROPOSAL_EVENTS, LOW_BALANCE)
+DELIVERY_HEADER = "X-Gigiac-Delivery"
+
+
+def parse_webhook(body: Any, headers: Mapping[str, str]) -> WebhookEnvelope:
+    if not isinstance(body, dict):
+        raise Unreadable("the body is not a JSON object")
+    event = as_str(body.get("event"))
+    if not event:
+        raise Unreadable("the delivery has no “event”")
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise Unreadable("the delivery has no “data” object")
+    header = (headers.get(DELIVERY_HEADER) or "").strip()
+    if header:
+        return WebhookEnvelope(event, f"delivery:{header[:200]}", data)
+    # An event with no ids (a low balance) is told apart by its whole data.
+    ids = [f"{k}={as_str(v)}" for k, v in sorted(data.items()) if k.endswith("_id") and as_str(v)]
+    key = ",".join(ids) or digest(data)
+    return WebhookEnvelope(event, f"{event}:{key}:{as_str(body.get('timestamp')) or ''}", data)
+
+
+def _cents(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def read_webhook(envelope: WebhookEnvelope, account: str) -> WebhookEffect:
+    event, data = envelope.event, envelope.data
+    if event == TASK_CREATED:
+        # A summary of the task: it never overwrites the full task a poll stored.
+        return NewOpportunity(normalize_task(data, account=account), partial=True)
+    if event in PROPOSAL_EVENTS:
+        update = status_update_from_webhook(event, data)
+        task = as_str(data.get("task_id"))
+        if update is None or task is None:
+            return Unused(f"{event} without a task id")
+        return SubmissionUpdate(update, opportunity_key=opportunity_key(Platform.GIGIAC, task))
+    if event == LOW_BALANCE:
+        return LowBalance(_cents(data.get("balance_cents")), _cents(data.get("threshold_cents")))
+    return Unused(f"{event} is not an event BidDesk uses")
+
+
+def webhook_steps(url: str) -> tuple[str, ...]:
+    return (
+        "Open your Gigiac bot profile's settings and set its webhook URL to " + url,
+        f"Events BidDesk uses: {', '.join(WEBHOOK_EVENTS)}.",
+        "The code at the end of the URL authenticates Gigiac's deliveries: keep it private, "
+        "and rotate it (Webhooks → Rotate URL) if it leaks.",
+    )
+
+
+WEBHOOK = WebhookSpec(
+    platform=Platform.GIGIAC,
+    auth=WebhookAuth.URL_TOKEN,
+    events=WEBHOOK_EVENTS,
+    parse=parse_webhook,
+    read=read_webhook,
+    steps=webhook_steps,
+    delivery_header=DELIVERY_HEADER,  # [P]: used when sent, never required
+    signature_header="X-Gigiac-Signature",  # [P]: checked only when the user set a secret
+)
 
 
 def _refine_error(exc: PlatformError, body: Any) -> PlatformError:

@@ -34,6 +34,7 @@ from app.domain import (
     StatusUpdate,
     Submission,
     SubmissionState,
+    opportunity_key,
     split_key,
     utcnow,
 )
@@ -72,10 +73,21 @@ from app.platforms.http import (
     register_secret,
 )
 from app.platforms.upwork import read_job
+from app.platforms.webhook import (
+    NewOpportunity,
+    SubmissionUpdate,
+    Unreadable,
+    Unused,
+    WebhookAuth,
+    WebhookEffect,
+    WebhookEnvelope,
+    WebhookSpec,
+)
 
 __all__ = [
     "BUCKET",
     "LIMITS",
+    "WEBHOOK",
     "GigRadarClient",
     "Scanner",
     "failure_from_error_code",
@@ -316,6 +328,78 @@ def status_update_from_opportunity(
             payload, opportunity_id=opportunity_id, scanner_id=scanner_id, now=now
         )
     return None
+
+
+# --------------------------------------------------------------------------- webhooks
+#
+# Documented (§1.10): `{"type": ..., "data": {...}}`, POSTed with the HTTP Basic credentials
+# given to `POST /webhooks`; no delivery id and no signature scheme. GR-dj reads `event`
+# instead of `type`, so both are accepted. A user may also paste BidDesk's URL into
+# GigRadar's own settings (Team Settings → Integrations) instead: the token in that URL
+# then authenticates the deliveries.
+
+WEBHOOK_EVENTS = (SCOPE_OPPORTUNITY_CREATE, SCOPE_PROPOSAL_UPDATE)
+
+
+def parse_webhook(body: Any, headers: Mapping[str, str]) -> WebhookEnvelope:
+    """A delivery's JSON → envelope; the dedupe key is type + opportunity id (+ where the
+    proposal stands, so each real change of a proposal is one delivery)."""
+    if not isinstance(body, dict):
+        raise Unreadable("the body is not a JSON object")
+    event = as_str(body.get("type")) or as_str(body.get("event"))
+    if not event:
+        raise Unreadable("the delivery has no “type”")
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise Unreadable("the delivery has no “data” object")
+    ident = as_str(first(data.get("id"), data.get("opportunityId")))
+    if not ident:
+        raise Unreadable("the delivery's data has no id")
+    if event != SCOPE_PROPOSAL_UPDATE:
+        return WebhookEnvelope(event, f"{event}:{ident}", data)
+    proposal = as_dict(data.get("proposal"))
+    parts = (
+        as_str(data.get("sent")) or "",
+        "error" if data.get("error") else "",
+        as_str(data.get("errorCode")) or "",
+        as_str(proposal.get("statusCode")) or as_str(proposal.get("status")) or "",
+        "replied" if proposal.get("replied") else "",
+    )
+    return WebhookEnvelope(event, f"{event}:{ident}:{'|'.join(parts)}", data)
+
+
+def read_webhook(envelope: WebhookEnvelope, account: str) -> WebhookEffect:
+    data = envelope.data
+    if envelope.event == SCOPE_OPPORTUNITY_CREATE:
+        return NewOpportunity(normalize_opportunity(data, account=account))
+    if envelope.event == SCOPE_PROPOSAL_UPDATE:
+        update = status_update_from_opportunity(data)
+        ident = as_str(first(data.get("opportunityId"), data.get("id")))
+        if update is None or ident is None:
+            return Unused("a proposal update without an application")
+        return SubmissionUpdate(update, opportunity_key=opportunity_key(Platform.GIGRADAR, ident))
+    return Unused(f"{envelope.event} is not an event BidDesk uses")
+
+
+def webhook_steps(url: str) -> tuple[str, ...]:
+    return (
+        "BidDesk registers this URL with GigRadar itself (POST /webhooks, events "
+        f"{SCOPE_OPPORTUNITY_CREATE} and {SCOPE_PROPOSAL_UPDATE}), with HTTP Basic "
+        "credentials it generates and keeps in the system keyring.",
+        "To set it in GigRadar's own settings instead (Team Settings → Integrations), paste "
+        "this URL: the code at its end authenticates the deliveries, so keep it private.",
+    )
+
+
+WEBHOOK = WebhookSpec(
+    platform=Platform.GIGRADAR,
+    auth=WebhookAuth.BASIC,
+    events=WEBHOOK_EVENTS,
+    parse=parse_webhook,
+    read=read_webhook,
+    steps=webhook_steps,
+    delivery_header="X-GigRadar-Delivery",  # [P]: used when sent, never required
+)
 
 
 def _refine_error(exc: PlatformError, body: Any) -> PlatformError:

@@ -59,10 +59,21 @@ from app.platforms.http import (
     get_logger,
 )
 from app.platforms.upwork import read_job
+from app.platforms.webhook import (
+    SubmissionUpdate,
+    Unreadable,
+    Unused,
+    WebhookAuth,
+    WebhookEffect,
+    WebhookEnvelope,
+    WebhookSpec,
+    digest,
+)
 
 __all__ = [
     "LIMITS",
     "TIMELINES",
+    "WEBHOOK",
     "ApplyReceipt",
     "Freelancer",
     "FreelancerProfile",
@@ -142,6 +153,98 @@ def status_update_from_status(payload: Mapping[str, Any]) -> StatusUpdate:
             detail=error or message,
         )
     return StatusUpdate(refs=refs, platform_status=platform_status, detail=message)
+
+
+# --------------------------------------------------------------------------- webhooks
+#
+# Documented (§2.8, UH-seed): the events `application.applied` and `application.failed`,
+# and the `X-UpHunt-Delivery` header to dedupe retries. The payload and any signature are
+# not documented: BidDesk reads `data.applicationStatus` (or `data.status`) when present,
+# else the state the event's name implies, from a body that is enveloped (`{"event",
+# "data"}`) or flat; the receiver URL's token authenticates the delivery.
+
+APPLIED_EVENT = "application.applied"
+FAILED_EVENT = "application.failed"
+WEBHOOK_EVENTS = (APPLIED_EVENT, FAILED_EVENT)
+DELIVERY_HEADER = "X-UpHunt-Delivery"
+_REASON_FIELDS = ("errorMessage", "reason", "error", "message", "applicationStatusMessage")
+
+
+def _webhook_status(data: Mapping[str, Any]) -> str | None:
+    return as_str(first(data.get("applicationStatus"), data.get("status")))
+
+
+def parse_webhook(body: Any, headers: Mapping[str, str]) -> WebhookEnvelope:
+    if not isinstance(body, dict):
+        raise Unreadable("the body is not a JSON object")
+    nested = body.get("data")
+    data: dict[str, Any] = nested if isinstance(nested, dict) else body
+    event = as_str(first(body.get("event"), body.get("type"), data.get("event")))
+    if not event:
+        status = (_webhook_status(data) or "").lower()
+        if status == "applied":
+            event = APPLIED_EVENT
+        elif status in _FAILURES:
+            event = FAILED_EVENT
+        else:
+            raise Unreadable("the delivery names no event and no application status")
+    header = (headers.get(DELIVERY_HEADER) or "").strip()
+    if header:
+        return WebhookEnvelope(event, f"delivery:{header[:200]}", data)
+    body_id = as_str(body.get("deliveryId"))
+    if body_id:
+        return WebhookEnvelope(event, f"delivery:{body_id[:200]}", data)
+    ident = as_str(first(data.get("queueId"), data.get("jobId")))
+    if ident:
+        return WebhookEnvelope(event, f"{event}:{ident}:{_webhook_status(data) or ''}", data)
+    return WebhookEnvelope(event, f"{event}:{digest(data)}", data)
+
+
+def read_webhook(envelope: WebhookEnvelope, account: str) -> WebhookEffect:
+    data = envelope.data
+    status = (_webhook_status(data) or "").lower()
+    if status not in _FAILURES and status not in ("applied", "processing"):
+        # No status (the documents promise only the event), or one BidDesk does not know.
+        if envelope.event == APPLIED_EVENT:
+            status = "applied"
+        elif envelope.event == FAILED_EVENT:
+            status = "failed"
+        else:
+            return Unused(f"{envelope.event} is not an event BidDesk uses")
+    reason = next((text for f in _REASON_FIELDS if (text := as_str(data.get(f)))), None)
+    update = status_update_from_status(
+        {**data, "applicationStatus": status, "errorMessage": reason}
+    )
+    queue_id = as_str(data.get("queueId"))
+    job = as_str(data.get("jobId"))
+    if update.state is None or not (queue_id or job):
+        return Unused("the delivery names no application BidDesk can find")
+    return SubmissionUpdate(
+        update,
+        upwork_job=job,
+        ref=("queue_id", queue_id) if queue_id else None,
+    )
+
+
+def webhook_steps(url: str) -> tuple[str, ...]:
+    return (
+        f"In UpHunt's dashboard (Auto-Apply → API & Webhooks), set the webhook URL to {url}",
+        f"Events BidDesk uses: {APPLIED_EVENT} and {FAILED_EVENT}.",
+        "The code at the end of the URL authenticates UpHunt's deliveries: keep it private, "
+        "and rotate it (Webhooks → Rotate URL) if it leaks.",
+    )
+
+
+WEBHOOK = WebhookSpec(
+    platform=Platform.UPHUNT,
+    auth=WebhookAuth.URL_TOKEN,
+    events=WEBHOOK_EVENTS,
+    parse=parse_webhook,
+    read=read_webhook,
+    steps=webhook_steps,
+    delivery_header=DELIVERY_HEADER,
+    signature_header="X-UpHunt-Signature",  # [P]: checked only when the user set a secret
+)
 
 
 def normalize_job(payload: Mapping[str, Any], *, account: str = "") -> Opportunity:

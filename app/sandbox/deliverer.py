@@ -3,10 +3,16 @@
 The deliverer listens to the sandbox's EventLog and POSTs each event's envelope to every
 subscription that wants it: GigRadar's registered webhooks (`POST /webhooks`, with their
 Basic credentials), and the UpHunt and Gigiac URLs a user would set in those platforms'
-dashboards (here `POST /_sandbox/webhooks`, with the HMAC signing secret). Like the real
-services it retries a non-2xx answer or a timeout on each platform's schedule (compressed
+dashboards (here `POST /_sandbox/webhooks`: a URL, and optionally a signing secret). Like
+the real services it retries a non-2xx answer or a timeout on each platform's schedule (compressed
 by the sandbox's speed), keeps the delivery id stable across retries, and now and then
 sends a delivery twice on purpose. For tests it can also drop or corrupt deliveries.
+
+In strict mode (`biddesk sandbox --strict`: only what the documents describe) a delivery
+carries nothing `[P]`: no signature, no `X-…-Event` / `X-GigRadar-Delivery` /
+`X-Gigiac-Delivery` / timestamp headers, and the bodies of `SandboxEvent.envelope(strict)`
+(UpHunt: the event name and the status fields, no `applicationStatus`). UpHunt's documented
+`X-UpHunt-Delivery` and GigRadar's Basic credentials stay.
 """
 
 from __future__ import annotations
@@ -49,6 +55,8 @@ EVENT_HEADERS = {
     "gigiac": "X-Gigiac-Event",
 }
 SIGNATURE_HEADERS = {"uphunt": "X-UpHunt-Signature", "gigiac": "X-Gigiac-Signature"}
+TIMESTAMP_HEADERS = {"uphunt": "X-UpHunt-Timestamp", "gigiac": "X-Gigiac-Timestamp"}
+DOCUMENTED_HEADERS = {"uphunt": ("X-UpHunt-Delivery",)}  # what strict mode still sends
 DASHBOARD_PLATFORMS = ("uphunt", "gigiac")
 
 
@@ -112,11 +120,13 @@ class Deliverer:
         *,
         seed: int = 0,
         faults: WebhookFaults | None = None,
+        strict: bool = False,
     ) -> None:
         self.events = events
         self.gigradar = gigradar
         self.clock = clock
         self.faults = faults or WebhookFaults()
+        self.strict = strict
         self.dashboard: dict[str, Target] = {}  # UpHunt / Gigiac: set in their dashboards
         self.stats = DelivererStats()
         self.log: deque[Attempt] = deque(maxlen=2_000)
@@ -157,12 +167,14 @@ class Deliverer:
 
     # -- subscriptions ---------------------------------------------------------------------
 
-    def set_dashboard(self, platform: str, url: str, secret: str) -> None:
+    def set_dashboard(self, platform: str, url: str, secret: str | None = None) -> None:
+        """What a user sets in UpHunt's or Gigiac's dashboard: the URL, and a signing secret
+        where the platform would take one ([P]; never used in strict mode)."""
         if platform not in DASHBOARD_PLATFORMS:
             raise ValueError(f"platform must be one of {', '.join(DASHBOARD_PLATFORMS)}")
-        if not url.startswith(("http://", "https://")) or not secret:
-            raise ValueError("a webhook needs an http(s) url and a secret")
-        self.dashboard[platform] = Target(platform, url, secret=secret)
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("a webhook needs an http(s) url")
+        self.dashboard[platform] = Target(platform, url, secret=secret or None)
 
     def targets(self, event: SandboxEvent) -> list[Target]:
         if event.platform == "gigradar":
@@ -191,27 +203,26 @@ class Deliverer:
         task.add_done_callback(self._tasks.discard)
 
     def _body(self, event: SandboxEvent) -> bytes:
-        body = json.dumps(event.envelope(), separators=(",", ":")).encode()
+        body = json.dumps(event.envelope(strict=self.strict), separators=(",", ":")).encode()
         if self._rng.random() < self.faults.corrupt:
             self.stats.corrupted += 1
             return body[: max(1, len(body) // 2)]
         return body
 
     def _headers(self, event: SandboxEvent, target: Target, body: bytes) -> dict[str, str]:
-        headers = {
-            "Content-Type": "application/json",
-            DELIVERY_HEADERS[event.platform]: event.id,
-            EVENT_HEADERS[event.platform]: event.type,
-        }
+        headers = {"Content-Type": "application/json"}
+        delivery = DELIVERY_HEADERS[event.platform]
+        if not self.strict or delivery in DOCUMENTED_HEADERS.get(event.platform, ()):
+            headers[delivery] = event.id
+        if not self.strict:
+            headers[EVENT_HEADERS[event.platform]] = event.type
         if target.username is not None:
             token = base64.b64encode(f"{target.username}:{target.password or ''}".encode())
             headers["Authorization"] = "Basic " + token.decode()
-        if target.secret:
+        if target.secret and not self.strict:
             digest = hmac.new(target.secret.encode(), body, hashlib.sha256).hexdigest()
             headers[SIGNATURE_HEADERS[event.platform]] = "sha256=" + digest
-            headers[
-                "X-UpHunt-Timestamp" if event.platform == "uphunt" else "X-Gigiac-Timestamp"
-            ] = str(int(event.at))
+            headers[TIMESTAMP_HEADERS[event.platform]] = str(int(event.at))
         return headers
 
     async def _deliver(self, event: SandboxEvent, target: Target) -> None:

@@ -31,10 +31,26 @@ class SandboxEvent:
     at: float  # unix seconds
     data: dict[str, Any] = field(repr=False)
 
-    def envelope(self) -> dict[str, Any]:
-        """The webhook body the platform would POST (platform-apis.md §1.10, §2.8, §3.9)."""
+    def envelope(self, *, strict: bool = False) -> dict[str, Any]:
+        """The webhook body the platform would POST (platform-apis.md §1.10, §2.8, §3.9).
+
+        `strict`: only what the documents describe. GigRadar's and Gigiac's envelopes are
+        documented; UpHunt documents only the event names, so its body is the event and
+        the status fields of `GET /status` minus `applicationStatus` (the receiver must
+        go by the event's name); a Gigiac `task.created` carries the task's id and title
+        under the names of the documented example (`task_id`, `task_title`).
+        """
         if self.platform == "gigradar":
             return {"type": self.type, "data": self.data}
+        if strict and self.platform == "uphunt":
+            documented = ("queueId", "jobId", "processedJobId", "appliedAt", "processedAt")
+            data = {k: self.data[k] for k in documented if k in self.data}
+            if self.data.get("errorMessage"):
+                data["errorMessage"] = self.data["errorMessage"]
+            return {"event": self.type, "data": data}
+        if strict and self.platform == "gigiac" and self.type == "task.created":
+            data = {"task_id": self.data.get("task_id"), "task_title": self.data.get("title")}
+            return {"event": self.type, "timestamp": iso_pg(self.at), "data": data}
         if self.platform == "uphunt":
             return {
                 "event": self.type,

@@ -63,6 +63,8 @@ class SandboxConfig:
     webhook_duplicates: float = 0.02
     webhook_drop: float = 0.0
     webhook_corrupt: float = 0.0
+    # Documents-only mode (`biddesk sandbox --strict`): nothing `[P]` is served or sent.
+    strict: bool = False
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,7 @@ class Sandbox:
             self.clock,
             seed=cfg.seed,
             faults=WebhookFaults(cfg.webhook_duplicates, cfg.webhook_drop, cfg.webhook_corrupt),
+            strict=cfg.strict,
         )
         self._runner: web.AppRunner | None = None
         self._info: SandboxInfo | None = None
@@ -368,7 +371,7 @@ class Sandbox:
             return json_response({"error": problem or "body must be a JSON object"}, 400)
         try:
             self.deliverer.set_dashboard(
-                str(body.get("platform")), str(body.get("url", "")), str(body.get("secret", ""))
+                str(body.get("platform")), str(body.get("url", "")), str(body.get("secret") or "")
             )
         except ValueError as exc:
             return json_response({"error": str(exc)}, 400)

@@ -7,6 +7,9 @@ answered and marked processed after its effects are stored; `pending()` lists th
 crash cut short, so the next start replays them rather than losing them. What is still to
 be processed lives in `webhook_pending`, a table of keys: marking a delivery processed
 deletes a small row instead of rewriting the delivery and its body.
+
+An authenticated delivery the receiver could not read is kept too, never pending, with
+the event `unreadable: <reason>`; `unreadable()` counts them and gives the latest reason.
 """
 
 from __future__ import annotations
@@ -31,7 +34,22 @@ class WebhookDelivery:
     event: str | None = None
     processed: bool = True
 
+    @property
+    def unreadable_reason(self) -> str | None:
+        """Why the receiver could not read it, for a delivery kept as unreadable."""
+        if self.event is None or not self.event.startswith(UNREADABLE):
+            return None
+        return self.event[len(UNREADABLE) :].lstrip(": ") or "unreadable"
 
+
+@dataclass(frozen=True, slots=True)
+class UnreadableSummary:
+    count: int
+    latest_reason: str | None = None
+    latest_at: datetime | None = None
+
+
+UNREADABLE = "unreadable"
 # A delivery with its pending row, if any: `d` and `p` in the queries below.
 _SELECT = (
     "SELECT d.platform, d.dedupe_key, d.received_at, d.body, d.account, d.event,"
@@ -120,6 +138,24 @@ class WebhookDeliveryRepo:
                 (limit,),
             ).fetchall()
         return [_decode(row) for row in rows]
+
+    def unreadable(self) -> UnreadableSummary:
+        """How many kept deliveries were unreadable, and the latest one's reason."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                "SELECT count(*), max(received_at) FROM webhook_deliveries"
+                " WHERE event LIKE 'unreadable%'"
+            ).fetchall()
+            count, latest_at = rows[0]
+            if not count:
+                return UnreadableSummary(0)
+            latest = conn.execute(
+                "SELECT event FROM webhook_deliveries WHERE event LIKE 'unreadable%'"
+                " ORDER BY received_at DESC, rowid DESC LIMIT 1"
+            ).fetchall()
+        event = latest[0][0] if latest else None
+        reason = WebhookDelivery(Platform.GIGRADAR, "", utcnow(), None, None, event)
+        return UnreadableSummary(int(count), reason.unreadable_reason, text_to_dt(latest_at))
 
     def prune(self, older_than: datetime) -> int:
         """Forget deliveries received before `older_than` (platforms stop retrying after

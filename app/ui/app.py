@@ -249,9 +249,10 @@ class App:
         """What a user does in UpHunt's or Gigiac's dashboard, done for them in the sandbox
         (only for the accounts that point at it)."""
         sandbox = self.sandbox
-        if sandbox is None or not creds.secret:
+        if sandbox is None:
             return
         if account.base_url.startswith(f"http://127.0.0.1:{sandbox.info.port}/"):
+            # The URL carries the account's token; a signing secret only if the user set one.
             sandbox.deliverer.set_dashboard(account.platform.value, url, creds.secret)
 
     def _on_window_webhooks_changed(self) -> None:

@@ -738,6 +738,7 @@ class MainWindow(QMainWindow):
         dialog.set_secret_requested.connect(
             lambda account, secret: self._set_webhook_secret(dialog, account, secret)
         )
+        dialog.rotate_requested.connect(lambda account: self._rotate_webhook_url(dialog, account))
         self._keep(dialog)
         self._webhooks_dialog = dialog
         dialog.open()
@@ -768,8 +769,22 @@ class MainWindow(QMainWindow):
             self.status.showMessage("Turn webhooks on first.", 5_000)
             return
         warning = self.realtime.set_secret(account, secret)
-        self.status.showMessage(warning or f"Saved the signing secret of {account}.", 8_000)
+        done = "Saved the signing secret" if secret else "Removed the signing secret"
+        self.status.showMessage(warning or f"{done} of {account}.", 8_000)
         dialog.set_setups(self._setups())
+
+    def _rotate_webhook_url(self, dialog: WebhooksDialog, account: str) -> None:
+        realtime = self.realtime
+        if realtime is None:
+            self.status.showMessage("Turn webhooks on first.", 5_000)
+            return
+
+        async def rotate() -> None:
+            await realtime.rotate(self.services.accounts.get(account))
+            self.status.showMessage(f"{account} has a new webhook URL.", 8_000)
+            dialog.set_setups(self._setups())
+
+        self.services.tasks.spawn(rotate(), name=f"webhooks:rotate:{account}", replace=True)
 
     def open_accounts(self) -> None:
         dialog = AccountsDialog(self)

@@ -1,7 +1,9 @@
 """Webhook settings and, per account, where its webhooks go and how to set them up.
 
 The dialog holds values, not services: the window fills it (settings, the live status,
-each account's setup) and acts on its signals (save, copy or set a signing secret).
+each account's setup) and acts on its signals (save, rotate an account's URL, set or copy
+an optional signing secret). Each account's URL ends in a token that authenticates its
+deliveries; the steps shown come from app/platforms (only what the documents support).
 """
 
 from __future__ import annotations
@@ -27,10 +29,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain import Platform
 from app.ingest.realtime import RealtimeConfig, Setup
 from app.ingest.tunnel import parse_tunnel_spec
+from app.platforms import WEBHOOKS
 from app.services.events import RealtimeStatus
+
+AUTH_LABELS = {
+    "basic": "HTTP Basic credentials BidDesk registered",
+    "signature": "the URL's code and your signing secret",
+    "url-token": "the code at the end of the URL",
+}
 
 TUNNELS = (
     ("none", "None — loopback, or a server with a public address"),
@@ -51,7 +59,8 @@ def describe_realtime(status: RealtimeStatus | None) -> str:
 
 class AccountSetup(QFrame):
     copy_secret_requested = Signal(str)  # account
-    set_secret_requested = Signal(str, str)  # account, secret
+    set_secret_requested = Signal(str, str)  # account, secret ("" removes it)
+    rotate_requested = Signal(str)  # account
 
     def __init__(self, setup: Setup, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +73,9 @@ class AccountSetup(QFrame):
             state = "registered with GigRadar"
         title = QLabel(f"<b>{setup.account}</b> · {setup.platform.label} · {state}")
         layout.addWidget(title)
+        auth = QLabel(f"Authenticated by {AUTH_LABELS.get(setup.auth, setup.auth)}.")
+        auth.setWordWrap(True)
+        layout.addWidget(auth)
         row = QHBoxLayout()
         self.url = QLineEdit(setup.url or "")
         self.url.setReadOnly(True)
@@ -74,14 +86,28 @@ class AccountSetup(QFrame):
         self.copy_url.setEnabled(bool(setup.url))
         self.copy_url.clicked.connect(self._copy_url)
         row.addWidget(self.copy_url)
-        if setup.platform is not Platform.GIGRADAR:
-            self.copy_secret = QPushButton("Copy secret")
-            self.copy_secret.setToolTip("Copy the signing secret to paste into the platform")
-            self.copy_secret.clicked.connect(lambda: self.copy_secret_requested.emit(setup.account))
-            self.set_secret = QPushButton("Set secret…")
-            self.set_secret.setToolTip("Paste the signing secret the platform shows")
+        self.rotate = QPushButton("Rotate URL")
+        self.rotate.setToolTip(
+            "A new code at the end of the URL: the old URL stops working at once"
+            + ("" if setup.automatic else "; paste the new one into the platform")
+        )
+        self.rotate.clicked.connect(lambda: self.rotate_requested.emit(setup.account))
+        row.addWidget(self.rotate)
+        if WEBHOOKS[setup.platform].signature_header:
+            if setup.auth == "signature":
+                self.copy_secret = QPushButton("Copy secret")
+                self.copy_secret.setToolTip("Copy the signing secret you set")
+                self.copy_secret.clicked.connect(
+                    lambda: self.copy_secret_requested.emit(setup.account)
+                )
+                row.addWidget(self.copy_secret)
+            self.set_secret = QPushButton("Signing secret…")
+            self.set_secret.setToolTip(
+                "Optional: if the platform signs its webhooks (an "
+                f"{WEBHOOKS[setup.platform].signature_header}: sha256=… header), its secret "
+                "makes BidDesk require a valid signature too"
+            )
             self.set_secret.clicked.connect(self._ask_secret)
-            row.addWidget(self.copy_secret)
             row.addWidget(self.set_secret)
         layout.addLayout(row)
         steps = QLabel("\n".join(f"{i}. {s}" for i, s in enumerate(setup.steps, 1)))
@@ -102,10 +128,11 @@ class AccountSetup(QFrame):
         secret, ok = QInputDialog.getText(
             self,
             "Signing secret",
-            f"The signing secret {self.setup.platform.label} shows for its webhooks:",
+            f"If {self.setup.platform.label} signs its webhooks with a secret, paste it here "
+            "(leave empty to remove it; the URL's code alone then authenticates):",
             QLineEdit.EchoMode.Password,
         )
-        if ok and secret.strip():
+        if ok:
             self.set_secret_requested.emit(self.setup.account, secret.strip())
 
 
@@ -113,6 +140,7 @@ class WebhooksDialog(QDialog):
     saved = Signal(object, object)  # RealtimeConfig, ngrok authtoken (str) or None
     copy_secret_requested = Signal(str)
     set_secret_requested = Signal(str, str)
+    rotate_requested = Signal(str)
 
     def __init__(
         self,
@@ -267,6 +295,7 @@ class WebhooksDialog(QDialog):
             row = AccountSetup(setup, self.accounts_box)
             row.copy_secret_requested.connect(self.copy_secret_requested.emit)
             row.set_secret_requested.connect(self.set_secret_requested.emit)
+            row.rotate_requested.connect(self.rotate_requested.emit)
             self.rows[setup.account] = row
             self.accounts_layout.addWidget(row)
         self.accounts_layout.addStretch(1)
