@@ -606,10 +606,15 @@ class WebhookReceiver:
             return self._reject(
                 401, "unknown webhook URL: copy the current one from BidDesk's Webhooks window"
             )
-        authenticated = token is not None or (
-            spec.auth is WebhookAuth.BASIC
-            and basic_auth_ok(request.headers.get("Authorization"), creds)
-        )
+        basic = spec.auth is WebhookAuth.BASIC and creds.has_basic
+        presented = request.headers.get("Authorization") if basic else None
+        if presented is not None and not basic_auth_ok(presented, creds):
+            # Credentials that are presented must be right, token or not: GigRadar still
+            # sending an old password means its registration is stale.
+            return self._reject(
+                401, "bad credentials", **{"WWW-Authenticate": 'Basic realm="BidDesk"'}
+            )
+        authenticated = token is not None or presented is not None
         secret = creds.secret if spec.signature_header else None
         if not authenticated:
             secret = (creds.secret or creds.legacy_secret) if spec.signature_header else None

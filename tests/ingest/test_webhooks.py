@@ -30,9 +30,11 @@ from app.services.events import CreditsLow, OpportunitiesAdded
 from tests.store.factories import submission
 
 CREDS = {
-    "gr": HookCredentials(username="biddesk-test", password="s3cret-pass"),
-    "uh": HookCredentials(secret="uphunt-signing-secret"),
-    "gg": HookCredentials(secret="gigiac-signing-secret"),
+    "gr": HookCredentials(username="biddesk-test", password="s3cret-pass", token="gr-tok-123"),
+    # UpHunt with a signing secret the user added: the token AND a signature are required.
+    "uh": HookCredentials(secret="uphunt-signing-secret", token="uh-tok-456"),
+    # Gigiac out of the box: the URL's token alone.
+    "gg": HookCredentials(token="gg-tok-789"),
 }
 
 
@@ -100,14 +102,11 @@ async def post_signed(
 ):
     raw = body(envelope)
     header = "X-UpHunt-Signature" if platform is Platform.UPHUNT else "X-Gigiac-Signature"
+    signature = {header: sign(CREDS[account].secret or "", raw)} if CREDS[account].secret else {}
     return await http.post(
-        hook_path(platform, account),
+        hook_path(platform, account, CREDS[account].token),
         content=raw,
-        headers={
-            "Content-Type": "application/json",
-            header: sign(CREDS[account].secret or "", raw),
-            **headers,
-        },
+        headers={"Content-Type": "application/json", **signature, **headers},
     )
 
 
@@ -167,26 +166,35 @@ async def test_oversized_wrong_type_and_malformed_bodies(
     big = b'{"type": "GIGRADAR.OPPORTUNITY.CREATE", "data": {"x": "' + b"a" * 70_000 + b'"}}'
     r = await http.post(path, content=big, headers={"Content-Type": "application/json", **GR_AUTH})
     assert r.status_code == 413
+    # Authenticated but unreadable: 200 (GigRadar asks for 200 even on errors, to prevent
+    # retry storms), kept for inspection with the reason, never processed.
     r = await http.post(path, content=b"type=x", headers={"Content-Type": "text/plain", **GR_AUTH})
-    assert r.status_code == 415
+    assert r.status_code == 200
     r = await http.post(
         path,
         content=b'{"type": "GIGRADAR.OPPOR',
         headers={"Content-Type": "application/json", **GR_AUTH},
     )
-    assert r.status_code == 400
+    assert r.status_code == 200
     r = await http.post(
         path,
         content=b'{"type": "GIGRADAR.OPPORTUNITY.CREATE", "data": 3}',
         headers={"Content-Type": "application/json", **GR_AUTH},
     )
-    assert r.status_code == 400
-    # The unreadable ones were authenticated: kept for inspection, never processed.
+    assert r.status_code == 200
     kept = services.store.webhooks.recent()
-    assert {d.event for d in kept} == {"unreadable"}
+    reasons = {d.unreadable_reason for d in kept}
+    assert None not in reasons and len(kept) == 3
+    assert any("text/plain" in r for r in reasons if r)
+    assert any("not JSON" in r for r in reasons if r)
+    assert any("data" in r for r in reasons if r)
     assert b'{"type": "GIGRADAR.OPPOR' in {bytes(d.raw) for d in kept}
+    assert services.store.webhooks.pending() == []
     assert services.store.opportunities.count() == 0
-    assert receiver.stats.rejected == {413: 1, 415: 1, 400: 2}
+    assert receiver.stats.rejected == {413: 1}
+    assert receiver.stats.unreadable == 3
+    summary = services.store.webhooks.unreadable()
+    assert summary.count == 3 and summary.latest_reason in reasons
 
 
 async def test_unknown_account_or_platform_is_404(http: httpx.AsyncClient, world: Sandbox) -> None:

@@ -8,10 +8,13 @@ surface); the tunnel is "none" (loopback), or the cloudflared stand-in for re-re
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 
 from app.domain import Account, Outcome, Platform, SubmissionState
@@ -23,6 +26,7 @@ from app.sandbox import Sandbox
 from app.services.container import Services, open_services
 from app.services.events import RealtimeStatus
 from app.services.secrets import env_var_for
+from tests.helpers.cli import run
 from tests.ingest import fake_cloudflared
 from tests.integration.conftest import SPEED, endpoint
 from tests.integration.test_end_to_end import (
@@ -40,7 +44,8 @@ SETTLE = 20.0
 
 def dashboard(sandbox: Sandbox):
     async def hook(account: Account, url: str, creds: HookCredentials) -> None:
-        assert creds.secret
+        # The URL carries the account's token; a secret only if one was configured.
+        assert creds.token and url.endswith("/" + creds.token)
         sandbox.deliverer.set_dashboard(account.platform.value, url, creds.secret)
 
     return hook
@@ -98,6 +103,8 @@ async def test_gigradar_send_is_settled_by_the_proposal_webhook(
 ) -> None:
     opp = pick(await fetch_everything(live), Platform.GIGRADAR, 2)
     sub = await live.submissions.submit(request_for(opp, LETTER + " [[sim:sent]]"))
+    # No polling: only the webhook may settle it (else the poll sometimes wins the race).
+    live.tasks.cancel(f"track:{sub.id}")
     await until(lambda: live.store.submissions.get(sub.id).state is SubmissionState.SUBMITTED)
     done = live.store.submissions.get(sub.id)
     assert any(h.via == "webhook" and h.state is SubmissionState.SUBMITTED for h in done.history)
@@ -159,8 +166,12 @@ async def test_corrupted_deliveries_are_kept_and_not_processed(
 ) -> None:
     sandbox.deliverer.faults.update({"corrupt": 1.0, "duplicate": 0.0})
     wire = sandbox.add_opportunity()
-    await until(lambda: realtime.receiver.stats.rejected[400] >= 1)
-    assert any(d.event == "unreadable" for d in live.store.webhooks.recent(50))
+    await until(lambda: realtime.receiver.stats.unreadable >= 1)
+    await sandbox.deliverer.idle()
+    # Answered 200 (no retry storm), kept with its reason, never processed.
+    assert sandbox.deliverer.stats.retried == 0
+    assert any(d.unreadable_reason for d in live.store.webhooks.recent(50))
+    assert live.store.webhooks.unreadable().count >= 1
     assert live.store.opportunities.get(f"gigradar:{wire['id']}") is None
 
 
@@ -214,10 +225,16 @@ async def test_each_new_tunnel_url_is_registered_and_the_old_one_removed(
     )
     await rt.start()
     try:
-        first = "https://run-1.trycloudflare.com" + hook_path(Platform.GIGRADAR, "gr")
-        second = "https://run-2.trycloudflare.com" + hook_path(Platform.GIGRADAR, "gr")
-        await until(lambda: [h.url for h in sandbox.gigradar.webhooks.values()] == [first])
-        await until(lambda: [h.url for h in sandbox.gigradar.webhooks.values()] == [second])
+
+        def path() -> str:
+            creds = rt.keys.get("gr")
+            return hook_path(Platform.GIGRADAR, "gr", creds.token if creds else None)
+
+        def registered() -> list[str]:
+            return [h.url for h in sandbox.gigradar.webhooks.values()]
+
+        await until(lambda: registered() == ["https://run-1.trycloudflare.com" + path()])
+        await until(lambda: registered() == ["https://run-2.trycloudflare.com" + path()])
         assert any(s.state == TunnelState.RESTARTING.value for s in statuses)
     finally:
         await rt.stop()
@@ -268,3 +285,73 @@ async def test_a_missing_key_is_a_sentence_not_a_crash(
         assert sandbox.gigradar.webhooks == {}
     finally:
         await rt.stop()  # removal on exit meets the same missing key: logged, not raised
+
+
+async def test_a_configured_secret_is_checked_and_a_wrong_signature_refused(
+    live: Services, sandbox: Sandbox, realtime: Realtime
+) -> None:
+    """The default sandbox signs when given a secret: BidDesk then requires it."""
+    uh = live.accounts.get("uh")
+    assert realtime.set_secret("uh", "agreed-secret") is None
+    await realtime.register(uh)  # the dashboard (here the sandbox) gets the secret too
+    assert sandbox.deliverer.dashboard["uphunt"].secret == "agreed-secret"
+    opp = pick(await fetch_everything(live), Platform.GIGRADAR, 4)
+    sub = await live.submissions.submit(
+        request_for(opp, LETTER + " [[sim:applied]]", via=Platform.UPHUNT)
+    )
+    await until(lambda: live.store.submissions.get(sub.id).state is SubmissionState.SUBMITTED)
+    # Now the platform signs with another secret: refused, retried, never applied.
+    target = sandbox.deliverer.dashboard["uphunt"]
+    sandbox.deliverer.dashboard["uphunt"] = replace(target, secret="someone-elses")
+    before = realtime.receiver.stats.rejected[401]
+    opp2 = pick(await fetch_everything(live), Platform.GIGRADAR, 5)
+    sub2 = await live.submissions.submit(
+        request_for(opp2, LETTER + " [[sim:applied]]", via=Platform.UPHUNT)
+    )
+    await until(lambda: realtime.receiver.stats.rejected[401] > before)
+    assert not any(h.via == "webhook" for h in live.store.submissions.get(sub2.id).history)
+
+
+async def test_rotation_invalidates_the_old_url_and_reregisters_gigradar(
+    live: Services, sandbox: Sandbox, realtime: Realtime
+) -> None:
+    gg, gr = live.accounts.get("gg"), live.accounts.get("gr")
+    old = realtime.url_for(gg)
+    old_gr = realtime.url_for(gr)
+    assert old and old_gr
+    setup = await realtime.rotate(gg)
+    assert setup.url and setup.url != old
+    assert sandbox.deliverer.dashboard["gigiac"].url == setup.url  # pasted anew (sandbox)
+    body = b'{"event": "credits.low_balance", "timestamp": "t", "data": {"balance_cents": 5}}'
+    async with httpx.AsyncClient(timeout=5) as client:
+        headers = {"Content-Type": "application/json"}
+        assert (await client.post(old, content=body, headers=headers)).status_code == 401
+        assert (await client.post(setup.url, content=body, headers=headers)).status_code == 200
+    # GigRadar: registered again at once, at the new URL, the old registration removed.
+    new_gr = await realtime.rotate(gr)
+    assert new_gr.url and new_gr.url != old_gr
+    await until(lambda: [h.url for h in sandbox.gigradar.webhooks.values()] == [new_gr.url])
+    assert realtime.healthy("gr")
+
+
+async def test_webhooks_status_lists_each_account_url_and_auth(
+    live: Services, sandbox: Sandbox, realtime: Realtime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["--profile", str(live.data_dir), "webhooks", "status", "--json"], capsys)
+    assert code == 0
+    status = json.loads(out)
+    rows = {row["account"]: row for row in status["accounts"]}
+    assert set(rows) == {"gr", "uh", "gg"}
+    for name, platform in (
+        ("gr", Platform.GIGRADAR),
+        ("uh", Platform.UPHUNT),
+        ("gg", Platform.GIGIAC),
+    ):
+        account = live.accounts.get(name)
+        assert rows[name]["platform"] == platform.value
+        # The URL as reachable now: tunnel "none", so the running receiver itself.
+        assert rows[name]["url"] == realtime.url_for(account)
+        assert rows[name]["url"].startswith(realtime.receiver.base_url + "/hooks/")
+    assert rows["gr"]["auth"] == "basic"
+    assert rows["uh"]["auth"] == rows["gg"]["auth"] == "url-token"
+    assert {"config", "registered", "pending", "deliveries", "unreadable"} <= set(status)
