@@ -16,7 +16,9 @@ One keyring entry per account (`webhook:<account>`), a small JSON object:
 Keyring calls may block; they happen once per account per run (and on a failed
 authentication at most every REFRESH_INTERVAL, so a token rotated by another BidDesk
 process is picked up). Without a usable keyring, credentials live for this run only and
-the caller gets a sentence saying so. Every value is registered for log redaction.
+the caller gets a sentence saying so (the entry can then come from the environment, as API
+keys do: `BIDDESK_API_KEY_WEBHOOK_<ACCOUNT>` holding the JSON). Every value is registered
+for log redaction.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import Any
 
 from app.platforms.common import as_str
 from app.platforms.http import register_secret
-from app.services.secrets import SecretError, SecretStore
+from app.services.secrets import SecretError, SecretStore, env_var_for
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +128,12 @@ class HookKeys:
         try:
             self._store.set(self.entry(account), creds.to_json())
         except SecretError as exc:
-            self.problem = f"{exc} The webhook credentials are kept for this run only."
+            self.problem = (
+                f"{exc} The webhook credentials are kept for this run only, so the URL "
+                "changes when BidDesk restarts; without a keyring, keep it by setting "
+                f'{env_var_for(self.entry(account))} to {{"token": "<the code at the end of '
+                'the URL>"}.'
+            )
             log.warning("webhook credentials of %s kept for this run only: %s", account, exc)
             return self.problem
         return None

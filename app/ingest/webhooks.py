@@ -479,7 +479,7 @@ class WebhookReceiver:
                 f"The webhook receiver cannot listen on {self.host}:{self.port}: "
                 f"{exc.strerror or exc}; choose another port in Settings.",
             ) from None
-        sockets = self._server.sockets or []
+        sockets = list(self._server.sockets)
         if sockets:
             self.port = int(sockets[0].getsockname()[1])
         self._runner = runner

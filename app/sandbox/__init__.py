@@ -71,13 +71,15 @@ Control surface (no auth, loopback only):
     POST   /_sandbox/tasks                      a new Gigiac task (body: overrides)
     GET    /_sandbox/events?after=N&platform=P  recorded webhook events, as envelopes
     GET    /_sandbox/webhooks                   subscriptions, delivery stats, recent attempts
-    POST   /_sandbox/webhooks                   {"platform": "uphunt"|"gigiac", "url", "secret"}:
+    POST   /_sandbox/webhooks                   {"platform": "uphunt"|"gigiac", "url", "secret"?}:
                                                  what a user sets in that platform's dashboard
     DELETE /_sandbox/webhooks/{platform}        remove that dashboard webhook
     POST   /_sandbox/webhook-faults             {"duplicate", "drop", "corrupt"} probabilities
 
 Webhooks go to GigRadar's registered subscriptions (POST /webhooks, Basic auth) and to the
-dashboard URLs (HMAC-signed), with retries on non-2xx/timeouts and occasional duplicates.
+dashboard URLs (HMAC-signed when a secret was given), with retries on non-2xx/timeouts and
+occasional duplicates. `SandboxConfig(strict=True)` sends only what the documents describe:
+no signatures and no `[P]` headers, and UpHunt bodies without `applicationStatus`.
 
 Python API: `Sandbox(SandboxConfig(...))` with `start()` / `stop()` (or `async with`),
 `info`, `faults`, `events`, the state objects `gigradar` / `uphunt` / `gigiac`,

@@ -72,13 +72,20 @@ async def test_webhooks_dialog_shows_each_account_and_saves_and_restarts(
         )
         assert "registered with GigRadar" in gigradar.findChildren(type(dialog.state))[0].text()
         uphunt = dialog.rows["sandbox-uphunt"]
-        assert uphunt.url.text().endswith("/hooks/uphunt/sandbox-uphunt")
-        # Copy the signing secret for a dashboard platform: it lands on the clipboard only.
-        uphunt.copy_secret.click()
-        secret = QApplication.clipboard().text()
-        assert secret and secret == app.realtime.dashboard_secret("sandbox-uphunt").secret
+        token = app.realtime.keys.get("sandbox-uphunt").token
+        assert token and uphunt.url.text().endswith(f"/hooks/uphunt/sandbox-uphunt/{token}")
+        # Out of the box the URL's token authenticates: no secret to copy or paste.
+        assert not hasattr(uphunt, "copy_secret")
+        assert not any("secret" in s.lower() for s in uphunt.setup.steps)
+        uphunt.copy_url.click()
+        assert QApplication.clipboard().text() == uphunt.url.text()
         db = b"".join(p.read_bytes() for p in app.services.data_dir.glob("biddesk.sqlite3*"))
-        assert secret.encode() not in db
+        assert token.encode() not in db
+        # Rotate: a new URL at once, shown in the dialog.
+        old_url = uphunt.url.text()
+        uphunt.rotate.click()
+        await until(lambda: dialog.rows["sandbox-uphunt"].url.text() != old_url)
+        assert app.realtime.keys.get("sandbox-uphunt").token != token
 
         # A manual tunnel with a bad URL: a sentence, nothing saved.
         dialog.tunnel.setCurrentIndex(dialog.tunnel.findData("manual"))
