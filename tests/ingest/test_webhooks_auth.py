@@ -272,3 +272,11 @@ async def test_strict_sandbox_envelopes_carry_nothing_proposed() -> None:
     created = world.events.since(0, type_="task.created")[-1]
     assert set(created.envelope(strict=True)["data"]) == {"task_id", "task_title"}
     assert set(created.envelope(strict=True)) == {"event", "timestamp", "data"}
+
+
+def test_without_a_keyring_the_token_can_come_from_the_environment(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BIDDESK_API_KEY_WEBHOOK_GG", json.dumps({"token": "t" * 32}))
+    creds, problem = HookKeys(services.secrets).ensure("gg")
+    assert problem is None and creds.token == "t" * 32

@@ -355,3 +355,22 @@ async def test_webhooks_status_lists_each_account_url_and_auth(
     assert rows["gr"]["auth"] == "basic"
     assert rows["uh"]["auth"] == rows["gg"]["auth"] == "url-token"
     assert {"config", "registered", "pending", "deliveries", "unreadable"} <= set(status)
+
+
+async def test_cli_rotate_prints_the_new_url_and_the_old_one_stops_working(
+    live: Services, sandbox: Sandbox, realtime: Realtime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gg = live.accounts.get("gg")
+    old = realtime.url_for(gg)
+    assert old
+    code, out, _ = run(["--profile", str(live.data_dir), "webhooks", "rotate", "gg"], capsys)
+    assert code == 0
+    new = out.splitlines()[0]
+    assert new.startswith(realtime.receiver.base_url + "/hooks/gigiac/gg/") and new != old
+    assert "paste the new one" in out
+    body = b'{"event": "credits.low_balance", "timestamp": "r", "data": {"balance_cents": 6}}'
+    headers = {"Content-Type": "application/json"}
+    async with httpx.AsyncClient(timeout=5) as client:
+        # The running receiver picks the rotated token up from the keyring.
+        realtime.keys._read_at.clear()
+        assert (await client.post(new, content=body, headers=headers)).status_code == 200
