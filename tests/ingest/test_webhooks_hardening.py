@@ -220,3 +220,21 @@ async def test_connections_over_the_cap_get_503(services: Services) -> None:
         for _, writer in held:
             writer.close()
         await rx.stop()
+
+
+async def test_a_json_body_without_a_content_type_is_read(
+    services: Services, receiver: WebhookReceiver
+) -> None:
+    body = b'{"type": "GIGRADAR.PROPOSAL.UPDATE", "data": {"id": "opp-x", "sent": null}}'
+    head = (
+        f"POST {hook_path(Platform.GIGRADAR, 'gr')} HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: {GR_AUTH['Authorization']}\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
+    reader, writer = await asyncio.open_connection("127.0.0.1", receiver.port)
+    writer.write(head + body)
+    answer = await asyncio.wait_for(reader.read(), DEADLINE)
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 200")
+    (kept,) = services.store.webhooks.recent()
+    assert kept.unreadable_reason is None and kept.event == "GIGRADAR.PROPOSAL.UPDATE"
