@@ -517,11 +517,11 @@ def cmd_webhooks(args: argparse.Namespace, services: Services) -> int:
     if args.webhooks_cmd == "rotate":
         account = services.accounts.get(args.account)
         realtime = Realtime(services, config=config)
-        _, warning = realtime.keys.rotate(account.name)
+        _, problem = realtime.keys.rotate(account.name)
+        if problem:
+            raise CliError(f"The new webhook URL could not be kept: {problem}")
         url = realtime.url_for(account, realtime.reachable_base())
         _out(url or realtime.setup(account).steps[0])
-        if warning:
-            print(f"biddesk: warning: {warning}", file=sys.stderr)
         if account.platform is Platform.GIGRADAR:
             _out(
                 "The old URL and its credentials no longer work. BidDesk registers the new URL "
@@ -572,8 +572,10 @@ def cmd_webhooks(args: argparse.Namespace, services: Services) -> int:
     for row in accounts:
         _out(
             f"  {row['account']} ({row['platform']}, {row['auth']}): "
-            f"{row['url'] or 'no reachable URL while BidDesk is not running'}"
+            f"{row['url'] or 'no URL to give yet (see below, or start BidDesk)'}"
         )
+        if row.get("error"):
+            _out(f"    ! {row['error']}")
     for name, entry in sorted(registered.items()):
         url = entry.get("url") if isinstance(entry, dict) else None
         _out(f"  {name}: registered with GigRadar at {url}")

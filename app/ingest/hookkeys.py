@@ -92,6 +92,7 @@ class HookKeys:
         self._cache: dict[str, HookCredentials] = {}
         self._read_at: dict[str, float] = {}
         self.problem: str | None = None  # why credentials are kept for this run only
+        self._warned: set[str] = set()
 
     @staticmethod
     def entry(account: str) -> str:
@@ -134,7 +135,9 @@ class HookKeys:
                 f'{env_var_for(self.entry(account))} to {{"token": "<the code at the end of '
                 'the URL>"}.'
             )
-            log.warning("webhook credentials of %s kept for this run only: %s", account, exc)
+            level = logging.DEBUG if account in self._warned else logging.WARNING
+            self._warned.add(account)
+            log.log(level, "webhook credentials of %s kept for this run only: %s", account, exc)
             return self.problem
         return None
 

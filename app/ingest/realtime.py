@@ -397,7 +397,12 @@ class Realtime:
         for account in self.services.accounts.list():
             if not account.enabled:
                 continue
+            _, problem = self.keys.ensure(account.name)
+            if problem:
+                self._errors.setdefault(account.name, problem)
             url = self.url_for(account, self.reachable_base())
+            if problem and not self.receiver.running:
+                url = None  # a token for this process only: not the URL platforms must call
             row: dict[str, object] = {
                 "account": account.name,
                 "platform": account.platform.value,
