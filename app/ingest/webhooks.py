@@ -297,8 +297,9 @@ class WebhookProcessor:
                 CreditsLow(delivery.account, effect.balance_cents, effect.threshold_cents)
             )
             return
-        if isinstance(effect, Unused) or not isinstance(effect, SubmissionUpdate):
-            log.info("webhook %s from %s: %s", delivery.event, delivery.account, effect)
+        if not isinstance(effect, SubmissionUpdate):
+            reason = effect.reason if isinstance(effect, Unused) else type(effect).__name__
+            log.info("webhook %s from %s not applied: %s", delivery.event, delivery.account, reason)
             return
         sub = self._find(delivery.platform, effect)
         if sub is None:

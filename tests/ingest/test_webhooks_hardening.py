@@ -238,3 +238,25 @@ async def test_a_json_body_without_a_content_type_is_read(
     assert answer.startswith(b"HTTP/1.1 200")
     (kept,) = services.store.webhooks.recent()
     assert kept.unreadable_reason is None and kept.event == "GIGRADAR.PROPOSAL.UPDATE"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"id": "opp-w1", "job": 5, "title": ["not", "text"], "score": "high"},
+        {"id": "opp-w2", "job": {"budget": {"type": "x", "fixed": [1]}}, "published": 12},
+        {"id": "opp-w3", "job": {"skills": "python", "client": 3}, "qualification": "yes"},
+    ],
+)
+async def test_odd_but_parseable_payloads_are_answered_200_and_never_replayed(
+    services: Services, receiver: WebhookReceiver, data: dict
+) -> None:
+    import json
+
+    body = json.dumps({"type": "GIGRADAR.OPPORTUNITY.CREATE", "data": data}).encode()
+    status, _ = await send(
+        receiver.port, hook_path(Platform.GIGRADAR, "gr"), body, Connection="close", **GR_AUTH
+    )
+    assert status == 200
+    await receiver.wait_idle()
+    assert services.store.webhooks.pending() == []  # applied or set aside, not left to replay
