@@ -398,7 +398,7 @@ WEBHOOK = WebhookSpec(
     parse=parse_webhook,
     read=read_webhook,
     steps=webhook_steps,
-    delivery_header="X-GigRadar-Delivery",  # [P]: used when sent, never required
+    delivery_header=None,  # none documented: deliveries are told apart by type + ids
 )
 
 
