@@ -692,6 +692,10 @@ class WebhookReceiver:
     async def _read_body(self, request: web.Request) -> bytes | web.StreamResponse:
         """The whole body within body_timeout, or the answer to give instead."""
         try:
+            if request.content.is_eof():
+                # All of it is in already (the usual case: a few KB in one packet): no timer,
+                # which under qasync would cost a Qt timer per delivery.
+                return await request.read()
             async with asyncio.timeout(self.body_timeout):
                 return await request.read()
         except web.HTTPRequestEntityTooLarge:
