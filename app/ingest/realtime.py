@@ -4,8 +4,8 @@
 loop, opens the tunnel, and each time the tunnel reports a public URL (a cloudflared quick
 tunnel gets a new one on every restart) registers it: for GigRadar through its API, with
 freshly generated Basic credentials, after deleting the webhooks BidDesk registered
-before; for UpHunt and Gigiac, whose webhooks are set in their dashboards, it keeps a
-produces the exact URL and steps to show the user. Every account's URL ends in an
+before; for UpHunt and Gigiac, whose webhooks are set in their dashboards, it produces
+the exact URL and steps to show the user. Every account's URL ends in an
 unguessable token (app/ingest/hookkeys.py) that authenticates what arrives through it.
 
 An account's webhooks are *healthy* while the tunnel is up and, for GigRadar, registered
