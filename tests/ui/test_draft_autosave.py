@@ -10,7 +10,7 @@ coming. The kill -9 version of the promise is tests/integration/test_crash_while
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -58,7 +58,7 @@ def shown_pane(qtbot, clock: Callable[[], float] | None = None) -> EditorPane:
 
 
 @pytest.fixture
-def active_pane(qtbot) -> tuple[EditorPane, QWidget]:
+def active_pane(qtbot) -> Iterator[tuple[EditorPane, QWidget]]:
     """A pane in an active window, beside a field that is not the pane's."""
     window = QWidget()
     qtbot.addWidget(window)
@@ -71,7 +71,8 @@ def active_pane(qtbot) -> tuple[EditorPane, QWidget]:
     window.show()
     window.activateWindow()
     qtbot.waitActive(window)
-    return pane, outside
+    yield pane, outside  # the frame keeps the window alive (qtbot only closes it)
+    window.close()
 
 
 def test_max_delay_keeps_the_promise_of_a_second() -> None:
