@@ -41,6 +41,8 @@ START_TIMEOUT = 90.0  # a cold start of the window with its sandbox, on a busy m
 TYPING_S = 4.0  # how long the child types before it is killed (by its own clock)
 BUDGET_S = 1.0  # DESIGN.md: at most the last second of typing lost
 SPEED = 600.0
+# Submitting, or unknown once the client gave up waiting (15 s) before the kill.
+IN_FLIGHT = (SubmissionState.SUBMITTING, SubmissionState.UNKNOWN)
 LETTER = (
     "Hello, I have shipped several projects very close to this one and can start this week. "
     "I would confirm the scope first, then deliver a working version within days, with "
@@ -163,7 +165,9 @@ def test_kill_9_while_typing_loses_at_most_the_last_second(
     assert app.proc.returncode == -signal.SIGKILL
 
     last = typed[-1]
-    text = (TEXT * (last["n"] // len(TEXT) + 1))[: last["n"]]
+    # One key more than reported: the kill may fall between a key press (and its save)
+    # and the line that reports it.
+    text = (TEXT * (last["n"] // len(TEXT) + 2))[: last["n"] + 1]
     # Everything typed a second or more before the last key press (by the child's clock)
     # must be in the store; the budget is "the last second of typing", however busy the
     # machine, so there is no slack beyond it.
@@ -173,7 +177,7 @@ def test_kill_9_while_typing_loses_at_most_the_last_second(
         draft = store.drafts.get(key)
     saved = draft.cover_letter if draft is not None else ""
     assert text.startswith(saved), "the saved letter is not what was typed"
-    lost_chars = last["n"] - len(saved)
+    lost_chars = max(0, last["n"] - len(saved))
     by_n = {t["n"]: t["t"] for t in typed}
     lost_s = last["t"] - by_n.get(len(saved), typed[0]["t"])
     print(f"typed {last['n']} chars; saved {len(saved)}; lost {lost_chars} ({lost_s:.2f} s)")
@@ -255,7 +259,7 @@ def test_kill_9_during_a_submission_is_reconciled_on_restart_with_no_duplicate(
                 opp = seen.opportunities.get(key)
                 assert opp is not None
                 [sub] = seen.submissions.by_opportunity(key)
-                assert sub.state is SubmissionState.SUBMITTING
+                assert sub.state in IN_FLIGHT  # persisted before the request left
             until(
                 lambda: _gigradar_application(info, opp) is not None,
                 30.0,
@@ -266,7 +270,7 @@ def test_kill_9_during_a_submission_is_reconciled_on_restart_with_no_duplicate(
         assert first.proc.returncode == -signal.SIGKILL
         with read_only_store(profile) as seen:
             [sub] = seen.submissions.by_opportunity(key)
-            assert sub.state is SubmissionState.SUBMITTING  # the kill caught it mid-send
+            assert sub.state in IN_FLIGHT  # the kill caught it mid-send
 
         # The next start, through the real entry point: it must reconcile, not resend.
         argv = [sys.executable, "-m", "app", "--profile", str(profile)]
