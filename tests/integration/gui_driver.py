@@ -7,12 +7,16 @@ reuses that QApplication; a timer here waits for the main window and then acts l
 - `type`: select the first open GigRadar job, put the cursor in the letter and type TEXT
   one key press every `--interval-ms`, for ever (until the test kills the process);
 - `submit`: select the first open GigRadar job, write the letter (with the sandbox token
-  in `--letter`), answer the questions, bid, and press Submit once.
+  in `--letter`), answer the questions, bid, and press Submit once. With
+  `--die-before-send` the process SIGKILLs itself the moment the submission is in the
+  store and its request is about to leave (the one instant a parent cannot aim at);
+- `retry`: select the job `--key`, wait until its lifecycle strip offers Retry, press it.
 
 Progress goes to stdout as one JSON object per line, flushed at once, so the test can wait
 on it: {"event": "ready", "key": …}, then for `type` {"event": "typed", "n": N, "t": T}
 after each key press (T: `time.monotonic()`, which on Linux is one clock for every process),
-and for `submit` {"event": "submitted", "key": …} once the submission is in the store.
+for `submit` {"event": "submitted", "key": …} once the submission is in the store, and
+for `retry` {"event": "retried", "key": …}.
 Not collected by pytest (no `test_` prefix).
 """
 
@@ -20,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 import time
 
@@ -50,7 +56,7 @@ class Driver(QObject):
         self.mode = mode
         self.options = options
         self.window = None
-        self.key: str | None = None
+        self.key: str | None = options.key
         self.typed = 0
         self.clicked = False
         self.poll = QTimer(self)
@@ -76,9 +82,11 @@ class Driver(QObject):
             self.key = self._open_gigradar_job()
             if self.key is None:
                 return
-            window.inbox.select_key(self.key)
-            return
         if window._current_key != self.key:
+            if window.model.row_of(self.key) is not None:
+                window.inbox.select_key(self.key)
+            else:  # not in the inbox (yet, or filtered out): straight to the editor
+                window.show_opportunity(self.key)
             return
         editor = window.editor
         letter = editor.findChild(QPlainTextEdit, "letter")
@@ -87,6 +95,13 @@ class Driver(QObject):
             editor.focus_letter()
             report(event="ready", key=self.key)
             self.keys.start()
+            return
+        if self.mode == "retry":
+            retry = editor.findChild(QPushButton, "retry")
+            if retry is not None and retry.isVisible() and retry.isEnabled():
+                self.poll.stop()
+                retry.click()
+                report(event="retried", key=self.key)
             return
         if not letter.toPlainText():
             letter.setPlainText(self.options.letter)
@@ -133,14 +148,31 @@ class Driver(QObject):
         report(event="typed", n=self.typed, t=time.monotonic())
 
 
+def die_before_send() -> None:
+    """kill -9 of this process after the submission is persisted, before its request."""
+    from app.domain import Submission
+    from app.services.submissions import SubmissionService
+
+    async def killed(self: object, sub: Submission, *args: object, **kwargs: object) -> object:
+        report(event="dying", key=sub.opportunity_key)
+        os.kill(os.getpid(), signal.SIGKILL)
+        raise AssertionError("unreachable")
+
+    SubmissionService._send = killed  # type: ignore[method-assign,assignment]
+
+
 def main() -> int:
     argv = sys.argv[1:]
     split = argv.index("--") if "--" in argv else len(argv)
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=("type", "submit"))
+    parser.add_argument("mode", choices=("type", "submit", "retry"))
     parser.add_argument("--interval-ms", type=int, default=30)
     parser.add_argument("--letter", default="")
+    parser.add_argument("--key")
+    parser.add_argument("--die-before-send", action="store_true")
     options = parser.parse_args(argv[:split])
+    if options.die_before_send:
+        die_before_send()
     qapp = QApplication(sys.argv[:1])
     driver = Driver(options.mode, options)
     from app.cli import main as biddesk

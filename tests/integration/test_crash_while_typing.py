@@ -26,7 +26,7 @@ from typing import IO, Any
 
 import pytest
 
-from app.domain import Opportunity, SubmissionState
+from app.domain import Opportunity, Submission, SubmissionState
 from app.services.secrets import env_var_for
 from app.store import Store
 from app.store.db import Database
@@ -213,9 +213,12 @@ def _gigradar_application(info: dict[str, Any], opp: Opportunity) -> dict[str, A
     return application
 
 
-def test_kill_9_during_a_submission_is_reconciled_on_restart_with_no_duplicate(
+@pytest.fixture
+def gigradar(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> Iterator[tuple[dict[str, Any], Path, dict[str, str]]]:
+    """`biddesk sandbox` in its own process (it outlives the killed window), a profile with
+    a GigRadar account on it, and the environment that gives the app its key."""
     profile = tmp_path / "profile"
     with sandbox_process(seed=31, speed=SPEED) as info:
         ep = info["sandbox"]["gigradar"]
@@ -239,58 +242,114 @@ def test_kill_9_during_a_submission_is_reconciled_on_restart_with_no_duplicate(
             monkeypatch=monkeypatch,
         )
         assert code == 0, err
-        env = child_env(**{env_var_for("gr"): ep["api_key"]})
-        # The platform creates the application, then holds its answer (30 s): the window
-        # is killed while its submission is `submitting` and the proposal already exists.
-        _control(
-            info,
-            "faults",
-            {
-                "kind": "timeout",
-                "platform": "gigradar",
-                "method": "POST",
-                "path_contains": "/application",
-                "count": 1,
-            },
+        yield info, profile, child_env(**{env_var_for("gr"): ep["api_key"]})
+
+
+def submissions_of(profile: Path, key: str) -> list[Submission]:
+    with read_only_store(profile) as seen:
+        return seen.submissions.by_opportunity(key)
+
+
+def restart_until_settled(
+    argv: list[str], env: dict[str, str], log: Path, profile: Path, key: str
+) -> None:
+    """Start the app again on the profile, wait until the submission is final, quit it."""
+    with child(argv, env, log) as again:
+        until(
+            lambda: any(not s.needs_tracking for s in submissions_of(profile, key)),
+            60.0,
+            "the submission reached a final state",
         )
-        argv = driver("submit", "--letter", LETTER, "--", "--profile", str(profile))
-        with child(argv, env, tmp_path / "first.log") as first:
-            key = first.wait_for("submitted", START_TIMEOUT)["key"]
-            with read_only_store(profile) as seen:
-                opp = seen.opportunities.get(key)
-                assert opp is not None
-                [sub] = seen.submissions.by_opportunity(key)
-                assert sub.state in IN_FLIGHT  # persisted before the request left
-            until(
-                lambda: _gigradar_application(info, opp) is not None,
-                30.0,
-                "the platform has the application",
-            )
-            assert _control(info, "faults")["pending"] == []  # the answer is being held
-            first.kill()
-        assert first.proc.returncode == -signal.SIGKILL
+        again.proc.send_signal(signal.SIGTERM)
+        assert again.proc.wait(timeout=30) == 0, again.stderr()
+        assert "Traceback" not in again.stderr()
+
+
+def test_kill_9_during_a_submission_is_reconciled_on_restart_with_no_duplicate(
+    tmp_path: Path, gigradar: tuple[dict[str, Any], Path, dict[str, str]]
+) -> None:
+    info, profile, env = gigradar
+    # The platform creates the application, then holds its answer (30 s): the window is
+    # killed while its submission is in flight and the proposal already exists.
+    _control(
+        info,
+        "faults",
+        {
+            "kind": "timeout",
+            "platform": "gigradar",
+            "method": "POST",
+            "path_contains": "/application",
+            "count": 1,
+        },
+    )
+    argv = driver("submit", "--letter", LETTER, "--", "--profile", str(profile))
+    with child(argv, env, tmp_path / "first.log") as first:
+        key = first.wait_for("submitted", START_TIMEOUT)["key"]
         with read_only_store(profile) as seen:
-            [sub] = seen.submissions.by_opportunity(key)
-            assert sub.state in IN_FLIGHT  # the kill caught it mid-send
+            opp = seen.opportunities.get(key)
+        assert opp is not None
+        [sub] = submissions_of(profile, key)
+        assert sub.state in IN_FLIGHT  # persisted before the request left
+        until(
+            lambda: _gigradar_application(info, opp) is not None,
+            30.0,
+            "the platform has the application",
+        )
+        assert _control(info, "faults")["pending"] == []  # its answer is being held
+        first.kill()
+    assert first.proc.returncode == -signal.SIGKILL
+    [sub] = submissions_of(profile, key)
+    assert sub.state in IN_FLIGHT  # the kill caught it mid-send
 
-        # The next start, through the real entry point: it must reconcile, not resend.
-        argv = [sys.executable, "-m", "app", "--profile", str(profile)]
-        with child(argv, env, tmp_path / "second.log") as second:
+    # The next start, through the real entry point: it must reconcile, not send again.
+    argv = [sys.executable, "-m", "app", "--profile", str(profile)]
+    restart_until_settled(argv, env, tmp_path / "second.log", profile, key)
 
-            def settled() -> bool:
-                with read_only_store(profile) as seen:
-                    subs = seen.submissions.by_opportunity(key)
-                return any(not s.needs_tracking for s in subs)
+    with Store.open(profile) as store:
+        subs = store.submissions.by_opportunity(key)
+    assert len(subs) == 1, [(s.state, s.failure) for s in subs]
+    [sub] = subs
+    assert sub.state is SubmissionState.SUBMITTED, sub.failure
+    assert sub.failure is None and sub.attempts == 1  # sent once, never again
+    assert _gigradar_application(info, opp) is not None
 
-            until(settled, 60.0, "the submission reached a final state")
-            second.proc.send_signal(signal.SIGTERM)
-            assert second.proc.wait(timeout=30) == 0, second.stderr()
-            assert "Traceback" not in second.stderr()
 
-        with Store.open(profile) as store:
-            subs = store.submissions.by_opportunity(key)
-        assert len(subs) == 1, [(s.state, s.failure) for s in subs]
-        [sub] = subs
-        assert sub.state is SubmissionState.SUBMITTED, sub.failure
-        assert sub.failure is None and sub.attempts == 1  # sent once, never again
-        assert _gigradar_application(info, opp) is not None
+def test_kill_9_before_the_request_leaves_is_not_sent_and_retry_sends_it_once(
+    tmp_path: Path, gigradar: tuple[dict[str, Any], Path, dict[str, str]]
+) -> None:
+    info, profile, env = gigradar
+    argv = driver(
+        "submit", "--letter", LETTER, "--die-before-send", "--", "--profile", str(profile)
+    )
+    with child(argv, env, tmp_path / "first.log") as first:
+        key = first.wait_for("dying", START_TIMEOUT)["key"]
+        assert first.proc.wait(timeout=30) == -signal.SIGKILL
+    with read_only_store(profile) as seen:
+        opp = seen.opportunities.get(key)
+    assert opp is not None
+    [sub] = submissions_of(profile, key)
+    assert sub.state is SubmissionState.SUBMITTING  # persisted, then the process died
+    assert _gigradar_application(info, opp) is None  # the request never left
+
+    # The next start finds no proposal on the platform: "not sent", and Retry is offered.
+    argv = driver("retry", "--key", key, "--", "--profile", str(profile))
+    with child(argv, env, tmp_path / "second.log") as again:
+        again.wait_for("retried", START_TIMEOUT)
+        until(
+            lambda: submissions_of(profile, key)[0].state is SubmissionState.SUBMITTED,
+            60.0,
+            "the retried submission was sent",
+        )
+        again.proc.send_signal(signal.SIGTERM)
+        assert again.proc.wait(timeout=30) == 0, again.stderr()
+
+    with Store.open(profile) as store:
+        subs = store.submissions.by_opportunity(key)
+    assert len(subs) == 1, [(s.state, s.failure) for s in subs]
+    [sub] = subs
+    assert sub.state is SubmissionState.SUBMITTED and sub.attempts == 2
+    # On restart it was reconciled as not sent (the platform had no record), not resent.
+    assert [(e.state, e.via) for e in sub.history if e.state is SubmissionState.FAILED] == [
+        (SubmissionState.FAILED, "reconcile")
+    ]
+    assert _gigradar_application(info, opp) is not None
