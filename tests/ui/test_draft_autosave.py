@@ -10,6 +10,7 @@ coming. The kill -9 version of the promise is tests/integration/test_crash_while
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -27,8 +28,12 @@ from PySide6.QtWidgets import (
 
 import app.ui.panes.editor as editor_module
 from app.domain import Draft
+from app.ingest.poller import Poller
+from app.services.container import open_services
 from app.store import Store
+from app.store.errors import DiskFullError
 from app.ui.app import App, GuiOptions
+from app.ui.bridge import Bridge
 from app.ui.panes.editor import DRAFT_MAX_DELAY_MS, EditorPane
 from tests.ui.test_editor_pane import ACCOUNTS, find, make_opp
 
@@ -251,3 +256,39 @@ async def test_quitting_saves_the_pending_draft_before_the_store_closes(
     with Store.open(profile) as store:
         draft = store.drafts.get(key)
     assert draft is not None and draft.cover_letter == "The last words before quitting"
+
+
+async def test_a_failing_store_is_reported_once_not_at_every_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    services = open_services(tmp_path / "profile")
+    bridge = Bridge(
+        services, Poller(services.accounts, services.inbox, services.tasks, services.bus)
+    )
+    errors: list[tuple[str, str]] = []
+    bridge.error_occurred.connect(lambda title, text: errors.append((title, text)))
+    real_save = services.store.drafts.save
+    full = True
+
+    def save(draft: Draft) -> None:
+        if full:
+            raise DiskFullError(tmp_path)
+        real_save(draft)
+
+    monkeypatch.setattr(services.store.drafts, "save", save)
+    try:
+        draft = Draft(opportunity_key="gigradar:op-1", cover_letter="Typing on")
+        with caplog.at_level(logging.WARNING, logger="app.ui.bridge"):
+            for _ in range(3):  # three throttled saves of steady typing
+                bridge.save_draft(draft)
+        assert errors == [("Draft not saved", DiskFullError(tmp_path).user_message)]
+        assert len(caplog.records) == 3  # each failure is still in the log
+        full = False
+        bridge.save_draft(draft)
+        assert services.store.drafts.get(draft.opportunity_key) is not None
+        full = True
+        bridge.save_draft(draft)  # failing again after a success: said again
+        assert len(errors) == 2
+    finally:
+        bridge.detach()
+        await services.aclose()
