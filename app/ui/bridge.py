@@ -192,14 +192,14 @@ class Bridge(QObject):
         """Synchronous on purpose: one small SQLite write; a draft must never be lost.
 
         Typing saves every second or so: a store that keeps failing (disk full, read-only)
-        is said once, not once a second, until a save succeeds again.
+        is said (and logged) once, not once a second, until a save succeeds again.
         """
         try:
             self.services.store.drafts.save(draft)
         except StoreError as exc:
-            log.warning("draft for %s not saved: %s", draft.opportunity_key, exc.user_message)
             if not self._draft_failing:
                 self._draft_failing = True
+                log.warning("drafts are not being saved: %s", exc.user_message)
                 self.error_occurred.emit("Draft not saved", exc.user_message)
             return
         self._draft_failing = False

@@ -282,7 +282,7 @@ async def test_a_failing_store_is_reported_once_not_at_every_save(
             for _ in range(3):  # three throttled saves of steady typing
                 bridge.save_draft(draft)
         assert errors == [("Draft not saved", DiskFullError(tmp_path).user_message)]
-        assert len(caplog.records) == 3  # each failure is still in the log
+        assert len(caplog.records) == 1  # nor is the log flooded
         full = False
         bridge.save_draft(draft)
         assert services.store.drafts.get(draft.opportunity_key) is not None
