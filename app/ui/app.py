@@ -398,9 +398,14 @@ class App:
         if self._warm_up_timer is not None:
             self._warm_up_timer.stop()
         if self.window is not None:
+            # Drafts first and on their own: a failure to save the window's layout must
+            # not cost the letter being typed. The store is still open here.
+            try:
+                self.window.flush_drafts()
+            except Exception:
+                log.exception("the draft being edited could not be saved at quit")
             with contextlib.suppress(Exception):
                 self.window.save_state()
-                self.window.flush_drafts()
         if self.sandbox is not None:
             # Its deliveries first: a connection accepted while the receiver closes would
             # be left half-open (aiohttp registers it after the shutdown's sweep).

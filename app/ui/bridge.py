@@ -68,6 +68,7 @@ class Bridge(QObject):
         self._added: dict[str, Opportunity] = {}
         self._updated: dict[str, Opportunity] = {}
         self._last_flush = 0.0
+        self._draft_failing = False  # the last draft save failed and the user was told
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(0)
@@ -188,11 +189,20 @@ class Bridge(QObject):
         self.poller.refresh(account)
 
     def save_draft(self, draft: Draft) -> None:
-        """Synchronous on purpose: one small SQLite write; a draft must never be lost."""
+        """Synchronous on purpose: one small SQLite write; a draft must never be lost.
+
+        Typing saves every second or so: a store that keeps failing (disk full, read-only)
+        is said (and logged) once, not once a second, until a save succeeds again.
+        """
         try:
             self.services.store.drafts.save(draft)
         except StoreError as exc:
-            self.error_occurred.emit("Draft not saved", exc.user_message)
+            if not self._draft_failing:
+                self._draft_failing = True
+                log.warning("drafts are not being saved: %s", exc.user_message)
+                self.error_occurred.emit("Draft not saved", exc.user_message)
+            return
+        self._draft_failing = False
 
     def load_freelancers(self, account: str) -> None:
         async def run() -> None:

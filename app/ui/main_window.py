@@ -14,7 +14,7 @@ import itertools
 import logging
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -907,6 +907,13 @@ class MainWindow(QMainWindow):
         self.showNormal()
         self.raise_()
         self.activateWindow()
+
+    def changeEvent(self, event: QEvent) -> None:
+        # The user went to another window: what they typed is saved now, not after the
+        # autosave's delay (the session may end, or the machine sleep, while they are away).
+        if event.type() == QEvent.Type.ActivationChange and not self.isActiveWindow():
+            self.flush_drafts()
+        super().changeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # To the tray when there is one (and the user wants it); otherwise closing quits,

@@ -10,7 +10,8 @@ after Submit.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
@@ -25,7 +26,6 @@ from PySide6.QtGui import (
     QTextCursor,
 )
 from PySide6.QtWidgets import (
-    QApplication,
     QButtonGroup,
     QComboBox,
     QDateTimeEdit,
@@ -85,7 +85,12 @@ PLATFORM_COLORS = {
 # UpHunt's proposal timelines, verbatim (Bid.timeline).
 TIMELINES = ("Less than 1 month", "1 to 3 months", "3 to 6 months", "More than 6 months")
 
-DRAFT_DEBOUNCE_MS = 400  # autosave at most ~1 s behind the last keystroke
+# Autosave: a throttle, not a debounce. A pause in typing saves after DRAFT_IDLE_MS, and
+# steady typing saves at the latest DRAFT_MAX_DELAY_MS after the first unsaved change (a
+# debounce alone never fired while someone typed faster than it, and a kill -9 lost the
+# whole letter). The cap sits below the promised second to leave room for a busy loop.
+DRAFT_IDLE_MS = 400
+DRAFT_MAX_DELAY_MS = 750
 POLICY_DEBOUNCE_MS = 150
 SIMILARITY_DEBOUNCE_MS = 700  # compares with every sent letter: once typing pauses
 
@@ -516,7 +521,9 @@ class _LifecycleStrip(QFrame):
 class EditorPane(QWidget):
     """The pane right of the inbox: the selected opportunity and the proposal for it."""
 
-    draft_changed = Signal(object)  # Draft, debounced; at once on focus-out and switching
+    # Draft: throttled while typing (DRAFT_MAX_DELAY_MS at most), at once on a field's
+    # focus-out, on switching opportunity and whenever the window asks (deactivate, quit).
+    draft_changed = Signal(object)
     submit_requested = Signal(object)  # SubmitRequest
     retry_requested = Signal(str)  # submission id
     open_url_requested = Signal(str)  # the job's URL
@@ -527,9 +534,13 @@ class EditorPane(QWidget):
     answers_draft_requested = Signal()  # draft an answer for each screening question
     similarity_check_requested = Signal(str, str)  # (opportunity key, letter), debounced
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("editor_pane")
+        self._clock = clock  # seconds; tests pass a fake one to type "for three seconds"
+        self._unsaved_since: float | None = None  # the clock at the first unsaved edit
         self._opportunity: Opportunity | None = None
         self._accounts: dict[Platform, list[str]] = {}
         self._submissions: dict[str, Submission] = {}
@@ -550,7 +561,7 @@ class EditorPane(QWidget):
 
         self._draft_timer = QTimer(self)
         self._draft_timer.setSingleShot(True)
-        self._draft_timer.setInterval(DRAFT_DEBOUNCE_MS)
+        self._draft_timer.setInterval(DRAFT_IDLE_MS)
         self._draft_timer.timeout.connect(self._on_draft_timer_timeout)
         self._policy_timer = QTimer(self)
         self._policy_timer.setSingleShot(True)
@@ -1214,6 +1225,7 @@ class EditorPane(QWidget):
     def flush_draft(self) -> None:
         """Emit draft_changed now if there are unsaved edits."""
         self._draft_timer.stop()
+        self._unsaved_since = None
         if not self._dirty or self._opportunity is None:
             self._dirty = False
             return
@@ -1650,8 +1662,24 @@ class EditorPane(QWidget):
             return
         self._dirty = True
         self._last_edit_at = utcnow()
-        self._draft_timer.start()
         self._policy_timer.start()
+        self._schedule_draft_save()
+
+    def _schedule_draft_save(self) -> None:
+        """Save after a pause, but never later than DRAFT_MAX_DELAY_MS after the first
+        unsaved edit, however steadily the typing goes on.
+
+        The deadline is checked here too, not only by the timer: if the loop is so busy
+        that the timer is late, the next keystroke saves.
+        """
+        now = self._clock()
+        if self._unsaved_since is None:
+            self._unsaved_since = now
+        left_ms = DRAFT_MAX_DELAY_MS - (now - self._unsaved_since) * 1000
+        if left_ms <= 0:
+            self.flush_draft()
+            return
+        self._draft_timer.start(max(1, min(DRAFT_IDLE_MS, int(left_ms))))
 
     def _dismiss_confirm_box(self) -> None:
         box, self._confirm_box = self._confirm_box, None
@@ -1672,10 +1700,9 @@ class EditorPane(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.FocusOut and self._dirty:
-            # Qt has already moved focus when the old widget hears FocusOut.
-            new = QApplication.focusWidget()
-            if new is None or not self.isAncestorOf(new):
-                self.flush_draft()
+            # Whatever takes the focus (another field, the inbox, another window), what
+            # was typed in this field is saved now: one small write.
+            self.flush_draft()
         return super().eventFilter(watched, event)
 
     def _on_letter_text_changed(self) -> None:
