@@ -241,7 +241,9 @@ def _ciphertext(ref: str) -> str | None:
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from app.sandbox import SandboxConfig, run_sandbox
 
-    config = SandboxConfig(port=args.port, seed=args.seed, speed=args.speed, faults=args.faults)
+    config = SandboxConfig(
+        port=args.port, seed=args.seed, speed=args.speed, faults=args.faults, strict=args.strict
+    )
     try:
         asyncio.run(run_sandbox(config, sys.stdout))
     except KeyboardInterrupt:
@@ -1079,6 +1081,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--faults", metavar="SPEC", help='random faults, e.g. "429=0.05,500=0.02,timeout=0.01"'
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="serve only what the platform documents describe (undocumented calls answer 404)",
     )
 
     p = sub.add_parser("account", help="add, list, test or remove platform accounts")

@@ -79,6 +79,15 @@ Control surface (no auth, loopback only):
 Webhooks go to GigRadar's registered subscriptions (POST /webhooks, Basic auth) and to the
 dashboard URLs (HMAC-signed), with retries on non-2xx/timeouts and occasional duplicates.
 
+Documents-only mode (`SandboxConfig(strict=True)`, `biddesk sandbox --strict`): only what
+the three documents describe is served. GigRadar keeps GET /opportunities/{id},
+POST /opportunities/{id}/application, PATCH .../application/schedule and POST /webhooks;
+its scanners, teams, opportunity list, application update and webhook list/get/update/
+delete answer 404, as does any method a document does not list on a path. GigRadar and
+Gigiac 429s carry no Retry-After (proposed, not documented); Gigiac refuses `mine=true`
+combined with `task_id` (the document offers one or the other). `SandboxContext.strict`
+carries the flag to every emulator and to the webhook deliverer.
+
 Python API: `Sandbox(SandboxConfig(...))` with `start()` / `stop()` (or `async with`),
 `info`, `faults`, `events`, the state objects `gigradar` / `uphunt` / `gigiac`,
 `close_job`, `close_task`, `add_opportunity`, `add_task`; and `run_sandbox(config, out)`.

@@ -275,6 +275,7 @@ class GigRadarState:
         self._order: list[tuple[float, str]] = []  # ascending (detected, id)
         self._by_job: dict[str, list[Opportunity]] = {}
         self.webhooks: dict[str, Webhook] = {}
+        self.webhook_posts = 0  # successful POST /webhooks calls (tests count registrations)
         self._seed_initial(initial, now)
         universe.on_close(self._on_job_closed)
 
@@ -780,6 +781,21 @@ def _webhook_url_ok(url: Any) -> bool:
 class GigRadarApi(PlatformApi):
     name = PLATFORM
     prefix = "/gigradar/public-api/v1"
+    # The seed documents four calls: create/get/schedule an application and POST /webhooks.
+    undocumented = frozenset(
+        {
+            "gigradar-scanners",
+            "gigradar-scanner",
+            "gigradar-teams",
+            "gigradar-opps",
+            "gigradar-app-update",
+            "gigradar-webhooks",
+            "gigradar-webhook",
+            "gigradar-webhook-update",
+            "gigradar-webhook-delete",
+        }
+    )
+    documents_retry_after = False  # §1.4: Retry-After is `[P]`
 
     def __init__(
         self,
@@ -1128,6 +1144,7 @@ class GigRadarApi(PlatformApi):
             created_at=now,
         )
         self.state.webhooks[hook.id] = hook
+        self.state.webhook_posts += 1
         logger.info("gigradar: webhook %s registered for %s", hook.id, hook.url)
         return json_response(hook.wire(), 201)
 

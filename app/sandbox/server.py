@@ -63,6 +63,9 @@ class SandboxConfig:
     webhook_duplicates: float = 0.02
     webhook_drop: float = 0.0
     webhook_corrupt: float = 0.0
+    # Documents-only mode: serve only what the three platform documents describe (no
+    # `[P]` endpoint, header or payload field of platform-apis.md); the rest answers 404.
+    strict: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class SandboxInfo:
     speed: float = 1.0
     seed: int = 0
     openai: ModelEndpoint | None = None
+    strict: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -103,6 +107,8 @@ class SandboxInfo:
             "speed": self.speed,
             "seed": self.seed,
         }
+        if self.strict:
+            payload["strict"] = True
         if self.openai is not None:
             payload["openai"] = {
                 "base_url": self.openai.base_url,
@@ -147,6 +153,7 @@ class Sandbox:
             events=self.events,
             seed=cfg.seed,
             timeout_hold=cfg.timeout_hold,
+            strict=cfg.strict,
         )
         # One data stream in a fixed order: the same seed always builds the same world.
         data_rng = random.Random(f"data:{cfg.seed}")
@@ -205,7 +212,7 @@ class Sandbox:
     def build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware], client_max_size=1024**2)
         for api in self._apis:
-            app.router.add_routes(api.routes())
+            app.router.add_routes(api.served_routes())
         app.router.add_routes(self._control_routes())
         return app
 
@@ -234,6 +241,7 @@ class Sandbox:
             speed=float(cfg.speed),
             seed=cfg.seed,
             openai=ModelEndpoint(f"{root}/openai/v1", self.keys["openai"], MODEL),
+            strict=cfg.strict,
         )
         self.ctx.base_urls = {
             "gigradar": self._info.gigradar.base_url,
@@ -247,7 +255,13 @@ class Sandbox:
             self._arrivals_scheduled = True
             self.gigradar.schedule_arrival()
             self.gigiac.schedule_arrival()
-        logger.info("sandbox listening on %s (seed %s, speed %s)", root, cfg.seed, cfg.speed)
+        logger.info(
+            "sandbox listening on %s (seed %s, speed %s%s)",
+            root,
+            cfg.seed,
+            cfg.speed,
+            ", documents only" if cfg.strict else "",
+        )
         return self._info
 
     @staticmethod
@@ -352,6 +366,7 @@ class Sandbox:
     def _webhooks_state(self) -> dict[str, Any]:
         return {
             "gigradar": [h.wire() for h in self.gigradar.webhooks.values()],
+            "gigradar_registrations": self.gigradar.webhook_posts,
             "dashboard": {p: t.url for p, t in self.deliverer.dashboard.items()},
             "faults": dict(self.deliverer.faults.__dict__),
             "stats": self.deliverer.stats.as_dict(),
