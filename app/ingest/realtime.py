@@ -2,10 +2,14 @@
 
 `Realtime` is what the GUI and `biddesk serve` start. It runs the receiver on the app's
 loop, opens the tunnel, and each time the tunnel reports a public URL (a cloudflared quick
-tunnel gets a new one on every restart) registers it: for GigRadar through its API, with
+tunnel gets a new one on every restart) registers it — that is the one registration path,
+whoever started it (`registration()` waits for it): for GigRadar through its API
+(POST /webhooks, the one webhook call its document has), exactly once per URL, with
 freshly generated Basic credentials, after deleting the webhooks BidDesk registered
-before; for UpHunt and Gigiac, whose webhooks are set in their dashboards, it keeps a
-signing secret and produces the exact URL and steps to show the user.
+before where GigRadar offers GET/DELETE /webhooks (not documented: their absence is
+logged and never stops the registration); for UpHunt and Gigiac, whose webhooks are set
+in their dashboards, it keeps a signing secret and produces the exact URL and steps to
+show the user.
 
 An account's webhooks are *healthy* while the tunnel is up and, for GigRadar, registered
 at the current URL; for a dashboard platform, once a delivery has arrived through the
@@ -43,8 +47,8 @@ from app.ingest.webhooks import (
     WebhookReceiver,
     hook_path,
 )
-from app.platforms.errors import PlatformError
-from app.platforms.gigradar import GigRadarClient
+from app.platforms.errors import AuthError, PlatformError
+from app.platforms.gigradar import GigRadarClient, listing_absent
 from app.services.accounts import AccountError
 from app.services.container import Services
 from app.services.events import RealtimeStatus
@@ -248,6 +252,20 @@ class Realtime:
         self._update_health()
         self._publish(force=True)
 
+    async def registration(self) -> list[Setup]:
+        """The registration the tunnel started (or the one that already ended): what
+        `biddesk serve` shows. Never registers a second time; with no public URL yet,
+        says that webhooks wait for the tunnel."""
+        task = self._register_task
+        if task is not None:
+            try:
+                return await asyncio.shield(task)
+            except asyncio.CancelledError:
+                if self._register_task is task or self._register_task is None:
+                    raise
+                return await self.registration()  # a newer URL replaced it
+        return [self.setup(a) for a in self.services.accounts.list() if a.enabled]
+
     async def register_all(self, public_url: str | None = None) -> list[Setup]:
         base = public_url or self.public_url
         results = []
@@ -288,7 +306,7 @@ class Realtime:
             username=f"biddesk-{secrets.token_hex(4)}", password=secrets.token_urlsafe(24)
         )
         try:
-            await self._delete_stale(account, adapter)
+            await self._try_delete_stale(account, adapter)
             created = await adapter.create_webhook(
                 url,
                 scopes=(GIGRADAR_OPPORTUNITY, GIGRADAR_PROPOSAL),
@@ -311,18 +329,49 @@ class Realtime:
         log.info("registered the GigRadar webhook of %s", account.name)
         return self.setup(account, url)
 
+    async def _try_delete_stale(self, account: Account, client: GigRadarClient) -> None:
+        """The clean-up before a registration, which it never stops: GET and DELETE
+        /webhooks are not in GigRadar's document, so a platform without them (or any
+        other failure here but a rejected key) is logged and the POST goes ahead."""
+        try:
+            await self._delete_stale(account, client)
+        except AuthError:
+            raise
+        except PlatformError as exc:
+            log.info(
+                "could not remove earlier GigRadar webhooks of %s (%s); registering anyway",
+                account.name,
+                exc,
+            )
+
     async def _delete_stale(self, account: Account, client: GigRadarClient) -> int:
         """Delete the webhooks BidDesk registered for this account before: the one it
-        recorded, and any other pointing at this account's path (an older tunnel URL)."""
+        recorded, and any other pointing at this account's path (an older tunnel URL).
+        Without GET /webhooks, only the recorded one; without DELETE, none."""
         recorded = (self.services.store.settings.get(REGISTERED_KEY) or {}).get(account.name)
         recorded_id = recorded.get("id") if isinstance(recorded, dict) else None
         path = hook_path(account.platform, account.name)
+        stale: list[str] = []
+        try:
+            for hook in await client.list_webhooks():
+                hook_id = str(hook.get("id", ""))
+                url = str(hook.get("url", ""))
+                if hook_id and (hook_id == recorded_id or urlsplit(url).path == path):
+                    stale.append(hook_id)
+        except PlatformError as exc:
+            if not listing_absent(exc):
+                raise
+            log.info("GigRadar does not list webhooks to %s (HTTP %s)", account.name, exc.status)
+            stale = [str(recorded_id)] if recorded_id else []
         deleted = 0
-        for hook in await client.list_webhooks():
-            hook_id = str(hook.get("id", ""))
-            url = str(hook.get("url", ""))
-            if hook_id and (hook_id == recorded_id or urlsplit(url).path == path):
+        for hook_id in stale:
+            try:
                 deleted += await client.delete_webhook(hook_id)
+            except PlatformError as exc:
+                if exc.status not in (405, 501):
+                    raise
+                log.info("GigRadar does not delete webhooks for %s (HTTP 405)", account.name)
+                break
         return deleted
 
     async def unregister_all(self) -> int:
