@@ -105,6 +105,7 @@ class Scanner:
     avg_monthly_matches: int
     last_scan: float
     created_at: float
+    auto_bidder: bool = False  # the seed: it must be OFF for API use; tests turn it on
 
     def wire(self, team: dict[str, str]) -> dict[str, Any]:
         return {
@@ -113,7 +114,7 @@ class Scanner:
             "teamId": team["id"],
             "teamName": team["name"],
             "query": self.query,
-            "autoBidder": {"enabled": False},
+            "autoBidder": {"enabled": self.auto_bidder},
             "disabled": False,
             "position": self.position,
             "avgMonthlyMatches": self.avg_monthly_matches,
