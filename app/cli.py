@@ -757,6 +757,10 @@ def cmd_submit(args: argparse.Namespace, services: Services) -> int:
                 confirm_warnings=args.yes,
                 confirm_auto_bidder=args.yes,
             )
+            if args.yes:  # confirmed, but still said
+                warning = await services.submissions.auto_bidder_warning(opp, args.account, via)
+                if warning:
+                    _err(f"warning: {warning}")
             sub = await _submit_confirmed(services, request)
             _out(
                 f"Submission {sub.id[:8]}: {opp.title} via {sub.platform.label} — "

@@ -69,6 +69,7 @@ Control surface (no auth, loopback only):
     POST   /_sandbox/tasks/{id}/close           the Gigiac task is cancelled
     POST   /_sandbox/opportunities              a new GigRadar opportunity (body: overrides)
     POST   /_sandbox/tasks                      a new Gigiac task (body: overrides)
+    POST   /_sandbox/scanners/{id}              {"autoBidder": bool}: a GigRadar scanner setting
     GET    /_sandbox/events?after=N&platform=P  recorded webhook events, as envelopes
     GET    /_sandbox/webhooks                   subscriptions, delivery stats, recent attempts
     POST   /_sandbox/webhooks                   {"platform": "uphunt"|"gigiac", "url", "secret"}:

@@ -355,6 +355,7 @@ class Sandbox:
             web.post(p + "/jobs/{ciphertext}/close", self._ctl_close_job),
             web.post(p + "/tasks/{task_id}/close", self._ctl_close_task),
             web.post(p + "/opportunities", self._ctl_add_opportunity),
+            web.post(p + "/scanners/{scanner_id}", self._ctl_scanner),
             web.post(p + "/tasks", self._ctl_add_task),
             web.get(p + "/events", self._ctl_events),
             web.get(p + "/webhooks", self._ctl_webhooks_get),
@@ -477,6 +478,17 @@ class Sandbox:
             return json_response(self.add_opportunity(**overrides), 201)
         except (KeyError, TypeError, ValueError) as exc:
             return json_response({"error": str(exc)}, 400)
+
+    async def _ctl_scanner(self, request: web.Request) -> web.Response:
+        """{"autoBidder": bool}: what the user sets in the scanner's settings."""
+        scanner = self.gigradar.scanners.get(request.match_info["scanner_id"])
+        if scanner is None:
+            return json_response({"error": "unknown scanner"}, 404)
+        body, problem = await read_json(request)
+        if problem or not isinstance(body, dict) or not isinstance(body.get("autoBidder"), bool):
+            return json_response({"error": problem or 'body must be {"autoBidder": bool}'}, 400)
+        scanner.auto_bidder = body["autoBidder"]
+        return json_response(scanner.wire(self.gigradar.team))
 
     async def _ctl_add_task(self, request: web.Request) -> web.Response:
         overrides = await self._overrides(request)

@@ -304,3 +304,48 @@ def test_submit_wait_sees_a_result_serve_received_by_webhook(
         serve.stop()
     assert code == 0, out + err
     assert "submitted" in out
+
+
+def test_submit_through_a_scanner_with_its_auto_bidder_on_needs_yes(
+    profile: Path, sandbox_proc: dict[str, Any], capsys: Any, tmp_path: Path
+) -> None:
+    if sandbox_proc.get("strict"):
+        pytest.skip("GigRadar lists no scanners in the documents: the setting is unknown")
+    code, out, err = run(["--profile", str(profile), "fetch", "--account", "gr"], capsys)
+    assert code == 0, err
+    code, out, _ = run(
+        ["--profile", str(profile), "list", "--json", "--platform", "gigradar", "--limit", "0"],
+        capsys,
+    )
+    opps = [
+        o
+        for o in json.loads(out)["opportunities"]
+        if o["state"] == "new" and not o.get("questions") and o.get("kind") == "hourly"
+    ]
+    key = opps[0]["key"]
+    ep = sandbox_proc["sandbox"]["gigradar"]
+    listing = urllib.request.Request(
+        f"{ep['base_url']}/opportunities?limit=100", headers={"X-API-Key": ep["api_key"]}
+    )
+    with urllib.request.urlopen(listing, timeout=5) as answer:
+        items = json.loads(answer.read())["items"]
+    scanner = next(i["scannerId"] for i in items if f"gigradar:{i['id']}" == key)
+    control(sandbox_proc, "POST", f"/scanners/{scanner}", {"autoBidder": True})
+    try:
+        code, out, err = run(["--profile", str(profile), "account", "test", "gr"], capsys)
+        assert code == 0
+        assert "double charges" in err and "double charges" not in out
+        letter = tmp_path / "letter.txt"
+        letter.write_text(LETTER)
+        argv = ["--profile", str(profile), "submit", key, "--cover-letter-file", str(letter)]
+        code, out, err = run(argv, capsys)
+        assert code == 1
+        assert "duplicate applications and double charges" in err and "--yes" in err
+        assert len(err.strip().splitlines()) == 1
+        code, out, _ = run(["--profile", str(profile), "status", "--json"], capsys)
+        assert json.loads(out)["submissions"] == []  # nothing stored, nothing sent
+        code, out, err = run([*argv, "--yes"], capsys)
+        assert code == 0, err
+        assert "double charges" in err  # confirmed, and still said
+    finally:
+        control(sandbox_proc, "POST", f"/scanners/{scanner}", {"autoBidder": False})
