@@ -384,7 +384,7 @@ def _print_setup(setups: Sequence[Any]) -> None:
         where = setup.url or "no public URL yet"
         _out(f"  {setup.account} ({setup.platform.label}): {where} [{state}]")
         if setup.error:
-            _out(f"    ! {setup.error}")
+            _err(f"{setup.account}: {setup.error}")
         if not setup.automatic:
             for step in setup.steps:
                 _out(f"    - {step}")
