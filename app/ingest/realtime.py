@@ -242,7 +242,13 @@ class Realtime:
         previous = self._tunnel_status
         self._tunnel_status = status
         log.info("tunnel %s: %s", status.provider, status.message)
-        if status.state is TunnelState.UP and status.public_url:
+        came_up = status.state is TunnelState.UP and bool(status.public_url)
+        if came_up and (
+            previous is None
+            or previous.state is not TunnelState.UP
+            or previous.public_url != status.public_url
+        ):
+            # One registration per URL: a repeated "up" for the same URL registers nothing.
             if previous is None or previous.public_url != status.public_url:
                 self._last_seen.clear()  # deliveries through an old URL prove nothing now
             if self._register_task is not None and not self._register_task.done():
@@ -266,21 +272,28 @@ class Realtime:
                 return await self.registration()  # a newer URL replaced it
         return [self.setup(a) for a in self.services.accounts.list() if a.enabled]
 
-    async def register_all(self, public_url: str | None = None) -> list[Setup]:
+    async def register_all(
+        self, public_url: str | None = None, *, force: bool = False
+    ) -> list[Setup]:
+        """Register every enabled account's webhook at the public URL. GigRadar gets one
+        POST /webhooks per URL per run; `force` registers again anyway (a user's
+        "register again"), replacing the earlier one where GigRadar lets it be deleted."""
         base = public_url or self.public_url
         results = []
         for account in self.services.accounts.list():
             if account.enabled:
-                results.append(await self.register(account, base))
+                results.append(await self.register(account, base, force=force))
         self._update_health()
         self._publish(force=True)
         return results
 
-    async def register(self, account: Account, base: str | None = None) -> Setup:
+    async def register(
+        self, account: Account, base: str | None = None, *, force: bool = False
+    ) -> Setup:
         base = base or self.public_url
         url = None if base is None else base.rstrip("/") + hook_path(account.platform, account.name)
         if account.platform is Platform.GIGRADAR:
-            return await self._register_gigradar(account, url)
+            return await self._register_gigradar(account, url, force=force)
         creds = self.dashboard_secret(account.name)
         setup = self.setup(account, url)
         if url is not None and self._dashboard_hook is not None:
@@ -291,7 +304,9 @@ class Realtime:
                 self._errors[account.name] = f"Setting the webhook failed: {exc}"
         return setup
 
-    async def _register_gigradar(self, account: Account, url: str | None) -> Setup:
+    async def _register_gigradar(
+        self, account: Account, url: str | None, *, force: bool = False
+    ) -> Setup:
         if url is None:
             return self.setup(account, None)
         try:
@@ -302,9 +317,18 @@ class Realtime:
             return self.setup(account, url)
         if not isinstance(adapter, GigRadarClient):
             raise TypeError("a GigRadar account without a GigRadar client")
-        creds = HookCredentials(
-            username=f"biddesk-{secrets.token_hex(4)}", password=secrets.token_urlsafe(24)
-        )
+        if self._registered_url.get(account.name) == url and not force:
+            return self.setup(account, url)  # registered at this very URL in this run
+        # The same Basic credentials as before when they are kept: a webhook registered
+        # earlier that could not be deleted (GigRadar documents no DELETE /webhooks) then
+        # still authenticates instead of drawing 401s; deliveries are deduplicated anyway.
+        kept = self.credentials(account.name)
+        if kept is not None and kept.username and kept.password:
+            creds = HookCredentials(username=kept.username, password=kept.password)
+        else:
+            creds = HookCredentials(
+                username=f"biddesk-{secrets.token_hex(4)}", password=secrets.token_urlsafe(24)
+            )
         try:
             await self._try_delete_stale(account, adapter)
             created = await adapter.create_webhook(

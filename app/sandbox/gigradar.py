@@ -849,7 +849,8 @@ class GigRadarApi(PlatformApi):
     # -- pipeline hooks ----------------------------------------------------------------------
 
     def base_headers(self, request: web.Request) -> dict[str, str]:
-        sent = request.headers.get("X-GigRadar-Request-Id", "").strip()
+        # Echoing a client-sent id is a `[P]` proposal: the strict sandbox issues its own.
+        sent = "" if self.ctx.strict else request.headers.get("X-GigRadar-Request-Id", "").strip()
         request_id = sent if sent and len(sent) <= 200 else str(uuid.uuid4())
         request[REQUEST_ID] = request_id
         return {"X-GigRadar-Request-Id": request_id}

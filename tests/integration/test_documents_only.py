@@ -251,4 +251,7 @@ async def test_each_start_registers_the_gigradar_webhook_once(
         assert each_sandbox.gigradar.webhook_posts == start
     # The full sandbox lets the second start remove the first one's webhook.
     expected = 2 if each_sandbox.config.strict else 1
-    assert len(each_sandbox.gigradar.webhooks) == expected
+    hooks = list(each_sandbox.gigradar.webhooks.values())
+    assert len(hooks) == expected
+    # One set of credentials: a webhook left behind still authenticates (no 401s).
+    assert len({(h.username, h.password) for h in hooks}) == 1
