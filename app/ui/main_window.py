@@ -526,6 +526,7 @@ class MainWindow(QMainWindow):
     def _check_auto_bidder(self, opp: Opportunity) -> None:
         """GigRadar: warn in the editor when the opportunity's scanner has its auto-bidder
         on (read from GigRadar's scanner list where it offers one; cached by the client)."""
+        self.editor.set_auto_bidder_warning(opp.key, None)  # until GigRadar says otherwise
         if opp.platform is not Platform.GIGRADAR:
             return
         submissions = self.services.submissions
