@@ -261,8 +261,10 @@ class SubmissionService:
         if route is not Platform.GIGRADAR or opp.platform is not Platform.GIGRADAR:
             return None
         try:
-            adapter = self.accounts.adapter(self.accounts.choose(route, account))
-        except Exception:  # no key: the send itself will say so
+            # The scanner belongs to the account that found the opportunity.
+            chosen = self.accounts.choose(route, account or opp.account or None)
+            adapter = self.accounts.adapter(chosen)
+        except Exception:  # no such account or no key: the send itself will say so
             return None
         check = getattr(adapter, "auto_bidder_warning", None)
         if check is None:
