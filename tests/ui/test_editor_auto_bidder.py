@@ -3,6 +3,7 @@ about in one sentence, and sending through it asks for a confirmation first."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from app.services.submissions import SubmitRequest
@@ -57,3 +58,24 @@ def test_declining_sends_nothing_and_no_warning_asks_nothing(pane: EditorPane, q
     with qtbot.waitSignal(pane.submit_requested) as sent:
         submit_button(pane).click()
     assert sent.args[0].confirm_auto_bidder is False
+
+
+@pytest.mark.integration
+async def test_the_window_warns_for_a_scanner_whose_auto_bidder_is_on(tmp_path) -> None:
+    """The real window on the sandbox: GigRadar's scanner list says the auto-bidder is on,
+    and the editor shows the sentence for that opportunity only."""
+    from PySide6.QtWidgets import QLabel
+
+    from app.domain import Platform
+    from tests.ui.test_window import running, select_platform, until
+
+    async with running(tmp_path) as desk:
+        assert desk.sandbox is not None
+        for scanner in desk.sandbox.gigradar.scanners.values():
+            scanner.auto_bidder = True
+        label = desk.window.editor.findChild(QLabel, "auto_bidder_warning")
+        await select_platform(desk, Platform.GIGRADAR)
+        await until(label.isVisible)
+        assert "double charges" in label.text()
+        await select_platform(desk, Platform.GIGIAC)
+        await until(lambda: not label.isVisible())
