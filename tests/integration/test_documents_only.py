@@ -255,3 +255,25 @@ async def test_each_start_registers_the_gigradar_webhook_once(
     assert len(hooks) == expected
     # One set of credentials: a webhook left behind still authenticates (no 401s).
     assert len({(h.username, h.password) for h in hooks}) == 1
+
+
+# -- diagnostics ------------------------------------------------------------------------------
+
+
+async def test_only_the_platforms_request_id_is_quoted(
+    each_sandbox: Sandbox, live_each: Services
+) -> None:
+    """X-GigRadar-Request-Id is what support knows; BidDesk's own id is labelled as ours."""
+    from app.platforms.errors import NotFound
+    from app.platforms.gigradar import GigRadarClient
+
+    client = live_each.accounts.adapter(live_each.accounts.get(ACCOUNTS[Platform.GIGRADAR]))
+    assert isinstance(client, GigRadarClient)
+    scanner = next(iter(each_sandbox.gigradar.scanners))
+    with pytest.raises(NotFound) as caught:
+        await client.get_opportunity_payload("0" * 24, scanner)
+    exc = caught.value
+    assert exc.request_id and exc.client_request_id
+    assert f"request id {exc.request_id}" in str(exc)
+    if each_sandbox.config.strict:  # no echo of ours: two different ids
+        assert exc.request_id != exc.client_request_id
