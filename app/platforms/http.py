@@ -618,6 +618,16 @@ class ApiClient:
                             client_request_id=exc.client_request_id,
                         ) from exc
                     if not self._create_retry(exc, attempt, bucket, first_try):
+                        if attempt > 1 and isinstance(exc, RateLimited):
+                            raise RateLimited(
+                                f"{exc.message} (refused for rate {attempt} times in a row; "
+                                "nothing was sent)",
+                                status=exc.status,
+                                platform_code=exc.platform_code,
+                                request_id=exc.request_id,
+                                retry_after=exc.retry_after,
+                                client_request_id=exc.client_request_id,
+                            ) from exc
                         raise
                     _log.info(
                         "%s %s %s refused for rate (%s); nothing was done, try %d/%d",

@@ -347,6 +347,7 @@ async def test_a_create_refused_with_429_gives_up_after_three_tries(fake_time: F
             await client.request("POST", "/things", bucket="api", json={})
     assert len(wire.requests) == 3
     assert caught.value.retryable
+    assert "3 times in a row; nothing was sent" in caught.value.message
     assert caught.value.to_failure().reason.value == "rate_limited"
 
 
