@@ -34,6 +34,7 @@ from app.domain import (
     Opportunity,
     Platform,
     Submission,
+    SubmissionState,
     format_money,
     utcnow,
 )
@@ -46,7 +47,13 @@ from app.services.drafting import DraftingError
 from app.services.events import SubmissionChanged
 from app.services.inbox import LOCAL_STATES
 from app.services.secrets import SecretError, env_var_for
-from app.services.submissions import PolicyViolation, SubmitError, SubmitRequest
+from app.services.submissions import (
+    FINAL_STATES,
+    AutoBidderOn,
+    PolicyViolation,
+    SubmitError,
+    SubmitRequest,
+)
 from app.store.errors import StoreError
 from app.store.paths import data_dir
 
@@ -68,6 +75,11 @@ class CliError(Exception):
 
 def _out(text: str = "") -> None:
     print(text, flush=True)
+
+
+def _err(text: str) -> None:
+    """A sentence for the user that is not the command's output: warnings, reasons."""
+    print(f"biddesk: {text}", file=sys.stderr, flush=True)
 
 
 def _json_out(payload: object) -> None:
@@ -241,7 +253,9 @@ def _ciphertext(ref: str) -> str | None:
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from app.sandbox import SandboxConfig, run_sandbox
 
-    config = SandboxConfig(port=args.port, seed=args.seed, speed=args.speed, faults=args.faults)
+    config = SandboxConfig(
+        port=args.port, seed=args.seed, speed=args.speed, faults=args.faults, strict=args.strict
+    )
     try:
         asyncio.run(run_sandbox(config, sys.stdout))
     except KeyboardInterrupt:
@@ -304,7 +318,11 @@ def cmd_account(args: argparse.Namespace, services: Services) -> int:
             finally:
                 await services.aclose()
 
-        _out(asyncio.run(run()))
+        for line in asyncio.run(run()).splitlines():
+            if line.startswith("Warning: "):  # e.g. a GigRadar scanner's auto-bidder is on
+                _err("warning: " + line.removeprefix("Warning: "))
+            else:
+                _out(line)
         return EXIT_OK
     accounts = services.accounts.list()
     rows = []
@@ -366,7 +384,7 @@ def _print_setup(setups: Sequence[Any]) -> None:
         where = setup.url or "no public URL yet"
         _out(f"  {setup.account} ({setup.platform.label}): {where} [{state}]")
         if setup.error:
-            _out(f"    ! {setup.error}")
+            _err(f"{setup.account}: {setup.error}")
         if not setup.automatic:
             for step in setup.steps:
                 _out(f"    - {step}")
@@ -424,7 +442,8 @@ def cmd_serve(args: argparse.Namespace, services: Services) -> int:
             except OSError as exc:
                 raise CliError(str(exc.strerror or exc)) from None
             _out(f"Receiver: {realtime.receiver.base_url}")
-            registered = await realtime.register_all()
+            # The tunnel's "up" already started the one registration: wait for it.
+            registered = await realtime.registration()
             _out("Webhooks:")
             _print_setup(registered)
             await services.submissions.reconcile_pending()
@@ -606,7 +625,15 @@ def _accounts_for(services: Services, name: str | None) -> list[Any]:
     return accounts
 
 
-async def fetch_all(services: Services, name: str | None, emit: Callable[[str], None]) -> int:
+async def fetch_all(
+    services: Services,
+    name: str | None,
+    emit: Callable[[str], None],
+    fail: Callable[[str], None] | None = None,
+) -> int:
+    """One discovery round per account: results through `emit`, errors through `fail`
+    (the CLI: stdout and stderr). Returns how many accounts failed."""
+    fail = fail or emit
     failures = 0
     for account in _accounts_for(services, name):
         if account.platform is Platform.UPHUNT:
@@ -616,7 +643,7 @@ async def fetch_all(services: Services, name: str | None, emit: Callable[[str], 
             result = await services.inbox.fetch(account)
         except (PlatformError, SecretError) as exc:
             failures += 1
-            emit(f"{account.name}: {exc}")
+            fail(f"{account.name}: {exc}")
             continue
         emit(f"{account.name}: {result.summary()}")
     return failures
@@ -625,7 +652,9 @@ async def fetch_all(services: Services, name: str | None, emit: Callable[[str], 
 def cmd_fetch(args: argparse.Namespace, services: Services) -> int:
     async def run() -> int:
         try:
-            return await fetch_all(services, args.account, _out)
+            return await fetch_all(
+                services, args.account, _out, lambda text: _err(f"error: {text}")
+            )
         finally:
             await services.aclose()
 
@@ -782,49 +811,100 @@ def cmd_submit(args: argparse.Namespace, services: Services) -> int:
                 scheduled_at=_parse_when(args.schedule) if args.schedule else None,
                 auto_fill_questions=args.auto_answer,
                 confirm_warnings=args.yes,
+                confirm_auto_bidder=args.yes,
             )
-            try:
-                sub = await services.submissions.submit(request)
-            except PolicyViolation as exc:
-                errors = [i for i in exc.issues if i.severity.value == "error"]
-                if errors or not sys.stdin.isatty():
-                    raise
-                for issue in exc.issues:
-                    print(f"warning: {issue.message}", file=sys.stderr)
-                answer = await asyncio.to_thread(input, "Send anyway? [y/N] ")
-                if answer.strip().lower() not in ("y", "yes"):
-                    raise CliError("Not sent.") from None
-                sub = await services.submissions.submit(
-                    SubmitRequest(**{**request.__dict__, "confirm_warnings": True})
-                )
+            if args.yes:  # confirmed, but still said
+                warning = await services.submissions.auto_bidder_warning(opp, args.account, via)
+                if warning:
+                    _err(f"warning: {warning}")
+            sub = await _submit_confirmed(services, request)
             _out(
                 f"Submission {sub.id[:8]}: {opp.title} via {sub.platform.label} — "
                 f"{_describe_submission(sub)}"
             )
-            if args.wait and sub.needs_tracking:
-                shown_id = sub.id
-
-                def progress(event: SubmissionChanged) -> None:
-                    if event.submission.id == shown_id:
-                        _out(f"  → {_describe_submission(event.submission)}")
-
-                unsubscribe = services.bus.subscribe(SubmissionChanged, progress)
-                try:
-                    sub = await services.submissions.wait_settled(sub.id, args.timeout)
-                finally:
-                    unsubscribe()
-                if sub.needs_tracking:
-                    _out(
-                        f"Still {sub.state.value} after {args.timeout:.0f} s; "
-                        "check later with `biddesk status`."
-                    )
-            elif sub.needs_tracking:
+            if args.wait or args.until_outcome:
+                return await _wait_for(services, sub, args.timeout, args.until_outcome)
+            if sub.state not in FINAL_STATES:
                 _out("The platform is still working on it; `biddesk status` shows where it stands.")
-            return EXIT_ERROR if sub.state.value == "failed" else EXIT_OK
+            if sub.state is SubmissionState.FAILED:
+                _err(_reason(sub))
+                return EXIT_ERROR
+            return EXIT_OK
         finally:
             await services.aclose()
 
     return asyncio.run(run())
+
+
+async def _submit_confirmed(services: Services, request: SubmitRequest) -> Submission:
+    """Submit; a warning (the letter's, or a GigRadar auto-bidder that is on) is shown on
+    stderr and, on a terminal, confirmed interactively; elsewhere `--yes` confirms it."""
+    while True:
+        try:
+            return await services.submissions.submit(request)
+        except PolicyViolation as exc:
+            errors = [i for i in exc.issues if i.severity.value == "error"]
+            if errors or not sys.stdin.isatty():
+                raise
+            for issue in exc.issues:
+                _err(f"warning: {issue.message}")
+            request = replace(request, confirm_warnings=True)
+        except AutoBidderOn as exc:
+            if not sys.stdin.isatty():
+                raise CliError(f"{exc.warning} Add --yes to send anyway.") from None
+            _err(f"warning: {exc.warning}")
+            request = replace(request, confirm_auto_bidder=True)
+        answer = await asyncio.to_thread(input, "Send anyway? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            raise CliError("Not sent.") from None
+
+
+def _reason(sub: Submission) -> str:
+    """Why a submission did not end submitted, in one sentence."""
+    if sub.failure is not None:
+        text = sub.failure.describe()
+        if sub.failure.retryable:
+            text += f" Retry with `biddesk retry {sub.id[:8]}`."
+        return text
+    return f"The proposal ended {sub.state.value}."
+
+
+async def _wait_for(
+    services: Services, sub: Submission, timeout: float, until_outcome: bool
+) -> int:
+    """`--wait`: until the state is final (Gigiac's 201, UpHunt's applied, GigRadar's
+    sent); `--until-outcome`: until the client decides. Changes another BidDesk process
+    records on this profile (`biddesk serve` receiving a webhook) count too.
+    Exit 0 when submitted, 1 otherwise, with the reason on stderr."""
+    shown_id = sub.id
+    shown = [_describe_submission(sub)]
+
+    def progress(event: SubmissionChanged) -> None:
+        if event.submission.id == shown_id:
+            text = _describe_submission(event.submission)
+            if text != shown[-1]:
+                shown.append(text)
+                _out(f"  → {text}")
+
+    unsubscribe = services.bus.subscribe(SubmissionChanged, progress)
+    try:
+        sub = await services.submissions.wait_final(sub.id, timeout, until_outcome=until_outcome)
+    finally:
+        unsubscribe()
+    if _describe_submission(sub) != shown[-1]:
+        _out(f"  → {_describe_submission(sub)}")
+    finished = not sub.needs_tracking if until_outcome else sub.state in FINAL_STATES
+    if not finished:
+        what = "the client's decision" if until_outcome else "a final state"
+        _err(
+            f"No {what} after {timeout:.0f} s (it is {sub.state.value}); "
+            "check later with `biddesk status`."
+        )
+        return EXIT_ERROR
+    if sub.state is SubmissionState.SUBMITTED:
+        return EXIT_OK
+    _err(_reason(sub))
+    return EXIT_ERROR
 
 
 def cmd_retry(args: argparse.Namespace, services: Services) -> int:
@@ -832,10 +912,12 @@ def cmd_retry(args: argparse.Namespace, services: Services) -> int:
         try:
             sub = await services.submissions.retry(args.submission, confirm_warnings=args.yes)
             _out(f"Submission {sub.id[:8]}: {_describe_submission(sub)}")
-            if args.wait and sub.needs_tracking:
-                sub = await services.submissions.wait_settled(sub.id, args.timeout)
-                _out(f"Submission {sub.id[:8]}: {_describe_submission(sub)}")
-            return EXIT_ERROR if sub.state.value == "failed" else EXIT_OK
+            if args.wait:
+                return await _wait_for(services, sub, args.timeout, until_outcome=False)
+            if sub.state is SubmissionState.FAILED:
+                _err(_reason(sub))
+                return EXIT_ERROR
+            return EXIT_OK
         finally:
             await services.aclose()
 
@@ -1136,6 +1218,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--faults", metavar="SPEC", help='random faults, e.g. "429=0.05,500=0.02,timeout=0.01"'
     )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="serve only what the platform documents describe (undocumented calls answer 404)",
+    )
 
     p = sub.add_parser("account", help="add, list, test or remove platform accounts")
     asub = p.add_subparsers(dest="account_cmd", metavar="ACTION", required=True)
@@ -1185,8 +1272,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--profile-id", help="UpHunt freelancer profile")
     p.add_argument("--account", metavar="NAME")
-    p.add_argument("--yes", action="store_true", help="send despite warnings (errors always block)")
-    p.add_argument("--wait", action="store_true", help="wait for the final state")
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help="send despite warnings, and through a GigRadar scanner whose auto-bidder is on "
+        "(errors always block)",
+    )
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help="wait until it is submitted or failed (exit 0 only when submitted)",
+    )
+    p.add_argument(
+        "--until-outcome",
+        action="store_true",
+        help="wait for the client's decision as well (can take days)",
+    )
     p.add_argument(
         "--timeout", type=_positive_float, default=600.0, help="with --wait: seconds (default 600)"
     )

@@ -2,11 +2,15 @@
 
 `Realtime` is what the GUI and `biddesk serve` start. It runs the receiver on the app's
 loop, opens the tunnel, and each time the tunnel reports a public URL (a cloudflared quick
-tunnel gets a new one on every restart) registers it: for GigRadar through its API, with
+tunnel gets a new one on every restart) registers it — that is the one registration path,
+whoever started it (`registration()` waits for it): for GigRadar through its API
+(POST /webhooks, the one webhook call its document has), exactly once per URL, with
 freshly generated Basic credentials, after deleting the webhooks BidDesk registered
-before; for UpHunt and Gigiac, whose webhooks are set in their dashboards, it produces
-the exact URL and steps to show the user. Every account's URL ends in an
-unguessable token (app/ingest/hookkeys.py) that authenticates what arrives through it.
+before where GigRadar offers GET/DELETE /webhooks (not documented: their absence is
+logged and never stops the registration); for UpHunt and Gigiac, whose webhooks are set
+in their dashboards, it produces the exact URL and steps to show the user. Every
+account's URL ends in an unguessable token (app/ingest/hookkeys.py) that authenticates
+what arrives through it.
 
 An account's webhooks are *healthy* while the tunnel is up and, for GigRadar, registered
 at the current URL; for a dashboard platform, once a delivery has arrived through the
@@ -48,8 +52,8 @@ from app.ingest.webhooks import (
     is_hook_path,
 )
 from app.platforms import WEBHOOKS
-from app.platforms.errors import PlatformError
-from app.platforms.gigradar import GigRadarClient
+from app.platforms.errors import AuthError, PlatformError
+from app.platforms.gigradar import GigRadarClient, listing_absent
 from app.services.accounts import AccountError
 from app.services.container import Services
 from app.services.events import RealtimeStatus
@@ -252,7 +256,13 @@ class Realtime:
         previous = self._tunnel_status
         self._tunnel_status = status
         log.info("tunnel %s: %s", status.provider, status.message)
-        if status.state is TunnelState.UP and status.public_url:
+        came_up = status.state is TunnelState.UP and bool(status.public_url)
+        if came_up and (
+            previous is None
+            or previous.state is not TunnelState.UP
+            or previous.public_url != status.public_url
+        ):
+            # One registration per URL: a repeated "up" for the same URL registers nothing.
             if previous is None or previous.public_url != status.public_url:
                 self._last_seen.clear()  # deliveries through an old URL prove nothing now
             if self._register_task is not None and not self._register_task.done():
@@ -264,21 +274,42 @@ class Realtime:
             self._save_live()
         self._publish(force=True)
 
-    async def register_all(self, public_url: str | None = None) -> list[Setup]:
+    async def registration(self) -> list[Setup]:
+        """The registration the tunnel started (or the one that already ended): what
+        `biddesk serve` shows. Never registers a second time; with no public URL yet,
+        says that webhooks wait for the tunnel."""
+        task = self._register_task
+        if task is not None:
+            try:
+                return await asyncio.shield(task)
+            except asyncio.CancelledError:
+                if self._register_task is task or self._register_task is None:
+                    raise
+                return await self.registration()  # a newer URL replaced it
+        return [self.setup(a) for a in self.services.accounts.list() if a.enabled]
+
+    async def register_all(
+        self, public_url: str | None = None, *, force: bool = False
+    ) -> list[Setup]:
+        """Register every enabled account's webhook at the public URL. GigRadar gets one
+        POST /webhooks per URL per run; `force` registers again anyway (a user's
+        "register again"), replacing the earlier one where GigRadar lets it be deleted."""
         base = public_url or self.public_url
         results = []
         for account in self.services.accounts.list():
             if account.enabled:
-                results.append(await self.register(account, base))
+                results.append(await self.register(account, base, force=force))
         self._update_health()
         self._publish(force=True)
         return results
 
-    async def register(self, account: Account, base: str | None = None) -> Setup:
+    async def register(
+        self, account: Account, base: str | None = None, *, force: bool = False
+    ) -> Setup:
         base = base or self.public_url
         url = self.url_for(account, base)
         if account.platform is Platform.GIGRADAR:
-            return await self._register_gigradar(account, url)
+            return await self._register_gigradar(account, url, force=force)
         creds = self.dashboard_secret(account.name)
         setup = self.setup(account, url)
         if url is not None and self._dashboard_hook is not None:
@@ -289,7 +320,9 @@ class Realtime:
                 self._errors[account.name] = f"Setting the webhook failed: {exc}"
         return setup
 
-    async def _register_gigradar(self, account: Account, url: str | None) -> Setup:
+    async def _register_gigradar(
+        self, account: Account, url: str | None, *, force: bool = False
+    ) -> Setup:
         if url is None:
             return self.setup(account, None)
         try:
@@ -300,11 +333,20 @@ class Realtime:
             return self.setup(account, url)
         if not isinstance(adapter, GigRadarClient):
             raise TypeError("a GigRadar account without a GigRadar client")
-        creds = HookCredentials(
-            username=f"biddesk-{secrets.token_hex(4)}", password=secrets.token_urlsafe(24)
-        )
+        if self._registered_url.get(account.name) == url and not force:
+            return self.setup(account, url)  # registered at this very URL in this run
+        # The same Basic credentials as before when they are kept: a webhook registered
+        # earlier that could not be deleted (GigRadar documents no DELETE /webhooks) then
+        # still authenticates instead of drawing 401s; deliveries are deduplicated anyway.
+        kept = self.credentials(account.name)
+        if kept is not None and kept.username and kept.password:
+            creds = HookCredentials(username=kept.username, password=kept.password)
+        else:
+            creds = HookCredentials(
+                username=f"biddesk-{secrets.token_hex(4)}", password=secrets.token_urlsafe(24)
+            )
         try:
-            await self._delete_stale(account, adapter)
+            await self._try_delete_stale(account, adapter)
             created = await adapter.create_webhook(
                 url,
                 scopes=(GIGRADAR_OPPORTUNITY, GIGRADAR_PROPOSAL),
@@ -327,20 +369,51 @@ class Realtime:
         log.info("registered the GigRadar webhook of %s", account.name)
         return self.setup(account, url)
 
+    async def _try_delete_stale(self, account: Account, client: GigRadarClient) -> None:
+        """The clean-up before a registration, which it never stops: GET and DELETE
+        /webhooks are not in GigRadar's document, so a platform without them (or any
+        other failure here but a rejected key) is logged and the POST goes ahead."""
+        try:
+            await self._delete_stale(account, client)
+        except AuthError:
+            raise
+        except PlatformError as exc:
+            log.info(
+                "could not remove earlier GigRadar webhooks of %s (%s); registering anyway",
+                account.name,
+                exc,
+            )
+
     async def _delete_stale(self, account: Account, client: GigRadarClient) -> int:
         """Delete the webhooks BidDesk registered for this account before: the one it
-        recorded, and any other pointing at this account's path (an older tunnel URL)."""
+        recorded, and any other pointing at this account's path (an older tunnel URL).
+        Without GET /webhooks, only the recorded one; without DELETE, none."""
         recorded = (self.services.store.settings.get(REGISTERED_KEY) or {}).get(account.name)
         recorded_id = recorded.get("id") if isinstance(recorded, dict) else None
+        stale: list[str] = []
+        try:
+            for hook in await client.list_webhooks():
+                hook_id = str(hook.get("id", ""))
+                url = str(hook.get("url", ""))
+                if hook_id and (
+                    hook_id == recorded_id
+                    or is_hook_path(urlsplit(url).path, account.platform, account.name)
+                ):
+                    stale.append(hook_id)
+        except PlatformError as exc:
+            if not listing_absent(exc):
+                raise
+            log.info("GigRadar does not list webhooks to %s (HTTP %s)", account.name, exc.status)
+            stale = [str(recorded_id)] if recorded_id else []
         deleted = 0
-        for hook in await client.list_webhooks():
-            hook_id = str(hook.get("id", ""))
-            url = str(hook.get("url", ""))
-            path = urlsplit(url).path
-            if hook_id and (
-                hook_id == recorded_id or is_hook_path(path, account.platform, account.name)
-            ):
+        for hook_id in stale:
+            try:
                 deleted += await client.delete_webhook(hook_id)
+            except PlatformError as exc:
+                if exc.status not in (405, 501):
+                    raise
+                log.info("GigRadar does not delete webhooks for %s (HTTP 405)", account.name)
+                break
         return deleted
 
     async def unregister_all(self) -> int:

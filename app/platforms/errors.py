@@ -23,12 +23,17 @@ class PlatformError(Exception):
         retry_after: float | None = None,
         reason: FailureReason | None = None,
         retryable: bool | None = None,
+        client_request_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.platform_code = platform_code
+        # `request_id` is the id the platform issued (GigRadar's X-GigRadar-Request-Id):
+        # the one to quote to its support. `client_request_id` is the id BidDesk sent with
+        # the request; the platform may or may not have recorded it.
         self.request_id = request_id
+        self.client_request_id = client_request_id
         self.retry_after = retry_after
         if reason is not None:
             self.reason = reason
@@ -48,6 +53,8 @@ class PlatformError(Exception):
             parts.append(f"HTTP {self.status}")
         if self.request_id:
             parts.append(f"request id {self.request_id}")
+        elif self.client_request_id:
+            parts.append(f"client request id {self.client_request_id}")
         return " — ".join(parts) if len(parts) > 1 else self.message
 
 

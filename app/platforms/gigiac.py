@@ -70,6 +70,7 @@ from app.platforms.http import (
     RetryPolicy,
     Window,
     get_logger,
+    normalize_base_url,
 )
 from app.platforms.upwork import read_skills
 from app.platforms.webhook import (
@@ -312,9 +313,32 @@ def _refine_error(exc: PlatformError, body: Any) -> PlatformError:
         return InsufficientFunds(exc.message, **kw)
     if code in {"STRIPE_CONNECT_REQUIRED", "LOCATION_REQUIRED"}:
         return Ineligible(exc.message, **kw)
-    if code == "TASK_NOT_OPEN":
-        return Conflict(exc.message, reason=FailureReason.JOB_UNAVAILABLE, **kw)
+    if isinstance(exc, Conflict) or exc.status == 409:
+        return _refine_conflict(exc, code, kw)
     return exc
+
+
+# A 409's words when it carries no known code. The document's only 409 example is
+# "trying to propose on a task that is already assigned": the task is no longer open.
+_DUPLICATE_WORDS = ("already proposed", "already submitted", "already have a proposal")
+
+
+def _refine_conflict(exc: PlatformError, code: str, kw: dict[str, Any]) -> PlatformError:
+    """Gigiac's 409 by its code, else its message: a task no longer open (assigned,
+    closed) is job_unavailable; our own earlier proposal is duplicate. An unreadable 409
+    counts as the documented case, the task already assigned."""
+    text = exc.message.lower()
+    if code == "TASK_NOT_OPEN":
+        reason = FailureReason.JOB_UNAVAILABLE
+    elif (
+        "DUPLICATE" in code
+        or ("ALREADY" in code and "ASSIGNED" not in code)
+        or any(word in text for word in _DUPLICATE_WORDS)
+    ):
+        reason = FailureReason.DUPLICATE
+    else:  # TASK_* codes, "already assigned" words, or nothing readable
+        reason = FailureReason.JOB_UNAVAILABLE
+    return Conflict(exc.message, reason=reason, **kw)
 
 
 # --------------------------------------------------------------------------- client
@@ -388,9 +412,13 @@ class GigiacClient:
     ) -> None:
         self.account = account.name
         self.limiter = limiter or RateLimiter(LIMITS, speed=account.speed)
+        # Every path starts with /api; a base URL pasted with it would double it.
+        base_url, self.base_url_note = normalize_base_url(
+            "Gigiac", account.base_url, ("/api/proposals", "/api/tasks", "/api")
+        )
         self._api = ApiClient(
             label="Gigiac",
-            base_url=account.base_url,
+            base_url=base_url,
             headers={"Authorization": f"Bearer {api_key}"},
             limiter=self.limiter,
             style=ErrorStyle(
@@ -505,8 +533,9 @@ class GigiacClient:
         return unwrap_one(response.data, ("data", "proposal"))
 
     async def my_proposals(self, task_id: str | None = None) -> list[JsonObject]:
-        """GET /api/proposals?mine=true (&task_id=), filtered on the task here as well."""
-        data = await self._get("/api/proposals", {"mine": True, "task_id": task_id})
+        """GET /api/proposals?mine=true, filtered on the task here: the document offers
+        `mine=true` OR `task_id` (proposals on a task of one's own), never both."""
+        data = await self._get("/api/proposals", {"mine": True})
         proposals = [p for p in unwrap_list(data) if isinstance(p, dict)]
         if task_id is not None:
             proposals = [p for p in proposals if as_str(p.get("task_id")) in (None, task_id)]
@@ -605,7 +634,8 @@ class GigiacClient:
 
     async def check_connection(self) -> str:
         balance = await self.credit_balance()
-        return f"Gigiac: balance {format_money(balance.balance)}"
+        line = f"Gigiac: balance {format_money(balance.balance)}"
+        return f"{line}\n{self.base_url_note}" if self.base_url_note else line
 
 
 def _find(

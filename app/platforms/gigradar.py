@@ -70,6 +70,7 @@ from app.platforms.http import (
     RetryPolicy,
     Window,
     get_logger,
+    normalize_base_url,
     register_secret,
 )
 from app.platforms.upwork import read_job
@@ -91,6 +92,7 @@ __all__ = [
     "GigRadarClient",
     "Scanner",
     "failure_from_error_code",
+    "listing_absent",
     "normalize_opportunity",
     "outcome_from_proposal",
     "status_update_from_application",
@@ -104,6 +106,29 @@ LIMITS: dict[str, tuple[Window, ...]] = {
     BUCKET: (Window("minute", 30, 60.0), Window("day", 1000, 86_400.0)),
 }
 REQUEST_ID_HEADER = "X-GigRadar-Request-Id"
+# Trailing paths a pasted base URL may carry that the client adds to every call itself.
+_REPEATED_PATHS = ("/opportunities", "/webhooks", "/docs")
+# One sentence for a key whose scanners and opportunities cannot be listed: GET /scanners
+# and GET /opportunities are proposals of platform-apis.md (§1.7.4-5), not documented.
+WEBHOOK_ONLY_NOTE = (
+    "GigRadar opportunities arrive by webhook for this key, since GigRadar does not list "
+    "its scanners or opportunities to it (start `biddesk serve` or the window with "
+    "webhooks on)."
+)
+AUTO_BIDDER_WARNING = (
+    "The auto-bidder of GigRadar scanner “{name}” is on, so GigRadar may apply to its "
+    "jobs as well: duplicate applications and double charges (turn it off in the "
+    "scanner's settings)."
+)
+# An id no opportunity has: GET /opportunities/{it} answers 404 to a valid key, 401 else.
+_PROBE_ID = "000000000000000000000000"
+
+
+def listing_absent(exc: PlatformError) -> bool:
+    """The platform does not offer this (undocumented) call: 404/405/501 on a list route."""
+    return exc.status in (404, 405, 501)
+
+
 SCOPE_OPPORTUNITY_CREATE = "GIGRADAR.OPPORTUNITY.CREATE"
 SCOPE_PROPOSAL_UPDATE = "GIGRADAR.PROPOSAL.UPDATE"
 
@@ -481,9 +506,12 @@ class GigRadarClient:
         self.account = account.name
         self._account = account
         self.limiter = limiter or RateLimiter(LIMITS, speed=account.speed)
+        base_url, self.base_url_note = normalize_base_url(
+            "GigRadar", account.base_url, _REPEATED_PATHS
+        )
         self._api = ApiClient(
             label="GigRadar",
-            base_url=account.base_url,
+            base_url=base_url,
             headers={"X-API-Key": api_key},
             limiter=self.limiter,
             style=ErrorStyle(
@@ -506,6 +534,9 @@ class GigRadarClient:
         self._scanners_at = 0.0
         self._high_water: dict[str, datetime] = {}
         self._sweeps: dict[str, _Sweep] = {}
+        # Set once GET /scanners (or the opportunity list) answered 404/405: this key
+        # gets its opportunities by webhook only; said once, then discovery costs nothing.
+        self.discovery_note: str | None = None
 
     async def aclose(self) -> None:
         await self._api.aclose()
@@ -676,20 +707,80 @@ class GigRadarClient:
         `scanner_ttl` seconds); a scanner with more new pages than `pages_per_scanner`
         is continued on the next fetch before its high-water mark moves.
         """
+        if self.discovery_note is not None:
+            return []
         budget = self._max_fetch_requests
         scanners = self._cached_scanners()
         if scanners is None:
-            scanners = await self.list_scanners()
-            self._scanners = scanners
-            self._scanners_at = self.limiter.clock()
+            try:
+                scanners = await self._load_scanners()
+            except PlatformError as exc:
+                if not listing_absent(exc):
+                    raise
+                self._no_listing("GET /scanners", exc)
+                return []
             budget -= 1
         seen: dict[str, Opportunity] = {}
         for scanner in scanners:
             if budget <= 0:
                 break
             pages = min(self._pages_per_scanner, budget)
-            budget -= await self._sweep_scanner(scanner.id, pages, seen)
+            try:
+                budget -= await self._sweep_scanner(scanner.id, pages, seen)
+            except NotFound:
+                # A scanner deleted since the list was read: read the list again next time.
+                _log.info("GigRadar scanner %s is gone; the scanner list is re-read", scanner.id)
+                self._scanners = None
+                budget -= 1
+            except PlatformError as exc:
+                if exc.status not in (405, 501):
+                    raise
+                self._no_listing("GET /opportunities", exc)
+                return list(seen.values())
         return list(seen.values())
+
+    def _no_listing(self, call: str, exc: PlatformError) -> None:
+        if self.discovery_note is None:
+            self.discovery_note = WEBHOOK_ONLY_NOTE
+            _log.info(
+                "%s: %s answered HTTP %s. %s", self.account, call, exc.status, WEBHOOK_ONLY_NOTE
+            )
+
+    async def _load_scanners(self) -> list[Scanner]:
+        scanners = await self.list_scanners()
+        self._scanners = scanners
+        self._scanners_at = self.limiter.clock()
+        return scanners
+
+    async def scanner(self, scanner_id: str) -> Scanner | None:
+        """The scanner with this id, from the (cached) list; None when GigRadar does not
+        list scanners to this key (GET /scanners is not documented) or it is not there."""
+        scanners = self._cached_scanners()
+        if scanners is None:
+            if self.discovery_note is not None:
+                return None
+            try:
+                scanners = await self._load_scanners()
+            except PlatformError as exc:
+                if not listing_absent(exc):
+                    raise
+                self._no_listing("GET /scanners", exc)
+                return None
+        return next((s for s in scanners if s.id == scanner_id), None)
+
+    async def auto_bidder_warning(self, opportunity: Opportunity) -> str | None:
+        """One sentence when the opportunity's scanner reports its auto-bidder on (the
+        seed: duplicate applications and double charges), else None. Unknown when the
+        scanner list is not offered: then nothing is said."""
+        scanner_id = opportunity.context.get("scanner_id") or as_str(
+            opportunity.raw.get("scannerId")
+        )
+        if not scanner_id:
+            return None
+        scanner = await self.scanner(scanner_id)
+        if scanner is None or not scanner.auto_bidder:
+            return None
+        return AUTO_BIDDER_WARNING.format(name=scanner.name)
 
     def _cached_scanners(self) -> list[Scanner] | None:
         if self._scanners is None:
@@ -820,13 +911,34 @@ class GigRadarClient:
         )
 
     async def check_connection(self) -> str:
-        scanners = await self.list_scanners()
-        self._scanners = scanners
-        self._scanners_at = self.limiter.clock()
+        """The scanners and their auto-bidders when GigRadar lists them; else one
+        documented call (GET /opportunities/{id} of an id nobody has: 404 means the key
+        was accepted) and the sentence that opportunities arrive by webhook."""
+        lines = [self.base_url_note] if self.base_url_note else []
+        try:
+            scanners = await self._load_scanners()
+        except PlatformError as exc:
+            if not listing_absent(exc):
+                raise
+            self._no_listing("GET /scanners", exc)
+            try:
+                await self.get_opportunity_payload(_PROBE_ID, _PROBE_ID)
+            except NotFound:
+                pass
+            except InvalidRequest as probe:
+                if probe.status not in (400, 422):
+                    raise
+            lines.insert(0, "GigRadar: the key is accepted.")
+            lines.append(WEBHOOK_ONLY_NOTE)
+            return "\n".join(lines)
         noun = "scanner" if len(scanners) == 1 else "scanners"
         teams = sorted({name for s in scanners if (name := s.team_name or s.team_id)})
         team = f" (team {', '.join(teams)})" if teams else ""
-        return f"GigRadar: {len(scanners)} {noun}{team}"
+        lines.insert(0, f"GigRadar: {len(scanners)} {noun}{team}")
+        for scanner in scanners:
+            if scanner.auto_bidder and not scanner.disabled:
+                lines.append("Warning: " + AUTO_BIDDER_WARNING.format(name=scanner.name))
+        return "\n".join(lines)
 
     def _normalize(self, payload: JsonObject) -> Opportunity:
         return normalize_opportunity(payload, account=self.account)

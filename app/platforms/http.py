@@ -59,6 +59,7 @@ __all__ = [
     "WindowSnapshot",
     "get_logger",
     "install_redaction",
+    "normalize_base_url",
     "parse_retry_after",
     "redact",
     "register_secret",
@@ -459,6 +460,32 @@ def _header_int(headers: Mapping[str, str], name: str) -> int | None:
 # --------------------------------------------------------------------------- HTTP client
 
 
+def normalize_base_url(
+    label: str, base_url: str, repeated: Sequence[str]
+) -> tuple[str, str | None]:
+    """`base_url` without a trailing API path the client adds itself, and a sentence
+    saying so (None when nothing was removed).
+
+    A base URL copied with part of an endpoint path (UpHunt's ".../api/auto-apply-v2",
+    Gigiac's ".../api") would otherwise double that path on every call and fail with
+    404s that say nothing. `repeated` lists such suffixes, longest first; one is removed.
+    """
+    base = base_url.rstrip("/")
+    lowered = base.lower()
+    for suffix in repeated:
+        if lowered.endswith(suffix.lower()):
+            fixed = base[: len(base) - len(suffix)].rstrip("/")
+            if "://" not in fixed or not fixed.split("://", 1)[1]:
+                continue  # nothing but the suffix: leave it alone
+            note = (
+                f"{label}: the base URL {base} already ends in {suffix}, which BidDesk adds "
+                f"to every call itself, so it uses {fixed} instead."
+            )
+            _log.info("%s", note)
+            return fixed, note
+    return base, None
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """Retries of idempotent requests: jittered exponential backoff, a few tries."""
@@ -470,6 +497,11 @@ class RetryPolicy:
     max_retry_after: float = 60.0
     # The longest the limiter may hold a request before it raises RateLimited.
     max_wait: float = 120.0
+    # A create (non-idempotent) refused with 429 was not processed (the documents say so:
+    # back off and retry), so it is sent again: at most `create_attempts` tries in all,
+    # all within `create_window` real seconds of the first. A lost answer never is.
+    create_attempts: int = 3
+    create_window: float = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -489,7 +521,8 @@ class ApiResponse:
     status: int
     data: Any
     headers: httpx.Headers = field(repr=False)
-    request_id: str | None = None
+    request_id: str | None = None  # issued by the platform (a header), never our own
+    client_request_id: str | None = None  # the id BidDesk sent, where the platform takes one
 
 
 # Transport failures where nothing left the machine: safe to call "not sent".
@@ -558,15 +591,18 @@ class ApiClient:
         """Send one request and return its parsed answer, or raise a PlatformError.
 
         `idempotent` (default: True for GET) allows retries on 429/5xx/transport errors.
-        A non-idempotent request is sent exactly once; when its outcome is unknown (5xx,
-        a transport error after connecting, an unreadable 2xx) it raises AmbiguousSend
-        with the original error as `__cause__`.
+        A non-idempotent request is retried only after a 429 (the platform refused it
+        before doing anything; `RetryPolicy.create_attempts` tries within
+        `create_window` seconds); when its outcome is unknown (5xx, a transport error
+        after connecting, an unreadable 2xx) it raises AmbiguousSend with the original
+        error as `__cause__`, and is never sent again.
         """
         method = method.upper()
         if idempotent is None:
             idempotent = method in _IDEMPOTENT_METHODS
         query = _clean_params(params)
         attempt = 0
+        first_try = self.limiter.clock()
         while True:
             attempt += 1
             try:
@@ -579,8 +615,30 @@ class ApiClient:
                             f" ({exc.message})",
                             status=exc.status,
                             request_id=exc.request_id,
+                            client_request_id=exc.client_request_id,
                         ) from exc
-                    raise
+                    if not self._create_retry(exc, attempt, bucket, first_try):
+                        if attempt > 1 and isinstance(exc, RateLimited):
+                            raise RateLimited(
+                                f"{exc.message} (refused for rate {attempt} times in a row; "
+                                "nothing was sent)",
+                                status=exc.status,
+                                platform_code=exc.platform_code,
+                                request_id=exc.request_id,
+                                retry_after=exc.retry_after,
+                                client_request_id=exc.client_request_id,
+                            ) from exc
+                        raise
+                    _log.info(
+                        "%s %s %s refused for rate (%s); nothing was done, try %d/%d",
+                        self.label,
+                        method,
+                        path,
+                        exc,
+                        attempt + 1,
+                        self.retry.create_attempts,
+                    )
+                    continue  # the limiter holds the next acquire until the block ends
                 delay = self._retry_delay(exc, attempt)
                 if delay is None:
                     raise
@@ -596,6 +654,20 @@ class ApiClient:
                 )
                 if delay > 0:
                     await self.limiter.sleep(delay)
+
+    def _create_retry(
+        self, exc: PlatformError, attempt: int, bucket: str, first_try: float
+    ) -> bool:
+        """Whether a refused create goes again: only a platform's 429, within the bounds."""
+        if not isinstance(exc, RateLimited) or exc.status != 429:
+            return False
+        if attempt >= self.retry.create_attempts:
+            return False
+        wait = self.limiter.wait_time(bucket)
+        if exc.retry_after is not None:
+            wait = max(wait, exc.retry_after)
+        elapsed = self.limiter.clock() - first_try
+        return elapsed + wait <= self.retry.create_window
 
     def _retry_delay(self, exc: PlatformError, attempt: int) -> float | None:
         if attempt >= self.retry.max_attempts:
@@ -655,26 +727,33 @@ class ApiClient:
             raise TransportError(
                 redact(f"{self.label}: {_transport_words(exc)}"),
                 maybe_sent=maybe_sent,
-                request_id=sent_id,
+                client_request_id=sent_id,
             ) from exc
         elapsed = (time.perf_counter() - started) * 1000
-        request_id = self._request_id(response) or sent_id
+        # Only an id the platform sent is its request id: ours is the client request id.
+        request_id = self._request_id(response)
         _log.debug(
-            "%s %s %s -> %d (request id %s, %.0f ms)",
+            "%s %s %s -> %d (request id %s, client request id %s, %.0f ms)",
             self.label,
             method,
             path,
             response.status_code,
             request_id,
+            sent_id,
             elapsed,
         )
         self.limiter.observe(bucket, response.status_code, response.headers)
         status = response.status_code
         if 200 <= status < 300:
-            return ApiResponse(
-                status, self._parse_ok(response, request_id), response.headers, request_id
-            )
-        raise self._error(response, request_id)
+            try:
+                data = self._parse_ok(response, request_id)
+            except PlatformError as exc:
+                exc.client_request_id = sent_id
+                raise
+            return ApiResponse(status, data, response.headers, request_id, sent_id)
+        error = self._error(response, request_id)
+        error.client_request_id = sent_id
+        raise error
 
     def _request_id(self, response: httpx.Response) -> str | None:
         if self.style.request_id_header:

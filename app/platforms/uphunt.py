@@ -57,6 +57,7 @@ from app.platforms.http import (
     RetryPolicy,
     Window,
     get_logger,
+    normalize_base_url,
 )
 from app.platforms.upwork import read_job
 from app.platforms.webhook import (
@@ -383,9 +384,23 @@ class UpHuntClient:
         self.account = account.name
         self._account = account
         self.limiter = limiter or RateLimiter(LIMITS, speed=account.speed)
+        # Paths start with /api/...; a base URL pasted with part of one would double it.
+        base_url, self.base_url_note = normalize_base_url(
+            "UpHunt",
+            account.base_url,
+            (
+                "/api/auto-apply-v2/apply",
+                "/api/auto-apply-v2",
+                "/api/auto-apply/external",
+                "/api/auto-apply",
+                "/api/v1",
+                "/api/v2",
+                "/api",
+            ),
+        )
         self._api = ApiClient(
             label="UpHunt",
-            base_url=account.base_url,
+            base_url=base_url,
             headers={"x-api-key": api_key},
             limiter=self.limiter,
             style=ErrorStyle(message_keys=("error", "message"), code_keys=("code",)),
@@ -613,7 +628,8 @@ class UpHuntClient:
     async def check_connection(self) -> str:
         roster = await self.freelancers(refresh=True)
         count = len(roster.freelancers)
-        return f"UpHunt: {count} {'freelancer' if count == 1 else 'freelancers'}"
+        line = f"UpHunt: {count} {'freelancer' if count == 1 else 'freelancers'}"
+        return f"{line}\n{self.base_url_note}" if self.base_url_note else line
 
 
 def _ciphertext(opportunity: Opportunity) -> str:

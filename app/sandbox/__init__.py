@@ -69,6 +69,7 @@ Control surface (no auth, loopback only):
     POST   /_sandbox/tasks/{id}/close           the Gigiac task is cancelled
     POST   /_sandbox/opportunities              a new GigRadar opportunity (body: overrides)
     POST   /_sandbox/tasks                      a new Gigiac task (body: overrides)
+    POST   /_sandbox/scanners/{id}              {"autoBidder": bool}: a GigRadar scanner setting
     GET    /_sandbox/events?after=N&platform=P  recorded webhook events, as envelopes
     GET    /_sandbox/webhooks                   subscriptions, delivery stats, recent attempts
     POST   /_sandbox/webhooks                   {"platform": "uphunt"|"gigiac", "url", "secret"?}:
@@ -80,6 +81,15 @@ Webhooks go to GigRadar's registered subscriptions (POST /webhooks, Basic auth) 
 dashboard URLs (HMAC-signed when a secret was given), with retries on non-2xx/timeouts and
 occasional duplicates. `SandboxConfig(strict=True)` sends only what the documents describe:
 no signatures and no `[P]` headers, and UpHunt bodies without `applicationStatus`.
+
+Documents-only mode (`SandboxConfig(strict=True)`, `biddesk sandbox --strict`): only what
+the three documents describe is served. GigRadar keeps GET /opportunities/{id},
+POST /opportunities/{id}/application, PATCH .../application/schedule and POST /webhooks;
+its scanners, teams, opportunity list, application update and webhook list/get/update/
+delete answer 404, as does any method a document does not list on a path. GigRadar and
+Gigiac 429s carry no Retry-After (proposed, not documented); Gigiac refuses `mine=true`
+combined with `task_id` (the document offers one or the other). `SandboxContext.strict`
+carries the flag to every emulator and to the webhook deliverer.
 
 Python API: `Sandbox(SandboxConfig(...))` with `start()` / `stop()` (or `async with`),
 `info`, `faults`, `events`, the state objects `gigradar` / `uphunt` / `gigiac`,

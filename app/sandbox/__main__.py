@@ -23,6 +23,7 @@ def _parse(argv: list[str] | None) -> SandboxConfig:
     parser.add_argument("--speed", type=float, default=1.0)
     parser.add_argument("--faults", default=None, help='e.g. "429=0.05,500=0.02,timeout=0.01"')
     parser.add_argument("--no-arrivals", action="store_true")
+    parser.add_argument("--strict", action="store_true", help="documents only: no [P] items")
     args = parser.parse_args(argv)
     return SandboxConfig(
         host=args.host,
@@ -31,6 +32,7 @@ def _parse(argv: list[str] | None) -> SandboxConfig:
         speed=args.speed,
         faults=args.faults,
         arrivals=not args.no_arrivals,
+        strict=args.strict,
     )
 
 

@@ -262,6 +262,7 @@ def _amount_cents(value: Any) -> int | None:
 class GigiacApi(PlatformApi):
     name = PLATFORM
     prefix = "/gigiac"
+    documents_retry_after = False  # §3.4: a 429 and "back off"; Retry-After is `[P]`
 
     def __init__(
         self,
@@ -512,6 +513,9 @@ class GigiacApi(PlatformApi):
     async def list_proposals(self, request: web.Request) -> web.Response:
         query = request.query
         task_id = query.get("task_id") or None
+        if self.ctx.strict and task_id is not None and query.get("mine") == "true":
+            # The document offers `mine=true` OR `task_id` (proposals on your own task).
+            return self._bad(request, "Use mine=true for your proposals, or task_id alone")
         if query.get("mine") == "true":
             items = self.state.mine(task_id)
             items.sort(key=lambda p: p.created_at, reverse=True)

@@ -105,6 +105,7 @@ class Scanner:
     avg_monthly_matches: int
     last_scan: float
     created_at: float
+    auto_bidder: bool = False  # the seed: it must be OFF for API use; tests turn it on
 
     def wire(self, team: dict[str, str]) -> dict[str, Any]:
         return {
@@ -113,7 +114,7 @@ class Scanner:
             "teamId": team["id"],
             "teamName": team["name"],
             "query": self.query,
-            "autoBidder": {"enabled": False},
+            "autoBidder": {"enabled": self.auto_bidder},
             "disabled": False,
             "position": self.position,
             "avgMonthlyMatches": self.avg_monthly_matches,
@@ -275,6 +276,7 @@ class GigRadarState:
         self._order: list[tuple[float, str]] = []  # ascending (detected, id)
         self._by_job: dict[str, list[Opportunity]] = {}
         self.webhooks: dict[str, Webhook] = {}
+        self.webhook_posts = 0  # successful POST /webhooks calls (tests count registrations)
         self._seed_initial(initial, now)
         universe.on_close(self._on_job_closed)
 
@@ -780,6 +782,21 @@ def _webhook_url_ok(url: Any) -> bool:
 class GigRadarApi(PlatformApi):
     name = PLATFORM
     prefix = "/gigradar/public-api/v1"
+    # The seed documents four calls: create/get/schedule an application and POST /webhooks.
+    undocumented = frozenset(
+        {
+            "gigradar-scanners",
+            "gigradar-scanner",
+            "gigradar-teams",
+            "gigradar-opps",
+            "gigradar-app-update",
+            "gigradar-webhooks",
+            "gigradar-webhook",
+            "gigradar-webhook-update",
+            "gigradar-webhook-delete",
+        }
+    )
+    documents_retry_after = False  # §1.4: Retry-After is `[P]`
 
     def __init__(
         self,
@@ -832,7 +849,8 @@ class GigRadarApi(PlatformApi):
     # -- pipeline hooks ----------------------------------------------------------------------
 
     def base_headers(self, request: web.Request) -> dict[str, str]:
-        sent = request.headers.get("X-GigRadar-Request-Id", "").strip()
+        # Echoing a client-sent id is a `[P]` proposal: the strict sandbox issues its own.
+        sent = "" if self.ctx.strict else request.headers.get("X-GigRadar-Request-Id", "").strip()
         request_id = sent if sent and len(sent) <= 200 else str(uuid.uuid4())
         request[REQUEST_ID] = request_id
         return {"X-GigRadar-Request-Id": request_id}
@@ -1128,6 +1146,7 @@ class GigRadarApi(PlatformApi):
             created_at=now,
         )
         self.state.webhooks[hook.id] = hook
+        self.state.webhook_posts += 1
         logger.info("gigradar: webhook %s registered for %s", hook.id, hook.url)
         return json_response(hook.wire(), 201)
 

@@ -43,6 +43,10 @@ class SandboxContext:
     timeout_hold: float
     base_urls: dict[str, str] = field(default_factory=dict)
     closing: asyncio.Event | None = None  # set when the sandbox stops: held answers end
+    # Documents-only mode (`biddesk sandbox --strict`): every `[P]` item of
+    # platform-apis.md is left out (undocumented endpoints answer 404, no proposed
+    # headers). The webhook deliverer reads the same flag.
+    strict: bool = False
 
     async def hold(self, seconds: float) -> bool:
         """Wait `seconds` unless the sandbox stops first; True if it ran to the end."""
@@ -70,6 +74,11 @@ class PlatformApi:
 
     name = ""
     prefix = ""
+    # Route names that only platform-apis.md proposes (`[P]`): left out in strict mode.
+    undocumented: frozenset[str] = frozenset()
+    # Whether the platform's documents promise `Retry-After` on a 429 (strict mode drops
+    # the header where they do not).
+    documents_retry_after = True
 
     def __init__(self, ctx: SandboxContext, api_key: str) -> None:
         self.ctx = ctx
@@ -79,6 +88,18 @@ class PlatformApi:
 
     def routes(self) -> list[web.RouteDef]:
         raise NotImplementedError
+
+    def served_routes(self) -> list[web.RouteDef]:
+        """`routes()`, without the undocumented ones in strict mode (they answer 404)."""
+        routes = self.routes()
+        if not self.ctx.strict:
+            return routes
+        return [r for r in routes if r.kwargs.get("name") not in self.undocumented]
+
+    def _drop_proposed(self, response: web.StreamResponse) -> web.StreamResponse:
+        if self.ctx.strict and not self.documents_retry_after:
+            response.headers.popall("Retry-After", None)
+        return response
 
     def authenticate(self, request: web.Request) -> str | None:
         raise NotImplementedError
@@ -141,10 +162,10 @@ class PlatformApi:
                 if not decision.allowed:
                     headers["Retry-After"] = str(decision.retry_after)
                     refused = self.rate_limited(request, decision, decision.retry_after)
-                    return self._finish(refused, headers)
+                    return self._drop_proposed(self._finish(refused, headers))
         fault = self.ctx.faults.pick(self.name, request.method, request.path)
         if fault is not None and fault.kind in BEFORE_HANDLER:
-            return self._before_handler_fault(request, fault, key, headers)
+            return self._drop_proposed(self._before_handler_fault(request, fault, key, headers))
         response: web.StreamResponse
         try:
             response = await handler(request)
@@ -161,11 +182,13 @@ class PlatformApi:
         return response
 
     def _http_exception(self, request: web.Request, exc: web.HTTPException) -> web.Response:
-        if exc.status == 404:
+        # Strict mode answers 404 for a method the documents do not list on a known path
+        # (GET /webhooks where only POST is documented), as an independent stand-in does.
+        if exc.status == 404 or (exc.status == 405 and self.ctx.strict):
             return self.error(
                 request, 404, "NOT_FOUND", f"No route for {request.method} {request.path}"
             )
-        if exc.status == 405:
+        if exc.status == 405 and not self.ctx.strict:
             return self.error(
                 request,
                 405,

@@ -63,7 +63,8 @@ class SandboxConfig:
     webhook_duplicates: float = 0.02
     webhook_drop: float = 0.0
     webhook_corrupt: float = 0.0
-    # Documents-only mode (`biddesk sandbox --strict`): nothing `[P]` is served or sent.
+    # Documents-only mode: serve only what the three platform documents describe (no
+    # `[P]` endpoint, header or payload field of platform-apis.md); the rest answers 404.
     strict: bool = False
 
 
@@ -91,6 +92,7 @@ class SandboxInfo:
     speed: float = 1.0
     seed: int = 0
     openai: ModelEndpoint | None = None
+    strict: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -105,6 +107,8 @@ class SandboxInfo:
             "speed": self.speed,
             "seed": self.seed,
         }
+        if self.strict:
+            payload["strict"] = True
         if self.openai is not None:
             payload["openai"] = {
                 "base_url": self.openai.base_url,
@@ -149,6 +153,7 @@ class Sandbox:
             events=self.events,
             seed=cfg.seed,
             timeout_hold=cfg.timeout_hold,
+            strict=cfg.strict,
         )
         # One data stream in a fixed order: the same seed always builds the same world.
         data_rng = random.Random(f"data:{cfg.seed}")
@@ -208,7 +213,7 @@ class Sandbox:
     def build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware], client_max_size=1024**2)
         for api in self._apis:
-            app.router.add_routes(api.routes())
+            app.router.add_routes(api.served_routes())
         app.router.add_routes(self._control_routes())
         return app
 
@@ -237,6 +242,7 @@ class Sandbox:
             speed=float(cfg.speed),
             seed=cfg.seed,
             openai=ModelEndpoint(f"{root}/openai/v1", self.keys["openai"], MODEL),
+            strict=cfg.strict,
         )
         self.ctx.base_urls = {
             "gigradar": self._info.gigradar.base_url,
@@ -250,7 +256,13 @@ class Sandbox:
             self._arrivals_scheduled = True
             self.gigradar.schedule_arrival()
             self.gigiac.schedule_arrival()
-        logger.info("sandbox listening on %s (seed %s, speed %s)", root, cfg.seed, cfg.speed)
+        logger.info(
+            "sandbox listening on %s (seed %s, speed %s%s)",
+            root,
+            cfg.seed,
+            cfg.speed,
+            ", documents only" if cfg.strict else "",
+        )
         return self._info
 
     @staticmethod
@@ -344,6 +356,7 @@ class Sandbox:
             web.post(p + "/jobs/{ciphertext}/close", self._ctl_close_job),
             web.post(p + "/tasks/{task_id}/close", self._ctl_close_task),
             web.post(p + "/opportunities", self._ctl_add_opportunity),
+            web.post(p + "/scanners/{scanner_id}", self._ctl_scanner),
             web.post(p + "/tasks", self._ctl_add_task),
             web.get(p + "/events", self._ctl_events),
             web.get(p + "/webhooks", self._ctl_webhooks_get),
@@ -355,6 +368,7 @@ class Sandbox:
     def _webhooks_state(self) -> dict[str, Any]:
         return {
             "gigradar": [h.wire() for h in self.gigradar.webhooks.values()],
+            "gigradar_registrations": self.gigradar.webhook_posts,
             "dashboard": {p: t.url for p, t in self.deliverer.dashboard.items()},
             "faults": dict(self.deliverer.faults.__dict__),
             "stats": self.deliverer.stats.as_dict(),
@@ -465,6 +479,17 @@ class Sandbox:
             return json_response(self.add_opportunity(**overrides), 201)
         except (KeyError, TypeError, ValueError) as exc:
             return json_response({"error": str(exc)}, 400)
+
+    async def _ctl_scanner(self, request: web.Request) -> web.Response:
+        """{"autoBidder": bool}: what the user sets in the scanner's settings."""
+        scanner = self.gigradar.scanners.get(request.match_info["scanner_id"])
+        if scanner is None:
+            return json_response({"error": "unknown scanner"}, 404)
+        body, problem = await read_json(request)
+        if problem or not isinstance(body, dict) or not isinstance(body.get("autoBidder"), bool):
+            return json_response({"error": problem or 'body must be {"autoBidder": bool}'}, 400)
+        scanner.auto_bidder = body["autoBidder"]
+        return json_response(scanner.wire(self.gigradar.team))
 
     async def _ctl_add_task(self, request: web.Request) -> web.Response:
         overrides = await self._overrides(request)

@@ -44,6 +44,7 @@ class AccountStatus:
     next_poll_at: datetime | None = None
     budget: dict[str, Any] = field(default_factory=dict)
     last_error: str | None = None
+    note: str | None = None  # not an error: how the account works (e.g. webhook-only)
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,9 +50,11 @@ class IngestResult:
     new: tuple[Opportunity, ...]
     changed: tuple[Opportunity, ...]
     seen: int
+    note: str | None = None  # one sentence about how this account gets its opportunities
 
     def summary(self) -> str:
-        return f"{len(self.new)} new, {len(self.changed)} updated, {self.seen} seen"
+        counts = f"{len(self.new)} new, {len(self.changed)} updated, {self.seen} seen"
+        return f"{counts}. {self.note}" if self.note else counts
 
 
 class Inbox:
@@ -94,11 +96,15 @@ class Inbox:
             o if o.account else o.model_copy(update={"account": account.name}) for o in found
         ]
         result = await self.ingest(stamped)
-        self._record(account, error=None)
+        # E.g. GigRadar without its (undocumented) lists: opportunities come by webhook.
+        note = getattr(adapter, "discovery_note", None)
+        if isinstance(note, str) and note:
+            result = IngestResult(result.new, result.changed, result.seen, note)
+        self._record(account, error=None, note=result.note)
         log.info("fetched %s: %s", account.name, result.summary())
         return result
 
-    def _record(self, account: Account, *, error: str | None) -> None:
+    def _record(self, account: Account, *, error: str | None, note: str | None = None) -> None:
         budget: dict[str, object] = {}
         adapter = self.accounts.cached_adapter(account.name)
         limiter = getattr(adapter, "limiter", None)
@@ -109,6 +115,7 @@ class Inbox:
             last_poll_at=utcnow(),
             budget=budget,
             last_error=error,
+            note=note,
         )
         # Recorded, not published: the poller, which knows when the next round is,
         # announces the account's status once per round.

@@ -11,12 +11,16 @@ The rules (DESIGN.md, the submission lifecycle):
 - tracking follows each platform's documented cadence (GigRadar every 5–10 s with
   backoff, at most 30 polls; UpHunt every 5 s for a minute, then every 15 s, for five
   minutes; Gigiac through its proposals list every minute until the client decides);
-- at start-up, everything left `submitting` or `unknown` is reconciled.
+- at start-up, everything left `submitting` or `unknown` is reconciled;
+- a GigRadar scanner whose auto-bidder is on (when GigRadar says so) is sent through only
+  after an explicit confirmation: the seed warns of duplicate applications and double
+  charges.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -84,6 +88,20 @@ class DuplicateSubmission(SubmitError):
         )
 
 
+class AutoBidderOn(SubmitError):
+    """The GigRadar scanner's auto-bidder is on: sending needs `confirm_auto_bidder`.
+    The message is the one-sentence warning to show (and confirm)."""
+
+    def __init__(self, warning: str) -> None:
+        self.warning = warning
+        super().__init__(warning)
+
+
+FINAL_STATES = frozenset(
+    {SubmissionState.SUBMITTED, SubmissionState.FAILED, SubmissionState.WITHDRAWN}
+)
+
+
 @dataclass(frozen=True)
 class SubmitRequest:
     opportunity_key: str
@@ -96,6 +114,7 @@ class SubmitRequest:
     scheduled_at: datetime | None = None
     auto_fill_questions: bool = False
     confirm_warnings: bool = False
+    confirm_auto_bidder: bool = False
 
 
 @dataclass
@@ -204,6 +223,10 @@ class SubmissionService:
             account = self.accounts.choose(route, request.account)
         except Exception as exc:
             raise SubmitError(str(exc)) from None
+        if not request.confirm_auto_bidder:
+            warning = await self.auto_bidder_warning(opp, account.name, route)
+            if warning:
+                raise AutoBidderOn(warning)
         async with self._lock:
             existing = self.store.submissions.live_for(opp.dedupe_key)
             if existing is not None:
@@ -227,6 +250,31 @@ class SubmissionService:
                 raise DuplicateSubmission(exc.existing) from None
             self.bus.publish(SubmissionChanged(sub, None))
         return await self._send(sub, opp)
+
+    async def auto_bidder_warning(
+        self, opp: Opportunity, account: str | None = None, route: Platform | None = None
+    ) -> str | None:
+        """The one-sentence warning when the GigRadar scanner this would go through has
+        its auto-bidder on; None when it is off, unknown (GigRadar does not list scanners
+        to every key) or the route is not GigRadar."""
+        route = route or opp.platform
+        if route is not Platform.GIGRADAR or opp.platform is not Platform.GIGRADAR:
+            return None
+        try:
+            # The scanner belongs to the account that found the opportunity.
+            chosen = self.accounts.choose(route, account or opp.account or None)
+            adapter = self.accounts.adapter(chosen)
+        except Exception:  # no such account or no key: the send itself will say so
+            return None
+        check = getattr(adapter, "auto_bidder_warning", None)
+        if check is None:
+            return None
+        try:
+            warning = await check(opp)
+        except PlatformError as exc:
+            log.info("could not read the auto-bidder setting for %s: %s", opp.key, exc)
+            return None
+        return warning if isinstance(warning, str) else None
 
     async def retry(self, submission_id: str, *, confirm_warnings: bool = False) -> Submission:
         """Send a retryable failed submission again (a new attempt, same local id)."""
@@ -458,6 +506,50 @@ class SubmissionService:
 
     def _fresh(self, sub: Submission) -> Submission:
         return self.store.submissions.get(sub.id) or sub
+
+    async def wait_final(
+        self,
+        submission_id: str,
+        timeout: float,
+        *,
+        until_outcome: bool = False,
+        interval: float = 0.5,
+    ) -> Submission:
+        """Wait until the submission's *state* is final (submitted, failed, withdrawn) —
+        or, with `until_outcome`, until it needs no more tracking (the client decided).
+
+        Sees what this process learns (its events) and what another BidDesk process on
+        the same profile records (`biddesk serve` receiving a webhook): the store is read
+        again every `interval` seconds. Returns the latest copy when `timeout` passes.
+        """
+
+        def done(sub: Submission) -> bool:
+            return not sub.needs_tracking if until_outcome else sub.state in FINAL_STATES
+
+        changed = asyncio.Event()
+
+        def on_change(event: SubmissionChanged) -> None:
+            if event.submission.id == submission_id:
+                changed.set()
+
+        unsubscribe = self.bus.subscribe(SubmissionChanged, on_change)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            sub = self._get(submission_id)
+            if sub.needs_tracking and not self.tasks.running(f"track:{sub.id}"):
+                self._start_tracking(sub)
+            while not done(sub):
+                left = deadline - loop.time()
+                if left <= 0:
+                    break
+                changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), min(interval, left))
+                sub = self._fresh(sub)
+            return sub
+        finally:
+            unsubscribe()
 
     async def wait_settled(self, submission_id: str, timeout: float) -> Submission:
         """Wait until the submission needs no more tracking (or `timeout` seconds pass)."""

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain import Account, Draft, Opportunity, Submission
+from app.domain import Account, Draft, Opportunity, Platform, Submission
 from app.domain.drafting import TemplateError
 from app.domain.filters import FilterSpec
 from app.ingest.poller import Poller
@@ -415,6 +415,7 @@ class MainWindow(QMainWindow):
         draft = store.drafts.get(key)
         subs = store.submissions.by_opportunity(key)
         self.editor.show_opportunity(opp, draft, subs, self.bridge.accounts_by_platform())
+        self._check_auto_bidder(opp)
         flags = store.opportunities.flags(key)
         if flags is not None and not flags.read:
             store.opportunities.set_read(key, True)
@@ -521,6 +522,20 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Answers drafted; read them through before sending.", 8000)
 
         self.services.tasks.spawn(run(), name=ANSWERS_TASK, replace=True)
+
+    def _check_auto_bidder(self, opp: Opportunity) -> None:
+        """GigRadar: warn in the editor when the opportunity's scanner has its auto-bidder
+        on (read from GigRadar's scanner list where it offers one; cached by the client)."""
+        self.editor.set_auto_bidder_warning(opp.key, None)  # until GigRadar says otherwise
+        if opp.platform is not Platform.GIGRADAR:
+            return
+        submissions = self.services.submissions
+
+        async def run() -> None:
+            warning = await submissions.auto_bidder_warning(opp)
+            self.editor.set_auto_bidder_warning(opp.key, warning)
+
+        self.services.tasks.spawn(run(), name="editor:auto-bidder", replace=True)
 
     def _on_editor_similarity_check_requested(self, key: str, letter: str) -> None:
         opp = self.services.store.opportunities.get(key)

@@ -56,6 +56,8 @@ def describe_status(status: AccountStatus, now: datetime | None = None) -> tuple
         tip.append(f"Rate budget left: {budget}")
     if status.last_error:
         tip.append(f"Last error: {status.last_error}")
+    if status.note:
+        tip.append(status.note)
     return text, "\n".join(tip)
 
 

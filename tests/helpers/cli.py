@@ -16,10 +16,12 @@ from app.cli import main
 
 
 @contextmanager
-def sandbox_process(*, seed: int, speed: float) -> Iterator[dict[str, Any]]:
-    """`biddesk sandbox` on a free port; yields the one line of JSON it prints (its URLs
-    and keys) and stops it afterwards."""
+def sandbox_process(*, seed: int, speed: float, strict: bool = False) -> Iterator[dict[str, Any]]:
+    """`biddesk sandbox` on a free port (`--strict`: documents only); yields the one line
+    of JSON it prints (its URLs and keys) and stops it afterwards."""
     options = ["--port", "0", "--seed", str(seed), "--speed", str(speed)]
+    if strict:
+        options.append("--strict")
     proc = subprocess.Popen(
         [sys.executable, "-m", "app", "sandbox", *options],
         stdout=subprocess.PIPE,

@@ -169,7 +169,8 @@ def test_wrong_key_is_one_sentence(tmp_path: Path, sandbox_proc: dict, capsys, m
     )
     code, out, err = run([*prof, "fetch"], capsys)
     assert code == 1
-    assert "bad:" in out and "gr_live_not_the_key" not in out + err
+    # An error is a sentence on stderr, never on stdout.
+    assert "bad:" in err and "bad:" not in out and "gr_live_not_the_key" not in out + err
 
 
 def test_corrupt_database_is_a_sentence(tmp_path: Path, capsys) -> None:

@@ -13,7 +13,7 @@ from app.ingest.realtime import Realtime, RealtimeConfig
 from app.sandbox import Sandbox, SandboxConfig
 from app.services.container import Services
 from tests.integration.conftest import SPEED
-from tests.integration.test_end_to_end import LETTER, fetch_everything, pick, request_for
+from tests.integration.test_end_to_end import LETTER, request_for
 from tests.integration.test_webhooks import dashboard, until
 
 pytestmark = pytest.mark.integration
@@ -56,7 +56,11 @@ async def test_an_unsigned_uphunt_failure_fails_its_submission(
         return headers
 
     sandbox.deliverer._headers = spy  # type: ignore[method-assign]
-    opp = pick(await fetch_everything(live), Platform.GIGRADAR, 3)
+    # Documents only: GigRadar lists no opportunities, so the job arrives by webhook.
+    wire = sandbox.add_opportunity(title="Strict mode: a job by webhook")
+    await until(lambda: live.store.opportunities.get(f"gigradar:{wire['id']}") is not None)
+    opp = live.store.opportunities.get(f"gigradar:{wire['id']}")
+    assert opp is not None
     sub = await live.submissions.submit(
         request_for(opp, LETTER + " [[sim:failed]]", via=Platform.UPHUNT)
     )

@@ -226,7 +226,9 @@ async def test_my_proposals_wrappings_and_query(
     wire.on("GET", "/api/proposals", R(200, wrap([GG_PROPOSAL, other])))
     assert [p["id"] for p in await client.my_proposals(TASK_ID)] == ["prop_abc123"]
     assert [p["id"] for p in await client.my_proposals()] == ["prop_abc123", "prop_other"]
-    assert dict(wire.requests[0].url.params) == {"mine": "true", "task_id": TASK_ID}
+    # The document offers mine=true OR task_id (proposals on one's own task): mine=true
+    # alone, filtered here.
+    assert dict(wire.requests[0].url.params) == {"mine": "true"}
     assert dict(wire.requests[1].url.params) == {"mine": "true"}
 
 
@@ -419,7 +421,7 @@ async def test_poll_and_reconcile(client: GigiacClient, wire: Wire) -> None:
     assert found is not None
     assert found.refs["proposal_id"] == "prop_abc123"
     assert await client.reconcile(submission_for(opp), opp) is None
-    assert all(r.url.params["task_id"] == TASK_ID for r in wire.requests)
+    assert all(dict(r.url.params) == {"mine": "true"} for r in wire.requests)
 
 
 async def test_withdraw_is_idempotent_and_retried(client: GigiacClient, wire: Wire) -> None:
@@ -514,3 +516,27 @@ async def test_reads_and_writes_have_separate_budgets(
 
 async def test_is_a_platform_adapter(client: GigiacClient) -> None:
     assert isinstance(client, PlatformAdapter)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        # The document's own 409: proposing on a task that is already assigned.
+        ({"error": True, "message": "Task is already assigned"}, FailureReason.JOB_UNAVAILABLE),
+        ({"error": "This task is no longer open"}, FailureReason.JOB_UNAVAILABLE),
+        ({"error": True, "message": "Conflict"}, FailureReason.JOB_UNAVAILABLE),
+        (None, FailureReason.JOB_UNAVAILABLE),
+        ({"message": "You have already proposed on this task"}, FailureReason.DUPLICATE),
+        ({"message": "Conflict", "code": "ALREADY_PROPOSED"}, FailureReason.DUPLICATE),
+        ({"message": "Already assigned", "code": "TASK_NOT_OPEN"}, FailureReason.JOB_UNAVAILABLE),
+    ],
+)
+async def test_a_409_is_classified_by_its_code_and_words(
+    client: GigiacClient, wire: Wire, body: Any, reason: FailureReason
+) -> None:
+    wire.on("POST", "/api/proposals", R(409, body))
+    opp = normalize_task(GG_TASK)
+    with pytest.raises(Conflict) as caught:
+        await client.submit(submission_for(opp), opp)
+    assert caught.value.reason is reason
+    assert caught.value.retryable is False

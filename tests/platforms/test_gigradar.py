@@ -806,3 +806,92 @@ async def test_default_limiter_uses_account_speed() -> None:
     fast = ACCOUNT.model_copy(update={"speed": 60.0})
     async with GigRadarClient(fast, KEY) as client:
         assert client.limiter.speed == 60.0
+
+
+# --------------------------------------------------------------------------- beyond the seed
+
+
+@pytest.mark.parametrize("status", [404, 405])
+async def test_discovery_without_a_scanner_list_says_so_once_and_costs_nothing(
+    client: GigRadarClient, wire: Wire, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """GET /scanners is not in the seed: its absence is a sentence, never an error."""
+    wire.on("GET", "/scanners", R(status, {"message": "Cannot GET /scanners"}))
+    with caplog.at_level(logging.INFO, logger="app.platforms.gigradar"):
+        assert await client.fetch_opportunities() == []
+        assert await client.fetch_opportunities() == []
+    assert client.discovery_note is not None
+    assert "arrive by webhook" in client.discovery_note
+    assert len(wire.requests) == 1  # asked once; then nothing is spent on it
+    notes = [r for r in caplog.records if "arrive by webhook" in r.getMessage()]
+    assert len(notes) == 1
+
+
+async def test_discovery_uses_the_lists_when_they_answer(
+    client: GigRadarClient, wire: Wire
+) -> None:
+    wire.on("GET", "/scanners", R(200, GR_SCANNERS))
+    wire.on("GET", "/opportunities", R(200, {"items": [gr_opportunity()], "nextCursor": None}))
+    found = await client.fetch_opportunities()
+    assert [o.external_id for o in found] == [OPP_ID]
+    assert found[0].context["scanner_id"]  # needed to apply
+    assert client.discovery_note is None
+
+
+async def test_check_connection_without_a_scanner_list(client: GigRadarClient, wire: Wire) -> None:
+    """The key is checked with a documented call (GET /opportunities/{id}): 404 = accepted."""
+    wire.on("GET", "/scanners", R(404, {}))
+    wire.on("GET", "/opportunities/000000000000000000000000", R(404, {"message": "not found"}))
+    text = await client.check_connection()
+    assert text.splitlines()[0] == "GigRadar: the key is accepted."
+    assert "arrive by webhook" in text
+
+
+async def test_check_connection_rejects_a_bad_key_without_a_scanner_list(
+    client: GigRadarClient, wire: Wire
+) -> None:
+    from app.platforms.errors import AuthError
+
+    wire.on("GET", "/scanners", R(404, {}))
+    wire.on("GET", "/opportunities/000000000000000000000000", R(401, {"message": "Invalid"}))
+    with pytest.raises(AuthError):
+        await client.check_connection()
+
+
+async def test_auto_bidder_on_is_warned_about(client: GigRadarClient, wire: Wire) -> None:
+    scanners = {
+        "items": [
+            {**GR_SCANNERS["items"][0], "autoBidder": {"enabled": True}},
+            GR_SCANNERS["items"][1],
+        ]
+    }
+    wire.on("GET", "/scanners", R(200, scanners))
+    text = await client.check_connection()
+    warnings = [line for line in text.splitlines() if line.startswith("Warning:")]
+    assert len(warnings) == 1
+    assert "My Full-Stack Scanner" in warnings[0]
+    assert "duplicate applications and double charges" in warnings[0]
+    on = normalize_opportunity(gr_opportunity(scannerId=GR_SCANNERS["items"][0]["id"]))
+    off = normalize_opportunity(gr_opportunity(scannerId=GR_SCANNERS["items"][1]["id"]))
+    assert "auto-bidder" in (await client.auto_bidder_warning(on) or "")
+    assert await client.auto_bidder_warning(off) is None
+    assert len(wire.requests) == 1  # the scanner list is cached
+
+
+async def test_auto_bidder_is_unknown_without_a_scanner_list(
+    client: GigRadarClient, wire: Wire
+) -> None:
+    wire.on("GET", "/scanners", R(405, {}))
+    opp = normalize_opportunity(gr_opportunity())
+    assert await client.auto_bidder_warning(opp) is None
+
+
+async def test_a_base_url_ending_in_an_endpoint_is_normalized(fake_time: FakeTime) -> None:
+    wire = Wire(BASE_PATH).on("GET", "/scanners", R(200, GR_SCANNERS))
+    account = ACCOUNT.model_copy(update={"base_url": ACCOUNT.base_url + "/opportunities"})
+    async with GigRadarClient(
+        account, KEY, transport=wire.transport, limiter=fake_time.limiter(LIMITS)
+    ) as client:
+        text = await client.check_connection()
+    assert wire.requests[0].url.path == BASE_PATH + "/scanners"
+    assert "already ends in /opportunities" in text

@@ -257,14 +257,16 @@ async def test_a_create_is_sent_once_and_an_unknown_outcome_is_ambiguous(
     assert len(wire.requests) == 1
     assert fake_time.sleeps == []
     assert isinstance(caught.value.__cause__, ServerError | TransportError | MalformedResponse)
-    assert caught.value.request_id  # our own id, for the support report
+    # No platform id came back: ours is shown, labelled as the client request id.
+    assert caught.value.request_id is None
+    assert caught.value.client_request_id
+    assert "client request id" in str(caught.value)
 
 
 @pytest.mark.parametrize(
     ("reply", "kind"),
     [
         (httpx.ConnectError, TransportError),
-        (R(429, {"message": "slow"}, {"Retry-After": "1"}), RateLimited),
         (R(400, {"message": "bad"}), InvalidRequest),
         (R(409, {"message": "exists"}), Conflict),
     ],
@@ -321,3 +323,90 @@ async def test_refine_hook_can_change_the_error(fake_time: FakeTime) -> None:
     async with make_client(wire, fake_time, style=ErrorStyle(refine=refine)) as client:
         with pytest.raises(InsufficientFunds, match="refined"):
             await client.request("GET", "/x", bucket="api")
+
+
+async def test_a_create_refused_with_429_is_sent_again_after_retry_after(
+    fake_time: FakeTime,
+) -> None:
+    """A 429 means the platform did nothing: the create goes again once Retry-After ends."""
+    slow = R(429, {"message": "slow"}, {"Retry-After": "2"})
+    wire = Wire("/v1").on("POST", "/things", slow, R(201, {"id": "t1"}))
+    async with make_client(wire, fake_time) as client:
+        started = fake_time.now
+        response = await client.request("POST", "/things", bucket="api", json={})
+    assert response.data == {"id": "t1"}
+    assert len(wire.requests) == 2
+    assert fake_time.now - started == pytest.approx(2.0, abs=0.1)
+
+
+async def test_a_create_refused_with_429_gives_up_after_three_tries(fake_time: FakeTime) -> None:
+    slow = R(429, {"message": "slow"}, {"Retry-After": "1"})
+    wire = Wire("/v1").on("POST", "/things", slow, slow, slow, slow, R(201, {}))
+    async with make_client(wire, fake_time) as client:
+        with pytest.raises(RateLimited) as caught:
+            await client.request("POST", "/things", bucket="api", json={})
+    assert len(wire.requests) == 3
+    assert caught.value.retryable
+    assert "3 times in a row; nothing was sent" in caught.value.message
+    assert caught.value.to_failure().reason.value == "rate_limited"
+
+
+async def test_a_create_is_not_retried_past_the_window(fake_time: FakeTime) -> None:
+    """Retry-After beyond two minutes of the first try: surfaced at once, not waited."""
+    wire = Wire("/v1").on("POST", "/things", R(429, {}, {"Retry-After": "600"}), R(201, {}))
+    async with make_client(wire, fake_time) as client:
+        with pytest.raises(RateLimited):
+            await client.request("POST", "/things", bucket="api", json={})
+    assert len(wire.requests) == 1
+
+
+async def test_the_request_id_is_only_the_one_the_platform_sent(fake_time: FakeTime) -> None:
+    wire = Wire("/v1").on(
+        "GET",
+        "/x",
+        R(400, {"message": "bad"}, {"X-Test-Request-Id": "srv-1"}),
+        R(400, {"message": "bad"}),
+    )
+    async with make_client(wire, fake_time) as client:
+        with pytest.raises(InvalidRequest) as first:
+            await client.request("GET", "/x", bucket="api")
+        with pytest.raises(InvalidRequest) as second:
+            await client.request("GET", "/x", bucket="api")
+    assert first.value.request_id == "srv-1"
+    assert "request id srv-1" in str(first.value)
+    assert second.value.request_id is None
+    sent = wire.requests[1].headers["X-Test-Request-Id"]
+    assert second.value.client_request_id == sent
+    assert f"client request id {sent}" in str(second.value)
+
+
+@pytest.mark.parametrize(
+    ("base", "suffixes", "expected", "noted"),
+    [
+        (
+            "https://uphunt.io/api/auto-apply-v2",
+            ("/api/auto-apply-v2", "/api"),
+            "https://uphunt.io",
+            True,
+        ),
+        (
+            "https://uphunt.io/api/auto-apply-v2/",
+            ("/api/auto-apply-v2",),
+            "https://uphunt.io",
+            True,
+        ),
+        ("https://uphunt.io", ("/api/auto-apply-v2", "/api"), "https://uphunt.io", False),
+        ("https://gigiac.com/api", ("/api",), "https://gigiac.com", True),
+        ("http://127.0.0.1:9/uphunt/api", ("/api",), "http://127.0.0.1:9/uphunt", True),
+    ],
+)
+def test_a_base_url_repeating_the_api_path_is_normalized(
+    base: str, suffixes: tuple[str, ...], expected: str, noted: bool
+) -> None:
+    from app.platforms.http import normalize_base_url
+
+    fixed, note = normalize_base_url("UpHunt", base, suffixes)
+    assert fixed == expected
+    assert (note is not None) == noted
+    if note:
+        assert expected in note and note.endswith(".")

@@ -764,6 +764,12 @@ class EditorPane(QWidget):
         _set_text_color(self._similarity, WARNING_COLOR)
         self._similarity.hide()
         self._body.addWidget(self._similarity)
+        # A GigRadar scanner whose auto-bidder is on (set_auto_bidder_warning).
+        self._auto_bidder = _wrapping_label(name="auto_bidder_warning")
+        _set_text_color(self._auto_bidder, WARNING_COLOR)
+        self._auto_bidder.hide()
+        self._body.addWidget(self._auto_bidder)
+        self._auto_bidder_key: str | None = None
 
     def _build_questions(self) -> None:
         self._answers_button = QToolButton()
@@ -1114,6 +1120,23 @@ class EditorPane(QWidget):
             return
         self._similarity.setText(f"⚠ {message}" if message else "")
         self._similarity.setVisible(bool(message))
+
+    def set_auto_bidder_warning(self, key: str, message: str | None) -> None:
+        """One sentence when opportunity `key`'s GigRadar scanner has its auto-bidder on
+        (None: off or unknown). While shown, Submit asks for a confirmation first."""
+        opp = self._opportunity
+        if opp is None or opp.key != key:
+            return
+        self._auto_bidder_key = key if message else None
+        self._auto_bidder.setText(f"⚠ {message}" if message else "")
+        self._auto_bidder.setVisible(bool(message))
+
+    def auto_bidder_text(self) -> str:
+        return self._auto_bidder.text() if self._auto_bidder.isVisibleTo(self) else ""
+
+    def _auto_bidder_on(self) -> bool:
+        opp = self._opportunity
+        return opp is not None and self._auto_bidder_key == opp.key
 
     def similarity_text(self) -> str:
         return self._similarity.text() if self._similarity.isVisibleTo(self) else ""
@@ -1539,7 +1562,9 @@ class EditorPane(QWidget):
         seconds = self._schedule_edit.dateTime().toSecsSinceEpoch()
         return datetime.fromtimestamp(seconds, UTC).replace(second=0)
 
-    def _build_request(self, *, confirm_warnings: bool) -> SubmitRequest:
+    def _build_request(
+        self, *, confirm_warnings: bool, confirm_auto_bidder: bool = False
+    ) -> SubmitRequest:
         draft = self.current_draft()
         assert draft is not None
         return SubmitRequest(
@@ -1552,6 +1577,7 @@ class EditorPane(QWidget):
             profile_id=draft.profile_id,
             scheduled_at=draft.scheduled_at,
             confirm_warnings=confirm_warnings,
+            confirm_auto_bidder=confirm_auto_bidder,
         )
 
     # -- state ------------------------------------------------------------------------------
@@ -1824,19 +1850,29 @@ class EditorPane(QWidget):
             return
         self.flush_draft()
         warnings = [i for i in self._issues if i.severity is Severity.WARNING]
-        if not warnings:
+        auto_bidder = self._auto_bidder_on()
+        if not warnings and not auto_bidder:
             self._emit_submit(self._build_request(confirm_warnings=False))
             return
-        self._pending_request = self._build_request(confirm_warnings=True)
+        self._pending_request = self._build_request(
+            confirm_warnings=True, confirm_auto_bidder=auto_bidder
+        )
+        lines = [f"⚠ {i.message}" for i in warnings]
+        if auto_bidder:
+            lines.insert(0, self._auto_bidder.text())
         box = question_box(
             self,
-            name="confirm_warnings",
+            name="confirm_auto_bidder" if auto_bidder else "confirm_warnings",
             title="Send anyway?",
-            text="This proposal has warnings. Send anyway?",
+            text=(
+                "GigRadar's auto-bidder is on for this scanner. Send anyway?"
+                if auto_bidder
+                else "This proposal has warnings. Send anyway?"
+            ),
             accept=(Button.Yes, "Send anyway"),
             reject=(Button.No, "Keep editing"),
             icon=QMessageBox.Icon.Warning,
-            informative="\n".join(f"⚠ {i.message}" for i in warnings),
+            informative="\n".join(lines),
         )
         box.finished.connect(self._on_confirm_box_finished)
         self._confirm_box = box
