@@ -205,7 +205,7 @@ def test_newer_schema_is_refused_untouched(tmp_path: Path) -> None:
     assert caught.value.found == LATEST_VERSION + 7
     assert caught.value.known == LATEST_VERSION
     assert "newer BidDesk" in caught.value.user_message
-    assert list(tmp_path.glob("*.bak-*")) == []
+    assert not (tmp_path / "backups").exists()  # refused before any copy
     with sqlite3.connect(path) as raw:
         assert raw.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION + 7
     raw.close()

@@ -30,7 +30,8 @@ from app.store import (
     NotBidDeskDatabaseError,
     Store,
 )
-from app.store.migrations import LIVE_STATE_VALUES, backup_path, check_sequence, migrate
+from app.store.backup import backups_dir, list_backups
+from app.store.migrations import LIVE_STATE_VALUES, check_sequence, migrate
 from tests.store.factories import opportunity
 
 EARLIER_VERSIONS = list(range(1, LATEST_VERSION))
@@ -194,8 +195,8 @@ def build_database_at(path: Path, version: int) -> None:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == version
     finally:
         conn.close()
-    for intermediate in path.parent.glob(f"{path.name}.bak-*"):
-        intermediate.unlink()
+    for intermediate in list_backups(path):
+        intermediate.path.unlink()
 
 
 def _raw_query(path: Path, sql: str) -> list[tuple[object, ...]]:
@@ -316,15 +317,16 @@ def test_upgrade_keeps_data_and_backs_up(profile: Path, version: int) -> None:
         with pytest.raises(sqlite3.IntegrityError, match="append-only"), store.db.read() as conn:
             conn.execute("DELETE FROM submission_events")
 
-    backup = backup_path(path, version)
-    assert backup.exists()
-    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
-    assert _raw_query(backup, "PRAGMA user_version") == [(version,)]
-    assert _raw_query(backup, "SELECT key, title FROM opportunities") == [
+    # Exactly one backup: of the version found, not of every step on the way.
+    [backup] = list_backups(path)
+    assert backup.version == version
+    assert backup.path.name.endswith(f"-v{version}.sqlite3")
+    assert stat.S_IMODE(backup.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(backups_dir(path).stat().st_mode) == 0o700
+    assert _raw_query(backup.path, "PRAGMA user_version") == [(version,)]
+    assert _raw_query(backup.path, "SELECT key, title FROM opportunities") == [
         ("gigradar:opp-1", "Old job")
     ]
-    # Exactly one backup: of the version found, not of every step on the way.
-    assert sorted(p.name for p in profile.glob("*.bak-*")) == [backup.name]
 
 
 def test_upgraded_schema_equals_fresh_schema(tmp_path: Path) -> None:
@@ -350,11 +352,13 @@ def test_final_opportunity_columns(db: Database) -> None:
 
 
 def test_fresh_database_has_no_backup(profile: Path) -> None:
-    with Store.open(profile):
+    with Store.open(profile) as store:  # created now: nothing worth a copy yet
+        daily = store.db.daily_backups
+        assert daily is not None and daily.checked.wait(30)
+    # Already current: nothing to migrate, nothing to copy (the daily backup aside).
+    with Store.open(profile, daily_backups=False):
         pass
-    with Store.open(profile):  # already current: nothing to migrate, nothing to copy
-        pass
-    assert list(profile.glob("*.bak-*")) == []
+    assert list_backups(profile / "biddesk.sqlite3") == []
 
 
 def test_a_failed_migration_leaves_the_last_good_version(tmp_path: Path) -> None:
@@ -373,7 +377,7 @@ def test_a_failed_migration_leaves_the_last_good_version(tmp_path: Path) -> None
     columns = [row[1] for row in _raw_query(path, "PRAGMA table_info(opportunities)")]
     assert "half" not in columns
     assert _raw_query(path, "SELECT count(*) FROM opportunities") == [(1,)]
-    assert backup_path(path, 1).exists()
+    assert [b.version for b in list_backups(path)] == [1]
     with Database.open(path) as db:  # the real migrations still apply afterwards
         assert db.schema_version() == LATEST_VERSION
 
@@ -392,7 +396,7 @@ def test_callable_migration_and_then_newer_schema(tmp_path: Path) -> None:
         assert db.schema_version() == LATEST_VERSION + 1
         with db.read() as conn:
             assert conn.execute("SELECT note FROM settings").fetchall() == [("from theme",)]
-    assert backup_path(path, LATEST_VERSION).exists()
+    assert [b.version for b in list_backups(path)] == [LATEST_VERSION]
 
     # This BidDesk only knows up to LATEST_VERSION: the file is from its future.
     with pytest.raises(NewerSchemaError):
@@ -449,4 +453,5 @@ def test_backup_is_consistent_with_uncheckpointed_wal(tmp_path: Path) -> None:
             pass
     finally:
         keeper.close()
-    assert ("late",) in _raw_query(backup_path(path, 1), "SELECT key FROM settings")
+    [backup] = list_backups(path)
+    assert ("late",) in _raw_query(backup.path, "SELECT key FROM settings")
