@@ -194,9 +194,7 @@ def make_backup(
     return info
 
 
-def backup_file(
-    db_file: Path, *, now: datetime | None = None, keep: int = KEEP
-) -> BackupInfo:
+def backup_file(db_file: Path, *, now: datetime | None = None, keep: int = KEEP) -> BackupInfo:
     """`make_backup` from a read-only connection of its own (a thread, the CLI)."""
     if not db_file.is_file():
         raise BackupError(
@@ -226,7 +224,9 @@ def _copy(source: sqlite3.Connection, destination: Path, *, stepwise: bool, what
         target = sqlite3.connect(partial, isolation_level=None)
         try:
             if stepwise:
-                source.backup(target, pages=_STEP_PAGES, progress=lambda *_: time.sleep(_STEP_PAUSE))
+                source.backup(
+                    target, pages=_STEP_PAGES, progress=lambda *_: time.sleep(_STEP_PAUSE)
+                )
             else:
                 source.backup(target)
             # A copy in rollback-journal mode is one self-contained file.
@@ -411,7 +411,7 @@ def restore(
         db_file.with_name(db_file.name + "-shm").unlink(missing_ok=True)
         db_file.with_name(db_file.name + "-journal").unlink(missing_ok=True)
         os.replace(incoming, db_file)
-    log.warning(
+    log.info(
         "Restored %s from the backup %s (schema version %d); the replaced file is %s",
         db_file,
         source,
@@ -500,4 +500,3 @@ class DailyBackups:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
-

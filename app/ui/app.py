@@ -34,7 +34,7 @@ from PySide6.QtWidgets import QApplication
 from app import __version__
 from app.domain import Account, Platform
 from app.ingest.poller import Poller
-from app.ingest.realtime import NGROK_SECRET, SETTINGS_KEY, Realtime, RealtimeConfig
+from app.ingest.realtime import NGROK_SECRET, Realtime, RealtimeConfig, load_config
 from app.ingest.webhooks import HookCredentials
 from app.services.autostart import Autostart
 from app.services.container import Services, open_services
@@ -194,7 +194,7 @@ class App:
 
     def _realtime_config(self) -> RealtimeConfig:
         assert self.services is not None
-        config = RealtimeConfig.from_settings(self.services.store.settings.get(SETTINGS_KEY))
+        config = load_config(self.services.store.settings)
         if self.sandbox is not None and not config.enabled:
             # The sandbox delivers webhooks on loopback: no tunnel, nothing to set up.
             config = replace(config, enabled=True, tunnel="none")
