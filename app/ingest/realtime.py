@@ -125,7 +125,8 @@ def _parse_registered(value: object) -> dict[str, dict[str, object]]:
 
 def load_registered(settings: SettingsRepo) -> dict[str, dict[str, object]]:
     """What BidDesk registered with GigRadar, by account; damaged reads as nothing."""
-    return dict(settings.read(REGISTERED_KEY, _parse_registered, {}))
+    empty: dict[str, dict[str, object]] = {}
+    return dict(settings.read(REGISTERED_KEY, _parse_registered, empty))
 
 
 @dataclass(frozen=True)
