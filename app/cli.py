@@ -1346,7 +1346,10 @@ def remove_logging(handlers: list[logging.Handler]) -> None:
 
 
 def _run_gui(args: argparse.Namespace, err: TextIO) -> int:
-    log_dir = None if args.sandbox and not args.profile else data_dir(args.profile)
+    try:
+        log_dir = None if args.sandbox and not args.profile else data_dir(args.profile)
+    except StoreError:
+        log_dir = None  # the window says what is wrong with the folder
     log_file, handlers = setup_logging(log_dir, args.verbose)
     try:
         from app.ui.app import GuiOptions, NoDisplayError, run_gui

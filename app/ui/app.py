@@ -41,8 +41,10 @@ from app.services.container import Services, open_services
 from app.services.drafting import MODEL_KEY, SECRET_NAME
 from app.services.notifications import Notification, NotificationService
 from app.services.secrets import SecretError, env_var_for
+from app.store.errors import StoreError
 from app.store.paths import data_dir
 from app.ui.bridge import Bridge
+from app.ui.dialogs.database_problem import recover
 from app.ui.tray import Tray
 
 if TYPE_CHECKING:
@@ -128,6 +130,7 @@ class App:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._shutdown: asyncio.Future[int] | None = None
         self._warm_up_timer: QTimer | None = None
+        self.directory: Path | None = None  # the profile folder, once start() chose it
         self.exit_code = 0
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -158,7 +161,7 @@ class App:
         if profile is None and self.options.sandbox:
             self._tmp = tempfile.TemporaryDirectory(prefix="biddesk-sandbox-")
             profile = Path(self._tmp.name)
-        directory = data_dir(profile)
+        directory = self.directory = data_dir(profile)
         self._listen(_server_name(directory))
         self.services = open_services(directory)
         if self.options.sandbox:
@@ -495,12 +498,25 @@ def run_gui(options: GuiOptions) -> int:
     qapp.setWindowIcon(app_icon())
     qapp.setQuitOnLastWindowClosed(False)  # closing the window asks the App to shut down
     single = not options.sandbox and options.screenshot is None
-    if single and _another_instance_raised(_server_name(data_dir(options.profile))):
-        log.info("BidDesk is already running on this profile; raised its window")
-        return 0
+    with contextlib.suppress(StoreError):  # an unusable folder: the start below says so
+        if single and _another_instance_raised(_server_name(data_dir(options.profile))):
+            log.info("BidDesk is already running on this profile; raised its window")
+            return 0
     app_ref: list[App] = []
     _install_excepthook(app_ref)
-    app = App(qapp, options)
-    app_ref.append(app)
-    with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
-        return runner.run(app.run())
+    while True:
+        app = App(qapp, options)
+        app_ref[:] = [app]
+        try:
+            with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
+                return runner.run(app.run())
+        except StoreError as error:
+            # The database could not be opened (or read) at start: say so in a window, with
+            # what can be done, now that the loop has stopped; a scripted run has nobody
+            # to ask. Never a silent exit.
+            if options.screenshot is not None:
+                raise
+            chosen = recover(error, app.directory)
+            if chosen is None:
+                return 1
+            options = replace(options, profile=chosen)
