@@ -183,6 +183,7 @@ def make_backup(
         folder = ensure_backups_dir(db_file)
         _remove_stale_partials(folder)
         taken_at = (now or _utcnow()).astimezone(UTC)
+        taken_at = taken_at.replace(microsecond=taken_at.microsecond // 1000 * 1000)
         destination = folder / backup_name(db_file, taken_at, version)
         while destination.exists():  # two backups within one millisecond
             taken_at += timedelta(milliseconds=1)
