@@ -504,19 +504,23 @@ def run_gui(options: GuiOptions) -> int:
             return 0
     app_ref: list[App] = []
     _install_excepthook(app_ref)
+    with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
+        return runner.run(_run_app(qapp, options, app_ref))
+
+
+async def _run_app(qapp: QApplication, options: GuiOptions, app_ref: list[App]) -> int:
+    """Run the app until it quits. When its database cannot be opened (or read) at start,
+    say so in a dialog, with what can be done, and start again with the answer: never a
+    silent exit. A scripted run (--screenshot) has nobody to ask."""
     while True:
         app = App(qapp, options)
         app_ref[:] = [app]
         try:
-            with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
-                return runner.run(app.run())
+            return await app.run()
         except StoreError as error:
-            # The database could not be opened (or read) at start: say so in a window, with
-            # what can be done, now that the loop has stopped; a scripted run has nobody
-            # to ask. Never a silent exit.
             if options.screenshot is not None:
                 raise
-            chosen = recover(error, app.directory)
+            chosen = await recover(error, app.directory)
             if chosen is None:
                 return 1
             options = replace(options, profile=chosen)

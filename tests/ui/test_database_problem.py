@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QPushButton
+from PySide6.QtWidgets import QApplication, QFileDialog, QPushButton
 from pytestqt.qtbot import QtBot
 
 from app.store import Store
@@ -65,18 +65,31 @@ def test_without_a_good_backup_there_is_no_restore_button(qtbot: QtBot) -> None:
 
 
 def test_another_profile_asks_for_a_folder(qtbot: QtBot, tmp_path: Path) -> None:
-    answers: list[Path | None] = [None, tmp_path]
+    answers: list[Path | None] = [None, tmp_path]  # None: the user cancels the chooser
     asked: list[object] = []
 
-    def chooser(parent: object) -> Path | None:
+    def chooser(parent: object, chosen: Callable[[Path], None]) -> None:
         asked.append(parent)
-        return answers.pop(0)
+        answer = answers.pop(0)
+        if answer is not None:
+            chosen(answer)
 
     dialog = _shown(qtbot, LATEST, choose_folder=chooser)
     qtbot.mouseClick(dialog.other_button, Qt.MouseButton.LeftButton)
     assert asked == [dialog] and dialog.isVisible()  # cancelled: still deciding
     with qtbot.waitSignal(dialog.accepted):
         qtbot.mouseClick(dialog.other_button, Qt.MouseButton.LeftButton)
+    assert dialog.decision == Decision(Choice.OTHER_PROFILE, tmp_path)
+
+
+def test_the_folder_chooser_opens_without_blocking(qtbot: QtBot, tmp_path: Path) -> None:
+    dialog = _shown(qtbot, None)
+    qtbot.mouseClick(dialog.other_button, Qt.MouseButton.LeftButton)  # returns at once
+    chooser = dialog.findChild(QFileDialog, "profileFolderChooser")
+    assert chooser is not None and chooser.isVisible()
+    assert chooser.fileMode() is QFileDialog.FileMode.Directory
+    with qtbot.waitSignal(dialog.accepted):
+        chooser.fileSelected.emit(str(tmp_path))
     assert dialog.decision == Decision(Choice.OTHER_PROFILE, tmp_path)
 
 
@@ -126,11 +139,14 @@ def gui_run(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gui
     monkeypatch.setattr(App, "start", recording_start)
 
     def answer() -> None:
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, DatabaseProblemDialog) or not dialog.isVisible():
+        shown = [
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, DatabaseProblemDialog) and w.isVisible()
+        ]
+        if not shown or any(d["dialog"] is shown[0] for d in run.dialogs):
             return
-        if len(run.dialogs) and run.dialogs[-1]["dialog"] is dialog:
-            return
+        dialog = shown[0]
         run.dialogs.append(
             {
                 "dialog": dialog,
@@ -216,7 +232,9 @@ def test_another_profile_opens_the_window_on_it(
     write_garbage(profile_with(broken, 1))
     other = tmp_path / "other"
     profile_with(other, 4, first=50)
-    monkeypatch.setattr(database_problem, "choose_profile_folder", lambda parent: other)
+    monkeypatch.setattr(
+        database_problem, "choose_profile_folder", lambda parent, chosen: chosen(other)
+    )
     gui_run.click = ["otherProfileButton"]
 
     assert run_gui(GuiOptions(profile=broken)) == 0
@@ -278,18 +296,21 @@ async def test_a_damaged_webhooks_setting_does_not_stop_the_window(
         await app.stop()
 
 
-def test_recover_offers_no_restore_for_a_problem_a_backup_cannot_fix(tmp_path: Path) -> None:
+async def test_recover_offers_no_restore_for_a_problem_a_backup_cannot_fix(
+    tmp_path: Path,
+) -> None:
     from app.store.errors import DiskFullError
 
     db_file = profile_with(tmp_path / "p", 1)
     backup_file(db_file)
     offered: list[BackupInfo | None] = []
 
-    def ask(message: str, latest: BackupInfo | None) -> Decision:
+    async def ask(message: str, latest: BackupInfo | None) -> Decision:
         offered.append(latest)
         return Decision(Choice.QUIT)
 
-    assert database_problem.recover(DiskFullError(db_file), tmp_path / "p", ask=ask) is None
+    recovered = await database_problem.recover(DiskFullError(db_file), tmp_path / "p", ask=ask)
+    assert recovered is None
     assert offered == [None]
     assert stored_keys(db_file) == ["gigradar:opp-1"]
     assert list_backups(db_path(tmp_path / "p"))

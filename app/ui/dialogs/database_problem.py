@@ -2,9 +2,10 @@
 
 One sentence says what is wrong (the `StoreError`'s own); the buttons say what can be done:
 restore the latest good backup (only when there is one and a restore can help), open
-another profile folder, or quit. It is shown at start-up, before the app's loop runs (or
-after a failed start stopped it), so a modal `exec()` is safe here: nothing else is
-waiting on the loop yet.
+another profile folder, or quit. It is shown at start-up, on the app's loop before any
+window exists, with `open()` and a future resolved by its `finished` signal (a nested
+`exec()` under qasync is what STYLE.md §6 rules out); the file work — checking backups,
+copying one back — runs on a thread.
 
 `recover` drives it until a choice works: a restore that is refused (another BidDesk has
 the file open, say) shows the dialog again with that sentence.
@@ -12,9 +13,10 @@ the file open, say) shows the dialog again with that sentence.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,13 +51,20 @@ log = logging.getLogger(__name__)
 # permission: for those the restore button would only fail again.
 RESTORE_HELPS = (CorruptDatabaseError, NotBidDeskDatabaseError, NewerSchemaError, StorageIOError)
 
-FolderChooser = Callable[[QWidget], Path | None]
+# Shows a folder chooser over the widget and calls back with the folder the user chose;
+# a cancelled chooser never calls back.
+FolderChooser = Callable[[QWidget, Callable[[Path], None]], None]
 
 
-def choose_profile_folder(parent: QWidget) -> Path | None:
-    """The platform's folder chooser; None when the user cancels."""
-    chosen = QFileDialog.getExistingDirectory(parent, "Open another BidDesk profile")
-    return Path(chosen) if chosen else None
+def choose_profile_folder(parent: QWidget, chosen: Callable[[Path], None]) -> None:
+    """The platform's folder chooser, opened without blocking; it is the problem dialog's
+    child, and goes with it."""
+    chooser = QFileDialog(parent, "Open another BidDesk profile")
+    chooser.setObjectName("profileFolderChooser")
+    chooser.setFileMode(QFileDialog.FileMode.Directory)
+    chooser.setOption(QFileDialog.Option.ShowDirsOnly, True)
+    chooser.fileSelected.connect(lambda folder: chosen(Path(folder)))
+    chooser.open()
 
 
 class Choice(enum.Enum):
@@ -145,9 +154,10 @@ class DatabaseProblemDialog(QDialog):
         self.accept()
 
     def _on_other_button_clicked(self) -> None:
-        folder = self._choose_folder(self)
-        if folder is None:
-            return  # cancelled: the choice is still open
+        # A cancelled chooser leaves this dialog open: the choice is still to make.
+        self._choose_folder(self, self._on_folder_chosen)
+
+    def _on_folder_chosen(self, folder: Path) -> None:
         self.decision = Decision(Choice.OTHER_PROFILE, folder)
         self.accept()
 
@@ -156,20 +166,28 @@ class DatabaseProblemDialog(QDialog):
         super().reject()
 
 
-def ask(message: str, latest: BackupInfo | None) -> Decision:
-    """Show the dialog modally (start-up only: no loop is running) and return the choice."""
+async def ask(message: str, latest: BackupInfo | None) -> Decision:
+    """Show the dialog and return the user's choice, without blocking the loop."""
     dialog = DatabaseProblemDialog(message, latest)
+    answered: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
+
+    def on_finished(_result: int) -> None:
+        if not answered.done():
+            answered.set_result(dialog.decision)
+
+    dialog.finished.connect(on_finished)
+    dialog.open()
     try:
-        dialog.exec()
-        return dialog.decision
+        return await answered
     finally:
+        dialog.hide()
         dialog.deleteLater()
 
 
-Ask = Callable[[str, BackupInfo | None], Decision]
+Ask = Callable[[str, BackupInfo | None], Awaitable[Decision]]
 
 
-def recover(error: StoreError, directory: Path | None, *, ask: Ask = ask) -> Path | None:
+async def recover(error: StoreError, directory: Path | None, *, ask: Ask = ask) -> Path | None:
     """Ask about `error` in the profile `directory` (None: no usable folder) until a choice
     works: the profile folder to start with (the same one after a restore, or the one
     chosen), or None when the user quits."""
@@ -178,13 +196,15 @@ def recover(error: StoreError, directory: Path | None, *, ask: Ask = ask) -> Pat
         latest = None
         if directory is not None and isinstance(error, RESTORE_HELPS):
             try:
-                latest = latest_good_backup(db_path(directory), LATEST_VERSION)
+                latest = await asyncio.to_thread(
+                    latest_good_backup, db_path(directory), LATEST_VERSION
+                )
             except StoreError as exc:
                 log.warning("the backups could not be read: %s", exc.user_message)
-        decision = ask(error.user_message, latest)
+        decision = await ask(error.user_message, latest)
         try:
             if decision.choice is Choice.RESTORE and directory and latest is not None:
-                restore(db_path(directory), latest.path, LATEST_VERSION)
+                await asyncio.to_thread(restore, db_path(directory), latest.path, LATEST_VERSION)
                 return directory
             if decision.choice is Choice.OTHER_PROFILE and decision.folder is not None:
                 return data_dir(decision.folder)
