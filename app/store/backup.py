@@ -25,6 +25,7 @@ Nothing here imports Qt: the GUI's database-problem dialog and the CLI share it.
 
 from __future__ import annotations
 
+import atexit
 import enum
 import logging
 import os
@@ -32,6 +33,7 @@ import re
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -437,15 +439,26 @@ def restore_latest(
 # --- the daily backup --------------------------------------------------------------------
 
 
+# How long a process that is exiting waits for a daily copy under way (a 1.4 GB database,
+# a million opportunities, copies in ~5 s here).
+EXIT_WAIT = 60.0
+_RUNNING: weakref.WeakSet[DailyBackups] = weakref.WeakSet()
+
+
+@atexit.register
+def _finish_copies_at_exit() -> None:
+    """A process that ends during a daily copy finishes it first, rather than leave a
+    partial file and no backup for the day. (The thread itself is a daemon, so that a
+    store someone forgot to close never keeps a process alive.)"""
+    for daily in list(_RUNNING):
+        daily.wait_idle(EXIT_WAIT)
+
+
 class DailyBackups:
     """Backs the database up when the newest backup is more than a day old: when it
     starts (unless `skip_first`, for a database created just now) and then every
     `recheck` seconds, on a thread of its own with its own read-only connection, so the
     app's loop never waits for it.
-
-    The thread is not a daemon: a process that ends during a copy finishes it first (a
-    second or so for 100,000 opportunities) rather than leave a partial file and no
-    backup for the day.
     """
 
     def __init__(
@@ -466,14 +479,18 @@ class DailyBackups:
         self._skip_first = skip_first
         self._stop = threading.Event()
         self.checked = threading.Event()  # set after each check (tests wait on it)
+        self._idle = threading.Event()
+        self._idle.set()
         self.last: BackupInfo | None = None
-        self._thread = threading.Thread(target=self._run, name="daily-backup")
+        self._thread = threading.Thread(target=self._run, name="daily-backup", daemon=True)
 
     def start(self) -> None:
+        _RUNNING.add(self)
         self._thread.start()
 
     def run_once(self) -> BackupInfo | None:
         """Make a backup if one is due; never raises for the disk's problems."""
+        self._idle.clear()
         try:
             now = self._clock()
             if not backup_due(self.db_file, now, self._interval):
@@ -484,7 +501,13 @@ class DailyBackups:
             log.warning("The daily backup was not made: %s", exc.user_message)
         except Exception:
             log.exception("the daily backup failed")
+        finally:
+            self._idle.set()
         return None
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait for a copy under way to finish; False if it is still going."""
+        return self._idle.wait(timeout)
 
     def _run(self) -> None:
         first = True
@@ -497,7 +520,10 @@ class DailyBackups:
                 break
 
     def stop(self, timeout: float = 0.2) -> None:
-        """Stop looking; a copy under way finishes on its own (see the class doc)."""
+        """Stop looking; a copy under way finishes on its own (and before the process
+        exits: `_finish_copies_at_exit`)."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
+        if not self._thread.is_alive():
+            _RUNNING.discard(self)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -351,3 +353,36 @@ def test_a_damaged_database_is_replaced_by_its_backup(tmp_path: Path) -> None:
     write_garbage(db_file)
     restore_latest(db_file, LATEST_VERSION)
     assert len(stored_keys(db_file)) == 4
+
+
+def test_a_process_that_exits_finishes_the_daily_copy_first(tmp_path: Path) -> None:
+    # The thread is a daemon (a store left open never keeps a process alive), yet a copy
+    # under way when the process exits is finished, not left as a partial file.
+    db_file = profile_with(tmp_path / "p", 2)
+    backup_file(db_file, now=datetime.now(UTC) - timedelta(days=2))
+    script = f"""
+import threading, time
+from pathlib import Path
+from app.store import Database
+from app.store import backup
+
+real = backup.backup_file
+copying = threading.Event()
+
+def slow(path, **kwargs):
+    copying.set()
+    time.sleep(1.0)  # a big database
+    return real(path, **kwargs)
+
+backup.backup_file = slow
+db = Database.open(Path({str(db_file)!r}))
+assert copying.wait(60)
+assert db.daily_backups._thread.daemon
+# exits here, without closing, in the middle of the copy
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(list_backups(db_file)) == 2
+    assert list(backups_dir(db_file).glob("*.partial*")) == []
