@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import stat
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,15 +24,16 @@ from app.domain.submission import (
 from app.store import (
     LATEST_VERSION,
     MIGRATIONS,
+    CorruptDatabaseError,
     Database,
     Migration,
     NewerSchemaError,
     NotBidDeskDatabaseError,
     Store,
 )
-from app.store.backup import backups_dir, list_backups
+from app.store.backup import backups_dir, list_backups, make_backup
 from app.store.migrations import LIVE_STATE_VALUES, check_sequence, migrate
-from tests.store.factories import opportunity
+from tests.store.factories import damage_pages, opportunity
 
 EARLIER_VERSIONS = list(range(1, LATEST_VERSION))
 T = "2025-01-01T00:01:00.000000+00:00"
@@ -455,3 +456,32 @@ def test_backup_is_consistent_with_uncheckpointed_wal(tmp_path: Path) -> None:
         keeper.close()
     [backup] = list_backups(path)
     assert ("late",) in _raw_query(backup.path, "SELECT key FROM settings")
+
+
+def test_a_damaged_database_is_not_migrated(tmp_path: Path) -> None:
+    # Its copy fails the check: no backup to go back to, so no upgrade either.
+    path = tmp_path / "biddesk.sqlite3"
+    build_database_at(path, 1)
+    damage_pages(path)
+    with pytest.raises(CorruptDatabaseError):
+        Database.open(path)
+    assert _raw_query(path, "PRAGMA user_version") == [(1,)]
+    assert list_backups(path) == []
+    assert list(backups_dir(path).glob("*.partial*")) == []
+
+
+def test_backups_before_migrations_join_the_rotation(tmp_path: Path) -> None:
+    path = tmp_path / "biddesk.sqlite3"
+    build_database_at(path, 1)
+    conn = sqlite3.connect(path)
+    try:
+        for day in range(1, 8):  # seven daily backups, all newer than the upgrade's
+            make_backup(conn, path, now=datetime(2025, 1, day, tzinfo=UTC))
+    finally:
+        conn.close()
+    with Database.open(path, daily_backups=False):
+        pass
+    kept = list_backups(path)
+    assert len(kept) == 7
+    assert kept[0].version == 1 and kept[0].taken_at.year > 2025  # the upgrade's, kept
+    assert kept[-1].taken_at == datetime(2025, 1, 2, tzinfo=UTC)  # the oldest one went
