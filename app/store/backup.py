@@ -246,14 +246,14 @@ def _copy(source: sqlite3.Connection, destination: Path, *, stepwise: bool, what
         os.replace(partial, destination)
     except BaseException:
         # A half-written copy (disk full, say) must never be mistaken for a backup.
-        partial.unlink(missing_ok=True)
-        partial.with_name(partial.name + "-journal").unlink(missing_ok=True)
+        for leftover in ("", "-journal", "-wal", "-shm"):
+            partial.with_name(partial.name + leftover).unlink(missing_ok=True)
         raise
 
 
 def _remove_stale_partials(folder: Path) -> None:
     cutoff = time.time() - _STALE_PARTIAL
-    for leftover in folder.glob("*.partial"):
+    for leftover in folder.glob("*.partial*"):
         try:
             if leftover.stat().st_mtime < cutoff:
                 leftover.unlink()
@@ -317,12 +317,13 @@ def inspect(path: Path, known_version: int, *, quick: bool = False) -> Inspectio
 
 
 def latest_good_backup(db_file: Path, known_version: int) -> BackupInfo | None:
-    """The newest backup that passes the integrity check and that this BidDesk can open."""
+    """The newest backup that passes SQLite's quick check and that this BidDesk can open
+    (`restore` runs the full integrity check before it replaces anything)."""
     for info in list_backups(db_file):
         if info.version > known_version:
             continue
         try:
-            if inspect(info.path, known_version).ok:
+            if inspect(info.path, known_version, quick=True).ok:
                 return info
         except StoreError as exc:
             log.warning("could not check the backup %s: %s", info.path, exc.user_message)
