@@ -7,6 +7,11 @@ window, SIGTERM, the session ending) resolves that future; the coroutine then ca
 background tasks, closes HTTP clients and the database within 2 s, and returns — which
 stops the loop. `QApplication.quit()` is never called directly: qasync would stop the
 loop before the cleanup coroutine finished ("Event loop stopped before Future completed").
+
+A database that cannot be opened at start (damaged, from a newer BidDesk, locked,
+unwritable) ends that coroutine's start with a `StoreError`; the same loop then shows the
+database-problem dialog (`app.ui.dialogs.database_problem`) and starts again with the
+user's answer — a restored backup or another profile — or quits. Never a silent exit.
 """
 
 from __future__ import annotations
