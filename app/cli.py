@@ -55,7 +55,7 @@ from app.services.submissions import (
     SubmitRequest,
 )
 from app.store.errors import StoreError
-from app.store.paths import data_dir
+from app.store.paths import data_dir, db_path
 
 log = logging.getLogger("app.cli")
 
@@ -362,9 +362,9 @@ def cmd_account(args: argparse.Namespace, services: Services) -> int:
 
 
 def _webhook_config(services: Services) -> Any:
-    from app.ingest.realtime import SETTINGS_KEY, RealtimeConfig
+    from app.ingest.realtime import load_config
 
-    return RealtimeConfig.from_settings(services.store.settings.get(SETTINGS_KEY))
+    return load_config(services.store.settings)
 
 
 def _ngrok_token(services: Services, tunnel: str) -> str | None:
@@ -464,7 +464,7 @@ def cmd_serve(args: argparse.Namespace, services: Services) -> int:
 
 
 def cmd_webhooks(args: argparse.Namespace, services: Services) -> int:
-    from app.ingest.realtime import NGROK_SECRET, SETTINGS_KEY, Realtime
+    from app.ingest.realtime import NGROK_SECRET, SETTINGS_KEY, Realtime, load_registered
     from app.ingest.tunnel import parse_tunnel_spec
     from app.ingest.webhooks import HookCredentials
 
@@ -555,7 +555,7 @@ def cmd_webhooks(args: argparse.Namespace, services: Services) -> int:
             )
         return EXIT_OK
     deliveries = services.store.webhooks.recent(args.limit)
-    registered = services.store.settings.get("webhooks.registered") or {}
+    registered = load_registered(services.store.settings)
     unreadable = services.store.webhooks.unreadable()
     accounts = Realtime(services, config=config).accounts_status()
     if args.json:
@@ -1167,6 +1167,79 @@ async def run_demo(profile: Path, speed: float, seed: int, emit: Callable[[str],
             await services.aclose()
 
 
+# -- the database itself: backup, restore, check --------------------------------------
+# These never open the store the usual way (which migrates, and fails on a damaged file):
+# the database may be exactly what is broken.
+
+
+def _when(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def cmd_backup(args: argparse.Namespace, directory: Path) -> int:
+    from app.store.backup import backup_file
+
+    _out(str(backup_file(db_path(directory)).path))
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace, directory: Path) -> int:
+    from app.store.backup import restore, restore_latest
+    from app.store.migrations import LATEST_VERSION
+
+    database = db_path(directory)
+    if args.file:
+        source = Path(args.file)
+        aside = restore(database, source, LATEST_VERSION)
+    else:
+        latest, aside = restore_latest(database, LATEST_VERSION)
+        source = latest.path
+    _out(f"Restored {database} from {source}.")
+    if aside is not None:
+        _out(f"The file it replaced is kept as {aside}.")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace, directory: Path) -> int:
+    from app.store.backup import Problem, inspect, list_backups
+    from app.store.errors import NewerSchemaError, NotBidDeskDatabaseError
+    from app.store.migrations import LATEST_VERSION
+
+    database = db_path(directory)
+    found = inspect(database, LATEST_VERSION)
+    if found.problem is Problem.MISSING:
+        raise CliError(
+            f"There is no database at {database} yet; BidDesk creates it when it starts."
+        )
+    if found.problem is Problem.DAMAGED:
+        raise CliError(
+            f"The database file {database} is damaged ({found.detail}); put back the latest "
+            "backup with `biddesk restore`."
+        )
+    if found.problem is Problem.NEWER:
+        raise CliError(NewerSchemaError(database, found.version, LATEST_VERSION).user_message)
+    if found.problem is Problem.FOREIGN:
+        raise CliError(NotBidDeskDatabaseError(database).user_message)
+    if found.problem is Problem.EMPTY:
+        _out(f"The database {database} is empty; BidDesk sets it up when it next starts.")
+    else:
+        later = (
+            f"; this BidDesk upgrades it to version {LATEST_VERSION} when it next opens it"
+            if found.version < LATEST_VERSION
+            else ""
+        )
+        _out(f"The database {database} is sound (schema version {found.version}{later}).")
+    backups = list_backups(database)
+    if backups:
+        _out(
+            f"{len(backups)} backup(s) in {backups[0].path.parent}, the newest from "
+            f"{_when(backups[0].taken_at)}."
+        )
+    else:
+        _out("There are no backups yet; `biddesk backup` makes one.")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     if args.profile:
         return asyncio.run(run_demo(Path(args.profile), args.speed, args.seed, _out))
@@ -1369,6 +1442,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     w.add_argument("account")
 
+    sub.add_parser("backup", help="back the database up now and print the backup's path")
+    p = sub.add_parser(
+        "restore",
+        help="put back a backup (default: the latest good one); the replaced file is kept",
+    )
+    p.add_argument("file", nargs="?", metavar="FILE", help="the backup to restore")
+    sub.add_parser("check", help="check the database's integrity and schema version")
+
     p = sub.add_parser("demo", help="run the sandbox and walk BidDesk end to end")
     p.add_argument(
         "--speed", type=_positive_float, default=30.0, help="time compression (default 30)"
@@ -1431,7 +1512,10 @@ def remove_logging(handlers: list[logging.Handler]) -> None:
 
 
 def _run_gui(args: argparse.Namespace, err: TextIO) -> int:
-    log_dir = None if args.sandbox and not args.profile else data_dir(args.profile)
+    try:
+        log_dir = None if args.sandbox and not args.profile else data_dir(args.profile)
+    except StoreError:
+        log_dir = None  # the window says what is wrong with the folder
     log_file, handlers = setup_logging(log_dir, args.verbose)
     try:
         from app.ui.app import GuiOptions, NoDisplayError, run_gui
@@ -1484,6 +1568,10 @@ def main(argv: Sequence[str] | None = None, *, stderr: TextIO | None = None) -> 
             return cmd_sandbox(args)
         if args.command == "demo":
             return cmd_demo(args)
+        maintenance = {"backup": cmd_backup, "restore": cmd_restore, "check": cmd_check}
+        if args.command in maintenance:
+            assert directory is not None
+            return maintenance[args.command](args, directory)
         services = open_services(directory)
         handlers: dict[str, Callable[[argparse.Namespace, Services], int]] = {
             "account": cmd_account,

@@ -58,6 +58,7 @@ from app.services.accounts import AccountError
 from app.services.container import Services
 from app.services.events import RealtimeStatus
 from app.services.secrets import SecretError
+from app.store.settings import SettingsRepo
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,20 @@ class RealtimeConfig:
             remove_on_exit=bool(value.get("remove_on_exit", False)),
         )
 
+    @classmethod
+    def parse(cls, value: object) -> RealtimeConfig:
+        """The stored value, strictly: ValueError for one of the wrong shape, which
+        `SettingsRepo.read` then sets aside as damaged (keys it does not know are fine)."""
+        if not isinstance(value, dict):
+            raise ValueError(f"expected an object, found {type(value).__name__}")
+        for name, kind in (("enabled", bool), ("tunnel", str), ("remove_on_exit", bool)):
+            if name in value and not isinstance(value[name], kind):
+                raise ValueError(f"{name} is not a {kind.__name__}")
+        port = value.get("port", 0)
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < 65_536:
+            raise ValueError(f"port {port!r} is not a port number")
+        return cls.from_settings(value)
+
     def to_settings(self) -> dict[str, object]:
         return {
             "enabled": self.enabled,
@@ -105,6 +120,23 @@ class RealtimeConfig:
             "tunnel": self.tunnel,
             "remove_on_exit": self.remove_on_exit,
         }
+
+
+def load_config(settings: SettingsRepo) -> RealtimeConfig:
+    """The webhook settings; a damaged value reads as the defaults (and is set aside)."""
+    return settings.read(SETTINGS_KEY, RealtimeConfig.parse, RealtimeConfig())
+
+
+def _parse_registered(value: object) -> dict[str, dict[str, object]]:
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise ValueError("expected an object of objects")
+    return value
+
+
+def load_registered(settings: SettingsRepo) -> dict[str, dict[str, object]]:
+    """What BidDesk registered with GigRadar, by account; damaged reads as nothing."""
+    empty: dict[str, dict[str, object]] = {}
+    return dict(settings.read(REGISTERED_KEY, _parse_registered, empty))
 
 
 @dataclass(frozen=True)
@@ -134,9 +166,7 @@ class Realtime:
         restart_backoff: tuple[float, float] = (1.0, 60.0),
     ) -> None:
         self.services = services
-        self.config = config or RealtimeConfig.from_settings(
-            services.store.settings.get(SETTINGS_KEY)
-        )
+        self.config = config or load_config(services.store.settings)
         self.spec: TunnelSpec = parse_tunnel_spec(self.config.tunnel)
         self.poller = poller
         self._ngrok_authtoken = ngrok_authtoken
@@ -363,7 +393,7 @@ class Realtime:
         if problem:
             self._errors[account.name] = problem
         self._registered_url[account.name] = url
-        registered = dict(self.services.store.settings.get(REGISTERED_KEY) or {})
+        registered = load_registered(self.services.store.settings)
         registered[account.name] = {"id": str(created.get("id", "")), "url": url}
         self.services.store.settings.set(REGISTERED_KEY, registered)
         log.info("registered the GigRadar webhook of %s", account.name)
@@ -388,7 +418,7 @@ class Realtime:
         """Delete the webhooks BidDesk registered for this account before: the one it
         recorded, and any other pointing at this account's path (an older tunnel URL).
         Without GET /webhooks, only the recorded one; without DELETE, none."""
-        recorded = (self.services.store.settings.get(REGISTERED_KEY) or {}).get(account.name)
+        recorded = load_registered(self.services.store.settings).get(account.name)
         recorded_id = recorded.get("id") if isinstance(recorded, dict) else None
         stale: list[str] = []
         try:
@@ -429,7 +459,7 @@ class Realtime:
                 log.warning("removing the webhook of %s failed: %s", account.name, exc)
                 continue
             self._registered_url.pop(account.name, None)
-        registered = dict(self.services.store.settings.get(REGISTERED_KEY) or {})
+        registered = load_registered(self.services.store.settings)
         for name in list(registered):
             if name not in self._registered_url:
                 registered.pop(name)

@@ -61,10 +61,15 @@ class Store:
 
     @classmethod
     def open(
-        cls, directory: str | Path | None = None, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+        cls,
+        directory: str | Path | None = None,
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        daily_backups: bool = True,
     ) -> Store:
         """Open the store in `directory` (the `--profile` folder), or the default one."""
-        return cls(Database.open(db_path(data_dir(directory)), busy_timeout=busy_timeout))
+        path = db_path(data_dir(directory))
+        return cls(Database.open(path, busy_timeout=busy_timeout, daily_backups=daily_backups))
 
     @property
     def path(self) -> Path:

@@ -4,7 +4,8 @@ Opening does, in order: make the file private (0600) before SQLite ever writes t
 switch to WAL with `synchronous=NORMAL` (durable at checkpoints, fast commits), turn on
 foreign keys and a busy timeout, migrate the schema (backing the file up first), and
 check the file can be written, so a read-only or damaged database is reported once, at
-start-up, as a sentence.
+start-up, as a sentence. Then a thread of its own backs the file up when the newest backup
+is more than a day old (`app.store.backup.DailyBackups`).
 
 The connection is shared between threads (`check_same_thread=False`) because services
 push bulk work through `asyncio.to_thread`; a re-entrant lock serialises every use, which
@@ -25,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
+from app.store.backup import DailyBackups
 from app.store.errors import NewerSchemaError, ReadOnlyError, translate_errors
 from app.store.migrations import (
     LATEST_VERSION,
@@ -178,6 +180,7 @@ class Database:
         self.path = path
         self.read_only = read_only
         self._checkpointer: _Checkpointer | None = None
+        self.daily_backups: DailyBackups | None = None
         # The last commit's time: the checkpointer waits for writes to pause.
         self._last_write = time.monotonic()
 
@@ -189,13 +192,14 @@ class Database:
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         read_only: bool = False,
         migrations: Sequence[Migration] = MIGRATIONS,
+        daily_backups: bool = True,
     ) -> Database:
         """Open (creating if needed) and migrate the database at `path`.
 
         `read_only=True` opens an existing file without changing it (no migration, no
-        WAL switch): for inspecting a backup or a profile on read-only media. Writes then
-        raise `ReadOnlyError`. Raises a `StoreError` subclass for anything the user must
-        fix.
+        WAL switch, no backups): for inspecting a backup or a profile on read-only media.
+        Writes then raise `ReadOnlyError`. `daily_backups=False` leaves the daily backup
+        to another opener. Raises a `StoreError` subclass for anything the user must fix.
         """
         file = Path(path).expanduser().absolute()
         with translate_errors(file):
@@ -212,13 +216,14 @@ class Database:
                 conn = sqlite3.connect(
                     file, timeout=busy_timeout, isolation_level=None, check_same_thread=False
                 )
+        found = 0  # the version the file had before this open
         try:
             with translate_errors(file):
                 cls._configure(conn, busy_timeout, read_only=read_only)
                 if read_only:
                     cls._check_readable_version(conn, file, migrations)
                 else:
-                    migrate(conn, file, migrations=migrations)
+                    found = migrate(conn, file, migrations=migrations)
                     cls._probe_writable(conn)
         except BaseException:
             conn.close()
@@ -228,6 +233,10 @@ class Database:
             conn.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's job now
             db._checkpointer = _Checkpointer(file, lambda: db._last_write)
             db._checkpointer.start()
+        if not read_only and daily_backups:
+            # A database created just now has nothing worth a copy yet.
+            db.daily_backups = DailyBackups(file, skip_first=found == 0)
+            db.daily_backups.start()
         return db
 
     @staticmethod
@@ -351,6 +360,8 @@ class Database:
         if self._checkpointer is not None:
             self._checkpointer.stop()
             self._checkpointer = None
+        if self.daily_backups is not None:
+            self.daily_backups.stop()
         with self._lock:
             conn, self._conn = self._conn, None
             if conn is None:

@@ -80,10 +80,9 @@ class ReadOnlyError(StoreError):
 class CorruptDatabaseError(StoreError):
     def __init__(self, path: Path) -> None:
         super().__init__(
-            f"The database file {path} is damaged or is not a BidDesk database; move it "
-            "aside (or put back "
-            f"a {path.name}.bak-v… copy from the same folder, if there is one) and start "
-            "BidDesk again.",
+            f"The database file {path} is damaged or is not a BidDesk database; put back "
+            "the latest backup with `biddesk restore` (BidDesk keeps the file it replaces), "
+            "or move the file aside and start BidDesk again.",
             path=path,
         )
 
@@ -132,6 +131,20 @@ class NotAFolderError(StoreError):
     def __init__(self, path: Path) -> None:
         super().__init__(
             f"The chosen data folder {path} is a file; choose another folder with --profile.",
+            path=path,
+        )
+
+
+class BackupError(StoreError):
+    """A backup could not be made, or the one chosen cannot be restored; the sentence
+    says which and why."""
+
+
+class ProfileInUseError(StoreError):
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"The database file {path} is open in another BidDesk (a window, `biddesk "
+            "serve` or a command); close it, then restore again.",
             path=path,
         )
 

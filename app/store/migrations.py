@@ -9,23 +9,30 @@ earlier version. Rules for adding one:
   a callable migration, and `PRAGMA foreign_keys` cannot change inside its transaction;
 - add rows written at the previous version to `tests/store/test_migrations.py`.
 
-Before an existing database is migrated it is copied (SQLite backup API, so the copy is
-consistent even with a WAL file beside it) to `biddesk.sqlite3.bak-v{old}`. Each migration
-runs in its own transaction that also sets `user_version`, so a failure leaves the file at
-the last version that completed.
+Before an existing database is migrated it is backed up into the profile's `backups/`
+folder (`app.store.backup`: SQLite's backup API, so the copy is consistent even with a WAL
+file beside it; named with the time and the version it had). A damaged database is not
+migrated: its copy fails the check and the open fails with `CorruptDatabaseError`. Each
+migration runs in its own transaction that also sets `user_version`, so a failure leaves
+the file at the last version that completed.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.domain.submission import LIVE_STATES
-from app.store.errors import NewerSchemaError, NotBidDeskDatabaseError
+from app.store.backup import make_backup
+from app.store.errors import (
+    BackupError,
+    CorruptDatabaseError,
+    NewerSchemaError,
+    NotBidDeskDatabaseError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -268,31 +275,6 @@ def user_version(conn: sqlite3.Connection) -> int:
     return int(version)
 
 
-def backup_path(db_file: Path, version: int) -> Path:
-    return db_file.with_name(f"{db_file.name}.bak-v{version}")
-
-
-def backup(conn: sqlite3.Connection, destination: Path) -> None:
-    """Copy the open database to `destination` (mode 0600), replacing it atomically."""
-    partial = destination.with_name(destination.name + ".partial")
-    partial.unlink(missing_ok=True)
-    # Create the file ourselves so the copy is private from its first byte.
-    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    try:
-        target = sqlite3.connect(partial)
-        try:
-            conn.backup(target)
-            # A copy in rollback-journal mode is one self-contained file.
-            target.execute("PRAGMA journal_mode=DELETE")
-        finally:
-            target.close()
-        os.replace(partial, destination)
-    except BaseException:
-        # A half-written copy (disk full, say) must not be mistaken for a backup.
-        partial.unlink(missing_ok=True)
-        raise
-
-
 def _has_foreign_objects(conn: sqlite3.Connection) -> bool:
     # sqlite_master, not its newer alias sqlite_schema: Linux builds use the system SQLite.
     row = conn.execute(
@@ -324,9 +306,11 @@ def migrate(
     if current >= goal:
         return current
     if current > 0:
-        copy = backup_path(db_file, current)
-        log.info("Backing up %s (version %d) to %s before migrating", db_file, current, copy)
-        backup(conn, copy)
+        try:
+            copy = make_backup(conn, db_file)
+        except BackupError as exc:
+            raise CorruptDatabaseError(db_file) from exc
+        log.info("Backed up %s (version %d) to %s before migrating", db_file, current, copy.path)
     for migration in migrations:
         if migration.version <= current:
             continue

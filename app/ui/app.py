@@ -7,6 +7,11 @@ window, SIGTERM, the session ending) resolves that future; the coroutine then ca
 background tasks, closes HTTP clients and the database within 2 s, and returns — which
 stops the loop. `QApplication.quit()` is never called directly: qasync would stop the
 loop before the cleanup coroutine finished ("Event loop stopped before Future completed").
+
+A database that cannot be opened at start (damaged, from a newer BidDesk, locked,
+unwritable) ends that coroutine's start with a `StoreError`; the same loop then shows the
+database-problem dialog (`app.ui.dialogs.database_problem`) and starts again with the
+user's answer — a restored backup or another profile — or quits. Never a silent exit.
 """
 
 from __future__ import annotations
@@ -34,15 +39,17 @@ from PySide6.QtWidgets import QApplication
 from app import __version__
 from app.domain import Account, Platform
 from app.ingest.poller import Poller
-from app.ingest.realtime import NGROK_SECRET, SETTINGS_KEY, Realtime, RealtimeConfig
+from app.ingest.realtime import NGROK_SECRET, Realtime, RealtimeConfig, load_config
 from app.ingest.webhooks import HookCredentials
 from app.services.autostart import Autostart
 from app.services.container import Services, open_services
 from app.services.drafting import MODEL_KEY, SECRET_NAME
 from app.services.notifications import Notification, NotificationService
 from app.services.secrets import SecretError, env_var_for
+from app.store.errors import StoreError
 from app.store.paths import data_dir
 from app.ui.bridge import Bridge
+from app.ui.dialogs.database_problem import recover
 from app.ui.tray import Tray
 
 if TYPE_CHECKING:
@@ -128,6 +135,7 @@ class App:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._shutdown: asyncio.Future[int] | None = None
         self._warm_up_timer: QTimer | None = None
+        self.directory: Path | None = None  # the profile folder, once start() chose it
         self.exit_code = 0
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -158,7 +166,7 @@ class App:
         if profile is None and self.options.sandbox:
             self._tmp = tempfile.TemporaryDirectory(prefix="biddesk-sandbox-")
             profile = Path(self._tmp.name)
-        directory = data_dir(profile)
+        directory = self.directory = data_dir(profile)
         self._listen(_server_name(directory))
         self.services = open_services(directory)
         if self.options.sandbox:
@@ -194,7 +202,7 @@ class App:
 
     def _realtime_config(self) -> RealtimeConfig:
         assert self.services is not None
-        config = RealtimeConfig.from_settings(self.services.store.settings.get(SETTINGS_KEY))
+        config = load_config(self.services.store.settings)
         if self.sandbox is not None and not config.enabled:
             # The sandbox delivers webhooks on loopback: no tunnel, nothing to set up.
             config = replace(config, enabled=True, tunnel="none")
@@ -501,12 +509,29 @@ def run_gui(options: GuiOptions) -> int:
     qapp.setWindowIcon(app_icon())
     qapp.setQuitOnLastWindowClosed(False)  # closing the window asks the App to shut down
     single = not options.sandbox and options.screenshot is None
-    if single and _another_instance_raised(_server_name(data_dir(options.profile))):
-        log.info("BidDesk is already running on this profile; raised its window")
-        return 0
+    with contextlib.suppress(StoreError):  # an unusable folder: the start below says so
+        if single and _another_instance_raised(_server_name(data_dir(options.profile))):
+            log.info("BidDesk is already running on this profile; raised its window")
+            return 0
     app_ref: list[App] = []
     _install_excepthook(app_ref)
-    app = App(qapp, options)
-    app_ref.append(app)
     with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
-        return runner.run(app.run())
+        return runner.run(_run_app(qapp, options, app_ref))
+
+
+async def _run_app(qapp: QApplication, options: GuiOptions, app_ref: list[App]) -> int:
+    """Run the app until it quits. When its database cannot be opened (or read) at start,
+    say so in a dialog, with what can be done, and start again with the answer: never a
+    silent exit. A scripted run (--screenshot) has nobody to ask."""
+    while True:
+        app = App(qapp, options)
+        app_ref[:] = [app]
+        try:
+            return await app.run()
+        except StoreError as error:
+            if options.screenshot is not None:
+                raise
+            chosen = await recover(error, app.directory)
+            if chosen is None:
+                return 1
+            options = replace(options, profile=chosen)

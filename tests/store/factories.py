@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from app.domain.account import Account
@@ -139,3 +141,46 @@ def account(name: str = "main", **changes: Any) -> Account:
     }
     values.update(changes)
     return Account(**values)
+
+
+# --- whole profiles, and the ways their files get damaged ------------------------------
+
+
+def profile_with(directory: Path, count: int, *, first: int = 1) -> Path:
+    """A profile whose database holds opportunities `first`..`first + count - 1`; returns
+    the database file. No daily backup is started (the tests make their own)."""
+    from app.store import Store
+
+    with Store.open(directory, daily_backups=False) as store:
+        store.opportunities.upsert_many(opportunity(n) for n in range(first, first + count))
+        return store.path
+
+
+def stored_keys(db_file: Path) -> list[str]:
+    """The opportunity keys in a database file, read without changing it."""
+    conn = sqlite3.connect(f"{db_file.as_uri()}?mode=ro", uri=True)
+    try:
+        return [row[0] for row in conn.execute("SELECT key FROM opportunities ORDER BY key")]
+    finally:
+        conn.close()
+
+
+def write_garbage(path: Path) -> None:
+    """A file that is not a database at all (and no WAL beside it to mend it)."""
+    for suffix in ("-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    path.write_bytes(b"this is not an SQLite database \x00\xff" * 500)
+
+
+def damage_pages(path: Path) -> None:
+    """Keep page 1 (header and schema), overwrite the rest with noise: the file opens, and
+    fails its integrity check."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    finally:
+        conn.close()
+    data = bytearray(path.read_bytes())
+    data[page_size:] = bytes((i * 151 + 7) % 256 for i in range(len(data) - page_size))
+    path.write_bytes(bytes(data))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import stat
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,14 +24,16 @@ from app.domain.submission import (
 from app.store import (
     LATEST_VERSION,
     MIGRATIONS,
+    CorruptDatabaseError,
     Database,
     Migration,
     NewerSchemaError,
     NotBidDeskDatabaseError,
     Store,
 )
-from app.store.migrations import LIVE_STATE_VALUES, backup_path, check_sequence, migrate
-from tests.store.factories import opportunity
+from app.store.backup import backups_dir, list_backups, make_backup
+from app.store.migrations import LIVE_STATE_VALUES, check_sequence, migrate
+from tests.store.factories import damage_pages, opportunity
 
 EARLIER_VERSIONS = list(range(1, LATEST_VERSION))
 T = "2025-01-01T00:01:00.000000+00:00"
@@ -194,8 +196,8 @@ def build_database_at(path: Path, version: int) -> None:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == version
     finally:
         conn.close()
-    for intermediate in path.parent.glob(f"{path.name}.bak-*"):
-        intermediate.unlink()
+    for intermediate in list_backups(path):
+        intermediate.path.unlink()
 
 
 def _raw_query(path: Path, sql: str) -> list[tuple[object, ...]]:
@@ -316,15 +318,16 @@ def test_upgrade_keeps_data_and_backs_up(profile: Path, version: int) -> None:
         with pytest.raises(sqlite3.IntegrityError, match="append-only"), store.db.read() as conn:
             conn.execute("DELETE FROM submission_events")
 
-    backup = backup_path(path, version)
-    assert backup.exists()
-    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
-    assert _raw_query(backup, "PRAGMA user_version") == [(version,)]
-    assert _raw_query(backup, "SELECT key, title FROM opportunities") == [
+    # Exactly one backup: of the version found, not of every step on the way.
+    [backup] = list_backups(path)
+    assert backup.version == version
+    assert backup.path.name.endswith(f"-v{version}.sqlite3")
+    assert stat.S_IMODE(backup.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(backups_dir(path).stat().st_mode) == 0o700
+    assert _raw_query(backup.path, "PRAGMA user_version") == [(version,)]
+    assert _raw_query(backup.path, "SELECT key, title FROM opportunities") == [
         ("gigradar:opp-1", "Old job")
     ]
-    # Exactly one backup: of the version found, not of every step on the way.
-    assert sorted(p.name for p in profile.glob("*.bak-*")) == [backup.name]
 
 
 def test_upgraded_schema_equals_fresh_schema(tmp_path: Path) -> None:
@@ -350,11 +353,13 @@ def test_final_opportunity_columns(db: Database) -> None:
 
 
 def test_fresh_database_has_no_backup(profile: Path) -> None:
-    with Store.open(profile):
+    with Store.open(profile) as store:  # created now: nothing worth a copy yet
+        daily = store.db.daily_backups
+        assert daily is not None and daily.checked.wait(30)
+    # Already current: nothing to migrate, nothing to copy (the daily backup aside).
+    with Store.open(profile, daily_backups=False):
         pass
-    with Store.open(profile):  # already current: nothing to migrate, nothing to copy
-        pass
-    assert list(profile.glob("*.bak-*")) == []
+    assert list_backups(profile / "biddesk.sqlite3") == []
 
 
 def test_a_failed_migration_leaves_the_last_good_version(tmp_path: Path) -> None:
@@ -373,7 +378,7 @@ def test_a_failed_migration_leaves_the_last_good_version(tmp_path: Path) -> None
     columns = [row[1] for row in _raw_query(path, "PRAGMA table_info(opportunities)")]
     assert "half" not in columns
     assert _raw_query(path, "SELECT count(*) FROM opportunities") == [(1,)]
-    assert backup_path(path, 1).exists()
+    assert [b.version for b in list_backups(path)] == [1]
     with Database.open(path) as db:  # the real migrations still apply afterwards
         assert db.schema_version() == LATEST_VERSION
 
@@ -392,7 +397,7 @@ def test_callable_migration_and_then_newer_schema(tmp_path: Path) -> None:
         assert db.schema_version() == LATEST_VERSION + 1
         with db.read() as conn:
             assert conn.execute("SELECT note FROM settings").fetchall() == [("from theme",)]
-    assert backup_path(path, LATEST_VERSION).exists()
+    assert [b.version for b in list_backups(path)] == [LATEST_VERSION]
 
     # This BidDesk only knows up to LATEST_VERSION: the file is from its future.
     with pytest.raises(NewerSchemaError):
@@ -449,4 +454,34 @@ def test_backup_is_consistent_with_uncheckpointed_wal(tmp_path: Path) -> None:
             pass
     finally:
         keeper.close()
-    assert ("late",) in _raw_query(backup_path(path, 1), "SELECT key FROM settings")
+    [backup] = list_backups(path)
+    assert ("late",) in _raw_query(backup.path, "SELECT key FROM settings")
+
+
+def test_a_damaged_database_is_not_migrated(tmp_path: Path) -> None:
+    # Its copy fails the check: no backup to go back to, so no upgrade either.
+    path = tmp_path / "biddesk.sqlite3"
+    build_database_at(path, 1)
+    damage_pages(path)
+    with pytest.raises(CorruptDatabaseError):
+        Database.open(path)
+    assert _raw_query(path, "PRAGMA user_version") == [(1,)]
+    assert list_backups(path) == []
+    assert list(backups_dir(path).glob("*.partial*")) == []
+
+
+def test_backups_before_migrations_join_the_rotation(tmp_path: Path) -> None:
+    path = tmp_path / "biddesk.sqlite3"
+    build_database_at(path, 1)
+    conn = sqlite3.connect(path)
+    try:
+        for day in range(1, 8):  # seven daily backups, all newer than the upgrade's
+            make_backup(conn, path, now=datetime(2025, 1, day, tzinfo=UTC))
+    finally:
+        conn.close()
+    with Database.open(path, daily_backups=False):
+        pass
+    kept = list_backups(path)
+    assert len(kept) == 7
+    assert kept[0].version == 1 and kept[0].taken_at.year > 2025  # the upgrade's, kept
+    assert kept[-1].taken_at == datetime(2025, 1, 2, tzinfo=UTC)  # the oldest one went
