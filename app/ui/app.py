@@ -25,6 +25,7 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -137,6 +138,7 @@ class App:
         self._shutdown: asyncio.Future[int] | None = None
         self._warm_up_timer: QTimer | None = None
         self._unhook_errors: Callable[[], None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.exit_code = 0
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -214,10 +216,18 @@ class App:
         except Exception:  # showing an error must never raise where it was caught
             log.exception("showing an error failed")
 
+    def report_exception_threadsafe(self, exc: BaseException) -> None:
+        """From another thread: show it on the window's loop (the caller logged it)."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(self.report_exception, exc)
+
     def _hook_errors(self) -> None:
         """Task failures and the loop's exceptions go to the log and the one presenter."""
         assert self.services is not None
         loop = asyncio.get_running_loop()
+        self._loop = loop
         previous = loop.get_exception_handler()
 
         def on_task_failed(name: str, exc: BaseException) -> None:
@@ -241,6 +251,7 @@ class App:
         def unhook() -> None:
             unlisten()
             loop.set_exception_handler(previous)
+            self._loop = None
 
         self._unhook_errors = unhook
 
@@ -513,8 +524,9 @@ class App:
 
 
 def _install_excepthook(app_ref: list[App]) -> None:
-    """Log an uncaught exception (PySide hands over those raised in slots too) and show it
-    through the window's one presenter, without blocking; never crash the loop."""
+    """Log an uncaught exception (PySide hands over those raised in slots too; a thread's
+    come through threading.excepthook) and show it through the window's one presenter,
+    without blocking; never crash the loop."""
 
     def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         if issubclass(exc_type, KeyboardInterrupt):
@@ -527,7 +539,20 @@ def _install_excepthook(app_ref: list[App]) -> None:
                 exc = exc.with_traceback(tb)
             app_ref[0].report_exception(exc)
 
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is None or issubclass(args.exc_type, SystemExit):
+            return
+        name = args.thread.name if args.thread is not None else "?"
+        log.error(
+            "uncaught exception in thread %s",
+            name,
+            exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+        )
+        if app_ref:
+            app_ref[0].report_exception_threadsafe(args.exc_value)
+
     sys.excepthook = hook
+    threading.excepthook = thread_hook
 
 
 class NoDisplayError(RuntimeError):

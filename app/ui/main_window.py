@@ -76,12 +76,13 @@ from app.ui.widgets.inbox_view import InboxView
 log = logging.getLogger(__name__)
 
 DRAFT_TASK = "draft:model"
+ANSWERS_TASK = "draft:answers"
+SIMILARITY_TASK = "draft:similarity"
 ACCOUNT_TEST_TASK = "account:test"
+
 # Errors that carry a sentence for the user; anything else is a bug, logged with its
 # traceback before the user sees its message.
 EXPECTED_ERRORS = (AccountError, SecretError, StoreError, PlatformError, ValueError)
-ANSWERS_TASK = "draft:answers"
-SIMILARITY_TASK = "draft:similarity"
 
 SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("j / ↓", "Next opportunity"),

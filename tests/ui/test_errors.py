@@ -14,6 +14,7 @@ import logging
 import signal
 import sqlite3
 import sys
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -47,6 +48,7 @@ def boxes(app: App) -> list[ErrorDialog]:
 def app_excepthook(monkeypatch: pytest.MonkeyPatch) -> list[App]:
     """The app's sys.excepthook, as `run_gui` installs it; restored after the test."""
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
     ref: list[App] = []
     _install_excepthook(ref)
     return ref
@@ -276,6 +278,25 @@ async def test_a_broad_handler_logs_what_it_caught_with_its_traceback(
         app.window._remove_account("nobody", AccountsDialog(app.window))
         assert errors_logged(caplog) == []
         assert any("no account named" in b.text() for b in boxes(app))
+
+
+async def test_an_exception_in_a_thread_is_logged_and_shown_on_the_loop(
+    tmp_path: Path, app_excepthook: list[App], caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running(tmp_path) as app:
+        app_excepthook.append(app)
+
+        def work() -> None:
+            raise MemoryError("the import worker ran out of memory")
+
+        worker = threading.Thread(target=work, name="import-worker")
+        worker.start()
+        await asyncio.to_thread(worker.join)
+        await until(lambda: len(boxes(app)) == 1)
+        assert "the import worker ran out of memory" in boxes(app)[0].text()
+        [record] = errors_logged(caplog)
+        assert "import-worker" in record.getMessage() and record.exc_info is not None
+        caplog.clear()  # the error was the point of the test
 
 
 @contextlib.asynccontextmanager
