@@ -219,6 +219,7 @@ async def test_an_exception_in_a_slot_is_logged_with_its_traceback_and_shown_onc
         assert "no row for opportunity 0" in box.text()
         assert "This happened 4 times." in box.informativeText()
         assert "_raise_in_slot" in box.detailedText()
+        caplog.clear()  # the errors were the point of the test
 
 
 async def test_a_failed_task_and_a_loop_error_take_the_same_path(
@@ -362,7 +363,7 @@ def test_describe_webhooks_is_up_only_when_every_registration_is_done() -> None:
 
 
 async def test_the_status_bar_shows_a_failed_gigradar_registration_with_its_reason(
-    tmp_path: Path,
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with running(tmp_path) as app:
         assert app.window is not None and app.realtime is not None and app.sandbox is not None
@@ -390,3 +391,4 @@ async def test_the_status_bar_shows_a_failed_gigradar_registration_with_its_reas
         await app.realtime.register_all()
         await until(lambda: label.text().startswith("⇄ Webhooks: up"))
         assert "Registration failed" not in label.toolTip()
+        assert errors_logged(caplog) == []  # a refused registration is no bug: no ERROR
