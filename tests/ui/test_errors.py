@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QWidget
 
 from app.domain import Platform
+from app.ingest.realtime import RealtimeConfig, Setup
 from app.services.events import RealtimeStatus
 from app.ui.app import App, GuiOptions, _install_excepthook
 from app.ui.dialogs._lifetime import alive
@@ -196,6 +197,36 @@ async def test_dialogs_closed_before_their_work_ends_are_never_called(
         await asyncio.sleep(0)
         assert boxes(app) == [] and errors_logged(caplog) == []
         assert app.services.accounts.get("later-account").platform is Platform.GIGIAC
+
+
+def _uphunt_setup() -> Setup:
+    return Setup(
+        "uh", Platform.UPHUNT, "https://x.example/hooks/uphunt/uh", False, False, ("Open UpHunt",)
+    )
+
+
+def test_the_signing_secret_is_asked_without_a_nested_event_loop(qtbot) -> None:
+    dialog = WebhooksDialog(RealtimeConfig(enabled=True))
+    qtbot.addWidget(dialog)
+    dialog.set_setups([_uphunt_setup()])
+    dialog.show()
+    row = dialog.rows["uh"]
+    row.set_secret.click()  # returns at once: the box is open()ed, not exec()ed
+    box = row.findChild(QInputDialog, "signingSecretBox")
+    assert box is not None and box.isVisible()
+    assert box.textEchoMode() is QLineEdit.EchoMode.Password
+    with qtbot.waitSignal(dialog.set_secret_requested) as got:
+        box.setTextValue("  whsec_123  ")
+        box.accept()
+    assert got.args == ["uh", "whsec_123"]
+
+    # The rows rebuilt while the box is open (the tunnel changed): the box goes with its
+    # row; nothing is called on a deleted one.
+    row.set_secret.click()
+    box = row.findChild(QInputDialog, "signingSecretBox")
+    assert box is not None
+    dialog.set_setups([_uphunt_setup()])
+    qtbot.waitUntil(lambda: not alive(box))
 
 
 # -- one error path -----------------------------------------------------------------------
