@@ -20,7 +20,16 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QWidget
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QInputDialog,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QWidget,
+)
 
 from app.domain import Platform
 from app.ingest.realtime import RealtimeConfig, Setup
@@ -282,6 +291,42 @@ async def test_a_failed_task_and_a_loop_error_take_the_same_path(
             r.exc_info is not None and r.exc_info[0] is OSError for r in errors_logged(caplog)
         )
         caplog.clear()  # these errors were the point of the test
+
+
+def click(box: ErrorDialog) -> None:
+    """A click through the window system, where a modal dialog blocks what it blocks
+    (a click sent to the widget itself would bypass that)."""
+    button = box.button(QMessageBox.StandardButton.Close)
+    position = button.mapTo(box, button.rect().center())
+    QTest.mouseClick(
+        box.windowHandle(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, position
+    )
+
+
+def test_an_error_while_a_modal_dialog_is_open_can_be_closed(qtbot) -> None:
+    """Not on the app's loop: a click through the window system processes events inside
+    QTest, which must not happen inside a running asyncio task."""
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.resize(800, 600)
+    window.show()
+    presenter = ErrorPresenter(window)
+    settings = QDialog(window)  # a settings dialog, opened window-modal as they all are
+    settings.resize(400, 300)
+    settings.open()
+    assert QApplication.activeModalWidget() is settings
+    box = presenter.present("Not sent", "The platform refused it.")
+    qtbot.waitExposed(box)
+    assert box.parentWidget() is settings  # over the modal dialog, not blocked by it
+    click(box)
+    qtbot.waitUntil(lambda: not alive(box) or not box.isVisible())
+    assert settings.isVisible()  # only the error went away
+    settings.reject()
+    again = presenter.present("Not sent", "Again.")
+    assert again.parentWidget() is window
+    qtbot.waitExposed(again)
+    click(again)
+    qtbot.waitUntil(lambda: not alive(again) or not again.isVisible())
 
 
 async def test_a_broad_handler_logs_what_it_caught_with_its_traceback(

@@ -7,7 +7,8 @@ already did, with the redaction filter in place.
 `ErrorPresenter` is the window's one way to show an error. The same error again (same
 type and message, or raised at the same place, or from the same origin such as a task's
 name) does not open another box: the open one counts ("This happened 5 times."). Boxes
-are never modal, so Quit and the rest of the window keep working behind them.
+are never modal, so Quit and the rest of the window keep working behind them; while one of
+the window's dialogs is modal, a box opens over that dialog so it still answers clicks.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Iterable
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 Key = tuple[str, ...]
 
@@ -144,7 +145,7 @@ class ErrorPresenter(QObject):
             newest = self._open[-1][0]
             newest.add_other()
             return newest
-        dialog = ErrorDialog(self._parent, title, message, details)
+        dialog = ErrorDialog(self._host(), title, message, details)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(self._on_dialog_finished)
         self._open.append((dialog, own))
@@ -165,6 +166,17 @@ class ErrorPresenter(QObject):
             exception_details(exc),
             keys=keys,
         )
+
+    def _host(self) -> QWidget:
+        """The window's open modal dialog, if any: a box parented to the window itself
+        would be blocked by it (shown, but deaf to clicks) until that dialog closed."""
+        modal = QApplication.activeModalWidget()
+        widget = modal
+        while widget is not None:
+            if widget is self._parent:
+                return modal if modal is not None else self._parent
+            widget = widget.parentWidget()
+        return self._parent
 
     def close_all(self) -> None:
         for dialog in self.dialogs():
