@@ -181,6 +181,7 @@ class Realtime:
         self._publish_handle: asyncio.TimerHandle | None = None
         self._last_publish = 0.0
         self._register_task: asyncio.Task[list[Setup]] | None = None
+        self._registering: set[str] = set()  # accounts register_all has still to do
         self.tunnel: TunnelProvider | None = None
         processor = WebhookProcessor(
             services.store,
@@ -297,6 +298,8 @@ class Realtime:
                 self._last_seen.clear()  # deliveries through an old URL prove nothing now
             if self._register_task is not None and not self._register_task.done():
                 self._register_task.cancel()
+            # Registering from now on (not only once the task runs): never "failed" meanwhile.
+            self._registering = {a.name for a in self.services.accounts.list() if a.enabled}
             self._register_task = asyncio.ensure_future(self.register_all(status.public_url))
             self._register_task.add_done_callback(_log_failure)
         self._update_health()
@@ -326,9 +329,23 @@ class Realtime:
         "register again"), replacing the earlier one where GigRadar lets it be deleted."""
         base = public_url or self.public_url
         results = []
-        for account in self.services.accounts.list():
-            if account.enabled:
-                results.append(await self.register(account, base, force=force))
+        accounts = [a for a in self.services.accounts.list() if a.enabled]
+        pending = {a.name for a in accounts}
+        self._registering = pending  # a set of its own: a cancelled run clears only its own
+        try:
+            for account in accounts:
+                try:
+                    results.append(await self.register(account, base, force=force))
+                except Exception as exc:
+                    # One account's surprise must not leave the others unregistered, and
+                    # the status bar must say it failed rather than wait for it forever.
+                    log.exception("registering the webhook of %s failed", account.name)
+                    self._errors[account.name] = f"Registering the webhook failed: {exc}"
+                    self._registered_url.pop(account.name, None)
+                finally:
+                    pending.discard(account.name)
+        finally:
+            pending.clear()
         self._update_health()
         self._publish(force=True)
         return results
@@ -581,19 +598,47 @@ class Realtime:
             for name in changed:
                 self.poller.health_changed(name, name in healthy)
 
+    def registrations(self) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+        """(accounts being registered, (account, reason) for those that failed): the
+        accounts BidDesk registers itself (GigRadar) not registered at the current URL.
+        Dashboard platforms need no registration: their URL is shown for the user."""
+        base = self.public_url
+        if base is None:
+            return (), ()
+        pending: list[str] = []
+        failed: list[tuple[str, str]] = []
+        for account in self.services.accounts.for_platform(Platform.GIGRADAR):
+            if not account.enabled:
+                continue
+            if self._registered_url.get(account.name) == self.url_for(account, base):
+                continue
+            if account.name in self._registering:
+                pending.append(account.name)
+            else:
+                error = self._errors.get(account.name) or "The webhook is not registered."
+                failed.append((account.name, error))
+        return tuple(pending), tuple(failed)
+
     def status(self) -> RealtimeStatus:
         tunnel = self._tunnel_status
         stats = self.receiver.stats
+        state = "off" if tunnel is None else tunnel.state.value
+        message = "" if tunnel is None else tunnel.message
+        if not self.receiver.running and tunnel is not None:
+            state, message = TunnelState.FAILED.value, "The webhook receiver is not running."
+        registering, failures = self.registrations()
         return RealtimeStatus(
             enabled=True,
             provider=self.spec.provider if tunnel is None else tunnel.provider,
-            state="off" if tunnel is None else tunnel.state.value,
+            state=state,
             public_url=None if tunnel is None else tunnel.public_url,
-            message="" if tunnel is None else tunnel.message,
+            message=message,
             last_delivery_at=stats.last_delivery_at,
             last_event=stats.last_event,
             deliveries=stats.accepted,
             healthy_accounts=tuple(sorted(self._healthy)),
+            registering=registering,
+            registration_failures=failures,
         )
 
     def _publish(self, *, force: bool = False) -> None:

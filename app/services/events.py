@@ -59,7 +59,8 @@ class CreditsLow:
 @dataclass(frozen=True, slots=True)
 class RealtimeStatus:
     """What the status bar shows about webhooks: the tunnel, the public URL, the last
-    delivery, and which accounts have a working webhook."""
+    delivery, which accounts have a working webhook, and the registrations (GigRadar's)
+    still under way or failed, with the reason."""
 
     enabled: bool
     provider: str = "none"
@@ -70,6 +71,8 @@ class RealtimeStatus:
     last_event: str | None = None
     deliveries: int = 0
     healthy_accounts: tuple[str, ...] = ()
+    registering: tuple[str, ...] = ()  # accounts whose webhook is being registered
+    registration_failures: tuple[tuple[str, str], ...] = ()  # (account, reason)
 
 
 E = TypeVar("E")

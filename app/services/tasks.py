@@ -3,23 +3,37 @@
 Every task the app starts goes through a TaskManager, which keeps a strong reference (the
 loop keeps only weak ones, so an unowned task can vanish mid-flight), logs a failure the
 moment it happens instead of at garbage collection, can replace a predecessor of the same
-name ("track submission 42" started twice), and cancels everything at shutdown.
+name ("track submission 42" started twice), and cancels everything at shutdown. A
+failure is also handed to the failure listeners (the window shows it to the user).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+FailureListener = Callable[[str, BaseException], None]  # task name, its exception
 
 
 class TaskManager:
     def __init__(self) -> None:
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._closed = False
+        self._listeners: list[FailureListener] = []
+
+    def add_failure_listener(self, listener: FailureListener) -> Callable[[], None]:
+        """Call `listener(name, exception)` when a task fails; returns the unsubscribe."""
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return remove
 
     def spawn(
         self, coro: Coroutine[Any, Any, Any], *, name: str, replace: bool = False
@@ -52,6 +66,11 @@ class TaskManager:
         exc = task.exception()
         if exc is not None:
             log.error("background task %s failed", name, exc_info=exc)
+            for listener in tuple(self._listeners):
+                try:
+                    listener(name, exc)
+                except Exception:  # reporting a failure must not raise in a done-callback
+                    log.exception("reporting the failure of task %s failed", name)
 
     def running(self, name: str) -> bool:
         task = self._tasks.get(name)

@@ -12,6 +12,12 @@ A database that cannot be opened at start (damaged, from a newer BidDesk, locked
 unwritable) ends that coroutine's start with a `StoreError`; the same loop then shows the
 database-problem dialog (`app.ui.dialogs.database_problem`) and starts again with the
 user's answer — a restored backup or another profile — or quits. Never a silent exit.
+
+One error path: every unexpected exception — uncaught (`sys.excepthook`, which PySide
+also calls for an exception raised in a slot), a failed background task (the task
+manager's failure listener), or one the asyncio loop reports (its exception handler) — is
+logged with its traceback and shown by the window's one `ErrorPresenter`, which folds
+repeats into one non-modal box with a count.
 """
 
 from __future__ import annotations
@@ -24,11 +30,12 @@ import os
 import signal
 import sys
 import tempfile
-import traceback
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import qasync
 from PySide6.QtCore import QSize, Qt, QTimer
@@ -44,11 +51,13 @@ from app.ingest.webhooks import HookCredentials
 from app.services.autostart import Autostart
 from app.services.container import Services, open_services
 from app.services.drafting import MODEL_KEY, SECRET_NAME
+from app.services.events import RealtimeStatus
 from app.services.notifications import Notification, NotificationService
 from app.services.secrets import SecretError, env_var_for
 from app.store.errors import StoreError
 from app.store.paths import data_dir
 from app.ui.bridge import Bridge
+from app.ui.dialogs._lifetime import alive
 from app.ui.dialogs.database_problem import recover
 from app.ui.tray import Tray
 
@@ -136,6 +145,8 @@ class App:
         self._shutdown: asyncio.Future[int] | None = None
         self._warm_up_timer: QTimer | None = None
         self.directory: Path | None = None  # the profile folder, once start() chose it
+        self._unhook_errors: Callable[[], None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.exit_code = 0
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -177,6 +188,7 @@ class App:
         self.window = MainWindow(
             services, self.bridge, self.poller, sandbox=self.sandbox is not None
         )
+        self._hook_errors()
         self.window.quit_requested.connect(self.request_quit)
         self.window.sandbox_requested.connect(self._on_window_sandbox_requested)
         self.window.webhooks_changed.connect(self._on_window_webhooks_changed)
@@ -200,6 +212,57 @@ class App:
                 int((self.options.quit_after or 3.0) * 1000), self._finish_scripted_run
             )
 
+    # -- errors ---------------------------------------------------------------------------
+
+    def report_exception(self, exc: BaseException, *, origin: str | None = None) -> None:
+        """Show an unexpected exception the caller has logged (one box per repeat)."""
+        window = self.window
+        if window is None or not alive(window):
+            return  # before the window or after it: the log has it
+        try:
+            window.errors.present_exception(exc, origin=origin)
+        except Exception:  # showing an error must never raise where it was caught
+            log.exception("showing an error failed")
+
+    def report_exception_threadsafe(self, exc: BaseException) -> None:
+        """From another thread: show it on the window's loop (the caller logged it)."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(self.report_exception, exc)
+
+    def _hook_errors(self) -> None:
+        """Task failures and the loop's exceptions go to the log and the one presenter."""
+        assert self.services is not None
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        previous = loop.get_exception_handler()
+
+        def on_task_failed(name: str, exc: BaseException) -> None:
+            # The task manager logged it with its traceback already.
+            self.report_exception(exc, origin=f"task {name}")
+
+        def on_loop_exception(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+            exc = context.get("exception")
+            message = context.get("message") or "an error on the event loop"
+            if isinstance(exc, BaseException):
+                log.error("%s", message, exc_info=exc)
+                task = context.get("task") or context.get("future")
+                origin = task.get_name() if isinstance(task, asyncio.Task) else None
+                self.report_exception(exc, origin=f"task {origin}" if origin else None)
+            else:
+                log.error("%s: %r", message, context)
+
+        unlisten = self.services.tasks.add_failure_listener(on_task_failed)
+        loop.set_exception_handler(on_loop_exception)
+
+        def unhook() -> None:
+            unlisten()
+            loop.set_exception_handler(previous)
+            self._loop = None
+
+        self._unhook_errors = unhook
+
     def _realtime_config(self) -> RealtimeConfig:
         assert self.services is not None
         config = load_config(self.services.store.settings)
@@ -214,6 +277,8 @@ class App:
         config = self._realtime_config()
         if not config.enabled:
             self.poller.webhook_health = None
+            if self.window is not None:
+                self.window.status.update_realtime(None)
             return
         token = None
         if config.tunnel.strip().lower() == "ngrok":
@@ -231,6 +296,14 @@ class App:
         except (OSError, ValueError) as exc:
             log.warning("webhooks could not start: %s", exc)
             if self.window is not None:
+                self.window.status.update_realtime(
+                    RealtimeStatus(
+                        enabled=True,
+                        provider=config.tunnel,
+                        state="failed",
+                        message=f"Webhooks could not start: {exc}",
+                    )
+                )
                 self.window.show_error("Webhooks are off", f"{exc} BidDesk keeps polling.")
             return
         self.realtime = realtime
@@ -266,9 +339,7 @@ class App:
     def _on_window_webhooks_changed(self) -> None:
         async def restart() -> None:
             await self._stop_realtime()
-            await self._start_realtime()
-            if self.window is not None and self.realtime is None:
-                self.window.status.update_realtime(None)
+            await self._start_realtime()  # it updates the status bar, on or off
 
         assert self.services is not None
         self.services.tasks.spawn(restart(), name="webhooks:restart", replace=True)
@@ -405,6 +476,9 @@ class App:
         """Save window state and drafts, cancel tasks, close clients, the store, the sandbox."""
         if self._warm_up_timer is not None:
             self._warm_up_timer.stop()
+        if self._unhook_errors is not None:
+            self._unhook_errors()  # what fails while closing is logged, not shown
+            self._unhook_errors = None
         if self.window is not None:
             # Drafts first and on their own: a failure to save the window's layout must
             # not cost the letter being typed. The store is still open here.
@@ -437,6 +511,7 @@ class App:
         if self._server is not None:
             self._server.close()
         if self.window is not None:
+            self.window.errors.close_all()
             self.window.hide()
             self.window.deleteLater()
         if self._tmp is not None:
@@ -463,7 +538,9 @@ class App:
 
 
 def _install_excepthook(app_ref: list[App]) -> None:
-    """Log an uncaught exception and show it without blocking; never crash the loop."""
+    """Log an uncaught exception (PySide hands over those raised in slots too; a thread's
+    come through threading.excepthook) and show it through the window's one presenter,
+    without blocking; never crash the loop."""
 
     def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         if issubclass(exc_type, KeyboardInterrupt):
@@ -471,13 +548,25 @@ def _install_excepthook(app_ref: list[App]) -> None:
                 app_ref[0].request_quit(130)
             return
         log.error("uncaught exception", exc_info=(exc_type, exc, tb))
-        if app_ref and app_ref[0].window is not None:
-            details = "".join(traceback.format_exception(exc_type, exc, tb))
-            app_ref[0].window.show_error(
-                "Something went wrong", str(exc) or exc_type.__name__, details
-            )
+        if app_ref:
+            if exc.__traceback__ is None and tb is not None:
+                exc = exc.with_traceback(tb)
+            app_ref[0].report_exception(exc)
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is None or issubclass(args.exc_type, SystemExit):
+            return
+        name = args.thread.name if args.thread is not None else "?"
+        log.error(
+            "uncaught exception in thread %s",
+            name,
+            exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+        )
+        if app_ref:
+            app_ref[0].report_exception_threadsafe(args.exc_value)
 
     sys.excepthook = hook
+    threading.excepthook = thread_hook
 
 
 class NoDisplayError(RuntimeError):

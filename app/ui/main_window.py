@@ -41,15 +41,19 @@ from app.domain.filters import FilterSpec
 from app.ingest.poller import Poller
 from app.ingest.realtime import NGROK_SECRET, Realtime, RealtimeConfig, Setup
 from app.ingest.realtime import SETTINGS_KEY as WEBHOOK_SETTINGS
+from app.platforms.errors import PlatformError
+from app.services.accounts import AccountError
 from app.services.container import Services
 from app.services.drafting import DraftingError
 from app.services.events import AccountStatus, RealtimeStatus
 from app.services.inbox import local_state
 from app.services.secrets import SecretError
 from app.services.submissions import SubmitRequest
+from app.store.errors import StoreError
 from app.ui.bridge import Bridge
+from app.ui.dialogs._lifetime import DialogFeed, OpenDialog, alive
 from app.ui.dialogs.accounts import AccountDialog, AccountForm, AccountsDialog
-from app.ui.dialogs.error import show_error
+from app.ui.dialogs.error import ErrorPresenter
 from app.ui.dialogs.first_run import FirstRunDialog
 from app.ui.dialogs.model_settings import TASKS as MODEL_DIALOG_TASKS
 from app.ui.dialogs.model_settings import ModelSettingsController, ModelSettingsDialog
@@ -74,6 +78,11 @@ log = logging.getLogger(__name__)
 DRAFT_TASK = "draft:model"
 ANSWERS_TASK = "draft:answers"
 SIMILARITY_TASK = "draft:similarity"
+ACCOUNT_TEST_TASK = "account:test"
+
+# Errors that carry a sentence for the user; anything else is a bug, logged with its
+# traceback before the user sees its message.
+EXPECTED_ERRORS = (AccountError, SecretError, StoreError, PlatformError, ValueError)
 
 SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("j / ↓", "Next opportunity"),
@@ -93,6 +102,25 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+,", "Preferences"),
     ("Ctrl+Q", "Quit"),
 )
+
+
+def _sentence(exc: BaseException) -> str:
+    if isinstance(exc, StoreError):
+        return exc.user_message
+    return str(exc) or type(exc).__name__
+
+
+def _setups_shape(status: RealtimeStatus | None) -> tuple[object, ...] | None:
+    """What the Webhooks dialog's account rows depend on (not the delivery counters)."""
+    if status is None:
+        return None
+    return (
+        status.state,
+        status.public_url,
+        status.healthy_accounts,
+        status.registering,
+        status.registration_failures,
+    )
 
 
 class InboxLoad:
@@ -167,7 +195,13 @@ class MainWindow(QMainWindow):
         self._dialogs: list[QWidget] = []  # open non-modal dialogs, kept alive
         # The tray sets this: True means the window went to the tray instead of quitting.
         self.close_handler: Callable[[], bool] | None = None
-        self._templates_dialog: TemplatesDialog | None = None
+        # Dialogs the window talks to after opening them: forgotten when they close, so
+        # no call ever reaches a deleted one (see dialogs/_lifetime.py).
+        self._webhooks = OpenDialog[WebhooksDialog]()
+        self._accounts = OpenDialog[AccountsDialog]()
+        self._webhooks_shape: tuple[object, ...] | None = None
+        self._model_controller: ModelSettingsController | None = None
+        self.errors = ErrorPresenter(self)  # the one way this window shows an error
         title = "BidDesk — sandbox" if sandbox else "BidDesk"
         self.setWindowTitle(title)
         self.resize(1440, 880)
@@ -437,9 +471,6 @@ class MainWindow(QMainWindow):
         self.services.tasks.cancel(DRAFT_TASK)
         self.services.tasks.cancel(ANSWERS_TASK)
         self.show_opportunity(key)
-        if self._templates_dialog is not None:
-            opp = self.services.store.opportunities.get(key) if key else None
-            self._templates_dialog.set_opportunity(opp)
 
     def _on_editor_draft_requested(self, source: str) -> None:
         key = self._current_key
@@ -626,16 +657,7 @@ class MainWindow(QMainWindow):
         self.status.update_status(status)
 
     def _on_bridge_realtime_status_changed(self, status: RealtimeStatus) -> None:
-        self.status.update_realtime(status)
-        dialog = self._webhooks_dialog
-        if dialog is not None and dialog.isVisible():
-            dialog.set_status(status)
-            # The accounts' rows only change with the tunnel or their health; not at each
-            # delivery (rebuilding them four times a second would flicker and lose focus).
-            shape = (status.state, status.public_url, status.healthy_accounts)
-            if self.realtime is not None and shape != self._webhooks_shape:
-                self._webhooks_shape = shape
-                dialog.set_setups(self._setups())
+        self.status.update_realtime(status)  # the open Webhooks dialog has its own feed
 
     def _on_bridge_notice(self, text: str) -> None:
         self.status.showMessage(text, 15_000)
@@ -660,8 +682,8 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
 
     def show_error(self, title: str, message: str, details: str | None = None) -> None:
-        dialog = show_error(self, title, message, details)
-        self._keep(dialog)
+        """A sentence for the user, through the one presenter: repeats share one box."""
+        self.errors.present(title, message, details)
 
     def open_shortcuts(self) -> None:
         dialog = ShortcutsDialog(SHORTCUTS, self)
@@ -681,12 +703,13 @@ class MainWindow(QMainWindow):
         dialog = TemplatesDialog(self.services.drafter, opp, self)
         dialog.saved.connect(lambda: self.statusBar().showMessage("Templates saved.", 4000))
         self._keep(dialog)
-        self._templates_dialog = dialog
-        dialog.destroyed.connect(self._forget_templates_dialog)
+        DialogFeed(dialog, self.inbox.current_key_changed, self._feed_templates_dialog)
         dialog.open()
 
-    def _forget_templates_dialog(self) -> None:
-        self._templates_dialog = None
+    def _feed_templates_dialog(self, dialog: TemplatesDialog, key: str | None) -> None:
+        """The selection moved while the templates are open: preview on that job."""
+        opp = self.services.store.opportunities.get(key) if key else None
+        dialog.set_opportunity(opp)
 
     def open_model_settings(self) -> None:
         tasks = self.services.tasks
@@ -696,12 +719,17 @@ class MainWindow(QMainWindow):
             self.services.drafter,
             lambda coro, name: tasks.spawn(coro, name=name, replace=True),
         )
-        self._model_settings = (dialog, controller)  # the controller lives while it is open
+        self._model_controller = controller  # the controller lives while the dialog is open
         dialog.saved.connect(lambda: self.statusBar().showMessage("Model settings saved.", 4000))
         # Whatever it still waits for reports to a dialog that is gone: stop it.
-        dialog.finished.connect(lambda _: [tasks.cancel(n) for n in MODEL_DIALOG_TASKS])
+        dialog.finished.connect(lambda _: self._on_model_settings_finished())
         self._keep(dialog)
         dialog.open()
+
+    def _on_model_settings_finished(self) -> None:
+        for name in MODEL_DIALOG_TASKS:
+            self.services.tasks.cancel(name)
+        self._model_controller = None
 
     def offer_first_run(self) -> None:
         dialog = FirstRunDialog(self)
@@ -716,13 +744,18 @@ class MainWindow(QMainWindow):
             try:
                 self.services.secrets.get(account.name)
                 key = "key stored"
-            except Exception as exc:  # a sentence for the user, whatever the keyring said
+            except SecretError as exc:  # no key, a locked or missing keyring: a sentence
                 key = str(exc)
+            except Exception as exc:  # a sentence for the user, whatever the keyring said
+                log.exception("reading the key of %s failed", account.name)
+                key = str(exc) or type(exc).__name__
             rows.append((account, key))
         return rows
 
-    _webhooks_dialog: WebhooksDialog | None = None
-    _webhooks_shape: tuple[object, ...] | None = None
+    @property
+    def _webhooks_dialog(self) -> WebhooksDialog | None:
+        """The open Webhooks dialog, or None (it is deleted when it closes)."""
+        return self._webhooks.get()
 
     def _setups(self) -> list[Setup]:
         realtime = self.realtime
@@ -738,6 +771,11 @@ class MainWindow(QMainWindow):
         return True
 
     def open_webhooks(self) -> None:
+        current = self._webhooks.get()
+        if current is not None:
+            current.raise_()
+            current.activateWindow()
+            return
         # What is running (the sandbox turns webhooks on by itself), else what is saved.
         config = (
             self.realtime.config
@@ -745,9 +783,10 @@ class MainWindow(QMainWindow):
             else RealtimeConfig.from_settings(self.services.store.settings.get(WEBHOOK_SETTINGS))
         )
         dialog = WebhooksDialog(config, self, has_ngrok_token=self._has_ngrok_token())
-        dialog.set_status(self.realtime.status() if self.realtime is not None else None)
+        status = self.realtime.status() if self.realtime is not None else None
+        dialog.set_status(status)
         dialog.set_setups(self._setups())
-        self._webhooks_shape = None
+        self._webhooks_shape = _setups_shape(status)
         dialog.saved.connect(lambda cfg, token: self._save_webhooks(dialog, cfg, token))
         dialog.copy_secret_requested.connect(self._copy_webhook_secret)
         dialog.set_secret_requested.connect(
@@ -755,8 +794,20 @@ class MainWindow(QMainWindow):
         )
         dialog.rotate_requested.connect(lambda account: self._rotate_webhook_url(dialog, account))
         self._keep(dialog)
-        self._webhooks_dialog = dialog
+        self._webhooks.set(dialog)
+        # Live status for exactly the dialog's life: never a call on a deleted dialog.
+        DialogFeed(dialog, self.bridge.realtime_status_changed, self._feed_webhooks_dialog)
         dialog.open()
+
+    def _feed_webhooks_dialog(self, dialog: WebhooksDialog, status: RealtimeStatus) -> None:
+        dialog.set_status(status)
+        # The accounts' rows only change with the tunnel, their health or registration;
+        # not at each delivery (rebuilding them four times a second would flicker and
+        # lose focus).
+        shape = _setups_shape(status)
+        if self.realtime is not None and shape != self._webhooks_shape:
+            self._webhooks_shape = shape
+            dialog.set_setups(self._setups())
 
     def _save_webhooks(
         self, dialog: WebhooksDialog, config: RealtimeConfig, token: str | None
@@ -808,8 +859,8 @@ class MainWindow(QMainWindow):
         dialog.edit_requested.connect(self.edit_account)
         dialog.remove_requested.connect(lambda name: self._remove_account(name, dialog))
         self._keep(dialog)
+        self._accounts.set(dialog)
         dialog.open()
-        self._accounts_dialog = dialog
 
     def add_account(self) -> None:
         self._open_account_dialog(None)
@@ -824,11 +875,17 @@ class MainWindow(QMainWindow):
         dialog.set_keyring_status(status.state.value, status.message)
         dialog.test_requested.connect(lambda form: self._test_account(form, dialog))
         dialog.accepted.connect(lambda: self._save_account(dialog.accepted_form(), editing=name))
+        # A test still running reports to a dialog that is gone: stop it.
+        dialog.finished.connect(lambda _: self.services.tasks.cancel(ACCOUNT_TEST_TASK))
         self._keep(dialog)
         dialog.open()
 
     def _test_account(self, form: AccountForm, dialog: AccountDialog) -> None:
         from app.platforms import create_adapter
+
+        def report(ok: bool, message: str) -> None:
+            if alive(dialog):  # closing the dialog cancels the test; it may be gone already
+                dialog.set_test_result(ok, message)
 
         async def run() -> None:
             dialog.set_testing(True)
@@ -836,27 +893,35 @@ class MainWindow(QMainWindow):
             if not key and form.name:
                 try:
                     key = self.services.secrets.get(form.name)
+                except SecretError as exc:
+                    report(False, str(exc))
+                    return
                 except Exception as exc:
-                    dialog.set_test_result(False, str(exc))
+                    log.exception("reading the key of %s failed", form.name)
+                    report(False, str(exc) or type(exc).__name__)
                     return
             try:
                 account = Account(
                     name=form.name or "test", platform=form.platform, base_url=form.base_url
                 )
             except ValueError as exc:
-                dialog.set_test_result(False, str(exc))
+                report(False, str(exc))
                 return
             adapter = create_adapter(account, key or "")
             try:
                 message = await adapter.check_connection()
-                dialog.set_test_result(True, message)
+                report(True, message)
+            except PlatformError as exc:
+                report(False, str(exc))
             except Exception as exc:
-                dialog.set_test_result(False, str(exc))
+                log.exception("testing the connection of %s failed", account.name)
+                report(False, str(exc) or type(exc).__name__)
             finally:
                 await adapter.aclose()
-                dialog.set_testing(False)
+                if alive(dialog):
+                    dialog.set_testing(False)
 
-        self.services.tasks.spawn(run(), name="account:test", replace=True)
+        self.services.tasks.spawn(run(), name=ACCOUNT_TEST_TASK, replace=True)
 
     def _save_account(self, form: AccountForm, *, editing: str | None) -> None:
         try:
@@ -873,21 +938,32 @@ class MainWindow(QMainWindow):
                 account, warning = self.services.accounts.add(
                     form.name, form.platform, api_key=form.api_key or None, base_url=form.base_url
                 )
+        except EXPECTED_ERRORS as exc:
+            log.info("account not saved: %s", exc)
+            self.show_error("Account not saved", _sentence(exc))
+            return
         except Exception as exc:
-            self.show_error("Account not saved", str(exc))
+            log.exception("saving the account failed")
+            self.show_error("Account not saved", _sentence(exc))
             return
         if warning:
             self.show_error("Key not stored", warning)
         self.poller.start_account(account)
         self.accounts_changed()
-        if getattr(self, "_accounts_dialog", None) is not None:
-            self._accounts_dialog.set_accounts(self._account_rows())
+        accounts = self._accounts.get()
+        if accounts is not None:
+            accounts.set_accounts(self._account_rows())
 
     def _remove_account(self, name: str, dialog: AccountsDialog) -> None:
         try:
             self.services.accounts.remove(name)
+        except EXPECTED_ERRORS as exc:
+            log.info("account %s not removed: %s", name, exc)
+            self.show_error("Account not removed", _sentence(exc))
+            return
         except Exception as exc:
-            self.show_error("Account not removed", str(exc))
+            log.exception("removing the account %s failed", name)
+            self.show_error("Account not removed", _sentence(exc))
             return
         self.poller.stop_account(name)
         self.status.remove_account(name)

@@ -61,16 +61,47 @@ def describe_status(status: AccountStatus, now: datetime | None = None) -> tuple
     return text, "\n".join(tip)
 
 
+def webhooks_state(status: RealtimeStatus) -> str:
+    """The short state the status bar says: "up" only when the tunnel (and the receiver
+    behind it) is up AND every account BidDesk registers is registered; the dashboard
+    platforms need nothing more than their URL, which the dialog shows."""
+    if status.state != "up":
+        return status.state
+    if status.registration_failures:
+        return "registration failed"
+    if status.registering:
+        return "registering"
+    return "up"
+
+
+FAILING_STATES = ("failed", "restarting", "registration failed")
+
+
 def describe_webhooks(status: RealtimeStatus, now: datetime | None = None) -> tuple[str, str]:
-    """(short text, tooltip) for the webhooks: tunnel state, public URL, last delivery."""
+    """(short text, tooltip) for the webhooks: state, public URL, last delivery, and why
+    a registration failed."""
     now = now or utcnow()
-    mark = {"up": "⇄", "starting": "…", "restarting": "↻", "failed": "✖"}.get(status.state, "○")
-    text = f"{mark} Webhooks: {status.state}"
+    state = webhooks_state(status)
+    mark = {
+        "up": "⇄",
+        "starting": "…",
+        "registering": "…",
+        "restarting": "↻",
+        "failed": "✖",
+        "registration failed": "✖",
+    }.get(state, "○")
+    text = f"{mark} Webhooks: {state}"
     if status.last_delivery_at is not None:
         seconds = max(0, int((now - status.last_delivery_at).total_seconds()))
         ago = f"{seconds} s" if seconds < 90 else f"{round(seconds / 60)} min"
         text += f" · last {ago} ago"
-    tip = [f"Tunnel: {status.provider} — {status.message or status.state}"]
+    tip = [
+        f"Registration failed — {account}: {reason}"
+        for account, reason in status.registration_failures
+    ]
+    if status.registering:
+        tip.append(f"Registering the webhook of: {', '.join(status.registering)}")
+    tip.append(f"Tunnel: {status.provider} — {status.message or status.state}")
     if status.public_url:
         tip.append(f"Public URL: {status.public_url}")
     if status.last_delivery_at is not None:
@@ -120,7 +151,7 @@ class AccountStatusBar(QStatusBar):
         text, tip = describe_webhooks(status)
         self.webhooks.setText(text)
         self.webhooks.setToolTip(tip)
-        bad = status.state in ("failed", "restarting")
+        bad = webhooks_state(status) in FAILING_STATES
         self.webhooks.setStyleSheet("color: #b3261e;" if bad else "")
         self.webhooks.show()
 

@@ -89,6 +89,7 @@ async def test_gigradar_registration_replaces_what_biddesk_registered_before(
     assert len(again) == 1 and again[0].id != hook.id
     assert (again[0].username, again[0].password) == (hook.username, hook.password)
     assert realtime.healthy("gr")
+    assert realtime.status().registration_failures == ()
     setup = realtime.setup(live.accounts.get("uh"))
     assert setup.url == realtime.receiver.url_for(Platform.UPHUNT, "uh")
     assert any("application.applied" in step for step in setup.steps)
@@ -288,6 +289,10 @@ async def test_a_missing_key_is_a_sentence_not_a_crash(
         assert not rt.healthy("gr")
         assert setup.error is not None and "No API key" in setup.error
         assert sandbox.gigradar.webhooks == {}
+        # The status says so (the status bar shows it), not "up" and all is well.
+        [(account, reason)] = rt.status().registration_failures
+        assert account == "gr" and "No API key" in reason
+        assert rt.status().registering == ()
     finally:
         await rt.stop()  # removal on exit meets the same missing key: logged, not raised
 

@@ -25,6 +25,39 @@ async def test_failures_are_logged_when_they_happen(caplog: pytest.LogCaptureFix
     await tasks.shutdown()
 
 
+async def test_failures_reach_the_listeners_with_their_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The window listens to show a failure; a broken listener is logged, not raised."""
+    tasks = TaskManager()
+    heard: list[tuple[str, BaseException]] = []
+
+    def broken(name: str, exc: BaseException) -> None:
+        raise ValueError("the listener broke")
+
+    tasks.add_failure_listener(broken)
+    unlisten = tasks.add_failure_listener(lambda name, exc: heard.append((name, exc)))
+
+    async def boom() -> None:
+        raise RuntimeError("kaput")
+
+    await asyncio.gather(tasks.spawn(boom(), name="boom"), return_exceptions=True)
+    await asyncio.gather(tasks.spawn(asyncio.sleep(0), name="fine"), return_exceptions=True)
+    cancelled = tasks.spawn(asyncio.sleep(60), name="cancelled")
+    cancelled.cancel()
+    await asyncio.gather(cancelled, return_exceptions=True)
+    await asyncio.sleep(0)
+    assert [(name, str(exc)) for name, exc in heard] == [("boom", "kaput")]
+    failed = [r for r in caplog.records if "background task boom failed" in r.getMessage()]
+    assert failed and failed[0].exc_info is not None
+    assert "the listener broke" in caplog.text
+    unlisten()
+    await asyncio.gather(tasks.spawn(boom(), name="boom"), return_exceptions=True)
+    await asyncio.sleep(0)
+    assert len(heard) == 1
+    await tasks.shutdown()
+
+
 async def test_replace_cancels_the_predecessor_and_shutdown_cancels_all() -> None:
     tasks = TaskManager()
     first = tasks.spawn(asyncio.sleep(60), name="refresh")

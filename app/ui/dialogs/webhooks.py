@@ -125,15 +125,24 @@ class AccountSetup(QFrame):
         QGuiApplication.clipboard().setText(self.url.text())
 
     def _ask_secret(self) -> None:
-        secret, ok = QInputDialog.getText(
-            self,
-            "Signing secret",
+        # open(), not the static getText(): that spins a nested event loop, which stalls
+        # or re-enters the window's asyncio loop while the user types. A child of this
+        # row: if the row is rebuilt meanwhile, the box goes with it, never calls a ghost.
+        box = QInputDialog(self)
+        box.setObjectName("signingSecretBox")
+        box.setWindowTitle("Signing secret")
+        box.setLabelText(
             f"If {self.setup.platform.label} signs its webhooks with a secret, paste it here "
-            "(leave empty to remove it; the URL's code alone then authenticates):",
-            QLineEdit.EchoMode.Password,
+            "(leave empty to remove it; the URL's code alone then authenticates):"
         )
-        if ok:
-            self.set_secret_requested.emit(self.setup.account, secret.strip())
+        box.setTextEchoMode(QLineEdit.EchoMode.Password)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.textValueSelected.connect(self._on_secret_box_text_value_selected)
+        box.open()
+
+    def _on_secret_box_text_value_selected(self, secret: str) -> None:
+        # Empty removes the secret: the URL's code alone then authenticates.
+        self.set_secret_requested.emit(self.setup.account, secret.strip())
 
 
 class WebhooksDialog(QDialog):
