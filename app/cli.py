@@ -45,7 +45,7 @@ from app.services.container import Services, open_services
 from app.services.drafting import DraftingError
 from app.services.events import SubmissionChanged
 from app.services.inbox import LOCAL_STATES
-from app.services.secrets import SecretError, env_var_for
+from app.services.secrets import KeyState, SecretError, env_var_for
 from app.services.submissions import PolicyViolation, SubmitError, SubmitRequest
 from app.store.errors import StoreError
 from app.store.paths import data_dir
@@ -253,14 +253,14 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _read_key(args: argparse.Namespace) -> str | None:
+def _read_key(args: argparse.Namespace, *, from_env: bool = True) -> str | None:
     if args.api_key_stdin:
         key = sys.stdin.readline().strip()
         if not key:
             raise CliError("No API key was given on standard input.")
         return key
     env = os.environ.get(env_var_for(args.name))
-    if env:
+    if env and from_env:
         return env
     if sys.stdin.isatty():
         key = getpass.getpass(f"API key for {args.name} (input hidden): ").strip()
@@ -274,6 +274,8 @@ def _read_key(args: argparse.Namespace) -> str | None:
 def cmd_account(args: argparse.Namespace, services: Services) -> int:
     if args.account_cmd == "add":
         key = _read_key(args)
+        # A locked or unreachable keyring raises its sentence here and nothing is created,
+        # unless the key comes from the environment (then the warning below).
         account, warning = services.accounts.add(
             args.name,
             Platform(args.platform),
@@ -286,14 +288,25 @@ def cmd_account(args: argparse.Namespace, services: Services) -> int:
         if warning:
             print(f"biddesk: warning: {warning}", file=sys.stderr)
             print(
-                f"biddesk: the key was not stored; set {env_var_for(account.name)} "
-                "when you run BidDesk.",
+                f"biddesk: the key was not stored; BidDesk reads {env_var_for(account.name)} "
+                "from the environment on each run.",
                 file=sys.stderr,
             )
         return EXIT_OK
+    if args.account_cmd == "set-key":
+        key = _read_key(args, from_env=False)
+        if not key:
+            raise CliError("No API key was given.")
+        account = services.accounts.set_key(args.name, key)
+        _out(f"Stored the new API key of “{account.name}” in the system keyring.")
+        return EXIT_OK
     if args.account_cmd == "remove":
-        services.accounts.remove(args.name)
-        _out(f"Removed account “{args.name}” and its stored key.")
+        warning = services.accounts.remove(args.name)
+        if warning:
+            _out(f"Removed account “{args.name}”.")
+            print(f"biddesk: warning: {warning}", file=sys.stderr)
+        else:
+            _out(f"Removed account “{args.name}” and its stored key.")
         return EXIT_OK
     if args.account_cmd == "test":
         account = services.accounts.get(args.name)
@@ -306,15 +319,12 @@ def cmd_account(args: argparse.Namespace, services: Services) -> int:
 
         _out(asyncio.run(run()))
         return EXIT_OK
-    accounts = services.accounts.list()
-    rows = []
-    for account in accounts:
-        try:
-            services.secrets.get(account.name)
-            key = "environment" if os.environ.get(env_var_for(account.name)) else "keyring"
-        except SecretError:
-            key = "missing"
-        rows.append((account, key))
+    rows = [(a, services.secrets.key_status(a.name)) for a in services.accounts.list()]
+    # Each different problem once, with its fix: a locked keyring is not "missing".
+    for problem in dict.fromkeys(
+        key.message for _, key in rows if key.state not in (KeyState.STORED, KeyState.ENVIRONMENT)
+    ):
+        print(f"biddesk: {problem}", file=sys.stderr)
     if args.json:
         _json_out(
             {
@@ -324,7 +334,8 @@ def cmd_account(args: argparse.Namespace, services: Services) -> int:
                         "platform": a.platform.value,
                         "base_url": a.base_url,
                         "enabled": a.enabled,
-                        "key": key,
+                        "key": key.state.value,
+                        "key_message": key.message,
                     }
                     for a, key in rows
                 ]
@@ -339,7 +350,10 @@ def cmd_account(args: argparse.Namespace, services: Services) -> int:
         return EXIT_OK
     _out(f"{'NAME':<20} {'PLATFORM':<9} {'KEY':<11} BASE URL")
     for account, key in rows:
-        _out(f"{account.name:<20} {account.platform.label:<9} {key:<11} {account.base_url}")
+        _out(
+            f"{account.name:<20} {account.platform.label:<9} {key.state.value:<11} "
+            f"{account.base_url}"
+        )
     return EXIT_OK
 
 
@@ -1092,6 +1106,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--profile-id", help="UpHunt: default freelancer profile")
     a.add_argument("--speed", type=_positive_float, default=1.0, help=argparse.SUPPRESS)
+    a = asub.add_parser("set-key", help="store a new API key for an account")
+    a.add_argument("name")
+    a.add_argument(
+        "--api-key-stdin", action="store_true", help="read the API key from standard input"
+    )
     a = asub.add_parser("list", help="list accounts")
     a.add_argument("--json", action="store_true")
     a = asub.add_parser("remove", help="remove an account and its stored key")

@@ -160,6 +160,7 @@ class Realtime:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
+        await self.load_credentials()
         await self.receiver.start()
         self.tunnel = create_tunnel(
             self.spec,
@@ -196,7 +197,10 @@ class Realtime:
         return f"webhook:{account}"
 
     def credentials(self, account: str) -> HookCredentials | None:
-        """The receiver's lookup: memory first, then the keyring (once per account)."""
+        """The receiver's lookup: memory first, then the keyring (once per account).
+
+        `start` loads every account's credentials off the loop first, so a delivery only
+        reaches the keyring here for an account added while the receiver runs."""
         creds = self._creds.get(account)
         if creds is None:
             try:
@@ -208,11 +212,43 @@ class Realtime:
             self._creds[account] = creds
         return creds
 
+    async def load_credentials(self) -> None:
+        """Read each account's webhook credentials from the keyring, off the loop."""
+        for account in self.services.accounts.list():
+            if account.name in self._creds:
+                continue
+            try:
+                raw = await self.services.secrets.aget(self._secret_name(account.name))
+                self._creds[account.name] = HookCredentials.from_json(raw)
+            except (SecretError, ValueError):
+                continue
+
+    async def _adashboard_secret(self, account: str) -> HookCredentials:
+        """`dashboard_secret` for the loop: the keyring is read and written off it."""
+        if account not in self._creds:
+            await self.load_credentials()
+        creds = self._creds.get(account)
+        if creds is None or not creds.secret:
+            creds = HookCredentials(secret=secrets.token_urlsafe(32))
+            problem = await self._aremember(account, creds)
+            if problem:
+                self._errors[account] = problem
+        return creds
+
     def _remember(self, account: str, creds: HookCredentials) -> str | None:
         """Keep credentials for this run and in the keyring; a sentence if only for this run."""
         self._creds[account] = creds
         try:
             self.services.secrets.set(self._secret_name(account), creds.to_json())
+        except SecretError as exc:
+            return f"{exc} The webhook credentials are kept for this run only."
+        return None
+
+    async def _aremember(self, account: str, creds: HookCredentials) -> str | None:
+        """`_remember` for the loop: the keyring is written off it."""
+        self._creds[account] = creds
+        try:
+            await self.services.secrets.aset(self._secret_name(account), creds.to_json())
         except SecretError as exc:
             return f"{exc} The webhook credentials are kept for this run only."
         return None
@@ -263,7 +299,7 @@ class Realtime:
         url = None if base is None else base.rstrip("/") + hook_path(account.platform, account.name)
         if account.platform is Platform.GIGRADAR:
             return await self._register_gigradar(account, url)
-        creds = self.dashboard_secret(account.name)
+        creds = await self._adashboard_secret(account.name)
         setup = self.setup(account, url)
         if url is not None and self._dashboard_hook is not None:
             try:
@@ -277,7 +313,7 @@ class Realtime:
         if url is None:
             return self.setup(account, None)
         try:
-            adapter = self.services.accounts.adapter(account)
+            adapter = await self.services.accounts.aadapter(account)
         except (SecretError, AccountError) as exc:
             self._errors[account.name] = f"The webhook cannot be registered: {exc}"
             self._registered_url.pop(account.name, None)
@@ -300,7 +336,7 @@ class Realtime:
             self._registered_url.pop(account.name, None)
             log.warning("registering the webhook of %s failed: %s", account.name, exc)
             return self.setup(account, url)
-        problem = self._remember(account.name, creds)
+        problem = await self._aremember(account.name, creds)
         self._errors.pop(account.name, None)
         if problem:
             self._errors[account.name] = problem
@@ -330,7 +366,7 @@ class Realtime:
         removed = 0
         for account in self.services.accounts.for_platform(Platform.GIGRADAR):
             try:
-                adapter = self.services.accounts.adapter(account)
+                adapter = await self.services.accounts.aadapter(account)
                 if not isinstance(adapter, GigRadarClient):
                     continue
                 removed += await self._delete_stale(account, adapter)
