@@ -13,7 +13,6 @@ import contextlib
 import getpass
 import json
 import logging
-import logging.handlers
 import os
 import re
 import sys
@@ -38,6 +37,7 @@ from app.domain import (
     utcnow,
 )
 from app.domain.filters import FilterSpec, haystack
+from app.logs import open_log_file
 from app.platforms.errors import PlatformError
 from app.platforms.http import RedactingFilter
 from app.services.accounts import AccountError
@@ -1258,12 +1258,8 @@ def setup_logging(
     log_file = None
     if directory is not None:
         try:
-            logs = directory / "logs"
-            logs.mkdir(parents=True, exist_ok=True)
-            log_file = logs / "biddesk.log"
-            handler = logging.handlers.RotatingFileHandler(
-                log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
-            )
+            # 0600 in a 0700 folder, whatever was there before (app/logs.py).
+            log_file, handler = open_log_file(directory)
             handler.setLevel(logging.INFO)
             handler.setFormatter(
                 logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
