@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import stat
@@ -71,6 +72,7 @@ def test_a_symlinked_log_is_refused(tmp_path: Path) -> None:
     target.write_text("")
     target.chmod(0o644)
     (logs / "biddesk.log").symlink_to(target)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError) as caught:
         open_log_file(tmp_path)
+    assert caught.value.errno == errno.ELOOP  # O_NOFOLLOW
     assert _mode(target) == 0o644  # not followed, not changed
