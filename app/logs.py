@@ -9,11 +9,11 @@ tightened. (On Windows the modes mean little; the user's profile folder is priva
 
 from __future__ import annotations
 
+import io
 import logging.handlers
 import os
 import stat
 from pathlib import Path
-from typing import IO, Any
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -43,7 +43,7 @@ def private_log_dir(profile: Path) -> Path:
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A rotating log whose every file is created 0600 (not at the umask's mercy)."""
 
-    def _open(self) -> IO[Any]:
+    def _open(self) -> io.TextIOWrapper:
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
         fd = os.open(self.baseFilename, flags, FILE_MODE)
         try:
@@ -55,9 +55,9 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
             raise
 
 
-def open_log_file(profile: Path, *, max_bytes: int = 2_000_000, backups: int = 3) -> tuple[
-    Path, logging.Handler
-]:
+def open_log_file(
+    profile: Path, *, max_bytes: int = 2_000_000, backups: int = 3
+) -> tuple[Path, logging.Handler]:
     """The private log folder and a handler writing `biddesk.log` in it (raises OSError)."""
     path = private_log_dir(profile) / LOG_NAME
     handler = PrivateRotatingFileHandler(

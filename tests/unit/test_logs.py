@@ -72,7 +72,7 @@ def test_a_symlinked_log_is_refused(tmp_path: Path) -> None:
     target.write_text("")
     target.chmod(0o644)
     (logs / "biddesk.log").symlink_to(target)
-    with pytest.raises(OSError) as caught:
+    with pytest.raises(OSError, match="symbolic link") as caught:
         open_log_file(tmp_path)
     assert caught.value.errno == errno.ELOOP  # O_NOFOLLOW
     assert _mode(target) == 0o644  # not followed, not changed
