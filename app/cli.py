@@ -48,7 +48,7 @@ from app.services.inbox import LOCAL_STATES
 from app.services.secrets import KeyState, SecretError, env_var_for
 from app.services.submissions import PolicyViolation, SubmitError, SubmitRequest
 from app.store.errors import StoreError
-from app.store.paths import data_dir
+from app.store.paths import data_dir, profile_is_read_only
 
 log = logging.getLogger("app.cli")
 
@@ -1314,6 +1314,26 @@ def _run_gui(args: argparse.Namespace, err: TextIO) -> int:
         remove_logging(handlers)
 
 
+def _writes(args: argparse.Namespace) -> bool:
+    """Whether the command changes the profile's database (not only the keyring)."""
+    if args.command == "account":
+        return args.account_cmd in ("add", "remove")
+    if args.command == "status":
+        return bool(args.refresh)
+    if args.command == "webhooks":
+        return args.webhooks_cmd == "set"
+    return args.command in ("fetch", "submit", "retry", "serve")
+
+
+def _refuse_writes(args: argparse.Namespace, directory: Path) -> None:
+    if _writes(args):
+        hint = " (add --no-refresh to show it as stored)" if args.command == "status" else ""
+        raise CliError(
+            f"The profile {directory} is read-only, so `biddesk {args.command}` cannot "
+            f"change it{hint}; use a profile you can write to."
+        )
+
+
 def main(argv: Sequence[str] | None = None, *, stderr: TextIO | None = None) -> int:
     err = stderr or sys.stderr
     parser = build_parser()
@@ -1327,13 +1347,23 @@ def main(argv: Sequence[str] | None = None, *, stderr: TextIO | None = None) -> 
         except OSError as exc:
             print(f"biddesk: error: the data folder cannot be created ({exc.strerror}).", file=err)
             return EXIT_ERROR
-    log_file, handlers_added = setup_logging(directory, args.verbose)
+    read_only = directory is not None and profile_is_read_only(directory)
+    # A read-only profile gets no log file: writing one would fail (or leave a trace in
+    # someone else's folder).
+    log_file, handlers_added = setup_logging(None if read_only else directory, args.verbose)
     try:
         if args.command == "sandbox":
             return cmd_sandbox(args)
         if args.command == "demo":
             return cmd_demo(args)
-        services = open_services(directory)
+        if read_only:
+            assert directory is not None
+            _refuse_writes(args, directory)
+            print(
+                f"biddesk: note: the profile {directory} is read-only; nothing is changed.",
+                file=err,
+            )
+        services = open_services(directory, read_only=read_only)
         handlers: dict[str, Callable[[argparse.Namespace, Services], int]] = {
             "account": cmd_account,
             "fetch": cmd_fetch,

@@ -41,7 +41,7 @@ from app.store.opportunities import (
     OpportunityRow,
     UpsertResult,
 )
-from app.store.paths import data_dir, db_path
+from app.store.paths import data_dir, db_path, profile_is_read_only
 from app.store.settings import SettingsRepo
 from app.store.submissions import SubmissionRepo
 from app.store.webhooks import WebhookDelivery, WebhookDeliveryRepo
@@ -61,10 +61,20 @@ class Store:
 
     @classmethod
     def open(
-        cls, directory: str | Path | None = None, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+        cls,
+        directory: str | Path | None = None,
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        read_only: bool = False,
     ) -> Store:
-        """Open the store in `directory` (the `--profile` folder), or the default one."""
-        return cls(Database.open(db_path(data_dir(directory)), busy_timeout=busy_timeout))
+        """Open the store in `directory` (the `--profile` folder), or the default one;
+        `read_only` opens it without changing anything (see `Database.open`)."""
+        path = db_path(data_dir(directory))
+        return cls(Database.open(path, busy_timeout=busy_timeout, read_only=read_only))
+
+    @property
+    def read_only(self) -> bool:
+        return self.db.read_only
 
     @property
     def path(self) -> Path:
@@ -118,4 +128,5 @@ __all__ = [
     "classify",
     "data_dir",
     "db_path",
+    "profile_is_read_only",
 ]
