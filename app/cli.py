@@ -37,6 +37,8 @@ from app.domain import (
     utcnow,
 )
 from app.domain.filters import FilterSpec, haystack
+from app.instance import AlreadyRunning, InstanceLock
+from app.instance import claim as claim_instance
 from app.logs import open_log_file
 from app.platforms.errors import PlatformError
 from app.platforms.http import RedactingFilter
@@ -349,9 +351,9 @@ def cmd_account(args: argparse.Namespace, services: Services) -> int:
         )
         return EXIT_OK
     _out(f"{'NAME':<20} {'PLATFORM':<9} {'KEY':<11} BASE URL")
-    for account, key in rows:
+    for account, status in rows:
         _out(
-            f"{account.name:<20} {account.platform.label:<9} {key.state.value:<11} "
+            f"{account.name:<20} {account.platform.label:<9} {status.state.value:<11} "
             f"{account.base_url}"
         )
     return EXIT_OK
@@ -1279,9 +1281,31 @@ def remove_logging(handlers: list[logging.Handler]) -> None:
             handler.close()
 
 
-def _run_gui(args: argparse.Namespace, err: TextIO) -> int:
+def _run_gui(args: argparse.Namespace, err: TextIO, lock: InstanceLock | None) -> int:
     log_dir = None if args.sandbox and not args.profile else data_dir(args.profile)
+    owned = None
+    if lock is None and not args.sandbox and args.screenshot is None:
+        # `app.launch` claims the profile before importing this module; callers that
+        # come here directly claim it now, still before Qt is imported.
+        try:
+            lock = owned = claim_instance(data_dir(args.profile))
+        except AlreadyRunning as running:
+            print(f"biddesk: {running}", file=err)
+            return EXIT_OK if running.answered else EXIT_ERROR
+        except OSError as exc:
+            log.warning("no single-instance check: %s", exc)
     log_file, handlers = setup_logging(log_dir, args.verbose)
+    try:
+        return _start_gui(args, err, lock, log_file)
+    finally:
+        remove_logging(handlers)
+        if owned is not None:
+            owned.close()
+
+
+def _start_gui(
+    args: argparse.Namespace, err: TextIO, lock: InstanceLock | None, log_file: Path | None
+) -> int:
     try:
         from app.ui.app import GuiOptions, NoDisplayError, run_gui
     except ImportError as exc:
@@ -1298,7 +1322,7 @@ def _run_gui(args: argparse.Namespace, err: TextIO) -> int:
         quit_after=args.quit_after,
     )
     try:
-        return run_gui(options)
+        return run_gui(options, instance=lock)
     except NoDisplayError as exc:
         print(f"biddesk: error: {exc}", file=err)
         return EXIT_ERROR
@@ -1310,19 +1334,17 @@ def _run_gui(args: argparse.Namespace, err: TextIO) -> int:
         where = f" Details are in {log_file}." if log_file else ""
         print(f"biddesk: error: the desktop app stopped unexpectedly.{where}", file=err)
         return EXIT_ERROR
-    finally:
-        remove_logging(handlers)
 
 
 def _writes(args: argparse.Namespace) -> bool:
     """Whether the command changes the profile's database (not only the keyring)."""
     if args.command == "account":
-        return args.account_cmd in ("add", "remove")
+        return bool(args.account_cmd in ("add", "remove"))
     if args.command == "status":
         return bool(args.refresh)
     if args.command == "webhooks":
-        return args.webhooks_cmd == "set"
-    return args.command in ("fetch", "submit", "retry", "serve")
+        return bool(args.webhooks_cmd == "set")
+    return bool(args.command in ("fetch", "submit", "retry", "serve"))
 
 
 def _refuse_writes(args: argparse.Namespace, directory: Path) -> None:
@@ -1334,12 +1356,18 @@ def _refuse_writes(args: argparse.Namespace, directory: Path) -> None:
         )
 
 
-def main(argv: Sequence[str] | None = None, *, stderr: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stderr: TextIO | None = None,
+    instance: InstanceLock | None = None,
+) -> int:
+    """Run `biddesk argv…`; `instance` is the profile's claim when `app.launch` made it."""
     err = stderr or sys.stderr
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        return _run_gui(args, err)
+        return _run_gui(args, err, instance)
     directory: Path | None = None
     if args.command not in ("sandbox", "demo"):
         try:
