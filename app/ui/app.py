@@ -218,7 +218,7 @@ class App:
         token = None
         if config.tunnel.strip().lower() == "ngrok":
             with contextlib.suppress(SecretError):
-                token = self.services.secrets.get(NGROK_SECRET)
+                token = await self.services.secrets.aget(NGROK_SECRET)
         try:
             realtime = Realtime(
                 self.services,
