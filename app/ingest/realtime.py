@@ -132,6 +132,8 @@ class Realtime:
         self._dashboard_hook = dashboard_hook
         self._restart_backoff = restart_backoff
         self._creds: dict[str, HookCredentials] = {}
+        self._loaded: set[str] = set()  # accounts whose credentials were looked up
+        self._saving: set[asyncio.Task[None]] = set()  # keyring writes under way
         self._registered_url: dict[str, str] = {}  # account → URL registered for it
         self._errors: dict[str, str] = {}
         self._last_seen: dict[str, float] = {}  # account → monotonic time of a delivery
@@ -175,6 +177,8 @@ class Realtime:
         if self._register_task is not None:
             self._register_task.cancel()
             await asyncio.gather(self._register_task, return_exceptions=True)
+        if self._saving:  # a signing secret shown to the user must reach the keyring
+            await asyncio.gather(*self._saving, return_exceptions=True)
         if self.config.remove_on_exit:
             await self.unregister_all()
         if self.tunnel is not None:
@@ -213,10 +217,11 @@ class Realtime:
         return creds
 
     async def load_credentials(self) -> None:
-        """Read each account's webhook credentials from the keyring, off the loop."""
+        """Read each account's webhook credentials from the keyring, off the loop (once)."""
         for account in self.services.accounts.list():
-            if account.name in self._creds:
+            if account.name in self._creds or account.name in self._loaded:
                 continue
+            self._loaded.add(account.name)
             try:
                 raw = await self.services.secrets.aget(self._secret_name(account.name))
                 self._creds[account.name] = HookCredentials.from_json(raw)
@@ -224,16 +229,24 @@ class Realtime:
                 continue
 
     async def _adashboard_secret(self, account: str) -> HookCredentials:
-        """`dashboard_secret` for the loop: the keyring is read and written off it."""
-        if account not in self._creds:
+        """`dashboard_secret` for the loop: the keyring is read off it (at `start`, or now
+        for an account added since), and a new secret is saved in the background, so the
+        dashboard is set up at once."""
+        if account not in self._creds and account not in self._loaded:
             await self.load_credentials()
         creds = self._creds.get(account)
         if creds is None or not creds.secret:
             creds = HookCredentials(secret=secrets.token_urlsafe(32))
-            problem = await self._aremember(account, creds)
-            if problem:
-                self._errors[account] = problem
+            self._creds[account] = creds
+            task = asyncio.ensure_future(self._save_secret(account, creds))
+            self._saving.add(task)
+            task.add_done_callback(self._saving.discard)
         return creds
+
+    async def _save_secret(self, account: str, creds: HookCredentials) -> None:
+        problem = await self._aremember(account, creds)
+        if problem:
+            self._errors[account] = problem
 
     def _remember(self, account: str, creds: HookCredentials) -> str | None:
         """Keep credentials for this run and in the keyring; a sentence if only for this run."""
