@@ -13,7 +13,6 @@ import contextlib
 import getpass
 import json
 import logging
-import logging.handlers
 import os
 import re
 import sys
@@ -39,6 +38,9 @@ from app.domain import (
     utcnow,
 )
 from app.domain.filters import FilterSpec, haystack
+from app.instance import AlreadyRunning, InstanceLock
+from app.instance import claim as claim_instance
+from app.logs import open_log_file
 from app.platforms.errors import PlatformError
 from app.platforms.http import RedactingFilter
 from app.services.accounts import AccountError
@@ -46,7 +48,7 @@ from app.services.container import Services, open_services
 from app.services.drafting import DraftingError
 from app.services.events import SubmissionChanged
 from app.services.inbox import LOCAL_STATES
-from app.services.secrets import SecretError, env_var_for
+from app.services.secrets import KeyState, SecretError, env_var_for
 from app.services.submissions import (
     FINAL_STATES,
     AutoBidderOn,
@@ -55,7 +57,7 @@ from app.services.submissions import (
     SubmitRequest,
 )
 from app.store.errors import StoreError
-from app.store.paths import data_dir, db_path
+from app.store.paths import data_dir, db_path, profile_is_read_only
 
 log = logging.getLogger("app.cli")
 
@@ -267,14 +269,14 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _read_key(args: argparse.Namespace) -> str | None:
+def _read_key(args: argparse.Namespace, *, from_env: bool = True) -> str | None:
     if args.api_key_stdin:
         key = sys.stdin.readline().strip()
         if not key:
             raise CliError("No API key was given on standard input.")
         return key
     env = os.environ.get(env_var_for(args.name))
-    if env:
+    if env and from_env:
         return env
     if sys.stdin.isatty():
         key = getpass.getpass(f"API key for {args.name} (input hidden): ").strip()
@@ -288,6 +290,8 @@ def _read_key(args: argparse.Namespace) -> str | None:
 def cmd_account(args: argparse.Namespace, services: Services) -> int:
     if args.account_cmd == "add":
         key = _read_key(args)
+        # A locked or unreachable keyring raises its sentence here and nothing is created,
+        # unless the key comes from the environment (then the warning below).
         account, warning = services.accounts.add(
             args.name,
             Platform(args.platform),
@@ -300,14 +304,25 @@ def cmd_account(args: argparse.Namespace, services: Services) -> int:
         if warning:
             print(f"biddesk: warning: {warning}", file=sys.stderr)
             print(
-                f"biddesk: the key was not stored; set {env_var_for(account.name)} "
-                "when you run BidDesk.",
+                f"biddesk: the key was not stored; BidDesk reads {env_var_for(account.name)} "
+                "from the environment on each run.",
                 file=sys.stderr,
             )
         return EXIT_OK
+    if args.account_cmd == "set-key":
+        key = _read_key(args, from_env=False)
+        if not key:
+            raise CliError("No API key was given.")
+        account = services.accounts.set_key(args.name, key)
+        _out(f"Stored the new API key of “{account.name}” in the system keyring.")
+        return EXIT_OK
     if args.account_cmd == "remove":
-        services.accounts.remove(args.name)
-        _out(f"Removed account “{args.name}” and its stored key.")
+        warning = services.accounts.remove(args.name)
+        if warning:
+            _out(f"Removed account “{args.name}”.")
+            print(f"biddesk: warning: {warning}", file=sys.stderr)
+        else:
+            _out(f"Removed account “{args.name}” and its stored key.")
         return EXIT_OK
     if args.account_cmd == "test":
         account = services.accounts.get(args.name)
@@ -324,15 +339,12 @@ def cmd_account(args: argparse.Namespace, services: Services) -> int:
             else:
                 _out(line)
         return EXIT_OK
-    accounts = services.accounts.list()
-    rows = []
-    for account in accounts:
-        try:
-            services.secrets.get(account.name)
-            key = "environment" if os.environ.get(env_var_for(account.name)) else "keyring"
-        except SecretError:
-            key = "missing"
-        rows.append((account, key))
+    rows = [(a, services.secrets.key_status(a.name)) for a in services.accounts.list()]
+    # Each different problem once, with its fix: a locked keyring is not "missing".
+    for problem in dict.fromkeys(
+        key.message for _, key in rows if key.state not in (KeyState.STORED, KeyState.ENVIRONMENT)
+    ):
+        print(f"biddesk: {problem}", file=sys.stderr)
     if args.json:
         _json_out(
             {
@@ -342,7 +354,8 @@ def cmd_account(args: argparse.Namespace, services: Services) -> int:
                         "platform": a.platform.value,
                         "base_url": a.base_url,
                         "enabled": a.enabled,
-                        "key": key,
+                        "key": key.state.value,
+                        "key_message": key.message,
                     }
                     for a, key in rows
                 ]
@@ -356,8 +369,11 @@ def cmd_account(args: argparse.Namespace, services: Services) -> int:
         )
         return EXIT_OK
     _out(f"{'NAME':<20} {'PLATFORM':<9} {'KEY':<11} BASE URL")
-    for account, key in rows:
-        _out(f"{account.name:<20} {account.platform.label:<9} {key:<11} {account.base_url}")
+    for account, status in rows:
+        _out(
+            f"{account.name:<20} {account.platform.label:<9} {status.state.value:<11} "
+            f"{account.base_url}"
+        )
     return EXIT_OK
 
 
@@ -1308,6 +1324,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--profile-id", help="UpHunt: default freelancer profile")
     a.add_argument("--speed", type=_positive_float, default=1.0, help=argparse.SUPPRESS)
+    a = asub.add_parser("set-key", help="store a new API key for an account")
+    a.add_argument("name")
+    a.add_argument(
+        "--api-key-stdin", action="store_true", help="read the API key from standard input"
+    )
     a = asub.add_parser("list", help="list accounts")
     a.add_argument("--json", action="store_true")
     a = asub.add_parser("remove", help="remove an account and its stored key")
@@ -1486,12 +1507,8 @@ def setup_logging(
     log_file = None
     if directory is not None:
         try:
-            logs = directory / "logs"
-            logs.mkdir(parents=True, exist_ok=True)
-            log_file = logs / "biddesk.log"
-            handler = logging.handlers.RotatingFileHandler(
-                log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
-            )
+            # 0600 in a 0700 folder, whatever was there before (app/logs.py).
+            log_file, handler = open_log_file(directory)
             handler.setLevel(logging.INFO)
             handler.setFormatter(
                 logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -1511,12 +1528,34 @@ def remove_logging(handlers: list[logging.Handler]) -> None:
             handler.close()
 
 
-def _run_gui(args: argparse.Namespace, err: TextIO) -> int:
+def _run_gui(args: argparse.Namespace, err: TextIO, lock: InstanceLock | None) -> int:
     try:
         log_dir = None if args.sandbox and not args.profile else data_dir(args.profile)
     except StoreError:
         log_dir = None  # the window says what is wrong with the folder
+    owned = None
+    if lock is None and log_dir is not None and not args.sandbox and args.screenshot is None:
+        # `app.launch` claims the profile before importing this module; callers that
+        # come here directly claim it now, still before Qt is imported.
+        try:
+            lock = owned = claim_instance(log_dir)
+        except AlreadyRunning as running:
+            print(f"biddesk: {running}", file=err)
+            return EXIT_OK if running.answered else EXIT_ERROR
+        except OSError as exc:
+            log.warning("no single-instance check: %s", exc)
     log_file, handlers = setup_logging(log_dir, args.verbose)
+    try:
+        return _start_gui(args, err, lock, log_file)
+    finally:
+        remove_logging(handlers)
+        if owned is not None:
+            owned.close()
+
+
+def _start_gui(
+    args: argparse.Namespace, err: TextIO, lock: InstanceLock | None, log_file: Path | None
+) -> int:
     try:
         from app.ui.app import GuiOptions, NoDisplayError, run_gui
     except ImportError as exc:
@@ -1533,7 +1572,7 @@ def _run_gui(args: argparse.Namespace, err: TextIO) -> int:
         quit_after=args.quit_after,
     )
     try:
-        return run_gui(options)
+        return run_gui(options, instance=lock)
     except NoDisplayError as exc:
         print(f"biddesk: error: {exc}", file=err)
         return EXIT_ERROR
@@ -1545,16 +1584,40 @@ def _run_gui(args: argparse.Namespace, err: TextIO) -> int:
         where = f" Details are in {log_file}." if log_file else ""
         print(f"biddesk: error: the desktop app stopped unexpectedly.{where}", file=err)
         return EXIT_ERROR
-    finally:
-        remove_logging(handlers)
 
 
-def main(argv: Sequence[str] | None = None, *, stderr: TextIO | None = None) -> int:
+def _writes(args: argparse.Namespace) -> bool:
+    """Whether the command changes the profile's database (not only the keyring)."""
+    if args.command == "account":
+        return bool(args.account_cmd in ("add", "remove"))
+    if args.command == "status":
+        return bool(args.refresh)
+    if args.command == "webhooks":
+        return bool(args.webhooks_cmd == "set")
+    return bool(args.command in ("fetch", "submit", "retry", "serve"))
+
+
+def _refuse_writes(args: argparse.Namespace, directory: Path) -> None:
+    if _writes(args):
+        hint = " (add --no-refresh to show it as stored)" if args.command == "status" else ""
+        raise CliError(
+            f"The profile {directory} is read-only, so `biddesk {args.command}` cannot "
+            f"change it{hint}; use a profile you can write to."
+        )
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stderr: TextIO | None = None,
+    instance: InstanceLock | None = None,
+) -> int:
+    """Run `biddesk argv…`; `instance` is the profile's claim when `app.launch` made it."""
     err = stderr or sys.stderr
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        return _run_gui(args, err)
+        return _run_gui(args, err, instance)
     directory: Path | None = None
     if args.command not in ("sandbox", "demo"):
         try:
@@ -1562,7 +1625,10 @@ def main(argv: Sequence[str] | None = None, *, stderr: TextIO | None = None) -> 
         except OSError as exc:
             print(f"biddesk: error: the data folder cannot be created ({exc.strerror}).", file=err)
             return EXIT_ERROR
-    log_file, handlers_added = setup_logging(directory, args.verbose)
+    read_only = directory is not None and profile_is_read_only(directory)
+    # A read-only profile gets no log file: writing one would fail (or leave a trace in
+    # someone else's folder).
+    log_file, handlers_added = setup_logging(None if read_only else directory, args.verbose)
     try:
         if args.command == "sandbox":
             return cmd_sandbox(args)
@@ -1572,7 +1638,14 @@ def main(argv: Sequence[str] | None = None, *, stderr: TextIO | None = None) -> 
         if args.command in maintenance:
             assert directory is not None
             return maintenance[args.command](args, directory)
-        services = open_services(directory)
+        if read_only:
+            assert directory is not None
+            _refuse_writes(args, directory)
+            print(
+                f"biddesk: note: the profile {directory} is read-only; nothing is changed.",
+                file=err,
+            )
+        services = open_services(directory, read_only=read_only)
         handlers: dict[str, Callable[[argparse.Namespace, Services], int]] = {
             "account": cmd_account,
             "fetch": cmd_fetch,

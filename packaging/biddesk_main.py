@@ -1,4 +1,4 @@
-"""The frozen app's entry point: the same `app.cli:main` the `biddesk` command runs."""
+"""The frozen app's entry point: the same `app.launch:main` the `biddesk` command runs."""
 
 import os
 import sys
@@ -11,7 +11,7 @@ if sys.stderr is None:
     sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
 
 # Imported after the streams exist: logging handlers bind to them.
-from app.cli import main
+from app.launch import main
 
 if __name__ == "__main__":
     sys.exit(main())

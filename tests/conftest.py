@@ -29,6 +29,10 @@ def _isolated_home(
     monkeypatch.setenv("BIDDESK_HOME", str(home))
     # Start-at-login writes an XDG autostart entry: never into the real ~/.config.
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    # The single-instance lock and socket (app/instance.py): not in the real runtime dir.
+    run = home / "run"
+    run.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(run))
     for name in list(os.environ):
         if name.startswith("BIDDESK_API_KEY_"):
             monkeypatch.delenv(name)

@@ -114,8 +114,25 @@ class HookKeys:
     def _read(self, account: str) -> HookCredentials | None:
         self._read_at[account] = time.monotonic()
         try:
-            creds = HookCredentials.from_json(self._store.get(self.entry(account)))
-        except (SecretError, ValueError):
+            return self._keep(account, self._store.get(self.entry(account), fresh=True))
+        except SecretError:
+            return None
+
+    async def aget(self, account: str) -> HookCredentials | None:
+        """`get` for the loop: a keyring read happens on a worker thread."""
+        creds = self._cache.get(account)
+        if creds is not None:
+            return creds
+        self._read_at[account] = time.monotonic()
+        try:
+            return self._keep(account, await self._store.aget(self.entry(account)))
+        except SecretError:
+            return None
+
+    def _keep(self, account: str, raw: str) -> HookCredentials | None:
+        try:
+            creds = HookCredentials.from_json(raw)
+        except ValueError:
             return None
         creds.redact()
         self._cache[account] = creds
@@ -123,23 +140,38 @@ class HookKeys:
 
     def save(self, account: str, creds: HookCredentials) -> str | None:
         """Keep `creds` for this run and in the keyring; a sentence if only for this run."""
-        creds.redact()
-        self._cache[account] = creds
-        self._read_at[account] = time.monotonic()
+        self._hold(account, creds)
         try:
             self._store.set(self.entry(account), creds.to_json())
         except SecretError as exc:
-            self.problem = (
-                f"{exc} The webhook credentials are kept for this run only, so the URL "
-                "changes when BidDesk restarts; without a keyring, keep it by setting "
-                f'{env_var_for(self.entry(account))} to {{"token": "<the code at the end of '
-                'the URL>"}.'
-            )
-            level = logging.DEBUG if account in self._warned else logging.WARNING
-            self._warned.add(account)
-            log.log(level, "webhook credentials of %s kept for this run only: %s", account, exc)
-            return self.problem
+            return self._kept_for_this_run(account, exc)
         return None
+
+    async def asave(self, account: str, creds: HookCredentials) -> str | None:
+        """`save` for the loop: the keyring is written on a worker thread."""
+        self._hold(account, creds)
+        try:
+            await self._store.aset(self.entry(account), creds.to_json())
+        except SecretError as exc:
+            return self._kept_for_this_run(account, exc)
+        return None
+
+    def _hold(self, account: str, creds: HookCredentials) -> None:
+        creds.redact()
+        self._cache[account] = creds
+        self._read_at[account] = time.monotonic()
+
+    def _kept_for_this_run(self, account: str, exc: SecretError) -> str:
+        self.problem = (
+            f"{exc} The webhook credentials are kept for this run only, so the URL "
+            "changes when BidDesk restarts; without a keyring, keep it by setting "
+            f'{env_var_for(self.entry(account))} to {{"token": "<the code at the end of '
+            'the URL>"}.'
+        )
+        level = logging.DEBUG if account in self._warned else logging.WARNING
+        self._warned.add(account)
+        log.log(level, "webhook credentials of %s kept for this run only: %s", account, exc)
+        return self.problem
 
     def merge(self, account: str, **changes: str | None) -> tuple[HookCredentials, str | None]:
         """Change some fields, keep the others (and make sure there is a token)."""
@@ -148,6 +180,23 @@ class HookKeys:
         if not creds.token:
             creds = replace(creds, token=new_token())
         return creds, self.save(account, creds)
+
+    async def amerge(
+        self, account: str, **changes: str | None
+    ) -> tuple[HookCredentials, str | None]:
+        """`merge` for the loop: the keyring is read and written on a worker thread."""
+        current = await self.aget(account) or HookCredentials()
+        creds = replace(current, **changes)
+        if not creds.token:
+            creds = replace(creds, token=new_token())
+        return creds, await self.asave(account, creds)
+
+    async def aensure(self, account: str) -> tuple[HookCredentials, str | None]:
+        """`ensure` for the loop."""
+        creds = await self.aget(account)
+        if creds is not None and creds.token:
+            return creds, None
+        return await self.amerge(account)
 
     def ensure(self, account: str) -> tuple[HookCredentials, str | None]:
         """The account's credentials, with a token (created and stored the first time)."""
@@ -160,6 +209,10 @@ class HookKeys:
         """A new token: the old URL stops working. GigRadar's Basic credentials go too (a
         fresh pair is generated when BidDesk registers the new URL)."""
         return self.merge(account, token=new_token(), username=None, password=None)
+
+    async def arotate(self, account: str) -> tuple[HookCredentials, str | None]:
+        """`rotate` for the loop."""
+        return await self.amerge(account, token=new_token(), username=None, password=None)
 
     def set_secret(self, account: str, secret: str | None) -> str | None:
         """Add (or with None/empty, remove) the signing secret the user chose."""

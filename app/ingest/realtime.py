@@ -173,6 +173,7 @@ class Realtime:
         self._dashboard_hook = dashboard_hook
         self._restart_backoff = restart_backoff
         self.keys = HookKeys(services.secrets)
+        self._saving: set[asyncio.Task[None]] = set()  # keyring writes under way
         self._registered_url: dict[str, str] = {}  # account → URL registered for it
         self._errors: dict[str, str] = {}
         self._last_seen: dict[str, float] = {}  # account → monotonic time of a delivery
@@ -203,6 +204,7 @@ class Realtime:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
+        await self.load_credentials()
         await self.receiver.start()
         self.tunnel = create_tunnel(
             self.spec,
@@ -218,6 +220,8 @@ class Realtime:
         if self._register_task is not None:
             self._register_task.cancel()
             await asyncio.gather(self._register_task, return_exceptions=True)
+        if self._saving:  # a signing secret shown to the user must reach the keyring
+            await asyncio.gather(*self._saving, return_exceptions=True)
         if self.config.remove_on_exit:
             await self.unregister_all()
         if self.tunnel is not None:
@@ -240,10 +244,30 @@ class Realtime:
         """The receiver's lookup: memory first, then the keyring (once per account)."""
         return self.keys.get(account)
 
+    async def load_credentials(self) -> None:
+        """Read every account's webhook credentials from the keyring, off the loop, and give
+        each a URL token: a delivery or a status then never waits on the keyring."""
+        for account in self.services.accounts.list():
+            _, problem = await self.keys.aensure(account.name)
+            if problem:
+                self._errors[account.name] = problem
+
+    async def _adashboard_secret(self, account: str) -> HookCredentials:
+        """`dashboard_secret` for the loop: the keyring is read and written off it."""
+        creds, problem = await self.keys.aensure(account)
+        if problem:
+            self._errors[account] = problem
+        return creds
+
     def _remember(self, account: str, creds: HookCredentials) -> str | None:
         """Keep GigRadar's new Basic credentials (the token and any secret stay); a
         sentence if only for this run."""
         return self.keys.merge(account, username=creds.username, password=creds.password)[1]
+
+    async def _aremember(self, account: str, creds: HookCredentials) -> str | None:
+        """`_remember` for the loop: the keyring is written off it."""
+        changes = {"username": creds.username, "password": creds.password}
+        return (await self.keys.amerge(account, **changes))[1]
 
     def set_secret(self, account: str, secret: str) -> str | None:
         """Add a signing secret: from then on a valid signature is required as well as the
@@ -271,7 +295,7 @@ class Realtime:
         """A new token: the old URL stops working at once. GigRadar's webhook is registered
         again at the new URL (when there is a public URL); a dashboard platform needs the
         new URL pasted in."""
-        _, problem = self.keys.rotate(account.name)
+        _, problem = await self.keys.arotate(account.name)
         if problem:
             self._errors[account.name] = problem
         self._last_seen.pop(account.name, None)
@@ -357,7 +381,7 @@ class Realtime:
         url = self.url_for(account, base)
         if account.platform is Platform.GIGRADAR:
             return await self._register_gigradar(account, url, force=force)
-        creds = self.dashboard_secret(account.name)
+        creds = await self._adashboard_secret(account.name)
         setup = self.setup(account, url)
         if url is not None and self._dashboard_hook is not None:
             try:
@@ -373,7 +397,7 @@ class Realtime:
         if url is None:
             return self.setup(account, None)
         try:
-            adapter = self.services.accounts.adapter(account)
+            adapter = await self.services.accounts.aadapter(account)
         except (SecretError, AccountError) as exc:
             self._errors[account.name] = f"The webhook cannot be registered: {exc}"
             self._registered_url.pop(account.name, None)
@@ -405,7 +429,7 @@ class Realtime:
             self._registered_url.pop(account.name, None)
             log.warning("registering the webhook of %s failed: %s", account.name, exc)
             return self.setup(account, url)
-        problem = self._remember(account.name, creds)
+        problem = await self._aremember(account.name, creds)
         self._errors.pop(account.name, None)
         if problem:
             self._errors[account.name] = problem
@@ -468,7 +492,7 @@ class Realtime:
         removed = 0
         for account in self.services.accounts.for_platform(Platform.GIGRADAR):
             try:
-                adapter = self.services.accounts.adapter(account)
+                adapter = await self.services.accounts.aadapter(account)
                 if not isinstance(adapter, GigRadarClient):
                     continue
                 removed += await self._delete_stale(account, adapter)

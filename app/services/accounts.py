@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import logging
+import os
 from typing import Any
 
 from app.domain import DEFAULT_BASE_URLS, Account, Platform
 from app.platforms import create_adapter
 from app.platforms.base import PlatformAdapter
-from app.services.secrets import SecretError, SecretStore
+from app.services.secrets import SecretError, SecretStore, env_var_for
 from app.store import Store
 
 log = logging.getLogger(__name__)
@@ -40,11 +42,14 @@ class AccountService:
         speed: float = 1.0,
         default_profile_id: str | None = None,
     ) -> tuple[Account, str | None]:
-        """Create the account and store its key.
+        """Create the account and store its key, or nothing at all.
 
-        Returns the account and, when the key could not go into the keyring, the sentence
-        that says why (the account is still created; the key is then read from the
-        environment on each run).
+        The key goes to the keyring first: when it cannot (locked, no keyring, D-Bus
+        unreachable) the `SecretError` with its sentence propagates and no account is
+        created — unless the key comes from `BIDDESK_API_KEY_<ACCOUNT>` in the
+        environment, which then serves each run: the account is created and the sentence
+        returned as a warning. With no key at all (and none in the environment) nothing
+        is created either.
         """
         try:
             account = Account(
@@ -58,23 +63,52 @@ class AccountService:
             raise AccountError(_first_error(exc)) from None
         if self.store.accounts.get(name) is not None:
             raise AccountError(f"An account named “{name}” already exists.")
+        from_env = bool(os.environ.get(env_var_for(name)))
+        if not api_key and not from_env:
+            raise AccountError(
+                f"Account “{name}” needs an API key: enter it, or set {env_var_for(name)} "
+                "in the environment."
+            )
         warning: str | None = None
+        stored = False
         if api_key:
             try:
                 self.secrets.set(name, api_key)
+                stored = True
             except SecretError as exc:
+                if not from_env:
+                    raise
                 warning = str(exc)
-        self.store.accounts.add(account)
+        try:
+            self.store.accounts.add(account)
+        except BaseException:
+            if stored:  # no key left behind without its account
+                with contextlib.suppress(SecretError):
+                    self.secrets.delete(name)
+            raise
         return account, warning
 
-    def remove(self, name: str) -> None:
+    def set_key(self, name: str, api_key: str) -> Account:
+        """Store a new key for an existing account (raises the keyring's sentence)."""
+        account = self.get(name)
+        self.secrets.set(name, api_key)
+        self._adapters.pop(name, None)  # the next call builds a client with the new key
+        return account
+
+    def remove(self, name: str) -> str | None:
+        """Remove the account and its stored key; a sentence when the key had to stay."""
         if not self.store.accounts.remove(name):
             raise AccountError(f"There is no account named “{name}”.")
-        self.secrets.delete(name)
+        warning: str | None = None
+        try:
+            self.secrets.delete(name)
+        except SecretError as exc:
+            warning = f"{exc} The key of “{name}” is still in the keyring."
         adapter = self._adapters.pop(name, None)
         if adapter is not None:
             log.debug("dropping the client of removed account %s", name)
             self._closing.append(adapter)
+        return warning
 
     def get(self, name: str) -> Account:
         account = self.store.accounts.get(name)
@@ -115,6 +149,17 @@ class AccountService:
             key = self.secrets.get(account.name)
             adapter = create_adapter(account, key, **self.adapter_options)
             self._adapters[account.name] = adapter
+        return adapter
+
+    async def aadapter(self, account: Account) -> PlatformAdapter:
+        """`adapter` for code on the app's loop: the keyring is read off the loop."""
+        adapter = self._adapters.get(account.name)
+        if adapter is None:
+            key = await self.secrets.aget(account.name)
+            adapter = self._adapters.get(account.name)  # another task may have made it
+            if adapter is None:
+                adapter = create_adapter(account, key, **self.adapter_options)
+                self._adapters[account.name] = adapter
         return adapter
 
     def cached_adapter(self, name: str) -> PlatformAdapter | None:

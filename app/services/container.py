@@ -45,10 +45,13 @@ class Services:
 
 
 def open_services(
-    profile: str | Path | None = None, *, adapter_options: dict[str, Any] | None = None
+    profile: str | Path | None = None,
+    *,
+    adapter_options: dict[str, Any] | None = None,
+    read_only: bool = False,
 ) -> Services:
     directory = data_dir(profile)
-    store = Store.open(directory)
+    store = Store.open(directory, read_only=read_only)
     bus = EventBus()
     tasks = TaskManager()
     secrets = SecretStore()

@@ -86,7 +86,7 @@ class Inbox:
 
     async def fetch(self, account: Account) -> IngestResult:
         """One discovery round for one account; errors are recorded and re-raised."""
-        adapter = self.accounts.adapter(account)
+        adapter = await self.accounts.aadapter(account)
         try:
             found = await adapter.fetch_opportunities()
         except PlatformError as exc:

@@ -301,7 +301,7 @@ class SubmissionService:
     async def _send(self, sub: Submission, opp: Opportunity) -> Submission:
         account = self.accounts.get(sub.account)
         try:
-            adapter = self.accounts.adapter(account)
+            adapter = await self.accounts.aadapter(account)
         except Exception as exc:  # a missing key: nothing was sent
             return self._commit(
                 sub,
@@ -410,7 +410,7 @@ class SubmissionService:
         """Read the platform's record of one submission and fold it in."""
         sub = self._get(submission_id)
         opp = self.opportunity(sub.opportunity_key)
-        adapter = self.accounts.adapter(self.accounts.get(sub.account))
+        adapter = await self.accounts.aadapter(self.accounts.get(sub.account))
         update = await adapter.reconcile(sub, opp)
         return self._commit(sub, self._fold_reconcile(sub, update))
 
@@ -451,7 +451,7 @@ class SubmissionService:
         sub = self._get(submission_id)
         account = self.accounts.get(sub.account)
         speed = account.speed
-        adapter = self.accounts.adapter(account)
+        adapter = await self.accounts.aadapter(account)
         opp = self.opportunity(sub.opportunity_key)
         cadence = cadence_for(sub.platform)
         started = time.monotonic()

@@ -41,7 +41,7 @@ from app.store.opportunities import (
     OpportunityRow,
     UpsertResult,
 )
-from app.store.paths import data_dir, db_path
+from app.store.paths import data_dir, db_path, profile_is_read_only
 from app.store.settings import SettingsRepo
 from app.store.submissions import SubmissionRepo
 from app.store.webhooks import WebhookDelivery, WebhookDeliveryRepo
@@ -65,11 +65,21 @@ class Store:
         directory: str | Path | None = None,
         *,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        read_only: bool = False,
         daily_backups: bool = True,
     ) -> Store:
-        """Open the store in `directory` (the `--profile` folder), or the default one."""
+        """Open the store in `directory` (the `--profile` folder), or the default one;
+        `read_only` opens it without changing anything (see `Database.open`)."""
         path = db_path(data_dir(directory))
-        return cls(Database.open(path, busy_timeout=busy_timeout, daily_backups=daily_backups))
+        return cls(
+            Database.open(
+                path, busy_timeout=busy_timeout, read_only=read_only, daily_backups=daily_backups
+            )
+        )
+
+    @property
+    def read_only(self) -> bool:
+        return self.db.read_only
 
     @property
     def path(self) -> Path:
@@ -123,4 +133,5 @@ __all__ = [
     "classify",
     "data_dir",
     "db_path",
+    "profile_is_read_only",
 ]

@@ -170,6 +170,41 @@ def _make_private(path: Path) -> None:
         os.close(fd)
 
 
+def _connect_read_only(file: Path, busy_timeout: float) -> sqlite3.Connection:
+    """Open `file` with SQLite's `mode=ro`, never writing it.
+
+    A WAL database needs its -shm file: in a folder we may not write, with no -shm left
+    (the last writer closed cleanly), `mode=ro` fails with SQLITE_READONLY_DIRECTORY. With
+    no -wal file either, everything is in the main file, and `immutable=1` reads it
+    without the shared memory. (While a writer has it open, its -wal and -shm exist and
+    `mode=ro` reads them.)
+    """
+
+    def connect(query: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            f"{file.as_uri()}?{query}",
+            uri=True,
+            timeout=busy_timeout,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    try:
+        return connect("mode=ro")
+    except sqlite3.OperationalError:
+        wal = file.with_name(file.name + "-wal")
+        if not file.is_file() or (wal.exists() and wal.stat().st_size > 0):
+            raise
+        log.info("opening %s as immutable: its folder is read-only and it has no WAL", file)
+        return connect("mode=ro&immutable=1")
+
+
 class Database:
     """An open BidDesk database. Use `Database.open`, then `close()` (or `with`)."""
 
@@ -204,13 +239,7 @@ class Database:
         file = Path(path).expanduser().absolute()
         with translate_errors(file):
             if read_only:
-                conn = sqlite3.connect(
-                    f"{file.as_uri()}?mode=ro",
-                    uri=True,
-                    timeout=busy_timeout,
-                    isolation_level=None,
-                    check_same_thread=False,
-                )
+                conn = _connect_read_only(file, busy_timeout)
             else:
                 _make_private(file)
                 conn = sqlite3.connect(

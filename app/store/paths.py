@@ -55,6 +55,23 @@ def ensure_private_dir(path: Path) -> None:
     path.chmod(DIR_MODE)
 
 
+def _can_write(path: Path) -> bool:
+    """Whether this process may write `path` (a seam for tests: root writes anyway)."""
+    return os.access(path, os.W_OK)
+
+
+def profile_is_read_only(directory: str | Path) -> bool:
+    """Whether the profile holds a database this process may read but not change: the
+    file, or the folder SQLite keeps its -wal/-shm files in, is not writable (a backup
+    copy, read-only media, another user's profile). False when there is no database
+    yet: creating one is a write, and opening says so in its own sentence."""
+    folder = Path(directory)
+    file = db_path(folder)
+    if not file.is_file():
+        return False
+    return not (_can_write(folder) and _can_write(file))
+
+
 def db_path(directory: str | Path) -> Path:
     """The database file inside a data directory."""
     return Path(directory) / DB_FILENAME

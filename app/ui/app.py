@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import os
 import signal
@@ -38,16 +37,18 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import qasync
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import QSize, QSocketNotifier, Qt, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication
 
 from app import __version__
+from app import instance as single_instance
 from app.domain import Account, Platform
 from app.ingest.poller import Poller
 from app.ingest.realtime import NGROK_SECRET, Realtime, RealtimeConfig, load_config
 from app.ingest.webhooks import HookCredentials
+from app.instance import AlreadyRunning, InstanceLock, instance_name
 from app.services.autostart import Autostart
 from app.services.container import Services, open_services
 from app.services.drafting import MODEL_KEY, SECRET_NAME
@@ -107,12 +108,12 @@ class GuiOptions:
 
 
 def _server_name(directory: Path) -> str:
-    digest = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:16]
-    return f"biddesk-{digest}"
+    return instance_name(directory)
 
 
 def _another_instance_raised(name: str) -> bool:
-    """Ask a running BidDesk on this profile to show its window; True if one answered."""
+    """Windows only (elsewhere `app.instance` answers before Qt loads): ask a running
+    BidDesk on this profile, through Qt's named pipe, to show its window."""
     socket = QLocalSocket()
     socket.connectToServer(name)
     if not socket.waitForConnected(300):
@@ -127,9 +128,16 @@ def _another_instance_raised(name: str) -> bool:
 class App:
     """Owns the running GUI session: services, sandbox, window, shutdown."""
 
-    def __init__(self, qapp: QApplication, options: GuiOptions) -> None:
+    def __init__(
+        self, qapp: QApplication, options: GuiOptions, *, instance: InstanceLock | None = None
+    ) -> None:
         self.qapp = qapp
         self.options = options
+        # The profile's single-instance claim: made by `app.launch` before Qt loaded
+        # (then closed by it), or here in `start` (then closed by `stop`).
+        self._instance = instance
+        self._owns_instance = False
+        self._instance_notifier: QSocketNotifier | None = None
         self.services: Services | None = None
         self.window: MainWindow | None = None
         self.bridge: Bridge | None = None
@@ -178,7 +186,7 @@ class App:
             self._tmp = tempfile.TemporaryDirectory(prefix="biddesk-sandbox-")
             profile = Path(self._tmp.name)
         directory = self.directory = data_dir(profile)
-        self._listen(_server_name(directory))
+        self._listen(directory)
         self.services = open_services(directory)
         if self.options.sandbox:
             await self._start_sandbox()
@@ -283,7 +291,7 @@ class App:
         token = None
         if config.tunnel.strip().lower() == "ngrok":
             with contextlib.suppress(SecretError):
-                token = self.services.secrets.get(NGROK_SECRET)
+                token = await self.services.secrets.aget(NGROK_SECRET)
         try:
             realtime = Realtime(
                 self.services,
@@ -510,6 +518,12 @@ class App:
                 await asyncio.wait_for(self.sandbox.stop(), SHUTDOWN_TIMEOUT)
         if self._server is not None:
             self._server.close()
+        if self._instance_notifier is not None:
+            self._instance_notifier.setEnabled(False)
+            self._instance_notifier = None
+        if self._instance is not None and self._owns_instance:
+            self._instance.close()
+            self._instance = None
         if self.window is not None:
             self.window.errors.close_all()
             self.window.hide()
@@ -519,14 +533,41 @@ class App:
 
     # -- single instance ------------------------------------------------------------------
 
-    def _listen(self, name: str) -> None:
+    def _listen(self, directory: Path) -> None:
+        """Answer later starts on this profile by raising the window.
+
+        Linux/macOS: the claim `app.instance` made (or makes now). Windows: Qt's named
+        pipe. Neither ever removes a live instance's socket: when another instance holds
+        the profile (two `App`s in one test, a --screenshot run beside the window) this
+        one simply does not answer."""
+        if single_instance.SUPPORTED:
+            if self._instance is None:
+                try:
+                    self._instance = single_instance.claim(directory)
+                    self._owns_instance = True
+                except AlreadyRunning:
+                    log.warning("another BidDesk holds this profile; later starts raise it")
+                except OSError as exc:
+                    log.warning("no single-instance check: %s", exc)
+            if self._instance is not None:
+                notifier = QSocketNotifier(
+                    self._instance.fileno(), QSocketNotifier.Type.Read, self.qapp
+                )
+                notifier.activated.connect(self._on_instance_notifier_activated)
+                self._instance_notifier = notifier
+            return
         server = QLocalServer()
         server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
-        if not server.listen(name):
-            QLocalServer.removeServer(name)  # a stale socket from a crash
-            server.listen(name)
-        server.newConnection.connect(self._on_server_new_connection)
-        self._server = server
+        if server.listen(_server_name(directory)):
+            server.newConnection.connect(self._on_server_new_connection)
+            self._server = server
+        else:  # a pipe exists only while its process lives: another instance has it
+            log.warning("another BidDesk holds this profile; later starts raise it")
+
+    def _on_instance_notifier_activated(self) -> None:
+        asked = self._instance is not None and self._instance.accept_pending()
+        if asked and self.window is not None:
+            self.window.bring_to_front()
 
     def _on_server_new_connection(self) -> None:
         assert self._server is not None
@@ -586,8 +627,10 @@ def check_display() -> None:
     )
 
 
-def run_gui(options: GuiOptions) -> int:
-    """Run the desktop app until the user quits; returns the exit code."""
+def run_gui(options: GuiOptions, *, instance: InstanceLock | None = None) -> int:
+    """Run the desktop app until the user quits; returns the exit code.
+
+    `instance` is the profile's claim when the caller made it before importing Qt."""
     check_display()
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(qapp, QApplication)
@@ -599,21 +642,27 @@ def run_gui(options: GuiOptions) -> int:
     qapp.setQuitOnLastWindowClosed(False)  # closing the window asks the App to shut down
     single = not options.sandbox and options.screenshot is None
     with contextlib.suppress(StoreError):  # an unusable folder: the start below says so
-        if single and _another_instance_raised(_server_name(data_dir(options.profile))):
+        if (
+            single
+            and not single_instance.SUPPORTED
+            and _another_instance_raised(_server_name(data_dir(options.profile)))
+        ):
             log.info("BidDesk is already running on this profile; raised its window")
             return 0
     app_ref: list[App] = []
     _install_excepthook(app_ref)
     with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
-        return runner.run(_run_app(qapp, options, app_ref))
+        return runner.run(_run_app(qapp, options, app_ref, instance))
 
 
-async def _run_app(qapp: QApplication, options: GuiOptions, app_ref: list[App]) -> int:
+async def _run_app(
+    qapp: QApplication, options: GuiOptions, app_ref: list[App], instance: InstanceLock | None
+) -> int:
     """Run the app until it quits. When its database cannot be opened (or read) at start,
     say so in a dialog, with what can be done, and start again with the answer: never a
     silent exit. A scripted run (--screenshot) has nobody to ask."""
     while True:
-        app = App(qapp, options)
+        app = App(qapp, options, instance=instance)
         app_ref[:] = [app]
         try:
             return await app.run()
@@ -623,4 +672,6 @@ async def _run_app(qapp: QApplication, options: GuiOptions, app_ref: list[App]) 
             chosen = await recover(error, app.directory)
             if chosen is None:
                 return 1
+            if instance is not None and chosen != app.directory:
+                instance = None  # the caller's claim is on the old profile; claim the new
             options = replace(options, profile=chosen)

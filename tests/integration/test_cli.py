@@ -204,9 +204,13 @@ def test_no_keyring_account_add_explains_the_environment(
         stdin="gig_secret\n",
         monkeypatch=monkeypatch,
     )
-    assert code == 0
+    # Nothing is stored half-way: no account row without its key.
+    assert code == 1
+    assert err.startswith("biddesk: error: No system keyring is available")
     assert "BIDDESK_API_KEY_X" in err
     assert "gig_secret" not in out + err
+    code, out, _ = run(["--profile", str(tmp_path / "p"), "account", "list"], capsys)
+    assert code == 0 and "No accounts yet" in out
     for path in (tmp_path / "p").rglob("*"):
         if path.is_file():
             assert b"gig_secret" not in path.read_bytes()

@@ -130,5 +130,9 @@ def adapters(
     def adapter(account: Account) -> ScriptedAdapter:
         return made[account.platform]
 
+    async def aadapter(account: Account) -> ScriptedAdapter:
+        return made[account.platform]
+
     monkeypatch.setattr(services.accounts, "adapter", adapter)
+    monkeypatch.setattr(services.accounts, "aadapter", aadapter)
     return made

@@ -205,7 +205,11 @@ def test_a_failed_daily_backup_is_one_warning(
     with caplog.at_level("WARNING", logger="app.store.backup"):
         assert daily.run_once() is None
     # (Another test's store, still closing on its own thread, may log too: not counted.)
-    [record] = [r for r in caplog.records if str(db_file) in r.getMessage()]
+    found = [
+        r for r in caplog.records if r.name == "app.store.backup" and str(db_file) in r.getMessage()
+    ]
+    assert len(found) == 1, [(r.name, r.levelname, r.getMessage()) for r in found]
+    [record] = found
     assert record.levelname == "WARNING" and record.exc_info is None
     assert "damaged" in record.getMessage()
 

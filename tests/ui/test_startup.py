@@ -7,26 +7,39 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
+from app import instance
 from app.store.paths import data_dir
-from app.ui.app import App, GuiOptions, _another_instance_raised, _server_name
+from app.ui.app import App, GuiOptions
 from app.ui.dialogs.first_run import FirstRunDialog
 from tests.ui.test_window import until
 
 
-async def test_a_second_launch_raises_the_first_window(tmp_path: Path) -> None:
-    profile = tmp_path / "profile"
-    name = _server_name(data_dir(profile))
-    assert not _another_instance_raised(name)
+@pytest.fixture
+def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "run"
+    folder.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
+    return folder
+
+
+@pytest.mark.skipif(not instance.SUPPORTED, reason="Windows: Qt's named pipe")
+async def test_a_second_launch_raises_the_first_window(tmp_path: Path, runtime: Path) -> None:
+    profile = data_dir(tmp_path / "profile")
+    with instance.claim(profile):  # free before
+        pass
     app = App(QApplication.instance(), GuiOptions(profile=profile))  # type: ignore[arg-type]
     await app.start()
     try:
         raised: list[bool] = []
         app.window.bring_to_front = lambda: raised.append(True)  # type: ignore[method-assign]
-        assert _another_instance_raised(name)
+        with pytest.raises(instance.AlreadyRunning) as caught:
+            instance.claim(profile)  # what a second `biddesk` does before loading Qt
+        assert caught.value.answered
         await until(lambda: raised)
     finally:
         await app.stop()
-    assert not _another_instance_raised(name)
+    with instance.claim(profile):  # released at exit
+        pass
 
 
 async def test_window_geometry_and_splitter_are_restored(tmp_path: Path) -> None:

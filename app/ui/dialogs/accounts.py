@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.account import DEFAULT_BASE_URLS, Account
 from app.domain.opportunity import Platform
-from app.services.secrets import SecretState, env_var_for
+from app.services.secrets import KeyState, KeyStatus, SecretState, env_var_for
 from app.ui.dialogs._sizing import fitted_hint, grow_to_fit
 
 _ERROR_COLOR = "#c62828"
@@ -88,6 +88,16 @@ def _error_label(name: str) -> QLabel:
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setStyleSheet(f"color: {_ERROR_COLOR};")
     return label
+
+
+_KEY_LABELS = {
+    KeyState.STORED: "stored in the keyring",
+    KeyState.ENVIRONMENT: "from the environment",
+    KeyState.MISSING: "missing",
+    KeyState.LOCKED: "keyring locked",
+    KeyState.UNAVAILABLE: "no keyring",
+    KeyState.UNREACHABLE: "keyring unreachable",
+}
 
 
 class AccountDialog(QDialog):
@@ -348,11 +358,12 @@ class AccountDialog(QDialog):
             self._keyring_line.setVisible(bool(message))
             return
         self._keyring_line.hide()
-        lead = (
-            "The system keyring is locked: API keys will not be saved."
-            if state is SecretState.LOCKED
-            else "API keys will not be saved."
-        )
+        lead = {
+            SecretState.LOCKED: "The system keyring is locked: API keys will not be saved.",
+            SecretState.UNREACHABLE: (
+                "The system keyring cannot be reached: API keys will not be saved."
+            ),
+        }.get(state, "API keys will not be saved.")
         parts = [f"<b>{html.escape(lead)}</b> {html.escape(message)}"]
         name = self._name.text().strip()
         if name and "name" not in _validation_errors(self.form()):
@@ -455,17 +466,22 @@ class AccountsDialog(QDialog):
         self.resize(chars * 128, metrics.height() * 18)
         self.set_accounts([])
 
-    def set_accounts(self, rows: Sequence[tuple[Account, str]]) -> None:
-        """Show these accounts with the key status sentence for each; keeps the selection."""
+    def set_accounts(self, rows: Sequence[tuple[Account, str | KeyStatus]]) -> None:
+        """Show these accounts with the key status for each; keeps the selection.
+
+        A `KeyStatus` shows its state in the column (stored, locked, missing…) and its
+        sentence, with the fix, in the tooltip; a plain string is shown as it is."""
         selected = self.selected_name()
         self._tree.clear()
         for account, key_status in rows:
-            item = QTreeWidgetItem(
-                [account.name, account.platform.label, account.base_url, key_status]
-            )
+            if isinstance(key_status, KeyStatus):
+                shown, tip = _KEY_LABELS[key_status.state], key_status.message
+            else:
+                shown = tip = key_status
+            item = QTreeWidgetItem([account.name, account.platform.label, account.base_url, shown])
             item.setData(0, Qt.ItemDataRole.UserRole, account.name)
             item.setToolTip(2, account.base_url)
-            item.setToolTip(3, key_status)
+            item.setToolTip(3, tip)
             self._tree.addTopLevelItem(item)
             if account.name == selected:
                 item.setSelected(True)
