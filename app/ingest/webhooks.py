@@ -605,6 +605,10 @@ class WebhookReceiver:
             raw = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return self._reject(413, "the body is too large")
+        except ConnectionError:
+            # The sender hung up mid-body: nothing arrived to store, and it will retry.
+            log.info("the sender of a %s delivery hung up mid-body", platform.value)
+            return web.Response(status=400)  # nobody is left to read it
         if platform is not Platform.GIGRADAR:
             header = request.headers.get(SIGNATURE_HEADERS[platform])
             if not signature_ok(header, creds, raw):
@@ -642,8 +646,13 @@ class WebhookReceiver:
             return response  # the pass under way takes this one too
         # Answer first, then process in this same task when due: no extra trip through the
         # loop (under qasync each one waits for Qt's next pass, painting included).
-        await response.prepare(request)
-        await response.write_eof()
+        try:
+            await response.prepare(request)
+            await response.write_eof()
+        except ConnectionError:
+            # The sender hung up before our answer (a client timeout, a deliverer stopping):
+            # the delivery is stored, so it is processed all the same.
+            log.debug("the sender of a %s delivery hung up before the answer", platform.value)
         waited = time.perf_counter() - self._pending[0].received_at
         if waited >= COALESCE and self._spent() <= SLICE:
             await self._process_pending()

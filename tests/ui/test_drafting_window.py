@@ -4,7 +4,6 @@ answers, the similarity warning, the menu entries, and warming the model up afte
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from dataclasses import replace
 from pathlib import Path
@@ -73,7 +72,8 @@ async def test_a_redraft_streams_and_stop_keeps_its_text(tmp_path: Path) -> None
         editor.findChild(QPushButton, "draft_stop").click()
         await until(lambda: not editor.drafting)
         kept = letter_text(app)
-        await asyncio.sleep(0.3)
+        # The stream's task is gone, so nothing can write into the letter any more.
+        await until(lambda: not app.services.tasks.running("draft:model"))
         assert letter_text(app) == kept and len(kept) > 20 and kept != original
         assert len({n for n in lengths if n > 0}) > 2  # it streamed in, piece by piece
         assert not letter.isReadOnly()
