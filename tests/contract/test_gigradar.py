@@ -16,7 +16,6 @@ import pytest
 
 from app.sandbox import Sandbox
 from tests.contract.conftest import StartSandbox
-from tests.helpers.wait import wait_for
 from tests.contract.util import (
     CIPHERTEXT,
     NUMERIC,
@@ -27,6 +26,7 @@ from tests.contract.util import (
     is_number,
     iso_seconds,
 )
+from tests.helpers.wait import wait_for
 
 pytestmark = pytest.mark.contract
 
