@@ -667,11 +667,14 @@ class MainWindow(QMainWindow):
         dialog.saved.connect(lambda: self.statusBar().showMessage("Templates saved.", 4000))
         self._keep(dialog)
         self._templates_dialog = dialog
-        dialog.destroyed.connect(self._forget_templates_dialog)
+        dialog.destroyed.connect(lambda _=None, d=dialog: self._forget_templates_dialog(d))
         dialog.open()
 
-    def _forget_templates_dialog(self) -> None:
-        self._templates_dialog = None
+    def _forget_templates_dialog(self, dialog: TemplatesDialog) -> None:
+        # Only the one still shown: an earlier dialog's deferred deletion can come after a
+        # new one opened, and must not cut the new one off from the inbox selection.
+        if self._templates_dialog is dialog:
+            self._templates_dialog = None
 
     def open_model_settings(self) -> None:
         tasks = self.services.tasks

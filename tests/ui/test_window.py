@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QDoubleSpinBox,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QWidget,
@@ -99,10 +100,16 @@ async def fill_and_submit(app: App, letter: str) -> None:
             edit.setPlainText("Yes — in two recent projects.")
     amount = editor.findChild(QDoubleSpinBox, "bid_amount")
     if amount is not None and amount.isVisible() and amount.value() == 0:
-        amount.setValue(450.0)
+        # A bid that fits the job: which job comes first depends on arrival order, and
+        # $450 an hour on a $40-70 job is a warning that asks for confirmation first.
+        opp = app.services.store.opportunities.get(app.window._current_key)
+        fitting = opp.hourly_max or opp.budget if opp is not None else None
+        amount.setValue(float(fitting or 450))
     submit = editor.findChild(QPushButton, "submit")
-    await until(submit.isEnabled, timeout=3)  # the policy check is debounced
+    await until(submit.isEnabled)  # the policy check is debounced
     submit.click()
+    confirm = [b for b in editor.findChildren(QMessageBox) if b.isVisible()]
+    assert not confirm, f"Submit asked first: {confirm[0].informativeText()}"
 
 
 async def test_opportunities_stream_into_the_table(tmp_path: Path) -> None:
