@@ -97,6 +97,15 @@ async def test_gigradar_send_is_settled_by_the_proposal_webhook(
     live: Services, sandbox: Sandbox, realtime: Realtime
 ) -> None:
     opp = pick(await fetch_everything(live), Platform.GIGRADAR, 2)
+    # Tracking polls race the webhook (on a busy machine the poll often wins): make every
+    # read of this opportunity fail, so only the webhook can settle the send.
+    sandbox.faults.inject(
+        "500",
+        platform="gigradar",
+        method="GET",
+        path_contains=f"/opportunities/{opp.external_id}",
+        count=1000,
+    )
     sub = await live.submissions.submit(request_for(opp, LETTER + " [[sim:sent]]"))
     await until(lambda: live.store.submissions.get(sub.id).state is SubmissionState.SUBMITTED)
     done = live.store.submissions.get(sub.id)
@@ -107,14 +116,19 @@ async def test_uphunt_result_by_webhook_stops_the_polling(
     live: Services, sandbox: Sandbox, realtime: Realtime
 ) -> None:
     opp = pick(await fetch_everything(live), Platform.GIGRADAR, 3)
+    # The 5 s status polls race the webhook: make them fail, so the webhook settles it
+    # every time and the test always sees the polling stop (not only when it won the race).
+    sandbox.faults.inject(
+        "500", platform="uphunt", method="GET", path_contains="/auto-apply-v2/status", count=1000
+    )
     sub = await live.submissions.submit(
         request_for(opp, LETTER + " [[sim:applied]]", via=Platform.UPHUNT)
     )
     await until(lambda: live.store.submissions.get(sub.id).state is SubmissionState.SUBMITTED)
     done = live.store.submissions.get(sub.id)
     via = [h.via for h in done.history if h.state is SubmissionState.SUBMITTED]
-    if via == ["webhook"]:  # the webhook won the race against the 5 s poll: polling stopped
-        await until(lambda: not live.tasks.running(f"track:{sub.id}"), 2.0)
+    assert via == ["webhook"]
+    await until(lambda: not live.tasks.running(f"track:{sub.id}"))  # polling stopped
     assert realtime.healthy("uh")
 
 
