@@ -27,6 +27,7 @@ from app.platforms.gigiac import normalize_task
 from app.sandbox import Sandbox, SandboxConfig
 from app.services.container import Services, open_services
 from app.services.events import CreditsLow, OpportunitiesAdded
+from tests.helpers.wait import wait_for
 from tests.store.factories import submission
 
 CREDS = {
@@ -315,8 +316,8 @@ async def test_uphunt_signed_delivery_settles_the_submission_and_stops_its_polli
     await receiver.wait_idle()
     done = services.store.submissions.get(sub.id)
     assert done is not None and done.state is SubmissionState.SUBMITTED
-    await asyncio.sleep(0)  # the polling task takes its cancellation on the next turn
-    assert not services.tasks.running(f"track:{sub.id}")
+    # The polling task takes its cancellation on a later turn of the loop.
+    await wait_for(lambda: not services.tasks.running(f"track:{sub.id}"))
     # A late "failed" for the same job changes nothing.
     late = uphunt_event("queue_1", "failed", delivery="dlv_2")
     assert (await post_signed(http, Platform.UPHUNT, "uh", late)).status_code == 200

@@ -7,7 +7,6 @@ surface); the tunnel is "none" (loopback), or the cloudflared stand-in for re-re
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -23,6 +22,7 @@ from app.sandbox import Sandbox
 from app.services.container import Services, open_services
 from app.services.events import RealtimeStatus
 from app.services.secrets import env_var_for
+from tests.helpers.wait import wait_for
 from tests.ingest import fake_cloudflared
 from tests.integration.conftest import SPEED, endpoint
 from tests.integration.test_end_to_end import (
@@ -56,11 +56,7 @@ async def realtime(live: Services, sandbox: Sandbox) -> AsyncIterator[Realtime]:
 
 
 async def until(predicate: Callable[[], object], timeout: float = SETTLE) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            pytest.fail("condition not reached in time")
-        await asyncio.sleep(0.02)
+    await wait_for(predicate, timeout)
 
 
 async def test_gigradar_registration_replaces_what_biddesk_registered_before(
@@ -189,9 +185,10 @@ async def test_polling_backfills_when_the_webhooks_stop(live: Services, sandbox:
         await until(lambda: rt.healthy("gr"))
         poller.start_account(live.accounts.get("gr"))
         await until(lambda: live.store.opportunities.count() > 0)
+        dropped = sandbox.deliverer.stats.dropped
         sandbox.deliverer.faults.update({"drop": 1.0})
         wire = sandbox.add_opportunity()
-        await asyncio.sleep(0.3)
+        await until(lambda: sandbox.deliverer.stats.dropped > dropped)  # its webhook is lost
         assert live.store.opportunities.get(f"gigradar:{wire['id']}") is None
         assert rt.tunnel is not None
         await rt.tunnel.stop()  # the tunnel goes away: webhooks are no longer healthy

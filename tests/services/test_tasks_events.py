@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 import pytest
 
@@ -29,19 +31,24 @@ async def test_failures_are_logged_when_they_happen(caplog: pytest.LogCaptureFix
     await tasks.shutdown()
 
 
+def forever() -> Coroutine[Any, Any, bool]:
+    """Work that only ends when cancelled."""
+    return asyncio.Event().wait()
+
+
 async def test_replace_cancels_the_predecessor_and_shutdown_cancels_all() -> None:
     tasks = TaskManager()
-    first = tasks.spawn(asyncio.sleep(60), name="refresh")
-    second = tasks.spawn(asyncio.sleep(60), name="refresh", replace=True)
+    first = tasks.spawn(forever(), name="refresh")
+    second = tasks.spawn(forever(), name="refresh", replace=True)
     await asyncio.wait([first])
     assert first.cancelled()
-    same = tasks.spawn(asyncio.sleep(60), name="refresh")
+    same = tasks.spawn(forever(), name="refresh")
     assert same is second
     await tasks.shutdown(timeout=1)
     assert second.cancelled()
     assert tasks.names() == []
     with pytest.raises(RuntimeError):
-        tasks.spawn(asyncio.sleep(0), name="late")
+        tasks.spawn(forever(), name="late")
 
 
 # A subscriber that raises is logged and skipped: the log record is part of the contract.
