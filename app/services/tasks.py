@@ -53,11 +53,6 @@ class TaskManager:
         if exc is not None:
             log.error("background task %s failed", name, exc_info=exc)
 
-    @property
-    def closed(self) -> bool:
-        """True once `shutdown` began: new work is refused."""
-        return self._closed
-
     def running(self, name: str) -> bool:
         task = self._tasks.get(name)
         return task is not None and not task.done()

@@ -523,8 +523,6 @@ class MainWindow(QMainWindow):
         self.services.tasks.spawn(run(), name=ANSWERS_TASK, replace=True)
 
     def _on_editor_similarity_check_requested(self, key: str, letter: str) -> None:
-        if self.services.tasks.closed:
-            return  # quitting: a model draft cancelled at shutdown still asks, on its way out
         opp = self.services.store.opportunities.get(key)
         if opp is None:
             return
