@@ -500,13 +500,7 @@ class WebhookReceiver:
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
         if runner is not None:
-            server = runner.server
             await runner.cleanup()
-            # aiohttp registers a connection accepted during its shutdown after the sweep
-            # and leaves it half open (a platform delivering while the receiver restarts):
-            # close what is left, or its socket leaks.
-            for handler in server.connections if server is not None else ():
-                handler.force_close()
         # Let what was answered be processed; whatever is left stays pending in the store
         # and is replayed on the next start.
         try:

@@ -460,3 +460,41 @@ async def test_a_burst_leaves_the_loop_a_turn_between_slices(
 def test_credentials_never_show_in_their_repr() -> None:
     text = repr(CREDS["gr"]) + repr(CREDS["uh"])
     assert "s3cret" not in text and "signing-secret" not in text
+
+
+async def test_a_sender_that_hangs_up_mid_body_is_no_error(
+    receiver: WebhookReceiver, services: Services, world: Sandbox
+) -> None:
+    """A platform whose client times out (or stops) mid-delivery: nothing is stored, and
+    the receiver logs no error (the autouse check in tests/conftest.py fails on one)."""
+    raw = body(created(world))
+    reader, writer = await asyncio.open_connection("127.0.0.1", receiver.port)
+    head = "".join(
+        f"{name}: {value}\r\n"
+        for name, value in {
+            "Host": f"127.0.0.1:{receiver.port}",
+            "Content-Type": "application/json",
+            "Content-Length": str(len(raw)),
+            **GR_AUTH,
+        }.items()
+    )
+    writer.write(f"POST {hook_path(Platform.GIGRADAR, 'gr')} HTTP/1.1\r\n{head}\r\n".encode())
+    writer.write(raw[: len(raw) // 2])
+    await writer.drain()
+    writer.close()  # gone before the rest of the body
+    await writer.wait_closed()
+    assert await reader.read() == b""
+    # A whole delivery after it is stored: the receiver is past the broken one.
+    response = await post_signed_gigradar(receiver, created(world))
+    assert response.status_code == 200
+    await receiver.wait_idle()
+    assert [d.event for d in services.store.webhooks.recent(10)] == ["GIGRADAR.OPPORTUNITY.CREATE"]
+
+
+async def post_signed_gigradar(receiver: WebhookReceiver, envelope: dict[str, Any]) -> Any:
+    async with httpx.AsyncClient(base_url=receiver.base_url, timeout=5) as client:
+        return await client.post(
+            hook_path(Platform.GIGRADAR, "gr"),
+            content=body(envelope),
+            headers={"Content-Type": "application/json", **GR_AUTH},
+        )
