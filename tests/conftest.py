@@ -1,7 +1,17 @@
-"""Test setup shared by every test: isolated paths, an in-memory keyring, offscreen Qt.
+"""Test setup shared by every test: isolated paths, an in-memory keyring, offscreen Qt,
+errors that fail the test they happen in, and the hypothesis profiles.
 
 Every app path is redirected to a temporary directory, so no test can read or write the
 user's real profile, and the real OS keychain is never touched.
+
+An ERROR record on any logger, an exception that reached an event loop's handler, or a task
+that died with nobody looking fails the test (`_fail_on_unobserved_errors`, see
+tests/helpers/logfail.py); a test where such an error is the point carries
+`@pytest.mark.allow_error_log("why", logger=..., match=...)`.
+
+Hypothesis runs the fast profile by default; `BIDDESK_HYPOTHESIS=thorough` runs ten
+times the examples (tests/helpers/profiles.py). Neither has a deadline: on a busy machine
+a slow example is not a bug.
 """
 
 from __future__ import annotations
@@ -11,14 +21,63 @@ import os
 # Qt must never try to open a display in tests; set before anything imports PySide6.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator
+import asyncio
+import logging
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import keyring
 import pytest
 
 from app.store import Store
+from tests.helpers import logfail, profiles
 from tests.helpers.memkeyring import MemoryKeyring
+
+profiles.register()
+_ERROR_RECORDER = logfail.ErrorRecorder()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    logging.getLogger().addHandler(_ERROR_RECORDER)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    logging.getLogger().removeHandler(_ERROR_RECORDER)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"hypothesis profile: {profiles.active()} (set {profiles.ENV} to change)"
+
+
+def _watched_loop() -> asyncio.AbstractEventLoop:
+    return logfail.watch_loop(asyncio.new_event_loop())
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> Mapping[str, Any]:
+    # Every async test's loop reports its exceptions and its tasks' unretrieved failures
+    # to the running test. tests/ui/conftest.py answers first for the GUI tests, with a
+    # watched qasync loop.
+    return {"asyncio": _watched_loop}
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_unobserved_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail the test if an error was logged or an async failure went unobserved.
+
+    Named to sort first among the autouse fixtures, so it is set up before and torn down
+    after every other function fixture: errors in their teardown count too.
+    """
+    allowed = logfail.allowances(request.node.iter_markers(logfail.MARKER))
+    incidents = logfail.begin()
+    try:
+        yield
+        logfail.sweep_tasks()
+    finally:
+        logfail.end(incidents)
+    unexpected = logfail.judge(incidents.items(), allowed)
+    if unexpected:
+        pytest.fail(logfail.report(unexpected), pytrace=False)
 
 
 @pytest.fixture(autouse=True)

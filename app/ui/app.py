@@ -496,6 +496,10 @@ class App:
                 log.exception("the draft being edited could not be saved at quit")
             with contextlib.suppress(Exception):
                 self.window.save_state()
+            # From here on the editor's requests (a debounced autosave or similarity check,
+            # a cancelled draft's last words) would reach a store that closes below while
+            # the loop still runs: the drafts are saved, so the editor goes quiet.
+            self.window.editor.blockSignals(True)
         if self.sandbox is not None:
             # Its deliveries first: a connection accepted while the receiver closes would
             # be left half-open (aiohttp registers it after the shutdown's sweep).

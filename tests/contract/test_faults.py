@@ -15,6 +15,7 @@ import pytest
 
 from app.sandbox import FaultInjector, Sandbox
 from tests.contract.conftest import StartSandbox
+from tests.helpers.wait import wait_for
 
 pytestmark = pytest.mark.contract
 
@@ -121,7 +122,7 @@ async def test_stop_releases_a_held_answer_quickly(start_sandbox: StartSandbox) 
         import asyncio
 
         pending = asyncio.ensure_future(client.get(f"{base}/scanners", headers=headers))
-        await asyncio.sleep(0.2)
+        await wait_for(lambda: not sandbox.faults.pending)  # the request took the fault
         started = time.monotonic()
         await sandbox.stop()
         assert time.monotonic() - started < 3.0

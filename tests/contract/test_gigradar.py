@@ -26,6 +26,7 @@ from tests.contract.util import (
     is_number,
     iso_seconds,
 )
+from tests.helpers.wait import wait_for
 
 pytestmark = pytest.mark.contract
 
@@ -507,8 +508,9 @@ async def test_null_scheduled_at_means_unscheduled_never_sent(
         app_url(sandbox, opp), headers=auth(sandbox), json=answers_for(opp, "[[sim:sent]] Hi")
     )
     assert r.status_code == 201
-    # 0.3 s at speed 600 is 180 sandbox seconds: three times the longest send latency.
-    await _sleep(0.3)
+    # Three times the longest send latency, on the sandbox's own clock; the read below
+    # brings the sandbox up to date before it answers.
+    await sandbox_time_passes(sandbox, 180)
     app = (await http.get(opp_url(sandbox, opp), headers=auth(sandbox))).json()["application"]
     assert app["scheduledAt"] is None
     assert app["sent"] is None
@@ -547,13 +549,16 @@ async def test_future_schedule_waits_for_its_time(
 ) -> None:
     sandbox = fast_sandbox
     opp = await pick(http, sandbox)
-    scheduled = now_iso(1.0)  # absolute wall time: not compressed by speed
+    scheduled = now_iso(3.0)  # absolute wall time: not compressed by speed
     body = {**answers_for(opp, "[[sim:sent]] Hi"), "scheduledAt": scheduled}
     assert (
         await http.post(app_url(sandbox, opp), headers=auth(sandbox), json=body)
     ).status_code == 201
-    await _sleep(0.4)
+    # Past the longest send latency (60 sandbox seconds), well before its time: a send
+    # that ignored scheduledAt would show now.
+    await sandbox_time_passes(sandbox, 90)
     r = await http.get(f"{base(sandbox)}/opportunities?state=scheduled", headers=auth(sandbox))
+    assert time.time() < iso_seconds(scheduled), "the machine is too slow to tell"
     assert [o["id"] for o in r.json()["items"]] == [opp["id"]]
 
     async def sent() -> str | None:
@@ -815,7 +820,9 @@ async def test_new_opportunities_arrive_over_time(
     assert sandbox.events.since(0, type_="GIGRADAR.OPPORTUNITY.CREATE")
 
 
-async def _sleep(seconds: float) -> None:
-    import asyncio
-
-    await asyncio.sleep(seconds)
+async def sandbox_time_passes(sandbox: Sandbox, sim_seconds: float) -> None:
+    """Until `sim_seconds` of the sandbox's time (its clock, compressed by its speed) have
+    passed: the sandbox's state is a function of that clock, so this is its condition."""
+    clock = sandbox.clock
+    target = clock.monotonic() + clock.real(sim_seconds)
+    await wait_for(lambda: clock.monotonic() >= target)

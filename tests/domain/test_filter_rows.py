@@ -21,9 +21,10 @@ from app.domain.filter_rows import (
 )
 from app.domain.filters import ARCHIVED, FilterSpec, haystack
 from app.domain.opportunity import ClientInfo, JobKind, Opportunity, Platform
+from tests.helpers.profiles import examples
 
-HYPOTHESIS = settings(database=None, deadline=None, max_examples=300)
-QUICK = settings(database=None, deadline=None, max_examples=80)
+HYPOTHESIS = settings(database=None, deadline=None, max_examples=examples(300))
+QUICK = settings(database=None, deadline=None, max_examples=examples(80))
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 STATES = ("new", "read", "drafted", "submitting", "submitted", "failed", "withdrawn", ARCHIVED)
 COUNTRIES = ("United States", "united  states", "Germany", "GERMANY", "Côte d’Ivoire", " ", "")

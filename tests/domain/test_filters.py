@@ -26,8 +26,9 @@ from app.domain.filters import (
     parse_query,
 )
 from app.domain.opportunity import ClientInfo, JobKind, Opportunity, Platform
+from tests.helpers.profiles import examples
 
-HYPOTHESIS = settings(database=None, deadline=None, max_examples=300)
+HYPOTHESIS = settings(database=None, deadline=None, max_examples=examples(300))
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 

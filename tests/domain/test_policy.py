@@ -31,6 +31,7 @@ from app.domain.policy import (
     check_submission,
 )
 from app.domain.submission import Answer, Bid, BidKind
+from tests.helpers.profiles import examples
 
 PADDING = (
     "Hello, I read your post carefully and I am confident I can deliver this project on "
@@ -486,7 +487,7 @@ def test_blocking_keeps_only_errors_in_order() -> None:
 # -- robustness -----------------------------------------------------------------------------
 
 
-@settings(database=None, deadline=None, max_examples=200)
+@settings(database=None, deadline=None, max_examples=examples(200))
 @given(st.text(alphabet=st.sampled_from("ab1 .-@:/()[]{}<>+#_$%\n\u00a0’skypeSKYPE"), max_size=600))
 def test_any_letter_is_checked_without_error(letter: str) -> None:
     for issue in check_cover_letter(letter, Platform.GIGRADAR):

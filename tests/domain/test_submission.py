@@ -31,12 +31,13 @@ from app.domain.submission import (
     is_progress,
     outcome_is_progress,
 )
+from tests.helpers.profiles import examples
 
 S = SubmissionState
 OC = Outcome
 R = FailureReason
 
-HYPOTHESIS = settings(database=None, deadline=None, max_examples=300)
+HYPOTHESIS = settings(database=None, deadline=None, max_examples=examples(300))
 
 # Explicit moves (transition): what the lifecycle allows.
 ALLOWED: dict[SubmissionState, set[SubmissionState]] = {

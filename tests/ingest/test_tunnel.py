@@ -23,6 +23,7 @@ from app.ingest.tunnel import (
     create_tunnel,
     parse_tunnel_spec,
 )
+from tests.helpers.wait import wait_for
 from tests.ingest import fake_cloudflared
 
 LOCAL = "http://127.0.0.1:8765"
@@ -126,6 +127,8 @@ def test_create_tunnel_rejects_a_bad_setting() -> None:
         create_tunnel("socks", on_status=lambda _s: None)
 
 
+# The failing subscriber is logged and the tunnel goes on: that log line is the contract.
+@pytest.mark.allow_error_log("a failing status subscriber is logged", logger="app.ingest.tunnel")
 async def test_a_failing_subscriber_does_not_stop_the_tunnel(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -200,12 +203,8 @@ def _alive(pid: int) -> bool:
     return True
 
 
-async def _until(predicate: Callable[[], bool], timeout: float = 2.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            pytest.fail("condition not reached in time")
-        await asyncio.sleep(0.01)
+async def _until(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
+    await wait_for(predicate, timeout)
 
 
 async def test_cloudflared_reports_each_new_url_and_restarts_when_it_dies(

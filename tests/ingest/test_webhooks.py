@@ -27,6 +27,7 @@ from app.platforms.gigiac import normalize_task
 from app.sandbox import Sandbox, SandboxConfig
 from app.services.container import Services, open_services
 from app.services.events import CreditsLow, OpportunitiesAdded
+from tests.helpers.wait import wait_for
 from tests.store.factories import submission
 
 CREDS = {
@@ -323,8 +324,8 @@ async def test_uphunt_signed_delivery_settles_the_submission_and_stops_its_polli
     await receiver.wait_idle()
     done = services.store.submissions.get(sub.id)
     assert done is not None and done.state is SubmissionState.SUBMITTED
-    await asyncio.sleep(0)  # the polling task takes its cancellation on the next turn
-    assert not services.tasks.running(f"track:{sub.id}")
+    # The polling task takes its cancellation on a later turn of the loop.
+    await wait_for(lambda: not services.tasks.running(f"track:{sub.id}"))
     # A late "failed" for the same job changes nothing.
     late = uphunt_event("queue_1", "failed", delivery="dlv_2")
     assert (await post_signed(http, Platform.UPHUNT, "uh", late)).status_code == 200
@@ -467,3 +468,41 @@ async def test_a_burst_leaves_the_loop_a_turn_between_slices(
 def test_credentials_never_show_in_their_repr() -> None:
     text = repr(CREDS["gr"]) + repr(CREDS["uh"])
     assert "s3cret" not in text and "signing-secret" not in text
+
+
+async def test_a_sender_that_hangs_up_mid_body_is_no_error(
+    receiver: WebhookReceiver, services: Services, world: Sandbox
+) -> None:
+    """A platform whose client times out (or stops) mid-delivery: nothing is stored, and
+    the receiver logs no error (the autouse check in tests/conftest.py fails on one)."""
+    raw = body(created(world))
+    reader, writer = await asyncio.open_connection("127.0.0.1", receiver.port)
+    head = "".join(
+        f"{name}: {value}\r\n"
+        for name, value in {
+            "Host": f"127.0.0.1:{receiver.port}",
+            "Content-Type": "application/json",
+            "Content-Length": str(len(raw)),
+            **GR_AUTH,
+        }.items()
+    )
+    writer.write(f"POST {hook_path(Platform.GIGRADAR, 'gr')} HTTP/1.1\r\n{head}\r\n".encode())
+    writer.write(raw[: len(raw) // 2])
+    await writer.drain()
+    writer.close()  # gone before the rest of the body
+    await writer.wait_closed()
+    assert await reader.read() == b""
+    # A whole delivery after it is stored: the receiver is past the broken one.
+    response = await post_signed_gigradar(receiver, created(world))
+    assert response.status_code == 200
+    await receiver.wait_idle()
+    assert [d.event for d in services.store.webhooks.recent(10)] == ["GIGRADAR.OPPORTUNITY.CREATE"]
+
+
+async def post_signed_gigradar(receiver: WebhookReceiver, envelope: dict[str, Any]) -> Any:
+    async with httpx.AsyncClient(base_url=receiver.base_url, timeout=5) as client:
+        return await client.post(
+            hook_path(Platform.GIGRADAR, "gr"),
+            content=body(envelope),
+            headers={"Content-Type": "application/json", **GR_AUTH},
+        )

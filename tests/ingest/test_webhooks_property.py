@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from app.domain import Account, Platform
 from app.ingest.webhooks import HookCredentials, WebhookProcessor, WebhookReceiver, sign
 from app.services.container import open_services
+from tests.helpers.profiles import examples
 
 CREDS = {
     "gr": HookCredentials(username="u", password="p"),
@@ -126,7 +127,7 @@ def test_random_requests_never_crash_or_store_unauthenticated(tmp_path: Path) ->
     client = httpx.AsyncClient(base_url=receiver.base_url, timeout=5)
 
     @settings(
-        max_examples=300,
+        max_examples=examples(300),
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )

@@ -8,10 +8,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.helpers.cli import run, sandbox_process
+from tests.helpers.wait import wait_for_sync
 
 pytestmark = pytest.mark.integration
 
@@ -271,7 +273,6 @@ def test_serve_receives_webhooks_until_terminated(
     """`biddesk serve` in its own process: registers with GigRadar, receives the sandbox's
     deliveries over loopback, stores them, and stops cleanly on SIGTERM."""
     import signal
-    import time
     import urllib.request
 
     env = {
@@ -305,36 +306,24 @@ def test_serve_receives_webhooks_until_terminated(
         request.add_header("Content-Type", "application/json")
         with urllib.request.urlopen(request, timeout=5) as answer:
             opp_id = json.loads(answer.read())["id"]
-        deadline = time.monotonic() + 15
-        found = False
-        while not found and time.monotonic() < deadline:
-            code, out, _ = run(
-                [
-                    "--profile",
-                    str(profile),
-                    "list",
-                    "--json",
-                    "--platform",
-                    "gigradar",
-                    "--limit",
-                    "0",
-                ],
-                capsys,
-            )
-            found = any(o["key"] == f"gigradar:{opp_id}" for o in json.loads(out)["opportunities"])
-            time.sleep(0.1)
-        assert found, "the webhook's opportunity never reached the inbox"
-        # Marked processed within half a second of being applied.
-        deadline = time.monotonic() + 5
-        while True:
+        listing = ["--profile", str(profile), "list", "--json", "--platform", "gigradar"]
+
+        def listed() -> bool:
+            _, out, _ = run([*listing, "--limit", "0"], capsys)
+            return any(o["key"] == f"gigradar:{opp_id}" for o in json.loads(out)["opportunities"])
+
+        wait_for_sync(listed, message="the webhook's opportunity never reached the inbox")
+        # Marked processed soon after being applied.
+        status: dict[str, Any] = {}
+
+        def processed() -> bool:
             code, out, _ = run(["--profile", str(profile), "webhooks", "status", "--json"], capsys)
             assert code == 0
-            status = json.loads(out)
-            if status["pending"] == 0 or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
+            status.update(json.loads(out))
+            return status["pending"] == 0
+
+        wait_for_sync(processed, message="the delivery stayed pending")
         assert any(d["event"] == "GIGRADAR.OPPORTUNITY.CREATE" for d in status["deliveries"])
-        assert status["pending"] == 0
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

@@ -7,7 +7,6 @@ surface); the tunnel is "none" (loopback), or the cloudflared stand-in for re-re
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -27,6 +26,7 @@ from app.services.container import Services, open_services
 from app.services.events import RealtimeStatus
 from app.services.secrets import env_var_for
 from tests.helpers.cli import run
+from tests.helpers.wait import wait_for
 from tests.ingest import fake_cloudflared
 from tests.integration.conftest import SPEED, endpoint
 from tests.integration.test_end_to_end import (
@@ -61,11 +61,7 @@ async def realtime(live: Services, sandbox: Sandbox) -> AsyncIterator[Realtime]:
 
 
 async def until(predicate: Callable[[], object], timeout: float = SETTLE) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            pytest.fail("condition not reached in time")
-        await asyncio.sleep(0.02)
+    await wait_for(predicate, timeout)
 
 
 async def test_gigradar_registration_replaces_what_biddesk_registered_before(
@@ -108,6 +104,15 @@ async def test_gigradar_send_is_settled_by_the_proposal_webhook(
     live: Services, sandbox: Sandbox, realtime: Realtime
 ) -> None:
     opp = pick(await fetch_everything(live), Platform.GIGRADAR, 2)
+    # Tracking polls race the webhook (on a busy machine the poll often wins): make every
+    # read of this opportunity fail, so only the webhook can settle the send.
+    sandbox.faults.inject(
+        "500",
+        platform="gigradar",
+        method="GET",
+        path_contains=f"/opportunities/{opp.external_id}",
+        count=1000,
+    )
     sub = await live.submissions.submit(request_for(opp, LETTER + " [[sim:sent]]"))
     # No polling: only the webhook may settle it (else the poll sometimes wins the race).
     live.tasks.cancel(f"track:{sub.id}")
@@ -120,14 +125,19 @@ async def test_uphunt_result_by_webhook_stops_the_polling(
     live: Services, sandbox: Sandbox, realtime: Realtime
 ) -> None:
     opp = pick(await fetch_everything(live), Platform.GIGRADAR, 3)
+    # The 5 s status polls race the webhook: make them fail, so the webhook settles it
+    # every time and the test always sees the polling stop (not only when it won the race).
+    sandbox.faults.inject(
+        "500", platform="uphunt", method="GET", path_contains="/auto-apply-v2/status", count=1000
+    )
     sub = await live.submissions.submit(
         request_for(opp, LETTER + " [[sim:applied]]", via=Platform.UPHUNT)
     )
     await until(lambda: live.store.submissions.get(sub.id).state is SubmissionState.SUBMITTED)
     done = live.store.submissions.get(sub.id)
     via = [h.via for h in done.history if h.state is SubmissionState.SUBMITTED]
-    if via == ["webhook"]:  # the webhook won the race against the 5 s poll: polling stopped
-        await until(lambda: not live.tasks.running(f"track:{sub.id}"), 2.0)
+    assert via == ["webhook"]
+    await until(lambda: not live.tasks.running(f"track:{sub.id}"))  # polling stopped
     assert realtime.healthy("uh")
 
 
@@ -192,9 +202,10 @@ async def test_polling_backfills_when_the_webhooks_stop(live: Services, sandbox:
         await until(lambda: rt.healthy("gr"))
         poller.start_account(live.accounts.get("gr"))
         await until(lambda: live.store.opportunities.count() > 0)
+        dropped = sandbox.deliverer.stats.dropped
         sandbox.deliverer.faults.update({"drop": 1.0})
         wire = sandbox.add_opportunity()
-        await asyncio.sleep(0.3)
+        await until(lambda: sandbox.deliverer.stats.dropped > dropped)  # its webhook is lost
         assert live.store.opportunities.get(f"gigradar:{wire['id']}") is None
         assert rt.tunnel is not None
         await rt.tunnel.stop()  # the tunnel goes away: webhooks are no longer healthy

@@ -6,11 +6,12 @@ import asyncio
 
 import pytest
 
-from app.domain import Account, Platform
+from app.domain import Account, Opportunity, Platform
 from app.ingest.poller import WAIT_STEP, Poller, discovery_interval
 from app.platforms.errors import AuthError, ServerError
 from app.services.container import Services
 from app.services.events import AccountStatus
+from tests.helpers.wait import wait_for as _until
 from tests.services.conftest import ScriptedAdapter, make_opportunity
 
 
@@ -84,25 +85,28 @@ async def test_pause_stops_rounds_and_refresh_wakes_one(services: Services, adap
     poller = Poller(
         services.accounts, services.inbox, services.tasks, services.bus, sleep=long_sleep
     )
+    fetched_while_paused: list[bool] = []
+    fetch = gg.fetch_opportunities
+
+    async def recording_fetch() -> list[Opportunity]:
+        fetched_while_paused.append(poller.paused)
+        return await fetch()
+
+    gg.fetch_opportunities = recording_fetch  # type: ignore[method-assign]
     poller.start_account(services.accounts.get("gigiac-main"))
-    await _until(lambda: sum(c[0] == "fetch" for c in gg.calls) == 1 and slept)
+    await _until(lambda: len(fetched_while_paused) == 1 and len(slept) == 1)
     poller.refresh("gigiac-main")
-    await _until(lambda: sum(c[0] == "fetch" for c in gg.calls) == 2)
+    await _until(lambda: len(fetched_while_paused) == 2 and len(slept) == 2)
     poller.pause()
     assert poller.paused
     poller.refresh("gigiac-main")
-    await asyncio.sleep(0.05)
-    assert sum(c[0] == "fetch" for c in gg.calls) == 2
+    # The refresh ends the wait; the round then stops at the pause gate (its waiter is
+    # there) instead of fetching.
+    await _until(lambda: poller._paused._waiters)  # type: ignore[attr-defined]
+    assert fetched_while_paused == [False, False]
     poller.resume()
-    await _until(lambda: sum(c[0] == "fetch" for c in gg.calls) == 3)
-
-
-async def _until(predicate, timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            pytest.fail("condition not reached in time")
-        await asyncio.sleep(0.005)
+    await _until(lambda: len(fetched_while_paused) == 3)
+    assert fetched_while_paused == [False, False, False]
 
 
 async def test_healthy_webhooks_slow_discovery_and_losing_them_polls_at_once(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from unittest.mock import ANY
 
 import pytest
 
@@ -26,6 +27,7 @@ from app.services.submissions import (
     SubmitError,
     SubmitRequest,
 )
+from tests.helpers.wait import wait_for
 from tests.services.conftest import LETTER, ScriptedAdapter, make_opportunity
 
 FIXED = Bid(kind=BidKind.FIXED, amount=None)
@@ -163,9 +165,10 @@ async def test_concurrent_submits_send_once(services, adapters) -> None:
     gr.submit_gate = asyncio.Event()
     gr.submit_script.append(ok(SubmissionState.SUBMITTING))
     first = asyncio.ensure_future(services.submissions.submit(request()))
-    await asyncio.sleep(0)
+    await wait_for(lambda: ("submit", ANY) in gr.calls)  # the first is on the wire
     second = asyncio.ensure_future(services.submissions.submit(request()))
-    await asyncio.sleep(0.01)
+    await wait_for(second.done)  # refused while the first is still waiting for its answer
+    assert isinstance(second.exception(), DuplicateSubmission)
     gr.submit_gate.set()
     results = await asyncio.gather(first, second, return_exceptions=True)
     assert sum(isinstance(r, DuplicateSubmission) for r in results) == 1
@@ -242,7 +245,7 @@ async def test_start_up_reconciles_what_was_left_submitting(services, adapters) 
     gr.submit_gate = asyncio.Event()  # never opens: the process "dies" mid-send
     gr.submit_script.append(ok(SubmissionState.SUBMITTING))
     task = asyncio.ensure_future(services.submissions.submit(request()))
-    await asyncio.sleep(0.01)
+    await wait_for(lambda: ("submit", ANY) in gr.calls)  # stored, and on the wire
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

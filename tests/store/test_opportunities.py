@@ -21,6 +21,7 @@ from app.domain.opportunity import (
     Question,
 )
 from app.store import Store
+from tests.helpers.profiles import examples
 from tests.store.factories import T0, hourly_opportunity, opportunity
 
 # --- round trips ------------------------------------------------------------------
@@ -304,7 +305,7 @@ def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
         yield opened
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batch=st.lists(_opportunities, min_size=1, max_size=3))
 def test_any_opportunity_round_trips_exactly(shared_store: Store, batch: list[Opportunity]) -> None:
     repo = shared_store.opportunities

@@ -2,7 +2,8 @@
 
 pytest-asyncio >= 1 takes the loop from the `pytest_asyncio_loop_factories` hook
 (DESIGN.md, Known traps), so `async def` tests here can await services and let Qt
-paint in the same loop. Qt warnings fail the test (pytest-qt's qt_log_level_fail).
+paint in the same loop. Qt warnings fail the test (pytest-qt's qt_log_level_fail), and so
+do errors logged or left in dead tasks (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
 
+from tests.helpers.logfail import watch_loop
+
 
 def _qasync_loop() -> qasync.QEventLoop:
     app = QApplication.instance() or QApplication(["biddesk-tests"])
-    return qasync.QEventLoop(app, already_running=False)
+    # Watched like every test loop: its exceptions and dead tasks fail the test.
+    return watch_loop(qasync.QEventLoop(app, already_running=False))
 
 
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> Mapping[str, Any]:

@@ -33,6 +33,7 @@ from app.ui.models.opportunities import (
     money_text,
 )
 from app.ui.widgets.inbox_view import InboxView
+from tests.helpers.profiles import examples
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 WORDS = ["react", "node", "python", "django", "dashboard", "api", "mobile", "flutter"]
@@ -407,7 +408,7 @@ OPERATIONS = st.lists(
 
 
 @settings(
-    max_examples=40,
+    max_examples=examples(40),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],

@@ -114,6 +114,8 @@ async def test_a_big_inbox_shows_its_newest_rows_first_then_all(
         await app.stop()
 
 
+# The excepthook under test logs the uncaught error before showing it.
+@pytest.mark.allow_error_log("the excepthook logs it", logger="app.ui.app", match="uncaught")
 async def test_an_uncaught_error_is_logged_and_shown_without_blocking(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -110,9 +110,14 @@ async def test_tray_menu_opens_pauses_and_lists_the_latest_matches(tmp_path: Pat
         tray.menu.aboutToShow.emit()
         entries = [a for a in tray.menu.actions() if a.objectName() == "trayMatch"]
         assert 1 <= len(entries) <= 5
-        target = entries[-1]
+        # Not simply the last one: the window may have opened (and so read) a match already.
+        flags = desk.services.store.opportunities.flags
+        unread = [a for a in entries if not flags(a.data()).read]
+        assert unread and all(a.font().bold() for a in unread)  # unread is bold
+        assert not any(a.font().bold() for a in entries if a not in unread)
+        target = unread[-1]
         key = target.data()
-        assert target.text() and target.font().bold()  # unread
+        assert target.text()
         desk.window.hide()
         before = tray.unread_count()
         target.trigger()
@@ -231,20 +236,23 @@ async def test_with_a_tray_closing_hides_and_hints_once(
         messages: list[tuple[Any, ...]] = []
         monkeypatch.setattr(QSystemTrayIcon, "supportsMessages", staticmethod(lambda: True))
         monkeypatch.setattr(desk.tray.icon, "showMessage", lambda *a: messages.append(a))
-        desk.window.close()
-        await asyncio.sleep(0.05)
-        assert not desk.window.isVisible()
-        assert not task.done()  # still running, in the tray
 
         def hints() -> list[tuple[Any, ...]]:  # match notifications arrive meanwhile
             return [m for m in messages if m[0] == "BidDesk is still running"]
 
+        def quit_asked() -> bool:  # closing quits by resolving the shutdown future at once
+            return desk._shutdown is None or desk._shutdown.done()
+
+        desk.window.close()
+        await until(lambda: not desk.window.isVisible())
+        assert not quit_asked() and not task.done()  # still running, in the tray
         assert len(hints()) == 1
         assert desk.services.store.settings.get(HINT_SHOWN_KEY) is True
         desk.tray.show_window()
+        await until(desk.window.isVisible)
         desk.window.close()
-        await asyncio.sleep(0.05)
-        assert not task.done() and len(hints()) == 1  # the hint only once
+        await until(lambda: not desk.window.isVisible())
+        assert not quit_asked() and not task.done() and len(hints()) == 1  # the hint only once
 
         # Turned off in the settings, closing quits even with a tray.
         desk.services.store.settings.set(tray_module.CLOSE_TO_TRAY_KEY, False)

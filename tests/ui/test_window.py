@@ -6,9 +6,8 @@ an embedded sandbox at high speed, then drives the widgets like a person would.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QDoubleSpinBox,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QWidget,
@@ -27,6 +27,7 @@ from app.domain import Platform, SubmissionState
 from app.domain.filters import FilterSpec
 from app.services.secrets import env_var_for
 from app.ui.app import App, GuiOptions
+from tests.helpers.wait import wait_for as until  # other GUI tests import it from here
 
 pytestmark = pytest.mark.integration
 
@@ -35,15 +36,6 @@ LETTER = (
     "I would confirm the scope first, then deliver a working version within days, with "
     "weekly milestones you can review. Best regards, Alex"
 )
-
-
-async def until(predicate: Callable[[], object], timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            pytest.fail("condition not reached in time")
-        await asyncio.sleep(0.02)
 
 
 async def start_app(profile: Path, **kw: object) -> App:
@@ -108,10 +100,16 @@ async def fill_and_submit(app: App, letter: str) -> None:
             edit.setPlainText("Yes — in two recent projects.")
     amount = editor.findChild(QDoubleSpinBox, "bid_amount")
     if amount is not None and amount.isVisible() and amount.value() == 0:
-        amount.setValue(450.0)
+        # A bid that fits the job: which job comes first depends on arrival order, and
+        # $450 an hour on a $40-70 job is a warning that asks for confirmation first.
+        opp = app.services.store.opportunities.get(app.window._current_key)
+        fitting = opp.hourly_max or opp.budget if opp is not None else None
+        amount.setValue(float(fitting or 450))
     submit = editor.findChild(QPushButton, "submit")
-    await until(submit.isEnabled, timeout=3)  # the policy check is debounced
+    await until(submit.isEnabled)  # the policy check is debounced
     submit.click()
+    confirm = [b for b in editor.findChildren(QMessageBox) if b.isVisible()]
+    assert not confirm, f"Submit asked first: {confirm[0].informativeText()}"
 
 
 async def test_opportunities_stream_into_the_table(tmp_path: Path) -> None:
@@ -304,7 +302,8 @@ async def test_stop_keeps_what_the_model_wrote_so_far(tmp_path: Path) -> None:
         app.window.editor.findChild(QPushButton, "draft_stop").click()
         await until(lambda: not app.window.editor.drafting)
         kept = letter_text(app)
-        await asyncio.sleep(0.3)
+        # The stream's task is gone, so nothing can write into the letter any more.
+        await until(lambda: not app.services.tasks.running("draft:model"))
         assert letter_text(app) == kept and len(kept) > 20  # stopped, and the text stays
         assert not app.window.editor.findChild(QPlainTextEdit, "letter").isReadOnly()
         assert "Stopped" in app.window.statusBar().currentMessage()
