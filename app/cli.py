@@ -1489,12 +1489,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+_previous_levels: list[int] = []  # the root logger's level before each setup_logging
+
+
 def setup_logging(
     directory: Path | None, verbose: bool
 ) -> tuple[Path | None, list[logging.Handler]]:
     """Console (warnings, or progress with -v) and a rotating file in the data folder;
     both redact secrets. Returns the log file and the handlers, which the caller removes."""
     root = logging.getLogger()
+    _previous_levels.append(root.level)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     added: list[logging.Handler] = []
     redact = RedactingFilter()
@@ -1522,10 +1526,15 @@ def setup_logging(
 
 
 def remove_logging(handlers: list[logging.Handler]) -> None:
+    """Undo `setup_logging`: its handlers go, and the root logger's level is put back (a
+    process that runs several commands, like the tests, must not keep the first's)."""
+    root = logging.getLogger()
     for handler in handlers:
-        logging.getLogger().removeHandler(handler)
+        root.removeHandler(handler)
         with contextlib.suppress(Exception):
             handler.close()
+    if _previous_levels:
+        root.setLevel(_previous_levels.pop())
 
 
 def _run_gui(args: argparse.Namespace, err: TextIO, lock: InstanceLock | None) -> int:

@@ -370,6 +370,17 @@ class _Busy(asyncio.Protocol):
         transport.close()
 
 
+class _Closing(asyncio.Protocol):
+    """A connection whose accept finished after the receiver began to stop: closed at once.
+
+    asyncio accepts on a task of its own, so a socket accepted just before the listener
+    closed gets its protocol after aiohttp's shutdown swept its connections; an aiohttp
+    handler made then would hold the socket open until it is garbage (a ResourceWarning)."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        transport.close()
+
+
 class WebhookReceiver:
     """The HTTP side: authenticate, bound, parse, dedupe, answer, queue."""
 
@@ -411,6 +422,7 @@ class WebhookReceiver:
         self._accounts: dict[str, tuple[float, Account | None]] = {}
         self._runner: web.AppRunner | None = None
         self._server: asyncio.AbstractServer | None = None
+        self._stopping = False
         self._background: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
@@ -447,6 +459,7 @@ class WebhookReceiver:
         """Serve on host:port (0 = a free port); returns the bound port."""
         if self._runner is not None:
             return self.port
+        self._stopping = False
         # A short grace on shutdown: deliveries take milliseconds, and the app quits in 2 s.
         # aiohttp's keep-alive timer also runs from the moment a connection opens until its
         # first request's headers are in: it is the header timeout.
@@ -463,6 +476,8 @@ class WebhookReceiver:
         cap = self.max_connections
 
         def protocol() -> asyncio.Protocol:
+            if self._stopping:
+                return _Closing()
             if len(server.connections) >= cap:
                 log.debug("webhook receiver: %d connections open, one more refused", cap)
                 return _Busy()
@@ -492,12 +507,22 @@ class WebhookReceiver:
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
         listener, self._server = self._server, None
+        self._stopping = True  # an accept still under way gets a closed connection
         if listener is not None:
             listener.close()  # no new connections; the open ones are closed by the runner
+        server = None if runner is None else runner.server
         if runner is not None:
             await runner.cleanup()
         if listener is not None:
             await listener.wait_closed()
+        if server is not None:
+            # A handler whose connection_made came after the runner's sweep (made before
+            # `_stopping`, registered a pass later) is closed too.
+            await asyncio.sleep(0)
+            for handler in list(server.connections):
+                transport = handler.transport
+                if transport is not None and not transport.is_closing():
+                    transport.abort()
         # Let what was answered be processed; whatever is left stays pending in the store
         # and is replayed on the next start.
         try:

@@ -241,6 +241,7 @@ def test_the_signing_secret_is_asked_without_a_nested_event_loop(qtbot) -> None:
 # -- one error path -----------------------------------------------------------------------
 
 
+@pytest.mark.allow_error_log("the slot's exception is logged on purpose", logger="app.ui.app")
 async def test_an_exception_in_a_slot_is_logged_with_its_traceback_and_shown_once(
     tmp_path: Path, app_excepthook: list[App], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -262,6 +263,8 @@ async def test_an_exception_in_a_slot_is_logged_with_its_traceback_and_shown_onc
         caplog.clear()  # the errors were the point of the test
 
 
+@pytest.mark.allow_error_log("the failed task is logged on purpose", logger="app.services.tasks")
+@pytest.mark.allow_error_log("the loop's error is logged on purpose", logger="app.ui.app")
 async def test_a_failed_task_and_a_loop_error_take_the_same_path(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -329,6 +332,7 @@ def test_an_error_while_a_modal_dialog_is_open_can_be_closed(qtbot) -> None:
     qtbot.waitUntil(lambda: not alive(again) or not again.isVisible())
 
 
+@pytest.mark.allow_error_log("what the broad handler caught is logged", logger="app.ui.main_window")
 async def test_a_broad_handler_logs_what_it_caught_with_its_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -357,6 +361,7 @@ async def test_a_broad_handler_logs_what_it_caught_with_its_traceback(
         assert any("no account named" in b.text() for b in boxes(app))
 
 
+@pytest.mark.allow_error_log("the thread's exception is logged on purpose", logger="app.ui.app")
 async def test_an_exception_in_a_thread_is_logged_and_shown_on_the_loop(
     tmp_path: Path, app_excepthook: list[App], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -395,6 +400,7 @@ async def run_whole(tmp_path: Path) -> AsyncIterator[tuple[App, asyncio.Task[int
             signal.signal(sig, handler)
 
 
+@pytest.mark.allow_error_log("the error behind the open box is logged", logger="app.ui.app")
 async def test_quit_while_an_error_box_is_open_quits(
     tmp_path: Path, app_excepthook: list[App], caplog: pytest.LogCaptureFixture
 ) -> None:
