@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 
-from PySide6.QtCore import QDateTime, QEvent, QObject, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QDateTime, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QKeySequence,
@@ -32,11 +32,9 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLayout,
-    QLayoutItem,
     QMenu,
     QMessageBox,
     QPlainTextEdit,
@@ -60,21 +58,30 @@ from app.domain.submission import (
     Bid,
     BidKind,
     Draft,
-    Outcome,
     Submission,
     SubmissionState,
 )
 from app.services.submissions import SubmitRequest, allowed_routes
+from app.ui.widgets.issue_list import IssueList as _IssueList
+from app.ui.widgets.labels import (
+    ERROR_COLOR,
+    INFO_COLOR,
+    NEUTRAL_COLOR,
+    SUCCESS_COLOR,
+    WARNING_COLOR,
+)
+from app.ui.widgets.labels import discard as _discard
+from app.ui.widgets.labels import muted as _muted
+from app.ui.widgets.labels import section_title as _section_title
+from app.ui.widgets.labels import set_text_color as _set_text_color
+from app.ui.widgets.labels import short_time as _when
+from app.ui.widgets.labels import wrapping_label as _wrapping_label
+from app.ui.widgets.layouts import FlowLayout as _FlowLayout
+from app.ui.widgets.layouts import ScrollBody as _ScrollBody
+from app.ui.widgets.lifecycle_strip import LifecycleStrip as _LifecycleStrip
 from app.ui.widgets.question import Button, answered, question_box
 
 __all__ = ["TIMELINES", "EditorPane", "budget_text"]
-
-# Colours chosen to stay readable on both light and dark palettes.
-ERROR_COLOR = "#d32f2f"
-WARNING_COLOR = "#b86e00"
-SUCCESS_COLOR = "#2e7d32"
-INFO_COLOR = "#1e6fd9"
-NEUTRAL_COLOR = "#6b7280"
 
 PLATFORM_COLORS = {
     Platform.GIGRADAR: "#2563eb",
@@ -117,13 +124,6 @@ _LIVE_PHRASE = {
     SubmissionState.UNKNOWN: "sent (checking with the platform)",
     SubmissionState.SUBMITTED: "sent",
 }
-_OUTCOME_TEXT = {
-    Outcome.VIEWED: "Viewed by the client",
-    Outcome.REPLIED: "The client replied",
-    Outcome.ACCEPTED: "Accepted ✓",
-    Outcome.REJECTED: "Rejected",
-    Outcome.CLOSED: "Job closed",
-}
 
 
 # -- presentation helpers -------------------------------------------------------------------
@@ -165,13 +165,6 @@ def _age_text(posted: datetime, now: datetime) -> str:
     return f"Posted {_when(posted)}"
 
 
-def _when(moment: datetime) -> str:
-    """A local, compact time: "14 Mar, 09:30" (with the year when it is not this one)."""
-    local = moment.astimezone()
-    year = f" {local.year}" if local.year != datetime.now().astimezone().year else ""
-    return f"{local.day} {local:%b}{year}, {local:%H:%M}"
-
-
 def _client_html(client: ClientInfo) -> str:
     parts: list[str] = []
     if client.name:
@@ -211,308 +204,6 @@ def _utf16_offsets(text: str, *indexes: int) -> list[int]:
     if text.isascii() or max(text) <= "\uffff":
         return list(indexes)
     return [len(text[:i].encode("utf-16-le")) // 2 for i in indexes]
-
-
-def _set_text_color(widget: QWidget, color: str | QColor) -> None:
-    palette = widget.palette()
-    palette.setColor(QPalette.ColorRole.WindowText, QColor(color))
-    palette.setColor(QPalette.ColorRole.Text, QColor(color))
-    widget.setPalette(palette)
-
-
-def _muted(label: QLabel) -> QLabel:
-    palette = label.palette()
-    palette.setColor(
-        QPalette.ColorRole.WindowText, palette.color(QPalette.ColorRole.PlaceholderText)
-    )
-    label.setPalette(palette)
-    return label
-
-
-def _section_title(text: str) -> QLabel:
-    label = QLabel(text)
-    font = label.font()
-    font.setBold(True)
-    font.setPointSizeF(font.pointSizeF() * 1.08)
-    label.setFont(font)
-    return label
-
-
-def _wrapping_label(text: str = "", name: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-    if name:
-        label.setObjectName(name)
-    return label
-
-
-def _discard(widget: QWidget | None) -> None:
-    """Take a widget out of the pane now (so lookups no longer find it) and delete it."""
-    if widget is not None:
-        widget.hide()
-        widget.deleteLater()
-        widget.setParent(None)
-
-
-# -- small private widgets ------------------------------------------------------------------
-
-
-class _FlowLayout(QLayout):
-    """Lays out items left to right, wrapping to a new line when the width runs out."""
-
-    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
-        super().__init__(parent)
-        self._items: list[QLayoutItem] = []
-        self._gap = spacing
-        self.setContentsMargins(0, 0, 0, 0)
-
-    def addItem(self, item: QLayoutItem) -> None:
-        self._items.append(item)
-
-    def count(self) -> int:
-        return len(self._items)
-
-    def itemAt(self, index: int) -> QLayoutItem | None:
-        return self._items[index] if 0 <= index < len(self._items) else None
-
-    def takeAt(self, index: int) -> QLayoutItem | None:
-        return self._items.pop(index) if 0 <= index < len(self._items) else None
-
-    def expandingDirections(self) -> Qt.Orientation:
-        return Qt.Orientation(0)
-
-    def hasHeightForWidth(self) -> bool:
-        return True
-
-    def heightForWidth(self, width: int) -> int:
-        return self._arrange(QRect(0, 0, width, 0), apply=False)
-
-    def setGeometry(self, rect: QRect) -> None:
-        super().setGeometry(rect)
-        self._arrange(rect, apply=True)
-
-    def sizeHint(self) -> QSize:
-        return self.minimumSize()
-
-    def minimumSize(self) -> QSize:
-        size = QSize()
-        for item in self._items:
-            size = size.expandedTo(item.minimumSize())
-        margins = self.contentsMargins()
-        return size + QSize(margins.left() + margins.right(), margins.top() + margins.bottom())
-
-    def _arrange(self, rect: QRect, *, apply: bool) -> int:
-        margins = self.contentsMargins()
-        area = rect.adjusted(margins.left(), margins.top(), -margins.right(), -margins.bottom())
-        x, y, line_height = area.x(), area.y(), 0
-        for item in self._items:
-            hint = item.sizeHint()
-            if x + hint.width() > area.right() + 1 and line_height > 0:
-                x, y = area.x(), y + line_height + self._gap
-                line_height = 0
-            if apply:
-                item.setGeometry(QRect(x, y, hint.width(), hint.height()))
-            x += hint.width() + self._gap
-            line_height = max(line_height, hint.height())
-        return y + line_height - rect.y() + margins.bottom()
-
-
-class _ScrollBody(QWidget):
-    """A scroll area's content whose height follows its width.
-
-    Wrapped labels report a minimum height for a one-word-wide column, and QScrollArea
-    takes the larger of that and heightForWidth(): the page would end in a tall blank.
-    Reporting no minimum height leaves heightForWidth() in charge.
-    """
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(super().minimumSizeHint().width(), 0)
-
-
-class _IssueList(QWidget):
-    """The policy issues under the letter: ✖ errors in red, ⚠ warnings in amber.
-
-    Each row is an icon and a wrapped sentence with a hanging indent; an issue with a span
-    in the letter gets a "Show" link that selects it.
-    """
-
-    span_activated = Signal(int, int)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("policy_issues")
-        self._layout = QVBoxLayout(self)
-        self._layout.setContentsMargins(0, 2, 0, 0)
-        self._layout.setSpacing(4)
-        self._rows: list[tuple[QWidget, QLabel, QLabel]] = []
-
-    def rows(self) -> list[tuple[str, str]]:
-        """The shown issues as (icon, message text), for tests and accessibility."""
-        return [
-            (icon.text(), text.text()) for row, icon, text in self._rows if row.isVisibleTo(self)
-        ]
-
-    def set_issues(self, issues: Sequence[PolicyIssue]) -> None:
-        while len(self._rows) < len(issues):
-            row = QWidget()
-            layout = QHBoxLayout(row)
-            layout.setContentsMargins(0, 0, 0, 0)
-            layout.setSpacing(6)
-            icon = QLabel()
-            icon.setObjectName("issue_icon")
-            text = _wrapping_label(name="issue_text")
-            text.setTextFormat(Qt.TextFormat.RichText)
-            text.linkActivated.connect(self._on_text_link_activated)
-            layout.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
-            layout.addWidget(text, 1)
-            self._layout.addWidget(row)
-            self._rows.append((row, icon, text))
-        for (row, icon, text), issue in zip(self._rows, issues, strict=False):
-            error = issue.severity is Severity.ERROR
-            color = ERROR_COLOR if error else WARNING_COLOR
-            link = ""
-            if issue.start is not None and issue.end is not None:
-                link = f' &nbsp;<a href="span:{issue.start}:{issue.end}">Show</a>'
-            icon.setText("✖" if error else "⚠")
-            text.setText(f"{html.escape(issue.message)}{link}")
-            row.setProperty("severity", issue.severity.value)
-            _set_text_color(icon, color)
-            _set_text_color(text, color)
-            row.show()
-        for row, _, _ in self._rows[len(issues) :]:
-            row.hide()
-        self.setVisible(bool(issues))
-
-    def _on_text_link_activated(self, link: str) -> None:
-        _, start, end = link.split(":")
-        self.span_activated.emit(int(start), int(end))
-
-
-class _LifecycleStrip(QFrame):
-    """The latest submission of the shown opportunity, live, with Retry and its history."""
-
-    retry_clicked = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("lifecycle")
-        self._submission: Submission | None = None
-        grid = QGridLayout(self)
-        grid.setContentsMargins(12, 8, 10, 8)
-        grid.setHorizontalSpacing(10)
-        grid.setVerticalSpacing(4)
-        self.state_label = QLabel()
-        self.state_label.setObjectName("lifecycle_state")
-        font = self.state_label.font()
-        font.setBold(True)
-        self.state_label.setFont(font)
-        self.time_label = _muted(QLabel())
-        self.time_label.setObjectName("lifecycle_time")
-        self.detail_label = _wrapping_label(name="lifecycle_detail")
-        self.retry_button = QPushButton("Retry")
-        self.retry_button.setObjectName("retry")
-        self.retry_button.clicked.connect(self._on_retry_button_clicked)
-        self.history_button = QToolButton()
-        self.history_button.setObjectName("history_toggle")
-        self.history_button.setCheckable(True)
-        self.history_button.setAutoRaise(True)
-        self.history_button.setArrowType(Qt.ArrowType.RightArrow)
-        self.history_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.history_button.toggled.connect(self._on_history_button_toggled)
-        self.history_label = _wrapping_label(name="lifecycle_history")
-        self.history_label.setTextFormat(Qt.TextFormat.RichText)
-        self.history_label.hide()
-        grid.addWidget(self.state_label, 0, 0)
-        grid.addWidget(self.time_label, 0, 1, Qt.AlignmentFlag.AlignRight)
-        grid.addWidget(self.detail_label, 1, 0, 1, 2)
-        actions = QHBoxLayout()
-        actions.setSpacing(6)
-        actions.addWidget(self.history_button)
-        actions.addStretch(1)
-        actions.addWidget(self.retry_button)
-        grid.addLayout(actions, 2, 0, 1, 2)
-        grid.addWidget(self.history_label, 3, 0, 1, 2)
-        grid.setColumnStretch(0, 1)
-        self.hide()
-
-    def show_submission(self, sub: Submission | None, *, retry_pending: bool) -> None:
-        self._submission = sub
-        if sub is None:
-            self.hide()
-            return
-        title, tone = self._title_and_tone(sub)
-        self.state_label.setText(title)
-        self.setProperty("tone", tone)
-        rgb = QColor(tone)
-        self.setStyleSheet(
-            f"QFrame#lifecycle {{ border: 1px solid {tone}; border-left: 4px solid {tone};"
-            f" border-radius: 6px;"
-            f" background: rgba({rgb.red()}, {rgb.green()}, {rgb.blue()}, 22); }}"
-        )
-        _set_text_color(self.state_label, tone)
-        moment = sub.submitted_at if sub.state is SubmissionState.SUBMITTED else sub.updated_at
-        self.time_label.setText(_when(moment or sub.updated_at))
-        route = f"via {sub.platform.label} as {sub.account}"
-        if sub.state is SubmissionState.FAILED and sub.failure is not None:
-            detail = sub.failure.describe()
-        elif sub.platform_status:
-            detail = f"{route} · platform status “{sub.platform_status}”"
-        else:
-            detail = route
-        self.detail_label.setText(detail)
-        self.retry_button.setVisible(sub.retryable)
-        self.retry_button.setEnabled(not retry_pending)
-        self.retry_button.setText("Retrying…" if retry_pending else "Retry")
-        entries = sorted(sub.history, key=lambda e: e.at, reverse=True)
-        self.history_button.setText(f"History ({len(entries)})")
-        self.history_button.setVisible(bool(entries))
-        rows = "".join(
-            f"<tr><td>{_when(e.at)}</td><td>&nbsp;&nbsp;{e.state.value}"
-            f"{'' if e.outcome is Outcome.NONE else ' · ' + e.outcome.value}</td>"
-            f"<td>&nbsp;&nbsp;{e.via}</td></tr>"
-            for e in entries
-        )
-        self.history_label.setText(f"<table>{rows}</table>")
-        self.history_label.setVisible(self.history_button.isChecked() and bool(entries))
-        self.show()
-
-    @staticmethod
-    def _title_and_tone(sub: Submission) -> tuple[str, str]:
-        state = sub.state
-        if state is SubmissionState.SUBMITTED:
-            if sub.outcome is Outcome.NONE:
-                return "Submitted", SUCCESS_COLOR
-            tone = {
-                Outcome.ACCEPTED: SUCCESS_COLOR,
-                Outcome.REJECTED: NEUTRAL_COLOR,
-                Outcome.CLOSED: NEUTRAL_COLOR,
-            }.get(sub.outcome, INFO_COLOR)
-            return f"Submitted · {_OUTCOME_TEXT[sub.outcome]}", tone
-        if state is SubmissionState.SCHEDULED:
-            when = f" for {_when(sub.scheduled_at)}" if sub.scheduled_at else ""
-            return f"Scheduled{when}", INFO_COLOR
-        if state is SubmissionState.UNKNOWN:
-            return "Checking with the platform…", WARNING_COLOR
-        if state is SubmissionState.FAILED:
-            return "Not sent", ERROR_COLOR
-        if state is SubmissionState.WITHDRAWN:
-            return "Withdrawn", NEUTRAL_COLOR
-        if state is SubmissionState.STAGED:
-            return "Queued", INFO_COLOR
-        if state is SubmissionState.DRAFT:
-            return "Draft", NEUTRAL_COLOR
-        return "Submitting…", INFO_COLOR
-
-    def _on_retry_button_clicked(self) -> None:
-        if self._submission is not None and self._submission.retryable:
-            self.retry_clicked.emit(self._submission.id)
-
-    def _on_history_button_toggled(self, checked: bool) -> None:
-        self.history_button.setArrowType(
-            Qt.ArrowType.DownArrow if checked else Qt.ArrowType.RightArrow
-        )
-        self.history_label.setVisible(checked)
 
 
 # -- the pane -------------------------------------------------------------------------------
