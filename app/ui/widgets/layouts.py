@@ -1,12 +1,15 @@
-"""Layout helpers: a flow layout that wraps like text, and a scroll body whose height
-follows its width."""
+"""Layout helpers: a flow layout that wraps like text, a scroll body whose height follows
+its width, section titles and separators in a column."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtWidgets import QLayout, QLayoutItem, QWidget
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QBoxLayout, QFrame, QHBoxLayout, QLabel, QLayout, QLayoutItem, QWidget
 
-__all__ = ["FlowLayout", "ScrollBody"]
+from app.ui.widgets.labels import section_title
+
+__all__ = ["FlowLayout", "ScrollBody", "add_section", "add_separator", "h_line"]
 
 
 class FlowLayout(QLayout):
@@ -79,3 +82,34 @@ class ScrollBody(QWidget):
 
     def minimumSizeHint(self) -> QSize:
         return QSize(super().minimumSizeHint().width(), 0)
+
+
+def add_section(body: QBoxLayout, title: str, trailing: QWidget | None = None) -> QLabel:
+    """A bold section title in a column, with an optional widget at its right."""
+    label = section_title(title)
+    body.addSpacing(12)
+    if trailing is None:
+        body.addWidget(label)
+    else:
+        row = QHBoxLayout()
+        row.addWidget(label)
+        row.addStretch(1)
+        row.addWidget(trailing)
+        body.addLayout(row)
+    body.addSpacing(2)
+    return label
+
+
+def h_line() -> QFrame:
+    """A thin horizontal line in the palette's mid tone."""
+    line = QFrame()
+    line.setFrameShape(QFrame.Shape.HLine)
+    line.setFrameShadow(QFrame.Shadow.Plain)
+    line.setForegroundRole(QPalette.ColorRole.Mid)
+    return line
+
+
+def add_separator(body: QBoxLayout) -> None:
+    """A thin horizontal line across a column, after a small gap."""
+    body.addSpacing(8)
+    body.addWidget(h_line())
