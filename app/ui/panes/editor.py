@@ -37,11 +37,12 @@ from PySide6.QtWidgets import (
 
 from app.domain.opportunity import Opportunity, Platform, utcnow
 from app.domain.policy import PolicyIssue, Severity, check_submission
-from app.domain.submission import Answer, Draft, Submission, SubmissionState
+from app.domain.proposal import BlockerKind, latest_submission, submit_blocker
+from app.domain.submission import Answer, Draft, Submission
 from app.services.submissions import SubmitRequest
 from app.ui.panes.editor_header import JobHeader
 from app.ui.panes.editor_letter import LetterRoom
-from app.ui.panes.editor_terms import TIMELINES, TermsRoom, budget_text, missing_account_hint
+from app.ui.panes.editor_terms import TIMELINES, TermsRoom, budget_text
 from app.ui.widgets.labels import (
     ERROR_COLOR,
     INFO_COLOR,
@@ -72,12 +73,10 @@ DRAFT_IDLE_MS = 400
 DRAFT_MAX_DELAY_MS = 750
 POLICY_DEBOUNCE_MS = 150
 
-_LIVE_PHRASE = {
-    SubmissionState.STAGED: "queued",
-    SubmissionState.SCHEDULED: "scheduled",
-    SubmissionState.SUBMITTING: "sending",
-    SubmissionState.UNKNOWN: "sent (checking with the platform)",
-    SubmissionState.SUBMITTED: "sent",
+_BLOCKER_COLOR = {
+    BlockerKind.ALREADY_SENT: NEUTRAL_COLOR,
+    BlockerKind.NO_ACCOUNT: WARNING_COLOR,
+    BlockerKind.ERRORS: ERROR_COLOR,
 }
 
 
@@ -380,16 +379,15 @@ class EditorPane(QWidget):
         opp = self._opportunity
         if opp is None:
             return None
-        route = self._terms.route()
         return Draft(
             opportunity_key=opp.key,
             cover_letter=self._letter.text(),
             bid=self._terms.bid(),
             answers=self._letter.answers(),
-            via=route,
+            via=self._terms.route(),
             account=self._terms.account(),
-            profile_id=self._terms.profile_id() if route is Platform.UPHUNT else None,
-            scheduled_at=self._terms.scheduled_at() if route is Platform.GIGRADAR else None,
+            profile_id=self._terms.profile_id(),
+            scheduled_at=self._terms.scheduled_at(),
         )
 
     def flush_draft(self) -> None:
@@ -434,17 +432,8 @@ class EditorPane(QWidget):
 
     # -- state ------------------------------------------------------------------------------
 
-    def _latest_submission(self) -> Submission | None:
-        if not self._submissions:
-            return None
-        return max(self._submissions.values(), key=lambda s: (s.created_at, s.updated_at))
-
-    def _live_submission(self) -> Submission | None:
-        live = [s for s in self._submissions.values() if s.is_live]
-        return max(live, key=lambda s: s.created_at) if live else None
-
     def _refresh_strip(self) -> None:
-        latest = self._latest_submission()
+        latest = latest_submission(self._submissions.values())
         self._strip.show_submission(
             latest, retry_pending=latest is not None and latest.id == self._retrying_id
         )
@@ -460,18 +449,12 @@ class EditorPane(QWidget):
             return "Waiting for your confirmation…", WARNING_COLOR
         if self._letter.drafting:
             return "The model is writing… (Stop keeps what it wrote so far)", INFO_COLOR
-        live = self._live_submission()
-        if live is not None:
-            phrase = _LIVE_PHRASE.get(live.state, "sent")
-            return f"Already {phrase}: BidDesk sends one proposal per job.", NEUTRAL_COLOR
-        route = self._terms.route()
-        if self._terms.account() is None:
-            return f"{missing_account_hint(route)} to send through {route.label}.", WARNING_COLOR
-        errors = sum(1 for i in self._issues if i.severity is Severity.ERROR)
-        if errors:
-            plural = "s" if errors != 1 else ""
-            return f"✖ Fix {errors} problem{plural} before sending.", ERROR_COLOR
-        return None
+        blocker = submit_blocker(
+            self._submissions.values(), self._terms.route(), self._terms.account(), self._issues
+        )
+        if blocker is None:
+            return None
+        return blocker.message, _BLOCKER_COLOR[blocker.kind]
 
     def _refresh_submit(self) -> None:
         blocker = self._blocker()

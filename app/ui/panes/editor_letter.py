@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.opportunity import Opportunity, Question
-from app.domain.policy import MAX_COVER_LETTER, PolicyIssue, Severity
+from app.domain.policy import MAX_COVER_LETTER, PolicyIssue, Severity, question_key
 from app.domain.submission import Answer, Draft
 from app.ui.widgets.issue_list import IssueList
 from app.ui.widgets.labels import (
@@ -48,11 +48,6 @@ VARIANT_BUTTONS = (
     ("friendlier", "Friendlier"),
     ("opening", "New opening"),
 )
-
-
-def _question_key(text: str) -> str:
-    """Question texts compared as the policy compares them: case and spacing do not count."""
-    return " ".join(text.lower().split())
 
 
 def _utf16_offsets(text: str, *indexes: int) -> list[int]:
@@ -190,7 +185,7 @@ class LetterRoom(QObject):
             self.letter.setPlainText(letter)
         answers = draft.answers if draft is not None else ()
         by_id = {a.question_id: a.answer for a in answers if a.question_id}
-        by_text = {_question_key(a.question): a.answer for a in answers}
+        by_text = {question_key(a.question): a.answer for a in answers}
         current = [q for q, _ in self.questions]
         if current != list(opp.questions):
             self._rebuild_questions(opp.questions)
@@ -202,7 +197,7 @@ class LetterRoom(QObject):
         for question, edit in self.questions:
             answer = by_id.get(question.id)
             if answer is None:
-                answer = by_text.get(_question_key(question.text), "")
+                answer = by_text.get(question_key(question.text), "")
             if edit.toPlainText() != answer:
                 edit.setPlainText(answer)
 
@@ -367,10 +362,10 @@ class LetterRoom(QObject):
         if opp is None or opp.key != key:
             return
         by_id = {a.question_id: a.answer for a in answers if a.question_id}
-        by_text = {_question_key(a.question): a.answer for a in answers}
+        by_text = {question_key(a.question): a.answer for a in answers}
         typed: list[tuple[QPlainTextEdit, str]] = []
         for question, edit in self.questions:
-            text = by_id.get(question.id) or by_text.get(_question_key(question.text)) or ""
+            text = by_id.get(question.id) or by_text.get(question_key(question.text)) or ""
             if not text.strip():
                 continue
             current = edit.toPlainText()

@@ -8,8 +8,7 @@ terms back (`route()`, `account()`, `bid()` …) to save the draft and build the
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import UTC, datetime
 
 from PySide6.QtCore import QDateTime, QObject, Qt, Signal
 from PySide6.QtWidgets import (
@@ -27,13 +26,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.money import CENT, format_money
+from app.domain.money import format_money
 from app.domain.opportunity import JobKind, Opportunity, Platform
+from app.domain.proposal import (
+    amount_from_input,
+    choose_account,
+    choose_route,
+    form_bid,
+    missing_account_hint,
+    next_full_hour,
+    route_hint,
+    route_terms,
+)
 from app.domain.submission import Bid, BidKind, Draft
 from app.services.submissions import allowed_routes
 from app.ui.widgets.labels import muted, wrapping_label
 
-__all__ = ["MAX_AMOUNT", "TIMELINES", "TermsRoom", "budget_text", "missing_account_hint"]
+__all__ = ["MAX_AMOUNT", "TIMELINES", "TermsRoom", "budget_text"]
 
 # UpHunt's proposal timelines, verbatim (Bid.timeline).
 TIMELINES = ("Less than 1 month", "1 to 3 months", "3 to 6 months", "More than 6 months")
@@ -66,14 +75,6 @@ def budget_text(opp: Opportunity) -> str:
             else (format_money(opp.budget))
         )
     return "Fixed price, no stated budget" if opp.kind is JobKind.FIXED else "No stated budget"
-
-
-def _with_article(label: str) -> str:
-    return f"an {label}" if label[:1].lower() in "aeiou" else f"a {label}"
-
-
-def missing_account_hint(route: Platform) -> str:
-    return f"Add {_with_article(route.label)} account"
 
 
 class TermsRoom(QObject):
@@ -246,7 +247,7 @@ class TermsRoom(QObject):
         """The UpHunt profiles of `account`, as (profile_id, label)."""
         self._profiles[account] = [(str(pid), str(label)) for pid, label in profiles]
         self._profiles_requested.add(account)
-        if self.route() is Platform.UPHUNT and self.account() == account:
+        if route_terms(self.route()).freelancer_terms and self.account() == account:
             self._fill_profiles()
 
     def fill(
@@ -265,21 +266,14 @@ class TermsRoom(QObject):
 
     def _fill(self, opp: Opportunity, draft: Draft | None) -> None:
         routes = allowed_routes(opp)
-        route = draft.via if draft is not None and draft.via in routes else None
-        if route is None:
-            with_account = [r for r in routes if self._accounts.get(r)]
-            route = (with_account or list(routes))[0]
+        route = choose_route(routes, self._accounts, draft.via if draft is not None else None)
         for platform, button in self.route_buttons.items():
             button.setVisible(platform in routes and len(routes) > 1)
             button.setEnabled(bool(self._accounts.get(platform)))
             button.setToolTip(
                 "" if self._accounts.get(platform) else missing_account_hint(platform)
             )
-        missing = [missing_account_hint(r) for r in routes if not self._accounts.get(r)]
-        if len(routes) == 1:
-            text = route.label if not missing else f"{route.label} — {missing[0]}"
-        else:
-            text = " · ".join(missing)
+        text = route_hint(route, routes, self._accounts)
         self._route_hint.setText(text)
         self._route_hint.setVisible(bool(text))
         self.route_buttons[route].setChecked(True)
@@ -324,28 +318,26 @@ class TermsRoom(QObject):
         data = self._kind_combo.currentData()
         return BidKind(data) if data else BidKind.PLATFORM_DEFAULT
 
-    def _amount_value(self) -> Decimal | None:
-        value = self._amount.value()
-        if value <= self._amount.minimum():
-            return None
-        return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
-
     def bid(self) -> Bid:
-        route = self.route()
-        kind = BidKind.FIXED if route is Platform.GIGIAC else self._kind()
-        uphunt = route is Platform.UPHUNT
-        return Bid(
-            kind=kind,
-            amount=None if kind is BidKind.PLATFORM_DEFAULT else self._amount_value(),
-            timeline=(self._timeline_combo.currentData() or None) if uphunt else None,
-            boost_connects=(self._boost_spin.value() or None) if uphunt else None,
+        return form_bid(
+            self.route(),
+            self._kind(),
+            amount_from_input(self._amount.value()),
+            timeline=self._timeline_combo.currentData() or None,
+            boost_connects=self._boost_spin.value(),
         )
 
     def profile_id(self) -> str | None:
+        """The chosen freelancer profile, when the route has one."""
+        if not route_terms(self.route()).freelancer_terms:
+            return None
         # Follows the picker, and survives while the roster is still loading.
         return self._wanted_profile_id
 
     def scheduled_at(self) -> datetime | None:
+        """The chosen send time, when the route can schedule and one is chosen."""
+        if not route_terms(self.route()).schedulable:
+            return None
         if not self._schedule_combo.currentData():
             return None
         seconds = self._schedule_edit.dateTime().toSecsSinceEpoch()
@@ -355,8 +347,8 @@ class TermsRoom(QObject):
 
     @staticmethod
     def _next_hour() -> QDateTime:
-        now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-        return QDateTime.fromSecsSinceEpoch(int(now.timestamp()))
+        moment = next_full_hour(datetime.now(UTC))
+        return QDateTime.fromSecsSinceEpoch(int(moment.timestamp()))
 
     @staticmethod
     def _default_kind(opp: Opportunity, route: Platform) -> BidKind:
@@ -368,44 +360,38 @@ class TermsRoom(QObject):
 
     def _apply_route(self, route: Platform, *, preferred_account: str | None = None) -> None:
         """Show the fields this route has, and its accounts."""
-        opp = self._opportunity()
         names = self._accounts.get(route, [])
-        previous = preferred_account or self.account()
-        default = opp.account if opp is not None and route is opp.platform else None
-        chosen = next((n for n in (previous, default) if n and n in names), None)
+        chosen = choose_account(
+            route, names, self._opportunity(), preferred_account or self.account()
+        )
+        terms = route_terms(route)
         was_loading, self._loading = self._loading, True
         try:
             self._account_combo.clear()
             for name in names:
                 self._account_combo.addItem(name, name)
-            if names:
-                self._account_combo.setCurrentIndex(names.index(chosen) if chosen else 0)
-            self._fill_kinds(route)
+            if chosen is not None:
+                self._account_combo.setCurrentIndex(names.index(chosen))
+            self._fill_kinds(terms.bid_kinds)
         finally:
             self._loading = was_loading
         self._set_row_visible(self._account_combo, bool(names))
-        uphunt, gigradar = route is Platform.UPHUNT, route is Platform.GIGRADAR
         for widget in (self._profile_combo, self._timeline_combo, self._boost_spin):
-            self._set_row_visible(widget, uphunt)
+            self._set_row_visible(widget, terms.freelancer_terms)
         schedule_row = self._schedule_combo.parentWidget()
         if schedule_row is not None:
-            self._set_row_visible(schedule_row, gigradar)
-        self._set_row_visible(self._gigiac_note, route is Platform.GIGIAC)
-        self._kind_combo.setVisible(route is not Platform.GIGIAC)
-        self._fixed_label.setVisible(route is Platform.GIGIAC)
-        if uphunt:
+            self._set_row_visible(schedule_row, terms.schedulable)
+        self._set_row_visible(self._gigiac_note, terms.fixed_only)
+        self._kind_combo.setVisible(not terms.fixed_only)
+        self._fixed_label.setVisible(terms.fixed_only)
+        if terms.freelancer_terms:
             self._ensure_profiles()
 
     def _set_row_visible(self, field: QWidget, visible: bool) -> None:
         self._form.setRowVisible(field, visible)
 
-    def _fill_kinds(self, route: Platform) -> None:
+    def _fill_kinds(self, kinds: Sequence[BidKind]) -> None:
         current = self._kind()
-        kinds = [BidKind.HOURLY, BidKind.FIXED]
-        if route in (Platform.GIGRADAR, Platform.UPHUNT):
-            kinds.append(BidKind.PLATFORM_DEFAULT)
-        if route is Platform.GIGIAC:
-            kinds = [BidKind.FIXED]
         self._kind_combo.clear()
         for kind in kinds:
             self._kind_combo.addItem(_BID_KIND_TEXT[kind], kind.value)
@@ -477,7 +463,7 @@ class TermsRoom(QObject):
         if self._loading:
             return
         self._wanted_profile_id = None  # profiles belong to one account
-        if self.route() is Platform.UPHUNT:
+        if route_terms(self.route()).freelancer_terms:
             self._ensure_profiles()
         self.edited.emit()
 
