@@ -16,9 +16,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import Enum
 
 from app.domain.money import CENT
-from app.domain.opportunity import Opportunity, Platform
-from app.domain.policy import PolicyIssue, Severity
-from app.domain.submission import Bid, BidKind, Submission, SubmissionState
+from app.domain.opportunity import Opportunity, Platform, Question
+from app.domain.policy import PolicyIssue, Severity, question_key
+from app.domain.submission import Answer, Bid, BidKind, Submission, SubmissionState
 
 __all__ = [
     "Blocker",
@@ -30,6 +30,7 @@ __all__ = [
     "form_bid",
     "latest_submission",
     "live_submission",
+    "matched_answers",
     "missing_account_hint",
     "next_full_hour",
     "route_hint",
@@ -158,6 +159,28 @@ def form_bid(
         timeline=(timeline or None) if terms.freelancer_terms else None,
         boost_connects=(boost_connects or None) if terms.freelancer_terms else None,
     )
+
+
+def matched_answers(
+    questions: Iterable[Question],
+    answers: Iterable[Answer],
+    *,
+    skip_empty: bool = False,
+) -> list[str]:
+    """Each question's answer among `answers`, in question order ("" for none): matched by
+    the question's id, else by its text as the policy compares texts (case and spacing do
+    not count). With `skip_empty`, an empty answer matched by id gives way to one matched
+    by text (a model's drafts); without, the answer saved for that id stands (a draft)."""
+    answers = list(answers)
+    by_id = {a.question_id: a.answer for a in answers if a.question_id}
+    by_text = {question_key(a.question): a.answer for a in answers}
+    matched: list[str] = []
+    for question in questions:
+        answer = by_id.get(question.id)
+        if answer is None or (skip_empty and not answer):
+            answer = by_text.get(question_key(question.text)) or ""
+        matched.append(answer)
+    return matched
 
 
 def next_full_hour(now: datetime) -> datetime:

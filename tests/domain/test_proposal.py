@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.domain.opportunity import Opportunity, Platform
+from app.domain.opportunity import Opportunity, Platform, Question
 from app.domain.policy import PolicyIssue, Severity
 from app.domain.proposal import (
     BlockerKind,
@@ -17,13 +17,14 @@ from app.domain.proposal import (
     form_bid,
     latest_submission,
     live_submission,
+    matched_answers,
     missing_account_hint,
     next_full_hour,
     route_hint,
     route_terms,
     submit_blocker,
 )
-from app.domain.submission import BidKind, Submission, SubmissionState
+from app.domain.submission import Answer, BidKind, Submission, SubmissionState
 
 T0 = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 
@@ -154,3 +155,21 @@ def test_what_blocks_a_proposal_in_the_order_a_person_fixes_it() -> None:
     assert blocker.message == "✖ Fix 2 problems before sending."
     failed = _sub(SubmissionState.FAILED, T0)
     assert submit_blocker([failed], Platform.UPHUNT, "u", [warning]) is None
+
+
+def test_answers_match_their_question_by_id_then_by_text() -> None:
+    questions = [
+        Question(id="q1", text="Have you done this before?"),
+        Question(id="q2", text="When can you  START?"),
+        Question(id="q3", text="Your rate?"),
+    ]
+    answers = [
+        Answer(question_id="q1", question="Have you done this before?", answer=""),
+        Answer(question_id=None, question="have you done this before?", answer="Twice."),
+        Answer(question_id="old", question="when can you start?", answer="Monday."),
+    ]
+    # A draft: the answer saved for an id stands, even empty; else the text decides.
+    assert matched_answers(questions, answers) == ["", "Monday.", ""]
+    # A model's drafts: an empty answer by id gives way to one matched by text.
+    assert matched_answers(questions, answers, skip_empty=True) == ["Twice.", "Monday.", ""]
+    assert matched_answers(questions, []) == ["", "", ""]

@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.opportunity import Opportunity, Question
-from app.domain.policy import MAX_COVER_LETTER, PolicyIssue, Severity, question_key
+from app.domain.policy import MAX_COVER_LETTER, PolicyIssue, Severity
+from app.domain.proposal import matched_answers
 from app.domain.submission import Answer, Draft
 from app.ui.widgets.issue_list import IssueList
 from app.ui.widgets.labels import (
@@ -183,9 +184,6 @@ class LetterRoom(QObject):
         letter = draft.cover_letter if draft is not None else ""
         if self.letter.toPlainText() != letter:
             self.letter.setPlainText(letter)
-        answers = draft.answers if draft is not None else ()
-        by_id = {a.question_id: a.answer for a in answers if a.question_id}
-        by_text = {question_key(a.question): a.answer for a in answers}
         current = [q for q, _ in self.questions]
         if current != list(opp.questions):
             self._rebuild_questions(opp.questions)
@@ -194,10 +192,10 @@ class LetterRoom(QObject):
         self._questions_title.setVisible(count > 0)
         self._answers_button.setVisible(count > 0)
         self._questions_host.setVisible(count > 0)
-        for question, edit in self.questions:
-            answer = by_id.get(question.id)
-            if answer is None:
-                answer = by_text.get(question_key(question.text), "")
+        saved = matched_answers(
+            (q for q, _ in self.questions), draft.answers if draft is not None else ()
+        )
+        for (_, edit), answer in zip(self.questions, saved, strict=True):
             if edit.toPlainText() != answer:
                 edit.setPlainText(answer)
 
@@ -361,11 +359,9 @@ class LetterRoom(QObject):
         opp = self._opportunity()
         if opp is None or opp.key != key:
             return
-        by_id = {a.question_id: a.answer for a in answers if a.question_id}
-        by_text = {question_key(a.question): a.answer for a in answers}
+        drafted = matched_answers((q for q, _ in self.questions), answers, skip_empty=True)
         typed: list[tuple[QPlainTextEdit, str]] = []
-        for question, edit in self.questions:
-            text = by_id.get(question.id) or by_text.get(question_key(question.text)) or ""
+        for (_, edit), text in zip(self.questions, drafted, strict=True):
             if not text.strip():
                 continue
             current = edit.toPlainText()
