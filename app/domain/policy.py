@@ -298,7 +298,7 @@ def check_cover_letter(letter: str, platform: Platform) -> list[PolicyIssue]:
     return issues
 
 
-def _question_key(text: str) -> str:
+def question_key(text: str) -> str:
     """Question texts compared the way a reader would: case and spacing do not count."""
     return " ".join(text.lower().split())
 
@@ -314,11 +314,11 @@ def check_submission(
     route = via or opportunity.platform
     issues = check_cover_letter(letter, route)
     answered = {a.question_id for a in answers if a.answer.strip() and a.question_id}
-    answered_text = {_question_key(a.question) for a in answers if a.answer.strip()}
+    answered_text = {question_key(a.question) for a in answers if a.answer.strip()}
     missing = [
         q
         for q in opportunity.questions
-        if q.id not in answered and _question_key(q.text) not in answered_text
+        if q.id not in answered and question_key(q.text) not in answered_text
     ]
     if missing:
         issues.append(
