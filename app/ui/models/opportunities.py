@@ -144,16 +144,20 @@ class OpportunityTableModel(QAbstractTableModel):
         self._muted = QColor(_MUTED)
         self._failed = QColor(_FAILED)
         index = self._index
+        # The index's per-row columns: never rebound, so bound once for the paint path.
+        self._records, self._states = index.records, index.states
+        self._read, self._starred = index.read, index.starred
+        records, states, keys = index.records, index.states, index.keys
         self._role_handlers: dict[int, Callable[[int, int], Any]] = {
             int(Qt.ItemDataRole.DisplayRole): self._text,
             int(Qt.ItemDataRole.FontRole): self._font,
             int(Qt.ItemDataRole.TextAlignmentRole): self._alignment,
             int(Qt.ItemDataRole.ForegroundRole): self._foreground,
             int(Qt.ItemDataRole.DecorationRole): self._decoration,
-            int(Qt.ItemDataRole.ToolTipRole): lambda i, _column: row_tooltip(index.records[i]),
+            int(Qt.ItemDataRole.ToolTipRole): lambda i, _column: row_tooltip(records[i]),
             SORT_ROLE: index.sort_value,
-            KEY_ROLE: lambda i, _column: index.keys[i],
-            STATE_ROLE: lambda i, _column: index.states[i],
+            KEY_ROLE: lambda i, _column: keys[i],
+            STATE_ROLE: lambda i, _column: states[i],
         }
 
     @property
@@ -210,15 +214,14 @@ class OpportunityTableModel(QAbstractTableModel):
 
     def cell(self, row: int, column: int) -> Cell | None:
         """Everything the view paints in one cell, in one call; None out of range."""
-        index = self._index
-        visible = index.visible
+        visible = self._index.visible
         if not 0 <= row < len(visible) or not 0 <= column < COLUMNS:
             return None
         i = visible[row]
-        state = index.states[i]
+        state = self._states[i]
         return Cell(
-            CELL_TEXTS[column](index.records[i], state, index.starred[i], self._clock),
-            column == Column.TITLE and not index.read[i],
+            CELL_TEXTS[column](self._records[i], state, self._starred[i], self._clock),
+            column == Column.TITLE and not self._read[i],
             self._foreground(i, column),
             self._dot(state)[0] if column == Column.STATE else None,
             _RIGHT_ALIGNED[column],
@@ -358,13 +361,12 @@ class OpportunityTableModel(QAbstractTableModel):
     # -- data() by role ------------------------------------------------------------------
 
     def _text(self, i: int, column: int) -> str:
-        index = self._index
-        return CELL_TEXTS[column](index.records[i], index.states[i], index.starred[i], self._clock)
+        return CELL_TEXTS[column](self._records[i], self._states[i], self._starred[i], self._clock)
 
     def _font(self, i: int, column: int) -> QFont | None:
         # Unread rows have a bold title (and the blue "new" dot): enough to stand out,
         # and the cheapest to paint.
-        if column != Column.TITLE or self._index.read[i]:
+        if column != Column.TITLE or self._read[i]:
             return None
         if self._bold is None:
             self._bold = QFont()
@@ -375,7 +377,7 @@ class OpportunityTableModel(QAbstractTableModel):
         return _ALIGNMENT[column]
 
     def _foreground(self, i: int, column: int) -> QColor | None:
-        state = self._index.states[i]
+        state = self._states[i]
         if state in _MUTED_STATES:
             return self._muted
         if state == "failed" and column == Column.STATE:
@@ -385,7 +387,7 @@ class OpportunityTableModel(QAbstractTableModel):
     def _decoration(self, i: int, column: int) -> QIcon | None:
         if column != Column.STATE:
             return None
-        return self._dot(self._index.states[i])[1]
+        return self._dot(self._states[i])[1]
 
     def _dot(self, state: str) -> tuple[QPixmap | None, QIcon | None]:
         dot = self._dots.get(state)
