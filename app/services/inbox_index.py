@@ -8,10 +8,10 @@ order. The Qt table model (app/ui/models/opportunities.py) is a thin adapter ove
 beginInsertRows/… want, before and after it happens.
 
 This is the seam a different index replaces (a 1M-row one backed by FTS5 and bitmaps):
-the model uses only `visible`, `visible_count`/`total_count`, `key_at`/`position_of`,
-the per-row reads (`keys`, `records`, `states`, `read`, `starred`), `sort`,
-`set_filter`, `load_prepared` and the changes (`add_or_update`, `set_state`,
-`set_flags`), each reported through the listener.
+the model uses only the `RowIndex` protocol — `visible`, the counts, `key_at` and
+`position_of`, the per-row reads (`keys`, `records`, `states`, `read`, `starred`),
+`sort`, `set_filter`, `load_prepared` and the changes (`add_or_update`, `set_state`,
+`set_flags`) — and hears every change of `visible` through `RowChanges`.
 
 - Row ids (`i`) index the parallel lists and never change; the opportunity key is the
   row's identity for everyone outside.
@@ -31,10 +31,10 @@ the per-row reads (`keys`, `records`, `states`, `read`, `starred`), `sort`,
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.domain.filter_rows import (
     ARCHIVED_FIELD,
@@ -59,7 +59,7 @@ from app.services.inbox_rows import (
 )
 from app.store.opportunities import OpportunityRow
 
-__all__ = ["InboxIndex", "RowChanges"]
+__all__ = ["InboxIndex", "RowChanges", "RowIndex"]
 
 _CACHE_SIZE = 12  # remembered filter results and text matches, each
 # Above this many rows changing at once, one reset is cheaper than a signal per row.
@@ -86,6 +86,54 @@ class RowChanges(Protocol):
     def end_layout(self) -> None: ...
     def changed(self, position: int) -> None: ...  # one row's content, in place
     def counts(self, visible: int, total: int) -> None: ...
+
+
+class RowIndex(Protocol):
+    """The seam: what the Qt model reads and asks of an index of the inbox's rows.
+
+    Positions count in `visible` (the filtered rows, in the sort order); row ids index
+    the per-row sequences, which are never rebound. Every change of `visible` is told to
+    the `RowChanges` listener the index was made with. `InboxIndex` is the in-memory one.
+    """
+
+    @property
+    def visible(self) -> Sequence[int]: ...
+    @property
+    def keys(self) -> Sequence[str]: ...
+    @property
+    def records(self) -> Sequence[RowRecord]: ...
+    @property
+    def states(self) -> Sequence[str]: ...
+    @property
+    def read(self) -> Sequence[bool]: ...
+    @property
+    def starred(self) -> Sequence[bool]: ...
+
+    def visible_count(self) -> int: ...
+    def total_count(self) -> int: ...
+    def key_at(self, position: int) -> str | None: ...
+    def position_of(self, key: str) -> int | None: ...
+    def position_of_id(self, i: int) -> int | None: ...
+    def state_of(self, key: str) -> str | None: ...
+    def haystack_of_key(self, key: str) -> str | None: ...
+    def fields_of_key(self, key: str) -> FilterFields | None: ...
+    def sort_value(self, i: int, column: int) -> Any: ...
+    def spec(self) -> FilterSpec: ...
+    def sort_state(self) -> tuple[int | None, bool]: ...
+    def load_rows(self, rows: Iterable[OpportunityRow], states: Mapping[str, str]) -> None: ...
+    def load_prepared(self, prepared: PreparedRows) -> None: ...
+    def sort(self, column: int, descending: bool) -> None: ...
+    def set_filter(self, spec: FilterSpec) -> None: ...
+    def add_or_update(self, opportunities: Iterable[Opportunity]) -> None: ...
+    def set_state(self, key: str, state: str) -> None: ...
+    def set_flags(
+        self,
+        key: str,
+        *,
+        read: bool | None = None,
+        starred: bool | None = None,
+        archived: bool | None = None,
+    ) -> None: ...
 
 
 class _Quiet:
@@ -643,3 +691,6 @@ def _default_states(spec: FilterSpec) -> bool:
 
 
 _EMPTY_SPEC = FilterSpec()
+
+if TYPE_CHECKING:
+    _IN_MEMORY: type[RowIndex] = InboxIndex  # mypy holds InboxIndex to the seam

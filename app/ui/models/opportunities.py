@@ -31,7 +31,7 @@ from app.domain.filter_rows import FilterFields
 from app.domain.filters import FilterSpec
 from app.domain.formatting import age_text, money_text
 from app.domain.opportunity import Opportunity
-from app.services.inbox_index import InboxIndex
+from app.services.inbox_index import InboxIndex, RowIndex
 from app.services.inbox_rows import (
     CELL_TEXTS,
     COLUMNS,
@@ -134,7 +134,8 @@ class OpportunityTableModel(QAbstractTableModel):
     ) -> None:
         super().__init__(parent)
         self._clock = clock
-        self._index = InboxIndex(self, clock=clock)
+        # The one seam to replace for another index (issue 15: FTS5 and bitmaps).
+        self._index: RowIndex = InboxIndex(self, clock=clock)
         # Persistent indexes and the row ids under them, while a layout change runs.
         self._persistent: list[QModelIndex] = []
         self._persistent_ids: list[int | None] = []
@@ -161,7 +162,7 @@ class OpportunityTableModel(QAbstractTableModel):
         }
 
     @property
-    def inbox_index(self) -> InboxIndex:
+    def inbox_index(self) -> RowIndex:
         """The Qt-free rows, order and filter behind this model."""
         return self._index
 
