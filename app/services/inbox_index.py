@@ -10,8 +10,8 @@ beginInsertRows/… want, before and after it happens.
 This is the seam a different index replaces (a 1M-row one backed by FTS5 and bitmaps):
 the model uses only the `RowIndex` protocol — `visible`, the counts, `key_at` and
 `position_of`, the per-row reads (`keys`, `records`, `states`, `read`, `starred`),
-`sort`, `set_filter`, `load_prepared` and the changes (`add_or_update`, `set_state`,
-`set_flags`) — and hears every change of `visible` through `RowChanges`.
+`sort`, `set_filter`, `load_prepared` and the changes (`add_or_update`, `remove`,
+`set_state`, `set_flags`) — and hears every change of `visible` through `RowChanges`.
 
 - Row ids (`i`) index the parallel lists and never change; the opportunity key is the
   row's identity for everyone outside.
@@ -125,6 +125,7 @@ class RowIndex(Protocol):
     def sort(self, column: int, descending: bool) -> None: ...
     def set_filter(self, spec: FilterSpec) -> None: ...
     def add_or_update(self, opportunities: Iterable[Opportunity]) -> None: ...
+    def remove(self, keys: Iterable[str]) -> None: ...
     def set_state(self, key: str, state: str) -> None: ...
     def set_flags(
         self,
@@ -175,7 +176,8 @@ class InboxIndex:
         self.read: list[bool] = []
         self.starred: list[bool] = []
         self._seq: list[int] = []  # arrival: ties in every sort go by it
-        self._index: dict[str, int] = {}
+        self._index: dict[str, int] = {}  # the live rows' ids by key
+        self._removed: set[int] = set()  # ids of removed rows, kept until the next load
         self._min_seq = 0
         # Orders (lists of row ids).
         self._order: list[int] = []
@@ -198,7 +200,7 @@ class InboxIndex:
         return len(self.visible)
 
     def total_count(self) -> int:
-        return len(self.keys)
+        return len(self._index)
 
     def key_at(self, position: int) -> str | None:
         visible = self.visible
@@ -359,6 +361,37 @@ class InboxIndex:
             self._insert_new(new)
         self._emit_counts()
 
+    def remove(self, keys: Iterable[str]) -> None:
+        """Forget the rows of `keys` (unknown ones are ignored); shown rows leave `visible`.
+
+        A removed row's records stay in the columns, unreachable, until the next load;
+        its key, if it comes back, becomes a new row.
+        """
+        removed = {i for key in keys if (i := self._index.pop(key, None)) is not None}
+        if not removed:
+            return
+        self._invalidate()
+        positions = [self._find(self.visible, i) for i in removed]
+        self._removed |= removed
+        self._order = [i for i in self._order if i not in removed]
+        shown = sorted((p for p in positions if p is not None), reverse=True)
+        listener = self._listener
+        if len(shown) > ROW_SIGNALS_LIMIT:
+            listener.begin_reset()
+            self.visible = [i for i in self.visible if i not in removed]
+            listener.end_reset()
+        else:
+            # Each run of adjacent rows as one removal, the last run first so the
+            # positions before it stay valid.
+            while shown:
+                last = first = shown.pop(0)
+                while shown and shown[0] == first - 1:
+                    first = shown.pop(0)
+                listener.begin_remove(first, last)
+                del self.visible[first : last + 1]
+                listener.end_remove()
+        self._emit_counts()
+
     def set_state(self, key: str, state: str) -> None:
         """Record the workflow state of one opportunity ("drafted", "submitted"...).
 
@@ -422,6 +455,7 @@ class InboxIndex:
         ):
             values.clear()
         self._index = {}
+        self._removed = set()
         self._min_seq = 0
         self._order = []
         self.visible = []
@@ -451,7 +485,10 @@ class InboxIndex:
 
         Already in order (a linear pass for the sort) until rows arrive after the load.
         """
-        return sorted(range(len(self.keys)), key=self._seq.__getitem__)
+        rows: Iterable[int] = range(len(self.keys))
+        if self._removed:
+            rows = (i for i in rows if i not in self._removed)
+        return sorted(rows, key=self._seq.__getitem__)
 
     def _sorted(self, indexes: list[int]) -> list[int]:
         """`indexes` (in arrival order) in the current total order; stable, None last."""
@@ -529,7 +566,7 @@ class InboxIndex:
         self._text_hits.clear()
 
     def _emit_counts(self) -> None:
-        counts = (len(self.visible), len(self.keys))
+        counts = (len(self.visible), len(self._index))
         if counts != self._last_counts:
             self._last_counts = counts
             self._listener.counts(*counts)

@@ -252,6 +252,7 @@ OPERATIONS = st.lists(
         st.tuples(st.just("state"), st.integers(0, 29), st.sampled_from(["read", "drafted"])),
         st.tuples(st.just("add"), st.integers(0, 80), st.floats(0.0, 1.0)),
         st.tuples(st.just("sort"), st.sampled_from([-1, *Column]), st.booleans()),
+        st.tuples(st.just("remove"), st.lists(st.integers(0, 80), max_size=40)),
     ),
     min_size=1,
     max_size=14,
@@ -279,6 +280,13 @@ def test_change_ranges_keep_a_view_in_step_and_filters_exact(
             index.add_or_update([opp])
         elif kind == "sort":
             index.sort(int(args[0]), bool(args[1]))  # type: ignore[call-overload]
+        elif kind == "remove":
+            gone = {make_opportunity(n).key for n in args[0]}  # type: ignore[attr-defined]
+            index.remove(gone)
+            for key in gone:
+                opportunities.pop(key, None)
+                states.pop(key, None)
+                archived.discard(key)
         else:
             key = make_opportunity(int(args[0])).key  # type: ignore[call-overload]
             if kind == "archive":
@@ -298,6 +306,7 @@ def test_change_ranges_keep_a_view_in_step_and_filters_exact(
         }
         assert set(view.keys) == expected
         assert len(view.keys) == len(expected)
+        assert index.total_count() == len(opportunities)
 
 
 @pytest.mark.parametrize("column", list(Column))
@@ -314,3 +323,32 @@ def test_arrival_breaks_every_tie_in_both_directions(column: Column) -> None:
         ):
             if a == b:
                 assert arrival.index(key_a) < arrival.index(key_b)
+
+
+def test_removed_rows_leave_in_runs_and_a_returning_key_is_a_new_row() -> None:
+    index, view = watched([make_opportunity(n) for n in range(12)])
+    keys = visible_keys(index)
+    view.signals.clear()
+    index.remove([keys[3], keys[4], keys[5], keys[9], "gigiac:unknown"])
+    assert view.signals == ["remove", "remove"]  # one per run of adjacent rows
+    assert view.keys == [key for n, key in enumerate(keys) if n not in (3, 4, 5, 9)]
+    assert view.last_counts == (8, 8)
+    assert index.position_of(keys[4]) is None
+    assert index.state_of(keys[4]) is None
+    index.sort(Column.TITLE, descending=False)  # a new order never brings them back
+    assert sorted(view.keys) == sorted(key for n, key in enumerate(keys) if n not in (3, 4, 5, 9))
+    returning = next(opp for opp in map(make_opportunity, range(12)) if opp.key == keys[4])
+    index.add_or_update([returning])
+    assert index.total_count() == 9
+    assert index.state_of(keys[4]) == "new"
+    assert view.keys == visible_keys(index)
+
+
+def test_removing_many_shown_rows_is_one_reset() -> None:
+    index, view = watched([make_opportunity(n) for n in range(2 * ROW_SIGNALS_LIMIT + 4)])
+    keys = visible_keys(index)
+    view.signals.clear()
+    index.remove(keys[::2][: ROW_SIGNALS_LIMIT + 1])
+    assert view.signals == ["reset"]
+    assert view.keys == visible_keys(index)
+    assert index.total_count() == len(keys) - (ROW_SIGNALS_LIMIT + 1)

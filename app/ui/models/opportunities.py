@@ -260,6 +260,10 @@ class OpportunityTableModel(QAbstractTableModel):
         puts them (if they pass the filter), known keys are updated in place."""
         self._index.add_or_update(opportunities)
 
+    def remove(self, keys: Iterable[str]) -> None:
+        """Forget the opportunities of `keys`; shown rows leave the view."""
+        self._index.remove(keys)
+
     def set_state(self, key: str, state: str) -> None:
         """Record the workflow state of one opportunity ("drafted", "submitted"...).
 
