@@ -9,44 +9,18 @@ or writes the key there.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
-import keyring
 import pytest
 
 from app.domain import Opportunity
 from app.sandbox import Sandbox
 from app.services.drafting import SECRET_NAME, Drafter, DraftingError, ModelSettings
-from app.services.secrets import SERVICE, SecretError, SecretStore, env_var_for
+from app.services.secrets import SERVICE, SecretError, SecretStore
 from app.store import Store
-from tests.helpers.memkeyring import MemoryKeyring
+from tests.drafting.conftest import OffLoopKeyring
 
 pytestmark = pytest.mark.integration
-
-
-class OffLoopKeyring(MemoryKeyring):
-    """A working keyring that fails, and remembers it, when called on the main thread."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.on_main_thread: list[str] = []
-
-    def _check(self) -> None:
-        super()._check()
-        if threading.current_thread() is threading.main_thread():
-            self.on_main_thread.append(threading.current_thread().name)
-            raise RuntimeError("a keyring call on the loop's thread")
-
-
-@pytest.fixture
-def off_loop_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[OffLoopKeyring]:
-    monkeypatch.delenv(env_var_for(SECRET_NAME), raising=False)  # the keyring, not the env
-    previous = keyring.get_keyring()
-    backend = OffLoopKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 @pytest.fixture
