@@ -612,7 +612,7 @@ def cmd_webhooks(args: argparse.Namespace, services: Services) -> int:
         if row.get("error"):
             _out(f"    ! {row['error']}")
     for name, entry in sorted(registered.items()):
-        url = entry.get("url") if isinstance(entry, dict) else None
+        url = str(entry.get("url")) if isinstance(entry, dict) else None
         _out(f"  {name}: registered with GigRadar at {url}")
     if unreadable.count:
         _out(

@@ -15,6 +15,7 @@ from app.services.accounts import AccountService
 from app.services.drafting import Drafter
 from app.services.events import EventBus
 from app.services.inbox import Inbox
+from app.services.library import Library
 from app.services.secrets import SecretStore
 from app.services.submissions import SubmissionService
 from app.services.tasks import TaskManager
@@ -34,6 +35,7 @@ class Services:
     accounts: AccountService
     inbox: Inbox
     submissions: SubmissionService
+    library: Library
     drafter: Drafter
 
     async def aclose(self, timeout: float = 2.0) -> None:
@@ -56,6 +58,7 @@ def open_services(
     tasks = TaskManager()
     secrets = SecretStore()
     accounts = AccountService(store, secrets, adapter_options)
+    library = Library(store)
     return Services(
         data_dir=directory,
         store=store,
@@ -65,5 +68,6 @@ def open_services(
         accounts=accounts,
         inbox=Inbox(store, bus, accounts),
         submissions=SubmissionService(store, accounts, bus, tasks),
-        drafter=Drafter(store, secrets),
+        library=library,
+        drafter=Drafter(store, secrets, library=library),
     )

@@ -1,16 +1,23 @@
-"""Drafting cover letters and screening answers: from a template, or from a model.
+"""Drafting cover letters and screening answers with a model: the `Drafter`.
 
-Template drafting is pure and instant and works offline; it is the default. Model drafting
-talks to any OpenAI-compatible server (OpenAI, Ollama, LM Studio, llama.cpp, vLLM, the
-sandbox) through `openai.AsyncOpenAI`, streaming the letter piece by piece. The prompt
-carries the job, the profile, the best-matching portfolio items and the chosen template as
-a skeleton, on labelled lines (`Job title: …`) that any model reads well.
+The Drafter is the model client. It talks to any OpenAI-compatible server (OpenAI, Ollama,
+LM Studio, llama.cpp, vLLM, the sandbox) through `openai.AsyncOpenAI`, streaming the letter
+piece by piece; it redrafts a letter (shorter, friendlier, …), answers screening questions,
+warms its client up ahead of the first draft and tests settings before they are saved. The
+prompt carries the job, the profile, the best-matching portfolio items and the chosen
+template as a skeleton, on labelled lines (`Job title: …`) that any model reads well.
 
-Settings, profiles and templates are JSON values in the settings table; the API key lives
-in the keyring under `openai` (or `BIDDESK_API_KEY_OPENAI` for one run) and is registered
-for redaction the moment it is read. Every failure a person can meet becomes a
-`DraftingError` whose message is one sentence. Nothing here sends a proposal: a draft only
-ever lands in the editor.
+Profiles and templates, and the instant offline draft from a template, are the library's
+(`app/services/library.py`); the Drafter reads them from there, and its names are
+re-exported here so `from app.services.drafting import DEFAULT_TEMPLATE` keeps working.
+
+Model settings are a JSON value in the settings table; the API key lives in the keyring
+under `openai` (or `BIDDESK_API_KEY_OPENAI` for one run) and is registered for redaction
+the moment it is read. On the app's loop the key is read and written only through the
+async `SecretStore.aget`/`aset` (a keyring call may block on an unlock prompt); the sync
+`set_api_key`/`has_api_key`/`keyring_problem` are for the CLI, where no loop runs. Every
+failure a person can meet becomes a `DraftingError` whose message is one sentence. Nothing
+here sends a proposal: a draft only ever lands in the editor.
 """
 
 from __future__ import annotations
@@ -23,10 +30,8 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from types import ModuleType, TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-from pydantic import ValidationError
 
 if TYPE_CHECKING:
     import openai
@@ -34,20 +39,30 @@ if TYPE_CHECKING:
 
 from app.domain.drafting import (
     FreelancerProfile,
-    PortfolioItem,
     Template,
     TemplateError,
     best_portfolio,
-    check_template,
     job_budget,
     matched_skills,
-    most_similar,
     render_template,
 )
 from app.domain.opportunity import Opportunity
 from app.domain.submission import Answer
 from app.platforms.http import register_secret
-from app.services.secrets import SecretError, SecretState, SecretStore, env_var_for
+from app.services.library import (
+    DEFAULT_TEMPLATE,
+    EXAMPLE_PROFILE,
+    DraftingError,
+    Library,
+    LibraryCalls,
+)
+from app.services.secrets import (
+    SecretError,
+    SecretState,
+    SecretStatus,
+    SecretStore,
+    env_var_for,
+)
 from app.store import Store
 from app.store.settings import SettingsRepo
 
@@ -55,11 +70,6 @@ log = logging.getLogger(__name__)
 
 SECRET_NAME = "openai"
 MODEL_KEY = "drafting.model"
-PROFILES_KEY = "drafting.profiles"
-TEMPLATES_KEY = "drafting.templates"
-DEFAULT_PROFILE_KEY = "drafting.default_profile"
-DEFAULT_TEMPLATE_KEY = "drafting.default_template"
-ACCOUNT_PROFILES_KEY = "drafting.account_profiles"
 
 DEFAULT_SYSTEM_PROMPT = (
     "You write cover letters for a freelancer bidding on a job. Write in the first person, "
@@ -86,49 +96,6 @@ PRICES: dict[str, tuple[Decimal, Decimal]] = {
     "gpt-4.1-nano": (Decimal("0.10"), Decimal("0.40")),
     "biddesk-sandbox-writer": (Decimal(0), Decimal(0)),
 }
-
-DEFAULT_TEMPLATE = Template(
-    name="Default",
-    body=(
-        "Hi {client_name},\n\n"
-        "I read your post “{job_title}” and it is a close match for what I do: "
-        "{skills_matched}.\n\n"
-        "A relevant project of mine: {portfolio:best_match}.\n\n"
-        "I would start with a short call to confirm the scope, then deliver in small "
-        "milestones you can review as we go. Which part matters most to you?\n\n"
-        "{signature}"
-    ),
-)
-
-EXAMPLE_PROFILE = FreelancerProfile(
-    name="Alex Morgan",
-    headline="Full-stack developer: Python, Django, React",
-    bio="Eight years of building web apps and APIs for startups and agencies.",
-    skills=("Python", "Django", "FastAPI", "PostgreSQL", "React", "TypeScript", "Docker", "AWS"),
-    hourly_rate=Decimal("45"),
-    portfolio=(
-        PortfolioItem(
-            title="Inventory API for a retail chain",
-            summary="A Django REST service handling two million requests a day.",
-            skills=("Python", "Django", "PostgreSQL"),
-        ),
-        PortfolioItem(
-            title="Booking dashboard",
-            summary="A React and TypeScript front end for a clinic's scheduling system.",
-            skills=("React", "TypeScript"),
-        ),
-        PortfolioItem(
-            title="Data pipeline on AWS",
-            summary="Nightly ETL jobs in Python on AWS Lambda, with Docker-based tests.",
-            skills=("Python", "AWS", "Docker"),
-        ),
-    ),
-    signature="Best regards,\nAlex",
-)
-
-
-class DraftingError(Exception):
-    """A draft could not be made; the message is one sentence for the user."""
 
 
 @dataclass(frozen=True)
@@ -351,6 +318,13 @@ def describe_error(exc: BaseException, settings: ModelSettings) -> DraftingError
     return DraftingError(message)
 
 
+def _keyring_problem(status: SecretStatus) -> str | None:
+    """The keyring's own sentence when keys cannot be stored, else None."""
+    if status.state is SecretState.AVAILABLE:
+        return None
+    return f"{status.message} For the model: {env_var_for(SECRET_NAME)}."
+
+
 class DraftStream:
     """The letter as it streams: `async for piece in stream`. After the last piece (or a
     stop), `result` holds the text, token usage and cost. Use `async with` or read to the
@@ -383,15 +357,22 @@ class DraftStream:
         await self.aclose()
 
 
-class Drafter:
-    """Profiles, templates, model settings, and the two ways of drafting."""
+class Drafter(LibraryCalls):
+    """The model client: model settings and key, streamed drafts and redrafts, screening
+    answers, warm-up and the settings test. Profiles and templates come from `library`
+    (also reachable through the forwarding `LibraryCalls`, for callers holding only this)."""
 
     def __init__(
-        self, store: Store, secrets: SecretStore, settings: SettingsRepo | None = None
+        self,
+        store: Store,
+        secrets: SecretStore,
+        settings: SettingsRepo | None = None,
+        *,
+        library: Library | None = None,
     ) -> None:
-        self._store = store
         self._secrets = secrets
         self._settings = settings or store.settings
+        self.library = library or Library(store, self._settings)
         self._client: openai.AsyncOpenAI | None = None
         self._client_key: tuple[str, str, float] | None = None
         self._client_lock = asyncio.Lock()
@@ -412,12 +393,32 @@ class Drafter:
             raise DraftingError(f"“{settings.base_url}” is not an http(s) URL.")
         self._settings.set(MODEL_KEY, asdict(settings))
 
+    # -- the model's key: async on the loop, sync for the CLI ----------------------------
+
+    async def aset_api_key(self, key: str) -> None:
+        """Store the model's key in the keyring, off the loop (SecretError when there is
+        none)."""
+        await self._secrets.aset(SECRET_NAME, key)
+
+    async def ahas_api_key(self) -> bool:
+        """Whether a key is stored (or given for this run), asked off the loop; the key
+        itself stays put."""
+        try:
+            await self._secrets.aget(SECRET_NAME)
+        except SecretError:
+            return False
+        return True
+
+    async def akeyring_problem(self) -> str | None:
+        """The keyring's own sentence when keys cannot be stored, else None (off the loop)."""
+        return _keyring_problem(await self._secrets.astatus())
+
     def set_api_key(self, key: str) -> None:
-        """Store the model's key in the keyring (SecretError when there is none)."""
+        """`aset_api_key` for the CLI and scripts, where no loop runs."""
         self._secrets.set(SECRET_NAME, key)
 
     def has_api_key(self) -> bool:
-        """Whether a key is stored (or given for this run); the key itself stays put."""
+        """`ahas_api_key` for the CLI and scripts, where no loop runs."""
         try:
             self._secrets.get(SECRET_NAME)
         except SecretError:
@@ -425,11 +426,25 @@ class Drafter:
         return True
 
     def keyring_problem(self) -> str | None:
-        """The keyring's own sentence when keys cannot be stored, else None."""
-        status = self._secrets.status()
-        if status.state is SecretState.AVAILABLE:
-            return None
-        return f"{status.message} For the model: {env_var_for(SECRET_NAME)}."
+        """`akeyring_problem` for the CLI and scripts, where no loop runs."""
+        return _keyring_problem(self._secrets.status())
+
+    async def _api_key(self, settings: ModelSettings) -> str:
+        """The key for `settings`, read off the loop (a keyring may prompt to unlock)."""
+        try:
+            key = await self._secrets.aget(SECRET_NAME)
+        except SecretError as exc:
+            if settings.is_local:
+                # Local servers ignore the key, but the SDK insists on one.
+                return "not-needed"
+            raise DraftingError(
+                f"No API key for the model at {settings.base_url}: store one as "
+                f"“{SECRET_NAME}” or set {env_var_for(SECRET_NAME)}."
+            ) from exc
+        register_secret(key)
+        return key
+
+    # -- the settings test ---------------------------------------------------------------
 
     async def check_model(
         self, settings: ModelSettings | None = None, api_key: str | None = None
@@ -440,7 +455,7 @@ class Drafter:
         settings = settings or self.model_settings()
         if api_key:
             register_secret(api_key)
-        key = api_key or await asyncio.to_thread(self._api_key, settings)
+        key = api_key or await self._api_key(settings)
 
         def build() -> openai.AsyncOpenAI:
             client: openai.AsyncOpenAI = _sdk().AsyncOpenAI(
@@ -464,172 +479,10 @@ class Drafter:
         seconds = time.perf_counter() - started
         return f"The model “{settings.model}” answered in {seconds:.1f} s."
 
-    # -- profiles ------------------------------------------------------------------------
-
-    def _stored_profiles(self) -> dict[str, Any]:
-        value = self._settings.get(PROFILES_KEY, {})
-        return value if isinstance(value, dict) else {}
-
-    def profiles(self) -> list[FreelancerProfile]:
-        """Stored profiles by name; the example profile until the user saves one."""
-        found = []
-        for data in self._stored_profiles().values():
-            try:
-                found.append(FreelancerProfile.model_validate(data))
-            except ValidationError:
-                log.warning("a stored freelancer profile is unreadable and was skipped")
-        return sorted(found, key=lambda p: p.name.lower()) or [EXAMPLE_PROFILE]
-
-    def profile(self, name: str | None = None) -> FreelancerProfile:
-        wanted = name or self._settings.get(DEFAULT_PROFILE_KEY)
-        profiles = self.profiles()
-        if not wanted:
-            return profiles[0]
-        for profile in profiles:
-            if profile.name.lower() == str(wanted).lower():
-                return profile
-        if name is None:
-            return profiles[0]  # a stale default must not stop drafting
-        names = ", ".join(p.name for p in profiles)
-        raise DraftingError(f"There is no profile “{name}”; the profiles are: {names}.")
-
-    def save_profile(self, profile: FreelancerProfile) -> None:
-        stored = self._stored_profiles()
-        stored[profile.name] = profile.model_dump(mode="json")
-        self._settings.set(PROFILES_KEY, stored)
-
-    def delete_profile(self, name: str) -> bool:
-        stored = self._stored_profiles()
-        if stored.pop(name, None) is None:
-            return False
-        self._settings.set(PROFILES_KEY, stored)
-        return True
-
-    def set_default_profile(self, name: str, account: str | None = None) -> None:
-        """The profile used when none is named: globally, or for one account."""
-        self.profile(name)  # raises for an unknown name
-        if account is None:
-            self._settings.set(DEFAULT_PROFILE_KEY, name)
-            return
-        per_account = self._settings.get(ACCOUNT_PROFILES_KEY, {})
-        per_account = per_account if isinstance(per_account, dict) else {}
-        per_account[account] = name
-        self._settings.set(ACCOUNT_PROFILES_KEY, per_account)
-
-    def account_profiles(self) -> dict[str, str]:
-        """Account name → the profile name chosen for it."""
-        value = self._settings.get(ACCOUNT_PROFILES_KEY, {})
-        if not isinstance(value, dict):
-            return {}
-        return {str(k): str(v) for k, v in value.items() if v}
-
-    def clear_account_profile(self, account: str) -> None:
-        """The account goes back to the global default profile."""
-        per_account = self.account_profiles()
-        if per_account.pop(account, None) is not None:
-            self._settings.set(ACCOUNT_PROFILES_KEY, per_account)
-
-    def profile_for(self, opportunity: Opportunity, name: str | None = None) -> FreelancerProfile:
-        if name is None and opportunity.account:
-            per_account = self._settings.get(ACCOUNT_PROFILES_KEY, {})
-            if isinstance(per_account, dict) and per_account.get(opportunity.account):
-                name = str(per_account[opportunity.account])
-        return self.profile(name)
-
-    # -- templates -----------------------------------------------------------------------
-
-    def _stored_templates(self) -> dict[str, Any]:
-        value = self._settings.get(TEMPLATES_KEY, {})
-        return value if isinstance(value, dict) else {}
-
-    def templates(self) -> list[Template]:
-        """The built-in default template (unless overridden) and every stored one."""
-        found = {DEFAULT_TEMPLATE.name.lower(): DEFAULT_TEMPLATE}
-        for data in self._stored_templates().values():
-            try:
-                template = Template.model_validate(data)
-            except ValidationError:
-                log.warning("a stored template is unreadable and was skipped")
-                continue
-            found[template.name.lower()] = template
-        return sorted(found.values(), key=lambda t: t.name.lower())
-
-    def template(self, name: str | None = None) -> Template:
-        wanted = name or self._settings.get(DEFAULT_TEMPLATE_KEY) or DEFAULT_TEMPLATE.name
-        for template in self.templates():
-            if template.name.lower() == str(wanted).lower():
-                return template
-        if name is None:
-            return DEFAULT_TEMPLATE
-        names = ", ".join(t.name for t in self.templates())
-        raise DraftingError(f"There is no template “{name}”; the templates are: {names}.")
-
-    def save_template(self, template: Template) -> None:
-        """Store a template; TemplateError (a sentence) for an unknown variable."""
-        check_template(template.body)
-        stored = self._stored_templates()
-        stored[template.name] = template.model_dump(mode="json")
-        self._settings.set(TEMPLATES_KEY, stored)
-
-    def delete_template(self, name: str) -> bool:
-        stored = self._stored_templates()
-        if stored.pop(name, None) is None:
-            return False
-        self._settings.set(TEMPLATES_KEY, stored)
-        return True
-
-    def set_default_template(self, name: str) -> None:
-        self.template(name)
-        self._settings.set(DEFAULT_TEMPLATE_KEY, name)
-
-    # -- template drafting ---------------------------------------------------------------
-
-    def draft_from_template(
-        self,
-        opportunity: Opportunity,
-        template_name: str | None = None,
-        profile_name: str | None = None,
-    ) -> str:
-        """The filled template: instant, offline. DraftingError for an unknown name or
-        variable."""
-        template = self.template(template_name)
-        try:
-            return render_template(
-                template, opportunity, self.profile_for(opportunity, profile_name)
-            )
-        except TemplateError as exc:
-            raise DraftingError(f"Template “{template.name}”: {exc}") from None
-
-    def similar_sent_letter(
-        self, letter: str, opportunity: Opportunity
-    ) -> tuple[str, float] | None:
-        """(opportunity key, score) of a letter already sent for another job that this one
-        nearly repeats, or None."""
-        previous = (
-            (sub.opportunity_key, sub.cover_letter)
-            for sub in self._store.submissions.list(limit=500)
-            if sub.opportunity_key != opportunity.key and sub.cover_letter
-        )
-        return most_similar(letter, previous)
-
     # -- model drafting ------------------------------------------------------------------
 
-    def _api_key(self, settings: ModelSettings) -> str:
-        try:
-            key = self._secrets.get(SECRET_NAME)
-        except SecretError as exc:
-            if settings.is_local:
-                # Local servers ignore the key, but the SDK insists on one.
-                return "not-needed"
-            raise DraftingError(
-                f"No API key for the model at {settings.base_url}: store one as "
-                f"“{SECRET_NAME}” or set {env_var_for(SECRET_NAME)}."
-            ) from exc
-        register_secret(key)
-        return key
-
     async def _client_for(self, settings: ModelSettings) -> openai.AsyncOpenAI:
-        key = await asyncio.to_thread(self._api_key, settings)  # a keyring may prompt
+        key = await self._api_key(settings)
         ident = (settings.base_url, key, settings.timeout)
         async with self._client_lock:
             if self._client is not None and self._client_key == ident:
@@ -678,8 +531,8 @@ class Drafter:
         (also `last_result`) has usage and cost."""
         settings = self.model_settings()
         chosen = normalize_variant(variant)
-        template = self.template(template_name)
-        profile = self.profile_for(opportunity, profile_name)
+        template = self.library.template(template_name)
+        profile = self.library.profile_for(opportunity, profile_name)
         try:
             messages = build_messages(opportunity, profile, template, settings, chosen, letter)
         except TemplateError as exc:
@@ -753,7 +606,7 @@ class Drafter:
         if not opportunity.questions:
             return []
         settings = self.model_settings()
-        profile = self.profile_for(opportunity, profile_name)
+        profile = self.library.profile_for(opportunity, profile_name)
         client = await self._client_for(settings)
 
         async def one(question: str) -> tuple[str, DraftUsage]:
@@ -796,16 +649,21 @@ class Drafter:
 
 
 __all__ = [
+    "DEFAULT_SYSTEM_PROMPT",
     "DEFAULT_TEMPLATE",
     "EXAMPLE_PROFILE",
+    "MODEL_KEY",
     "PRICES",
+    "SECRET_NAME",
     "VARIANTS",
     "DraftResult",
     "DraftStream",
     "DraftUsage",
     "Drafter",
     "DraftingError",
+    "Library",
     "ModelSettings",
+    "answer_messages",
     "build_messages",
     "describe_error",
     "estimate_cost",

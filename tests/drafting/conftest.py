@@ -1,18 +1,22 @@
-"""Fixtures for drafting: jobs and profiles, a sandbox with its model, a Drafter on it."""
+"""Fixtures for drafting: jobs and profiles, a sandbox with its model, a Drafter on it, and
+a keyring that refuses the loop's thread."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 
+import keyring
 import pytest
 
 from app.domain import ClientInfo, JobKind, Opportunity, Platform, Question
 from app.domain.drafting import FreelancerProfile, PortfolioItem
 from app.sandbox import Sandbox, SandboxConfig
-from app.services.drafting import Drafter, ModelSettings
+from app.services.drafting import SECRET_NAME, Drafter, ModelSettings
 from app.services.secrets import SecretStore, env_var_for
 from app.store import Store
+from tests.helpers.memkeyring import MemoryKeyring
 
 # Fast enough for a quick suite, slow enough that a letter arrives in many pieces over
 # tens of milliseconds, so "the first piece before the whole" is observable.
@@ -89,3 +93,27 @@ async def drafter(
     )
     yield made
     await made.aclose()
+
+
+class OffLoopKeyring(MemoryKeyring):
+    """A working keyring that fails, and remembers it, when called on the main thread."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on_main_thread: list[str] = []
+
+    def _check(self) -> None:
+        super()._check()
+        if threading.current_thread() is threading.main_thread():
+            self.on_main_thread.append(threading.current_thread().name)
+            raise RuntimeError("a keyring call on the loop's thread")
+
+
+@pytest.fixture
+def off_loop_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[OffLoopKeyring]:
+    monkeypatch.delenv(env_var_for(SECRET_NAME), raising=False)  # the keyring, not the env
+    previous = keyring.get_keyring()
+    backend = OffLoopKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)

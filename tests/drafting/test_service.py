@@ -1,4 +1,4 @@
-"""The Drafter's stored parts: profiles, templates, defaults, the similarity warning."""
+"""The library (profiles, templates, defaults), alone and via the Drafter; similar letters."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from hypothesis import strategies as st
 from app.domain import Bid, BidKind, Opportunity, Platform, Submission
 from app.domain.drafting import FreelancerProfile, Template, TemplateError, similarity
 from app.platforms.http import redact
+from app.services.container import open_services
 from app.services.drafting import (
     DEFAULT_TEMPLATE,
     EXAMPLE_PROFILE,
     Drafter,
     DraftingError,
+    Library,
     ModelSettings,
     build_messages,
 )
@@ -135,3 +137,25 @@ def test_similarity_is_a_symmetric_score_in_unit_range(a: str, b: str) -> None:
     assert 0.0 <= score <= 1.0
     assert score == similarity(b, a)
     assert similarity(a, a) == 1.0
+
+
+def test_the_library_stands_alone_and_the_container_shares_it_with_the_drafter(
+    store: Store, job: Opportunity, profile: FreelancerProfile
+) -> None:
+    library = Library(store)  # no keyring, no model client, no loop
+    library.save_profile(profile)
+    library.set_default_profile("Dana Reyes")
+    assert "Thanks,\nDana" in library.draft_from_template(job)
+    drafter = Drafter(store, SecretStore(), library=library)
+    assert drafter.library is library and drafter.profile() == profile
+    assert Drafter(store, SecretStore()).profile() == profile  # a library of its own, same store
+
+
+async def test_open_services_builds_one_library_for_the_drafter() -> None:
+    services = open_services()
+    try:
+        assert services.drafter.library is services.library
+        services.library.save_template(Template(name="Short", body="Hi {client_name}."))
+        assert [t.name for t in services.drafter.templates()] == ["Default", "Short"]
+    finally:
+        await services.aclose()

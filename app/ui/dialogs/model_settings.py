@@ -1,7 +1,7 @@
 """Model settings: which OpenAI-compatible server drafts, with which model, how.
 
 Presets fill the address and a typical model name for the hosted API and the usual local
-servers. The API key goes to the keyring through `Drafter.set_api_key` and is never shown
+servers. The API key goes to the keyring through `Drafter.aset_api_key` and is never shown
 again: the field only says whether a key is stored. "Test" asks the model for one word
 and reports the result in one sentence.
 
@@ -12,7 +12,6 @@ and reports back through the dialog's setters.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from typing import Any
@@ -339,8 +338,8 @@ class ModelSettingsController:
         spawn(self._load_key_state(), KEY_STATE_TASK)
 
     async def _load_key_state(self) -> None:
-        problem = await asyncio.to_thread(self._drafter.keyring_problem)
-        stored = await asyncio.to_thread(self._drafter.has_api_key)
+        problem = await self._drafter.akeyring_problem()
+        stored = await self._drafter.ahas_api_key()
         self._dialog.set_key_state(stored, problem)
 
     def _on_dialog_test_requested(self, settings: ModelSettings, key: str | None) -> None:
@@ -361,7 +360,7 @@ class ModelSettingsController:
             try:
                 self._drafter.save_model_settings(settings)
                 if key:
-                    await asyncio.to_thread(self._drafter.set_api_key, key)
+                    await self._drafter.aset_api_key(key)
             except (DraftingError, SecretError) as exc:
                 self._dialog.save_failed(str(exc))
                 return
