@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +21,6 @@ from app.domain import (
 )
 from app.services.container import open_services
 from app.services.events import SubmissionChanged
-from app.services.secrets import env_var_for
 from app.services.submissions import (
     SubmitError,
     SubmitRequest,
@@ -53,23 +51,15 @@ def _demo_answers(opp: Opportunity) -> tuple[Answer, ...]:
 
 async def run_demo(profile: Path, speed: float, seed: int, emit: Callable[[str], None]) -> int:
     from app.sandbox import Sandbox, SandboxConfig
+    from app.sandbox.provision import provision
 
     async with Sandbox(SandboxConfig(seed=seed, speed=speed)) as sandbox:
         info = sandbox.info
         emit(f"Sandbox on 127.0.0.1:{info.port} (speed ×{speed:g}): GigRadar, UpHunt and Gigiac.")
         services = open_services(profile)
         try:
-            for name, platform, endpoint in (
-                ("sandbox-gigradar", Platform.GIGRADAR, info.gigradar),
-                ("sandbox-uphunt", Platform.UPHUNT, info.uphunt),
-                ("sandbox-gigiac", Platform.GIGIAC, info.gigiac),
-            ):
-                # Sandbox keys are not secrets; hand them over for this run only.
-                os.environ[env_var_for(name)] = endpoint.api_key
-                if services.store.accounts.get(name) is None:
-                    services.accounts.add(
-                        name, platform, api_key=None, base_url=endpoint.base_url, speed=speed
-                    )
+            # Sandbox keys are not secrets; they are handed over for this run only.
+            provision(info, services, speed=speed)
             emit("\n1. Fetching opportunities")
             await fetch_all(services, None, lambda t: emit("   " + t))
             opps = services.store.opportunities.all()

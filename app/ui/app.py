@@ -44,7 +44,7 @@ from PySide6.QtWidgets import QApplication
 
 from app import __version__
 from app import instance as single_instance
-from app.domain import Account, Platform
+from app.domain import Account
 from app.ingest.poller import Poller
 from app.ingest.realtime import NGROK_SECRET, Realtime, RealtimeConfig, load_config
 from app.ingest.webhooks import HookCredentials
@@ -54,7 +54,7 @@ from app.services.container import Services, open_services
 from app.services.drafting import MODEL_KEY, SECRET_NAME
 from app.services.events import RealtimeStatus
 from app.services.notifications import Notification, NotificationService
-from app.services.secrets import SecretError, env_var_for
+from app.services.secrets import SecretError
 from app.store.errors import StoreError
 from app.store.paths import data_dir
 from app.ui.bridge import Bridge
@@ -428,34 +428,15 @@ class App:
 
     async def _start_sandbox(self) -> None:
         from app.sandbox import Sandbox, SandboxConfig
+        from app.sandbox.provision import provision
 
         assert self.services is not None
         speed = self.options.sandbox_speed
         self.sandbox = Sandbox(SandboxConfig(seed=self.options.sandbox_seed, speed=speed))
         info = await self.sandbox.start()
-        # The sandbox's model too: drafting works with no account and no model server.
-        model = info.openai
-        if model is not None:
-            os.environ[env_var_for(SECRET_NAME)] = model.api_key
-            drafter = self.services.drafter
-            settings = replace(drafter.model_settings(), base_url=model.base_url, model=model.model)
-            drafter.save_model_settings(settings)
-        for name, platform, endpoint in (
-            ("sandbox-gigradar", Platform.GIGRADAR, info.gigradar),
-            ("sandbox-uphunt", Platform.UPHUNT, info.uphunt),
-            ("sandbox-gigiac", Platform.GIGIAC, info.gigiac),
-        ):
-            # Sandbox keys are not secrets; they are handed over for this run only.
-            os.environ[env_var_for(name)] = endpoint.api_key
-            existing = self.services.store.accounts.get(name)
-            if existing is None:
-                self.services.accounts.add(
-                    name, platform, api_key=None, base_url=endpoint.base_url, speed=speed
-                )
-            elif existing.base_url != endpoint.base_url:
-                self.services.store.accounts.update(
-                    existing.model_copy(update={"base_url": endpoint.base_url})
-                )
+        # Its accounts, and its model too: drafting works with no account and no model
+        # server. The keys are handed over for this run only.
+        provision(info, self.services, speed=speed, model_secret=SECRET_NAME)
 
     def _on_window_sandbox_requested(self) -> None:
         async def run() -> None:

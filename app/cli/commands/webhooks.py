@@ -255,8 +255,8 @@ def cmd_webhooks(args: argparse.Namespace, services: Services) -> int:
         if row.get("error"):
             _out(f"    ! {row['error']}")
     for name, entry in sorted(registered.items()):
-        url = entry.get("url") if isinstance(entry, dict) else None
-        _out(f"  {name}: registered with GigRadar at {url}")
+        where = entry.get("url") if isinstance(entry, dict) else None
+        _out(f"  {name}: registered with GigRadar at {where}")
     if unreadable.count:
         _out(
             f"Unreadable deliveries kept: {unreadable.count}; the latest: "
