@@ -17,24 +17,12 @@ from app.domain import (
     Platform,
 )
 from app.services.container import Services
-from app.services.secrets import SecretError
 
 
 def _webhook_config(services: Services) -> Any:
     from app.ingest.realtime import load_config
 
     return load_config(services.store.settings)
-
-
-def _ngrok_token(services: Services, tunnel: str) -> str | None:
-    from app.ingest.realtime import NGROK_SECRET
-
-    if not tunnel.strip().lower().startswith("ngrok"):
-        return None
-    try:
-        return services.secrets.get(NGROK_SECRET)
-    except SecretError:
-        return None  # the tunnel says what is missing, in one sentence
 
 
 def _print_setup(setups: Sequence[Any]) -> None:
@@ -53,8 +41,7 @@ def cmd_serve(args: argparse.Namespace, services: Services) -> int:
     """Receiver, tunnel, poller and tracking without the window, until SIGINT/SIGTERM."""
     import signal
 
-    from app.ingest.poller import Poller
-    from app.ingest.realtime import Realtime
+    from app.ingest.runtime import Runtime
     from app.ingest.tunnel import parse_tunnel_spec
     from app.services.events import RealtimeStatus
 
@@ -78,14 +65,13 @@ def cmd_serve(args: argparse.Namespace, services: Services) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):  # Windows: Ctrl+C still raises
                 loop.add_signal_handler(sig, stop.set)
-        poller = Poller(services.accounts, services.inbox, services.tasks, services.bus)
-        realtime = Realtime(
+        runtime = Runtime(
             services,
-            config=config,
-            poller=poller,
-            ngrok_authtoken=_ngrok_token(services, config.tunnel),
+            adjust_config=lambda _saved: config,
+            webhooks_required=True,
+            wait_for_registration=True,
+            resume_in_background=False,
         )
-        poller.webhook_health = realtime.healthy
         shown: dict[str, object] = {}
 
         def on_status(status: RealtimeStatus) -> None:
@@ -97,25 +83,21 @@ def cmd_serve(args: argparse.Namespace, services: Services) -> int:
         services.bus.subscribe(RealtimeStatus, on_status)
         try:
             try:
-                await realtime.start()
+                await runtime.start()
             except OSError as exc:
                 raise CliError(str(exc.strerror or exc)) from None
-            _out(f"Receiver: {realtime.receiver.base_url}")
-            # The tunnel's "up" already started the one registration: wait for it.
-            registered = await realtime.registration()
+            if runtime.realtime is not None:
+                _out(f"Receiver: {runtime.realtime.receiver.base_url}")
             _out("Webhooks:")
-            _print_setup(registered)
-            await services.submissions.reconcile_pending()
-            tracking = services.submissions.resume_tracking()
-            polling = poller.start()
+            _print_setup(runtime.registered)
             _out(
-                f"Polling {', '.join(polling) or 'nothing'}; tracking {tracking} submission(s). "
-                "Press Ctrl+C to stop."
+                f"Polling {', '.join(runtime.polling) or 'nothing'}; tracking "
+                f"{runtime.tracking} submission(s). Press Ctrl+C to stop."
             )
             await stop.wait()
             _out("Stopping…")
         finally:
-            await realtime.stop()
+            await runtime.stop()
             await services.aclose()
         return EXIT_OK
 
