@@ -88,6 +88,7 @@ class Runtime:
             )
         self.realtime: Realtime | None = None
         self.realtime_error: Exception | None = None  # why the receiver is not running
+        self.config: RealtimeConfig | None = None  # the webhook settings of the last start
         self.registered: list[Setup] = []  # with `wait_for_registration`: what start saw
         self.tracking = 0  # submissions resumed at start (when not in the background)
         self.polling: list[str] = []  # the accounts polled since start
@@ -133,7 +134,7 @@ class Runtime:
         """The receiver and tunnel when webhooks are on; None when they are off. Raises
         OSError (the port) or ValueError (the tunnel's spec) when they cannot start."""
         self.realtime_error = None
-        config = self.realtime_config()
+        config = self.config = self.realtime_config()
         if not config.enabled:
             self.poller.webhook_health = None
             return None
