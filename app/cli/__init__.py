@@ -3,6 +3,15 @@
 Every failure a user can cause or meet (a bad flag, a missing key, a locked database, a
 platform refusal) ends as one sentence on stderr and a non-zero exit, never a traceback;
 tracebacks of genuine bugs go to the log file named in the message.
+
+The rooms: `parser.py` (every subcommand and option), `main` here (the profile, logging,
+read-only profiles, and one sentence per failure), `output.py` (what commands print),
+`common.py` (exit codes, `CliError`, finding an opportunity), `commands/` (accounts;
+inbox: fetch, list, status; submit: submit, retry, draft; webhooks: serve, webhooks;
+maintenance: backup, restore, check; sandbox: sandbox, demo), `demo.py` (the narrated
+walk through the sandbox), `gui.py` (starting the window), `logging_setup.py`.
+`app.launch` imports this package only once it knows the command is not a plain window
+start on a profile that is already open.
 """
 
 from __future__ import annotations

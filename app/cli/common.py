@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import re
 
-from app.domain import (
-    Opportunity,
-    Platform,
-)
+from app.domain import Opportunity, Platform
 from app.services.container import Services
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2

@@ -10,21 +10,10 @@ from pathlib import Path
 from app.cli.commands.inbox import fetch_all
 from app.cli.common import EXIT_OK
 from app.cli.output import _budget, _clip, _describe_submission
-from app.domain import (
-    Answer,
-    Bid,
-    BidKind,
-    JobKind,
-    Opportunity,
-    Platform,
-    Submission,
-)
+from app.domain import Answer, Bid, BidKind, JobKind, Opportunity, Platform, Submission
 from app.services.container import open_services
 from app.services.events import SubmissionChanged
-from app.services.submissions import (
-    SubmitError,
-    SubmitRequest,
-)
+from app.services.submissions import SubmitError, SubmitRequest
 
 
 def _demo_letter(opp: Opportunity) -> str:

@@ -9,12 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from app.domain import (
-    JobKind,
-    Opportunity,
-    Submission,
-    format_money,
-)
+from app.domain import JobKind, Opportunity, Submission, format_money
 
 
 def _out(text: str = "") -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 
 from app import __version__
-from app.domain import (
-    Platform,
-)
+from app.domain import Platform
 from app.services.inbox import LOCAL_STATES
 
 

@@ -10,9 +10,7 @@ import sys
 
 from app.cli.common import EXIT_OK, CliError
 from app.cli.output import _err, _json_out, _out
-from app.domain import (
-    Platform,
-)
+from app.domain import Platform
 from app.services.container import Services
 from app.services.secrets import KeyState, env_var_for
 

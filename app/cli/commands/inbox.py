@@ -20,18 +20,12 @@ from app.cli.output import (
     opportunity_json,
     submission_json,
 )
-from app.domain import (
-    Platform,
-    Submission,
-    utcnow,
-)
+from app.domain import Platform, Submission, utcnow
 from app.domain.filters import FilterSpec, haystack
 from app.platforms.errors import PlatformError
 from app.services.container import Services
 from app.services.secrets import SecretError
-from app.services.submissions import (
-    SubmitError,
-)
+from app.services.submissions import SubmitError
 
 log = logging.getLogger("app.cli")
 

@@ -32,12 +32,7 @@ from app.domain import (
 )
 from app.services.container import Services
 from app.services.events import SubmissionChanged
-from app.services.submissions import (
-    FINAL_STATES,
-    AutoBidderOn,
-    PolicyViolation,
-    SubmitRequest,
-)
+from app.services.submissions import FINAL_STATES, AutoBidderOn, PolicyViolation, SubmitRequest
 
 
 def _parse_amount(text: str) -> Decimal:

@@ -9,17 +9,18 @@ import contextlib
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cli.common import EXIT_OK, EXIT_USAGE, CliError
 from app.cli.output import _err, _iso, _json_out, _out
-from app.domain import (
-    Platform,
-)
+from app.domain import Platform
 from app.services.container import Services
 
+if TYPE_CHECKING:
+    from app.ingest.realtime import RealtimeConfig
 
-def _webhook_config(services: Services) -> Any:
+
+def _webhook_config(services: Services) -> RealtimeConfig:
     from app.ingest.realtime import load_config
 
     return load_config(services.store.settings)
