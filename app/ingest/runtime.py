@@ -142,8 +142,14 @@ class Runtime:
         if config.tunnel.strip().lower().startswith("ngrok"):
             with contextlib.suppress(SecretError):  # the tunnel says what is missing
                 token = await self.services.secrets.aget(NGROK_SECRET)
+        services = self.services
         realtime = Realtime(
-            self.services,
+            store=services.store,
+            bus=services.bus,
+            secrets=services.secrets,
+            accounts=services.accounts,
+            inbox=services.inbox,
+            submissions=services.submissions,
             config=config,
             poller=self.poller,
             ngrok_authtoken=token,

@@ -143,7 +143,7 @@ def cmd_webhooks(args: argparse.Namespace, services: Services) -> int:
             raise CliError(
                 "GigRadar webhooks use credentials BidDesk generates and registers itself."
             )
-        realtime = Realtime(services, config=config)
+        realtime = Realtime.of(services, config=config)
         if args.set_stdin or args.clear:
             secret = "" if args.clear else sys.stdin.readline().strip()
             if not secret and not args.clear:
@@ -177,7 +177,7 @@ def cmd_webhooks(args: argparse.Namespace, services: Services) -> int:
         return EXIT_OK
     if args.webhooks_cmd == "rotate":
         account = services.accounts.get(args.account)
-        realtime = Realtime(services, config=config)
+        realtime = Realtime.of(services, config=config)
         _, problem = realtime.keys.rotate(account.name)
         if problem:
             raise CliError(f"The new webhook URL could not be kept: {problem}")
@@ -199,7 +199,7 @@ def cmd_webhooks(args: argparse.Namespace, services: Services) -> int:
     deliveries = services.store.webhooks.recent(args.limit)
     registered = load_registered(services.store.settings)
     unreadable = services.store.webhooks.unreadable()
-    accounts = Realtime(services, config=config).accounts_status()
+    accounts = Realtime.of(services, config=config).accounts_status()
     if args.json:
         _json_out(
             {
