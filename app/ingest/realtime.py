@@ -27,6 +27,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from app.domain import Account, Platform
@@ -54,10 +55,13 @@ from app.ingest.webhooks import (
 from app.platforms import WEBHOOKS
 from app.platforms.errors import AuthError, PlatformError
 from app.platforms.gigradar import GigRadarClient, listing_absent
-from app.services.accounts import AccountError
+from app.services.accounts import AccountError, AccountService
 from app.services.container import Services
-from app.services.events import RealtimeStatus
-from app.services.secrets import SecretError
+from app.services.events import EventBus, RealtimeStatus
+from app.services.inbox import Inbox
+from app.services.secrets import SecretError, SecretStore
+from app.services.submissions import SubmissionService
+from app.store import Store
 from app.store.settings import SettingsRepo
 
 log = logging.getLogger(__name__)
@@ -154,10 +158,20 @@ class Setup:
 
 
 class Realtime:
+    """The webhook receiver, its tunnel and the platforms' registrations.
+
+    It is given the parts of the services it uses, not the container: `Realtime.of`
+    takes them from one for the composition roots (the Runtime, `biddesk webhooks`)."""
+
     def __init__(
         self,
-        services: Services,
         *,
+        store: Store,
+        bus: EventBus,
+        secrets: SecretStore,
+        accounts: AccountService,
+        inbox: Inbox,
+        submissions: SubmissionService,
         config: RealtimeConfig | None = None,
         poller: Poller | None = None,
         host: str = "127.0.0.1",
@@ -165,14 +179,16 @@ class Realtime:
         dashboard_hook: DashboardHook | None = None,
         restart_backoff: tuple[float, float] = (1.0, 60.0),
     ) -> None:
-        self.services = services
-        self.config = config or load_config(services.store.settings)
+        self.settings = store.settings
+        self.bus = bus
+        self.accounts = accounts
+        self.config = config or load_config(store.settings)
         self.spec: TunnelSpec = parse_tunnel_spec(self.config.tunnel)
         self.poller = poller
         self._ngrok_authtoken = ngrok_authtoken
         self._dashboard_hook = dashboard_hook
         self._restart_backoff = restart_backoff
-        self.keys = HookKeys(services.secrets)
+        self.keys = HookKeys(secrets)
         self._saving: set[asyncio.Task[None]] = set()  # keyring writes under way
         self._registered_url: dict[str, str] = {}  # account → URL registered for it
         self._errors: dict[str, str] = {}
@@ -184,21 +200,29 @@ class Realtime:
         self._register_task: asyncio.Task[list[Setup]] | None = None
         self._registering: set[str] = set()  # accounts register_all has still to do
         self.tunnel: TunnelProvider | None = None
-        processor = WebhookProcessor(
-            services.store,
-            services.inbox,
-            services.submissions,
-            services.bus,
-        )
+        processor = WebhookProcessor(store, inbox, submissions, bus)
         self.receiver = WebhookReceiver(
-            services.store,
+            store,
             processor,
-            services.accounts,
+            accounts,
             self.credentials,
             host=host,
             port=self.config.port,
             on_delivery=self._on_delivery,
             refresh=self.keys.refresh,
+        )
+
+    @classmethod
+    def of(cls, services: Services, **options: Any) -> Realtime:
+        """One on these services; `options` are the constructor's keywords."""
+        return cls(
+            store=services.store,
+            bus=services.bus,
+            secrets=services.secrets,
+            accounts=services.accounts,
+            inbox=services.inbox,
+            submissions=services.submissions,
+            **options,
         )
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -247,7 +271,7 @@ class Realtime:
     async def load_credentials(self) -> None:
         """Read every account's webhook credentials from the keyring, off the loop, and give
         each a URL token: a delivery or a status then never waits on the keyring."""
-        for account in self.services.accounts.list():
+        for account in self.accounts.list():
             _, problem = await self.keys.aensure(account.name)
             if problem:
                 self._errors[account.name] = problem
@@ -323,7 +347,7 @@ class Realtime:
             if self._register_task is not None and not self._register_task.done():
                 self._register_task.cancel()
             # Registering from now on (not only once the task runs): never "failed" meanwhile.
-            self._registering = {a.name for a in self.services.accounts.list() if a.enabled}
+            self._registering = {a.name for a in self.accounts.list() if a.enabled}
             self._register_task = asyncio.ensure_future(self.register_all(status.public_url))
             self._register_task.add_done_callback(_log_failure)
         self._update_health()
@@ -343,7 +367,7 @@ class Realtime:
                 if self._register_task is task or self._register_task is None:
                     raise
                 return await self.registration()  # a newer URL replaced it
-        return [self.setup(a) for a in self.services.accounts.list() if a.enabled]
+        return [self.setup(a) for a in self.accounts.list() if a.enabled]
 
     async def register_all(
         self, public_url: str | None = None, *, force: bool = False
@@ -353,7 +377,7 @@ class Realtime:
         "register again"), replacing the earlier one where GigRadar lets it be deleted."""
         base = public_url or self.public_url
         results = []
-        accounts = [a for a in self.services.accounts.list() if a.enabled]
+        accounts = [a for a in self.accounts.list() if a.enabled]
         pending = {a.name for a in accounts}
         self._registering = pending  # a set of its own: a cancelled run clears only its own
         try:
@@ -397,7 +421,7 @@ class Realtime:
         if url is None:
             return self.setup(account, None)
         try:
-            adapter = await self.services.accounts.aadapter(account)
+            adapter = await self.accounts.aadapter(account)
         except (SecretError, AccountError) as exc:
             self._errors[account.name] = f"The webhook cannot be registered: {exc}"
             self._registered_url.pop(account.name, None)
@@ -434,9 +458,9 @@ class Realtime:
         if problem:
             self._errors[account.name] = problem
         self._registered_url[account.name] = url
-        registered = load_registered(self.services.store.settings)
+        registered = load_registered(self.settings)
         registered[account.name] = {"id": str(created.get("id", "")), "url": url}
-        self.services.store.settings.set(REGISTERED_KEY, registered)
+        self.settings.set(REGISTERED_KEY, registered)
         log.info("registered the GigRadar webhook of %s", account.name)
         return self.setup(account, url)
 
@@ -459,7 +483,7 @@ class Realtime:
         """Delete the webhooks BidDesk registered for this account before: the one it
         recorded, and any other pointing at this account's path (an older tunnel URL).
         Without GET /webhooks, only the recorded one; without DELETE, none."""
-        recorded = load_registered(self.services.store.settings).get(account.name)
+        recorded = load_registered(self.settings).get(account.name)
         recorded_id = recorded.get("id") if isinstance(recorded, dict) else None
         stale: list[str] = []
         try:
@@ -490,9 +514,9 @@ class Realtime:
     async def unregister_all(self) -> int:
         """Remove the GigRadar webhooks BidDesk registered (the "remove on exit" option)."""
         removed = 0
-        for account in self.services.accounts.for_platform(Platform.GIGRADAR):
+        for account in self.accounts.for_platform(Platform.GIGRADAR):
             try:
-                adapter = await self.services.accounts.aadapter(account)
+                adapter = await self.accounts.aadapter(account)
                 if not isinstance(adapter, GigRadarClient):
                     continue
                 removed += await self._delete_stale(account, adapter)
@@ -500,11 +524,11 @@ class Realtime:
                 log.warning("removing the webhook of %s failed: %s", account.name, exc)
                 continue
             self._registered_url.pop(account.name, None)
-        registered = load_registered(self.services.store.settings)
+        registered = load_registered(self.settings)
         for name in list(registered):
             if name not in self._registered_url:
                 registered.pop(name)
-        self.services.store.settings.set(REGISTERED_KEY, registered)
+        self.settings.set(REGISTERED_KEY, registered)
         self._update_health()
         return removed
 
@@ -538,7 +562,7 @@ class Realtime:
         """Per account: the full URL the platform must call now, and what authenticates it
         (`biddesk webhooks status --json`)."""
         rows: list[dict[str, object]] = []
-        for account in self.services.accounts.list():
+        for account in self.accounts.list():
             if not account.enabled:
                 continue
             _, problem = self.keys.ensure(account.name)
@@ -563,7 +587,7 @@ class Realtime:
         "none", the receiver itself; read from a running BidDesk when this one is not."""
         if self.public_url is not None:
             return self.public_url
-        live = self.services.store.settings.get(LIVE_KEY)
+        live = self.settings.get(LIVE_KEY)
         if not self.receiver.running and isinstance(live, dict):
             found = live.get("public") or live.get("receiver")
             if isinstance(found, str) and found:
@@ -581,10 +605,10 @@ class Realtime:
         """Tell `biddesk webhooks status` (another process) where this one listens."""
         try:
             if clear:
-                self.services.store.settings.delete(LIVE_KEY)
+                self.settings.delete(LIVE_KEY)
             else:
                 value = {"receiver": self.receiver.base_url, "public": self.public_url}
-                self.services.store.settings.set(LIVE_KEY, value)
+                self.settings.set(LIVE_KEY, value)
         except Exception as exc:  # a status hint only: never worth failing for
             log.debug("could not record where the receiver listens: %s", exc)
 
@@ -606,7 +630,7 @@ class Realtime:
             return set()
         healthy = set()
         now = time.monotonic()
-        for account in self.services.accounts.list():
+        for account in self.accounts.list():
             if account.platform is Platform.GIGRADAR:
                 if self._registered_url.get(account.name, "").startswith(self.public_url):
                     healthy.add(account.name)
@@ -631,7 +655,7 @@ class Realtime:
             return (), ()
         pending: list[str] = []
         failed: list[tuple[str, str]] = []
-        for account in self.services.accounts.for_platform(Platform.GIGRADAR):
+        for account in self.accounts.for_platform(Platform.GIGRADAR):
             if not account.enabled:
                 continue
             if self._registered_url.get(account.name) == self.url_for(account, base):
@@ -673,7 +697,7 @@ class Realtime:
                 self._publish_handle.cancel()
                 self._publish_handle = None
             self._last_publish = now
-            self.services.bus.publish(self.status())
+            self.bus.publish(self.status())
         elif self._publish_handle is None:
             delay = STATUS_INTERVAL - (now - self._last_publish)
             self._publish_handle = asyncio.get_running_loop().call_later(delay, self._deferred)

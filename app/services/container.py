@@ -1,7 +1,9 @@
 """The core's object graph, built by constructor injection.
 
-Both composition roots — `app/cli.py` (headless) and `app/ui/app.py` (GUI) — call
-`open_services` and close the result; nothing here is global.
+Both composition roots — `app/cli/` (headless) and `app/ui/app.py` (GUI) — call
+`open_services` and close the result; nothing here is global. What runs on top of the
+services while BidDesk is open (polling, webhooks, notifications, tracking) is
+`app.ingest.runtime.Runtime`, the same for both.
 """
 
 from __future__ import annotations

@@ -11,7 +11,9 @@ Five states, each with its own sentence and fix (STYLE.md §11):
 - and, for one account: stored, or missing.
 
 A key for the current run can always come from `BIDDESK_API_KEY_<ACCOUNT>` in the
-environment; it is never written to disk.
+environment; it is never written to disk. The program itself hands over keys for one run
+(the sandbox's, which are not secrets) with `SecretStore.override`: held in this object's
+memory only, consulted before the environment and the keyring, never written anywhere.
 
 Keyring calls may block (a desktop unlock prompt, a slow D-Bus): code on the app's loop
 uses the async `aget`/`aset`/`adelete`, which run the call in `asyncio.to_thread`. Keys
@@ -248,7 +250,25 @@ class SecretStore:
     def __init__(self, service: str = SERVICE) -> None:
         self.service = service
         self._cache: dict[str, str] = {}
+        self._overrides: dict[str, str] = {}
         self._lock = threading.Lock()
+
+    # -- keys for this run only -----------------------------------------------------------
+
+    def override(self, account: str, key: str | None) -> None:
+        """Use `key` for `account` in this run, before the environment and the keyring; it
+        is never written to the keyring or disk. None forgets it."""
+        with self._lock:
+            if key:
+                self._overrides[account] = key
+            else:
+                self._overrides.pop(account, None)
+        if key:
+            register_secret(key)
+
+    def overridden(self, account: str) -> bool:
+        with self._lock:
+            return account in self._overrides
 
     # -- the keyring as a whole -----------------------------------------------------------
 
@@ -295,11 +315,16 @@ class SecretStore:
         register_secret(key)
         with self._lock:
             self._cache[account] = key
+            self._overrides.pop(account, None)  # the user's own key wins from now on
 
     async def aset(self, account: str, key: str) -> None:
         await asyncio.to_thread(self.set, account, key)
 
     def _from_memory(self, account: str, *, fresh: bool = False) -> str | None:
+        with self._lock:
+            given = self._overrides.get(account)
+        if given:
+            return given
         env = os.environ.get(env_var_for(account))
         if env:
             register_secret(env)
@@ -310,8 +335,9 @@ class SecretStore:
             return self._cache.get(account)
 
     def get(self, account: str, *, fresh: bool = False) -> str:
-        """The key for `account`: the environment variable first, then the keyring (this
-        run's copy of it unless `fresh`: another process may have changed the entry)."""
+        """The key for `account`: this run's override, the environment variable, then the
+        keyring (this run's copy of it unless `fresh`: another process may have changed the
+        entry)."""
         known = self._from_memory(account, fresh=fresh)
         if known:
             return known
@@ -337,6 +363,7 @@ class SecretStore:
         """Forget the stored key; nothing to do when no keyring is set up."""
         with self._lock:
             self._cache.pop(account, None)
+            self._overrides.pop(account, None)
         backend = keyring.get_keyring()
         if _is_none(backend) or _is_plaintext(backend):
             return
@@ -352,6 +379,10 @@ class SecretStore:
 
     def key_status(self, account: str) -> KeyStatus:
         """Where the key for `account` comes from, or why there is none; never raises."""
+        if self.overridden(account):
+            return KeyStatus(
+                KeyState.ENVIRONMENT, f"The key for “{account}” is given for this run only."
+            )
         if os.environ.get(env_var_for(account)):
             return KeyStatus(
                 KeyState.ENVIRONMENT,

@@ -44,9 +44,10 @@ from PySide6.QtWidgets import QApplication
 
 from app import __version__
 from app import instance as single_instance
-from app.domain import Account, Platform
+from app.domain import Account
 from app.ingest.poller import Poller
-from app.ingest.realtime import NGROK_SECRET, Realtime, RealtimeConfig, load_config
+from app.ingest.realtime import Realtime, RealtimeConfig
+from app.ingest.runtime import Runtime
 from app.ingest.webhooks import HookCredentials
 from app.instance import AlreadyRunning, InstanceLock, instance_name
 from app.services.autostart import Autostart
@@ -54,7 +55,6 @@ from app.services.container import Services, open_services
 from app.services.drafting import MODEL_KEY, SECRET_NAME
 from app.services.events import RealtimeStatus
 from app.services.notifications import Notification, NotificationService
-from app.services.secrets import SecretError, env_var_for
 from app.store.errors import StoreError
 from app.store.paths import data_dir
 from app.ui.bridge import Bridge
@@ -141,10 +141,8 @@ class App:
         self.services: Services | None = None
         self.window: MainWindow | None = None
         self.bridge: Bridge | None = None
-        self.poller: Poller | None = None
-        self.realtime: Realtime | None = None
+        self.runtime: Runtime | None = None  # polling, webhooks, notifications, tracking
         self.sandbox: Sandbox | None = None
-        self.notifications: NotificationService | None = None
         self.tray: Tray | None = None
         self.autostart = Autostart()
         self._preferences: PreferencesDialog | None = None
@@ -156,6 +154,18 @@ class App:
         self._unhook_errors: Callable[[], None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.exit_code = 0
+
+    @property
+    def poller(self) -> Poller | None:
+        return None if self.runtime is None else self.runtime.poller
+
+    @property
+    def realtime(self) -> Realtime | None:
+        return None if self.runtime is None else self.runtime.realtime
+
+    @property
+    def notifications(self) -> NotificationService | None:
+        return None if self.runtime is None else self.runtime.notifications
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -191,10 +201,15 @@ class App:
         if self.options.sandbox:
             await self._start_sandbox()
         services = self.services
-        self.poller = Poller(services.accounts, services.inbox, services.tasks, services.bus)
-        self.bridge = Bridge(services, self.poller)
+        runtime = self.runtime = Runtime(
+            services,
+            adjust_config=self._adjust_realtime_config,
+            notify=self._show_notification,
+            dashboard_hook=self._sandbox_dashboard,
+        )
+        self.bridge = Bridge(services, runtime.poller)
         self.window = MainWindow(
-            services, self.bridge, self.poller, sandbox=self.sandbox is not None
+            services, self.bridge, runtime.poller, sandbox=self.sandbox is not None
         )
         self._hook_errors()
         self.window.quit_requested.connect(self.request_quit)
@@ -211,9 +226,8 @@ class App:
             and self.options.screenshot is None
         ):
             self.window.offer_first_run()
-        services.tasks.spawn(self._resume(), name="startup:reconcile")
-        await self._start_realtime()
-        self.poller.start()
+        await runtime.start()  # tracking, webhooks, polling
+        self._show_realtime()
         self._schedule_warm_up()
         if self.options.screenshot is not None or self.options.quit_after is not None:
             QTimer.singleShot(
@@ -271,68 +285,39 @@ class App:
 
         self._unhook_errors = unhook
 
-    def _realtime_config(self) -> RealtimeConfig:
-        assert self.services is not None
-        config = load_config(self.services.store.settings)
+    def _adjust_realtime_config(self, config: RealtimeConfig) -> RealtimeConfig:
         if self.sandbox is not None and not config.enabled:
             # The sandbox delivers webhooks on loopback: no tunnel, nothing to set up.
             config = replace(config, enabled=True, tunnel="none")
         return config
 
-    async def _start_realtime(self) -> None:
-        """Receiver and tunnel, when webhooks are on (always with the sandbox)."""
-        assert self.services is not None and self.poller is not None
-        config = self._realtime_config()
-        if not config.enabled:
-            self.poller.webhook_health = None
-            if self.window is not None:
-                self.window.status.update_realtime(None)
+    def _show_realtime(self) -> None:
+        """The window after the receiver (re)started: its Webhooks window, and the status
+        bar when webhooks are off or could not start (BidDesk keeps polling)."""
+        runtime, window = self.runtime, self.window
+        if runtime is None or window is None:
             return
-        token = None
-        if config.tunnel.strip().lower() == "ngrok":
-            with contextlib.suppress(SecretError):
-                token = await self.services.secrets.aget(NGROK_SECRET)
-        try:
-            realtime = Realtime(
-                self.services,
-                config=config,
-                poller=self.poller,
-                ngrok_authtoken=token,
-                dashboard_hook=self._sandbox_dashboard if self.sandbox is not None else None,
-            )
-            await realtime.start()
-        except (OSError, ValueError) as exc:
-            log.warning("webhooks could not start: %s", exc)
-            if self.window is not None:
-                self.window.status.update_realtime(
-                    RealtimeStatus(
-                        enabled=True,
-                        provider=config.tunnel,
-                        state="failed",
-                        message=f"Webhooks could not start: {exc}",
-                    )
+        window.realtime = runtime.realtime
+        exc = runtime.realtime_error
+        if exc is not None:
+            window.status.update_realtime(
+                RealtimeStatus(
+                    enabled=True,
+                    provider=runtime.config.tunnel if runtime.config else "none",
+                    state="failed",
+                    message=f"Webhooks could not start: {exc}",
                 )
-                self.window.show_error("Webhooks are off", f"{exc} BidDesk keeps polling.")
-            return
-        self.realtime = realtime
-        self.poller.webhook_health = realtime.healthy
-        if self.window is not None:
-            self.window.realtime = realtime
+            )
+            window.show_error("Webhooks are off", f"{exc} BidDesk keeps polling.")
+        elif runtime.realtime is None:
+            window.status.update_realtime(None)
 
-    async def _stop_realtime(self) -> None:
-        realtime, self.realtime = self.realtime, None
+    async def _restart_realtime(self) -> None:
+        assert self.runtime is not None
         if self.window is not None:
             self.window.realtime = None
-        if self.poller is not None:
-            self.poller.webhook_health = None
-        if realtime is not None:
-            try:
-                await asyncio.wait_for(realtime.stop(), SHUTDOWN_TIMEOUT)
-            except TimeoutError:
-                log.warning("the webhook receiver took too long to stop")
-            except Exception:
-                # Shutdown goes on: drafts, the store and the sandbox still need closing.
-                log.exception("stopping the webhook receiver failed")
+        await self.runtime.restart_realtime()
+        self._show_realtime()  # the status bar, on or off
 
     async def _sandbox_dashboard(self, account: Account, url: str, creds: HookCredentials) -> None:
         """What a user does in UpHunt's or Gigiac's dashboard, done for them in the sandbox
@@ -345,20 +330,14 @@ class App:
             sandbox.deliverer.set_dashboard(account.platform.value, url, creds.secret)
 
     def _on_window_webhooks_changed(self) -> None:
-        async def restart() -> None:
-            await self._stop_realtime()
-            await self._start_realtime()  # it updates the status bar, on or off
-
         assert self.services is not None
-        self.services.tasks.spawn(restart(), name="webhooks:restart", replace=True)
+        self.services.tasks.spawn(self._restart_realtime(), name="webhooks:restart", replace=True)
 
     def _start_tray(self) -> None:
         """Notifications decide in the core; the tray (or the banner) shows them."""
         assert self.services is not None and self.window is not None and self.poller is not None
         store = self.services.store
-        self.notifications = NotificationService(
-            store.settings, store.opportunities, self.services.bus, self._show_notification
-        )
+        assert self.notifications is not None  # the runtime's, with this sink
         self.tray = Tray(
             self.window,
             self.poller,
@@ -421,50 +400,25 @@ class App:
             return
         services.tasks.spawn(services.drafter.warm_up(), name="startup:model", replace=True)
 
-    async def _resume(self) -> None:
-        assert self.services is not None
-        await self.services.submissions.reconcile_pending()
-        self.services.submissions.resume_tracking()
-
     async def _start_sandbox(self) -> None:
         from app.sandbox import Sandbox, SandboxConfig
+        from app.sandbox.provision import provision
 
         assert self.services is not None
         speed = self.options.sandbox_speed
         self.sandbox = Sandbox(SandboxConfig(seed=self.options.sandbox_seed, speed=speed))
         info = await self.sandbox.start()
-        # The sandbox's model too: drafting works with no account and no model server.
-        model = info.openai
-        if model is not None:
-            os.environ[env_var_for(SECRET_NAME)] = model.api_key
-            drafter = self.services.drafter
-            settings = replace(drafter.model_settings(), base_url=model.base_url, model=model.model)
-            drafter.save_model_settings(settings)
-        for name, platform, endpoint in (
-            ("sandbox-gigradar", Platform.GIGRADAR, info.gigradar),
-            ("sandbox-uphunt", Platform.UPHUNT, info.uphunt),
-            ("sandbox-gigiac", Platform.GIGIAC, info.gigiac),
-        ):
-            # Sandbox keys are not secrets; they are handed over for this run only.
-            os.environ[env_var_for(name)] = endpoint.api_key
-            existing = self.services.store.accounts.get(name)
-            if existing is None:
-                self.services.accounts.add(
-                    name, platform, api_key=None, base_url=endpoint.base_url, speed=speed
-                )
-            elif existing.base_url != endpoint.base_url:
-                self.services.store.accounts.update(
-                    existing.model_copy(update={"base_url": endpoint.base_url})
-                )
+        # Its accounts, and its model too: drafting works with no account and no model
+        # server. The keys are handed over for this run only.
+        provision(info, self.services, speed=speed, model_secret=SECRET_NAME)
 
     def _on_window_sandbox_requested(self) -> None:
         async def run() -> None:
             await self._start_sandbox()
-            assert self.window is not None and self.poller is not None
+            assert self.window is not None and self.runtime is not None
             self.window.accounts_changed()
-            await self._stop_realtime()
-            await self._start_realtime()
-            self.poller.start()
+            await self._restart_realtime()
+            self.runtime.poller.start()
 
         assert self.services is not None
         self.services.tasks.spawn(run(), name="sandbox:start")
@@ -505,11 +459,12 @@ class App:
             # be left half-open (aiohttp registers it after the shutdown's sweep).
             with contextlib.suppress(Exception):
                 await self.sandbox.deliverer.stop()
-        await self._stop_realtime()
+        if self.window is not None:
+            self.window.realtime = None
+        if self.runtime is not None:
+            await self.runtime.stop(SHUTDOWN_TIMEOUT)  # the receiver, then the notifications
         if self.tray is not None:
             self.tray.detach()
-        if self.notifications is not None:
-            self.notifications.detach()
         if self.bridge is not None:
             self.bridge.detach()
         if self.services is not None:

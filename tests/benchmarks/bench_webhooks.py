@@ -73,7 +73,7 @@ qapp = QApplication([])
 async def main():
     services = open_services(Path(sys.argv[1]))
     prepare(services.store.accounts)
-    realtime = Realtime(services, config=RealtimeConfig(enabled=True))
+    realtime = Realtime.of(services, config=RealtimeConfig(enabled=True))
     handled = []  # server side: from the handler's start to its answer
     handle = realtime.receiver._handle
     async def timed(request):

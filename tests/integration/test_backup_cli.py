@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from app import cli
+from app.cli.commands import webhooks as serve_command
 from app.store import Store
 from app.store.backup import backup_file, list_backups
 from app.store.migrations import LATEST_VERSION
@@ -239,7 +240,7 @@ def test_serve_with_damaged_settings(
             polling.set()
         real_out(text)
 
-    monkeypatch.setattr(cli, "_out", recording_out)
+    monkeypatch.setattr(serve_command, "_out", recording_out)
 
     finished = threading.Event()
 

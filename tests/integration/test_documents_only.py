@@ -238,7 +238,7 @@ async def test_each_start_registers_the_gigradar_webhook_once(
     used where they answer and their absence never stops the registration."""
     config = RealtimeConfig(enabled=True, tunnel="none")
     for start in (1, 2):
-        realtime = Realtime(live_each, config=config)
+        realtime = Realtime.of(live_each, config=config)
         await realtime.start()
         try:
             setups = await realtime.registration()

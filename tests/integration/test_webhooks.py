@@ -53,7 +53,7 @@ def dashboard(sandbox: Sandbox):
 
 @pytest.fixture
 async def realtime(live: Services, sandbox: Sandbox) -> AsyncIterator[Realtime]:
-    rt = Realtime(live, config=RealtimeConfig(enabled=True), dashboard_hook=dashboard(sandbox))
+    rt = Realtime.of(live, config=RealtimeConfig(enabled=True), dashboard_hook=dashboard(sandbox))
     await rt.start()
     await until(lambda: len(rt.status().healthy_accounts) >= 1)
     yield rt
@@ -195,7 +195,7 @@ async def test_polling_backfills_when_the_webhooks_stop(live: Services, sandbox:
     """Dropped deliveries: the poller, slowed down while webhooks were healthy, polls at
     once when the tunnel goes down and brings what the webhooks missed."""
     poller = Poller(live.accounts, live.inbox, live.tasks, live.bus)
-    rt = Realtime(live, config=RealtimeConfig(enabled=True), poller=poller)
+    rt = Realtime.of(live, config=RealtimeConfig(enabled=True), poller=poller)
     poller.webhook_health = rt.healthy
     await rt.start()
     try:
@@ -235,7 +235,7 @@ async def test_each_new_tunnel_url_is_registered_and_the_old_one_removed(
 ) -> None:
     statuses: list[RealtimeStatus] = []
     live.bus.subscribe(RealtimeStatus, statuses.append)
-    rt = Realtime(
+    rt = Realtime.of(
         live,
         config=RealtimeConfig(enabled=True, tunnel=f"cloudflared:{cloudflared}"),
         restart_backoff=(0.05, 0.2),
@@ -258,7 +258,7 @@ async def test_each_new_tunnel_url_is_registered_and_the_old_one_removed(
 
 
 async def test_remove_on_exit_deletes_the_registration(live: Services, sandbox: Sandbox) -> None:
-    rt = Realtime(live, config=RealtimeConfig(enabled=True, remove_on_exit=True))
+    rt = Realtime.of(live, config=RealtimeConfig(enabled=True, remove_on_exit=True))
     await rt.start()
     await until(lambda: rt.healthy("gr"))
     assert len(sandbox.gigradar.webhooks) == 1
@@ -277,7 +277,7 @@ async def test_a_second_profile_sharing_the_team_keeps_its_own_webhook(
     services.accounts.add("gr", Platform.GIGRADAR, api_key=None, base_url=ep.base_url, speed=SPEED)
     client = services.accounts.adapter(services.accounts.get("gr"))
     other = await client.create_webhook("https://crm.example.com/hooks/gigradar")  # type: ignore[attr-defined]
-    rt = Realtime(services, config=RealtimeConfig(enabled=True))
+    rt = Realtime.of(services, config=RealtimeConfig(enabled=True))
     await rt.start()
     try:
         await until(lambda: rt.healthy("gr"))
@@ -292,7 +292,7 @@ async def test_a_missing_key_is_a_sentence_not_a_crash(
     live: Services, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(env_var_for("gr"))
-    rt = Realtime(live, config=RealtimeConfig(enabled=True, remove_on_exit=True))
+    rt = Realtime.of(live, config=RealtimeConfig(enabled=True, remove_on_exit=True))
     await rt.start()
     try:
         await until(lambda: rt._register_task is not None and rt._register_task.done())

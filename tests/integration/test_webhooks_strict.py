@@ -37,7 +37,7 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 
 @pytest.fixture
 async def realtime(live: Services, sandbox: Sandbox) -> AsyncIterator[Realtime]:
-    rt = Realtime(live, config=RealtimeConfig(enabled=True), dashboard_hook=dashboard(sandbox))
+    rt = Realtime.of(live, config=RealtimeConfig(enabled=True), dashboard_hook=dashboard(sandbox))
     await rt.start()
     await until(lambda: rt.healthy("gr"))
     yield rt

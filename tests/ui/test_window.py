@@ -7,6 +7,7 @@ an embedded sandbox at high speed, then drives the widgets like a person would.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -228,10 +229,12 @@ async def test_a_429_storm_is_a_status_not_a_crash(tmp_path: Path) -> None:
         assert desk.window.isVisible()
 
 
-async def test_a_missing_key_is_a_sentence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_missing_key_is_a_sentence(tmp_path: Path) -> None:
     async with running(tmp_path) as desk:
         await until(lambda: desk.window.model.rowCount() >= 10)
-        monkeypatch.delenv(env_var_for("sandbox-gigiac"))
+        # The sandbox handed its key over for this run only (never the environment).
+        assert not os.environ.get(env_var_for("sandbox-gigiac"))
+        desk.services.secrets.override("sandbox-gigiac", None)
         client = desk.services.accounts.cached_adapter("sandbox-gigiac")
         desk.services.accounts._adapters.pop("sandbox-gigiac", None)  # forget the loaded key
         if client is not None:

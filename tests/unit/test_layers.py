@@ -18,7 +18,9 @@ FORBIDDEN = {
     "platforms": {"store", "services", "ingest", "sandbox", "ui", "cli"},
     "store": {"platforms", "services", "ingest", "sandbox", "ui", "cli"},
     "sandbox": {"store", "services", "ingest", "ui", "cli", "platforms"},
-    "services": {"ui", "cli", "sandbox"},
+    # services are below ingest: what composes the poller and webhooks with them (the
+    # Runtime) lives in app/ingest
+    "services": {"ui", "cli", "sandbox", "ingest"},
     "ingest": {"ui", "cli"},
 }
 

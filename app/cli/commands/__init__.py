@@ -1,0 +1,1 @@
+"""The `biddesk` subcommands, one module per room."""

@@ -1,0 +1,156 @@
+"""`biddesk demo`: the whole flow against the local sandbox, narrated in the terminal."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+from app.cli.commands.inbox import fetch_all
+from app.cli.common import EXIT_OK
+from app.cli.output import _budget, _clip, _describe_submission
+from app.domain import Answer, Bid, BidKind, JobKind, Opportunity, Platform, Submission
+from app.services.container import open_services
+from app.services.events import SubmissionChanged
+from app.services.submissions import SubmitError, SubmitRequest
+
+
+def _demo_letter(opp: Opportunity) -> str:
+    skills = ", ".join(opp.skills[:3]) or "this kind of work"
+    return (
+        f"Hello,\n\nI read your post “{opp.title}” with interest. I have shipped several "
+        f"projects built on {skills}, and I can start this week. My plan: a short call to "
+        "confirm the scope, a first working version within days, and then weekly "
+        "milestones you can review.\n\nI'd be glad to walk you through similar work in the "
+        "chat here.\n\nBest regards,\nAlex"
+    )
+
+
+def _demo_answers(opp: Opportunity) -> tuple[Answer, ...]:
+    return tuple(
+        Answer(
+            question_id=q.id,
+            question=q.text,
+            answer="Yes — I have done this in recent projects and can share details in chat.",
+        )
+        for q in opp.questions
+    )
+
+
+async def run_demo(profile: Path, speed: float, seed: int, emit: Callable[[str], None]) -> int:
+    from app.sandbox import Sandbox, SandboxConfig
+    from app.sandbox.provision import provision
+
+    async with Sandbox(SandboxConfig(seed=seed, speed=speed)) as sandbox:
+        info = sandbox.info
+        emit(f"Sandbox on 127.0.0.1:{info.port} (speed ×{speed:g}): GigRadar, UpHunt and Gigiac.")
+        services = open_services(profile)
+        try:
+            # Sandbox keys are not secrets; they are handed over for this run only.
+            provision(info, services, speed=speed)
+            emit("\n1. Fetching opportunities")
+            await fetch_all(services, None, lambda t: emit("   " + t))
+            opps = services.store.opportunities.all()
+            gigradar = sorted(
+                (o for o in opps if o.platform is Platform.GIGRADAR and o.status.value == "open"),
+                key=lambda o: -(o.match_score or 0),
+            )
+            gigiac = sorted(
+                (
+                    o
+                    for o in opps
+                    if o.platform is Platform.GIGIAC
+                    and o.budget is not None
+                    and o.context.get("location_type") != "on_site"
+                ),
+                key=lambda o: -(o.match_score or 0),
+            )
+            emit(f"   {len(opps)} opportunities in the inbox; the best matches:")
+            for o in gigradar[:3] + gigiac[:2]:
+                score = "—" if o.match_score is None else f"{round(o.match_score * 100)}%"
+                emit(f"   {score:>5}  {o.platform.label:<8} {_budget(o):>14}  {_clip(o.title, 52)}")
+            seen_jobs: set[str] = set()
+            picks: list[tuple[Opportunity, Platform]] = []
+            for o in gigradar:
+                if o.dedupe_key not in seen_jobs:
+                    seen_jobs.add(o.dedupe_key)
+                    picks.append((o, Platform.GIGRADAR if len(picks) == 0 else Platform.UPHUNT))
+                if len(picks) == 2:
+                    break
+            if gigiac:
+                picks.append((gigiac[0], Platform.GIGIAC))
+            emit("\n2. Submitting one proposal on each route")
+            subs: list[Submission] = []
+
+            def on_change(event: SubmissionChanged) -> None:
+                if event.previous is not None and (
+                    event.previous.state is not event.submission.state
+                    or event.previous.outcome is not event.submission.outcome
+                ):
+                    emit(
+                        f"   {event.submission.id[:8]} {event.submission.platform.label:<8} → "
+                        f"{_describe_submission(event.submission)}"
+                    )
+
+            unsubscribe = services.bus.subscribe(SubmissionChanged, on_change)
+            for opp, route in picks:
+                bid = (
+                    Bid(kind=BidKind.FIXED, amount=opp.budget)
+                    if opp.kind is JobKind.FIXED and opp.budget
+                    else Bid(kind=BidKind.HOURLY, amount=opp.hourly_max or Decimal("45"))
+                    if opp.kind is JobKind.HOURLY
+                    else Bid(kind=BidKind.FIXED, amount=opp.budget)
+                )
+                request = SubmitRequest(
+                    opportunity_key=opp.key,
+                    cover_letter=_demo_letter(opp),
+                    bid=bid,
+                    answers=_demo_answers(opp),
+                    via=route,
+                    confirm_warnings=True,
+                )
+                try:
+                    sub = await services.submissions.submit(request)
+                except SubmitError as exc:
+                    emit(f"   {route.label}: not sent — {exc}")
+                    continue
+                emit(
+                    f"   {sub.id[:8]} {route.label:<8} “{_clip(opp.title, 44)}”: {sub.state.value}"
+                )
+                subs.append(sub)
+            if subs:
+                emit("\n3. The same job again is refused, locally, before anything is sent")
+                first = picks[0][0]
+                try:
+                    await services.submissions.submit(
+                        SubmitRequest(
+                            opportunity_key=first.key,
+                            cover_letter=_demo_letter(first),
+                            bid=subs[0].bid,
+                            answers=_demo_answers(first),
+                            via=Platform.UPHUNT if first.upwork_job_id else None,
+                            confirm_warnings=True,
+                        )
+                    )
+                    emit("   unexpected: a second proposal was accepted")
+                except SubmitError as exc:
+                    emit(f"   refused: {exc}")
+            emit("\n4. Tracking each proposal to its final state")
+            settled = await asyncio.gather(
+                *(
+                    services.submissions.wait_settled(s.id, timeout=600 / max(speed, 1) + 30)
+                    for s in subs
+                )
+            )
+            unsubscribe()
+            emit("\nFinal states:")
+            for sub in settled:
+                emit(f"   {sub.id[:8]} {sub.platform.label:<8} {_describe_submission(sub)}")
+            emit(
+                "\nEverything above went over HTTP to the local sandbox; `biddesk sandbox` "
+                "runs it on its own for your own scripts."
+            )
+            return EXIT_OK
+        finally:
+            await services.aclose()
