@@ -33,6 +33,7 @@ from app.domain import (
     SubmissionState,
     utcnow,
 )
+from app.domain.bidding import BidRule
 from app.domain.money import to_money
 from app.platforms.common import (
     JsonObject,
@@ -59,6 +60,7 @@ from app.platforms.http import (
     get_logger,
     normalize_base_url,
 )
+from app.platforms.spec import PlatformSpec, RequestBudget, RouteField
 from app.platforms.upwork import read_job
 from app.platforms.webhook import (
     SubmissionUpdate,
@@ -642,3 +644,19 @@ def _ciphertext(opportunity: Opportunity) -> str:
             f"UpHunt: {opportunity.key} is not an Upwork job (no ciphertext to apply to)"
         )
     return cipher
+
+
+SPEC = PlatformSpec(
+    platform=Platform.UPHUNT,
+    label=Platform.UPHUNT.label,
+    color="#15803d",
+    budget=RequestBudget.of(LIMITS["apply"]),  # the sending endpoint's budget (§2.4)
+    # Omitting hourlyRate/fixedBid applies the freelancer profile's terms.
+    bids=BidRule(
+        kinds=(BidKind.HOURLY, BidKind.FIXED, BidKind.PLATFORM_DEFAULT),
+        fallback=BidKind.PLATFORM_DEFAULT,
+    ),
+    route_fields=frozenset({RouteField.FREELANCER, RouteField.TIMELINE, RouteField.BOOST}),
+    discovery_interval=None,  # no feed: a route for Upwork jobs found elsewhere
+    upwork_route=True,
+)
