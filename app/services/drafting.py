@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import openai
     from openai.types.chat import ChatCompletionMessageParam
 
+from app.domain.bidding import budget_text
 from app.domain.drafting import (
     FreelancerProfile,
     PortfolioItem,
@@ -39,7 +40,6 @@ from app.domain.drafting import (
     TemplateError,
     best_portfolio,
     check_template,
-    job_budget,
     matched_skills,
     most_similar,
     render_template,
@@ -224,7 +224,7 @@ def build_messages(
         f"Client: {opportunity.client.name or 'not stated'}",
         f"Job skills: {', '.join(opportunity.skills) or 'not stated'}",
     ]
-    budget = job_budget(opportunity)
+    budget = budget_text(opportunity, unstated="")
     if budget:
         lines.append(f"Budget: {budget}")
     if opportunity.description:

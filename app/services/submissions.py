@@ -41,6 +41,7 @@ from app.domain import (
 )
 from app.domain.policy import PolicyIssue, Severity, check_submission
 from app.domain.submission import Via
+from app.platforms import SPECS
 from app.platforms.errors import (
     AmbiguousSend,
     AuthError,
@@ -162,13 +163,11 @@ def cadence_for(platform: Platform) -> Cadence:
 
 def allowed_routes(opportunity: Opportunity) -> tuple[Platform, ...]:
     """Where a proposal for this opportunity can be sent."""
-    if opportunity.platform is Platform.GIGRADAR:
-        return (
-            (Platform.GIGRADAR, Platform.UPHUNT)
-            if opportunity.upwork_job_id
-            else (Platform.GIGRADAR,)
-        )
-    return (opportunity.platform,)
+    own = opportunity.platform
+    if not opportunity.upwork_job_id or SPECS[own].upwork_route:
+        return (own,)
+    # An Upwork job found by a feed can also go through a route that sends to Upwork jobs.
+    return (own, *(p for p, spec in SPECS.items() if spec.upwork_route))
 
 
 class SubmissionService:
