@@ -52,8 +52,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.bidding import budget_text, default_bid
 from app.domain.money import CENT, format_money
-from app.domain.opportunity import ClientInfo, JobKind, Opportunity, Platform, Question, utcnow
+from app.domain.opportunity import ClientInfo, Opportunity, Platform, Question, utcnow
 from app.domain.policy import MAX_COVER_LETTER, PolicyIssue, Severity, check_submission
 from app.domain.submission import (
     Answer,
@@ -64,6 +65,7 @@ from app.domain.submission import (
     Submission,
     SubmissionState,
 )
+from app.services.platforms import RouteField, spec_for
 from app.services.submissions import SubmitRequest, allowed_routes
 from app.ui.widgets.question import Button, answered, question_box
 
@@ -75,12 +77,6 @@ WARNING_COLOR = "#b86e00"
 SUCCESS_COLOR = "#2e7d32"
 INFO_COLOR = "#1e6fd9"
 NEUTRAL_COLOR = "#6b7280"
-
-PLATFORM_COLORS = {
-    Platform.GIGRADAR: "#2563eb",
-    Platform.UPHUNT: "#15803d",
-    Platform.GIGIAC: "#7c3aed",
-}
 
 # UpHunt's proposal timelines, verbatim (Bid.timeline).
 TIMELINES = ("Less than 1 month", "1 to 3 months", "3 to 6 months", "More than 6 months")
@@ -127,28 +123,6 @@ _OUTCOME_TEXT = {
 
 
 # -- presentation helpers -------------------------------------------------------------------
-
-
-def budget_text(opp: Opportunity) -> str:
-    """The budget as a reader says it: "$1,200 fixed", "$40–70/h", "Hourly, no stated rate"."""
-    low, high = opp.hourly_min or None, opp.hourly_max or None  # a zero means "not stated"
-    if opp.kind is JobKind.HOURLY or (opp.kind is JobKind.UNKNOWN and (low or high)):
-        if low and high and low != high:
-            return f"{format_money(low)}–{format_money(high).removeprefix('$')}/h"
-        if low and high:
-            return format_money(low, per_hour=True)
-        if low:
-            return f"From {format_money(low, per_hour=True)}"
-        if high:
-            return f"Up to {format_money(high, per_hour=True)}"
-        return "Hourly, no stated rate"
-    if opp.budget:
-        return (
-            f"{format_money(opp.budget)} fixed"
-            if opp.kind is JobKind.FIXED
-            else (format_money(opp.budget))
-        )
-    return "Fixed price, no stated budget" if opp.kind is JobKind.FIXED else "No stated budget"
 
 
 def _age_text(posted: datetime, now: datetime) -> str:
@@ -1056,7 +1030,7 @@ class EditorPane(QWidget):
         """The UpHunt profiles of `account`, as (profile_id, label)."""
         self._profiles[account] = [(str(pid), str(label)) for pid, label in profiles]
         self._profiles_requested.add(account)
-        if self._route() is Platform.UPHUNT and self._account() == account:
+        if spec_for(self._route()).has(RouteField.FREELANCER) and self._account() == account:
             self._fill_profiles()
 
     def set_sending(self, sending: bool) -> None:
@@ -1234,6 +1208,7 @@ class EditorPane(QWidget):
         if opp is None:
             return None
         route = self._route()
+        spec = spec_for(route)
         return Draft(
             opportunity_key=opp.key,
             cover_letter=self._letter.toPlainText(),
@@ -1241,8 +1216,8 @@ class EditorPane(QWidget):
             answers=self._answers(),
             via=route,
             account=self._account(),
-            profile_id=self._profile_id() if route is Platform.UPHUNT else None,
-            scheduled_at=self._scheduled_at() if route is Platform.GIGRADAR else None,
+            profile_id=self._profile_id() if spec.has(RouteField.FREELANCER) else None,
+            scheduled_at=self._scheduled_at() if spec.has(RouteField.SEND_TIME) else None,
         )
 
     def flush_draft(self) -> None:
@@ -1259,7 +1234,7 @@ class EditorPane(QWidget):
 
     def _fill_header(self, opp: Opportunity) -> None:
         self._title.setText(opp.title)
-        color = PLATFORM_COLORS[opp.platform]
+        color = spec_for(opp.platform).color
         self._badge.setText(opp.platform.label)
         self._badge.setStyleSheet(
             f"QLabel {{ background: {color}; color: white; border-radius: 4px;"
@@ -1369,9 +1344,9 @@ class EditorPane(QWidget):
         self._wanted_profile_id = draft.profile_id if draft is not None else None
         self._apply_route(route, preferred_account=draft.account if draft else None)
 
-        kind = draft.bid.kind if draft is not None else self._default_kind(opp, route)
-        self._select_kind(kind)
-        amount = draft.bid.amount if draft is not None else None
+        bid = draft.bid if draft is not None else default_bid(opp, spec_for(route).bids)
+        self._select_kind(bid.kind)
+        amount = bid.amount
         self._amount.setValue(float(amount) if amount is not None else 0.0)
         timeline = (draft.bid.timeline if draft is not None else None) or ""
         index = self._timeline_combo.findData(timeline)
@@ -1394,14 +1369,6 @@ class EditorPane(QWidget):
         now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
         return QDateTime.fromSecsSinceEpoch(int(now.timestamp()))
 
-    @staticmethod
-    def _default_kind(opp: Opportunity, route: Platform) -> BidKind:
-        if route is Platform.GIGIAC or opp.kind is JobKind.FIXED:
-            return BidKind.FIXED
-        if opp.kind is JobKind.HOURLY:
-            return BidKind.HOURLY
-        return BidKind.PLATFORM_DEFAULT
-
     def _apply_route(self, route: Platform, *, preferred_account: str | None = None) -> None:
         """Show the fields this route has, and its accounts."""
         opp = self._opportunity
@@ -1420,16 +1387,18 @@ class EditorPane(QWidget):
         finally:
             self._loading = was_loading
         self._set_row_visible(self._account_combo, bool(names))
-        uphunt, gigradar = route is Platform.UPHUNT, route is Platform.GIGRADAR
-        for widget in (self._profile_combo, self._timeline_combo, self._boost_spin):
-            self._set_row_visible(widget, uphunt)
+        spec = spec_for(route)
+        self._set_row_visible(self._profile_combo, spec.has(RouteField.FREELANCER))
+        self._set_row_visible(self._timeline_combo, spec.has(RouteField.TIMELINE))
+        self._set_row_visible(self._boost_spin, spec.has(RouteField.BOOST))
         schedule_row = self._schedule_combo.parentWidget()
         if schedule_row is not None:
-            self._set_row_visible(schedule_row, gigradar)
-        self._set_row_visible(self._gigiac_note, route is Platform.GIGIAC)
-        self._kind_combo.setVisible(route is not Platform.GIGIAC)
-        self._fixed_label.setVisible(route is Platform.GIGIAC)
-        if uphunt:
+            self._set_row_visible(schedule_row, spec.has(RouteField.SEND_TIME))
+        fixed_only = spec.bids.fixed_only
+        self._set_row_visible(self._gigiac_note, fixed_only)
+        self._kind_combo.setVisible(not fixed_only)
+        self._fixed_label.setVisible(fixed_only)
+        if spec.has(RouteField.FREELANCER):
             self._ensure_profiles()
 
     def _set_row_visible(self, field: QWidget, visible: bool) -> None:
@@ -1437,11 +1406,7 @@ class EditorPane(QWidget):
 
     def _fill_kinds(self, route: Platform) -> None:
         current = self._kind()
-        kinds = [BidKind.HOURLY, BidKind.FIXED]
-        if route in (Platform.GIGRADAR, Platform.UPHUNT):
-            kinds.append(BidKind.PLATFORM_DEFAULT)
-        if route is Platform.GIGIAC:
-            kinds = [BidKind.FIXED]
+        kinds = list(spec_for(route).bids.kinds)
         self._kind_combo.clear()
         for kind in kinds:
             self._kind_combo.addItem(_BID_KIND_TEXT[kind], kind.value)
@@ -1536,14 +1501,15 @@ class EditorPane(QWidget):
         return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
 
     def _bid(self) -> Bid:
-        route = self._route()
-        kind = BidKind.FIXED if route is Platform.GIGIAC else self._kind()
-        uphunt = route is Platform.UPHUNT
+        spec = spec_for(self._route())
+        kind = self._kind() if self._kind() in spec.bids.kinds else spec.bids.fallback
+        timeline = spec.has(RouteField.TIMELINE)
+        boost = spec.has(RouteField.BOOST)
         return Bid(
             kind=kind,
             amount=None if kind is BidKind.PLATFORM_DEFAULT else self._amount_value(),
-            timeline=(self._timeline_combo.currentData() or None) if uphunt else None,
-            boost_connects=(self._boost_spin.value() or None) if uphunt else None,
+            timeline=(self._timeline_combo.currentData() or None) if timeline else None,
+            boost_connects=(self._boost_spin.value() or None) if boost else None,
         )
 
     def _answers(self) -> tuple[Answer, ...]:
@@ -1776,7 +1742,7 @@ class EditorPane(QWidget):
         if self._loading:
             return
         self._wanted_profile_id = None  # profiles belong to one account
-        if self._route() is Platform.UPHUNT:
+        if spec_for(self._route()).has(RouteField.FREELANCER):
             self._ensure_profiles()
         self._mark_edited()
 
