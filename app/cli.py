@@ -34,13 +34,14 @@ from app.domain import (
     Platform,
     Submission,
     SubmissionState,
-    format_money,
     utcnow,
 )
+from app.domain.bidding import budget_text, default_bid, stated
 from app.domain.filters import FilterSpec, haystack
 from app.instance import AlreadyRunning, InstanceLock
 from app.instance import claim as claim_instance
 from app.logs import open_log_file
+from app.platforms import SPECS, RouteField
 from app.platforms.errors import PlatformError
 from app.platforms.http import RedactingFilter
 from app.services.accounts import AccountError
@@ -118,15 +119,7 @@ def _clip(text: str, width: int) -> str:
 
 
 def _budget(opp: Opportunity) -> str:
-    if opp.kind is JobKind.FIXED:
-        return format_money(opp.budget)
-    if opp.kind is JobKind.HOURLY:
-        if opp.hourly_min is None and opp.hourly_max is None:
-            return "hourly"
-        lo = format_money(opp.hourly_min).removeprefix("$")
-        hi = format_money(opp.hourly_max).removeprefix("$")
-        return f"${lo}–{hi}/h"
-    return format_money(opp.budget)
+    return budget_text(opp, unstated="—")
 
 
 def opportunity_json(opp: Opportunity, state: str) -> dict[str, Any]:
@@ -223,7 +216,7 @@ def resolve_opportunity(services: Services, ref: str) -> Opportunity | None:
     if cipher:
         found = store.by_upwork_job(cipher)
         if found:
-            found = sorted(found, key=lambda o: o.platform is not Platform.GIGRADAR)
+            found = sorted(found, key=lambda o: not SPECS[o.platform].feed)  # a feed's copy first
             return found[0]
         return None
     platform, sep, rest = ref.partition(":")
@@ -652,8 +645,12 @@ async def fetch_all(
     fail = fail or emit
     failures = 0
     for account in _accounts_for(services, name):
-        if account.platform is Platform.UPHUNT:
-            emit(f"{account.name}: UpHunt has no opportunity feed; it is a route for Upwork jobs.")
+        spec = SPECS[account.platform]
+        if not spec.feed:
+            emit(
+                f"{account.name}: {spec.label} has no opportunity feed; "
+                "it is a route for Upwork jobs."
+            )
             continue
         try:
             result = await services.inbox.fetch(account)
@@ -768,18 +765,14 @@ def _answers_for(opp: Opportunity, texts: Sequence[str]) -> tuple[Answer, ...]:
 
 def _bid_from(args: argparse.Namespace, opp: Opportunity) -> Bid:
     if args.bid is None:
-        if args.bid_type == "fixed" or (
-            args.bid_type is None and opp.kind is JobKind.FIXED and opp.budget is not None
-        ):
-            # A fixed job with no --bid: bid the client's stated budget, visibly.
-            if opp.budget is None:
-                raise CliError(
-                    "This is a fixed-price job with no stated budget; give --bid.", EXIT_USAGE
-                )
-            return Bid(kind=BidKind.FIXED, amount=opp.budget)
-        if opp.platform is Platform.GIGIAC and opp.budget is not None:
-            return Bid(kind=BidKind.FIXED, amount=opp.budget)
-        return Bid(kind=BidKind.PLATFORM_DEFAULT)
+        # No --bid: the one default (app/domain/bidding.py); a fixed price is the client's
+        # stated budget, visibly.
+        route = Platform(args.via) if args.via else opp.platform
+        asked = BidKind(args.bid_type) if args.bid_type else None
+        bid = default_bid(opp, SPECS[route].bids, asked)
+        if bid.kind is BidKind.FIXED and bid.amount is None:
+            raise CliError("This job states no budget to bid; give --bid.", EXIT_USAGE)
+        return bid
     amount = _parse_amount(args.bid)
     kind = args.bid_type or ("hourly" if opp.kind is JobKind.HOURLY else "fixed")
     return Bid(kind=BidKind(kind), amount=amount)
@@ -790,12 +783,10 @@ async def _resolve_or_import(services: Services, ref: str, via: Platform | None)
     if opp is not None:
         return opp
     cipher = _ciphertext(ref)
-    if cipher and via is Platform.UPHUNT:
+    if cipher and via is not None and SPECS[via].upwork_route:
         # A pasted Upwork job: UpHunt can resolve and send it without any feed.
-        account = services.accounts.choose(Platform.UPHUNT, None)
-        stub = Opportunity(
-            platform=Platform.UPHUNT, external_id=cipher, upwork_job_id=cipher, title=cipher
-        )
+        account = services.accounts.choose(via, None)
+        stub = Opportunity(platform=via, external_id=cipher, upwork_job_id=cipher, title=cipher)
         fetched = await services.accounts.adapter(account).get_opportunity(stub)
         fetched = fetched.model_copy(update={"account": account.name})
         await services.inbox.ingest([fetched])
@@ -812,9 +803,10 @@ def cmd_submit(args: argparse.Namespace, services: Services) -> int:
     async def run() -> int:
         try:
             opp = await _resolve_or_import(services, args.opportunity, via)
-            if args.schedule and (via or opp.platform) is not Platform.GIGRADAR:
+            if args.schedule and not SPECS[via or opp.platform].has(RouteField.SEND_TIME):
+                can = " or ".join(s.label for s in SPECS.values() if s.has(RouteField.SEND_TIME))
                 raise CliError(
-                    "Only GigRadar can schedule a proposal; leave out --schedule.", EXIT_USAGE
+                    f"Only {can} can schedule a proposal; leave out --schedule.", EXIT_USAGE
                 )
             request = SubmitRequest(
                 opportunity_key=opp.key,
@@ -1088,7 +1080,7 @@ async def run_demo(profile: Path, speed: float, seed: int, emit: Callable[[str],
                     o
                     for o in opps
                     if o.platform is Platform.GIGIAC
-                    and o.budget is not None
+                    and stated(o.budget) is not None
                     and o.context.get("location_type") != "on_site"
                 ),
                 key=lambda o: -(o.match_score or 0),
@@ -1122,17 +1114,10 @@ async def run_demo(profile: Path, speed: float, seed: int, emit: Callable[[str],
 
             unsubscribe = services.bus.subscribe(SubmissionChanged, on_change)
             for opp, route in picks:
-                bid = (
-                    Bid(kind=BidKind.FIXED, amount=opp.budget)
-                    if opp.kind is JobKind.FIXED and opp.budget
-                    else Bid(kind=BidKind.HOURLY, amount=opp.hourly_max or Decimal("45"))
-                    if opp.kind is JobKind.HOURLY
-                    else Bid(kind=BidKind.FIXED, amount=opp.budget)
-                )
                 request = SubmitRequest(
                     opportunity_key=opp.key,
                     cover_letter=_demo_letter(opp),
-                    bid=bid,
+                    bid=default_bid(opp, SPECS[route].bids),
                     answers=_demo_answers(opp),
                     via=route,
                     confirm_warnings=True,
