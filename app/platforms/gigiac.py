@@ -74,7 +74,7 @@ from app.platforms.http import (
     get_logger,
     normalize_base_url,
 )
-from app.platforms.spec import PlatformSpec, RequestBudget
+from app.platforms.spec import PlatformSpec, RequestBudget, StatusPolling
 from app.platforms.upwork import read_skills
 from app.platforms.webhook import (
     LowBalance,
@@ -662,5 +662,6 @@ SPEC = PlatformSpec(
     budget=RequestBudget.of(LIMITS[READ]),  # reads, what discovery spends; writes: 30/min
     # Proposals are fixed-price; with no amount the task's budget is proposed (§5.3).
     bids=BidRule(kinds=(BidKind.FIXED,), fallback=BidKind.FIXED),
+    status_polling=StatusPolling(first=60.0, factor=1.0, ceiling=60.0),  # a read a minute
     discovery_interval=60.0,  # a round a minute, as Gigiac's own guide recommends
 )

@@ -74,7 +74,7 @@ from app.platforms.http import (
     normalize_base_url,
     register_secret,
 )
-from app.platforms.spec import DAY, PlatformSpec, RequestBudget, RouteField
+from app.platforms.spec import DAY, PlatformSpec, RequestBudget, RouteField, StatusPolling
 from app.platforms.upwork import read_job
 from app.platforms.webhook import (
     NewOpportunity,
@@ -993,6 +993,9 @@ SPEC = PlatformSpec(
         kinds=(BidKind.HOURLY, BidKind.FIXED, BidKind.PLATFORM_DEFAULT),
         fallback=BidKind.PLATFORM_DEFAULT,
     ),
+    # Every 5-10 s, backing off, at most 30 tries per attempt window (§5).
+    status_polling=StatusPolling(first=5.0, factor=1.25, ceiling=10.0, max_polls=30),
     route_fields=frozenset({RouteField.SEND_TIME}),
+    auto_bidder=True,
     discovery_interval=REQUESTS_PER_ROUND * DAY / (BUDGET.per_day * DISCOVERY_SHARE),
 )

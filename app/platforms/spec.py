@@ -19,7 +19,7 @@ from app.domain import Platform
 from app.domain.bidding import BidRule
 from app.platforms.http import Window
 
-__all__ = ["DAY", "PlatformSpec", "RequestBudget", "RouteField"]
+__all__ = ["DAY", "PlatformSpec", "RequestBudget", "RouteField", "StatusPolling"]
 
 DAY = 86_400.0
 
@@ -48,17 +48,36 @@ class RequestBudget:
 
 
 @dataclass(frozen=True, slots=True)
+class StatusPolling:
+    """How to follow a sent proposal until the platform settles it (platform seconds, divided
+    by the account's speed): waits grow by `factor` from `first` up to `ceiling`, at most
+    `max_polls` times or for `max_seconds`; with `fast_until`, a fast first phase and then
+    `slow_interval`."""
+
+    first: float
+    factor: float
+    ceiling: float
+    max_polls: int | None = None
+    max_seconds: float | None = None
+    fast_until: float | None = None
+    slow_interval: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PlatformSpec:
     platform: Platform
     label: str
     color: str  # the badge colour in the window, readable on light and dark palettes
     budget: RequestBudget
     bids: BidRule
+    status_polling: StatusPolling
     route_fields: frozenset[RouteField] = frozenset()
     # Discovery: seconds between rounds at speed 1; None when the platform has no feed.
     discovery_interval: float | None = None
     # Sends proposals to Upwork jobs found elsewhere (by their ciphertext): UpHunt.
     upwork_route: bool = False
+    # Runs its own auto-bidder that may send for the same opportunity (GigRadar's scanners).
+    auto_bidder: bool = False
 
     @property
     def feed(self) -> bool:

@@ -60,7 +60,7 @@ from app.platforms.http import (
     get_logger,
     normalize_base_url,
 )
-from app.platforms.spec import PlatformSpec, RequestBudget, RouteField
+from app.platforms.spec import PlatformSpec, RequestBudget, RouteField, StatusPolling
 from app.platforms.upwork import read_job
 from app.platforms.webhook import (
     SubmissionUpdate,
@@ -655,6 +655,15 @@ SPEC = PlatformSpec(
     bids=BidRule(
         kinds=(BidKind.HOURLY, BidKind.FIXED, BidKind.PLATFORM_DEFAULT),
         fallback=BidKind.PLATFORM_DEFAULT,
+    ),
+    # Every 5 s for a minute, then every 15 s up to 5 minutes (§5).
+    status_polling=StatusPolling(
+        first=5.0,
+        factor=1.0,
+        ceiling=15.0,
+        max_seconds=300.0,
+        fast_until=60.0,
+        slow_interval=15.0,
     ),
     route_fields=frozenset({RouteField.FREELANCER, RouteField.TIMELINE, RouteField.BOOST}),
     discovery_interval=None,  # no feed: a route for Upwork jobs found elsewhere

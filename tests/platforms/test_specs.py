@@ -52,3 +52,7 @@ def test_route_fields_and_bid_kinds() -> None:
     assert gg.bids.kinds == (BidKind.FIXED,) and gg.bids.fixed_only
     assert BidKind.PLATFORM_DEFAULT in gr.bids.kinds and not gr.bids.fixed_only
     assert uh.upwork_route and not gr.upwork_route and not gg.upwork_route
+
+
+def test_only_gigradar_runs_an_auto_bidder_of_its_own() -> None:
+    assert [p for p, s in SPECS.items() if s.auto_bidder] == [Platform.GIGRADAR]
