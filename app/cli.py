@@ -41,9 +41,10 @@ from app.domain.filters import FilterSpec, haystack
 from app.instance import AlreadyRunning, InstanceLock
 from app.instance import claim as claim_instance
 from app.logs import open_log_file
-from app.platforms import SPECS, RouteField
+from app.platforms import SPECS, WEBHOOKS, RouteField
 from app.platforms.errors import PlatformError
 from app.platforms.http import RedactingFilter
+from app.platforms.webhook import WebhookAuth
 from app.services.accounts import AccountError
 from app.services.container import Services, open_services
 from app.services.drafting import DraftingError
@@ -506,9 +507,10 @@ def cmd_webhooks(args: argparse.Namespace, services: Services) -> int:
         return EXIT_OK
     if args.webhooks_cmd == "secret":
         account = services.accounts.get(args.account)
-        if account.platform is Platform.GIGRADAR:
+        if WEBHOOKS[account.platform].auth is WebhookAuth.BASIC:
             raise CliError(
-                "GigRadar webhooks use credentials BidDesk generates and registers itself."
+                f"{account.platform.label} webhooks use credentials BidDesk generates and "
+                "registers itself."
             )
         realtime = Realtime(services, config=config)
         if args.set_stdin or args.clear:
@@ -550,11 +552,11 @@ def cmd_webhooks(args: argparse.Namespace, services: Services) -> int:
             raise CliError(f"The new webhook URL could not be kept: {problem}")
         url = realtime.url_for(account, realtime.reachable_base())
         _out(url or realtime.setup(account).steps[0])
-        if account.platform is Platform.GIGRADAR:
+        if WEBHOOKS[account.platform].auth is WebhookAuth.BASIC:  # BidDesk registers it
             _out(
                 "The old URL and its credentials no longer work. BidDesk registers the new URL "
-                "with GigRadar when it next starts; if it is running now (the app or "
-                "`biddesk serve`), restart it, or use Rotate URL in its Webhooks window."
+                f"with {account.platform.label} when it next starts; if it is running now (the "
+                "app or `biddesk serve`), restart it, or use Rotate URL in its Webhooks window."
             )
         else:
             _out(
