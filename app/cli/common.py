@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from app.domain import Opportunity, Platform
+from app.domain import Opportunity
+from app.platforms import SPECS
 from app.services.container import Services
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -30,7 +31,7 @@ def resolve_opportunity(services: Services, ref: str) -> Opportunity | None:
     if cipher:
         found = store.by_upwork_job(cipher)
         if found:
-            found = sorted(found, key=lambda o: o.platform is not Platform.GIGRADAR)
+            found = sorted(found, key=lambda o: not SPECS[o.platform].feed)  # a feed's copy first
             return found[0]
         return None
     platform, sep, rest = ref.partition(":")

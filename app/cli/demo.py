@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 
 from app.cli.commands.inbox import fetch_all
 from app.cli.common import EXIT_OK
 from app.cli.output import _budget, _clip, _describe_submission
-from app.domain import Answer, Bid, BidKind, JobKind, Opportunity, Platform, Submission
+from app.domain import Answer, Opportunity, Platform, Submission
+from app.domain.bidding import default_bid, stated
+from app.platforms import SPECS
 from app.services.container import open_services
 from app.services.events import SubmissionChanged
 from app.services.submissions import SubmitError, SubmitRequest
@@ -61,7 +62,7 @@ async def run_demo(profile: Path, speed: float, seed: int, emit: Callable[[str],
                     o
                     for o in opps
                     if o.platform is Platform.GIGIAC
-                    and o.budget is not None
+                    and stated(o.budget) is not None
                     and o.context.get("location_type") != "on_site"
                 ),
                 key=lambda o: -(o.match_score or 0),
@@ -95,17 +96,10 @@ async def run_demo(profile: Path, speed: float, seed: int, emit: Callable[[str],
 
             unsubscribe = services.bus.subscribe(SubmissionChanged, on_change)
             for opp, route in picks:
-                bid = (
-                    Bid(kind=BidKind.FIXED, amount=opp.budget)
-                    if opp.kind is JobKind.FIXED and opp.budget
-                    else Bid(kind=BidKind.HOURLY, amount=opp.hourly_max or Decimal("45"))
-                    if opp.kind is JobKind.HOURLY
-                    else Bid(kind=BidKind.FIXED, amount=opp.budget)
-                )
                 request = SubmitRequest(
                     opportunity_key=opp.key,
                     cover_letter=_demo_letter(opp),
-                    bid=bid,
+                    bid=default_bid(opp, SPECS[route].bids),
                     answers=_demo_answers(opp),
                     via=route,
                     confirm_warnings=True,

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from app.domain import JobKind, Opportunity, Submission, format_money
+from app.domain import Opportunity, Submission
+from app.domain.bidding import budget_text
 
 
 def _out(text: str = "") -> None:
@@ -55,15 +56,7 @@ def _clip(text: str, width: int) -> str:
 
 
 def _budget(opp: Opportunity) -> str:
-    if opp.kind is JobKind.FIXED:
-        return format_money(opp.budget)
-    if opp.kind is JobKind.HOURLY:
-        if opp.hourly_min is None and opp.hourly_max is None:
-            return "hourly"
-        lo = format_money(opp.hourly_min).removeprefix("$")
-        hi = format_money(opp.hourly_max).removeprefix("$")
-        return f"${lo}–{hi}/h"
-    return format_money(opp.budget)
+    return budget_text(opp, unstated="—")
 
 
 def opportunity_json(opp: Opportunity, state: str) -> dict[str, Any]:

@@ -15,8 +15,9 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.domain.bidding import budget_text
 from app.domain.money import format_money
-from app.domain.opportunity import JobKind, Opportunity
+from app.domain.opportunity import Opportunity
 from app.domain.policy import is_on_platform_link
 
 SIMILARITY_THRESHOLD = 0.8
@@ -104,19 +105,6 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def job_budget(opportunity: Opportunity) -> str:
-    """ "$1,500 fixed", "$30–60/h", or "" when the job states no budget."""
-    if opportunity.kind is JobKind.HOURLY and (opportunity.hourly_min or opportunity.hourly_max):
-        low, high = opportunity.hourly_min, opportunity.hourly_max
-        if low is not None and high is not None and low != high:
-            return f"{format_money(low)}–{format_money(high).removeprefix('$')}/h"
-        return format_money(high or low, per_hour=True)
-    if opportunity.budget is not None:
-        suffix = " fixed" if opportunity.kind is JobKind.FIXED else ""
-        return format_money(opportunity.budget) + suffix
-    return ""
-
-
 def _portfolio_text(opportunity: Opportunity, profile: FreelancerProfile) -> str:
     best = best_portfolio(profile, opportunity, 1)
     if not best:
@@ -142,7 +130,8 @@ VARIABLES: dict[str, _Filler] = {
     "my_name": lambda o, p: p.name,
     "headline": lambda o, p: p.headline,
     "hourly_rate": lambda o, p: "" if p.hourly_rate is None else format_money(p.hourly_rate),
-    "job_budget": lambda o, p: job_budget(o),
+    # The budget as the editor shows it (app/domain/bidding.py); "" when the job states none.
+    "job_budget": lambda o, p: budget_text(o, unstated=""),
 }
 
 _SLOT = re.compile(r"\{\{|\}\}|\{([^{}\n]*)\}")

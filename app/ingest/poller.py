@@ -1,10 +1,9 @@
 """Discovery polling: one loop per account, spending each platform's budget wisely.
 
-GigRadar allows 1,000 requests a day per key; a discovery round costs one request per
-scanner (plus the scanner list, cached), and submissions and status checks need their
-share, so discovery gets at most `DISCOVERY_SHARE` of the day: with three scanners that is
-a round every ~7 minutes. Gigiac's 120 reads a minute allow a round a minute, which is
-what its own guide recommends. UpHunt has no feed. Everything is divided by the account's
+Each platform's spec (app/platforms/spec.py, one `SPEC` per platform module) says whether
+it has a feed and how often discovery may poll it within its documented request budget:
+GigRadar's 1,000 requests a day give a round about every 7 minutes, Gigiac's 120 reads a
+minute a round a minute, and UpHunt has no feed. Everything is divided by the account's
 speed (a sandbox runs faster), errors back off exponentially, a rejected key stops the
 loop until the user fixes it, and every round publishes an AccountStatus for the status
 bar.
@@ -29,6 +28,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from app.domain import Account, Platform, utcnow
+from app.platforms import SPECS
 from app.platforms.errors import AuthError, PlatformError, RateLimited
 from app.services.accounts import AccountService
 from app.services.events import AccountStatus, EventBus
@@ -38,11 +38,6 @@ from app.services.tasks import TaskManager
 
 log = logging.getLogger(__name__)
 
-DAY = 86_400.0
-GIGRADAR_DAILY = 1_000
-DISCOVERY_SHARE = 0.6
-GIGRADAR_REQUESTS_PER_ROUND = 3  # one page per scanner; the scanner list is cached
-GIGIAC_INTERVAL = 60.0
 MAX_BACKOFF = 900.0
 WEBHOOK_SLOWDOWN = 4.0
 WAIT_STEP = 15.0  # longest single sleep: how late a round can be after a wall-clock jump
@@ -51,15 +46,9 @@ Sleep = Callable[[float], Awaitable[None]]
 Health = Callable[[str], bool]
 
 
-def discovery_interval(
-    platform: Platform, requests_per_round: int = GIGRADAR_REQUESTS_PER_ROUND
-) -> float | None:
+def discovery_interval(platform: Platform) -> float | None:
     """Seconds between discovery rounds at speed 1; None for a platform with no feed."""
-    if platform is Platform.GIGRADAR:
-        return requests_per_round * DAY / (GIGRADAR_DAILY * DISCOVERY_SHARE)
-    if platform is Platform.GIGIAC:
-        return GIGIAC_INTERVAL
-    return None
+    return SPECS[platform].discovery_interval
 
 
 class Poller:

@@ -13,17 +13,28 @@ from app.platforms import gigiac, gigradar, uphunt
 from app.platforms.base import PlatformAdapter
 from app.platforms.gigiac import GigiacClient
 from app.platforms.gigradar import GigRadarClient
+from app.platforms.spec import PlatformSpec, RouteField
 from app.platforms.uphunt import UpHuntClient
 from app.platforms.webhook import WebhookSpec
 
 __all__ = [
+    "SPECS",
     "WEBHOOKS",
     "GigRadarClient",
     "GigiacClient",
     "PlatformAdapter",
+    "PlatformSpec",
+    "RouteField",
     "UpHuntClient",
     "create_adapter",
 ]
+
+# What each platform is to BidDesk: feed, budget, bids, route fields (app/platforms/spec.py).
+SPECS: dict[Platform, PlatformSpec] = {
+    Platform.GIGRADAR: gigradar.SPEC,
+    Platform.UPHUNT: uphunt.SPEC,
+    Platform.GIGIAC: gigiac.SPEC,
+}
 
 # What each platform's webhooks look like (app/platforms/webhook.py).
 WEBHOOKS: dict[Platform, WebhookSpec] = {

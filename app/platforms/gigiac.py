@@ -23,6 +23,7 @@ import httpx
 
 from app.domain import (
     Account,
+    BidKind,
     ClientInfo,
     FailureReason,
     JobKind,
@@ -36,6 +37,7 @@ from app.domain import (
     opportunity_key,
     utcnow,
 )
+from app.domain.bidding import BidRule
 from app.domain.money import cents_to_money, format_money, to_money
 from app.platforms.common import (
     JsonObject,
@@ -72,6 +74,7 @@ from app.platforms.http import (
     get_logger,
     normalize_base_url,
 )
+from app.platforms.spec import PlatformSpec, RequestBudget, StatusPolling
 from app.platforms.upwork import read_skills
 from app.platforms.webhook import (
     LowBalance,
@@ -650,3 +653,15 @@ def _find(
         return None
     # Several (an old withdrawn one and a new one): the newest.
     return max(matching, key=lambda p: as_str(p.get("created_at")) or "")
+
+
+SPEC = PlatformSpec(
+    platform=Platform.GIGIAC,
+    label=Platform.GIGIAC.label,
+    color="#7c3aed",
+    budget=RequestBudget.of(LIMITS[READ]),  # reads, what discovery spends; writes: 30/min
+    # Proposals are fixed-price; with no amount the task's budget is proposed (§5.3).
+    bids=BidRule(kinds=(BidKind.FIXED,), fallback=BidKind.FIXED),
+    status_polling=StatusPolling(first=60.0, factor=1.0, ceiling=60.0),  # a read a minute
+    discovery_interval=60.0,  # a round a minute, as Gigiac's own guide recommends
+)

@@ -38,6 +38,7 @@ from app.domain import (
     split_key,
     utcnow,
 )
+from app.domain.bidding import BidRule
 from app.platforms.common import (
     JsonObject,
     Page,
@@ -73,6 +74,7 @@ from app.platforms.http import (
     normalize_base_url,
     register_secret,
 )
+from app.platforms.spec import DAY, PlatformSpec, RequestBudget, RouteField, StatusPolling
 from app.platforms.upwork import read_job
 from app.platforms.webhook import (
     NewOpportunity,
@@ -971,3 +973,29 @@ def _ordered_answers(answers: Sequence[Answer], opportunity: Opportunity) -> lis
         return position, index
 
     return [answer for _, answer in sorted(enumerate(answers), key=rank)]
+
+
+# Discovery costs one request per scanner a round (three scanners assumed; the scanner list
+# is cached) and gets at most DISCOVERY_SHARE of the daily budget, leaving the rest to
+# submissions and status checks: a round about every 7 minutes.
+DISCOVERY_SHARE = 0.6
+REQUESTS_PER_ROUND = 3
+BUDGET = RequestBudget.of(LIMITS[BUCKET])
+assert BUDGET.per_day is not None
+
+SPEC = PlatformSpec(
+    platform=Platform.GIGRADAR,
+    label=Platform.GIGRADAR.label,
+    color="#2563eb",
+    budget=BUDGET,
+    # `bid: null` applies the scanner's bidding terms (§1.7.1).
+    bids=BidRule(
+        kinds=(BidKind.HOURLY, BidKind.FIXED, BidKind.PLATFORM_DEFAULT),
+        fallback=BidKind.PLATFORM_DEFAULT,
+    ),
+    # Every 5-10 s, backing off, at most 30 tries per attempt window (§5).
+    status_polling=StatusPolling(first=5.0, factor=1.25, ceiling=10.0, max_polls=30),
+    route_fields=frozenset({RouteField.SEND_TIME}),
+    auto_bidder=True,
+    discovery_interval=REQUESTS_PER_ROUND * DAY / (BUDGET.per_day * DISCOVERY_SHARE),
+)

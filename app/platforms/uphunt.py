@@ -33,6 +33,7 @@ from app.domain import (
     SubmissionState,
     utcnow,
 )
+from app.domain.bidding import BidRule
 from app.domain.money import to_money
 from app.platforms.common import (
     JsonObject,
@@ -59,6 +60,7 @@ from app.platforms.http import (
     get_logger,
     normalize_base_url,
 )
+from app.platforms.spec import PlatformSpec, RequestBudget, RouteField, StatusPolling
 from app.platforms.upwork import read_job
 from app.platforms.webhook import (
     SubmissionUpdate,
@@ -642,3 +644,28 @@ def _ciphertext(opportunity: Opportunity) -> str:
             f"UpHunt: {opportunity.key} is not an Upwork job (no ciphertext to apply to)"
         )
     return cipher
+
+
+SPEC = PlatformSpec(
+    platform=Platform.UPHUNT,
+    label=Platform.UPHUNT.label,
+    color="#15803d",
+    budget=RequestBudget.of(LIMITS["apply"]),  # the sending endpoint's budget (§2.4)
+    # Omitting hourlyRate/fixedBid applies the freelancer profile's terms.
+    bids=BidRule(
+        kinds=(BidKind.HOURLY, BidKind.FIXED, BidKind.PLATFORM_DEFAULT),
+        fallback=BidKind.PLATFORM_DEFAULT,
+    ),
+    # Every 5 s for a minute, then every 15 s up to 5 minutes (§5).
+    status_polling=StatusPolling(
+        first=5.0,
+        factor=1.0,
+        ceiling=15.0,
+        max_seconds=300.0,
+        fast_until=60.0,
+        slow_interval=15.0,
+    ),
+    route_fields=frozenset({RouteField.FREELANCER, RouteField.TIMELINE, RouteField.BOOST}),
+    discovery_interval=None,  # no feed: a route for Upwork jobs found elsewhere
+    upwork_route=True,
+)

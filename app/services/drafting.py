@@ -37,12 +37,12 @@ if TYPE_CHECKING:
     import openai
     from openai.types.chat import ChatCompletionMessageParam
 
+from app.domain.bidding import budget_text
 from app.domain.drafting import (
     FreelancerProfile,
     Template,
     TemplateError,
     best_portfolio,
-    job_budget,
     matched_skills,
     render_template,
 )
@@ -191,7 +191,7 @@ def build_messages(
         f"Client: {opportunity.client.name or 'not stated'}",
         f"Job skills: {', '.join(opportunity.skills) or 'not stated'}",
     ]
-    budget = job_budget(opportunity)
+    budget = budget_text(opportunity, unstated="")
     if budget:
         lines.append(f"Budget: {budget}")
     if opportunity.description:

@@ -24,7 +24,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from app.domain import (
@@ -41,6 +41,7 @@ from app.domain import (
 )
 from app.domain.policy import PolicyIssue, Severity, check_submission
 from app.domain.submission import Via
+from app.platforms import SPECS
 from app.platforms.errors import (
     AmbiguousSend,
     AuthError,
@@ -145,30 +146,17 @@ class Cadence:
 
 
 def cadence_for(platform: Platform) -> Cadence:
-    if platform is Platform.GIGRADAR:
-        return Cadence(first=5.0, factor=1.25, ceiling=10.0, max_polls=30, max_seconds=None)
-    if platform is Platform.UPHUNT:
-        return Cadence(
-            first=5.0,
-            factor=1.0,
-            ceiling=15.0,
-            max_polls=None,
-            max_seconds=300.0,
-            fast_until=60.0,
-            slow_interval=15.0,
-        )
-    return Cadence(first=60.0, factor=1.0, ceiling=60.0, max_polls=None, max_seconds=None)
+    """A fresh cadence from the platform's status-polling recipe (its spec)."""
+    return Cadence(**asdict(SPECS[platform].status_polling))
 
 
 def allowed_routes(opportunity: Opportunity) -> tuple[Platform, ...]:
     """Where a proposal for this opportunity can be sent."""
-    if opportunity.platform is Platform.GIGRADAR:
-        return (
-            (Platform.GIGRADAR, Platform.UPHUNT)
-            if opportunity.upwork_job_id
-            else (Platform.GIGRADAR,)
-        )
-    return (opportunity.platform,)
+    own = opportunity.platform
+    if not opportunity.upwork_job_id or SPECS[own].upwork_route:
+        return (own,)
+    # An Upwork job found by a feed can also go through a route that sends to Upwork jobs.
+    return (own, *(p for p, spec in SPECS.items() if spec.upwork_route))
 
 
 class SubmissionService:
@@ -258,7 +246,7 @@ class SubmissionService:
         its auto-bidder on; None when it is off, unknown (GigRadar does not list scanners
         to every key) or the route is not GigRadar."""
         route = route or opp.platform
-        if route is not Platform.GIGRADAR or opp.platform is not Platform.GIGRADAR:
+        if route is not opp.platform or not SPECS[route].auto_bidder:
             return None
         try:
             # The scanner belongs to the account that found the opportunity.

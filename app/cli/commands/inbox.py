@@ -22,6 +22,7 @@ from app.cli.output import (
 )
 from app.domain import Platform, Submission, utcnow
 from app.domain.filters import FilterSpec, haystack
+from app.platforms import SPECS
 from app.platforms.errors import PlatformError
 from app.services.container import Services
 from app.services.secrets import SecretError
@@ -53,8 +54,12 @@ async def fetch_all(
     fail = fail or emit
     failures = 0
     for account in _accounts_for(services, name):
-        if account.platform is Platform.UPHUNT:
-            emit(f"{account.name}: UpHunt has no opportunity feed; it is a route for Upwork jobs.")
+        spec = SPECS[account.platform]
+        if not spec.feed:
+            emit(
+                f"{account.name}: {spec.label} has no opportunity feed; "
+                "it is a route for Upwork jobs."
+            )
             continue
         try:
             result = await services.inbox.fetch(account)

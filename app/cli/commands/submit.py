@@ -30,6 +30,8 @@ from app.domain import (
     Submission,
     SubmissionState,
 )
+from app.domain.bidding import default_bid
+from app.platforms import SPECS, RouteField
 from app.services.container import Services
 from app.services.events import SubmissionChanged
 from app.services.submissions import FINAL_STATES, AutoBidderOn, PolicyViolation, SubmitRequest
@@ -84,18 +86,14 @@ def _answers_for(opp: Opportunity, texts: Sequence[str]) -> tuple[Answer, ...]:
 
 def _bid_from(args: argparse.Namespace, opp: Opportunity) -> Bid:
     if args.bid is None:
-        if args.bid_type == "fixed" or (
-            args.bid_type is None and opp.kind is JobKind.FIXED and opp.budget is not None
-        ):
-            # A fixed job with no --bid: bid the client's stated budget, visibly.
-            if opp.budget is None:
-                raise CliError(
-                    "This is a fixed-price job with no stated budget; give --bid.", EXIT_USAGE
-                )
-            return Bid(kind=BidKind.FIXED, amount=opp.budget)
-        if opp.platform is Platform.GIGIAC and opp.budget is not None:
-            return Bid(kind=BidKind.FIXED, amount=opp.budget)
-        return Bid(kind=BidKind.PLATFORM_DEFAULT)
+        # No --bid: the one default (app/domain/bidding.py); a fixed price is the client's
+        # stated budget, visibly.
+        route = Platform(args.via) if args.via else opp.platform
+        asked = BidKind(args.bid_type) if args.bid_type else None
+        bid = default_bid(opp, SPECS[route].bids, asked)
+        if bid.kind is BidKind.FIXED and bid.amount is None:
+            raise CliError("This job states no budget to bid; give --bid.", EXIT_USAGE)
+        return bid
     amount = _parse_amount(args.bid)
     kind = args.bid_type or ("hourly" if opp.kind is JobKind.HOURLY else "fixed")
     return Bid(kind=BidKind(kind), amount=amount)
@@ -106,12 +104,10 @@ async def _resolve_or_import(services: Services, ref: str, via: Platform | None)
     if opp is not None:
         return opp
     cipher = _ciphertext(ref)
-    if cipher and via is Platform.UPHUNT:
+    if cipher and via is not None and SPECS[via].upwork_route:
         # A pasted Upwork job: UpHunt can resolve and send it without any feed.
-        account = services.accounts.choose(Platform.UPHUNT, None)
-        stub = Opportunity(
-            platform=Platform.UPHUNT, external_id=cipher, upwork_job_id=cipher, title=cipher
-        )
+        account = services.accounts.choose(via, None)
+        stub = Opportunity(platform=via, external_id=cipher, upwork_job_id=cipher, title=cipher)
         fetched = await services.accounts.adapter(account).get_opportunity(stub)
         fetched = fetched.model_copy(update={"account": account.name})
         await services.inbox.ingest([fetched])
@@ -128,9 +124,10 @@ def cmd_submit(args: argparse.Namespace, services: Services) -> int:
     async def run() -> int:
         try:
             opp = await _resolve_or_import(services, args.opportunity, via)
-            if args.schedule and (via or opp.platform) is not Platform.GIGRADAR:
+            if args.schedule and not SPECS[via or opp.platform].has(RouteField.SEND_TIME):
+                can = " or ".join(s.label for s in SPECS.values() if s.has(RouteField.SEND_TIME))
                 raise CliError(
-                    "Only GigRadar can schedule a proposal; leave out --schedule.", EXIT_USAGE
+                    f"Only {can} can schedule a proposal; leave out --schedule.", EXIT_USAGE
                 )
             request = SubmitRequest(
                 opportunity_key=opp.key,

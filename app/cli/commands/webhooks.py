@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from app.cli.common import EXIT_OK, EXIT_USAGE, CliError
 from app.cli.output import _err, _iso, _json_out, _out
-from app.domain import Platform
+from app.platforms import WEBHOOKS
+from app.platforms.webhook import WebhookAuth
 from app.services.container import Services
 
 if TYPE_CHECKING:
@@ -139,9 +140,10 @@ def cmd_webhooks(args: argparse.Namespace, services: Services) -> int:
         return EXIT_OK
     if args.webhooks_cmd == "secret":
         account = services.accounts.get(args.account)
-        if account.platform is Platform.GIGRADAR:
+        if WEBHOOKS[account.platform].auth is WebhookAuth.BASIC:
             raise CliError(
-                "GigRadar webhooks use credentials BidDesk generates and registers itself."
+                f"{account.platform.label} webhooks use credentials BidDesk generates and "
+                "registers itself."
             )
         realtime = Realtime.of(services, config=config)
         if args.set_stdin or args.clear:
@@ -183,11 +185,11 @@ def cmd_webhooks(args: argparse.Namespace, services: Services) -> int:
             raise CliError(f"The new webhook URL could not be kept: {problem}")
         url = realtime.url_for(account, realtime.reachable_base())
         _out(url or realtime.setup(account).steps[0])
-        if account.platform is Platform.GIGRADAR:
+        if WEBHOOKS[account.platform].auth is WebhookAuth.BASIC:  # BidDesk registers it
             _out(
                 "The old URL and its credentials no longer work. BidDesk registers the new URL "
-                "with GigRadar when it next starts; if it is running now (the app or "
-                "`biddesk serve`), restart it, or use Rotate URL in its Webhooks window."
+                f"with {account.platform.label} when it next starts; if it is running now (the "
+                "app or `biddesk serve`), restart it, or use Rotate URL in its Webhooks window."
             )
         else:
             _out(

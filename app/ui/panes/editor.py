@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.bidding import budget_text
 from app.domain.opportunity import Opportunity, Platform, utcnow
 from app.domain.policy import PolicyIssue, Severity, check_submission
 from app.domain.proposal import BlockerKind, latest_submission, submit_blocker
@@ -42,7 +43,7 @@ from app.domain.submission import Answer, Draft, Submission
 from app.services.submissions import SubmitRequest
 from app.ui.panes.editor_header import JobHeader
 from app.ui.panes.editor_letter import LetterRoom
-from app.ui.panes.editor_terms import TIMELINES, TermsRoom, budget_text
+from app.ui.panes.editor_terms import TIMELINES, TermsRoom
 from app.ui.widgets.labels import (
     ERROR_COLOR,
     INFO_COLOR,

@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.bidding import budget_text
 from app.domain.money import format_money
-from app.domain.opportunity import ClientInfo, Opportunity, Platform, utcnow
-from app.ui.panes.editor_terms import budget_text
+from app.domain.opportunity import ClientInfo, Opportunity, utcnow
+from app.services.platforms import spec_for
 from app.ui.widgets.labels import (
     SUCCESS_COLOR,
     WARNING_COLOR,
@@ -32,13 +33,8 @@ from app.ui.widgets.labels import (
 )
 from app.ui.widgets.layouts import FlowLayout, add_section
 
-__all__ = ["DESCRIPTION_COLLAPSED", "DESCRIPTION_EXPANDED", "PLATFORM_COLORS", "JobHeader"]
+__all__ = ["DESCRIPTION_COLLAPSED", "DESCRIPTION_EXPANDED", "JobHeader"]
 
-PLATFORM_COLORS = {
-    Platform.GIGRADAR: "#2563eb",
-    Platform.UPHUNT: "#15803d",
-    Platform.GIGIAC: "#7c3aed",
-}
 DESCRIPTION_COLLAPSED = 132
 DESCRIPTION_EXPANDED = 420
 
@@ -151,7 +147,7 @@ class JobHeader(QObject):
 
     def fill(self, opp: Opportunity) -> None:
         self._title.setText(opp.title)
-        color = PLATFORM_COLORS[opp.platform]
+        color = spec_for(opp.platform).color
         self._badge.setText(opp.platform.label)
         self._badge.setStyleSheet(
             f"QLabel {{ background: {color}; color: white; border-radius: 4px;"

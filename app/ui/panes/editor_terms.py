@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.money import format_money
-from app.domain.opportunity import JobKind, Opportunity, Platform
+from app.domain.bidding import budget_text, default_bid
+from app.domain.opportunity import Opportunity, Platform
 from app.domain.proposal import (
     amount_from_input,
     choose_account,
@@ -39,6 +39,7 @@ from app.domain.proposal import (
     route_terms,
 )
 from app.domain.submission import Bid, BidKind, Draft
+from app.services.platforms import spec_for
 from app.services.submissions import allowed_routes
 from app.ui.widgets.labels import muted, wrapping_label
 
@@ -53,28 +54,6 @@ _BID_KIND_TEXT = {
     BidKind.FIXED: "Fixed price",
     BidKind.PLATFORM_DEFAULT: "Platform default",
 }
-
-
-def budget_text(opp: Opportunity) -> str:
-    """The budget as a reader says it: "$1,200 fixed", "$40–70/h", "Hourly, no stated rate"."""
-    low, high = opp.hourly_min or None, opp.hourly_max or None  # a zero means "not stated"
-    if opp.kind is JobKind.HOURLY or (opp.kind is JobKind.UNKNOWN and (low or high)):
-        if low and high and low != high:
-            return f"{format_money(low)}–{format_money(high).removeprefix('$')}/h"
-        if low and high:
-            return format_money(low, per_hour=True)
-        if low:
-            return f"From {format_money(low, per_hour=True)}"
-        if high:
-            return f"Up to {format_money(high, per_hour=True)}"
-        return "Hourly, no stated rate"
-    if opp.budget:
-        return (
-            f"{format_money(opp.budget)} fixed"
-            if opp.kind is JobKind.FIXED
-            else (format_money(opp.budget))
-        )
-    return "Fixed price, no stated budget" if opp.kind is JobKind.FIXED else "No stated budget"
 
 
 class TermsRoom(QObject):
@@ -281,9 +260,9 @@ class TermsRoom(QObject):
         self._wanted_profile_id = draft.profile_id if draft is not None else None
         self._apply_route(route, preferred_account=draft.account if draft else None)
 
-        kind = draft.bid.kind if draft is not None else self._default_kind(opp, route)
-        self._select_kind(kind)
-        amount = draft.bid.amount if draft is not None else None
+        bid = draft.bid if draft is not None else default_bid(opp, spec_for(route).bids)
+        self._select_kind(bid.kind)
+        amount = bid.amount
         self._amount.setValue(float(amount) if amount is not None else 0.0)
         timeline = (draft.bid.timeline if draft is not None else None) or ""
         index = self._timeline_combo.findData(timeline)
@@ -349,14 +328,6 @@ class TermsRoom(QObject):
     def _next_hour() -> QDateTime:
         moment = next_full_hour(datetime.now(UTC))
         return QDateTime.fromSecsSinceEpoch(int(moment.timestamp()))
-
-    @staticmethod
-    def _default_kind(opp: Opportunity, route: Platform) -> BidKind:
-        if route is Platform.GIGIAC or opp.kind is JobKind.FIXED:
-            return BidKind.FIXED
-        if opp.kind is JobKind.HOURLY:
-            return BidKind.HOURLY
-        return BidKind.PLATFORM_DEFAULT
 
     def _apply_route(self, route: Platform, *, preferred_account: str | None = None) -> None:
         """Show the fields this route has, and its accounts."""
