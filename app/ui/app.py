@@ -193,9 +193,7 @@ class App:
         services = self.services
         self.poller = Poller(services.accounts, services.inbox, services.tasks, services.bus)
         self.bridge = Bridge(services, self.poller)
-        self.window = MainWindow(
-            services, self.bridge, self.poller, sandbox=self.sandbox is not None
-        )
+        self.window = MainWindow(services, self.bridge, sandbox=self.sandbox is not None)
         self._hook_errors()
         self.window.quit_requested.connect(self.request_quit)
         self.window.sandbox_requested.connect(self._on_window_sandbox_requested)

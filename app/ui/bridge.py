@@ -17,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.domain import Draft, Opportunity, Platform, Submission
+from app.domain import Account, Draft, Opportunity, Platform, Submission
 from app.ingest.poller import Poller
 from app.platforms.errors import PlatformError
 from app.services.accounts import AccountError
@@ -206,18 +206,17 @@ class Bridge(QObject):
 
     def load_freelancers(self, account: str) -> None:
         async def run() -> None:
-            acct = self.services.accounts.get(account)
-            adapter = self.services.accounts.adapter(acct)
-            roster = await adapter.freelancers()  # type: ignore[attr-defined]
-            profiles: list[tuple[str, str]] = []
-            for person in roster.freelancers:
-                for profile in person.profiles:
-                    rate = f" — ${profile.hourly_rate:g}/h" if profile.hourly_rate else ""
-                    title = profile.title or person.title or profile.type or "profile"
-                    profiles.append((profile.profile_id, f"{person.name}: {title}{rate}"))
-            self.freelancers_loaded.emit(account, profiles)
+            choices = await self.services.accounts.freelancer_choices(account)
+            self.freelancers_loaded.emit(account, choices)
 
         self._run(run(), name=f"freelancers:{account}", title="Freelancers not loaded")
+
+    def start_account(self, account: Account) -> None:
+        """A new or changed account: poll it (again) from now on."""
+        self.poller.start_account(account)
+
+    def stop_account(self, name: str) -> None:
+        self.poller.stop_account(name)
 
     def accounts_by_platform(self) -> dict[Platform, list[str]]:
         result: dict[Platform, list[str]] = {p: [] for p in Platform}

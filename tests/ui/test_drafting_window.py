@@ -94,7 +94,7 @@ async def test_draft_answers_fills_the_empty_ones_and_asks_for_the_rest(
         await until(lambda: bool(with_questions()))
         key = with_questions()[0]
         desk.window.inbox.select_key(key)
-        await until(lambda: desk.window._current_key == key)
+        await until(lambda: desk.window.current_key == key)
         first, *others = answer_edits(desk)
         first.setPlainText("I wrote this one myself.")
         desk.window.editor.findChild(QToolButton, "draft_answers").click()
@@ -148,7 +148,7 @@ async def test_the_drafting_menu_opens_each_dialog(tmp_path: Path, qtbot) -> Non
         # The templates preview follows the job selected in the inbox.
         window.action_templates.trigger()
         [dialog] = [d for d in window.findChildren(TemplatesDialog) if d.isVisible()]
-        first_title = desk.services.store.opportunities.get(window._current_key).title
+        first_title = desk.services.store.opportunities.get(window.current_key).title
         assert first_title in dialog.preview_text()
         other = await select_platform(desk, Platform.GIGRADAR, n=1)
         assert desk.services.store.opportunities.get(other).title in dialog.preview_text()

@@ -286,6 +286,20 @@ class WebhooksDialog(QDialog):
         token = self.detail.text().strip() if kind == "ngrok" else ""
         self.saved.emit(config, token or None)
 
+    def set_has_ngrok_token(self, stored: bool) -> None:
+        """Whether an ngrok authtoken is in the keyring (read off the loop, after opening)."""
+        self._has_ngrok_token = stored
+        if self.tunnel.currentData() == "ngrok":
+            self.detail.setPlaceholderText(
+                "stored in the keyring — type to replace"
+                if stored
+                else "from your ngrok dashboard; kept in the keyring"
+            )
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()
+
     def set_status(self, status: RealtimeStatus | None) -> None:
         self.state.setText(describe_realtime(status))
 
