@@ -10,7 +10,7 @@ loop before the cleanup coroutine finished ("Event loop stopped before Future co
 
 A database that cannot be opened at start (damaged, from a newer BidDesk, locked,
 unwritable) ends that coroutine's start with a `StoreError`; the same loop then shows the
-database-problem dialog (`app.ui.dialogs.database_problem`) and starts again with the
+database-problem dialog (`app.ui.controllers.database`) and starts again with the
 user's answer — a restored backup or another profile — or quits. Never a silent exit.
 
 One error path: every unexpected exception — uncaught (`sys.excepthook`, which PySide
@@ -58,8 +58,8 @@ from app.services.secrets import SecretError, env_var_for
 from app.store.errors import StoreError
 from app.store.paths import data_dir
 from app.ui.bridge import Bridge
+from app.ui.controllers.database import recover
 from app.ui.dialogs._lifetime import alive
-from app.ui.dialogs.database_problem import recover
 from app.ui.tray import Tray
 
 if TYPE_CHECKING:
@@ -315,12 +315,12 @@ class App:
         self.realtime = realtime
         self.poller.webhook_health = realtime.healthy
         if self.window is not None:
-            self.window.realtime = realtime
+            self.window.webhooks.realtime = realtime
 
     async def _stop_realtime(self) -> None:
         realtime, self.realtime = self.realtime, None
         if self.window is not None:
-            self.window.realtime = None
+            self.window.webhooks.realtime = None
         if self.poller is not None:
             self.poller.webhook_health = None
         if realtime is not None:
@@ -352,14 +352,14 @@ class App:
 
     def _start_tray(self) -> None:
         """Notifications decide in the core; the tray (or the banner) shows them."""
-        assert self.services is not None and self.window is not None and self.poller is not None
+        assert self.services is not None and self.window is not None and self.bridge is not None
         store = self.services.store
         self.notifications = NotificationService(
             store.settings, store.opportunities, self.services.bus, self._show_notification
         )
         self.tray = Tray(
             self.window,
-            self.poller,
+            self.bridge,
             self.notifications,
             store.settings,
             icons=RESOURCES / "icons",

@@ -211,6 +211,16 @@ class Bridge(QObject):
 
         self._run(run(), name=f"freelancers:{account}", title="Freelancers not loaded")
 
+    @property
+    def ingest_paused(self) -> bool:
+        return self.poller.paused
+
+    def pause_ingest(self) -> None:
+        self.poller.pause()
+
+    def resume_ingest(self) -> None:
+        self.poller.resume()
+
     def start_account(self, account: Account) -> None:
         """A new or changed account: poll it (again) from now on."""
         self.poller.start_account(account)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
@@ -44,9 +43,6 @@ from app.ui.status_bar import AccountStatusBar
 from app.ui.widgets.banner import Banner
 from app.ui.widgets.filter_bar import FilterBar
 from app.ui.widgets.inbox_view import InboxView
-
-if TYPE_CHECKING:
-    from app.ingest.realtime import Realtime
 
 log = logging.getLogger(__name__)
 
@@ -272,15 +268,6 @@ class MainWindow(QMainWindow):
     def current_key(self) -> str | None:
         """The opportunity in the editor."""
         return self.inbox_controller.current_key
-
-    @property
-    def realtime(self) -> Realtime | None:
-        return self.webhooks.realtime
-
-    @realtime.setter
-    def realtime(self, realtime: Realtime | None) -> None:
-        """Set by the App while webhooks are on."""
-        self.webhooks.realtime = realtime
 
     def accounts_changed(self) -> None:
         """Accounts were added or removed: refresh what depends on them."""

@@ -15,11 +15,12 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
-from app.ingest.realtime import NGROK_SECRET, Realtime, RealtimeConfig, Setup
+from app.ingest.realtime import NGROK_SECRET, Realtime
 from app.ingest.realtime import SETTINGS_KEY as WEBHOOK_SETTINGS
 from app.services.container import Services
 from app.services.events import RealtimeStatus
 from app.services.secrets import SecretError
+from app.services.webhook_settings import RealtimeConfig, Setup
 from app.ui.bridge import Bridge
 from app.ui.controllers.feedback import Feedback
 from app.ui.dialogs._lifetime import DialogFeed, OpenDialog, alive
