@@ -1,9 +1,11 @@
-"""The one place where core events become Qt signals, and UI intents become coroutines.
+"""Where core events become Qt signals, and the shared UI intents become coroutines.
 
 Core services publish plain events on the EventBus; the bridge re-emits them as signals,
 coalescing bursts so a thousand webhook deliveries in one tick become one model update.
 Widgets emit intents (submit, retry, save a draft...); the bridge runs the matching
 service call as a named, owned task and reports the result or a sentence-long error.
+The controllers in `app/ui/controllers/` run their own rooms' intents (drafting, accounts,
+webhooks) the same way: named tasks in the services' task manager, cancelled at shutdown.
 Widgets never hold coroutines (STYLE.md §2).
 """
 
