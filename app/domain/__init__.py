@@ -1,6 +1,7 @@
 """Pure domain models: no I/O, no Qt, no asyncio."""
 
 from app.domain.account import DEFAULT_BASE_URLS, Account
+from app.domain.local_state import LocalState
 from app.domain.money import format_money, to_money
 from app.domain.opportunity import (
     ClientInfo,
@@ -41,6 +42,7 @@ __all__ = [
     "HistoryEntry",
     "InvalidTransition",
     "JobKind",
+    "LocalState",
     "Opportunity",
     "OpportunityStatus",
     "Outcome",

@@ -26,7 +26,6 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -61,6 +60,8 @@ from app.services.events import EventBus, RealtimeStatus
 from app.services.inbox import Inbox
 from app.services.secrets import SecretError, SecretStore
 from app.services.submissions import SubmissionService
+from app.services.webhook_settings import RealtimeConfig as RealtimeConfig
+from app.services.webhook_settings import Setup as Setup
 from app.store import Store
 from app.store.settings import SettingsRepo
 
@@ -81,51 +82,6 @@ def _log_failure(task: asyncio.Task[object]) -> None:
         log.error("registering webhooks failed", exc_info=exc)
 
 
-@dataclass(frozen=True)
-class RealtimeConfig:
-    """The user's webhook settings (stored under "webhooks")."""
-
-    enabled: bool = False
-    port: int = 0  # 0: a free port each run (fine with a tunnel, which is told the port)
-    tunnel: str = "none"
-    remove_on_exit: bool = False
-
-    @classmethod
-    def from_settings(cls, value: object) -> RealtimeConfig:
-        if not isinstance(value, dict):
-            return cls()
-        port = value.get("port", 0)
-        tunnel = value.get("tunnel", "none")
-        return cls(
-            enabled=bool(value.get("enabled", False)),
-            port=port if isinstance(port, int) and 0 <= port < 65_536 else 0,
-            tunnel=tunnel if isinstance(tunnel, str) and tunnel else "none",
-            remove_on_exit=bool(value.get("remove_on_exit", False)),
-        )
-
-    @classmethod
-    def parse(cls, value: object) -> RealtimeConfig:
-        """The stored value, strictly: ValueError for one of the wrong shape, which
-        `SettingsRepo.read` then sets aside as damaged (keys it does not know are fine)."""
-        if not isinstance(value, dict):
-            raise ValueError(f"expected an object, found {type(value).__name__}")
-        for name, kind in (("enabled", bool), ("tunnel", str), ("remove_on_exit", bool)):
-            if name in value and not isinstance(value[name], kind):
-                raise ValueError(f"{name} is not a {kind.__name__}")
-        port = value.get("port", 0)
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < 65_536:
-            raise ValueError(f"port {port!r} is not a port number")
-        return cls.from_settings(value)
-
-    def to_settings(self) -> dict[str, object]:
-        return {
-            "enabled": self.enabled,
-            "port": self.port,
-            "tunnel": self.tunnel,
-            "remove_on_exit": self.remove_on_exit,
-        }
-
-
 def load_config(settings: SettingsRepo) -> RealtimeConfig:
     """The webhook settings; a damaged value reads as the defaults (and is set aside)."""
     return settings.read(SETTINGS_KEY, RealtimeConfig.parse, RealtimeConfig())
@@ -141,20 +97,6 @@ def load_registered(settings: SettingsRepo) -> dict[str, dict[str, object]]:
     """What BidDesk registered with GigRadar, by account; damaged reads as nothing."""
     empty: dict[str, dict[str, object]] = {}
     return dict(settings.read(REGISTERED_KEY, _parse_registered, empty))
-
-
-@dataclass(frozen=True)
-class Setup:
-    """How one account's webhooks are set up, for the user to read."""
-
-    account: str
-    platform: Platform
-    url: str | None
-    automatic: bool  # GigRadar: registered by BidDesk
-    registered: bool
-    steps: tuple[str, ...]
-    error: str | None = None
-    auth: str = "url-token"  # "basic" | "signature" | "url-token" (app.platforms.webhook)
 
 
 class Realtime:

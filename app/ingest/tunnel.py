@@ -34,21 +34,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, ClassVar, Literal
-from urllib.parse import urlsplit
+from typing import Any, ClassVar
 
 from app.domain import utcnow
+from app.services.webhook_settings import SPEC_HELP as SPEC_HELP
+from app.services.webhook_settings import ProviderName as ProviderName
+from app.services.webhook_settings import TunnelSpec as TunnelSpec
+from app.services.webhook_settings import check_manual_url as _check_manual_url
+from app.services.webhook_settings import parse_tunnel_spec as parse_tunnel_spec
 
 log = logging.getLogger(__name__)
 
-ProviderName = Literal["none", "manual", "cloudflared", "ngrok"]
 StatusCallback = Callable[["TunnelStatus"], None]
 Sleep = Callable[[float], Awaitable[None]]
 
 DEFAULT_URL_TIMEOUT = 30.0
 DEFAULT_STABLE_AFTER = 60.0
 DEFAULT_STOP_GRACE = 1.5
-SPEC_HELP = "none, manual:<https URL>, cloudflared, cloudflared:<path to binary> or ngrok"
 
 
 class TunnelState(StrEnum):
@@ -70,69 +72,6 @@ class TunnelStatus:
 
 class TunnelError(Exception):
     """The tunnel could not come up; str() is a sentence to show the user."""
-
-
-@dataclass(frozen=True, slots=True)
-class TunnelSpec:
-    """A parsed tunnel setting; `str()` gives back the canonical setting text."""
-
-    provider: ProviderName
-    url: str | None = None  # manual only
-    binary: str | None = None  # cloudflared only, when not taken from PATH
-
-    def __str__(self) -> str:
-        if self.provider == "manual":
-            return f"manual:{self.url}"
-        if self.provider == "cloudflared" and self.binary:
-            return f"cloudflared:{self.binary}"
-        return self.provider
-
-
-def parse_tunnel_spec(spec: str) -> TunnelSpec:
-    """Parse a tunnel setting; a bad one raises ValueError with a sentence for the user.
-
-    The argument after the colon is never echoed for `none` and `ngrok`: a user who pastes
-    an authtoken there must not see it land in an error message or a log.
-    """
-    text = spec.strip()
-    if not text:
-        raise ValueError(f"Choose a tunnel: {SPEC_HELP}.")
-    kind, sep, rest = text.partition(":")
-    kind = kind.strip().lower()
-    rest = rest.strip()
-    if kind in ("none", "ngrok"):
-        if sep:
-            hint = " (its authtoken goes in Settings)" if kind == "ngrok" else ""
-            raise ValueError(f"The {kind} tunnel takes nothing after the colon{hint}.")
-        return TunnelSpec(kind)  # type: ignore[arg-type]  # narrowed by the test above
-    if kind == "cloudflared":
-        if sep and not rest:
-            raise ValueError("Give the path to cloudflared after the colon, or just cloudflared.")
-        return TunnelSpec("cloudflared", binary=os.path.expanduser(rest) if rest else None)
-    if kind == "manual":
-        return TunnelSpec("manual", url=_check_manual_url(rest))
-    raise ValueError(f"Unknown tunnel “{kind}”: choose {SPEC_HELP}.")
-
-
-def _check_manual_url(url: str) -> str:
-    if not url:
-        raise ValueError(
-            "Give your public URL after manual:, e.g. manual:https://example.com/hooks."
-        )
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018  # raises ValueError on a bad port
-    except ValueError:
-        raise ValueError(f"“{url}” is not a valid URL.") from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"The manual tunnel URL must be http(s) with a host name, not “{url}”.")
-    if parts.username or parts.password:
-        raise ValueError("The manual tunnel URL must not contain a user name or password.")
-    if parts.fragment or parts.query:
-        raise ValueError("The manual tunnel URL must be a base URL, without ? or #.")
-    if parts.scheme.lower() == "http":
-        log.warning("manual tunnel URL %s is plain http: webhooks will not be encrypted", url)
-    return url.rstrip("/")
 
 
 class TunnelProvider(ABC):

@@ -51,24 +51,9 @@ class AccountService:
         returned as a warning. With no key at all (and none in the environment) nothing
         is created either.
         """
-        try:
-            account = Account(
-                name=name,
-                platform=platform,
-                base_url=base_url or DEFAULT_BASE_URLS[platform],
-                speed=speed,
-                default_profile_id=default_profile_id,
-            )
-        except ValueError as exc:
-            raise AccountError(_first_error(exc)) from None
-        if self.store.accounts.get(name) is not None:
-            raise AccountError(f"An account named “{name}” already exists.")
-        from_env = bool(os.environ.get(env_var_for(name)))
-        if not api_key and not from_env:
-            raise AccountError(
-                f"Account “{name}” needs an API key: enter it, or set {env_var_for(name)} "
-                "in the environment."
-            )
+        account, from_env = self._new_account(
+            name, platform, api_key, base_url, speed, default_profile_id
+        )
         warning: str | None = None
         stored = False
         if api_key:
@@ -88,6 +73,156 @@ class AccountService:
             raise
         return account, warning
 
+    async def aadd(
+        self,
+        name: str,
+        platform: Platform,
+        *,
+        api_key: str | None,
+        base_url: str | None = None,
+    ) -> tuple[Account, str | None]:
+        """`add` for code on the app's loop: the keyring is written off the loop."""
+        account, from_env = self._new_account(name, platform, api_key, base_url, 1.0, None)
+        warning: str | None = None
+        stored = False
+        if api_key:
+            try:
+                await self.secrets.aset(name, api_key)
+                stored = True
+            except SecretError as exc:
+                if not from_env:
+                    raise
+                warning = str(exc)
+        try:
+            self.store.accounts.add(account)
+        except BaseException:
+            if stored:
+                with contextlib.suppress(SecretError):
+                    await self.secrets.adelete(name)
+            raise
+        return account, warning
+
+    def _new_account(
+        self,
+        name: str,
+        platform: Platform,
+        api_key: str | None,
+        base_url: str | None,
+        speed: float,
+        default_profile_id: str | None,
+    ) -> tuple[Account, bool]:
+        """The account to create, checked; and whether its key comes from the environment."""
+        try:
+            account = Account(
+                name=name,
+                platform=platform,
+                base_url=base_url or DEFAULT_BASE_URLS[platform],
+                speed=speed,
+                default_profile_id=default_profile_id,
+            )
+        except ValueError as exc:
+            raise AccountError(_first_error(exc)) from None
+        if self.store.accounts.get(name) is not None:
+            raise AccountError(f"An account named “{name}” already exists.")
+        from_env = bool(os.environ.get(env_var_for(name)))
+        if not api_key and not from_env:
+            raise AccountError(
+                f"Account “{name}” needs an API key: enter it, or set {env_var_for(name)} "
+                "in the environment."
+            )
+        return account, from_env
+
+    async def update(
+        self, name: str, *, base_url: str | None = None, api_key: str | None = None
+    ) -> Account:
+        """Change an account's address and/or key; the key goes to the keyring off the
+        loop, first (a keyring that refuses leaves the account as it was)."""
+        current = self.get(name)
+        changed = current
+        if base_url is not None:
+            try:
+                changed = Account.model_validate(
+                    {**current.model_dump(), "base_url": base_url.strip().rstrip("/")}
+                )
+            except ValueError as exc:
+                raise AccountError(_first_error(exc)) from None
+        if api_key:
+            await self.secrets.aset(name, api_key)
+        if changed != current:
+            self.store.accounts.update(changed)
+        if api_key or changed.base_url != current.base_url:
+            self._retire(name)  # the next call builds a client with the new key or address
+        return self.get(name)
+
+    async def aremove(self, name: str) -> str | None:
+        """`remove` for code on the app's loop: the keyring is written off the loop."""
+        if not self.store.accounts.remove(name):
+            raise AccountError(f"There is no account named “{name}”.")
+        warning: str | None = None
+        try:
+            await self.secrets.adelete(name)
+        except SecretError as exc:
+            warning = f"{exc} The key of “{name}” is still in the keyring."
+        self._retire(name)
+        return warning
+
+    def _retire(self, name: str) -> None:
+        adapter = self._adapters.pop(name, None)
+        if adapter is not None:
+            log.debug("dropping the client of %s", name)
+            self._closing.append(adapter)
+
+    async def key_notes(self) -> builtins.list[tuple[Account, str]]:
+        """Each account with a sentence about its key ("key stored", or why there is
+        none), read off the loop."""
+        rows: builtins.list[tuple[Account, str]] = []
+        for account in self.list():
+            try:
+                await self.secrets.aget(account.name)
+                note = "key stored"
+            except SecretError as exc:  # no key, a locked or missing keyring: a sentence
+                note = str(exc)
+            except Exception as exc:  # a sentence for the user, whatever the keyring said
+                log.exception("reading the key of %s failed", account.name)
+                note = str(exc) or type(exc).__name__
+            rows.append((account, note))
+        return rows
+
+    async def test_connection(
+        self, platform: Platform, base_url: str, *, name: str = "", api_key: str = ""
+    ) -> str:
+        """Ask the platform whether this address and key work: its sentence when they do;
+        raises `AccountError`, `SecretError` or `PlatformError` with the reason. Without a
+        key, the stored key of account `name` is used (read off the loop)."""
+        key = api_key
+        if not key and name:
+            key = await self.secrets.aget(name)
+        try:
+            account = Account(name=name or "test", platform=platform, base_url=base_url)
+        except ValueError as exc:
+            raise AccountError(_first_error(exc)) from None
+        adapter = create_adapter(account, key or "", **self.adapter_options)
+        try:
+            return await adapter.check_connection()
+        finally:
+            await adapter.aclose()
+
+    async def freelancer_choices(self, name: str) -> builtins.list[tuple[str, str]]:
+        """The freelancer profiles an UpHunt account can bid as: (profile id, label)."""
+        account = self.get(name)
+        adapter = await self.aadapter(account)
+        roster_of = getattr(adapter, "freelancers", None)
+        if roster_of is None:
+            raise AccountError(f"{account.platform.label} accounts have no freelancer list.")
+        roster = await roster_of()
+        choices: builtins.list[tuple[str, str]] = []
+        for person in roster.freelancers:
+            for profile in person.profiles:
+                rate = f" — ${profile.hourly_rate:g}/h" if profile.hourly_rate else ""
+                title = profile.title or person.title or profile.type or "profile"
+                choices.append((profile.profile_id, f"{person.name}: {title}{rate}"))
+        return choices
+
     def set_key(self, name: str, api_key: str) -> Account:
         """Store a new key for an existing account (raises the keyring's sentence)."""
         account = self.get(name)
@@ -104,10 +239,7 @@ class AccountService:
             self.secrets.delete(name)
         except SecretError as exc:
             warning = f"{exc} The key of “{name}” is still in the keyring."
-        adapter = self._adapters.pop(name, None)
-        if adapter is not None:
-            log.debug("dropping the client of removed account %s", name)
-            self._closing.append(adapter)
+        self._retire(name)
         return warning
 
     def get(self, name: str) -> Account:

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from app.domain import Account, Opportunity, SubmissionState, utcnow
+from app.domain import Account, LocalState, Opportunity, SubmissionState, utcnow
 from app.platforms.errors import PlatformError
 from app.services.accounts import AccountService
 from app.services.events import AccountStatus, EventBus, OpportunitiesAdded, OpportunitiesUpdated
@@ -25,24 +25,13 @@ log = logging.getLogger(__name__)
 THREAD_THRESHOLD = 500
 
 
-# The local state of an opportunity, as the inbox shows and filters it.
-LOCAL_STATES = ("new", "read", "drafted", "submitting", "submitted", "failed", "withdrawn")
+# The local states in the inbox's order (the filter bar offers them).
+LOCAL_STATES = tuple(state.value for state in LocalState)
 
 
-def local_state(*, read: bool, drafted: bool, submission: SubmissionState | None) -> str:
-    """One word for where the user stands with an opportunity; the latest submission wins."""
-    if submission is not None:
-        if submission in (
-            SubmissionState.SUBMITTED,
-            SubmissionState.FAILED,
-            SubmissionState.WITHDRAWN,
-        ):
-            return submission.value
-        if submission is not SubmissionState.DRAFT:
-            return "submitting"
-    if drafted:
-        return "drafted"
-    return "read" if read else "new"
+def local_state(*, read: bool, drafted: bool, submission: SubmissionState | None) -> LocalState:
+    """Where the user stands with an opportunity (`LocalState.of`)."""
+    return LocalState.of(read=read, drafted=drafted, submission=submission)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +113,43 @@ class Inbox:
     def status(self, account: str) -> AccountStatus | None:
         return self._status.get(account)
 
-    def local_states(self) -> dict[str, str]:
+    # -- the user's marks ----------------------------------------------------------------
+
+    def set_read(self, key: str, read: bool = True) -> bool:
+        """Mark the opportunity read (or unread); True when that changed its flag."""
+        flags = self.store.opportunities.flags(key)
+        if flags is None or (flags.read_at is not None) == read:
+            return False
+        return self.store.opportunities.set_read(key, read)
+
+    def set_starred(self, key: str, starred: bool) -> bool:
+        """Star or unstar; False when there is no such opportunity."""
+        return self.store.opportunities.set_starred(key, starred)
+
+    def toggle_starred(self, key: str) -> bool:
+        """Flip the star; the new value (False when there is no such opportunity)."""
+        flags = self.store.opportunities.flags(key)
+        if flags is None:
+            return False
+        starred = not flags.starred
+        self.store.opportunities.set_starred(key, starred)
+        return starred
+
+    def set_archived(self, key: str, archived: bool = True) -> bool:
+        """Archive (hide from the default inbox) or bring back; False when unknown."""
+        return self.store.opportunities.set_archived(key, archived)
+
+    def state_of(self, key: str) -> LocalState:
+        """Where the user stands with one opportunity, from the store."""
+        flags = self.store.opportunities.flags(key)
+        submissions = self.store.submissions.by_opportunity(key)  # newest first
+        return LocalState.of(
+            read=flags is not None and flags.read_at is not None,
+            drafted=self.store.drafts.get(key) is not None,
+            submission=submissions[0].state if submissions else None,
+        )
+
+    def local_states(self) -> dict[str, LocalState]:
         """State of every opportunity that has a draft or a submission; any other is
         "new" or "read" by its read flag."""
         drafted = {d.opportunity_key for d in self.store.drafts.all()}

@@ -72,6 +72,11 @@ class TaskManager:
                 except Exception:  # reporting a failure must not raise in a done-callback
                     log.exception("reporting the failure of task %s failed", name)
 
+    @property
+    def closed(self) -> bool:
+        """Shut down: no task starts any more (the app is closing)."""
+        return self._closed
+
     def running(self, name: str) -> bool:
         task = self._tasks.get(name)
         return task is not None and not task.done()

@@ -10,7 +10,7 @@ loop before the cleanup coroutine finished ("Event loop stopped before Future co
 
 A database that cannot be opened at start (damaged, from a newer BidDesk, locked,
 unwritable) ends that coroutine's start with a `StoreError`; the same loop then shows the
-database-problem dialog (`app.ui.dialogs.database_problem`) and starts again with the
+database-problem dialog (`app.ui.controllers.database`) and starts again with the
 user's answer — a restored backup or another profile — or quits. Never a silent exit.
 
 One error path: every unexpected exception — uncaught (`sys.excepthook`, which PySide
@@ -58,8 +58,8 @@ from app.services.notifications import Notification, NotificationService
 from app.store.errors import StoreError
 from app.store.paths import data_dir
 from app.ui.bridge import Bridge
+from app.ui.controllers.database import recover
 from app.ui.dialogs._lifetime import alive
-from app.ui.dialogs.database_problem import recover
 from app.ui.tray import Tray
 
 if TYPE_CHECKING:
@@ -208,9 +208,7 @@ class App:
             dashboard_hook=self._sandbox_dashboard,
         )
         self.bridge = Bridge(services, runtime.poller)
-        self.window = MainWindow(
-            services, self.bridge, runtime.poller, sandbox=self.sandbox is not None
-        )
+        self.window = MainWindow(services, self.bridge, sandbox=self.sandbox is not None)
         self._hook_errors()
         self.window.quit_requested.connect(self.request_quit)
         self.window.sandbox_requested.connect(self._on_window_sandbox_requested)
@@ -297,7 +295,7 @@ class App:
         runtime, window = self.runtime, self.window
         if runtime is None or window is None:
             return
-        window.realtime = runtime.realtime
+        window.webhooks.realtime = runtime.realtime
         exc = runtime.realtime_error
         if exc is not None:
             window.status.update_realtime(
@@ -315,7 +313,7 @@ class App:
     async def _restart_realtime(self) -> None:
         assert self.runtime is not None
         if self.window is not None:
-            self.window.realtime = None
+            self.window.webhooks.realtime = None
         await self.runtime.restart_realtime()
         self._show_realtime()  # the status bar, on or off
 
@@ -335,12 +333,12 @@ class App:
 
     def _start_tray(self) -> None:
         """Notifications decide in the core; the tray (or the banner) shows them."""
-        assert self.services is not None and self.window is not None and self.poller is not None
+        assert self.services is not None and self.window is not None and self.bridge is not None
         store = self.services.store
         assert self.notifications is not None  # the runtime's, with this sink
         self.tray = Tray(
             self.window,
-            self.poller,
+            self.bridge,
             self.notifications,
             store.settings,
             icons=RESOURCES / "icons",
@@ -460,7 +458,7 @@ class App:
             with contextlib.suppress(Exception):
                 await self.sandbox.deliverer.stop()
         if self.window is not None:
-            self.window.realtime = None
+            self.window.webhooks.realtime = None
         if self.runtime is not None:
             await self.runtime.stop(SHUTDOWN_TIMEOUT)  # the receiver, then the notifications
         if self.tray is not None:

@@ -1,9 +1,11 @@
-"""The one place where core events become Qt signals, and UI intents become coroutines.
+"""Where core events become Qt signals, and the shared UI intents become coroutines.
 
 Core services publish plain events on the EventBus; the bridge re-emits them as signals,
 coalescing bursts so a thousand webhook deliveries in one tick become one model update.
 Widgets emit intents (submit, retry, save a draft...); the bridge runs the matching
 service call as a named, owned task and reports the result or a sentence-long error.
+The controllers in `app/ui/controllers/` run their own rooms' intents (drafting, accounts,
+webhooks) the same way: named tasks in the services' task manager, cancelled at shutdown.
 Widgets never hold coroutines (STYLE.md §2).
 """
 
@@ -17,7 +19,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.domain import Draft, Opportunity, Platform, Submission
+from app.domain import Account, Draft, Opportunity, Platform, Submission
 from app.ingest.poller import Poller
 from app.platforms.errors import PlatformError
 from app.services.accounts import AccountError
@@ -206,18 +208,27 @@ class Bridge(QObject):
 
     def load_freelancers(self, account: str) -> None:
         async def run() -> None:
-            acct = self.services.accounts.get(account)
-            adapter = self.services.accounts.adapter(acct)
-            roster = await adapter.freelancers()  # type: ignore[attr-defined]
-            profiles: list[tuple[str, str]] = []
-            for person in roster.freelancers:
-                for profile in person.profiles:
-                    rate = f" — ${profile.hourly_rate:g}/h" if profile.hourly_rate else ""
-                    title = profile.title or person.title or profile.type or "profile"
-                    profiles.append((profile.profile_id, f"{person.name}: {title}{rate}"))
-            self.freelancers_loaded.emit(account, profiles)
+            choices = await self.services.accounts.freelancer_choices(account)
+            self.freelancers_loaded.emit(account, choices)
 
         self._run(run(), name=f"freelancers:{account}", title="Freelancers not loaded")
+
+    @property
+    def ingest_paused(self) -> bool:
+        return self.poller.paused
+
+    def pause_ingest(self) -> None:
+        self.poller.pause()
+
+    def resume_ingest(self) -> None:
+        self.poller.resume()
+
+    def start_account(self, account: Account) -> None:
+        """A new or changed account: poll it (again) from now on."""
+        self.poller.start_account(account)
+
+    def stop_account(self, name: str) -> None:
+        self.poller.stop_account(name)
 
     def accounts_by_platform(self) -> dict[Platform, list[str]]:
         result: dict[Platform, list[str]] = {p: [] for p in Platform}

@@ -1,28 +1,19 @@
 """The main window: composes the filter bar, the inbox, the editor pane, the submissions
-view, the dialogs and the status bar, and wires them to the bridge.
+view, the dialogs and the status bar, and wires them to the controllers.
 
-It holds no business logic: it asks the store for what to show (one row at a time, or
-the light rows of the whole inbox off the loop), forwards intents to the bridge, and
-renders the events the bridge re-emits.
+It holds no business logic and starts no coroutine: the controllers in
+`app/ui/controllers/` own the use cases (the inbox, the letter, the accounts, the
+webhooks) and their tasks; the window builds the panes, hands them over, and keeps the
+toolbar, the shortcuts and its own geometry.
 """
 
 from __future__ import annotations
 
-import asyncio
-import gc
-import itertools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import (
-    QAction,
-    QCloseEvent,
-    QDesktopServices,
-    QGuiApplication,
-    QKeySequence,
-    QShortcut,
-)
+from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -35,37 +26,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain import Account, Draft, Opportunity, Platform, Submission
-from app.domain.drafting import TemplateError
-from app.domain.filters import FilterSpec
-from app.ingest.poller import Poller
-from app.ingest.realtime import NGROK_SECRET, Realtime, RealtimeConfig, Setup
-from app.ingest.realtime import SETTINGS_KEY as WEBHOOK_SETTINGS
-from app.platforms.errors import PlatformError
-from app.services.accounts import AccountError
 from app.services.container import Services
-from app.services.drafting import DraftingError
-from app.services.events import AccountStatus, RealtimeStatus
-from app.services.inbox import local_state
-from app.services.secrets import SecretError
-from app.services.submissions import SubmitRequest
-from app.store.errors import StoreError
 from app.ui.bridge import Bridge
-from app.ui.dialogs._lifetime import DialogFeed, OpenDialog, alive
-from app.ui.dialogs.accounts import AccountDialog, AccountForm, AccountsDialog
+from app.ui.controllers.accounts import AccountsController
+from app.ui.controllers.drafting import DraftingController
+from app.ui.controllers.feedback import Feedback
+from app.ui.controllers.inbox import InboxController
+from app.ui.controllers.webhooks import WebhooksController
 from app.ui.dialogs.error import ErrorPresenter
 from app.ui.dialogs.first_run import FirstRunDialog
-from app.ui.dialogs.model_settings import TASKS as MODEL_DIALOG_TASKS
-from app.ui.dialogs.model_settings import ModelSettingsController, ModelSettingsDialog
-from app.ui.dialogs.profiles import ProfilesDialog
-from app.ui.dialogs.shortcuts import ShortcutsDialog
-from app.ui.dialogs.templates import TemplatesDialog
-from app.ui.dialogs.webhooks import WebhooksDialog
-from app.ui.models.opportunities import (
-    OpportunityTableModel,
-    PreparedRows,
-    prepare_rows,
-)
+from app.ui.dialogs.shortcuts import SHORTCUTS, ShortcutsDialog
+from app.ui.models.opportunities import OpportunityTableModel
 from app.ui.panes.editor import EditorPane
 from app.ui.panes.submissions import SubmissionsPane
 from app.ui.status_bar import AccountStatusBar
@@ -75,106 +46,6 @@ from app.ui.widgets.inbox_view import InboxView
 
 log = logging.getLogger(__name__)
 
-DRAFT_TASK = "draft:model"
-ANSWERS_TASK = "draft:answers"
-SIMILARITY_TASK = "draft:similarity"
-ACCOUNT_TEST_TASK = "account:test"
-
-# Errors that carry a sentence for the user; anything else is a bug, logged with its
-# traceback before the user sees its message.
-EXPECTED_ERRORS = (AccountError, SecretError, StoreError, PlatformError, ValueError)
-
-SHORTCUTS: tuple[tuple[str, str], ...] = (
-    ("j / ↓", "Next opportunity"),
-    ("k / ↑", "Previous opportunity"),
-    ("/", "Search"),
-    ("e", "Edit the cover letter"),
-    ("Ctrl+Enter", "Submit the proposal"),
-    ("Ctrl+Shift+D", "Draft the letter with the model"),
-    ("Ctrl+Shift+P", "Freelancer profiles"),
-    ("Ctrl+Shift+T", "Letter templates"),
-    ("Ctrl+Shift+M", "Model settings"),
-    ("a", "Archive the opportunity"),
-    ("s", "Star / unstar"),
-    ("F5", "Poll every account now"),
-    ("Ctrl+1 / Ctrl+2", "Inbox / Submissions"),
-    ("F1 or ?", "This list"),
-    ("Ctrl+,", "Preferences"),
-    ("Ctrl+Q", "Quit"),
-)
-
-
-def _sentence(exc: BaseException) -> str:
-    if isinstance(exc, StoreError):
-        return exc.user_message
-    return str(exc) or type(exc).__name__
-
-
-def _setups_shape(status: RealtimeStatus | None) -> tuple[object, ...] | None:
-    """What the Webhooks dialog's account rows depend on (not the delivery counters)."""
-    if status is None:
-        return None
-    return (
-        status.state,
-        status.public_url,
-        status.healthy_accounts,
-        status.registering,
-        status.registration_failures,
-    )
-
-
-class InboxLoad:
-    """The inbox read and prepared on a worker thread, newest rows first.
-
-    `first` resolves with the newest FIRST_ROWS rows as soon as they are prepared (a few
-    milliseconds), so the table shows real rows right away; `result` with the whole inbox
-    (about two seconds at 100,000 rows), or `first` with None when the inbox is that
-    small. The collector waits meanwhile: 100k new rows would trigger full collections
-    that walk the growing heap while holding the GIL. When it is done the inbox moves to
-    the permanent generation *before* collection resumes, so no full collection ever
-    walks it again (one would stall the loop for ~300 ms each time).
-    """
-
-    FIRST_ROWS = 2_000
-
-    def __init__(
-        self,
-        first: asyncio.Future[PreparedRows | None],
-        result: asyncio.Future[PreparedRows],
-        collecting: bool,
-    ) -> None:
-        self.first = first
-        self.result = result
-        self._collecting = collecting
-
-    @classmethod
-    def start(cls, services: Services, sort: tuple[int | None, bool]) -> InboxLoad:
-        collecting = gc.isenabled()
-        gc.disable()
-        loop = asyncio.get_running_loop()
-        first: asyncio.Future[PreparedRows | None] = loop.create_future()
-        states = services.inbox.local_states()
-        rows = services.store.opportunities.iter_rows()
-
-        def hand_over(prepared: PreparedRows | None) -> None:
-            if not first.done():
-                first.set_result(prepared)
-
-        def read() -> PreparedRows:
-            head = list(itertools.islice(rows, cls.FIRST_ROWS))
-            more = len(head) == cls.FIRST_ROWS
-            loop.call_soon_threadsafe(hand_over, prepare_rows(head, states, sort) if more else None)
-            return prepare_rows(itertools.chain(head, rows), states, sort)
-
-        result = asyncio.ensure_future(asyncio.to_thread(read))
-        result.add_done_callback(lambda _: hand_over(None))  # also when the read failed
-        return cls(first, result, collecting)
-
-    def finish(self) -> None:
-        gc.freeze()
-        if self._collecting:
-            gc.enable()
-
 
 class MainWindow(QMainWindow):
     quit_requested = Signal(int)
@@ -182,28 +53,15 @@ class MainWindow(QMainWindow):
     webhooks_changed = Signal()  # the webhook settings were saved: restart the receiver
     preferences_requested = Signal()
 
-    def __init__(
-        self, services: Services, bridge: Bridge, poller: Poller, *, sandbox: bool = False
-    ) -> None:
+    def __init__(self, services: Services, bridge: Bridge, *, sandbox: bool = False) -> None:
         super().__init__()
         self.services = services
         self.bridge = bridge
-        self.poller = poller
-        self._current_key: str | None = None
-        self.realtime: Realtime | None = None  # set by the App while webhooks are on
-        self._titles: dict[str, str] = {}
         self._dialogs: list[QWidget] = []  # open non-modal dialogs, kept alive
         # The tray sets this: True means the window went to the tray instead of quitting.
         self.close_handler: Callable[[], bool] | None = None
-        # Dialogs the window talks to after opening them: forgotten when they close, so
-        # no call ever reaches a deleted one (see dialogs/_lifetime.py).
-        self._webhooks = OpenDialog[WebhooksDialog]()
-        self._accounts = OpenDialog[AccountsDialog]()
-        self._webhooks_shape: tuple[object, ...] | None = None
-        self._model_controller: ModelSettingsController | None = None
         self.errors = ErrorPresenter(self)  # the one way this window shows an error
-        title = "BidDesk — sandbox" if sandbox else "BidDesk"
-        self.setWindowTitle(title)
+        self.setWindowTitle("BidDesk — sandbox" if sandbox else "BidDesk")
         self.resize(1440, 880)
 
         self.model = OpportunityTableModel(self)
@@ -212,7 +70,21 @@ class MainWindow(QMainWindow):
         self.inbox.setModel(self.model)
         self.editor = EditorPane(self)
         self.submissions = SubmissionsPane(self)
+        self._build_layout()
+        self.status = AccountStatusBar(self)
+        self.setStatusBar(self.status)
+        self._build_controllers()
+        self._build_toolbar(sandbox)
+        self._build_shortcuts()
+        self._wire()
+        self._clock = QTimer(self)
+        self._clock.setInterval(5_000)
+        self._clock.timeout.connect(self.status.refresh_times)
+        self._clock.start()
 
+    # -- construction ---------------------------------------------------------------------
+
+    def _build_layout(self) -> None:
         left = QWidget(self)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -237,17 +109,43 @@ class MainWindow(QMainWindow):
         central_layout.addWidget(self.banner)
         central_layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-        self.status = AccountStatusBar(self)
-        self.setStatusBar(self.status)
-        self._build_toolbar(sandbox)
-        self._build_shortcuts()
-        self._wire()
-        self._clock = QTimer(self)
-        self._clock.setInterval(5_000)
-        self._clock.timeout.connect(self.status.refresh_times)
-        self._clock.start()
 
-    # -- construction ---------------------------------------------------------------------
+    def _build_controllers(self) -> None:
+        services, bridge = self.services, self.bridge
+        feedback = Feedback(error=self.show_error, notice=self.status.showMessage)
+        self.inbox_controller = InboxController(
+            services,
+            bridge,
+            model=self.model,
+            view=self.inbox,
+            filter_bar=self.filter_bar,
+            editor=self.editor,
+            submissions=self.submissions,
+            show_inbox=lambda: self.tabs.setCurrentIndex(0),
+            feedback=feedback,
+            parent=self,
+        )
+        self.drafting = DraftingController(
+            services,
+            bridge,
+            self.inbox_controller,
+            self.editor,
+            feedback=feedback,
+            keep=self._keep,
+            parent=self,
+        )
+        self.accounts = AccountsController(
+            services,
+            bridge,
+            feedback=feedback,
+            keep=self._keep,
+            accounts_changed=self.accounts_changed,
+            account_removed=self.status.remove_account,
+            parent=self,
+        )
+        self.webhooks = WebhooksController(
+            services, bridge, feedback=feedback, keep=self._keep, parent=self
+        )
 
     def _build_toolbar(self, sandbox: bool) -> None:
         bar = QToolBar("Main", self)
@@ -301,7 +199,7 @@ class MainWindow(QMainWindow):
         self.action_profiles = QAction("Profiles…", self)
         self.action_profiles.setObjectName("action_profiles")
         self.action_profiles.setShortcut(QKeySequence("Ctrl+Shift+P"))
-        self.action_profiles.triggered.connect(self.open_profiles)
+        self.action_profiles.triggered.connect(self.drafting.open_profiles)
         self.action_templates = QAction("Templates…", self)
         self.action_templates.setObjectName("action_templates")
         self.action_templates.setShortcut(QKeySequence("Ctrl+Shift+T"))
@@ -309,7 +207,7 @@ class MainWindow(QMainWindow):
         self.action_model_settings = QAction("Model settings…", self)
         self.action_model_settings.setObjectName("action_model_settings")
         self.action_model_settings.setShortcut(QKeySequence("Ctrl+Shift+M"))
-        self.action_model_settings.triggered.connect(self.open_model_settings)
+        self.action_model_settings.triggered.connect(self.drafting.open_model_settings)
         menu = QMenu(self)
         for action in (self.action_profiles, self.action_templates, self.action_model_settings):
             menu.addAction(action)
@@ -336,341 +234,53 @@ class MainWindow(QMainWindow):
         return shortcut
 
     def _build_shortcuts(self) -> None:
+        inbox = self.inbox_controller
         self._shortcut("j", lambda: self.inbox.move_selection(1), self.inbox)
         self._shortcut("k", lambda: self.inbox.move_selection(-1), self.inbox)
         self._shortcut("/", self.filter_bar.focus_search, self.inbox)
         self._shortcut("e", self.editor.focus_letter, self.inbox)
-        self._shortcut("a", self.archive_current, self.inbox)
-        self._shortcut("s", self.star_current, self.inbox)
+        self._shortcut("a", inbox.archive_current, self.inbox)
+        self._shortcut("s", inbox.star_current, self.inbox)
         self._shortcut("?", self.open_shortcuts, self.inbox)
         self._shortcut("Ctrl+1", lambda: self.tabs.setCurrentIndex(0))
         self._shortcut("Ctrl+2", lambda: self.tabs.setCurrentIndex(1))
-        self._shortcut("Ctrl+Shift+D", lambda: self._on_editor_draft_requested("model"))
+        self._shortcut("Ctrl+Shift+D", lambda: self.drafting.draft("model"))
 
     def _wire(self) -> None:
         b = self.bridge
-        b.opportunities_added.connect(self._on_bridge_opportunities)
-        b.opportunities_updated.connect(self._on_bridge_opportunities)
-        b.submission_changed.connect(self._on_bridge_submission_changed)
-        b.account_status_changed.connect(self._on_bridge_account_status_changed)
-        b.realtime_status_changed.connect(self._on_bridge_realtime_status_changed)
-        b.notice.connect(self._on_bridge_notice)
+        b.account_status_changed.connect(self.status.update_status)
+        # The open Webhooks dialog has its own feed.
+        b.realtime_status_changed.connect(self.status.update_realtime)
+        b.notice.connect(lambda text: self.status.showMessage(text, 15_000))
+        b.error_occurred.connect(self.show_error)
         self.status.webhooks_clicked.connect(self.open_webhooks)
-        b.error_occurred.connect(self._on_bridge_error_occurred)
-        b.submit_finished.connect(self._on_bridge_submit_finished)
-        b.freelancers_loaded.connect(self.editor.set_freelancers)
-        self.filter_bar.filter_changed.connect(self._on_filter_bar_filter_changed)
-        self.filter_bar.saved_filters_changed.connect(self._on_filter_bar_saved_filters_changed)
-        self.model.counts_changed.connect(self.filter_bar.set_counts)
-        self.inbox.current_key_changed.connect(self._on_inbox_current_key_changed)
-        self.editor.draft_changed.connect(self._on_editor_draft_changed)
-        self.editor.submit_requested.connect(self._on_editor_submit_requested)
-        self.editor.retry_requested.connect(b.retry)
-        self.editor.open_url_requested.connect(self._on_editor_open_url_requested)
-        self.editor.freelancers_requested.connect(b.load_freelancers)
-        self.editor.draft_requested.connect(self._on_editor_draft_requested)
-        self.editor.draft_stop_requested.connect(self._on_editor_draft_stop_requested)
-        self.editor.variant_requested.connect(self._on_editor_variant_requested)
-        self.editor.answers_draft_requested.connect(self._on_editor_answers_draft_requested)
-        self.editor.similarity_check_requested.connect(self._on_editor_similarity_check_requested)
-        self.submissions.opportunity_requested.connect(self.go_to_opportunity)
         self.submissions.retry_requested.connect(b.retry)
         self.submissions.reconcile_requested.connect(b.reconcile)
+        self.webhooks.changed.connect(self.webhooks_changed.emit)
 
-    # -- loading --------------------------------------------------------------------------
+    # -- what the App and the tray ask of the window -------------------------------------
 
     async def load(self) -> None:
-        """Fill the inbox and the submissions view; the 100k-row read runs off the loop.
+        """Fill the inbox and the submissions view (the big read runs off the loop)."""
+        await self.inbox_controller.load()
 
-        (Starting that read before the window is built does not help: both are Python
-        work under one GIL, so the window would only appear later.)
-        """
-        store = self.services.store
-        self.statusBar().showMessage("Loading the inbox…")
-        load = InboxLoad.start(self.services, self.model.sort_state())
-        try:
-            head = await load.first
-            if head is not None:
-                self.model.load_prepared(head)
-                self.statusBar().showMessage(
-                    f"Loading the inbox… the newest {len(head.keys):,} are shown."
-                )
-                if self._current_key is None and self.model.rowCount():
-                    self.inbox.select_key(self.model.key_at(0))
-            prepared = await load.result
-            # The whole inbox replaces the head; the view keeps the selection by key.
-            self.model.load_prepared(prepared)  # reuses the prepared sort if it still applies
-            del prepared, head
-        finally:
-            load.finish()
-        total = self.model.total_count()
-        if total:
-            self.statusBar().showMessage(f"{total:,} opportunities in the inbox.", 5000)
-        else:
-            self.statusBar().clearMessage()  # rows stream in as the accounts are polled
-        saved = store.settings.get("ui.saved_filters", {})
-        if isinstance(saved, dict):
-            self.filter_bar.set_saved_filters(saved)
-        spec_json = store.settings.get("ui.filter")
-        if isinstance(spec_json, str):
-            try:
-                spec = FilterSpec.from_json(spec_json)
-                self.filter_bar.set_spec(spec)
-                self.model.set_filter(spec)
-            except ValueError:
-                log.warning("ignoring an unreadable saved filter")
-        subs = store.submissions.list()
-        found = store.opportunities.get_many({s.opportunity_key for s in subs})
-        self._titles = {key: opp.title for key, opp in found.items()}
-        self.submissions.set_submissions(subs, self._titles)
-        self.accounts_changed()
-        if self.model.rowCount() and self._current_key is None:
-            self.inbox.select_key(self.model.key_at(0))
+    @property
+    def current_key(self) -> str | None:
+        """The opportunity in the editor."""
+        return self.inbox_controller.current_key
 
     def accounts_changed(self) -> None:
         """Accounts were added or removed: refresh what depends on them."""
-        if self._current_key is not None:
-            self.show_opportunity(self._current_key)
-
-    # -- selection and editing ------------------------------------------------------------
+        self.inbox_controller.accounts_changed()
 
     def show_opportunity(self, key: str | None) -> None:
-        if key is None:
-            self._current_key = None
-            self.editor.show_opportunity(None, None, (), self.bridge.accounts_by_platform())
-            return
-        store = self.services.store
-        opp = store.opportunities.get(key)
-        if opp is None:
-            return
-        if key != self._current_key:
-            self.editor.flush_draft()
-        self._current_key = key
-        draft = store.drafts.get(key)
-        subs = store.submissions.by_opportunity(key)
-        self.editor.show_opportunity(opp, draft, subs, self.bridge.accounts_by_platform())
-        self._check_auto_bidder(opp)
-        flags = store.opportunities.flags(key)
-        if flags is not None and not flags.read:
-            store.opportunities.set_read(key, True)
-            self.model.set_flags(key, read=True)
-            if draft is None and not subs:
-                self.model.set_state(key, "read")
+        self.inbox_controller.show_opportunity(key)
 
     def go_to_opportunity(self, key: str) -> None:
-        """From elsewhere (the submissions view, a notification): select it in the inbox."""
-        self.tabs.setCurrentIndex(0)
-        if self.model.row_of(key) is None:
-            # Filtered out or archived: show it in the editor all the same.
-            self.show_opportunity(key)
-        else:
-            self.inbox.select_key(key)
-
-    def _on_inbox_current_key_changed(self, key: str | None) -> None:
-        # A model still writing belongs to the letter being left: stop it first.
-        self.services.tasks.cancel(DRAFT_TASK)
-        self.services.tasks.cancel(ANSWERS_TASK)
-        self.show_opportunity(key)
-
-    def _on_editor_draft_requested(self, source: str) -> None:
-        key = self._current_key
-        opp = self.services.store.opportunities.get(key) if key else None
-        if opp is None or self.editor.drafting:
-            return
-        drafter = self.services.drafter
-        if source == "template":
-            try:
-                self.editor.set_letter_text(drafter.draft_from_template(opp, None, None))
-            except (TemplateError, DraftingError) as exc:
-                self.show_error("No draft", str(exc))
-            return
-        self._stream_model_draft(opp)
-
-    def _on_editor_variant_requested(self, variant: str, letter: str) -> None:
-        key = self._current_key
-        opp = self.services.store.opportunities.get(key) if key else None
-        if opp is None or self.editor.drafting:
-            return
-        self._stream_model_draft(opp, variant=variant, letter=letter)
-
-    def _stream_model_draft(
-        self, opp: Opportunity, *, variant: str | None = None, letter: str | None = None
-    ) -> None:
-        """Stream the model's letter (or its rewrite of `letter`) into the editor."""
-        drafter = self.services.drafter
-        try:
-            # Built before the letter is cleared: a bad template or variant keeps it as is.
-            draft = drafter.stream_draft(opp, None, variant=variant, letter=letter)
-        except DraftingError as exc:
-            self.show_error("The model could not draft", str(exc))
-            return
-
-        async def stream() -> None:
-            self.editor.begin_model_draft()
-            message: str | None = None
-            try:
-                async with draft:
-                    async for piece in draft:
-                        self.editor.append_draft_text(piece)
-                usage = draft.result.usage
-                cost = "" if usage.cost is None else f" · about ${usage.cost:.4f}"
-                message = (
-                    f"Drafted by {draft.result.model}: {usage.completion_tokens} tokens{cost}. "
-                    "Read it through before sending."
-                )
-            except DraftingError as exc:
-                self.show_error("The model could not draft", str(exc))
-            except asyncio.CancelledError:
-                message = "Stopped; the text so far is yours to edit."
-                raise
-            finally:
-                self.editor.end_model_draft()
-                if message:
-                    self.statusBar().showMessage(message, 10_000)
-
-        self.services.tasks.spawn(stream(), name=DRAFT_TASK, replace=True)
-
-    def _on_editor_draft_stop_requested(self) -> None:
-        self.services.tasks.cancel(DRAFT_TASK)
-
-    def _on_editor_answers_draft_requested(self) -> None:
-        key = self._current_key
-        opp = self.services.store.opportunities.get(key) if key else None
-        if opp is None or not opp.questions:
-            return
-        drafter = self.services.drafter
-
-        async def run() -> None:
-            self.editor.begin_answers_draft()
-            try:
-                answers = await drafter.draft_answers(opp)
-            except DraftingError as exc:
-                self.show_error("The model could not draft the answers", str(exc))
-                return
-            finally:
-                self.editor.end_answers_draft()
-            self.editor.fill_drafted_answers(opp.key, answers)
-            self.statusBar().showMessage("Answers drafted; read them through before sending.", 8000)
-
-        self.services.tasks.spawn(run(), name=ANSWERS_TASK, replace=True)
-
-    def _check_auto_bidder(self, opp: Opportunity) -> None:
-        """GigRadar: warn in the editor when the opportunity's scanner has its auto-bidder
-        on (read from GigRadar's scanner list where it offers one; cached by the client)."""
-        self.editor.set_auto_bidder_warning(opp.key, None)  # until GigRadar says otherwise
-        if opp.platform is not Platform.GIGRADAR:
-            return
-        submissions = self.services.submissions
-
-        async def run() -> None:
-            warning = await submissions.auto_bidder_warning(opp)
-            self.editor.set_auto_bidder_warning(opp.key, warning)
-
-        self.services.tasks.spawn(run(), name="editor:auto-bidder", replace=True)
-
-    def _on_editor_similarity_check_requested(self, key: str, letter: str) -> None:
-        opp = self.services.store.opportunities.get(key)
-        if opp is None:
-            return
-        drafter = self.services.drafter
-
-        async def run() -> None:
-            # Hundreds of sent letters take ~0.1 s to compare: on a worker thread, not the loop.
-            found = await asyncio.to_thread(drafter.similar_sent_letter, letter, opp)
-            message = None
-            if found is not None:
-                other, score = found
-                title = self._title(other) or "another job"
-                message = f"This letter is {round(score * 100)}% like the one you sent for {title}."
-            self.editor.set_similarity(key, message)
-
-        self.services.tasks.spawn(run(), name=SIMILARITY_TASK, replace=True)
-
-    def _on_editor_draft_changed(self, draft: Draft) -> None:
-        self.bridge.save_draft(draft)
-        if self.services.store.submissions.by_opportunity(draft.opportunity_key):
-            return
-        self.model.set_state(draft.opportunity_key, "drafted")
-
-    def _on_editor_submit_requested(self, request: SubmitRequest) -> None:
-        self.editor.set_sending(True)
-        self.bridge.submit(request)
-
-    def _on_bridge_submit_finished(self, key: str, submission: Submission | None) -> None:
-        if key == self._current_key:
-            self.editor.set_sending(False)
-            if submission is not None:
-                self.editor.show_submission(submission)
-
-    def _on_editor_open_url_requested(self, url: str) -> None:
-        QDesktopServices.openUrl(QUrl(url))
+        self.inbox_controller.go_to_opportunity(key)
 
     def flush_drafts(self) -> None:
         self.editor.flush_draft()
-
-    def archive_current(self) -> None:
-        key = self._current_key
-        if key is None:
-            return
-        self.services.store.opportunities.set_archived(key, True)
-        self.inbox.move_selection(1)
-        self.model.set_flags(key, archived=True)
-        self.statusBar().showMessage(
-            "Archived. Show archived opportunities from the filter bar.", 4000
-        )
-
-    def star_current(self) -> None:
-        key = self._current_key
-        if key is None:
-            return
-        flags = self.services.store.opportunities.flags(key)
-        starred = not (flags.starred if flags is not None else False)
-        self.services.store.opportunities.set_starred(key, starred)
-        self.model.set_flags(key, starred=starred)
-        self.statusBar().showMessage("Starred." if starred else "Star removed.", 2000)
-
-    # -- bridge events --------------------------------------------------------------------
-
-    def _on_bridge_opportunities(self, opportunities: Sequence[Opportunity]) -> None:
-        self.model.add_or_update(opportunities)
-        if self._current_key is None and self.model.rowCount():
-            self.inbox.select_key(self.model.key_at(0))
-
-    def _on_bridge_submission_changed(self, sub: Submission) -> None:
-        self.submissions.upsert(sub, self._title(sub.opportunity_key))
-        self.model.set_state(
-            sub.opportunity_key, local_state(read=True, drafted=True, submission=sub.state)
-        )
-        if sub.opportunity_key == self._current_key:
-            self.editor.show_submission(sub)
-
-    def _title(self, key: str) -> str | None:
-        """Titles of opportunities that have submissions, looked up once."""
-        if key not in self._titles:
-            opp = self.services.store.opportunities.get(key)
-            if opp is None:
-                return None
-            self._titles[key] = opp.title
-        return self._titles[key]
-
-    def _on_bridge_account_status_changed(self, status: AccountStatus) -> None:
-        self.status.update_status(status)
-
-    def _on_bridge_realtime_status_changed(self, status: RealtimeStatus) -> None:
-        self.status.update_realtime(status)  # the open Webhooks dialog has its own feed
-
-    def _on_bridge_notice(self, text: str) -> None:
-        self.status.showMessage(text, 15_000)
-
-    def _on_bridge_error_occurred(self, title: str, message: str) -> None:
-        self.show_error(title, message)
-
-    def _on_filter_bar_filter_changed(self, spec: FilterSpec) -> None:
-        self.model.set_filter(spec)
-        self.services.store.settings.set("ui.filter", spec.to_json())
-
-    def _on_filter_bar_saved_filters_changed(self, saved: dict[str, str]) -> None:
-        self.services.store.settings.set("ui.saved_filters", dict(saved))
 
     # -- dialogs --------------------------------------------------------------------------
 
@@ -690,285 +300,21 @@ class MainWindow(QMainWindow):
         self._keep(dialog)
         dialog.open()
 
-    def open_profiles(self) -> None:
-        accounts = [a.name for a in self.services.accounts.list()]
-        dialog = ProfilesDialog(self.services.drafter, accounts, self)
-        dialog.saved.connect(lambda: self.statusBar().showMessage("Profiles saved.", 4000))
-        self._keep(dialog)
-        dialog.open()
+    def open_accounts(self) -> None:
+        self.accounts.open_accounts()
 
     def open_templates(self) -> None:
-        key = self._current_key
-        opp = self.services.store.opportunities.get(key) if key else None
-        dialog = TemplatesDialog(self.services.drafter, opp, self)
-        dialog.saved.connect(lambda: self.statusBar().showMessage("Templates saved.", 4000))
-        self._keep(dialog)
-        DialogFeed(dialog, self.inbox.current_key_changed, self._feed_templates_dialog)
-        dialog.open()
+        self.drafting.open_templates()
 
-    def _feed_templates_dialog(self, dialog: TemplatesDialog, key: str | None) -> None:
-        """The selection moved while the templates are open: preview on that job."""
-        opp = self.services.store.opportunities.get(key) if key else None
-        dialog.set_opportunity(opp)
-
-    def open_model_settings(self) -> None:
-        tasks = self.services.tasks
-        dialog = ModelSettingsDialog(self.services.drafter.model_settings(), self)
-        controller = ModelSettingsController(
-            dialog,
-            self.services.drafter,
-            lambda coro, name: tasks.spawn(coro, name=name, replace=True),
-        )
-        self._model_controller = controller  # the controller lives while the dialog is open
-        dialog.saved.connect(lambda: self.statusBar().showMessage("Model settings saved.", 4000))
-        # Whatever it still waits for reports to a dialog that is gone: stop it.
-        dialog.finished.connect(lambda _: self._on_model_settings_finished())
-        self._keep(dialog)
-        dialog.open()
-
-    def _on_model_settings_finished(self) -> None:
-        for name in MODEL_DIALOG_TASKS:
-            self.services.tasks.cancel(name)
-        self._model_controller = None
+    def open_webhooks(self) -> None:
+        self.webhooks.open()
 
     def offer_first_run(self) -> None:
         dialog = FirstRunDialog(self)
         dialog.sandbox_chosen.connect(self.sandbox_requested.emit)
-        dialog.add_account_chosen.connect(self.add_account)
+        dialog.add_account_chosen.connect(self.accounts.add_account)
         self._keep(dialog)
         dialog.open()
-
-    def _account_rows(self) -> list[tuple[Account, str]]:
-        rows: list[tuple[Account, str]] = []
-        for account in self.services.accounts.list():
-            try:
-                self.services.secrets.get(account.name)
-                key = "key stored"
-            except SecretError as exc:  # no key, a locked or missing keyring: a sentence
-                key = str(exc)
-            except Exception as exc:  # a sentence for the user, whatever the keyring said
-                log.exception("reading the key of %s failed", account.name)
-                key = str(exc) or type(exc).__name__
-            rows.append((account, key))
-        return rows
-
-    @property
-    def _webhooks_dialog(self) -> WebhooksDialog | None:
-        """The open Webhooks dialog, or None (it is deleted when it closes)."""
-        return self._webhooks.get()
-
-    def _setups(self) -> list[Setup]:
-        realtime = self.realtime
-        if realtime is None:
-            return []
-        return [realtime.setup(a) for a in self.services.accounts.list() if a.enabled]
-
-    def _has_ngrok_token(self) -> bool:
-        try:
-            self.services.secrets.get(NGROK_SECRET)
-        except SecretError:
-            return False
-        return True
-
-    def open_webhooks(self) -> None:
-        current = self._webhooks.get()
-        if current is not None:
-            current.raise_()
-            current.activateWindow()
-            return
-        # What is running (the sandbox turns webhooks on by itself), else what is saved.
-        config = (
-            self.realtime.config
-            if self.realtime is not None
-            else RealtimeConfig.from_settings(self.services.store.settings.get(WEBHOOK_SETTINGS))
-        )
-        dialog = WebhooksDialog(config, self, has_ngrok_token=self._has_ngrok_token())
-        status = self.realtime.status() if self.realtime is not None else None
-        dialog.set_status(status)
-        dialog.set_setups(self._setups())
-        self._webhooks_shape = _setups_shape(status)
-        dialog.saved.connect(lambda cfg, token: self._save_webhooks(dialog, cfg, token))
-        dialog.copy_secret_requested.connect(self._copy_webhook_secret)
-        dialog.set_secret_requested.connect(
-            lambda account, secret: self._set_webhook_secret(dialog, account, secret)
-        )
-        dialog.rotate_requested.connect(lambda account: self._rotate_webhook_url(dialog, account))
-        self._keep(dialog)
-        self._webhooks.set(dialog)
-        # Live status for exactly the dialog's life: never a call on a deleted dialog.
-        DialogFeed(dialog, self.bridge.realtime_status_changed, self._feed_webhooks_dialog)
-        dialog.open()
-
-    def _feed_webhooks_dialog(self, dialog: WebhooksDialog, status: RealtimeStatus) -> None:
-        dialog.set_status(status)
-        # The accounts' rows only change with the tunnel, their health or registration;
-        # not at each delivery (rebuilding them four times a second would flicker and
-        # lose focus).
-        shape = _setups_shape(status)
-        if self.realtime is not None and shape != self._webhooks_shape:
-            self._webhooks_shape = shape
-            dialog.set_setups(self._setups())
-
-    def _save_webhooks(
-        self, dialog: WebhooksDialog, config: RealtimeConfig, token: str | None
-    ) -> None:
-        if token:
-            try:
-                self.services.secrets.set(NGROK_SECRET, token)
-            except SecretError as exc:
-                dialog.error.setText(str(exc))
-                dialog.error.show()
-                return
-        self.services.store.settings.set(WEBHOOK_SETTINGS, config.to_settings())
-        self.webhooks_changed.emit()
-
-    def _copy_webhook_secret(self, account: str) -> None:
-        if self.realtime is None:
-            self.status.showMessage("Turn webhooks on first.", 5_000)
-            return
-        secret = self.realtime.dashboard_secret(account).secret or ""
-        QGuiApplication.clipboard().setText(secret)
-        self.status.showMessage(f"The signing secret of {account} is on the clipboard.", 5_000)
-
-    def _set_webhook_secret(self, dialog: WebhooksDialog, account: str, secret: str) -> None:
-        if self.realtime is None:
-            self.status.showMessage("Turn webhooks on first.", 5_000)
-            return
-        warning = self.realtime.set_secret(account, secret)
-        done = "Saved the signing secret" if secret else "Removed the signing secret"
-        self.status.showMessage(warning or f"{done} of {account}.", 8_000)
-        dialog.set_setups(self._setups())
-
-    def _rotate_webhook_url(self, dialog: WebhooksDialog, account: str) -> None:
-        realtime = self.realtime
-        if realtime is None:
-            self.status.showMessage("Turn webhooks on first.", 5_000)
-            return
-
-        async def rotate() -> None:
-            await realtime.rotate(self.services.accounts.get(account))
-            self.status.showMessage(f"{account} has a new webhook URL.", 8_000)
-            dialog.set_setups(self._setups())
-
-        self.services.tasks.spawn(rotate(), name=f"webhooks:rotate:{account}", replace=True)
-
-    def open_accounts(self) -> None:
-        dialog = AccountsDialog(self)
-        dialog.set_accounts(self._account_rows())
-        dialog.add_requested.connect(self.add_account)
-        dialog.edit_requested.connect(self.edit_account)
-        dialog.remove_requested.connect(lambda name: self._remove_account(name, dialog))
-        self._keep(dialog)
-        self._accounts.set(dialog)
-        dialog.open()
-
-    def add_account(self) -> None:
-        self._open_account_dialog(None)
-
-    def edit_account(self, name: str) -> None:
-        self._open_account_dialog(name)
-
-    def _open_account_dialog(self, name: str | None) -> None:
-        account = self.services.accounts.get(name) if name else None
-        dialog = AccountDialog(self, account=account) if account else AccountDialog(self)
-        status = self.services.secrets.status()
-        dialog.set_keyring_status(status.state.value, status.message)
-        dialog.test_requested.connect(lambda form: self._test_account(form, dialog))
-        dialog.accepted.connect(lambda: self._save_account(dialog.accepted_form(), editing=name))
-        # A test still running reports to a dialog that is gone: stop it.
-        dialog.finished.connect(lambda _: self.services.tasks.cancel(ACCOUNT_TEST_TASK))
-        self._keep(dialog)
-        dialog.open()
-
-    def _test_account(self, form: AccountForm, dialog: AccountDialog) -> None:
-        from app.platforms import create_adapter
-
-        def report(ok: bool, message: str) -> None:
-            if alive(dialog):  # closing the dialog cancels the test; it may be gone already
-                dialog.set_test_result(ok, message)
-
-        async def run() -> None:
-            dialog.set_testing(True)
-            key = form.api_key
-            if not key and form.name:
-                try:
-                    key = self.services.secrets.get(form.name)
-                except SecretError as exc:
-                    report(False, str(exc))
-                    return
-                except Exception as exc:
-                    log.exception("reading the key of %s failed", form.name)
-                    report(False, str(exc) or type(exc).__name__)
-                    return
-            try:
-                account = Account(
-                    name=form.name or "test", platform=form.platform, base_url=form.base_url
-                )
-            except ValueError as exc:
-                report(False, str(exc))
-                return
-            adapter = create_adapter(account, key or "")
-            try:
-                message = await adapter.check_connection()
-                report(True, message)
-            except PlatformError as exc:
-                report(False, str(exc))
-            except Exception as exc:
-                log.exception("testing the connection of %s failed", account.name)
-                report(False, str(exc) or type(exc).__name__)
-            finally:
-                await adapter.aclose()
-                if alive(dialog):
-                    dialog.set_testing(False)
-
-        self.services.tasks.spawn(run(), name=ACCOUNT_TEST_TASK, replace=True)
-
-    def _save_account(self, form: AccountForm, *, editing: str | None) -> None:
-        try:
-            if editing:
-                current = self.services.accounts.get(editing)
-                self.services.store.accounts.update(
-                    current.model_copy(update={"base_url": form.base_url.rstrip("/")})
-                )
-                if form.api_key:
-                    self.services.secrets.set(editing, form.api_key)
-                account = self.services.accounts.get(editing)
-                warning = None
-            else:
-                account, warning = self.services.accounts.add(
-                    form.name, form.platform, api_key=form.api_key or None, base_url=form.base_url
-                )
-        except EXPECTED_ERRORS as exc:
-            log.info("account not saved: %s", exc)
-            self.show_error("Account not saved", _sentence(exc))
-            return
-        except Exception as exc:
-            log.exception("saving the account failed")
-            self.show_error("Account not saved", _sentence(exc))
-            return
-        if warning:
-            self.show_error("Key not stored", warning)
-        self.poller.start_account(account)
-        self.accounts_changed()
-        accounts = self._accounts.get()
-        if accounts is not None:
-            accounts.set_accounts(self._account_rows())
-
-    def _remove_account(self, name: str, dialog: AccountsDialog) -> None:
-        try:
-            self.services.accounts.remove(name)
-        except EXPECTED_ERRORS as exc:
-            log.info("account %s not removed: %s", name, exc)
-            self.show_error("Account not removed", _sentence(exc))
-            return
-        except Exception as exc:
-            log.exception("removing the account %s failed", name)
-            self.show_error("Account not removed", _sentence(exc))
-            return
-        self.poller.stop_account(name)
-        self.status.remove_account(name)
-        dialog.set_accounts(self._account_rows())
-        self.accounts_changed()
 
     # -- window state ---------------------------------------------------------------------
 

@@ -22,18 +22,17 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
-from app.ingest.poller import Poller
 from app.services.events import AccountStatus
 from app.services.notifications import UNREAD_TRACKED, Notification, NotificationService
-from app.store.settings import SettingsRepo
 
 if TYPE_CHECKING:
+    from app.ui.bridge import Bridge
     from app.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -54,7 +53,15 @@ def tray_available() -> bool:
     return QSystemTrayIcon.isSystemTrayAvailable()
 
 
-def close_to_tray_enabled(settings: SettingsRepo) -> bool:
+class Settings(Protocol):
+    """The settings the tray and the preferences read and write (the store's repository)."""
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+
+    def set(self, key: str, value: Any) -> None: ...
+
+
+def close_to_tray_enabled(settings: Settings) -> bool:
     return bool(settings.get(CLOSE_TO_TRAY_KEY, True))
 
 
@@ -160,9 +167,9 @@ class Tray(QObject):
     def __init__(
         self,
         window: MainWindow,
-        poller: Poller,
+        bridge: Bridge,
         notifications: NotificationService,
-        settings: SettingsRepo,
+        settings: Settings,
         *,
         icons: Path,
         available: bool | None = None,
@@ -170,7 +177,7 @@ class Tray(QObject):
     ) -> None:
         super().__init__(parent)
         self.window = window
-        self.poller = poller
+        self.bridge = bridge
         self.notifications = notifications
         self.settings = settings
         self.icons = icons
@@ -229,7 +236,7 @@ class Tray(QObject):
         for account, colour in sorted(self._failing.items()):
             state = "stopped" if colour == FAILING_RED else "retrying"
             lines.append(f"{account}: polling {state}")
-        if self.poller.paused:
+        if self.bridge.ingest_paused:
             lines.append("Ingest paused")
         return "\n".join(lines)
 
@@ -289,7 +296,7 @@ class Tray(QObject):
                 if len(shown) == MENU_MATCHES:
                     break
             menu.addSeparator()
-        pause = menu.addAction("Resume ingest" if self.poller.paused else "Pause ingest")
+        pause = menu.addAction("Resume ingest" if self.bridge.ingest_paused else "Pause ingest")
         pause.setObjectName("trayPause")
         pause.triggered.connect(self.toggle_ingest)
         prefs = menu.addAction("Preferences…")
@@ -306,11 +313,11 @@ class Tray(QObject):
         return {a.objectName(): a for a in self.menu.actions() if a.objectName()}
 
     def toggle_ingest(self) -> None:
-        if self.poller.paused:
-            self.poller.resume()
+        if self.bridge.ingest_paused:
+            self.bridge.resume_ingest()
             self.window.statusBar().showMessage("Ingest resumed.", 4000)
         else:
-            self.poller.pause()
+            self.bridge.pause_ingest()
             self.window.statusBar().showMessage(
                 "Ingest paused: no account is polled until you resume.", 6000
             )

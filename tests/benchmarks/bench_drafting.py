@@ -117,7 +117,7 @@ async def main():
     letter = editor.findChild(QPlainTextEdit, "letter")
     draft_model = editor.findChild(QAction, "draft_model")
     stop = editor.findChild(QPushButton, "draft_stop")
-    await until(lambda: window._current_key is not None)
+    await until(lambda: window.current_key is not None)
     await until(lambda: drafter._client is not None)  # the app's own delayed warm-up
     await asyncio.sleep(0.5)
     first_char = {}

@@ -13,13 +13,13 @@ import pytest
 from app.services.drafting import SECRET_NAME, Drafter, ModelSettings
 from app.services.secrets import SERVICE, SecretStore
 from app.store import Store
-from app.ui.dialogs.model_settings import (
+from app.ui.controllers.model_settings import (
     KEY_STATE_TASK,
     SAVE_TASK,
     WARM_UP_TASK,
     ModelSettingsController,
-    ModelSettingsDialog,
 )
+from app.ui.dialogs.model_settings import ModelSettingsDialog
 from tests.drafting.conftest import OffLoopKeyring
 
 
@@ -40,13 +40,18 @@ async def test_the_dialog_shows_and_saves_the_key_off_the_loop(
     drafter = Drafter(store, SecretStore())
     tasks: dict[str, asyncio.Task[None]] = {}
 
-    def spawn(coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-        tasks[name] = asyncio.ensure_future(coro)
-        return tasks[name]
+    class Spawner:
+        """The window's task manager, as far as the controller uses it."""
+
+        def spawn(
+            self, coro: Coroutine[Any, Any, None], *, name: str, replace: bool = False
+        ) -> asyncio.Task[None]:
+            tasks[name] = asyncio.ensure_future(coro)
+            return tasks[name]
 
     dialog = ModelSettingsDialog(drafter.model_settings())
     qtbot.addWidget(dialog)
-    controller = ModelSettingsController(dialog, drafter, spawn)
+    controller = ModelSettingsController(dialog, drafter, Spawner())  # type: ignore[arg-type]
     try:
         await asyncio.wait_for(tasks[KEY_STATE_TASK], 10)
         assert dialog.key_state_text() == "No key is stored; the hosted API needs one."

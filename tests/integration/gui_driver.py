@@ -82,7 +82,7 @@ class Driver(QObject):
             self.key = self._open_gigradar_job()
             if self.key is None:
                 return
-        if window._current_key != self.key:
+        if window.current_key != self.key:
             if window.model.row_of(self.key) is not None:
                 window.inbox.select_key(self.key)
             else:  # not in the inbox (yet, or filtered out): straight to the editor

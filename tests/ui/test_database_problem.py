@@ -23,6 +23,7 @@ from app.store.backup import BackupInfo, backup_file, list_backups
 from app.store.migrations import LATEST_VERSION
 from app.store.paths import db_path
 from app.ui.app import App, GuiOptions, run_gui
+from app.ui.controllers.database import recover
 from app.ui.dialogs import database_problem
 from app.ui.dialogs.database_problem import Choice, DatabaseProblemDialog, Decision
 from tests.store.factories import damage_pages, profile_with, stored_keys, write_garbage
@@ -310,7 +311,7 @@ async def test_recover_offers_no_restore_for_a_problem_a_backup_cannot_fix(
         offered.append(latest)
         return Decision(Choice.QUIT)
 
-    recovered = await database_problem.recover(DiskFullError(db_file), tmp_path / "p", ask=ask)
+    recovered = await recover(DiskFullError(db_file), tmp_path / "p", ask=ask)
     assert recovered is None
     assert offered == [None]
     assert stored_keys(db_file) == ["gigradar:opp-1"]

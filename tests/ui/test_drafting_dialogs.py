@@ -35,8 +35,9 @@ from app.sandbox import Sandbox, SandboxConfig
 from app.services.drafting import DEFAULT_SYSTEM_PROMPT, Drafter, ModelSettings
 from app.services.secrets import SecretStore
 from app.store import Store
+from app.ui.controllers.model_settings import ModelSettingsController
 from app.ui.dialogs._named_list import unique_name
-from app.ui.dialogs.model_settings import ModelSettingsController, ModelSettingsDialog
+from app.ui.dialogs.model_settings import ModelSettingsDialog
 from app.ui.dialogs.profiles import ProfilesDialog
 from app.ui.dialogs.templates import TemplatesDialog
 from tests.drafting.conftest import make_job
@@ -245,7 +246,9 @@ class Tasks:
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.controller: ModelSettingsController | None = None
 
-    def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+    def spawn(
+        self, coro: Coroutine[Any, Any, None], *, name: str, replace: bool = False
+    ) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coro)
         self.tasks[name] = task
         return task
@@ -257,7 +260,7 @@ class Tasks:
 async def model_dialog(qtbot, drafter: Drafter) -> tuple[ModelSettingsDialog, Tasks]:
     tasks = Tasks()
     dialog = ModelSettingsDialog(drafter.model_settings())
-    tasks.controller = ModelSettingsController(dialog, drafter, tasks.spawn)  # kept alive
+    tasks.controller = ModelSettingsController(dialog, drafter, tasks)  # kept alive
     shown(qtbot, dialog)
     await tasks.done("model:key-state")
     return dialog, tasks

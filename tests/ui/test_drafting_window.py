@@ -94,7 +94,7 @@ async def test_draft_answers_fills_the_empty_ones_and_asks_for_the_rest(
         await until(lambda: bool(with_questions()))
         key = with_questions()[0]
         desk.window.inbox.select_key(key)
-        await until(lambda: desk.window._current_key == key)
+        await until(lambda: desk.window.current_key == key)
         first, *others = answer_edits(desk)
         first.setPlainText("I wrote this one myself.")
         desk.window.editor.findChild(QToolButton, "draft_answers").click()
@@ -124,7 +124,7 @@ async def test_a_letter_like_one_already_sent_is_flagged(tmp_path: Path) -> None
         # Another job (a newer one may have arrived on top, making the sent one the second).
         if await select_platform(desk, Platform.GIGRADAR, n=1) == sent_key:
             await select_platform(desk, Platform.GIGRADAR, n=0)
-        assert desk.window._current_key != sent_key
+        assert desk.window.current_key != sent_key
         warning = desk.window.editor.findChild(QLabel, "similarity_warning")
         assert not warning.isVisible()
         letter = desk.window.editor.findChild(QPlainTextEdit, "letter")
@@ -155,7 +155,7 @@ async def test_the_drafting_menu_opens_each_dialog(tmp_path: Path, qtbot) -> Non
         def selected_title() -> str:
             # Read afresh each time: at speed 600 the selected job can close and leave the
             # inbox, and the selection then moves to its neighbour.
-            return desk.services.store.opportunities.get(window._current_key).title
+            return desk.services.store.opportunities.get(window.current_key).title
 
         def previewed() -> bool:
             return selected_title() in dialog.preview_text()
@@ -163,12 +163,12 @@ async def test_the_drafting_menu_opens_each_dialog(tmp_path: Path, qtbot) -> Non
         def why() -> str:
             return f"{selected_title()!r} not in the preview {dialog.preview_text()[:200]!r}"
 
-        first = window._current_key
+        first = window.current_key
         await until(previewed, message=why())
         other = await select_platform(desk, Platform.GIGRADAR, n=1)
         if other == first:  # a newer job arrived on top: the first one is now the second
             await select_platform(desk, Platform.GIGRADAR, n=0)
-        assert window._current_key != first
+        assert window.current_key != first
         await until(previewed, message=why())
         dialog.reject()
         # The shortcuts are listed where F1 shows them (a window shortcut: the window must
@@ -243,6 +243,6 @@ async def test_a_closed_templates_dialog_deleted_late_leaves_the_new_one_followi
         other = await select_platform(desk, Platform.GIGRADAR, n=1)
         if other == first_key:
             other = await select_platform(desk, Platform.GIGRADAR, n=0)
-        title = desk.services.store.opportunities.get(window._current_key).title
+        title = desk.services.store.opportunities.get(window.current_key).title
         assert title in new.preview_text()
         new.reject()

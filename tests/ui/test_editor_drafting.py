@@ -125,7 +125,7 @@ def test_the_similarity_check_waits_for_a_pause_in_typing(pane: EditorPane, qtbo
     asked: list[tuple[str, str]] = []
     pane.similarity_check_requested.connect(lambda key, text: asked.append((key, text)))
     # The debounced check after showing the job runs first (an empty letter asks nothing).
-    qtbot.waitUntil(lambda: not pane._similarity_timer.isActive(), timeout=5000)
+    qtbot.waitUntil(lambda: not pane._letter._similarity_timer.isActive(), timeout=5000)
     asked.clear()
     letter = find(pane, QPlainTextEdit, "letter")
     letter.setFocus()

@@ -137,11 +137,11 @@ async def test_closing_the_webhooks_dialog_then_many_status_updates_is_quiet(
         assert app.window is not None and app.realtime is not None
         await until(lambda: "Webhooks: up" in app.window.status.webhooks.text())
         app.window.open_webhooks()
-        dialog = app.window._webhooks_dialog
+        dialog = app.window.webhooks.dialog
         assert isinstance(dialog, WebhooksDialog) and dialog.isVisible()
         dialog.reject()  # Close
         await until(lambda: not alive(dialog))  # deleted: WA_DeleteOnClose
-        assert app.window._webhooks_dialog is None
+        assert app.window.webhooks.dialog is None
 
         caplog.clear()
         status = app.realtime.status()
@@ -156,14 +156,14 @@ async def test_closing_the_webhooks_dialog_then_many_status_updates_is_quiet(
 
         # Opened again, the new dialog gets the live status; the old one never does.
         app.window.open_webhooks()
-        second = app.window._webhooks_dialog
+        second = app.window.webhooks.dialog
         assert second is not None and second is not dialog
         app.window.bridge.realtime_status_changed.emit(
             RealtimeStatus(enabled=True, provider="none", state="restarting", message="probe")
         )
         assert "probe" in second.state.text()
         app.window.open_webhooks()  # a second click raises the open one
-        assert app.window._webhooks_dialog is second
+        assert app.window.webhooks.dialog is second
         assert len([d for d in app.window.findChildren(WebhooksDialog) if d.isVisible()]) == 1
         second.reject()
         await until(lambda: not alive(second))
@@ -200,7 +200,7 @@ async def test_dialogs_closed_before_their_work_ends_are_never_called(
             base_url=gigiac.base_url,
             api_key=gigiac.api_key,
         )
-        window._save_account(form, editing=None)
+        window.accounts.save(form, editing=None)
         await until(lambda: window.model.rowCount() > 1)
         window.inbox.select_key(window.model.key_at(1))
         await asyncio.sleep(0)
@@ -332,7 +332,9 @@ def test_an_error_while_a_modal_dialog_is_open_can_be_closed(qtbot) -> None:
     qtbot.waitUntil(lambda: not alive(again) or not again.isVisible())
 
 
-@pytest.mark.allow_error_log("what the broad handler caught is logged", logger="app.ui.main_window")
+@pytest.mark.allow_error_log(
+    "what the broad handler caught is logged", logger="app.ui.controllers.accounts"
+)
 async def test_a_broad_handler_logs_what_it_caught_with_its_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -340,12 +342,12 @@ async def test_a_broad_handler_logs_what_it_caught_with_its_traceback(
         assert app.window is not None and app.services is not None
         accounts = app.services.accounts
 
-        def broken(name: str) -> None:
+        async def broken(name: str) -> None:
             raise sqlite3.InterfaceError("bad parameter binding")  # a bug, not bad input
 
-        monkeypatch.setattr(accounts, "remove", broken)
+        monkeypatch.setattr(accounts, "aremove", broken)
         caplog.clear()
-        app.window._remove_account("sandbox-gigiac", AccountsDialog(app.window))
+        await app.window.accounts.remove("sandbox-gigiac", AccountsDialog(app.window))
         [record] = errors_logged(caplog)
         assert record.exc_info is not None and record.exc_info[0] is sqlite3.InterfaceError
         assert "sandbox-gigiac" in record.getMessage()
@@ -356,7 +358,7 @@ async def test_a_broad_handler_logs_what_it_caught_with_its_traceback(
 
         # Expected errors keep their sentence and log no traceback.
         monkeypatch.undo()
-        app.window._remove_account("nobody", AccountsDialog(app.window))
+        await app.window.accounts.remove("nobody", AccountsDialog(app.window))
         assert errors_logged(caplog) == []
         assert any("no account named" in b.text() for b in boxes(app))
 

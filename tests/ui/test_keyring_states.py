@@ -19,6 +19,7 @@ from app.store import Store
 from app.ui.app import App, GuiOptions
 from app.ui.dialogs.accounts import AccountDialog, AccountsDialog
 from tests.helpers.memkeyring import LockedKeyring, UnreachableKeyring
+from tests.ui.test_window import until
 
 
 def test_the_add_dialog_names_an_unreachable_keyring(qtbot) -> None:
@@ -64,7 +65,8 @@ async def test_the_window_says_locked_not_missing(tmp_path: Path) -> None:
             dialog = app.window.findChildren(AccountsDialog)[-1]
             tree = dialog.findChild(QTreeWidget, "accountsList")
             assert tree.topLevelItemCount() == 1  # filled when it opens
-            assert tree.topLevelItem(0).text(3) == sentence
+            # The key's state as soon as the keyring answered, off the loop.
+            await until(lambda t=tree, s=sentence: t.topLevelItem(0).text(3) == s)
             dialog.close()
         finally:
             await app.stop()

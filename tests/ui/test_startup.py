@@ -86,7 +86,7 @@ async def test_a_big_inbox_shows_its_newest_rows_first_then_all(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.store import Store
-    from app.ui.main_window import InboxLoad
+    from app.ui.controllers.inbox import InboxLoad
     from app.ui.models.opportunities import OpportunityTableModel
     from tests.benchmarks.bench_core import synthetic
 
@@ -106,7 +106,7 @@ async def test_a_big_inbox_shows_its_newest_rows_first_then_all(
     await app.start()
     try:
         assert loads == [100, 900]  # the newest hundred first, then everything
-        selected = app.window._current_key
+        selected = app.window.current_key
         assert selected is not None
         assert app.window.inbox.current_key() == selected  # kept across the swap
         assert app.window.model.rowCount() == 900

@@ -122,7 +122,7 @@ async def test_tray_menu_opens_pauses_and_lists_the_latest_matches(tmp_path: Pat
         before = tray.unread_count()
         target.trigger()
         assert desk.window.isVisible()
-        await until(lambda: desk.window._current_key == key)
+        await until(lambda: desk.window.current_key == key)
         assert desk.services.store.opportunities.flags(key).read
         await until(lambda: tray.unread_count() < before)
 
@@ -199,7 +199,7 @@ async def test_a_tray_message_click_opens_the_opportunity(
         desk.window.hide()
         desk.tray.icon.messageClicked.emit()
         assert desk.window.isVisible()
-        await until(lambda: desk.window._current_key == key)
+        await until(lambda: desk.window.current_key == key)
 
 
 @pytest.mark.usefixtures("without_tray")
@@ -222,7 +222,7 @@ async def test_without_a_tray_the_banner_shows_and_its_open_button_goes_there(
         assert title in banner.text.text()
         banner.open_button.click()
         assert not banner.isVisible()
-        await until(lambda: desk.window._current_key == key)
+        await until(lambda: desk.window.current_key == key)
 
 
 # -- close to tray --------------------------------------------------------------------------

@@ -63,7 +63,7 @@ async def test_webhooks_dialog_shows_each_account_and_saves_and_restarts(
     async with running(tmp_path) as app:
         await until(lambda: app.realtime is not None and app.realtime.healthy("sandbox-gigradar"))
         app.window.open_webhooks()
-        dialog = app.window._webhooks_dialog
+        dialog = app.window.webhooks.dialog
         assert isinstance(dialog, WebhooksDialog)
         await until(lambda: len(dialog.rows) == 3)
         gigradar = dialog.rows["sandbox-gigradar"]

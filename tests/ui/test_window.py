@@ -88,7 +88,7 @@ async def select_platform(app: App, platform: Platform, *, n: int = 0) -> str:
     await until(lambda: len(candidates()) > n)
     key = candidates()[n]
     app.window.inbox.select_key(key)
-    await until(lambda: app.window._current_key == key)
+    await until(lambda: app.window.current_key == key)
     return key
 
 
@@ -103,7 +103,7 @@ async def fill_and_submit(app: App, letter: str) -> None:
     if amount is not None and amount.isVisible() and amount.value() == 0:
         # A bid that fits the job: which job comes first depends on arrival order, and
         # $450 an hour on a $40-70 job is a warning that asks for confirmation first.
-        opp = app.services.store.opportunities.get(app.window._current_key)
+        opp = app.services.store.opportunities.get(app.window.current_key)
         fitting = opp.hourly_max or opp.budget if opp is not None else None
         amount.setValue(float(fitting or 450))
     submit = editor.findChild(QPushButton, "submit")
@@ -128,13 +128,13 @@ async def test_filters_narrow_the_inbox(tmp_path: Path) -> None:
         await until(lambda: desk.window.model.rowCount() >= 40)
         total = desk.window.model.rowCount()
         desk.window.filter_bar.set_spec(FilterSpec(platforms=frozenset({Platform.GIGIAC})))
-        desk.window._on_filter_bar_filter_changed(desk.window.filter_bar.spec())
+        desk.window.inbox_controller.on_filter_changed(desk.window.filter_bar.spec())
         gigiac = visible_keys(desk)
         assert 0 < len(gigiac) < total
         assert all(k.startswith("gigiac:") for k in gigiac)
         title = desk.services.store.opportunities.get(gigiac[0]).title
         word = max(title.split(), key=len)
-        desk.window._on_filter_bar_filter_changed(FilterSpec(text=f'"{word}"'))
+        desk.window.inbox_controller.on_filter_changed(FilterSpec(text=f'"{word}"'))
         narrowed = visible_keys(desk)
         assert gigiac[0] in narrowed and len(narrowed) < total
 
@@ -158,7 +158,7 @@ async def test_a_draft_is_autosaved_and_restored_after_a_rebuild(tmp_path: Path)
     try:
         await until(lambda: again.window.model.row_of(key) is not None)
         again.window.inbox.select_key(key)
-        await until(lambda: again.window._current_key == key)
+        await until(lambda: again.window.current_key == key)
         restored = again.window.editor.findChild(QPlainTextEdit, "letter").toPlainText()
         assert restored == "Draft in progress: I built a freight rate engine last spring."
     finally:
@@ -255,10 +255,10 @@ async def test_keyboard_moves_and_archives(tmp_path: Path, qtbot) -> None:
         await until(lambda: desk.window.model.rowCount() >= 10)
         view = desk.window.inbox
         view.setFocus()
-        first = desk.window._current_key
+        first = desk.window.current_key
         qtbot.keyClick(view, Qt.Key.Key_J)
-        await until(lambda: desk.window._current_key != first)
-        second = desk.window._current_key
+        await until(lambda: desk.window.current_key != first)
+        second = desk.window.current_key
         qtbot.keyClick(view, Qt.Key.Key_A)
         await until(lambda: desk.window.model.row_of(second) is None)
         assert desk.services.store.opportunities.flags(second).archived

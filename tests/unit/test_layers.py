@@ -25,6 +25,17 @@ FORBIDDEN = {
 }
 
 
+# app/ui: what only the composition (app.py), the bridge and the controllers may import.
+# Widgets, panes, dialogs, models, the tray, the status bar and the window itself get
+# services, plain data and signals; they never reach the store, the ingest or a platform.
+UI_COMPOSERS = ("app.py", "bridge.py", "controllers")
+UI_FORBIDDEN = {"store", "ingest", "platforms"}
+# The one import left, in a file another part of issue 12 is splitting (the inbox model
+# and its Qt-free index): its light row type still comes from the store. Nothing may be
+# added here; the split removes it.
+UI_EXEMPT = {"app/ui/models/opportunities.py": {"app.store.opportunities"}}
+
+
 def _imports(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     names: set[str] = set()
@@ -82,3 +93,31 @@ def test_importing_the_whole_core_loads_no_qt() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def _ui_files_that_only_compose() -> list[Path]:
+    ui = APP / "ui"
+    return [p for p in ui.rglob("*.py") if p.relative_to(ui).parts[0] not in UI_COMPOSERS]
+
+
+def test_the_ui_reaches_store_ingest_and_platforms_only_through_its_controllers() -> None:
+    bad: dict[str, list[str]] = {}
+    for path in _ui_files_that_only_compose():
+        name = str(path.relative_to(APP.parent))
+        hits = sorted(
+            n
+            for n in _imports(path) - UI_EXEMPT.get(name, set())
+            if n.startswith("app.") and n.split(".")[1] in UI_FORBIDDEN
+        )
+        if hits:
+            bad[name] = hits
+    assert bad == {}
+
+
+def test_the_ui_rule_sees_the_files_it_guards() -> None:
+    """The rule above is not vacuous: it covers the window, dialogs, panes, widgets and
+    models, and leaves the composers out."""
+    names = {str(p.relative_to(APP / "ui")) for p in _ui_files_that_only_compose()}
+    assert {"main_window.py", "tray.py", "dialogs/webhooks.py", "panes/submissions.py"} <= names
+    assert "widgets/inbox_view.py" in names and "models/submissions.py" in names
+    assert not any(n.startswith("controllers/") or n in ("app.py", "bridge.py") for n in names)

@@ -7,8 +7,8 @@ window exists, with `open()` and a future resolved by its `finished` signal (a n
 `exec()` under qasync is what STYLE.md §6 rules out); the file work — checking backups,
 copying one back — runs on a thread.
 
-`recover` drives it until a choice works: a restore that is refused (another BidDesk has
-the file open, say) shows the dialog again with that sentence.
+`app.ui.controllers.database.recover` drives it until a choice works: a restore that is
+refused (another BidDesk has the file open, say) shows the dialog again with that sentence.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ import enum
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
@@ -32,24 +34,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.store.backup import BackupInfo, latest_good_backup, restore
-from app.store.errors import (
-    CannotOpenError,
-    CorruptDatabaseError,
-    NewerSchemaError,
-    NotBidDeskDatabaseError,
-    StorageIOError,
-    StoreError,
-)
-from app.store.migrations import LATEST_VERSION
-from app.store.paths import data_dir, db_path
 from app.ui.dialogs._sizing import fitted_hint
 
 log = logging.getLogger(__name__)
 
-# A backup can fix what is wrong with the file itself, not a full disk, a lock or a
-# permission: for those the restore button would only fail again.
-RESTORE_HELPS = (CorruptDatabaseError, NotBidDeskDatabaseError, NewerSchemaError, StorageIOError)
+
+class Backup(Protocol):
+    """What the dialog shows of a backup (the store's `BackupInfo` is one)."""
+
+    @property
+    def taken_at(self) -> datetime: ...
+
 
 # Shows a folder chooser over the widget and calls back with the folder the user chose;
 # a cancelled chooser never calls back.
@@ -79,7 +74,7 @@ class Decision:
     folder: Path | None = None  # with OTHER_PROFILE
 
 
-def backup_label(info: BackupInfo) -> str:
+def backup_label(info: Backup) -> str:
     local = info.taken_at.astimezone()
     return f"Restore the latest backup ({local:%Y-%m-%d %H:%M})"
 
@@ -90,7 +85,7 @@ class DatabaseProblemDialog(QDialog):
     def __init__(
         self,
         message: str,
-        latest: BackupInfo | None,
+        latest: Backup | None,
         *,
         choose_folder: FolderChooser | None = None,
         parent: QWidget | None = None,
@@ -166,7 +161,7 @@ class DatabaseProblemDialog(QDialog):
         super().reject()
 
 
-async def ask(message: str, latest: BackupInfo | None) -> Decision:
+async def ask(message: str, latest: Backup | None) -> Decision:
     """Show the dialog and return the user's choice, without blocking the loop."""
     dialog = DatabaseProblemDialog(message, latest)
     answered: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
@@ -184,32 +179,4 @@ async def ask(message: str, latest: BackupInfo | None) -> Decision:
         dialog.deleteLater()
 
 
-Ask = Callable[[str, BackupInfo | None], Awaitable[Decision]]
-
-
-async def recover(error: StoreError, directory: Path | None, *, ask: Ask = ask) -> Path | None:
-    """Ask about `error` in the profile `directory` (None: no usable folder) until a choice
-    works: the profile folder to start with (the same one after a restore, or the one
-    chosen), or None when the user quits."""
-    while True:
-        log.warning("the database cannot be opened: %s", error.user_message)
-        latest = None
-        if directory is not None and isinstance(error, RESTORE_HELPS):
-            try:
-                latest = await asyncio.to_thread(
-                    latest_good_backup, db_path(directory), LATEST_VERSION
-                )
-            except StoreError as exc:
-                log.warning("the backups could not be read: %s", exc.user_message)
-        decision = await ask(error.user_message, latest)
-        try:
-            if decision.choice is Choice.RESTORE and directory and latest is not None:
-                await asyncio.to_thread(restore, db_path(directory), latest.path, LATEST_VERSION)
-                return directory
-            if decision.choice is Choice.OTHER_PROFILE and decision.folder is not None:
-                return data_dir(decision.folder)
-            return None
-        except StoreError as exc:
-            error = exc  # the restore was refused, the folder is unusable: say so, ask again
-        except OSError:
-            error = CannotOpenError(decision.folder or directory or Path.cwd())
+Ask = Callable[[str, Backup | None], Awaitable[Decision]]

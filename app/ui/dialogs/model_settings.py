@@ -5,16 +5,14 @@ servers. The API key goes to the keyring through `Drafter.aset_api_key` and is n
 again: the field only says whether a key is stored. "Test" asks the model for one word
 and reports the result in one sentence.
 
-`ModelSettingsDialog` only collects and shows; `ModelSettingsController` runs what may
-block or wait (the keyring, the network) as named tasks on the loop, off the GUI's way,
-and reports back through the dialog's setters.
+`ModelSettingsDialog` only collects and shows; `app.ui.controllers.model_settings` runs
+what may block or wait (the keyring, the network) as named tasks on the loop, off the
+GUI's way, and reports back through the dialog's setters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
-from typing import Any
 
 from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import (
@@ -32,10 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.drafting import DEFAULT_SYSTEM_PROMPT, Drafter, DraftingError, ModelSettings
-from app.services.secrets import SecretError
+from app.services.drafting import DEFAULT_SYSTEM_PROMPT, ModelSettings
 
-__all__ = ["PRESETS", "ModelSettingsController", "ModelSettingsDialog", "Preset"]
+__all__ = ["PRESETS", "ModelSettingsDialog", "Preset"]
 
 ERROR_COLOR = "#c62828"
 OK_COLOR = "#2e7d32"
@@ -43,14 +40,6 @@ BANNER_STYLE = (
     "QLabel#keyring_banner { background: #fff4e0; color: #5c3b00;"
     " border: 1px solid #f0c36d; border-radius: 4px; padding: 6px 8px; }"
 )
-
-# Runs a coroutine as a named task (TaskManager.spawn with replace=True).
-Spawn = Callable[[Coroutine[Any, Any, None], str], object]
-KEY_STATE_TASK = "model:key-state"
-TEST_TASK = "model:test"
-SAVE_TASK = "model:save"
-TASKS = (KEY_STATE_TASK, TEST_TASK, SAVE_TASK)  # report to the dialog: stopped with it
-WARM_UP_TASK = "model:warm-up"
 
 
 @dataclass(frozen=True)
@@ -320,52 +309,3 @@ class ModelSettingsDialog(QDialog):
         self._set_error(None)
         self.set_saving(True)
         self.save_requested.emit(settings, self._key.text().strip() or None)
-
-
-class ModelSettingsController:
-    """Runs the dialog's requests against the Drafter: the keyring through a worker
-    thread (it may block on an unlock prompt), the model test on the loop.
-
-    A plain object, not a QObject child of the dialog: that would make a reference cycle
-    the collector may break on a worker thread, destroying the dialog there."""
-
-    def __init__(self, dialog: ModelSettingsDialog, drafter: Drafter, spawn: Spawn) -> None:
-        self._dialog = dialog
-        self._drafter = drafter
-        self._spawn = spawn
-        dialog.test_requested.connect(self._on_dialog_test_requested)
-        dialog.save_requested.connect(self._on_dialog_save_requested)
-        spawn(self._load_key_state(), KEY_STATE_TASK)
-
-    async def _load_key_state(self) -> None:
-        problem = await self._drafter.akeyring_problem()
-        stored = await self._drafter.ahas_api_key()
-        self._dialog.set_key_state(stored, problem)
-
-    def _on_dialog_test_requested(self, settings: ModelSettings, key: str | None) -> None:
-        async def run() -> None:
-            try:
-                message = await self._drafter.check_model(settings, key)
-            except DraftingError as exc:
-                ok, message = False, str(exc)
-            else:
-                ok = True
-            self._dialog.set_test_result(ok, message)
-            self._dialog.set_testing(False)
-
-        self._spawn(run(), TEST_TASK)
-
-    def _on_dialog_save_requested(self, settings: ModelSettings, key: str | None) -> None:
-        async def run() -> None:
-            try:
-                self._drafter.save_model_settings(settings)
-                if key:
-                    await self._drafter.aset_api_key(key)
-            except (DraftingError, SecretError) as exc:
-                self._dialog.save_failed(str(exc))
-                return
-            # The next Draft should not pay for the new client (~0.3 s): build it now.
-            self._spawn(self._drafter.warm_up(), WARM_UP_TASK)
-            self._dialog.save_succeeded(bool(key))
-
-        self._spawn(run(), SAVE_TASK)

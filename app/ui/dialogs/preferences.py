@@ -26,8 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.services.autostart import Autostart, AutostartError
 from app.services.notifications import NotificationRules, NotificationService
-from app.store.settings import SettingsRepo
-from app.ui.tray import CLOSE_TO_TRAY_KEY, close_to_tray_enabled
+from app.ui.tray import CLOSE_TO_TRAY_KEY, Settings, close_to_tray_enabled
 
 DEFAULT_QUIET = (time(22, 0), time(7, 0))
 
@@ -165,7 +164,7 @@ class PreferencesDialog(QDialog):
 
 
 def current_preferences(
-    notifications: NotificationService, settings: SettingsRepo, autostart: Autostart
+    notifications: NotificationService, settings: Settings, autostart: Autostart
 ) -> PreferenceValues:
     names: Sequence[str] = sorted(notifications.saved_filters(), key=str.casefold)
     return PreferenceValues(
@@ -179,7 +178,7 @@ def current_preferences(
 def apply_preferences(
     values: PreferenceValues,
     notifications: NotificationService,
-    settings: SettingsRepo,
+    settings: Settings,
     autostart: Autostart,
     *,
     tray: bool,

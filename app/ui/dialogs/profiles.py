@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Protocol
 
 import pydantic
 from PySide6.QtCore import QSize, Qt, Signal
@@ -37,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.drafting import FreelancerProfile, PortfolioItem
-from app.services.drafting import Drafter, DraftingError
+from app.services.drafting import DraftingError
 from app.ui.dialogs._named_list import named_list_panel, unique_name
 from app.ui.dialogs._unsaved import UnsavedChangesDialog
 
@@ -71,6 +72,18 @@ def profile_errors(profiles: Sequence[FreelancerProfile]) -> list[str]:
     return errors
 
 
+class ProfileLibrary(Protocol):
+    """Where the profiles are kept (the Drafter, today): all the dialog needs of it."""
+
+    def profiles(self) -> list[FreelancerProfile]: ...
+    def profile(self, name: str | None = None) -> FreelancerProfile: ...
+    def account_profiles(self) -> dict[str, str]: ...
+    def save_profile(self, profile: FreelancerProfile) -> None: ...
+    def delete_profile(self, name: str) -> bool: ...
+    def set_default_profile(self, name: str, account: str | None = None) -> None: ...
+    def clear_account_profile(self, account: str) -> None: ...
+
+
 class ProfilesDialog(UnsavedChangesDialog):
     """Lists the profiles, edits one at a time, and saves them all through the Drafter."""
 
@@ -80,7 +93,10 @@ class ProfilesDialog(UnsavedChangesDialog):
     saved = Signal()
 
     def __init__(
-        self, drafter: Drafter, accounts: Sequence[str] = (), parent: QWidget | None = None
+        self,
+        drafter: ProfileLibrary,
+        accounts: Sequence[str] = (),
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("profilesDialog")

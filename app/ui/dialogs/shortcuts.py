@@ -17,6 +17,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+# The window's shortcuts, as the dialog lists them.
+SHORTCUTS: tuple[tuple[str, str], ...] = (
+    ("j / ↓", "Next opportunity"),
+    ("k / ↑", "Previous opportunity"),
+    ("/", "Search"),
+    ("e", "Edit the cover letter"),
+    ("Ctrl+Enter", "Submit the proposal"),
+    ("Ctrl+Shift+D", "Draft the letter with the model"),
+    ("Ctrl+Shift+P", "Freelancer profiles"),
+    ("Ctrl+Shift+T", "Letter templates"),
+    ("Ctrl+Shift+M", "Model settings"),
+    ("a", "Archive the opportunity"),
+    ("s", "Star / unstar"),
+    ("F5", "Poll every account now"),
+    ("Ctrl+1 / Ctrl+2", "Inbox / Submissions"),
+    ("F1 or ?", "This list"),
+    ("Ctrl+,", "Preferences"),
+    ("Ctrl+Q", "Quit"),
+)
+
 
 class ShortcutsDialog(QDialog):
     """Lists `(keys, action)` pairs as given; sized to show them all when it can."""

@@ -9,6 +9,7 @@ the domain's own sentence under the editor and underlined in place, and blocks S
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.drafting import (
     VARIABLES,
+    FreelancerProfile,
     Template,
     TemplateError,
     check_template,
@@ -37,7 +39,7 @@ from app.domain.drafting import (
     template_variables,
 )
 from app.domain.opportunity import Opportunity
-from app.services.drafting import DEFAULT_TEMPLATE, Drafter, DraftingError
+from app.services.drafting import DEFAULT_TEMPLATE, DraftingError
 from app.ui.dialogs._named_list import named_list_panel, unique_name
 from app.ui.dialogs._unsaved import UnsavedChangesDialog
 
@@ -51,6 +53,20 @@ def _utf16(text: str, index: int) -> int:
     return len(text[:index].encode("utf-16-le")) // 2
 
 
+class TemplateLibrary(Protocol):
+    """Where the templates are kept (the Drafter, today): all the dialog needs of it."""
+
+    def templates(self) -> list[Template]: ...
+    def template(self, name: str | None = None) -> Template: ...
+    def profile(self, name: str | None = None) -> FreelancerProfile: ...
+    def profile_for(
+        self, opportunity: Opportunity, name: str | None = None
+    ) -> FreelancerProfile: ...
+    def save_template(self, template: Template) -> None: ...
+    def delete_template(self, name: str) -> bool: ...
+    def set_default_template(self, name: str) -> None: ...
+
+
 class TemplatesDialog(UnsavedChangesDialog):
     """Lists the templates, edits one at a time with a live preview, saves them all."""
 
@@ -61,7 +77,7 @@ class TemplatesDialog(UnsavedChangesDialog):
 
     def __init__(
         self,
-        drafter: Drafter,
+        drafter: TemplateLibrary,
         opportunity: Opportunity | None = None,
         parent: QWidget | None = None,
     ) -> None:

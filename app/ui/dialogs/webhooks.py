@@ -29,10 +29,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.ingest.realtime import RealtimeConfig, Setup
-from app.ingest.tunnel import parse_tunnel_spec
-from app.platforms import WEBHOOKS
 from app.services.events import RealtimeStatus
+from app.services.webhook_settings import (
+    RealtimeConfig,
+    Setup,
+    parse_tunnel_spec,
+    signature_header,
+)
 
 AUTH_LABELS = {
     "basic": "HTTP Basic credentials BidDesk registered",
@@ -93,7 +96,8 @@ class AccountSetup(QFrame):
         )
         self.rotate.clicked.connect(lambda: self.rotate_requested.emit(setup.account))
         row.addWidget(self.rotate)
-        if WEBHOOKS[setup.platform].signature_header:
+        header = signature_header(setup.platform)
+        if header:
             if setup.auth == "signature":
                 self.copy_secret = QPushButton("Copy secret")
                 self.copy_secret.setToolTip("Copy the signing secret you set")
@@ -104,7 +108,7 @@ class AccountSetup(QFrame):
             self.set_secret = QPushButton("Signing secret…")
             self.set_secret.setToolTip(
                 "Optional: if the platform signs its webhooks (an "
-                f"{WEBHOOKS[setup.platform].signature_header}: sha256=… header), its secret "
+                f"{header}: sha256=… header), its secret "
                 "makes BidDesk require a valid signature too"
             )
             self.set_secret.clicked.connect(self._ask_secret)
@@ -285,6 +289,20 @@ class WebhooksDialog(QDialog):
         )
         token = self.detail.text().strip() if kind == "ngrok" else ""
         self.saved.emit(config, token or None)
+
+    def set_has_ngrok_token(self, stored: bool) -> None:
+        """Whether an ngrok authtoken is in the keyring (read off the loop, after opening)."""
+        self._has_ngrok_token = stored
+        if self.tunnel.currentData() == "ngrok":
+            self.detail.setPlaceholderText(
+                "stored in the keyring — type to replace"
+                if stored
+                else "from your ngrok dashboard; kept in the keyring"
+            )
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()
 
     def set_status(self, status: RealtimeStatus | None) -> None:
         self.state.setText(describe_realtime(status))

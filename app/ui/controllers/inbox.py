@@ -1,0 +1,277 @@
+"""The inbox: loading it, the selection, the user's marks, and the rows' live updates.
+
+`InboxController` reads through the services (the store's rows off the loop, one
+opportunity at a time on selection), writes the user's marks through `Inbox`, and keeps
+the table model, the filter bar, the submissions pane and the editor's job in step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import itertools
+import logging
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QObject, Signal
+
+from app.domain import LocalState, Opportunity, Submission
+from app.domain.filters import FilterSpec
+from app.services.container import Services
+from app.ui.bridge import Bridge
+from app.ui.controllers.feedback import Feedback
+from app.ui.models.opportunities import OpportunityTableModel, PreparedRows, prepare_rows
+from app.ui.panes.editor import EditorPane
+from app.ui.panes.submissions import SubmissionsPane
+from app.ui.widgets.filter_bar import FilterBar
+from app.ui.widgets.inbox_view import InboxView
+
+log = logging.getLogger(__name__)
+
+FILTER_KEY = "ui.filter"
+SAVED_FILTERS_KEY = "ui.saved_filters"
+
+
+class InboxLoad:
+    """The inbox read and prepared on a worker thread, newest rows first.
+
+    `first` resolves with the newest FIRST_ROWS rows as soon as they are prepared (a few
+    milliseconds), so the table shows real rows right away; `result` with the whole inbox
+    (about two seconds at 100,000 rows), or `first` with None when the inbox is that
+    small. The collector waits meanwhile: 100k new rows would trigger full collections
+    that walk the growing heap while holding the GIL. When it is done the inbox moves to
+    the permanent generation *before* collection resumes, so no full collection ever
+    walks it again (one would stall the loop for ~300 ms each time).
+    """
+
+    FIRST_ROWS = 2_000
+
+    def __init__(
+        self,
+        first: asyncio.Future[PreparedRows | None],
+        result: asyncio.Future[PreparedRows],
+        collecting: bool,
+    ) -> None:
+        self.first = first
+        self.result = result
+        self._collecting = collecting
+
+    @classmethod
+    def start(cls, services: Services, sort: tuple[int | None, bool]) -> InboxLoad:
+        collecting = gc.isenabled()
+        gc.disable()
+        loop = asyncio.get_running_loop()
+        first: asyncio.Future[PreparedRows | None] = loop.create_future()
+        states = services.inbox.local_states()
+        rows = services.store.opportunities.iter_rows()
+
+        def hand_over(prepared: PreparedRows | None) -> None:
+            if not first.done():
+                first.set_result(prepared)
+
+        def read() -> PreparedRows:
+            head = list(itertools.islice(rows, cls.FIRST_ROWS))
+            more = len(head) == cls.FIRST_ROWS
+            loop.call_soon_threadsafe(hand_over, prepare_rows(head, states, sort) if more else None)
+            return prepare_rows(itertools.chain(head, rows), states, sort)
+
+        result = asyncio.ensure_future(asyncio.to_thread(read))
+        result.add_done_callback(lambda _: hand_over(None))  # also when the read failed
+        return cls(first, result, collecting)
+
+    def finish(self) -> None:
+        gc.freeze()
+        if self._collecting:
+            gc.enable()
+
+
+class InboxController(QObject):
+    """The selected opportunity and everything the inbox shows about it."""
+
+    leaving = Signal()  # the selection is about to move: what works on the old one stops
+    opportunity_shown = Signal(object)  # Opportunity, now in the editor
+
+    def __init__(
+        self,
+        services: Services,
+        bridge: Bridge,
+        *,
+        model: OpportunityTableModel,
+        view: InboxView,
+        filter_bar: FilterBar,
+        editor: EditorPane,
+        submissions: SubmissionsPane,
+        show_inbox: Callable[[], None],
+        feedback: Feedback,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.bridge = bridge
+        self.model = model
+        self.view = view
+        self.filter_bar = filter_bar
+        self.editor = editor
+        self.submissions = submissions
+        self._show_inbox = show_inbox
+        self.feedback = feedback
+        self.current_key: str | None = None
+        self._titles: dict[str, str] = {}
+        bridge.opportunities_added.connect(self._on_bridge_opportunities)
+        bridge.opportunities_updated.connect(self._on_bridge_opportunities)
+        bridge.submission_changed.connect(self._on_bridge_submission_changed)
+        filter_bar.filter_changed.connect(self.on_filter_changed)
+        filter_bar.saved_filters_changed.connect(self._on_filter_bar_saved_filters_changed)
+        model.counts_changed.connect(filter_bar.set_counts)
+        view.current_key_changed.connect(self._on_view_current_key_changed)
+        submissions.opportunity_requested.connect(self.go_to_opportunity)
+
+    # -- loading --------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Fill the inbox and the submissions view; the 100k-row read runs off the loop.
+
+        (Starting that read before the window is built does not help: both are Python
+        work under one GIL, so the window would only appear later.)
+        """
+        store = self.services.store
+        notice = self.feedback.notice
+        notice("Loading the inbox…", 0)
+        load = InboxLoad.start(self.services, self.model.sort_state())
+        try:
+            head = await load.first
+            if head is not None:
+                self.model.load_prepared(head)
+                notice(f"Loading the inbox… the newest {len(head.keys):,} are shown.", 0)
+                self._select_first()
+            prepared = await load.result
+            # The whole inbox replaces the head; the view keeps the selection by key.
+            self.model.load_prepared(prepared)  # reuses the prepared sort if it still applies
+            del prepared, head
+        finally:
+            load.finish()
+        total = self.model.total_count()
+        # An empty inbox: rows stream in as the accounts are polled.
+        notice(f"{total:,} opportunities in the inbox." if total else "", 5000 if total else 0)
+        saved = store.settings.get(SAVED_FILTERS_KEY, {})
+        if isinstance(saved, dict):
+            self.filter_bar.set_saved_filters(saved)
+        spec_json = store.settings.get(FILTER_KEY)
+        if isinstance(spec_json, str):
+            try:
+                spec = FilterSpec.from_json(spec_json)
+                self.filter_bar.set_spec(spec)
+                self.model.set_filter(spec)
+            except ValueError:
+                log.warning("ignoring an unreadable saved filter")
+        subs = store.submissions.list()
+        found = store.opportunities.get_many({s.opportunity_key for s in subs})
+        self._titles = {key: opp.title for key, opp in found.items()}
+        self.submissions.set_submissions(subs, self._titles)
+        self.accounts_changed()
+        self._select_first()
+
+    def _select_first(self) -> None:
+        if self.current_key is None and self.model.rowCount():
+            self.view.select_key(self.model.key_at(0))
+
+    def accounts_changed(self) -> None:
+        """Accounts were added or removed: refresh what depends on them."""
+        if self.current_key is not None:
+            self.show_opportunity(self.current_key)
+
+    # -- selection ------------------------------------------------------------------------
+
+    def current_opportunity(self) -> Opportunity | None:
+        key = self.current_key
+        return self.services.store.opportunities.get(key) if key else None
+
+    def show_opportunity(self, key: str | None) -> None:
+        if key is None:
+            self.current_key = None
+            self.editor.show_opportunity(None, None, (), self.bridge.accounts_by_platform())
+            return
+        store = self.services.store
+        opp = store.opportunities.get(key)
+        if opp is None:
+            return
+        if key != self.current_key:
+            self.editor.flush_draft()
+        self.current_key = key
+        draft = store.drafts.get(key)
+        subs = store.submissions.by_opportunity(key)
+        self.editor.show_opportunity(opp, draft, subs, self.bridge.accounts_by_platform())
+        self.opportunity_shown.emit(opp)
+        if self.services.inbox.set_read(key, True):
+            self.model.set_flags(key, read=True)
+            self.model.set_state(key, self.services.inbox.state_of(key))
+
+    def go_to_opportunity(self, key: str) -> None:
+        """From elsewhere (the submissions view, a notification): select it in the inbox."""
+        self._show_inbox()
+        if self.model.row_of(key) is None:
+            # Filtered out or archived: show it in the editor all the same.
+            self.show_opportunity(key)
+        else:
+            self.view.select_key(key)
+
+    def _on_view_current_key_changed(self, key: str | None) -> None:
+        self.leaving.emit()
+        self.show_opportunity(key)
+
+    # -- the user's marks -----------------------------------------------------------------
+
+    def archive_current(self) -> None:
+        key = self.current_key
+        if key is None:
+            return
+        self.services.inbox.set_archived(key, True)
+        self.view.move_selection(1)
+        self.model.set_flags(key, archived=True)
+        self.feedback.notice("Archived. Show archived opportunities from the filter bar.", 4000)
+
+    def star_current(self) -> None:
+        key = self.current_key
+        if key is None:
+            return
+        starred = self.services.inbox.toggle_starred(key)
+        self.model.set_flags(key, starred=starred)
+        self.feedback.notice("Starred." if starred else "Star removed.", 2000)
+
+    def mark_drafted(self, key: str) -> None:
+        """A draft was saved: the row says so, unless a submission already speaks for it."""
+        state = self.services.inbox.state_of(key)
+        if state is LocalState.DRAFTED:
+            self.model.set_state(key, state)
+
+    # -- live updates ---------------------------------------------------------------------
+
+    def _on_bridge_opportunities(self, opportunities: Sequence[Opportunity]) -> None:
+        self.model.add_or_update(opportunities)
+        self._select_first()
+
+    def _on_bridge_submission_changed(self, sub: Submission) -> None:
+        self.submissions.upsert(sub, self.title(sub.opportunity_key))
+        self.model.set_state(
+            sub.opportunity_key, LocalState.of(read=True, drafted=True, submission=sub.state)
+        )
+        if sub.opportunity_key == self.current_key:
+            self.editor.show_submission(sub)
+
+    def title(self, key: str) -> str | None:
+        """Titles of opportunities that have submissions, looked up once."""
+        if key not in self._titles:
+            opp = self.services.store.opportunities.get(key)
+            if opp is None:
+                return None
+            self._titles[key] = opp.title
+        return self._titles[key]
+
+    # -- filters --------------------------------------------------------------------------
+
+    def on_filter_changed(self, spec: FilterSpec) -> None:
+        self.model.set_filter(spec)
+        self.services.store.settings.set(FILTER_KEY, spec.to_json())
+
+    def _on_filter_bar_saved_filters_changed(self, saved: dict[str, str]) -> None:
+        self.services.store.settings.set(SAVED_FILTERS_KEY, dict(saved))
