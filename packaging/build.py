@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import gzip
 import io
 import os
 import re
@@ -30,6 +31,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +40,8 @@ from xml.sax.saxutils import escape
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGING = ROOT / "packaging"
 ICONS = ROOT / "resources" / "icons"
+SCREENSHOTS = ROOT / "resources" / "screenshots"
+PYPROJECT = ROOT / "pyproject.toml"
 BUILD = ROOT / "build"
 DIST = BUILD / "pyinstaller" / "dist"
 WORK = BUILD / "pyinstaller" / "work"
@@ -54,8 +58,22 @@ DESCRIPTION = (
     "it to its final state, with tray notifications on the way."
 )
 MAINTAINER = "BidDesk maintainers <maintainers@biddesk.invalid>"
-HOMEPAGE = "https://biddesk.invalid/"
+# The project has no public web site yet, so the .deb and the metainfo carry no homepage
+# rather than an invented one. A release sets BIDDESK_HOMEPAGE (the Homepage field and
+# AppStream's homepage URL) and BIDDESK_SCREENSHOT_BASE_URL (where the PNGs of
+# resources/screenshots/ are published: AppStream wants web URLs for screenshots, and
+# appstreamcli rejects file paths) in the build's environment.
+HOMEPAGE_ENV = "BIDDESK_HOMEPAGE"
+SCREENSHOT_BASE_URL_ENV = "BIDDESK_SCREENSHOT_BASE_URL"
+# Captions of the screenshots in resources/screenshots/ (any other PNG there is captioned
+# from its file name); the first one listed is AppStream's default screenshot.
+SCREENSHOT_CAPTIONS = {
+    "main-window": "The inbox: every opportunity with its match score, and the proposal editor",
+    "editor-drafting": "Drafting a proposal with the language model, checked against the rules",
+    "webhooks": "Receiving opportunities from GigRadar and UpHunt through webhooks",
+}
 INSTALL_DIR = f"/opt/{PACKAGE}"
+DOC_DIR = f"/usr/share/doc/{PACKAGE}"
 DEB_ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 # Shared libraries the .deb leaves to the distribution instead of bundling; PyInstaller would
@@ -142,9 +160,112 @@ SYSTEM_LIBS: dict[str, tuple[str, ...]] = {
     "libtinfo6": ("libtinfo.so",),
 }
 # What the .deb declares beyond the libraries above: a font so text is not boxes, and
-# (recommended) a Secret Service so API keys can be saved in the keychain.
+# (recommended) a Secret Service provider so API keys can be saved in the keychain. keyring
+# talks to org.freedesktop.secrets through secretstorage (bundled). gnome-keyring provides
+# it, KeePassXC does with its Secret Service integration on, and KDE's kwalletd5
+# (libkf5wallet-bin, KDE Frameworks 5.97 and later) does too. kwalletmanager is only KWallet's
+# GUI and provides no Secret Service, so it is not an alternative.
 DEB_EXTRA_DEPENDS = ("fonts-dejavu-core | fonts-liberation2 | fonts-noto-core",)
-DEB_RECOMMENDS = ("gnome-keyring | kwalletmanager", "xdg-utils")
+SECRET_SERVICE_PROVIDERS = ("gnome-keyring", "keepassxc", "libkf5wallet-bin")
+DEB_RECOMMENDS = (" | ".join(SECRET_SERVICE_PROVIDERS), "xdg-utils")
+
+# What the bundle carries besides BidDesk's own code, for /usr/share/doc/biddesk/copyright:
+# (component, SPDX licence, copyright holders, paths under the install dir or "" when the
+# code lives only in the executable's Python archive). Python packages are named as their
+# distributions so a test can check the runtime dependency closure is covered.
+THIRD_PARTY: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "Python",
+        "PSF-2.0",
+        "2001-2024 Python Software Foundation",
+        "_internal/libpython3* _internal/base_library.zip _internal/python3*/lib-dynload/*",
+    ),
+    ("PySide6-Essentials", "LGPL-3.0-only", "The Qt Company Ltd.", "_internal/PySide6/*"),
+    ("shiboken6", "LGPL-3.0-only", "The Qt Company Ltd.", "_internal/shiboken6/*"),
+    (
+        "Qt 6",
+        "LGPL-3.0-only",
+        "The Qt Company Ltd. and other contributors",
+        "_internal/PySide6/Qt/*",
+    ),
+    (
+        "Expat (built into Python's pyexpat)",
+        "MIT",
+        "1998-2000 Thai Open Source Software Center Ltd, Clark Cooper; Expat maintainers",
+        "_internal/python3*/lib-dynload/pyexpat*",
+    ),
+    (
+        "ICU (bundled with Qt)",
+        "Unicode-3.0",
+        "Unicode, Inc. and others",
+        "_internal/PySide6/Qt/lib/libicu*",
+    ),
+    (
+        "PyInstaller bootloader",
+        "GPL-2.0-or-later WITH Bootloader-exception",
+        "2010-2024 PyInstaller Development Team",
+        PACKAGE,
+    ),
+    ("qasync", "BSD-2-Clause", "Mark Harviston, Arve Knudsen, Gerard Marull-Paretas", ""),
+    ("httpx", "BSD-3-Clause", "Encode OSS Ltd.", ""),
+    ("httpx2", "BSD-3-Clause", "Encode OSS Ltd.", ""),
+    ("httpcore", "BSD-3-Clause", "Encode OSS Ltd.", ""),
+    ("httpcore2", "BSD-3-Clause", "Encode OSS Ltd.", ""),
+    ("h11", "MIT", "Nathaniel J. Smith and contributors", ""),
+    ("anyio", "MIT", "Alex Grönholm", ""),
+    ("sniffio", "MIT OR Apache-2.0", "Nathaniel J. Smith and contributors", ""),
+    ("idna", "BSD-3-Clause", "Kim Davies and contributors", ""),
+    ("certifi", "MPL-2.0", "Kenneth Reitz and contributors", "_internal/certifi/*"),
+    ("truststore", "MIT", "Seth Michael Larson, David Glick, Quentin Pradet", ""),
+    ("pydantic", "MIT", "Pydantic Services Inc. and contributors", ""),
+    (
+        "pydantic-core",
+        "MIT",
+        "Pydantic Services Inc. and contributors",
+        "_internal/pydantic_core/*",
+    ),
+    ("annotated-types", "MIT", "the contributors", ""),
+    ("typing-extensions", "PSF-2.0", "Guido van Rossum, Jukka Lehtosalo and others", ""),
+    ("typing-inspection", "MIT", "Pydantic Services Inc.", ""),
+    ("keyring", "MIT", "Jason R. Coombs and Kang Zhang", ""),
+    ("jaraco.classes", "MIT", "Jason R. Coombs", ""),
+    ("jaraco.context", "MIT", "Jason R. Coombs", ""),
+    ("jaraco.functools", "MIT", "Jason R. Coombs", ""),
+    ("more-itertools", "MIT", "Erik Rose", ""),
+    ("backports.tarfile", "MIT", "Jason R. Coombs", ""),
+    ("importlib-metadata", "Apache-2.0", "Jason R. Coombs", ""),
+    ("zipp", "MIT", "Jason R. Coombs", ""),
+    ("secretstorage", "BSD-3-Clause", "Dmitry Shachnev", ""),
+    ("jeepney", "MIT", "Thomas Kluyver", ""),
+    (
+        "cryptography",
+        "Apache-2.0 OR BSD-3-Clause",
+        "Individual contributors; statically linked OpenSSL: The OpenSSL Project Authors",
+        "_internal/cryptography/*",
+    ),
+    ("cffi", "MIT-0", "Armin Rigo, Maciej Fijalkowski", "_internal/_cffi_backend*"),
+    ("pycparser", "BSD-3-Clause", "Eli Bendersky", ""),
+    ("openai", "Apache-2.0", "OpenAI", ""),
+    ("jiter", "MIT", "Pydantic Services Inc.", "_internal/jiter/*"),
+    ("lazy-importer", "Apache-2.0", "the contributors", ""),
+    ("aiohttp", "Apache-2.0 AND MIT", "aio-libs contributors", "_internal/aiohttp/*"),
+    ("aiohappyeyeballs", "PSF-2.0", "J. Nick Koston", ""),
+    ("aiosignal", "Apache-2.0", "aio-libs contributors", ""),
+    ("attrs", "MIT", "Hynek Schlawack and the attrs contributors", ""),
+    ("frozenlist", "Apache-2.0", "aio-libs contributors", "_internal/frozenlist/*"),
+    ("multidict", "Apache-2.0", "aio-libs contributors", "_internal/multidict/*"),
+    ("propcache", "Apache-2.0", "aio-libs contributors", "_internal/propcache/*"),
+    ("yarl", "Apache-2.0", "aio-libs contributors", "_internal/yarl/*"),
+    ("platformdirs", "MIT", "the platformdirs developers", ""),
+)
+# Licences Debian ships in /usr/share/common-licenses (referred to, not copied), and short
+# stand-alone texts or pointers for the others.
+COMMON_LICENSES = {
+    "LGPL-3.0-only": "LGPL-3",
+    "GPL-2.0-or-later": "GPL-2",
+    "Apache-2.0": "Apache-2.0",
+    "MPL-2.0": "MPL-2.0",
+}
 
 # stderr lines the smoke test accepts from the frozen app (regular expressions, whole line).
 ALLOWED_STDERR = (
@@ -156,6 +277,9 @@ ALLOWED_STDERR = (
     r"QStandardPaths: XDG_RUNTIME_DIR not set, defaulting to .*",
     r"QStandardPaths: runtime directory '.*' is not owned by UID \d+, but a directory "
     r"permissions .* owned by UID \d+ GID \d+",
+    # a build machine has no Secret Service: the sandbox's webhook secrets stay in memory
+    r"biddesk: WARNING: webhook credentials of \S+ kept for this run only: "
+    r"No system keyring is available: .*",
 )
 
 
@@ -196,6 +320,27 @@ def app_version() -> str:
     if match is None:
         raise BuildError("app/__init__.py has no __version__.")
     return match.group(1)
+
+
+def project_metadata() -> dict[str, str]:
+    """Name, version and licence from pyproject.toml's [project] table."""
+    project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]
+    licence = project.get("license", {})
+    text = licence.get("text", "") if isinstance(licence, dict) else str(licence)
+    if not text:
+        raise BuildError("pyproject.toml's [project] has no license.")
+    return {"name": project["name"], "version": project["version"], "license": text}
+
+
+def homepage() -> str | None:
+    """The project's web site for Homepage and AppStream, or None while it has none."""
+    return os.environ.get(HOMEPAGE_ENV, "").strip() or None
+
+
+def screenshot_base_url() -> str | None:
+    """Where resources/screenshots/ is published (AppStream needs web URLs), or None."""
+    url = os.environ.get(SCREENSHOT_BASE_URL_ENV, "").strip()
+    return url.rstrip("/") + "/" if url else None
 
 
 def release_date() -> str:
@@ -371,8 +516,56 @@ def desktop_entry() -> str:
     )
 
 
-def metainfo_xml(version: str, date: str) -> str:
-    """AppStream metadata: what software centres show for the app."""
+@dataclass(frozen=True)
+class Screenshot:
+    file: str
+    caption: str
+    width: int
+    height: int
+
+
+def screenshots(folder: Path = SCREENSHOTS) -> list[Screenshot]:
+    """The PNGs in resources/screenshots/ with captions and sizes, the captioned ones first."""
+    order = list(SCREENSHOT_CAPTIONS)
+    found = []
+    for path in sorted(folder.glob("*.png")):
+        width, height = png_dimensions(path)
+        caption = SCREENSHOT_CAPTIONS.get(path.stem) or path.stem.replace("-", " ").capitalize()
+        found.append(Screenshot(path.name, caption, width, height))
+    found.sort(key=lambda s: order.index(Path(s.file).stem) if Path(s.file).stem in order else 99)
+    return found
+
+
+def _screenshots_xml(base_url: str | None, shots: list[Screenshot]) -> str:
+    if base_url is None or not shots:
+        return ""
+    items = []
+    for index, shot in enumerate(shots):
+        kind = ' type="default"' if index == 0 else ""
+        items.append(
+            f"    <screenshot{kind}>\n"
+            f"      <caption>{escape(shot.caption)}</caption>\n"
+            f'      <image type="source" width="{shot.width}" height="{shot.height}">'
+            f"{escape(base_url + shot.file)}</image>\n"
+            "    </screenshot>\n"
+        )
+    return "  <screenshots>\n" + "".join(items) + "  </screenshots>\n"
+
+
+def metainfo_xml(
+    version: str,
+    date: str,
+    homepage_url: str | None = None,
+    screenshot_base: str | None = None,
+    shots: list[Screenshot] | None = None,
+) -> str:
+    """AppStream metadata: what software centres show for the app.
+
+    Homepage and screenshots appear only with real web URLs: appstreamcli rejects file
+    paths for screenshots, and an invented address would send users nowhere.
+    """
+    url = f'  <url type="homepage">{escape(homepage_url)}</url>\n' if homepage_url else ""
+    shots_xml = _screenshots_xml(screenshot_base, screenshots() if shots is None else shots)
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <component type="desktop-application">
   <id>{APP_ID}</id>
@@ -390,8 +583,7 @@ def metainfo_xml(version: str, date: str) -> str:
   </description>
   <launchable type="desktop-id">{PACKAGE}.desktop</launchable>
   <icon type="stock">{PACKAGE}</icon>
-  <url type="homepage">{HOMEPAGE}</url>
-  <categories>
+{url}{shots_xml}  <categories>
     <category>Office</category>
   </categories>
   <provides>
@@ -403,6 +595,106 @@ def metainfo_xml(version: str, date: str) -> str:
   </releases>
 </component>
 """
+
+
+def build_metainfo(version: str) -> str:
+    """The metainfo this build ships: today's release, homepage and screenshots if set."""
+    return metainfo_xml(version, release_date(), homepage(), screenshot_base_url())
+
+
+# -- RUNPATH: no build-machine paths in shipped binaries -----------------------------------
+
+
+def require_patchelf() -> str:
+    """patchelf's path, or a BuildError saying how to get it."""
+    tool = shutil.which("patchelf")
+    if tool is None:
+        raise BuildError(
+            "patchelf is not installed; it removes the build machine's RUNPATH from the "
+            "bundled libraries (sudo apt-get install patchelf)."
+        )
+    return tool
+
+
+def is_origin_relative(entry: str) -> bool:
+    return entry.startswith(("$ORIGIN", "${ORIGIN}"))
+
+
+def _resolve_origin(entry: str, origin: Path) -> Path:
+    rest = entry.removeprefix("${ORIGIN}").removeprefix("$ORIGIN")
+    return Path(os.path.normpath(str(origin) + rest))
+
+
+def planned_runpath(
+    elf: Path, runpath: str, needed: list[str], bundled: dict[str, Path], bundle: Path
+) -> str:
+    """The RUNPATH an ELF file in the bundle should have ("" for none).
+
+    Keeps the $ORIGIN-relative entries that stay inside the bundle, drops every other one
+    (a build machine's ~/.pyenv/... or /usr/local/lib), and adds a $ORIGIN-relative
+    entry for each needed library that the bundle holds in another folder, so libpython's
+    extension modules still find it without the bootloader's help.
+    """
+    origin = elf.parent
+    root = bundle.resolve()
+    kept: list[str] = []
+    for entry in filter(None, runpath.split(":")):
+        if not is_origin_relative(entry):
+            continue
+        target = _resolve_origin(entry, origin.resolve())
+        if (target == root or root in target.parents) and entry not in kept:
+            kept.append(entry)
+    searched = {origin.resolve()} | {_resolve_origin(e, origin.resolve()) for e in kept}
+    for soname in needed:
+        folder = bundled.get(soname)
+        if folder is None or folder.resolve() in searched:
+            continue
+        relative = os.path.relpath(folder.resolve(), origin.resolve())
+        entry = "$ORIGIN" if relative == "." else f"$ORIGIN/{relative}"
+        kept.append(entry)
+        searched.add(folder.resolve())
+    return ":".join(kept)
+
+
+def _patchelf(tool: str, *args: str) -> str:
+    done = subprocess.run([tool, *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise BuildError(f"patchelf {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def fix_runpaths(bundle: Path) -> int:
+    """Rewrite every ELF file's RUNPATH in the bundle to planned_runpath; returns how many
+    changed. Idempotent, so --skip-freeze runs it again safely."""
+    tool = require_patchelf()
+    elves = _elf_files(bundle)
+    bundled = {path.name: path.parent for path in elves}
+    changed = 0
+    for elf in elves:
+        current = _patchelf(tool, "--print-rpath", str(elf))
+        if not current:
+            continue
+        needed = _patchelf(tool, "--print-needed", str(elf)).split()
+        wanted = planned_runpath(elf, current, needed, bundled, bundle)
+        if wanted == current:
+            continue
+        if wanted:
+            _patchelf(tool, "--set-rpath", wanted, str(elf))
+        else:
+            _patchelf(tool, "--remove-rpath", str(elf))
+        changed += 1
+    return changed
+
+
+def foreign_runpaths(bundle: Path) -> list[str]:
+    """ELF files whose RUNPATH/RPATH names anything but $ORIGIN-relative folders."""
+    tool = require_patchelf()
+    bad = []
+    for elf in _elf_files(bundle):
+        entries = _patchelf(tool, "--print-rpath", str(elf)).split(":")
+        if any(e and not is_origin_relative(e) for e in entries):
+            bad.append(f"{elf.relative_to(bundle)}: {':'.join(entries)}")
+    return bad
 
 
 def _elf_files(tree: Path) -> list[Path]:
@@ -491,8 +783,14 @@ def deb_architecture() -> str:
     return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "armhf"}.get(machine, machine)
 
 
-def deb_control(version: str, installed_kib: int, arch: str, depends: list[str]) -> str:
-    """The DEBIAN/control file."""
+def deb_control(
+    version: str,
+    installed_kib: int,
+    arch: str,
+    depends: list[str],
+    homepage_url: str | None = None,
+) -> str:
+    """The DEBIAN/control file (a Homepage field only for a real web site)."""
     summary, *_ = SUMMARY.splitlines()
     body = "\n".join(f" {line}" if line else " ." for line in _wrap(DESCRIPTION, 72))
     return (
@@ -505,10 +803,132 @@ def deb_control(version: str, installed_kib: int, arch: str, depends: list[str])
         f"Recommends: {', '.join(DEB_RECOMMENDS)}\n"
         "Section: utils\n"
         "Priority: optional\n"
-        f"Homepage: {HOMEPAGE}\n"
-        f"Description: {summary}\n"
+        + (f"Homepage: {homepage_url}\n" if homepage_url else "")
+        + f"Description: {summary}\n"
         f"{body}\n"
     )
+
+
+_SHORT_LICENSES = {
+    "Proprietary": (
+        "All rights reserved. BidDesk is proprietary software of the BidDesk maintainers;\n"
+        "copying, modifying or distributing it needs their written permission. The\n"
+        "third-party components listed below keep their own licences."
+    ),
+    "MIT": (
+        "Permission is hereby granted, free of charge, to any person obtaining a copy of\n"
+        'this software and associated documentation files (the "Software"), to deal in\n'
+        "the Software without restriction, including without limitation the rights to\n"
+        "use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies of\n"
+        "the Software, and to permit persons to whom the Software is furnished to do so,\n"
+        "subject to the following conditions:\n"
+        ".\n"
+        "The above copyright notice and this permission notice shall be included in all\n"
+        "copies or substantial portions of the Software.\n"
+        ".\n"
+        'THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR\n'
+        "IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS\n"
+        "FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR\n"
+        "COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN\n"
+        "AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION\n"
+        "WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE."
+    ),
+}
+
+
+def _license_ids(expression: str) -> list[str]:
+    """The licence names in an SPDX expression, in order, without operators."""
+    words = expression.replace("(", " ").replace(")", " ").split()
+    ids: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+            continue
+        if word == "WITH":
+            skip = True
+            continue
+        if word not in ("AND", "OR") and word not in ids:
+            ids.append(word)
+    return ids
+
+
+def _license_paragraph(name: str) -> str:
+    if name in _SHORT_LICENSES:
+        text = _SHORT_LICENSES[name]
+    elif name in COMMON_LICENSES:
+        text = (
+            f"On Debian systems, the complete text of the licence is in\n"
+            f"/usr/share/common-licenses/{COMMON_LICENSES[name]}."
+        )
+    else:
+        text = (
+            f"The {name} licence; its full text is at https://spdx.org/licenses/{name}.html\n"
+            "and in the component's own distribution."
+        )
+    if name == "GPL-2.0-or-later":
+        text += (
+            "\n.\nThe PyInstaller bootloader's exception allows it to be combined with\n"
+            "programs under any licence and distributed under terms of their choice."
+        )
+    body = "\n".join(f" {line}" if line != "." else " ." for line in text.split("\n"))
+    return f"License: {name}\n{body}\n"
+
+
+def deb_copyright(year: str, license_name: str | None = None) -> str:
+    """/usr/share/doc/biddesk/copyright in Debian's machine-readable format (DEP-5)."""
+    own = license_name or project_metadata()["license"]
+    install = INSTALL_DIR.lstrip("/")
+    paragraphs = [
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
+        f"Upstream-Name: {APP_NAME}\n"
+        f"Upstream-Contact: {MAINTAINER}\n"
+        "Comment: BidDesk bundles Python, Qt (through PySide6) and the Python packages it\n"
+        " needs into /opt/biddesk; each keeps its own licence, summarised below. Qt,\n"
+        " PySide6 and Shiboken are used under the LGPLv3 as separate shared libraries\n"
+        " under /opt/biddesk/_internal, which a user may replace with compatible builds.\n"
+        " The Python packages are compiled into the executable's archive (pure Python)\n"
+        " or lie under /opt/biddesk/_internal (extension modules).\n",
+        f"Files: *\nCopyright: {year} BidDesk maintainers\nLicense: {own}\n",
+    ]
+    licences: list[str] = [own]
+    for component, spdx, holders, files in THIRD_PARTY:
+        patterns = " ".join(f"{install}/{f}" for f in files.split()) if files else ""
+        lines = [f"Files: {patterns or f'{install}/{PACKAGE}'}"]
+        lines.append(f"Copyright: {holders}")
+        lines.append(f"License: {spdx}")
+        where = "" if files else " (in the executable's Python archive)"
+        lines.append(f"Comment: {component}{where}")
+        paragraphs.append("\n".join(lines) + "\n")
+        licences += [name for name in _license_ids(spdx) if name not in licences]
+    paragraphs += [_license_paragraph(name) for name in licences]
+    return "\n".join(paragraphs)
+
+
+def deb_changelog(version: str, when: datetime) -> str:
+    """A Debian-format changelog entry for this version (installed as changelog.gz)."""
+    stamp = when.strftime("%a, %d %b %Y %H:%M:%S +0000")
+    return (
+        f"{PACKAGE} ({version}) unstable; urgency=medium\n"
+        "\n"
+        f"  * {APP_NAME} {version}: see the README for what this release does.\n"
+        "\n"
+        f" -- {MAINTAINER}  {stamp}\n"
+    )
+
+
+def release_moment() -> datetime:
+    """Now in UTC, or SOURCE_DATE_EPOCH when set (reproducible builds)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    return datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
+
+
+def _gzip_n(data: bytes) -> bytes:
+    """gzip -9n: no name, no timestamp, so the same input gives the same bytes."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", compresslevel=9, fileobj=buffer, mtime=0) as f:
+        f.write(data)
+    return buffer.getvalue()
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -544,9 +964,7 @@ def stage_deb(bundle: Path, staging: Path, version: str, arch: str, depends: lis
     (apps / f"{PACKAGE}.desktop").write_text(desktop_entry(), encoding="utf-8")
     meta = usr / "share" / "metainfo"
     meta.mkdir(parents=True)
-    (meta / f"{APP_ID}.metainfo.xml").write_text(
-        metainfo_xml(version, release_date()), encoding="utf-8"
-    )
+    (meta / f"{APP_ID}.metainfo.xml").write_text(build_metainfo(version), encoding="utf-8")
     hicolor = usr / "share" / "icons" / "hicolor"
     for size in DEB_ICON_SIZES:
         target = hicolor / f"{size}x{size}" / "apps"
@@ -554,28 +972,140 @@ def stage_deb(bundle: Path, staging: Path, version: str, arch: str, depends: lis
         shutil.copyfile(ICONS / f"{PACKAGE}-{size}.png", target / f"{PACKAGE}.png")
     (hicolor / "scalable" / "apps").mkdir(parents=True)
     shutil.copyfile(ICONS / f"{PACKAGE}.svg", hicolor / "scalable" / "apps" / f"{PACKAGE}.svg")
-    debian = staging / "DEBIAN"
-    debian.mkdir()
-    (debian / "control").write_text(
-        deb_control(version, _tree_kib(staging), arch, depends), encoding="utf-8"
-    )
+    doc = staging / DOC_DIR.lstrip("/")
+    doc.mkdir(parents=True)
+    moment = release_moment()
+    (doc / "copyright").write_text(deb_copyright(str(moment.year)), encoding="utf-8")
+    (doc / "changelog.gz").write_bytes(_gzip_n(deb_changelog(version, moment).encode()))
+    overrides = usr / "share" / "lintian" / "overrides"
+    overrides.mkdir(parents=True)
+    (overrides / PACKAGE).write_text(LINTIAN_OVERRIDES, encoding="utf-8")
     for path in staging.rglob("*"):
         if not path.is_symlink():
-            path.chmod(0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
+            path.chmod(_deb_mode(path))
+    debian = staging / "DEBIAN"
+    debian.mkdir()
+    (debian / "md5sums").write_text(_md5sums(staging), encoding="utf-8")
+    (debian / "control").write_text(
+        deb_control(version, _tree_kib(staging), arch, depends, homepage()), encoding="utf-8"
+    )
+    (debian / "preinst").write_text(PREINST, encoding="utf-8")
+    for path in debian.iterdir():
+        path.chmod(0o755 if path.name == "preinst" else 0o644)
     return staging
+
+
+def _deb_mode(path: Path) -> int:
+    """0755 for folders and programs; 0644 for data and shared libraries (dlopen needs no
+    execute bit, and Debian policy wants none on a library)."""
+    if path.is_dir():
+        return 0o755
+    if SHARED_LIBRARY.search(path.name):
+        return 0o644
+    return 0o755 if os.access(path, os.X_OK) else 0o644
+
+
+SHARED_LIBRARY = re.compile(r"\.so(\.[0-9.]+)?$")
+
+# What lintian reports about CPython's own build that the package cannot change (each
+# checked by hand, and the reason kept with it).
+LINTIAN_OVERRIDES = """\
+# CPython's pyexpat embeds its own copy of Expat (listed in the copyright file); a
+# different libexpat could not be swapped in without rebuilding the interpreter.
+biddesk: embedded-library expat [opt/biddesk/_internal/python3*/lib-dynload/pyexpat.*]
+# These two extension modules call no libc function (only libm and libuuid, and
+# weak references the loader resolves), so they have no reason to link libc.
+biddesk: library-not-linked-against-libc [opt/biddesk/_internal/python3*/lib-dynload/_statistics.*]
+biddesk: library-not-linked-against-libc [opt/biddesk/_internal/python3*/lib-dynload/_uuid.*]
+"""
+
+# /opt is the system's (no Debian package ships it), so the .deb leaves it out of its
+# archive and only makes sure it exists before dpkg unpacks /opt/biddesk into it.
+PREINST = """#!/bin/sh
+set -e
+if [ ! -d /opt ]; then
+    mkdir -m 0755 /opt
+fi
+"""
+# Directories the .deb must not list as its own: removing the package would rmdir them.
+UNOWNED_DIRS = ("./opt",)
+
+
+def _md5sums(staging: Path) -> str:
+    import hashlib
+
+    lines = []
+    for path in sorted(staging.rglob("*")):
+        if path.is_file() and not path.is_symlink() and "DEBIAN" not in path.parts:
+            digest = hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+            lines.append(f"{digest}  {path.relative_to(staging).as_posix()}\n")
+    return "".join(lines)
+
+
+def _ar_members(data: bytes) -> list[tuple[bytes, bytes]]:
+    if not data.startswith(b"!<arch>\n"):
+        raise BuildError("The .deb is not an ar archive.")
+    members, offset = [], 8
+    while offset < len(data):
+        header = data[offset : offset + 60]
+        size = int(header[48:58].decode().strip())
+        members.append((header, data[offset + 60 : offset + 60 + size]))
+        offset += 60 + size + (size % 2)
+    return members
+
+
+def drop_unowned_dirs(deb: Path, unowned: tuple[str, ...] = UNOWNED_DIRS) -> None:
+    """Rewrite the .deb's data archive without the directory entries in `unowned`, so dpkg
+    does not record /opt as the package's (dpkg-deb always archives every parent).
+
+    dpkg-deb builds with an uncompressed data.tar (-Znone); this writes data.tar.xz once.
+    """
+    members = _ar_members(deb.read_bytes())
+    out = bytearray(b"!<arch>\n")
+    for header, payload in members:
+        name = header[:16].decode().strip().rstrip("/")
+        if name.startswith("data.tar"):
+            mode = {"data.tar": "r:", "data.tar.xz": "r:xz"}.get(name)
+            if mode is None:
+                raise BuildError(f"Expected data.tar or data.tar.xz in the .deb, found {name}.")
+            buffer = io.BytesIO()
+            with (
+                tarfile.open(fileobj=io.BytesIO(payload), mode=mode) as source,
+                tarfile.open(fileobj=buffer, mode="w:xz", format=tarfile.GNU_FORMAT) as target,
+            ):
+                for info in source:
+                    if info.isdir() and info.name.rstrip("/") in unowned:
+                        continue
+                    fileobj = source.extractfile(info) if info.isreg() else None
+                    target.addfile(info, fileobj)
+            payload = buffer.getvalue()
+            header = (
+                f"{'data.tar.xz':<16}".encode()
+                + header[16:48]
+                + f"{len(payload):<10}".encode()
+                + header[58:]
+            )
+        out += header + payload + (b"\n" if len(payload) % 2 else b"")
+    deb.write_bytes(bytes(out))
 
 
 def make_deb(bundle: Path, out: Path = INSTALLERS) -> Path:
     """Build the .deb with dpkg-deb (files owned by root, whoever builds)."""
     version, arch = app_version(), deb_architecture()
+    foreign = foreign_runpaths(bundle)
+    if foreign:
+        raise BuildError(
+            "These bundled files still carry a build-machine RUNPATH:\n" + "\n".join(foreign)
+        )
     depends = system_depends(bundle)
     staging = stage_deb(bundle, BUILD / "deb-root", version, arch, depends)
     out.mkdir(parents=True, exist_ok=True)
     deb = out / f"{PACKAGE}_{version}_{arch}.deb"
-    command = ["dpkg-deb", "--root-owner-group", "-Zxz", "--build", str(staging), str(deb)]
+    command = ["dpkg-deb", "--root-owner-group", "-Znone", "--build", str(staging), str(deb)]
     print("+", " ".join(command), flush=True)
     if subprocess.run(command, check=False).returncode != 0:
         raise BuildError("dpkg-deb failed; its output above says why.")
+    drop_unowned_dirs(deb)
     validate_linux_metadata(staging)
     return deb
 
@@ -608,7 +1138,7 @@ def make_tarball(bundle: Path, out: Path = INSTALLERS) -> Path:
         tar.add(bundle, arcname=top)
         for name, data in (
             (f"{PACKAGE}.desktop", desktop_entry()),
-            (f"{APP_ID}.metainfo.xml", metainfo_xml(version, release_date())),
+            (f"{APP_ID}.metainfo.xml", build_metainfo(version)),
         ):
             info = tarfile.TarInfo(f"{top}/share/{name}")
             raw = data.encode()
@@ -672,6 +1202,8 @@ def main(argv: list[str] | None = None) -> int:
         if not executable(bundle).exists():
             raise BuildError(f"There is no frozen app at {bundle}; run without --skip-freeze.")
         print(f"one-dir app: {bundle} ({_size(bundle)})")
+        if sys.platform.startswith("linux"):
+            print(f"RUNPATH rewritten in {fix_runpaths(bundle)} files (no build-machine paths)")
         missing = missing_modules(bundled_modules())
         if missing:
             raise BuildError("The bundle lacks modules the app needs: " + ", ".join(missing))
