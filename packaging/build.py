@@ -1054,33 +1054,39 @@ def _ar_members(data: bytes) -> list[tuple[bytes, bytes]]:
     return members
 
 
+def _rewrite_tar(payload: bytes, compressed: bool, unowned: tuple[str, ...]) -> bytes:
+    """The tar archive `payload` as .tar.xz, without the directory entries in `unowned`."""
+    buffer = io.BytesIO()
+    with (
+        tarfile.open(fileobj=io.BytesIO(payload), mode="r:xz" if compressed else "r:") as source,
+        tarfile.open(fileobj=buffer, mode="w:xz", format=tarfile.GNU_FORMAT) as target,
+    ):
+        for info in source:
+            if info.isdir() and info.name.rstrip("/") in unowned:
+                continue
+            target.addfile(info, source.extractfile(info) if info.isreg() else None)
+    return buffer.getvalue()
+
+
 def drop_unowned_dirs(deb: Path, unowned: tuple[str, ...] = UNOWNED_DIRS) -> None:
     """Rewrite the .deb's data archive without the directory entries in `unowned`, so dpkg
     does not record /opt as the package's (dpkg-deb always archives every parent).
 
-    dpkg-deb builds with an uncompressed data.tar (-Znone); this writes data.tar.xz once.
+    dpkg-deb builds with uncompressed members (-Znone, which also leaves control.tar
+    uncompressed); this writes control.tar.xz and data.tar.xz once.
     """
     members = _ar_members(deb.read_bytes())
     out = bytearray(b"!<arch>\n")
     for header, payload in members:
         name = header[:16].decode().strip().rstrip("/")
-        if name.startswith("data.tar"):
-            mode = {"data.tar": "r:", "data.tar.xz": "r:xz"}.get(name)
-            if mode is None:
-                raise BuildError(f"Expected data.tar or data.tar.xz in the .deb, found {name}.")
-            buffer = io.BytesIO()
-            with (
-                tarfile.open(fileobj=io.BytesIO(payload), mode=mode) as source,
-                tarfile.open(fileobj=buffer, mode="w:xz", format=tarfile.GNU_FORMAT) as target,
-            ):
-                for info in source:
-                    if info.isdir() and info.name.rstrip("/") in unowned:
-                        continue
-                    fileobj = source.extractfile(info) if info.isreg() else None
-                    target.addfile(info, fileobj)
-            payload = buffer.getvalue()
+        kind, _, suffix = name.partition(".tar")
+        if kind in ("control", "data"):
+            if suffix not in ("", ".xz"):
+                raise BuildError(f"Expected {kind}.tar or {kind}.tar.xz in the .deb, found {name}.")
+            skip = unowned if kind == "data" else ()
+            payload = _rewrite_tar(payload, suffix == ".xz", skip)
             header = (
-                f"{'data.tar.xz':<16}".encode()
+                f"{kind + '.tar.xz':<16}".encode()
                 + header[16:48]
                 + f"{len(payload):<10}".encode()
                 + header[58:]

@@ -302,7 +302,7 @@ def test_deb_does_not_own_opt_only_opt_biddesk(build: ModuleType, tmp_path: Path
     assert "./opt/biddesk/" in paths and "./opt/biddesk/biddesk" in paths
     assert "./usr/share/doc/biddesk/copyright" in paths
     members = subprocess.run(["ar", "t", str(deb)], capture_output=True, text=True).stdout.split()
-    assert members[0] == "debian-binary" and members[-1] == "data.tar.xz"
+    assert members == ["debian-binary", "control.tar.xz", "data.tar.xz"]
     info = subprocess.run(
         ["dpkg-deb", "--field", str(deb), "Package", "Version"],
         check=True,
