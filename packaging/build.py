@@ -204,7 +204,7 @@ THIRD_PARTY: tuple[tuple[str, str, str, str], ...] = (
         "PyInstaller bootloader",
         "GPL-2.0-or-later WITH Bootloader-exception",
         "2010-2024 PyInstaller Development Team",
-        PACKAGE,
+        "",
     ),
     ("qasync", "BSD-2-Clause", "Mark Harviston, Arve Knudsen, Gerard Marull-Paretas", ""),
     ("httpx", "BSD-3-Clause", "Encode OSS Ltd.", ""),
@@ -837,20 +837,27 @@ _SHORT_LICENSES = {
 
 
 def _license_ids(expression: str) -> list[str]:
-    """The licence names in an SPDX expression, in order, without operators."""
+    """The licence names in an SPDX or DEP-5 licence expression, in order, no operators."""
     words = expression.replace("(", " ").replace(")", " ").split()
     ids: list[str] = []
-    skip = False
+    skipping = False
     for word in words:
-        if skip:
-            skip = False
+        lowered = word.lower()
+        if skipping:  # SPDX "WITH X-exception", DEP-5 "with X exception"
+            skipping = not lowered.endswith("exception")
             continue
-        if word == "WITH":
-            skip = True
+        if lowered == "with":
+            skipping = True
             continue
-        if word not in ("AND", "OR") and word not in ids:
+        if lowered not in ("and", "or") and word not in ids:
             ids.append(word)
     return ids
+
+
+def dep5_license(spdx: str) -> str:
+    """An SPDX expression in DEP-5 spelling: lower-case operators, "with X exception"."""
+    text = re.sub(r" WITH (\S+)-exception\b", r" with \1 exception", spdx)
+    return text.replace(" AND ", " and ").replace(" OR ", " or ")
 
 
 def _license_paragraph(name: str) -> str:
@@ -892,15 +899,35 @@ def deb_copyright(year: str, license_name: str | None = None) -> str:
         f"Files: *\nCopyright: {year} BidDesk maintainers\nLicense: {own}\n",
     ]
     licences: list[str] = [own]
+    archived: list[tuple[str, str, str]] = []
     for component, spdx, holders, files in THIRD_PARTY:
-        patterns = " ".join(f"{install}/{f}" for f in files.split()) if files else ""
-        lines = [f"Files: {patterns or f'{install}/{PACKAGE}'}"]
-        lines.append(f"Copyright: {holders}")
-        lines.append(f"License: {spdx}")
-        where = "" if files else " (in the executable's Python archive)"
-        lines.append(f"Comment: {component}{where}")
-        paragraphs.append("\n".join(lines) + "\n")
         licences += [name for name in _license_ids(spdx) if name not in licences]
+        if not files:
+            archived.append((component, spdx, holders))
+            continue
+        patterns = " ".join(f"{install}/{f}" for f in files.split())
+        paragraphs.append(
+            f"Files: {patterns}\nCopyright: {holders}\nLicense: {dep5_license(spdx)}\n"
+            f"Comment: {component}\n"
+        )
+    # The executable is the PyInstaller bootloader with an archive of BidDesk's code and the
+    # pure-Python packages appended: all their licences apply to that one file (an "or"
+    # choice is listed as all its terms, which satisfies each).
+    terms = [own]
+    for _component, spdx, _holders in archived:
+        parts = _license_ids(spdx) if " OR " in spdx else spdx.split(" AND ")
+        terms += [dep5_license(t) for t in parts if dep5_license(t) not in terms]
+    holders_lines = "\n".join(f" {h}" for h in dict.fromkeys(h for _c, _s, h in archived))
+    contents = "\n".join(f" {c}: {dep5_license(spdx)}" for c, spdx, _h in archived)
+    paragraphs.append(
+        f"Files: {install}/{PACKAGE}\n"
+        f"Copyright: {year} BidDesk maintainers\n"
+        f"{holders_lines}\n"
+        f"License: {' and '.join(terms)}\n"
+        "Comment: The PyInstaller bootloader with BidDesk's own code and these Python\n"
+        " packages in its archive:\n"
+        f"{contents}\n"
+    )
     paragraphs += [_license_paragraph(name) for name in licences]
     return "\n".join(paragraphs)
 
@@ -1204,6 +1231,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
+        if sys.platform.startswith("linux"):
+            require_patchelf()  # before the two minutes of freezing, not after
         bundle = DIST / PACKAGE if args.skip_freeze else freeze()
         if not executable(bundle).exists():
             raise BuildError(f"There is no frozen app at {bundle}; run without --skip-freeze.")

@@ -137,6 +137,7 @@ def test_missing_patchelf_is_one_clear_sentence(
 def test_main_rewrites_runpaths_before_the_smoke_test_and_make_deb_refuses_leftovers() -> None:
     source = (ROOT / "packaging" / "build.py").read_text(encoding="utf-8")
     main = source[source.index("def main(") :]
+    assert main.index("require_patchelf()") < main.index("freeze()")
     assert main.index("fix_runpaths(bundle)") < main.index("smoke_test_demo(")
     make_deb = source[source.index("def make_deb(") : source.index("def validate_linux")]
     assert "foreign_runpaths(bundle)" in make_deb and "raise BuildError" in make_deb
@@ -190,7 +191,15 @@ def test_copyright_is_dep5_with_the_project_licence_and_the_bundled_ones(
     assert by_comment["Python"]["License"] == "PSF-2.0"
     assert by_comment["Qt 6"]["License"] == "LGPL-3.0-only"
     assert by_comment["PySide6-Essentials"]["License"] == "LGPL-3.0-only"
-    assert "GPL-2.0-or-later" in by_comment["PyInstaller bootloader"]["License"]
+    # one paragraph per path pattern, so no component's licence is shadowed by another's
+    assert len({p["Files"] for p in files}) == len(files)
+    # the executable: the bootloader plus the archive of BidDesk and the pure-Python packages
+    (exe,) = [p for p in files if p["Files"] == "opt/biddesk/biddesk"]
+    assert exe["License"].startswith(f"{licence} and ")
+    assert "GPL-2.0-or-later with Bootloader exception" in exe["License"]
+    for component, spdx, _holders, where in build.THIRD_PARTY:
+        if not where:
+            assert f" {component}: {build.dep5_license(spdx)}\n" in exe["Comment"] + "\n"
     # every licence named has its stand-alone paragraph, the project's own included
     used = {licence}
     for paragraph in files:
@@ -203,7 +212,7 @@ def test_copyright_is_dep5_with_the_project_licence_and_the_bundled_ones(
     assert "GNU LESSER GENERAL PUBLIC LICENSE" not in text
     for line in text.splitlines():
         assert not line or line.startswith(" ") or re.match(r"[A-Z][A-Za-z-]*: ", line), line
-        assert len(line) <= 100 or line.startswith("Files:"), line
+        assert len(line) <= 100 or line.startswith(("Files:", "License:")), line
 
 
 def _runtime_distributions() -> set[str]:
