@@ -1050,8 +1050,8 @@ biddesk: library-not-linked-against-libc [opt/biddesk/_internal/python3*/lib-dyn
 # archive and only makes sure it exists before dpkg unpacks /opt/biddesk into it.
 PREINST = """#!/bin/sh
 set -e
-if [ ! -d /opt ]; then
-    mkdir -m 0755 /opt
+if [ ! -d "$DPKG_ROOT/opt" ]; then
+    mkdir -m 0755 "$DPKG_ROOT/opt"
 fi
 """
 # Directories the .deb must not list as its own: removing the package would rmdir them.
@@ -1081,18 +1081,31 @@ def _ar_members(data: bytes) -> list[tuple[bytes, bytes]]:
     return members
 
 
+def _xz(data: bytes) -> bytes:
+    """xz -6, on every core with the xz tool (dpkg-deb's own choice), else Python's lzma."""
+    if shutil.which("xz"):
+        done = subprocess.run(
+            ["xz", "-6", "--threads=0", "--stdout"], input=data, capture_output=True, check=False
+        )
+        if done.returncode == 0:
+            return done.stdout
+    import lzma
+
+    return lzma.compress(data, preset=6)
+
+
 def _rewrite_tar(payload: bytes, compressed: bool, unowned: tuple[str, ...]) -> bytes:
     """The tar archive `payload` as .tar.xz, without the directory entries in `unowned`."""
     buffer = io.BytesIO()
     with (
         tarfile.open(fileobj=io.BytesIO(payload), mode="r:xz" if compressed else "r:") as source,
-        tarfile.open(fileobj=buffer, mode="w:xz", format=tarfile.GNU_FORMAT) as target,
+        tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as target,
     ):
         for info in source:
             if info.isdir() and info.name.rstrip("/") in unowned:
                 continue
             target.addfile(info, source.extractfile(info) if info.isreg() else None)
-    return buffer.getvalue()
+    return _xz(buffer.getvalue())
 
 
 def drop_unowned_dirs(deb: Path, unowned: tuple[str, ...] = UNOWNED_DIRS) -> None:
