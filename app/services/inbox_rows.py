@@ -46,7 +46,7 @@ from app.domain.formatting import (
 )
 from app.domain.opportunity import ClientInfo, Opportunity, Platform
 from app.services.inbox import LOCAL_STATES
-from app.store.opportunities import OpportunityRow
+from app.store.opportunities import OpportunityRow as OpportunityRow  # the UI's row type
 
 __all__ = [
     "CELL_TEXTS",
@@ -276,7 +276,7 @@ def budget_text(row: RowRecord) -> str:
     if _is_hourly(row):
         return rate_text(*_rate_range(row))
     budget = row[R_BUDGET]
-    return "—" if budget is None else money_text(budget)
+    return money_text(budget) if budget else "—"  # a zero is not stated (app/domain/bidding.py)
 
 
 def _budget_sort(row: RowRecord) -> int | None:

@@ -52,6 +52,7 @@ def test_a_prepared_sort_is_the_sort_keys_order(store: Store) -> None:
     [
         ({"kind": "fixed", "budget": Decimal(1200)}, "$1,200"),
         ({"kind": "fixed", "budget": None}, "—"),
+        ({"kind": "fixed", "budget": Decimal(0)}, "—"),  # a zero budget is not stated
         ({"kind": "hourly", "hourly_min": Decimal(40), "hourly_max": Decimal(70)}, "$40–70/h"),
         ({"kind": "hourly", "hourly_min": Decimal(70), "hourly_max": Decimal(40)}, "$40–70/h"),
         ({"kind": "hourly", "hourly_min": Decimal(25), "hourly_max": None}, "$25/h"),

@@ -30,10 +30,6 @@ FORBIDDEN = {
 # services, plain data and signals; they never reach the store, the ingest or a platform.
 UI_COMPOSERS = ("app.py", "bridge.py", "controllers")
 UI_FORBIDDEN = {"store", "ingest", "platforms"}
-# The one import left, in a file another part of issue 12 is splitting (the inbox model
-# and its Qt-free index): its light row type still comes from the store. Nothing may be
-# added here; the split removes it.
-UI_EXEMPT = {"app/ui/models/opportunities.py": {"app.store.opportunities"}}
 
 
 def _imports(path: Path) -> set[str]:
@@ -105,9 +101,7 @@ def test_the_ui_reaches_store_ingest_and_platforms_only_through_its_controllers(
     for path in _ui_files_that_only_compose():
         name = str(path.relative_to(APP.parent))
         hits = sorted(
-            n
-            for n in _imports(path) - UI_EXEMPT.get(name, set())
-            if n.startswith("app.") and n.split(".")[1] in UI_FORBIDDEN
+            n for n in _imports(path) if n.startswith("app.") and n.split(".")[1] in UI_FORBIDDEN
         )
         if hits:
             bad[name] = hits

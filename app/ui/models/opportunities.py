@@ -35,6 +35,7 @@ from app.services.inbox_index import InboxIndex, RowIndex
 from app.services.inbox_rows import (
     CELL_TEXTS,
     COLUMNS,
+    OpportunityRow,
     PreparedRows,
     budget_text,
     client_text,
@@ -43,7 +44,6 @@ from app.services.inbox_rows import (
     sorted_order,
 )
 from app.services.inbox_rows import Column as Column
-from app.store.opportunities import OpportunityRow
 
 __all__ = [
     "KEY_ROLE",
