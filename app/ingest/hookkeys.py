@@ -141,15 +141,27 @@ class HookKeys:
     def save(self, account: str, creds: HookCredentials) -> str | None:
         """Keep `creds` for this run and in the keyring; a sentence if only for this run."""
         self._hold(account, creds)
+        if self._for_this_run(account, creds):
+            return None
         try:
             self._store.set(self.entry(account), creds.to_json())
         except SecretError as exc:
             return self._kept_for_this_run(account, exc)
         return None
 
+    def _for_this_run(self, account: str, creds: HookCredentials) -> bool:
+        """An account whose API key is this run's only (the sandbox's, `provision`): its
+        webhook credentials are too — never the keyring, and nothing to warn about."""
+        if not self._store.overridden(account):
+            return False
+        self._store.override(self.entry(account), creds.to_json())
+        return True
+
     async def asave(self, account: str, creds: HookCredentials) -> str | None:
         """`save` for the loop: the keyring is written on a worker thread."""
         self._hold(account, creds)
+        if self._for_this_run(account, creds):
+            return None
         try:
             await self._store.aset(self.entry(account), creds.to_json())
         except SecretError as exc:

@@ -280,3 +280,28 @@ def test_without_a_keyring_the_token_can_come_from_the_environment(
     monkeypatch.setenv("BIDDESK_API_KEY_WEBHOOK_GG", json.dumps({"token": "t" * 32}))
     creds, problem = HookKeys(services.secrets).ensure("gg")
     assert problem is None and creds.token == "t" * 32
+
+
+def test_a_sandbox_accounts_webhook_credentials_stay_in_this_run_without_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """`biddesk --sandbox` on a desktop with no keyring: the sandbox's accounts have keys for
+    this run only, so their webhook credentials are kept the same way, with no warning;
+    a real account still gets the sentence about the keyring."""
+    import keyring
+    from keyring.backends import fail
+
+    from app.services.secrets import SecretStore
+
+    keyring.set_keyring(fail.Keyring())  # the memory_keyring fixture puts its own back
+    secrets = SecretStore()
+    secrets.override("sandbox-gigiac", "sandbox-key")
+    keys = HookKeys(secrets)
+    with caplog.at_level("WARNING", logger="app.ingest.hookkeys"):
+        creds, problem = keys.ensure("sandbox-gigiac")
+        assert problem is None and creds.token
+        assert HookCredentials.from_json(secrets.get("webhook:sandbox-gigiac")).token == creds.token
+        assert not [r for r in caplog.records if r.name == "app.ingest.hookkeys"]
+        _, problem = keys.ensure("work")  # a real account: the keyring's sentence
+    assert problem is not None and "keyring" in problem.lower()
+    assert [r for r in caplog.records if r.name == "app.ingest.hookkeys"]
