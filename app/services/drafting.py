@@ -54,7 +54,6 @@ from app.services.library import (
     EXAMPLE_PROFILE,
     DraftingError,
     Library,
-    LibraryCalls,
 )
 from app.services.secrets import (
     SecretError,
@@ -357,7 +356,7 @@ class DraftStream:
         await self.aclose()
 
 
-class Drafter(LibraryCalls):
+class Drafter:
     """The model client: model settings and key, streamed drafts and redrafts, screening
     answers, warm-up and the settings test. Profiles and templates come from `library`
     (also reachable through the forwarding `LibraryCalls`, for callers holding only this)."""

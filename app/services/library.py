@@ -237,66 +237,6 @@ class Library:
         return most_similar(letter, previous)
 
 
-class LibraryCalls:
-    """The library's calls on an object that holds one as `library`: the dialogs and the
-    CLI were written against the `Drafter` alone, and keep working through these until
-    they are handed the `Library` itself (`Services.library`)."""
-
-    library: Library
-
-    def profiles(self) -> list[FreelancerProfile]:
-        return self.library.profiles()
-
-    def profile(self, name: str | None = None) -> FreelancerProfile:
-        return self.library.profile(name)
-
-    def save_profile(self, profile: FreelancerProfile) -> None:
-        self.library.save_profile(profile)
-
-    def delete_profile(self, name: str) -> bool:
-        return self.library.delete_profile(name)
-
-    def set_default_profile(self, name: str, account: str | None = None) -> None:
-        self.library.set_default_profile(name, account)
-
-    def account_profiles(self) -> dict[str, str]:
-        return self.library.account_profiles()
-
-    def clear_account_profile(self, account: str) -> None:
-        self.library.clear_account_profile(account)
-
-    def profile_for(self, opportunity: Opportunity, name: str | None = None) -> FreelancerProfile:
-        return self.library.profile_for(opportunity, name)
-
-    def templates(self) -> list[Template]:
-        return self.library.templates()
-
-    def template(self, name: str | None = None) -> Template:
-        return self.library.template(name)
-
-    def save_template(self, template: Template) -> None:
-        self.library.save_template(template)
-
-    def delete_template(self, name: str) -> bool:
-        return self.library.delete_template(name)
-
-    def set_default_template(self, name: str) -> None:
-        self.library.set_default_template(name)
-
-    def draft_from_template(
-        self,
-        opportunity: Opportunity,
-        template_name: str | None = None,
-        profile_name: str | None = None,
-    ) -> str:
-        return self.library.draft_from_template(opportunity, template_name, profile_name)
-
-    def similar_sent_letter(
-        self, letter: str, opportunity: Opportunity
-    ) -> tuple[str, float] | None:
-        return self.library.similar_sent_letter(letter, opportunity)
-
-
 __all__ = [
     "ACCOUNT_PROFILES_KEY",
     "DEFAULT_PROFILE_KEY",
@@ -307,5 +247,4 @@ __all__ = [
     "TEMPLATES_KEY",
     "DraftingError",
     "Library",
-    "LibraryCalls",
 ]

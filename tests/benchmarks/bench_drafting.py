@@ -167,7 +167,7 @@ def bench_template(runs: int, directory: Path) -> dict[str, object]:
         service: list[float] = []
         for _ in range(runs):
             started = time.perf_counter()
-            drafter.draft_from_template(job)
+            drafter.library.draft_from_template(job)
             service.append(time.perf_counter() - started)
         pure: list[float] = []
         for _ in range(runs):

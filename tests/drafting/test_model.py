@@ -58,7 +58,7 @@ async def test_the_letter_streams_in_pieces_the_first_long_before_the_whole(
 async def test_profile_portfolio_and_variants_reach_the_model(
     drafter: Drafter, job: Opportunity, profile: FreelancerProfile
 ) -> None:
-    drafter.save_profile(profile)
+    drafter.library.save_profile(profile)
     plain = (await drafter.draft(job, profile_name="dana reyes")).text
     assert "Warehouse API" in plain and plain.rstrip().endswith("Dana Reyes")
     shorter = (await drafter.draft(job, "Dana Reyes", variant="shorter")).text

@@ -34,9 +34,9 @@ def offline(store: Store) -> Drafter:
 def test_works_out_of_the_box_with_the_example_profile_and_default_template(
     offline: Drafter, job: Opportunity
 ) -> None:
-    assert offline.profiles() == [EXAMPLE_PROFILE]
-    assert offline.templates() == [DEFAULT_TEMPLATE]
-    letter = offline.draft_from_template(job)
+    assert offline.library.profiles() == [EXAMPLE_PROFILE]
+    assert offline.library.templates() == [DEFAULT_TEMPLATE]
+    letter = offline.library.draft_from_template(job)
     assert letter.startswith("Hi Acme Corp,")
     assert "Python, Django, PostgreSQL and AWS" in letter
     assert "Inventory API for a retail chain" in letter
@@ -46,39 +46,41 @@ def test_works_out_of_the_box_with_the_example_profile_and_default_template(
 def test_profiles_crud_and_defaults(
     offline: Drafter, store: Store, job: Opportunity, profile: FreelancerProfile
 ) -> None:
-    offline.save_profile(profile)
+    offline.library.save_profile(profile)
     other = FreelancerProfile(name="Ola", skills=("Go",), hourly_rate=Decimal("80"))
-    offline.save_profile(other)
+    offline.library.save_profile(other)
     again = Drafter(store, SecretStore())  # stored, not cached
-    assert [p.name for p in again.profiles()] == ["Dana Reyes", "Ola"]
-    assert again.profile("ola").hourly_rate == Decimal("80")
-    assert again.profile() == profile  # first by name until a default is chosen
-    again.set_default_profile("Ola")
-    assert again.profile() == other
-    again.set_default_profile("Dana Reyes", account="gr-main")
-    assert again.profile_for(job.model_copy(update={"account": "gr-main"})) == profile
-    assert again.profile_for(job) == other
+    assert [p.name for p in again.library.profiles()] == ["Dana Reyes", "Ola"]
+    assert again.library.profile("ola").hourly_rate == Decimal("80")
+    assert again.library.profile() == profile  # first by name until a default is chosen
+    again.library.set_default_profile("Ola")
+    assert again.library.profile() == other
+    again.library.set_default_profile("Dana Reyes", account="gr-main")
+    assert again.library.profile_for(job.model_copy(update={"account": "gr-main"})) == profile
+    assert again.library.profile_for(job) == other
     with pytest.raises(DraftingError, match="no profile “Zed”; the profiles are: Dana Reyes, Ola"):
-        again.profile("Zed")
-    assert again.delete_profile("Ola") and not again.delete_profile("Ola")
-    assert again.profile() == profile  # a stale default falls back instead of failing
+        again.library.profile("Zed")
+    assert again.library.delete_profile("Ola") and not again.library.delete_profile("Ola")
+    assert again.library.profile() == profile  # a stale default falls back instead of failing
 
 
 def test_templates_crud_defaults_and_validation(offline: Drafter, job: Opportunity) -> None:
-    offline.save_template(Template(name="Short", body="Hi {client_name}! {signature}"))
-    assert [t.name for t in offline.templates()] == ["Default", "Short"]
-    assert offline.draft_from_template(job, "short") == "Hi Acme Corp! Best regards,\nAlex\n"
-    offline.set_default_template("Short")
-    assert offline.draft_from_template(job).startswith("Hi Acme Corp!")
+    offline.library.save_template(Template(name="Short", body="Hi {client_name}! {signature}"))
+    assert [t.name for t in offline.library.templates()] == ["Default", "Short"]
+    assert (
+        offline.library.draft_from_template(job, "short") == "Hi Acme Corp! Best regards,\nAlex\n"
+    )
+    offline.library.set_default_template("Short")
+    assert offline.library.draft_from_template(job).startswith("Hi Acme Corp!")
     with pytest.raises(TemplateError, match=r"unknown variable \{budget\}"):
-        offline.save_template(Template(name="Bad", body="{budget}"))
+        offline.library.save_template(Template(name="Bad", body="{budget}"))
     with pytest.raises(DraftingError, match="no template “Nope”"):
-        offline.draft_from_template(job, "Nope")
+        offline.library.draft_from_template(job, "Nope")
     # The built-in default can be overridden and comes back when the override goes.
-    offline.save_template(Template(name="Default", body="Custom {job_title}"))
-    assert offline.draft_from_template(job, "Default").startswith("Custom Build")
-    assert offline.delete_template("Default")
-    assert offline.template("Default") == DEFAULT_TEMPLATE
+    offline.library.save_template(Template(name="Default", body="Custom {job_title}"))
+    assert offline.library.draft_from_template(job, "Default").startswith("Custom Build")
+    assert offline.library.delete_template("Default")
+    assert offline.library.template("Default") == DEFAULT_TEMPLATE
 
 
 def test_the_prompt_carries_the_job_profile_portfolio_skeleton_and_variant(
@@ -106,7 +108,7 @@ def test_the_prompt_carries_the_job_profile_portfolio_skeleton_and_variant(
 def test_similarity_warning_against_letters_sent_for_other_jobs(
     offline: Drafter, store: Store, job: Opportunity
 ) -> None:
-    letter = offline.draft_from_template(job)
+    letter = offline.library.draft_from_template(job)
     other = make_job(external_id="another-job", title="Another job")
     store.opportunities.upsert(other)
     sent = Submission(
@@ -119,10 +121,10 @@ def test_similarity_warning_against_letters_sent_for_other_jobs(
         bid=Bid(kind=BidKind.FIXED, amount=Decimal(100)),
     )
     store.submissions.insert(sent)
-    found = offline.similar_sent_letter(letter, job)
+    found = offline.library.similar_sent_letter(letter, job)
     assert found is not None and found[0] == other.key and found[1] >= 0.8
     # A letter for the same job is a resend, not a copy.
-    assert offline.similar_sent_letter(letter, other) is None
+    assert offline.library.similar_sent_letter(letter, other) is None
 
 
 def test_model_keys_are_masked_in_output() -> None:
@@ -147,8 +149,8 @@ def test_the_library_stands_alone_and_the_container_shares_it_with_the_drafter(
     library.set_default_profile("Dana Reyes")
     assert "Thanks,\nDana" in library.draft_from_template(job)
     drafter = Drafter(store, SecretStore(), library=library)
-    assert drafter.library is library and drafter.profile() == profile
-    assert Drafter(store, SecretStore()).profile() == profile  # a library of its own, same store
+    assert drafter.library is library and drafter.library.profile() == profile
+    assert Drafter(store, SecretStore()).library.profile() == profile  # its own, same store
 
 
 async def test_open_services_builds_one_library_for_the_drafter() -> None:
@@ -156,6 +158,6 @@ async def test_open_services_builds_one_library_for_the_drafter() -> None:
     try:
         assert services.drafter.library is services.library
         services.library.save_template(Template(name="Short", body="Hi {client_name}."))
-        assert [t.name for t in services.drafter.templates()] == ["Default", "Short"]
+        assert [t.name for t in services.drafter.library.templates()] == ["Default", "Short"]
     finally:
         await services.aclose()

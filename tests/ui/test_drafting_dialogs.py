@@ -107,7 +107,7 @@ def type_into(qtbot, widget: QWidget, text: str) -> None:
 
 
 def test_a_new_profile_saves_and_becomes_one_accounts_default(qtbot, drafter: Drafter) -> None:
-    dialog = shown(qtbot, ProfilesDialog(drafter, ["studio", "solo"]))
+    dialog = shown(qtbot, ProfilesDialog(drafter.library, ["studio", "solo"]))
     find(dialog, QPushButton, "profile_add").click()
     type_into(qtbot, find(dialog, QLineEdit, "profile_name"), "Dana Reyes")
     type_into(qtbot, find(dialog, QLineEdit, "profile_skills"), "Python, Django, django, AWS")
@@ -122,18 +122,18 @@ def test_a_new_profile_saves_and_becomes_one_accounts_default(qtbot, drafter: Dr
         click_save(dialog)
     assert not dialog.isVisible()
 
-    dana = drafter.profile("Dana Reyes")
+    dana = drafter.library.profile("Dana Reyes")
     assert dana.skills == ("Python", "Django", "AWS")  # duplicates folded
     assert dana.portfolio[0].title == "Warehouse API"
     # The studio account drafts as Dana; every other account keeps the default profile.
-    studio_letter = drafter.draft_from_template(make_job(account="studio"))
+    studio_letter = drafter.library.draft_from_template(make_job(account="studio"))
     assert "Thanks, Dana" in studio_letter and "Warehouse API" in studio_letter
-    assert "Alex" in drafter.draft_from_template(make_job(account="solo"))
-    assert drafter.account_profiles() == {"studio": "Dana Reyes"}
+    assert "Alex" in drafter.library.draft_from_template(make_job(account="solo"))
+    assert drafter.library.account_profiles() == {"studio": "Dana Reyes"}
 
 
 def test_profile_mistakes_are_sentences_and_nothing_is_saved(qtbot, drafter: Drafter) -> None:
-    dialog = shown(qtbot, ProfilesDialog(drafter, []))
+    dialog = shown(qtbot, ProfilesDialog(drafter.library, []))
     find(dialog, QLineEdit, "profile_name").clear()
     find(dialog, QLineEdit, "profile_name").textEdited.emit("")
     error = find(dialog, QLabel, "profiles_error")
@@ -148,12 +148,14 @@ def test_profile_mistakes_are_sentences_and_nothing_is_saved(qtbot, drafter: Dra
     table.item(row, 1).setText("shop.example.com")
     click_save(dialog)
     assert error.text() == "The link of portfolio item “Shop” must start with http:// or https://."
-    assert drafter.account_profiles() == {}
-    assert all(p.name == "Alex Morgan" and len(p.portfolio) == 3 for p in drafter.profiles())
+    assert drafter.library.account_profiles() == {}
+    assert all(
+        p.name == "Alex Morgan" and len(p.portfolio) == 3 for p in drafter.library.profiles()
+    )
 
 
 def test_duplicate_then_delete_then_cancel_asks_before_discarding(qtbot, drafter: Drafter) -> None:
-    dialog = shown(qtbot, ProfilesDialog(drafter, []))
+    dialog = shown(qtbot, ProfilesDialog(drafter.library, []))
     find(dialog, QPushButton, "profile_duplicate").click()
     assert find(dialog, QLineEdit, "profile_name").text() == "Alex Morgan copy"
     click_cancel(dialog)
@@ -166,19 +168,19 @@ def test_duplicate_then_delete_then_cancel_asks_before_discarding(qtbot, drafter
     [box] = open_boxes(dialog)
     box.button(QMessageBox.StandardButton.Discard).click()
     qtbot.waitUntil(lambda: not dialog.isVisible())
-    assert [p.name for p in drafter.profiles()] == ["Alex Morgan"]
+    assert [p.name for p in drafter.library.profiles()] == ["Alex Morgan"]
 
 
 def test_a_renamed_default_stays_the_default(qtbot, drafter: Drafter) -> None:
-    dialog = shown(qtbot, ProfilesDialog(drafter, []))
+    dialog = shown(qtbot, ProfilesDialog(drafter.library, []))
     find(dialog, QPushButton, "profile_duplicate").click()
     click_save(dialog)
-    dialog = shown(qtbot, ProfilesDialog(drafter, []))
+    dialog = shown(qtbot, ProfilesDialog(drafter.library, []))
     dialog.select("Alex Morgan")
     type_into(qtbot, find(dialog, QLineEdit, "profile_name"), "Alex M.")
     click_save(dialog)
-    assert drafter.profile().name == "Alex M."
-    assert sorted(p.name for p in drafter.profiles()) == ["Alex M.", "Alex Morgan copy"]
+    assert drafter.library.profile().name == "Alex M."
+    assert sorted(p.name for p in drafter.library.profiles()) == ["Alex M.", "Alex Morgan copy"]
 
 
 # -- templates ------------------------------------------------------------------------------
@@ -188,7 +190,7 @@ def test_the_preview_follows_typing_and_unknown_variables_are_errors(
     qtbot, drafter: Drafter
 ) -> None:
     job = make_job()
-    dialog = shown(qtbot, TemplatesDialog(drafter, job))
+    dialog = shown(qtbot, TemplatesDialog(drafter.library, job))
     assert "Hi Acme Corp," in dialog.preview_text()
     find(dialog, QPushButton, "template_add").click()
     body = find(dialog, QPlainTextEdit, "template_body")
@@ -204,7 +206,7 @@ def test_the_preview_follows_typing_and_unknown_variables_are_errors(
     assert underline.cursor.selectedText() == "{clinet_name}"
     click_save(dialog)  # refused: nothing stored
     assert dialog.isVisible()
-    assert [t.name for t in drafter.templates()] == ["Default"]
+    assert [t.name for t in drafter.library.templates()] == ["Default"]
     for _ in "clinet_name}":
         qtbot.keyClick(body, Qt.Key.Key_Backspace)
     qtbot.keyClicks(body, "client_name}")
@@ -213,7 +215,7 @@ def test_the_preview_follows_typing_and_unknown_variables_are_errors(
 
 
 def test_a_saved_template_can_become_the_default(qtbot, drafter: Drafter) -> None:
-    dialog = shown(qtbot, TemplatesDialog(drafter, make_job()))
+    dialog = shown(qtbot, TemplatesDialog(drafter.library, make_job()))
     find(dialog, QPushButton, "template_add").click()
     type_into(qtbot, find(dialog, QLineEdit, "template_name"), "Short")
     body = find(dialog, QPlainTextEdit, "template_body")
@@ -222,13 +224,13 @@ def test_a_saved_template_can_become_the_default(qtbot, drafter: Drafter) -> Non
     assert not find(dialog, QPushButton, "template_default").isEnabled()  # it is already
     with qtbot.waitSignal(dialog.saved):
         click_save(dialog)
-    assert drafter.template().name == "Short"
-    letter = drafter.draft_from_template(make_job())
+    assert drafter.library.template().name == "Short"
+    letter = drafter.library.draft_from_template(make_job())
     assert letter.startswith("Hello Acme Corp, I know Python, Django, PostgreSQL and AWS.")
 
 
 def test_without_a_selected_job_the_preview_says_how_to_get_one(qtbot, drafter: Drafter) -> None:
-    dialog = shown(qtbot, TemplatesDialog(drafter, None))
+    dialog = shown(qtbot, TemplatesDialog(drafter.library, None))
     preview = find(dialog, QPlainTextEdit, "template_preview")
     assert preview.toPlainText() == ""
     assert "Select a job in the inbox" in preview.placeholderText()

@@ -270,7 +270,11 @@ def cmd_draft(args: argparse.Namespace, services: Services) -> int:
                 )
             drafter = services.drafter
             if not args.model:
-                _out(drafter.draft_from_template(opp, args.template, args.freelancer).rstrip())
+                _out(
+                    services.library.draft_from_template(
+                        opp, args.template, args.freelancer
+                    ).rstrip()
+                )
                 return EXIT_OK
             if args.base_url or args.model_name:
                 current = drafter.model_settings()

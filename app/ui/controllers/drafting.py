@@ -100,7 +100,7 @@ class DraftingController(QObject):
         if source == "template":
             try:
                 self.editor.set_letter_text(
-                    self.services.drafter.draft_from_template(opp, None, None)
+                    self.services.library.draft_from_template(opp, None, None)
                 )
             except (TemplateError, DraftingError) as exc:
                 self.feedback.error("No draft", str(exc))
@@ -199,11 +199,11 @@ class DraftingController(QObject):
         opp = self.services.store.opportunities.get(key)
         if opp is None:
             return
-        drafter, editor = self.services.drafter, self.editor
+        library, editor = self.services.library, self.editor
 
         async def run() -> None:
             # Hundreds of sent letters take ~0.1 s to compare: on a worker thread, not the loop.
-            found = await asyncio.to_thread(drafter.similar_sent_letter, letter, opp)
+            found = await asyncio.to_thread(library.similar_sent_letter, letter, opp)
             message = None
             if found is not None:
                 other, score = found
@@ -236,14 +236,14 @@ class DraftingController(QObject):
 
     def open_profiles(self) -> None:
         accounts = [a.name for a in self.services.accounts.list()]
-        dialog = ProfilesDialog(self.services.drafter, accounts, self._window)
+        dialog = ProfilesDialog(self.services.library, accounts, self._window)
         dialog.saved.connect(lambda: self.feedback.notice("Profiles saved.", 4000))
         self._keep(dialog)
         dialog.open()
 
     def open_templates(self) -> None:
         opp = self.inbox.current_opportunity()
-        dialog = TemplatesDialog(self.services.drafter, opp, self._window)
+        dialog = TemplatesDialog(self.services.library, opp, self._window)
         dialog.saved.connect(lambda: self.feedback.notice("Templates saved.", 4000))
         self._keep(dialog)
         DialogFeed(dialog, self.inbox.view.current_key_changed, self._feed_templates_dialog)

@@ -2,7 +2,7 @@
 account drafts with.
 
 Every change stays in the dialog until Save; Save checks every profile first and then
-writes them through the Drafter in one go, so a half-valid set never lands. Cancel with
+writes them through the library in one go, so a half-valid set never lands. Cancel with
 unsaved changes asks before throwing them away (a non-blocking box: the GUI loop is the
 asyncio loop).
 """
@@ -73,7 +73,7 @@ def profile_errors(profiles: Sequence[FreelancerProfile]) -> list[str]:
 
 
 class ProfileLibrary(Protocol):
-    """Where the profiles are kept (the Drafter, today): all the dialog needs of it."""
+    """Where the profiles are kept (the `Library`): all the dialog needs of it."""
 
     def profiles(self) -> list[FreelancerProfile]: ...
     def profile(self, name: str | None = None) -> FreelancerProfile: ...
@@ -85,7 +85,7 @@ class ProfileLibrary(Protocol):
 
 
 class ProfilesDialog(UnsavedChangesDialog):
-    """Lists the profiles, edits one at a time, and saves them all through the Drafter."""
+    """Lists the profiles, edits one at a time, and saves them all through the library."""
 
     DISCARD_QUESTION = "The profiles have changes that are not saved. Discard them?"
     DISCARD_BOX_NAME = "discard_profiles"
@@ -94,19 +94,19 @@ class ProfilesDialog(UnsavedChangesDialog):
 
     def __init__(
         self,
-        drafter: ProfileLibrary,
+        library: ProfileLibrary,
         accounts: Sequence[str] = (),
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("profilesDialog")
         self.setWindowTitle("Freelancer profiles")
-        self._drafter = drafter
+        self._library = library
         self._accounts = list(accounts)
-        self._profiles: list[FreelancerProfile] = list(drafter.profiles())
+        self._profiles: list[FreelancerProfile] = list(library.profiles())
         self._original_names = {p.name for p in self._profiles}
-        self._default = drafter.profile().name
-        self._account_defaults = drafter.account_profiles()
+        self._default = library.profile().name
+        self._account_defaults = library.account_profiles()
         self._current = -1
         self._loading = False
         self._dirty = False
@@ -394,7 +394,7 @@ class ProfilesDialog(UnsavedChangesDialog):
     # -- saving -----------------------------------------------------------------------------
 
     def save(self) -> bool:
-        """Validate everything and write it through the Drafter; False (with the reason
+        """Validate everything and write it through the library; False (with the reason
         shown) when something stops it."""
         self._commit_form()
         if self._row_errors:
@@ -410,17 +410,17 @@ class ProfilesDialog(UnsavedChangesDialog):
         try:
             names = {p.name for p in profiles}
             for name in self._original_names - names:
-                self._drafter.delete_profile(name)
+                self._library.delete_profile(name)
             for profile in profiles:
-                self._drafter.save_profile(profile)
+                self._library.save_profile(profile)
             if self._default in names:
-                self._drafter.set_default_profile(self._default)
+                self._library.set_default_profile(self._default)
             for account, combo in self._account_combos.items():
                 chosen = combo.currentData()
                 if chosen:
-                    self._drafter.set_default_profile(str(chosen), account)
+                    self._library.set_default_profile(str(chosen), account)
                 else:
-                    self._drafter.clear_account_profile(account)
+                    self._library.clear_account_profile(account)
         except DraftingError as exc:
             self._set_error(str(exc))
             return False

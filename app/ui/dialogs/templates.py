@@ -54,7 +54,7 @@ def _utf16(text: str, index: int) -> int:
 
 
 class TemplateLibrary(Protocol):
-    """Where the templates are kept (the Drafter, today): all the dialog needs of it."""
+    """Where the templates are kept (the `Library`): all the dialog needs of it."""
 
     def templates(self) -> list[Template]: ...
     def template(self, name: str | None = None) -> Template: ...
@@ -77,19 +77,19 @@ class TemplatesDialog(UnsavedChangesDialog):
 
     def __init__(
         self,
-        drafter: TemplateLibrary,
+        library: TemplateLibrary,
         opportunity: Opportunity | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("templatesDialog")
         self.setWindowTitle("Letter templates")
-        self._drafter = drafter
+        self._library = library
         self._opportunity = opportunity
-        self._profile = drafter.profile_for(opportunity) if opportunity else drafter.profile()
-        self._templates: list[Template] = list(drafter.templates())
+        self._profile = library.profile_for(opportunity) if opportunity else library.profile()
+        self._templates: list[Template] = list(library.templates())
         self._original_names = {t.name for t in self._templates}
-        self._default = drafter.template().name
+        self._default = library.template().name
         self._current = -1
         self._loading = False
         self._dirty = False
@@ -217,7 +217,7 @@ class TemplatesDialog(UnsavedChangesDialog):
         """The inbox selection changed: preview on the new job."""
         self._opportunity = opportunity
         if opportunity is not None:
-            self._profile = self._drafter.profile_for(opportunity)
+            self._profile = self._library.profile_for(opportunity)
             self._preview_title.setText(
                 f"Preview for “{opportunity.title}” as {self._profile.name}"
             )
@@ -344,7 +344,7 @@ class TemplatesDialog(UnsavedChangesDialog):
         return None
 
     def save(self) -> bool:
-        """Check every template, then write them all through the Drafter."""
+        """Check every template, then write them all through the library."""
         self._commit_form()
         problem = self._problem()
         if problem is not None:
@@ -355,10 +355,10 @@ class TemplatesDialog(UnsavedChangesDialog):
         names = {t.name for t in self._templates}
         try:
             for name in self._original_names - names:
-                self._drafter.delete_template(name)
+                self._library.delete_template(name)
             for template in self._templates:
-                self._drafter.save_template(template)
-            self._drafter.set_default_template(self._default)
+                self._library.save_template(template)
+            self._library.set_default_template(self._default)
         except (DraftingError, TemplateError) as exc:
             self._set_save_error(str(exc))
             return False
