@@ -358,8 +358,7 @@ class DraftStream:
 
 class Drafter:
     """The model client: model settings and key, streamed drafts and redrafts, screening
-    answers, warm-up and the settings test. Profiles and templates come from `library`
-    (also reachable through the forwarding `LibraryCalls`, for callers holding only this)."""
+    answers, warm-up and the settings test. Profiles and templates come from `library`."""
 
     def __init__(
         self,
