@@ -184,3 +184,55 @@ def test_three_starts_on_one_profile_keep_one_world(tmp_path: Path) -> None:
     assert set(tasks) <= set(world.gigiac.tasks)
     # The world grew by its arrivals, never by copies of what the first run had.
     assert len(entries) >= int(memo["rows_after_1"])
+
+
+def test_three_window_starts_on_one_profile_leave_one_row_per_job(tmp_path: Path) -> None:
+    """The real thing: `biddesk --sandbox --profile DIR` three times, each fetching for a
+    few seconds while jobs arrive, then every row is a job of the one kept world."""
+    profile = tmp_path / "profile"
+    env = {**os.environ, "BIDDESK_HOME": str(tmp_path / "home")}
+    seen: set[str] = set()
+    for number in (1, 2, 3):
+        shot = tmp_path / f"run{number}.png"
+        result = subprocess.run(
+            [
+                *(sys.executable, "-m", "app", "--sandbox", "--profile", str(profile)),
+                *("--screenshot", str(shot), "--quit-after", "4"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env=env,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+        listed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "app",
+                "--profile",
+                str(profile),
+                "list",
+                "--json",
+                "--limit",
+                "0",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        assert listed.returncode == 0, listed.stderr
+        keys = [entry["key"] for entry in json.loads(listed.stdout)["opportunities"]]
+        assert len(keys) == len(set(keys))
+        assert seen <= set(keys)
+        seen = set(keys)
+        # The window's world, rebuilt from the profile (not started): every row is in it.
+        world = Sandbox(SandboxConfig(seed=SEED, state_dir=profile / "sandbox"))
+        known = {f"gigradar:{i}" for i in world.gigradar.opportunities}
+        known |= {f"gigiac:{i}" for i in world.gigiac.tasks}
+        stray = set(keys) - known
+        assert not stray, f"run {number}: {len(stray)} rows of jobs minted again"
+        assert world.world is not None and world.world.starts == number
+        assert any(k.startswith("gigradar:") for k in keys)
