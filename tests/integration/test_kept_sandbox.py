@@ -27,6 +27,7 @@ from app.platforms import SPECS
 from app.sandbox import Sandbox, SandboxConfig
 from app.sandbox.provision import provision
 from app.services.container import Services, open_services
+from app.services.events import OpportunitiesAdded
 from app.services.submissions import SubmitRequest
 
 pytestmark = pytest.mark.integration
@@ -84,13 +85,19 @@ def _assert_one_row_per_job(services: Services, sandbox: Sandbox) -> None:
     assert max(titles.values()) == 1, "one Gigiac task twice in the inbox"
 
 
-async def _run(profile: Path, number: int, memo: dict[str, str]) -> None:
+async def _run(profile: Path, number: int, memo: dict[str, str], known: set[str]) -> None:
     async with Sandbox(_config(profile)) as sandbox:
         services = open_services(profile)
+        announced: list[str] = []
+        services.bus.subscribe(
+            OpportunitiesAdded, lambda e: announced.extend(o.key for o in e.opportunities)
+        )
         try:
             provision(sandbox.info, services, speed=SPEED)
             await fetch_all(services, None, lambda _text: None)
             _assert_one_row_per_job(services, sandbox)
+            # What an earlier run had in the inbox is not announced as new again.
+            assert not known & set(announced), "an old job announced as new"
             if number == 1:
                 # Arrivals after the world began, so the journal is tested too.
                 initial = set(sandbox.gigradar.opportunities)
@@ -151,6 +158,7 @@ async def _run(profile: Path, number: int, memo: dict[str, str]) -> None:
                     )
                     sub = await services.submissions.wait_settled(sub.id, timeout=60)
                     assert sub.state is SubmissionState.SUBMITTED, (key, sub)
+            known.update(o.key for o in services.store.opportunities.all())
         finally:
             await services.aclose()
 
@@ -158,8 +166,9 @@ async def _run(profile: Path, number: int, memo: dict[str, str]) -> None:
 def test_three_starts_on_one_profile_keep_one_world(tmp_path: Path) -> None:
     profile = tmp_path / "profile"
     memo: dict[str, str] = {}
+    known: set[str] = set()
     for number in (1, 2, 3):
-        asyncio.run(_run(profile, number, memo))
+        asyncio.run(_run(profile, number, memo, known))
     assert (profile / "sandbox" / f"world-{SEED}.json").is_file()
 
     env = {**os.environ, "BIDDESK_HOME": str(tmp_path / "home")}
