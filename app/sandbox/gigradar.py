@@ -577,13 +577,13 @@ class GigRadarState:
 
     def restore(self, opp: Opportunity, app: Application, created: int) -> None:
         """An application a kept world saved (world.py), with its pending step planned:
-        the send it was waiting for, or the client's answer to a submitted proposal."""
+        the send it was waiting for, or the next answer to an open proposal."""
         opp.application = app
         opp.applications_created = created
         if app.sent is None and not app.error and app.scheduled_at is not None:
             self.schedule(opp, app.scheduled_at)
-        elif app.proposal is not None and app.proposal.get("status") == "SUBMITTED":
-            self._plan_outcome(opp, app)
+        elif app.proposal is not None and app.proposal.get("status") in _OPEN_PROPOSAL:
+            self._plan_outcome(opp, app, reached=str(app.proposal["status"]))
 
     def schedule(self, opp: Opportunity, scheduled_at: float | None) -> None:
         app = opp.application
@@ -649,7 +649,9 @@ class GigRadarState:
             return None
         return self.rng.choices(_RANDOM_ERRORS, weights=_RANDOM_ERROR_WEIGHTS, k=1)[0]
 
-    def _plan_outcome(self, opp: Opportunity, app: Application) -> None:
+    def _plan_outcome(
+        self, opp: Opportunity, app: Application, *, reached: str = "SUBMITTED"
+    ) -> None:
         forced = magic_value(app.cover_letter, "outcome")
         rng = self.rng
         if forced is not None and forced.upper() in _FORCED_PATHS:
@@ -669,6 +671,8 @@ class GigRadarState:
         else:
             path = ["JOB_CLOSED"] if rng.random() < 0.15 else []
             replied = False
+        if reached != "SUBMITTED" and path and path[0] == reached:
+            path = path[1:]  # a kept world's proposal already got there (world.py)
         app.outcome_token += 1
         self._next_outcome(opp, app.outcome_token, path, replied, first=True)
 

@@ -407,9 +407,9 @@ class App:
         # A kept profile keeps the sandbox's world beside its database, so a restart shows
         # the same jobs under the same ids and yesterday's drafts can still be sent.
         kept = self.directory / "sandbox" if self._tmp is None and self.directory else None
-        self.sandbox = Sandbox(
-            SandboxConfig(seed=self.options.sandbox_seed, speed=speed, state_dir=kept)
-        )
+        config = SandboxConfig(seed=self.options.sandbox_seed, speed=speed, state_dir=kept)
+        # Off the loop: rebuilding a kept world that has run for hours takes a second.
+        self.sandbox = await asyncio.to_thread(Sandbox, config)
         info = await self.sandbox.start()
         # Its accounts, and its model too: drafting works with no account and no model
         # server. The keys are handed over for this run only.

@@ -157,3 +157,39 @@ async def test_the_world_is_saved_while_it_runs(tmp_path: Path) -> None:
             ),
             "the arrival saved",
         )
+
+
+async def test_pending_steps_go_on_after_a_restart(tmp_path: Path) -> None:
+    """A scheduled application is sent, and an ACTIVE proposal reaches its outcome, in the
+    next start: the lifecycle does not freeze where the last run stopped."""
+    state_dir = tmp_path / "sandbox"
+    config = _config(state_dir, arrivals=False)
+    async with Sandbox(config) as first:
+        early, late = sorted(first.gigradar.opportunities.values(), key=lambda o: o.sort_key)[:2]
+        wall = first.clock.wall()
+        cover = "A letter [[sim:sent]] [[sim:outcome:OFFER_WON]]"
+        first.gigradar.create_application(early, cover, None, [], wall)
+
+        def active() -> bool:
+            first.advance()
+            app = early.application
+            return app is not None and (app.proposal or {}).get("status") == "ACTIVE"
+
+        await _wait_for(active, "the proposal to become ACTIVE")
+        # Due in a moment: still waiting when this run stops.
+        due = first.clock.wall() + 0.2
+        first.gigradar.create_application(late, "[[sim:sent]]", None, [], due)
+    assert late.application is not None and late.application.sent is None
+
+    async with Sandbox(config) as second:
+        early2 = second.gigradar.opportunities[early.id]
+        late2 = second.gigradar.opportunities[late.id]
+        assert late2.application is not None and late2.application.scheduled_at == due
+
+        def won() -> bool:
+            second.advance()
+            app = early2.application
+            return app is not None and (app.proposal or {}).get("status") == "OFFER_WON"
+
+        await _wait_for(won, "the outcome planned again")
+        await _wait_for(lambda: late2.application.sent is not None, "the send planned again")  # type: ignore[union-attr]
