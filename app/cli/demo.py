@@ -72,7 +72,10 @@ async def run_demo(profile: Path, speed: float, seed: int, emit: Callable[[str],
     from app.sandbox import Sandbox, SandboxConfig
     from app.sandbox.provision import provision
 
-    async with Sandbox(SandboxConfig(seed=seed, speed=speed)) as sandbox:
+    # The profile keeps the sandbox's world (a second demo on a kept profile finds the
+    # same jobs under the same ids, and the proposals the first one sent).
+    config = SandboxConfig(seed=seed, speed=speed, state_dir=profile / "sandbox")
+    async with Sandbox(config) as sandbox:
         info = sandbox.info
         emit(f"Sandbox on 127.0.0.1:{info.port} (speed ×{speed:g}): GigRadar, UpHunt and Gigiac.")
         services = open_services(profile)
@@ -102,14 +105,16 @@ async def run_demo(profile: Path, speed: float, seed: int, emit: Callable[[str],
                 emit(f"   {score:>5}  {o.platform.label:<8} {_budget(o):>14}  {_clip(o.title, 52)}")
             seen_jobs: set[str] = set()
             picks: list[tuple[Opportunity, Platform]] = []
+            live = services.store.submissions.live_for
             for o in gigradar:
-                if o.dedupe_key not in seen_jobs:
+                if o.dedupe_key not in seen_jobs and live(o.dedupe_key) is None:
                     seen_jobs.add(o.dedupe_key)
                     picks.append((o, Platform.GIGRADAR if len(picks) == 0 else Platform.UPHUNT))
                 if len(picks) == 2:
                     break
-            if gigiac:
-                picks.append((gigiac[0], Platform.GIGIAC))
+            fresh_tasks = [o for o in gigiac if live(o.dedupe_key) is None]
+            if fresh_tasks:
+                picks.append((fresh_tasks[0], Platform.GIGIAC))
             emit("\n2. Submitting one proposal on each route")
             subs: list[Submission] = []
             narrator = _Narrator(emit)

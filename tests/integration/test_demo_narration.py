@@ -50,6 +50,18 @@ def test_demo_prints_each_change_after_its_start_and_matches_by_score(tmp_path: 
     assert scores == sorted(scores, reverse=True), scores
 
 
+def test_a_second_demo_on_a_kept_profile_sends_to_fresh_jobs(tmp_path: Path) -> None:
+    """The profile keeps the sandbox's world: the second demo finds the first one's jobs
+    (no copies under new ids) and proposes on others instead of being refused."""
+    profile = tmp_path / "profile"
+    _run(profile)
+    second = _run(profile)
+    started = {m.group(1) for line in second if (m := _START.match(line)) is not None}
+    assert len(started) == 3, second
+    assert not [line for line in second if "not sent" in line], second
+    assert (profile / "sandbox" / "world-7.json").is_file()
+
+
 def _opp(key: str, score: float | None, title: str) -> Opportunity:
     return Opportunity.model_validate(
         {
