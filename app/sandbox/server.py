@@ -73,7 +73,7 @@ class SandboxConfig:
     # `sandbox/`. Restarts then rebuild the same jobs under the same ids, with the
     # applications and proposals sent to them. None: a fresh world each start.
     state_dir: Path | None = None
-    save_every: float = 5.0  # real seconds between saves of a kept world (and at stop)
+    save_every: float = 1.0  # real seconds between saves of a changed kept world (and at stop)
 
 
 @dataclass(frozen=True)
