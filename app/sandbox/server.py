@@ -15,6 +15,7 @@ import ipaddress
 import json
 import logging
 import random
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -149,6 +150,26 @@ class Sandbox:
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config or SandboxConfig()
         cfg = self.config
+        world: kept.KeptWorld | None = None
+        if cfg.state_dir is not None:
+            world = kept.load(cfg, Path(cfg.state_dir), time.time())
+        try:
+            self._assemble(world)
+        except Exception:
+            if world is None or world.starts == 0:
+                raise
+            # A file that reads but does not rebuild (edited by hand, a bug): the sandbox
+            # must still start. Everything is assembled again, from a new world.
+            logger.exception(
+                "the kept sandbox world %s could not be rebuilt; set aside, a new one begins",
+                world.path,
+            )
+            kept.set_aside(world.path, time.time())
+            self._assemble(kept.KeptWorld(world.path, epoch=time.time()))
+
+    def _assemble(self, world: kept.KeptWorld | None) -> None:
+        """Build the world (a kept one as it was) and the platforms serving it."""
+        cfg = self.config
         self.clock = Clock(cfg.speed)
         self.scheduler = Scheduler(self.clock)
         self.faults = FaultInjector(cfg.faults, cfg.seed)
@@ -163,10 +184,9 @@ class Sandbox:
             timeout_hold=cfg.timeout_hold,
             strict=cfg.strict,
         )
-        self.world: kept.KeptWorld | None = None
-        if cfg.state_dir is not None:
-            self.world = kept.load(cfg, Path(cfg.state_dir), self.clock.wall())
-            self.ctx.runtime_salt = self.world.runtime_salt
+        self.world = world
+        if world is not None:
+            self.ctx.runtime_salt = world.runtime_salt
         # One data stream in a fixed order: the same seed always builds the same world
         # (a kept one at the time it was first built, so its ids and times come out equal).
         data_rng = random.Random(f"data:{cfg.seed}")

@@ -103,13 +103,17 @@ def load(config: SandboxConfig, state_dir: Path, now: float) -> KeptWorld:
             raise ValueError("damaged")
         return KeptWorld(path, epoch, int(data.get("starts", 0)) + 1, journal, state)
     except (ValueError, KeyError, TypeError) as exc:
-        aside = path.with_name(f"{path.stem}.{int(now)}.set-aside.json")
-        with contextlib.suppress(OSError):
-            path.replace(aside)
+        set_aside(path, now)
         logger.warning(
             "the kept sandbox world %s does not fit (%s); set aside, a new one begins", path, exc
         )
         return KeptWorld(path, epoch=now)
+
+
+def set_aside(path: Path, now: float) -> None:
+    """Keep a world file that does not fit beside the new one, for a bug report."""
+    with contextlib.suppress(OSError):
+        path.replace(path.with_name(f"{path.stem}.{int(now)}.set-aside.json"))
 
 
 def replay(sandbox: Sandbox, world: KeptWorld) -> None:

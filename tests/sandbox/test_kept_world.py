@@ -193,3 +193,25 @@ async def test_pending_steps_go_on_after_a_restart(tmp_path: Path) -> None:
 
         await _wait_for(won, "the outcome planned again")
         await _wait_for(lambda: late2.application.sent is not None, "the send planned again")  # type: ignore[union-attr]
+
+
+@pytest.mark.allow_error_log(
+    "the damaged file is the point", logger="app.sandbox.server", match="could not be rebuilt"
+)
+async def test_a_file_that_reads_but_does_not_rebuild_starts_a_new_world(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    state_dir = tmp_path / "sandbox"
+    async with Sandbox(_config(state_dir, arrivals=False)):
+        pass
+    path = state_dir / "world-5.json"
+    document = json.loads(path.read_text())
+    document["state"]["closed_jobs"] = ["not", "a", "mapping"]
+    path.write_text(json.dumps(document))
+    sandbox = Sandbox(_config(state_dir, arrivals=False))
+    assert sandbox.world is not None and sandbox.world.starts == 0
+    assert len(sandbox.gigradar.opportunities) == 12
+    assert "could not be rebuilt" in caplog.text
+    assert list(state_dir.glob("world-5.*.set-aside.json"))
+    async with sandbox:  # and it serves
+        assert sandbox.info.port > 0
