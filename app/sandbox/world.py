@@ -24,7 +24,8 @@ the file (`<state_dir>/world-<seed>.json`) holds:
 
 Each start salts the runtime streams (proposal ids, queue ids, outcomes) with its start
 number, so a restart never hands out an id it gave before. A file that does not fit (another
-seed or world size, a newer version, unreadable) is set aside and a new world begins.
+seed or world size, a newer version, unreadable, or one that fails to rebuild) is set aside
+and a new world begins.
 Webhook subscriptions are not kept: the app registers its receiver again on each start.
 """
 
