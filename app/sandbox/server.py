@@ -336,9 +336,10 @@ class Sandbox:
         world = self.world
         if world is None:
             return
-        document = kept.snapshot(self, world)  # on the loop: the state cannot move meanwhile
+        # On the loop: the state cannot move meanwhile, and the thread only writes bytes.
+        data = kept.encode(kept.snapshot(self, world))
         try:
-            await asyncio.to_thread(kept.write, world.path, document)
+            await asyncio.to_thread(kept.write, world.path, data)
         except OSError as exc:
             logger.warning("the sandbox world could not be saved to %s: %s", world.path, exc)
 

@@ -198,12 +198,21 @@ _TASK_FIELDS = ("status", "updated_at", "assigned_to", "proposal_count")
 _ITEM_FIELDS = tuple(f.name for f in dataclasses.fields(QueueItem) if f.name != "job")
 
 
-def write(path: Path, document: dict[str, Any]) -> None:
-    """Atomically (a crash leaves the previous file or the new one, never half of one)."""
+def encode(document: dict[str, Any]) -> bytes:
+    """The file's bytes (on the loop: see `write`)."""
+    return json.dumps(document, separators=(",", ":"), default=str).encode()
+
+
+def write(path: Path, data: bytes) -> None:
+    """Atomically (a crash leaves the previous file or the new one, never half of one).
+
+    Callers run this in a thread with bytes encoded beforehand: writing bytes allocates
+    next to nothing, so the cyclic GC does not run in that thread (where it would destroy
+    the window's Qt objects off their thread)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        json.dump(document, handle, separators=(",", ":"), default=str)
+    with tmp.open("wb") as handle:
+        handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
     tmp.replace(path)
