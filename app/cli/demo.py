@@ -39,11 +39,43 @@ def _demo_answers(opp: Opportunity) -> tuple[Answer, ...]:
     )
 
 
+def best_matches(opps: list[Opportunity]) -> list[Opportunity]:
+    """The opportunities by match score, best first (no score last), title breaking ties."""
+    return sorted(opps, key=lambda o: (o.match_score is None, -(o.match_score or 0), o.title))
+
+
+class _Narrator:
+    """Prints each submission's changes after the line that starts it, never before.
+
+    A send can change state while `submit()` is still running (Gigiac answers at once): the
+    bus reports that change before the caller has printed the submission's first line. Such
+    changes are held; the first line shows the state `submit()` returned, which already
+    includes them, so the held ones are dropped and only later changes are printed."""
+
+    def __init__(self, emit: Callable[[str], None]) -> None:
+        self._emit = emit
+        self._started: set[str] = set()
+
+    def on_change(self, event: SubmissionChanged) -> None:
+        sub, previous = event.submission, event.previous
+        if previous is None or sub.id not in self._started:
+            return  # before its first line: that line will show the state reached
+        if previous.state is not sub.state or previous.outcome is not sub.outcome:
+            self._emit(f"   {sub.id[:8]} {sub.platform.label:<8} → {_describe_submission(sub)}")
+
+    def started(self, sub: Submission, line: str) -> None:
+        self._emit(line)
+        self._started.add(sub.id)
+
+
 async def run_demo(profile: Path, speed: float, seed: int, emit: Callable[[str], None]) -> int:
     from app.sandbox import Sandbox, SandboxConfig
     from app.sandbox.provision import provision
 
-    async with Sandbox(SandboxConfig(seed=seed, speed=speed)) as sandbox:
+    # The profile keeps the sandbox's world (a second demo on a kept profile finds the
+    # same jobs under the same ids, and the proposals the first one sent).
+    config = SandboxConfig(seed=seed, speed=speed, state_dir=profile / "sandbox")
+    async with Sandbox(config) as sandbox:
         info = sandbox.info
         emit(f"Sandbox on 127.0.0.1:{info.port} (speed ×{speed:g}): GigRadar, UpHunt and Gigiac.")
         services = open_services(profile)
@@ -68,33 +100,25 @@ async def run_demo(profile: Path, speed: float, seed: int, emit: Callable[[str],
                 key=lambda o: -(o.match_score or 0),
             )
             emit(f"   {len(opps)} opportunities in the inbox; the best matches:")
-            for o in gigradar[:3] + gigiac[:2]:
+            for o in best_matches(gigradar[:3] + gigiac[:2]):
                 score = "—" if o.match_score is None else f"{round(o.match_score * 100)}%"
                 emit(f"   {score:>5}  {o.platform.label:<8} {_budget(o):>14}  {_clip(o.title, 52)}")
             seen_jobs: set[str] = set()
             picks: list[tuple[Opportunity, Platform]] = []
+            live = services.store.submissions.live_for
             for o in gigradar:
-                if o.dedupe_key not in seen_jobs:
+                if o.dedupe_key not in seen_jobs and live(o.dedupe_key) is None:
                     seen_jobs.add(o.dedupe_key)
                     picks.append((o, Platform.GIGRADAR if len(picks) == 0 else Platform.UPHUNT))
                 if len(picks) == 2:
                     break
-            if gigiac:
-                picks.append((gigiac[0], Platform.GIGIAC))
+            fresh_tasks = [o for o in gigiac if live(o.dedupe_key) is None]
+            if fresh_tasks:
+                picks.append((fresh_tasks[0], Platform.GIGIAC))
             emit("\n2. Submitting one proposal on each route")
             subs: list[Submission] = []
-
-            def on_change(event: SubmissionChanged) -> None:
-                if event.previous is not None and (
-                    event.previous.state is not event.submission.state
-                    or event.previous.outcome is not event.submission.outcome
-                ):
-                    emit(
-                        f"   {event.submission.id[:8]} {event.submission.platform.label:<8} → "
-                        f"{_describe_submission(event.submission)}"
-                    )
-
-            unsubscribe = services.bus.subscribe(SubmissionChanged, on_change)
+            narrator = _Narrator(emit)
+            unsubscribe = services.bus.subscribe(SubmissionChanged, narrator.on_change)
             for opp, route in picks:
                 request = SubmitRequest(
                     opportunity_key=opp.key,
@@ -109,8 +133,9 @@ async def run_demo(profile: Path, speed: float, seed: int, emit: Callable[[str],
                 except SubmitError as exc:
                     emit(f"   {route.label}: not sent — {exc}")
                     continue
-                emit(
-                    f"   {sub.id[:8]} {route.label:<8} “{_clip(opp.title, 44)}”: {sub.state.value}"
+                narrator.started(
+                    sub,
+                    f"   {sub.id[:8]} {route.label:<8} “{_clip(opp.title, 44)}”: {sub.state.value}",
                 )
                 subs.append(sub)
             if subs:

@@ -91,6 +91,12 @@ Gigiac 429s carry no Retry-After (proposed, not documented); Gigiac refuses `min
 combined with `task_id` (the document offers one or the other). `SandboxContext.strict`
 carries the flag to every emulator and to the webhook deliverer.
 
+Kept world (`SandboxConfig(state_dir=DIR)`, world.py): the world is saved to
+`DIR/world-<seed>.json` while it runs and at stop, and the next start rebuilds it: the same
+jobs, tasks and scanners under the same ids (built at the first start's time), the arrivals
+since, and what requests changed (applications, UpHunt's queue, Gigiac proposals, closed
+jobs). The window passes `<profile>/sandbox` for a kept profile (`--sandbox --profile DIR`).
+
 Python API: `Sandbox(SandboxConfig(...))` with `start()` / `stop()` (or `async with`),
 `info`, `faults`, `events`, the state objects `gigradar` / `uphunt` / `gigiac`,
 `close_job`, `close_task`, `add_opportunity`, `add_task`; and `run_sandbox(config, out)`.

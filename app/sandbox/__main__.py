@@ -11,6 +11,7 @@ import contextlib
 import logging
 import signal
 import sys
+from pathlib import Path
 
 from app.sandbox.server import SandboxConfig, run_sandbox
 
@@ -24,6 +25,13 @@ def _parse(argv: list[str] | None) -> SandboxConfig:
     parser.add_argument("--faults", default=None, help='e.g. "429=0.05,500=0.02,timeout=0.01"')
     parser.add_argument("--no-arrivals", action="store_true")
     parser.add_argument("--strict", action="store_true", help="documents only: no [P] items")
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep the world in DIR (world-<seed>.json): restarts bring back the same jobs",
+    )
     args = parser.parse_args(argv)
     return SandboxConfig(
         host=args.host,
@@ -33,6 +41,7 @@ def _parse(argv: list[str] | None) -> SandboxConfig:
         faults=args.faults,
         arrivals=not args.no_arrivals,
         strict=args.strict,
+        state_dir=args.state,
     )
 
 

@@ -11,12 +11,13 @@ state older than its due time).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +33,26 @@ class Clock:
         # Derive wall time from the monotonic clock so NTP steps never move sandbox time
         # backwards (a reset header or a `sent` stamp earlier than its `scheduledAt`).
         self._wall0 = time.time()
+        self._pinned: float | None = None
 
     def monotonic(self) -> float:
         return time.monotonic()
 
     def wall(self, mono: float | None = None) -> float:
-        """Unix seconds at monotonic instant `mono` (default: now)."""
+        """Unix seconds at monotonic instant `mono` (default: now, or the pinned time)."""
+        if mono is None and self._pinned is not None:
+            return self._pinned
         return self._wall0 + ((self.monotonic() if mono is None else mono) - self._mono0)
+
+    @contextlib.contextmanager
+    def pinned(self, wall: float) -> Iterator[None]:
+        """`wall()` answers `wall` inside the block: a kept world (world.py) is rebuilt at
+        the times it was first built, so the same seed gives the same ids and timestamps."""
+        previous, self._pinned = self._pinned, wall
+        try:
+            yield
+        finally:
+            self._pinned = previous
 
     def mono_at_wall(self, wall: float) -> float:
         return self._mono0 + (wall - self._wall0)

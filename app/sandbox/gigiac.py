@@ -9,6 +9,7 @@ the real API's inconsistent wrappings on purpose: `{"data": [...], "count"}`,
 from __future__ import annotations
 
 import bisect
+import copy
 import logging
 import random
 from dataclasses import dataclass
@@ -64,7 +65,7 @@ class GigiacState:
 
     def __init__(self, ctx: SandboxContext, data_rng: random.Random, *, initial: int = 30) -> None:
         self.ctx = ctx
-        self.rng = random.Random(f"gigiac-runtime:{ctx.seed}")
+        self.rng = random.Random(f"gigiac-runtime:{ctx.seed}{ctx.runtime_salt}")
         self.arrival_rng = random.Random(f"gigiac-arrivals:{ctx.seed}")
         self.me: dict[str, Any] = {
             "id": seeded_uuid(data_rng),
@@ -95,7 +96,11 @@ class GigiacState:
 
     def add_task(self, **overrides: Any) -> dict[str, Any]:
         """A task posted now; any task field may be overridden (e.g. location_type)."""
-        task = make_task(self.arrival_rng, self.ctx.clock.wall(), age=(0.0, 0.0))
+        now = self.ctx.clock.wall()
+        self.ctx.journal_entry(
+            {"platform": PLATFORM, "at": now, "overrides": copy.deepcopy(overrides)}
+        )
+        task = make_task(self.arrival_rng, now, age=(0.0, 0.0))
         task_id = overrides.pop("id", None)
         if task_id is not None:
             task["id"] = str(task_id)
@@ -123,8 +128,13 @@ class GigiacState:
         return task
 
     def schedule_arrival(self) -> None:
-        gap = self.arrival_rng.expovariate(1 / 90.0)
+        gap = self.next_gap()
         self.ctx.scheduler.call_later(self.ctx.clock.real(gap), self._arrive)
+
+    def next_gap(self) -> float:
+        """Sandbox seconds to the next task (journalled: it draws on arrivals)."""
+        self.ctx.journal_entry({"platform": PLATFORM, "gap": True})
+        return self.arrival_rng.expovariate(1 / 90.0)
 
     def _arrive(self) -> None:
         self.add_task()
@@ -168,6 +178,19 @@ class GigiacState:
         self.proposals[proposal.id] = proposal
         self._mine_by_task.setdefault(task["id"], []).append(proposal)
         task["proposal_count"] = int(task.get("proposal_count", 0)) + 1
+        self.plan(proposal)
+        return proposal
+
+    def restore(self, proposal: Proposal) -> None:
+        """A proposal a kept world saved (world.py); a pending one is decided again."""
+        self.proposals[proposal.id] = proposal
+        self._mine_by_task.setdefault(proposal.task_id, []).append(proposal)
+        if proposal.status == "pending":
+            self.plan(proposal)
+
+    def plan(self, proposal: Proposal) -> None:
+        """The commissioner decides a pending proposal after 20-120 sandbox seconds."""
+        cover = proposal.cover_letter
         if has_magic(cover, "accept"):
             accept = True
         elif has_magic(cover, "reject"):
@@ -176,7 +199,6 @@ class GigiacState:
             accept = self.rng.random() < 0.3
         delay = self.ctx.clock.real(self.rng.uniform(20, 120))
         self.ctx.scheduler.call_later(delay, lambda: self._commissioner(proposal, accept))
-        return proposal
 
     def _commissioner(self, proposal: Proposal, accept: bool) -> None:
         if proposal.status != "pending":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import copy
 import json
 import logging
 import random
@@ -251,7 +252,7 @@ class GigRadarState:
         self.ctx = ctx
         self.universe = universe
         self._data_rng = data_rng
-        self.rng = random.Random(f"gigradar-runtime:{ctx.seed}")
+        self.rng = random.Random(f"gigradar-runtime:{ctx.seed}{ctx.runtime_salt}")
         self.arrival_rng = random.Random(f"gigradar-arrivals:{ctx.seed}")
         now = ctx.clock.wall()
         # Team and scanner ids stay the same from run to run for one seed (a demo config may
@@ -345,6 +346,10 @@ class GigRadarState:
         """
         rng = self.arrival_rng
         now = self.ctx.clock.wall()
+        # First, even if the overrides turn out wrong: the draws below happen either way.
+        self.ctx.journal_entry(
+            {"platform": PLATFORM, "at": now, "overrides": copy.deepcopy(overrides)}
+        )
         scanner_id = overrides.pop("scannerId", None)
         if scanner_id is not None and scanner_id not in self.scanners:
             raise KeyError(f"unknown scanner {scanner_id!r}")
@@ -391,8 +396,13 @@ class GigRadarState:
 
     def schedule_arrival(self) -> None:
         """Next scanner match in ~60 s of sandbox time (exponential gaps)."""
-        gap = self.arrival_rng.expovariate(1 / 60.0)
+        gap = self.next_gap()
         self.ctx.scheduler.call_later(self.ctx.clock.real(gap), self._arrive)
+
+    def next_gap(self) -> float:
+        """Sandbox seconds to the next scanner match (journalled: it draws on arrivals)."""
+        self.ctx.journal_entry({"platform": PLATFORM, "gap": True})
+        return self.arrival_rng.expovariate(1 / 60.0)
 
     def _arrive(self) -> None:
         self.add_opportunity()
@@ -565,6 +575,16 @@ class GigRadarState:
             self.schedule(opp, scheduled_at)
         return app
 
+    def restore(self, opp: Opportunity, app: Application, created: int) -> None:
+        """An application a kept world saved (world.py), with its pending step planned:
+        the send it was waiting for, or the next answer to an open proposal."""
+        opp.application = app
+        opp.applications_created = created
+        if app.sent is None and not app.error and app.scheduled_at is not None:
+            self.schedule(opp, app.scheduled_at)
+        elif app.proposal is not None and app.proposal.get("status") in _OPEN_PROPOSAL:
+            self._plan_outcome(opp, app, reached=str(app.proposal["status"]))
+
     def schedule(self, opp: Opportunity, scheduled_at: float | None) -> None:
         app = opp.application
         assert app is not None
@@ -629,7 +649,9 @@ class GigRadarState:
             return None
         return self.rng.choices(_RANDOM_ERRORS, weights=_RANDOM_ERROR_WEIGHTS, k=1)[0]
 
-    def _plan_outcome(self, opp: Opportunity, app: Application) -> None:
+    def _plan_outcome(
+        self, opp: Opportunity, app: Application, *, reached: str = "SUBMITTED"
+    ) -> None:
         forced = magic_value(app.cover_letter, "outcome")
         rng = self.rng
         if forced is not None and forced.upper() in _FORCED_PATHS:
@@ -649,6 +671,8 @@ class GigRadarState:
         else:
             path = ["JOB_CLOSED"] if rng.random() < 0.15 else []
             replied = False
+        if reached != "SUBMITTED" and path and path[0] == reached:
+            path = path[1:]  # a kept world's proposal already got there (world.py)
         app.outcome_token += 1
         self._next_outcome(opp, app.outcome_token, path, replied, first=True)
 

@@ -47,6 +47,15 @@ class SandboxContext:
     # platform-apis.md is left out (undocumented endpoints answer 404, no proposed
     # headers). The webhook deliverer reads the same flag.
     strict: bool = False
+    # A kept world (world.py): each start's runtime streams (proposal ids, queue ids,
+    # outcomes) get their own salt so a restart never hands out an id again, and every
+    # arrival is journalled so the next start rebuilds the same jobs with the same ids.
+    runtime_salt: str = ""
+    journal: list[dict[str, Any]] | None = None
+
+    def journal_entry(self, entry: dict[str, Any]) -> None:
+        if self.journal is not None:
+            self.journal.append(entry)
 
     async def hold(self, seconds: float) -> bool:
         """Wait `seconds` unless the sandbox stops first; True if it ran to the end."""

@@ -8,18 +8,22 @@ line with the base URLs and keys, then serves until cancelled.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import hashlib
 import ipaddress
 import json
 import logging
 import random
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from aiohttp import web
 
+from app.sandbox import world as kept
 from app.sandbox.clock import Clock, Scheduler
 from app.sandbox.common import json_response, read_json
 from app.sandbox.data import UpworkUniverse
@@ -66,6 +70,11 @@ class SandboxConfig:
     # Documents-only mode: serve only what the three platform documents describe (no
     # `[P]` endpoint, header or payload field of platform-apis.md); the rest answers 404.
     strict: bool = False
+    # A kept world (world.py): the folder holding `world-<seed>.json`, e.g. the profile's
+    # `sandbox/`. Restarts then rebuild the same jobs under the same ids, with the
+    # applications and proposals sent to them. None: a fresh world each start.
+    state_dir: Path | None = None
+    save_every: float = 1.0  # real seconds between saves of a changed kept world (and at stop)
 
 
 @dataclass(frozen=True)
@@ -141,6 +150,26 @@ class Sandbox:
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config or SandboxConfig()
         cfg = self.config
+        world: kept.KeptWorld | None = None
+        if cfg.state_dir is not None:
+            world = kept.load(cfg, Path(cfg.state_dir), time.time())
+        try:
+            self._assemble(world)
+        except Exception:
+            if world is None or world.starts == 0:
+                raise
+            # A file that reads but does not rebuild (edited by hand, a bug): the sandbox
+            # must still start. Everything is assembled again, from a new world.
+            logger.exception(
+                "the kept sandbox world %s could not be rebuilt; set aside, a new one begins",
+                world.path,
+            )
+            kept.set_aside(world.path, time.time())
+            self._assemble(kept.KeptWorld(world.path, epoch=time.time()))
+
+    def _assemble(self, world: kept.KeptWorld | None) -> None:
+        """Build the world (a kept one as it was) and the platforms serving it."""
+        cfg = self.config
         self.clock = Clock(cfg.speed)
         self.scheduler = Scheduler(self.clock)
         self.faults = FaultInjector(cfg.faults, cfg.seed)
@@ -155,14 +184,22 @@ class Sandbox:
             timeout_hold=cfg.timeout_hold,
             strict=cfg.strict,
         )
-        # One data stream in a fixed order: the same seed always builds the same world.
+        self.world = world
+        if world is not None:
+            self.ctx.runtime_salt = world.runtime_salt
+        # One data stream in a fixed order: the same seed always builds the same world
+        # (a kept one at the time it was first built, so its ids and times come out equal).
         data_rng = random.Random(f"data:{cfg.seed}")
         self.universe = UpworkUniverse(random.Random(f"universe:{cfg.seed}"))
-        self.gigradar = GigRadarState(
-            self.ctx, self.universe, data_rng, initial=cfg.initial_opportunities
-        )
-        self.uphunt = UpHuntState(self.ctx, self.universe, data_rng)
-        self.gigiac = GigiacState(self.ctx, data_rng, initial=cfg.initial_tasks)
+        with self.clock.pinned(self.world.epoch) if self.world else contextlib.nullcontext():
+            self.gigradar = GigRadarState(
+                self.ctx, self.universe, data_rng, initial=cfg.initial_opportunities
+            )
+            self.uphunt = UpHuntState(self.ctx, self.universe, data_rng)
+            self.gigiac = GigiacState(self.ctx, data_rng, initial=cfg.initial_tasks)
+        if self.world is not None:
+            kept.replay(self, self.world)
+            self.ctx.journal = list(self.world.journal)
         self.keys = {
             name: api_key(name, cfg.seed) for name in ("gigradar", "uphunt", "gigiac", "openai")
         }
@@ -197,6 +234,7 @@ class Sandbox:
         self._runner: web.AppRunner | None = None
         self._info: SandboxInfo | None = None
         self._arrivals_scheduled = False  # one arrival chain each, even across restarts
+        self._saver: asyncio.Task[None] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -256,6 +294,9 @@ class Sandbox:
             self._arrivals_scheduled = True
             self.gigradar.schedule_arrival()
             self.gigiac.schedule_arrival()
+        if self.world is not None:
+            await self.save_world()  # the epoch is kept from the first start on
+            self._saver = asyncio.create_task(self._save_periodically(), name="sandbox:world")
         logger.info(
             "sandbox listening on %s (seed %s, speed %s%s)",
             root,
@@ -279,9 +320,51 @@ class Sandbox:
         self.scheduler.detach()
         if self.ctx.closing is not None:
             self.ctx.closing.set()
+        saver, self._saver = self._saver, None
+        if saver is not None:
+            saver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await saver
         await self.deliverer.stop()
         await runner.cleanup()
+        if self.world is not None:
+            await self.save_world()
         logger.info("sandbox stopped")
+
+    async def save_world(self) -> None:
+        """Write the kept world now (a no-op without `state_dir`); a failure is logged."""
+        world = self.world
+        if world is None:
+            return
+        # On the loop: the state cannot move meanwhile, and the thread only writes bytes.
+        data = kept.encode(kept.snapshot(self, world))
+        try:
+            await asyncio.to_thread(kept.write, world.path, data)
+        except OSError as exc:
+            logger.warning("the sandbox world could not be saved to %s: %s", world.path, exc)
+
+    async def _save_periodically(self) -> None:
+        last: tuple[int, ...] | None = None
+        while True:
+            await asyncio.sleep(self.config.save_every)
+            # The event log and the journal move with every change worth keeping, except
+            # an unscheduled application; the state digest catches that one too.
+            marker = (self.events.last_seq, len(self.ctx.journal or ()), *self._digest())
+            if marker != last:
+                await self.save_world()
+                last = marker
+
+    def _digest(self) -> tuple[int, ...]:
+        return (
+            sum(o.applications_created for o in self.gigradar.opportunities.values()),
+            sum(a.generation for a in self._applications()),
+            len(self.uphunt.queue),
+            len(self.gigiac.proposals),
+            sum(s.auto_bidder for s in self.gigradar.scanners.values()),
+        )
+
+    def _applications(self) -> list[Any]:
+        return [o.application for o in self.gigradar.opportunities.values() if o.application]
 
     async def __aenter__(self) -> Sandbox:
         await self.start()

@@ -162,7 +162,7 @@ class UpHuntState:
     ) -> None:
         self.ctx = ctx
         self.universe = universe
-        self.rng = random.Random(f"uphunt-runtime:{ctx.seed}")
+        self.rng = random.Random(f"uphunt-runtime:{ctx.seed}{ctx.runtime_salt}")
         self.freelancers, self.default_profile_id = make_freelancers(data_rng)
         self._profiles = {p["profileId"] for f in self.freelancers for p in f["profiles"]}
         now = ctx.clock.wall()
@@ -226,6 +226,25 @@ class UpHuntState:
         self.queue[item.queue_id] = item
         self._order.append(item)
         self._latest_by_job[job.ciphertext] = item
+        self.plan(item)
+        return item
+
+    def items(self) -> list[QueueItem]:
+        """Every queue item, oldest first."""
+        return list(self._order)
+
+    def restore(self, item: QueueItem) -> None:
+        """An item a kept world saved (world.py); one still processing is finished."""
+        self.queue[item.queue_id] = item
+        self._order.append(item)
+        self._latest_by_job[item.job.ciphertext] = item
+        if item.status == "processing":
+            self.plan(item)
+
+    def plan(self, item: QueueItem) -> None:
+        """A worker picks the item up after 1-5 s and submits it ~40 s later (sandbox time)."""
+        clock = self.ctx.clock
+        rng = self.rng
         now = clock.monotonic()
         pickup = now + clock.real(rng.uniform(1, 5))
         # Back-to-back applies through one business developer add queue time.
@@ -236,7 +255,6 @@ class UpHuntState:
         submit = min(240.0, max(12.0, rng.lognormvariate(math.log(36), 0.53)))
         self.ctx.scheduler.call_at(pickup, lambda: self._pick_up(item))
         self.ctx.scheduler.call_at(pickup + clock.real(submit), lambda: self._finish(item))
-        return item
 
     def _pick_up(self, item: QueueItem) -> None:
         if item.status == "processing":

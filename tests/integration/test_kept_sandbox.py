@@ -1,0 +1,247 @@
+"""A kept sandbox profile keeps its world (issue 16, item 2).
+
+`biddesk --sandbox --profile DIR` keeps the profile, and the sandbox it starts keeps its
+world in `DIR/sandbox/`: three starts on one profile leave one row per job (no job minted
+again under a new id), no orphaned draft (a draft saved in the first run is sent in the
+third), submissions of the first run still known to the platform, and `biddesk list
+--json` shows one entry per job. Qt-free: the same Sandbox + open_services + provision +
+fetch the window runs, stopped and started three times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from app.cli.commands.inbox import fetch_all
+from app.domain import Draft, Platform, SubmissionState
+from app.domain.bidding import default_bid
+from app.platforms import SPECS
+from app.sandbox import Sandbox, SandboxConfig
+from app.sandbox.provision import provision
+from app.services.container import Services, open_services
+from app.services.events import OpportunitiesAdded
+from app.services.submissions import SubmitRequest
+
+pytestmark = pytest.mark.integration
+
+SPEED = 600.0  # a sandbox minute per real 0.1 s: arrivals come within a second or two
+SEED = 7  # the window's default seed
+LETTER = (
+    "Hello,\n\nI have done this kind of work many times and can start this week; a short "
+    "call first, then a working version within days. [[sim:sent]]\n\nBest regards,\nAlex"
+)
+
+
+def _config(profile: Path) -> SandboxConfig:
+    return SandboxConfig(
+        seed=SEED,
+        speed=SPEED,
+        initial_opportunities=20,
+        initial_tasks=10,
+        state_dir=profile / "sandbox",  # what the window passes for a kept profile
+        save_every=0.2,
+    )
+
+
+async def _wait_for(condition, what: str, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def _rows(services: Services, platform: Platform) -> list[str]:
+    return [o.external_id for o in services.store.opportunities.all() if o.platform is platform]
+
+
+def _assert_one_row_per_job(services: Services, sandbox: Sandbox) -> None:
+    gigradar = _rows(services, Platform.GIGRADAR)
+    # Every GigRadar row is an opportunity the sandbox knows now: none was minted again
+    # under another id by an earlier start.
+    assert set(gigradar) <= set(sandbox.gigradar.opportunities), "rows of a vanished world"
+    per_scanner_job = Counter(
+        (o.context.get("scanner_id"), o.upwork_job_id)
+        for o in services.store.opportunities.all()
+        if o.platform is Platform.GIGRADAR
+    )
+    assert max(per_scanner_job.values()) == 1, "one scanner's job twice in the inbox"
+    gigiac = _rows(services, Platform.GIGIAC)
+    assert set(gigiac) <= set(sandbox.gigiac.tasks)
+    titles = Counter(
+        (o.title, o.client.country, o.posted_at)
+        for o in services.store.opportunities.all()
+        if o.platform is Platform.GIGIAC
+    )
+    assert max(titles.values()) == 1, "one Gigiac task twice in the inbox"
+
+
+async def _run(profile: Path, number: int, memo: dict[str, str], known: set[str]) -> None:
+    async with Sandbox(_config(profile)) as sandbox:
+        services = open_services(profile)
+        announced: list[str] = []
+        services.bus.subscribe(
+            OpportunitiesAdded, lambda e: announced.extend(o.key for o in e.opportunities)
+        )
+        try:
+            provision(sandbox.info, services, speed=SPEED)
+            await fetch_all(services, None, lambda _text: None)
+            _assert_one_row_per_job(services, sandbox)
+            # What an earlier run had in the inbox is not announced as new again.
+            assert not known & set(announced), "an old job announced as new"
+            if number == 1:
+                # Arrivals after the world began, so the journal is tested too.
+                initial = set(sandbox.gigradar.opportunities)
+                await _wait_for(
+                    lambda: len(sandbox.gigradar.opportunities) > len(initial) + 3, "arrivals"
+                )
+                await fetch_all(services, None, lambda _text: None)
+                opps = sorted(
+                    (
+                        o
+                        for o in services.store.opportunities.all()
+                        if o.platform is Platform.GIGRADAR and not o.questions
+                    ),
+                    key=lambda o: o.detected_at,
+                )
+                arrived = next(o for o in reversed(opps) if o.external_id not in initial)
+                first = next(o for o in opps if o.external_id in initial)
+                sent = next(
+                    o
+                    for o in opps
+                    if o.external_id in initial
+                    and o.dedupe_key not in (first.dedupe_key, arrived.dedupe_key)
+                )
+                for key, opp in (("draft_old", first), ("draft_arrived", arrived)):
+                    services.store.drafts.save(Draft(opportunity_key=opp.key, cover_letter=LETTER))
+                    memo[key] = opp.key
+                sub = await services.submissions.submit(
+                    SubmitRequest(
+                        opportunity_key=sent.key,
+                        cover_letter=LETTER,
+                        bid=default_bid(sent, SPECS[Platform.GIGRADAR].bids),
+                        confirm_warnings=True,
+                        confirm_auto_bidder=True,
+                    )
+                )
+                sub = await services.submissions.wait_settled(sub.id, timeout=60)
+                assert sub.state is SubmissionState.SUBMITTED, sub
+                memo["submission"] = sub.id
+                memo["rows_after_1"] = str(len(services.store.opportunities.all()))
+            else:
+                # The first run's submission is still known to the platform: not failed.
+                sub = await services.submissions.reconcile(memo["submission"])
+                assert sub.state is SubmissionState.SUBMITTED, sub
+                assert sub.failure is None
+            if number == 3:
+                for key in ("draft_old", "draft_arrived"):
+                    draft = services.store.drafts.get(memo[key])
+                    assert draft is not None
+                    opp = services.submissions.opportunity(draft.opportunity_key)
+                    sub = await services.submissions.submit(
+                        SubmitRequest(
+                            opportunity_key=draft.opportunity_key,
+                            cover_letter=draft.cover_letter,
+                            bid=default_bid(opp, SPECS[Platform.GIGRADAR].bids),
+                            confirm_warnings=True,
+                            confirm_auto_bidder=True,
+                        )
+                    )
+                    sub = await services.submissions.wait_settled(sub.id, timeout=60)
+                    assert sub.state is SubmissionState.SUBMITTED, (key, sub)
+            known.update(o.key for o in services.store.opportunities.all())
+        finally:
+            await services.aclose()
+
+
+def test_three_starts_on_one_profile_keep_one_world(tmp_path: Path) -> None:
+    profile = tmp_path / "profile"
+    memo: dict[str, str] = {}
+    known: set[str] = set()
+    for number in (1, 2, 3):
+        asyncio.run(_run(profile, number, memo, known))
+    assert (profile / "sandbox" / f"world-{SEED}.json").is_file()
+
+    env = {**os.environ, "BIDDESK_HOME": str(tmp_path / "home")}
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "--profile", str(profile), "list", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    entries = json.loads(result.stdout)["opportunities"]
+    keys = Counter(entry["key"] for entry in entries)
+    assert max(keys.values()) == 1
+    # One GigRadar entry per opportunity the kept world holds (a job two scanners matched
+    # is two opportunities), one Gigiac entry per task: nothing minted again.
+    world = Sandbox(_config(profile))  # rebuilt from the file, not started
+    per_job = Counter(o.job.ciphertext for o in world.gigradar.opportunities.values())
+    listed = Counter(e["upwork_job_id"] for e in entries if e["platform"] == "gigradar")
+    assert all(n <= per_job[job] for job, n in listed.items()), listed
+    tasks = [e["key"].split(":", 1)[1] for e in entries if e["platform"] == "gigiac"]
+    assert set(tasks) <= set(world.gigiac.tasks)
+    # The world grew by its arrivals, never by copies of what the first run had.
+    assert len(entries) >= int(memo["rows_after_1"])
+
+
+def test_three_window_starts_on_one_profile_leave_one_row_per_job(tmp_path: Path) -> None:
+    """The real thing: `biddesk --sandbox --profile DIR` three times, each fetching for a
+    few seconds while jobs arrive, then every row is a job of the one kept world."""
+    profile = tmp_path / "profile"
+    env = {**os.environ, "BIDDESK_HOME": str(tmp_path / "home")}
+    seen: set[str] = set()
+    for number in (1, 2, 3):
+        shot = tmp_path / f"run{number}.png"
+        result = subprocess.run(
+            [
+                *(sys.executable, "-m", "app", "--sandbox", "--profile", str(profile)),
+                *("--screenshot", str(shot), "--quit-after", "4"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env=env,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+        listed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "app",
+                "--profile",
+                str(profile),
+                "list",
+                "--json",
+                "--limit",
+                "0",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        assert listed.returncode == 0, listed.stderr
+        keys = [entry["key"] for entry in json.loads(listed.stdout)["opportunities"]]
+        assert len(keys) == len(set(keys))
+        assert seen <= set(keys)
+        seen = set(keys)
+        # The window's world, rebuilt from the profile (not started): every row is in it.
+        world = Sandbox(SandboxConfig(seed=SEED, state_dir=profile / "sandbox"))
+        known = {f"gigradar:{i}" for i in world.gigradar.opportunities}
+        known |= {f"gigiac:{i}" for i in world.gigiac.tasks}
+        stray = set(keys) - known
+        assert not stray, f"run {number}: {len(stray)} rows of jobs minted again"
+        assert world.world is not None and world.world.starts == number
+        assert any(k.startswith("gigradar:") for k in keys)
