@@ -518,7 +518,8 @@ class WebhookReceiver:
         if server is not None:
             # A handler whose connection_made came after the runner's sweep (made before
             # `_stopping`, registered a pass later) is closed too.
-            await asyncio.sleep(0)
+            for _ in range(3):  # the accept task, then its connection_made
+                await asyncio.sleep(0)
             for handler in list(server.connections):
                 transport = handler.transport
                 if transport is not None and not transport.is_closing():

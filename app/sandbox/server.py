@@ -326,7 +326,18 @@ class Sandbox:
             with contextlib.suppress(asyncio.CancelledError):
                 await saver
         await self.deliverer.stop()
+        server = runner.server
         await runner.cleanup()
+        if server is not None:
+            # asyncio accepts on a task of its own: a connection accepted just before the
+            # listener closed gets its handler after aiohttp's sweep and would stay open
+            # until garbage (a ResourceWarning in whatever runs then). Close those too.
+            for _ in range(3):
+                await asyncio.sleep(0)
+            for handler in list(server.connections):
+                transport = handler.transport
+                if transport is not None and not transport.is_closing():
+                    transport.abort()
         if self.world is not None:
             await self.save_world()
         logger.info("sandbox stopped")
