@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             lock = instance.claim(chosen_profile(profile))
         except instance.AlreadyRunning as running:
-            print(f"biddesk: {running}", file=sys.stderr)
+            sys.stderr.write(f"biddesk: {running}\n")
             return 0 if running.answered else 1
         except OSError:
             lock = None  # the CLI's own check says what is wrong, in a sentence

@@ -29,6 +29,7 @@ from app.sandbox.provision import provision
 from app.services.container import Services, open_services
 from app.services.events import OpportunitiesAdded
 from app.services.submissions import SubmitRequest
+from tests.helpers.wait import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -52,12 +53,7 @@ def _config(profile: Path) -> SandboxConfig:
 
 
 async def _wait_for(condition, what: str, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
+    await wait_for(condition, timeout, message=f"timed out waiting for {what}")
 
 
 def _rows(services: Services, platform: Platform) -> list[str]:

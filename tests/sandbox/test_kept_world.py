@@ -3,7 +3,6 @@ under the same ids on every start, whatever the time, with what the requests cha
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import types
@@ -13,6 +12,7 @@ import pytest
 
 from app.sandbox import Sandbox, SandboxConfig
 from app.sandbox import clock as clock_module
+from tests.helpers.wait import wait_for
 
 SPEED = 3000.0  # arrivals every ~20 ms (GigRadar) and ~30 ms (Gigiac)
 
@@ -37,11 +37,7 @@ def _later(monkeypatch: pytest.MonkeyPatch, days: float) -> None:
 
 
 async def _wait_for(condition, what: str, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
+    await wait_for(condition, timeout, message=f"timed out waiting for {what}")
 
 
 def _ids(sandbox: Sandbox) -> dict[str, set[str]]:
