@@ -8,13 +8,12 @@ import json
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from app.domain import Account, Outcome, Platform, SubmissionState
+from app.domain import Outcome, Platform, SubmissionState
 from app.ingest.webhooks import (
     BATCH,
     HookCredentials,
@@ -25,7 +24,7 @@ from app.ingest.webhooks import (
 )
 from app.platforms.gigiac import normalize_task
 from app.sandbox import Sandbox, SandboxConfig
-from app.services.container import Services, open_services
+from app.services.container import Services
 from app.services.events import CreditsLow, OpportunitiesAdded
 from tests.helpers.wait import wait_for
 from tests.store.factories import submission
@@ -43,19 +42,6 @@ CREDS = {
 def world() -> Sandbox:
     """Not started: only its generators, for realistic payloads."""
     return Sandbox(SandboxConfig(seed=5, arrivals=False, initial_opportunities=3))
-
-
-@pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    svc = open_services(tmp_path / "profile")
-    for name, platform in (
-        ("gr", Platform.GIGRADAR),
-        ("uh", Platform.UPHUNT),
-        ("gg", Platform.GIGIAC),
-    ):
-        svc.store.accounts.add(Account(name=name, platform=platform, base_url="http://127.0.0.1:9"))
-    yield svc
-    await svc.aclose()
 
 
 @pytest.fixture

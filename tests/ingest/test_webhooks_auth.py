@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from app.domain import Account, Platform, SubmissionState
+from app.domain import Platform, SubmissionState
 from app.ingest.hookkeys import HookCredentials, HookKeys
 from app.ingest.webhooks import (
     WebhookProcessor,
@@ -23,22 +22,9 @@ from app.ingest.webhooks import (
 )
 from app.platforms.webhook import WebhookAuth
 from app.sandbox import Sandbox, SandboxConfig
-from app.services.container import Services, open_services
+from app.services.container import Services
 from tests.ingest.test_webhooks import GR_AUTH, basic
 from tests.store.factories import submission
-
-
-@pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    svc = open_services(tmp_path / "profile")
-    for name, platform in (
-        ("gr", Platform.GIGRADAR),
-        ("uh", Platform.UPHUNT),
-        ("gg", Platform.GIGIAC),
-    ):
-        svc.store.accounts.add(Account(name=name, platform=platform, base_url="http://127.0.0.1:9"))
-    yield svc
-    await svc.aclose()
 
 
 @pytest.fixture

@@ -8,16 +8,10 @@ to a sentence and never to a failure.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
 from app.domain import (
-    Answer,
-    Bid,
-    BidKind,
     FailureReason,
-    JobKind,
     Opportunity,
     Platform,
     SubmissionState,
@@ -26,17 +20,11 @@ from app.ingest.realtime import Realtime, RealtimeConfig
 from app.platforms.gigradar import WEBHOOK_ONLY_NOTE, normalize_opportunity
 from app.sandbox import Sandbox
 from app.services.container import Services
-from app.services.submissions import AutoBidderOn, SubmitRequest
+from app.services.submissions import AutoBidderOn
 from tests.integration.conftest import ACCOUNTS
+from tests.integration.test_end_to_end import LETTER, SETTLE, request_for
 
 pytestmark = pytest.mark.integration
-
-LETTER = (
-    "Hello, I have shipped several projects very close to this one and I can start this "
-    "week. I would begin with a short call to confirm scope, then deliver a first working "
-    "version within days, with weekly milestones you can review. Best regards, Alex"
-)
-SETTLE = 20.0
 
 
 async def arrived_by_webhook(sb: Sandbox, live: Services, **overrides: object) -> Opportunity:
@@ -46,25 +34,6 @@ async def arrived_by_webhook(sb: Sandbox, live: Services, **overrides: object) -
     opp = normalize_opportunity(data, account=ACCOUNTS[Platform.GIGRADAR])
     await live.inbox.ingest([opp])
     return opp
-
-
-def request_for(opp: Opportunity, letter: str = LETTER, **kw: object) -> SubmitRequest:
-    if opp.kind is JobKind.HOURLY:
-        bid = Bid(kind=BidKind.HOURLY, amount=opp.hourly_max or Decimal("50"))
-    else:
-        bid = Bid(kind=BidKind.FIXED, amount=opp.budget or Decimal("500"))
-    answers = tuple(
-        Answer(question_id=q.id, question=q.text, answer="Yes, several times.")
-        for q in opp.questions
-    )
-    return SubmitRequest(
-        opportunity_key=opp.key,
-        cover_letter=letter,
-        bid=bid,
-        answers=answers,
-        confirm_warnings=True,
-        **kw,  # type: ignore[arg-type]
-    )
 
 
 async def gigiac_task(live: Services) -> Opportunity:
