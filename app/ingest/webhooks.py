@@ -423,6 +423,11 @@ class WebhookReceiver:
         self._runner: web.AppRunner | None = None
         self._server: asyncio.AbstractServer | None = None
         self._stopping = False
+        # Every handler made, with when: stop closes whatever is still open, whether or not
+        # aiohttp still lists it (one registered after its sweep, or unlisted before its
+        # socket closed). Pruned as connections come, so it stays about as long as the
+        # open connections (at most MAX_CONNECTIONS).
+        self._made: list[tuple[Any, float]] = []
         self._background: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
@@ -481,7 +486,13 @@ class WebhookReceiver:
             if len(server.connections) >= cap:
                 log.debug("webhook receiver: %d connections open, one more refused", cap)
                 return _Busy()
-            return server()
+            handler = server()
+            now = time.monotonic()
+            # connection_made follows within a pass: a handler with no transport after a
+            # few seconds has been closed and let go of it.
+            self._made = [(h, t) for h, t in self._made if h.transport is not None or now - t < 5.0]
+            self._made.append((handler, now))
+            return handler
 
         loop = asyncio.get_running_loop()
         try:
@@ -520,7 +531,9 @@ class WebhookReceiver:
             # `_stopping`, registered a pass later) is closed too.
             for _ in range(3):  # the accept task, then its connection_made
                 await asyncio.sleep(0)
-            for handler in list(server.connections):
+            handlers = [*server.connections, *(h for h, _ in self._made)]
+            self._made = []
+            for handler in handlers:
                 transport = handler.transport
                 if transport is not None and not transport.is_closing():
                     transport.abort()
