@@ -470,6 +470,8 @@ class App:
             await self.runtime.stop(SHUTDOWN_TIMEOUT)  # the receiver, then the notifications
         if self.tray is not None:
             self.tray.detach()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.tray.aclose(), SHUTDOWN_TIMEOUT)
         if self.bridge is not None:
             self.bridge.detach()
         if self.services is not None:
