@@ -45,6 +45,7 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
 
 # Popups stay until closed (timeout 0), so the test decides when they go to the history.
 DUNST_CONFIG = """[global]
+    markup = {markup}
     history_length = 50
     sticky_history = yes
     idle_threshold = 0
@@ -100,7 +101,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def desktop_session(tmp_path: Path, *, daemon: bool = True) -> Iterator[DesktopSession]:
+def desktop_session(
+    tmp_path: Path, *, daemon: bool = True, markup: bool = False
+) -> Iterator[DesktopSession]:
+    """The session; `markup`: dunst reads markup in bodies (and says so)."""
     require_programs()
     folder = tmp_path / "session"
     folder.mkdir()
@@ -144,7 +148,8 @@ def desktop_session(tmp_path: Path, *, daemon: bool = True) -> Iterator[DesktopS
         env.update(DBUS_SESSION_BUS_ADDRESS=address, DISPLAY=display, HOME=str(folder))
         session = DesktopSession(address, display, env)
         if daemon:
-            (folder / "dunstrc").write_text(DUNST_CONFIG, encoding="utf-8")
+            config_text = DUNST_CONFIG.format(markup="full" if markup else "no")
+            (folder / "dunstrc").write_text(config_text, encoding="utf-8")
             logs.append((folder / "dunst.log").open("wb"))
             dunst = subprocess.Popen(
                 ["dunst", "-config", str(folder / "dunstrc")],

@@ -6,6 +6,7 @@ click on one names its job. Without a service, `notify` says so and the tray fal
 from __future__ import annotations
 
 import asyncio
+import html
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -122,3 +123,33 @@ def test_the_session_bus_is_the_environments_or_systemds_socket(tmp_path: Path) 
         session_bus_address({"XDG_RUNTIME_DIR": str(tmp_path)}) == f"unix:path={tmp_path / 'bus'}"
     )
     assert session_bus_address({}) is None
+
+
+async def test_a_daemon_that_reads_markup_shows_the_text_as_typed(tmp_path: Path) -> None:
+    with desktop_session(tmp_path, markup=True) as session:
+        desktop = DesktopNotifications(lambda key, token: None, address=session.address)
+        try:
+            assert await desktop.notify("Proposal sent", "Fix <b>my</b> site & more", "k:1")
+            await _dunstctl(session, "close-all")
+            (entry,) = await asyncio.to_thread(session.history)
+            # Escaped on the way, so the markup parser gives back the typed text (sent
+            # raw, "<b>my</b>" would be eaten as bold and a lone "&" break the markup).
+            assert "<b>" not in entry["body"]
+            assert html.unescape(entry["body"]) == "Fix <b>my</b> site & more"
+        finally:
+            await desktop.aclose()
+
+
+def test_the_activation_token_of_a_click_comes_with_its_job() -> None:
+    from dbus_fast import Message
+
+    from app.services.desktop_notifications import INTERFACE, PATH
+
+    clicks: list[tuple[str, str | None]] = []
+    desktop = DesktopNotifications(lambda key, token: clicks.append((key, token)))
+    desktop._keys[7] = "gigiac:7"
+    signal = Message.new_signal
+    desktop._on_message(signal(PATH, INTERFACE, "ActivationToken", "us", [7, "tok-1"]))
+    desktop._on_message(signal(PATH, INTERFACE, "ActionInvoked", "us", [7, "default"]))
+    desktop._on_message(signal(PATH, INTERFACE, "ActionInvoked", "us", [8, "default"]))
+    assert clicks == [("gigiac:7", "tok-1")]
