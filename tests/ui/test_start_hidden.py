@@ -105,3 +105,21 @@ async def test_at_start_an_entry_left_by_a_removed_install_points_here(
     Autostart([str(gone)], platform="linux", environ=xdg).set_enabled(True, hidden=True)
     async with started(tmp_path, hidden=False) as desk:
         assert desk.autostart.entry_command() == ["/usr/bin/biddesk", HIDDEN_FLAG]
+
+
+def test_the_command_line_hands_hidden_to_the_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import app.ui.app as ui_app
+    from app.cli import main as cli_main
+
+    seen: list[GuiOptions] = []
+
+    def fake_run_gui(options: GuiOptions, **_: object) -> int:
+        seen.append(options)
+        return 0
+
+    monkeypatch.setattr(ui_app, "run_gui", fake_run_gui)
+    assert cli_main(["--profile", str(tmp_path / "p"), "--minimized"]) == 0
+    assert cli_main(["--profile", str(tmp_path / "p")]) == 0
+    assert [o.hidden for o in seen] == [True, False]
