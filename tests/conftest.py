@@ -92,6 +92,9 @@ def _isolated_home(
     run = home / "run"
     run.mkdir(mode=0o700)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(run))
+    # Notifications go to the desktop's service on the session bus: never the real one
+    # (the tests that want a daemon start their own, tests/helpers/desktop_session.py).
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     for name in list(os.environ):
         if name.startswith("BIDDESK_API_KEY_"):
             monkeypatch.delenv(name)
