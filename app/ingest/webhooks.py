@@ -462,6 +462,7 @@ class WebhookReceiver:
         if self._runner is not None:
             return self.port
         self._stopping = False
+        self._connections = Connections()
         # A short grace on shutdown: deliveries take milliseconds, and the app quits in 2 s.
         # aiohttp's keep-alive timer also runs from the moment a connection opens until its
         # first request's headers are in: it is the header timeout.

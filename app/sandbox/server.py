@@ -267,6 +267,7 @@ class Sandbox:
         await runner.setup()
         server = runner.server
         assert server is not None
+        self._connections = Connections()
         try:
             listener = await asyncio.get_running_loop().create_server(
                 self._connections.wrap(server), cfg.host, cfg.port, reuse_address=True
