@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 from app.domain.bidding import budget_text
 from app.domain.drafting import (
+    LENGTH_NOTICE,
     FreelancerProfile,
     Template,
     TemplateError,
@@ -87,9 +88,8 @@ VARIANTS: dict[str, str] = {
 _VARIANT_ALIASES = {"more formal": "formal", "new opening": "opening", "friendly": "friendlier"}
 
 # A model that reached `max_tokens` ends with finish_reason "length": the letter may stop
-# mid-sentence. The editor says so in these words and offers Continue, which sends the
+# mid-sentence. The editor says so (LENGTH_NOTICE) and offers Continue, which sends the
 # conversation so far (the prompt, the letter as it stands) and this request.
-LENGTH_NOTICE = "The model stopped at its length limit"
 CONTINUE_INSTRUCTION = (
     "Continue the letter exactly where it stopped. Write only the rest: do not repeat "
     "anything already written and do not start over."
