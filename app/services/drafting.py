@@ -700,12 +700,12 @@ class Drafter:
 
 
 __all__ = [
+    "CONTINUE_INSTRUCTION",
     "DEFAULT_SYSTEM_PROMPT",
     "DEFAULT_TEMPLATE",
     "EXAMPLE_PROFILE",
-    "MODEL_KEY",
-    "CONTINUE_INSTRUCTION",
     "LENGTH_NOTICE",
+    "MODEL_KEY",
     "PRICES",
     "SECRET_NAME",
     "VARIANTS",

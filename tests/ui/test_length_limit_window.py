@@ -42,9 +42,11 @@ async def test_a_cut_letter_is_flagged_and_continue_finishes_it(tmp_path: Path) 
             before = letter_text(desk)
             button.click()
             await until(
-                lambda before=before: not desk.services.tasks.running("draft:model")
-                and not editor.drafting
-                and letter_text(desk) != before
+                lambda before=before: (
+                    not desk.services.tasks.running("draft:model")
+                    and not editor.drafting
+                    and letter_text(desk) != before
+                )
             )
             assert letter_text(desk).startswith(before)  # appended, never replaced
         assert letter_text(desk) == whole
