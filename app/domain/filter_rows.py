@@ -37,8 +37,8 @@ from typing import Any, NamedTuple, TypeAlias, cast
 
 from app.domain.filters import (
     ARCHIVED,
-    MAX_COUNT,
     FIELD_SEPARATOR,  # shared: the row haystack must equal `haystack()`
+    MAX_COUNT,
     FilterSpec,
     compile_function,
     fold_field,
@@ -50,8 +50,8 @@ from app.domain.opportunity import JobKind, Opportunity, ensure_utc, proposals_t
 
 __all__ = [
     "ARCHIVED_FIELD",
-    "PROPOSALS_UNBOUNDED",
     "FIELD_SEPARATOR",
+    "PROPOSALS_UNBOUNDED",
     "Fields",
     "FieldsPredicate",
     "FilterFields",
