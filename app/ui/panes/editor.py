@@ -304,6 +304,15 @@ class EditorPane(QWidget):
         self._refresh_strip()
         self._refresh_submit()
 
+    def set_search_terms(self, terms: tuple[str, ...]) -> None:
+        """The filter bar's search terms (as `Query.terms()` gives them), highlighted in
+        the job's description, for this job and the next ones shown."""
+        self._header.set_search_terms(terms)
+
+    def highlighted_terms(self) -> list[str]:
+        """The pieces of the description highlighted now, in order."""
+        return self._header.highlighted()
+
     def set_freelancers(self, account: str, profiles: Sequence[tuple[str, str]]) -> None:
         """The UpHunt profiles of `account`, as (profile_id, label)."""
         self._terms.set_freelancers(account, profiles)
