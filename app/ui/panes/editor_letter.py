@@ -101,6 +101,28 @@ class LetterRoom(QObject):
         self.letter.setMinimumHeight(240)
         self.letter.textChanged.connect(self._on_letter_text_changed)
         body.addWidget(self.letter)
+        # A model letter cut at its token limit (set_cut_off): said right under the letter,
+        # where it stops, with Continue.
+        self._cut_off = QWidget()
+        self._cut_off.setObjectName("length_notice")
+        row = QHBoxLayout(self._cut_off)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(6)
+        self._cut_off_label = wrapping_label(
+            f"⚠ {LENGTH_NOTICE}: the letter may end mid-sentence.", "length_notice_text"
+        )
+        set_text_color(self._cut_off_label, WARNING_COLOR)
+        self._continue_button = QToolButton()
+        self._continue_button.setObjectName("draft_continue")
+        self._continue_button.setText("Continue")
+        self._continue_button.setToolTip(
+            "Ask the model to go on from where it stopped; its text is added at the end"
+        )
+        self._continue_button.clicked.connect(self._on_continue_button_clicked)
+        row.addWidget(self._cut_off_label, 1)
+        row.addWidget(self._continue_button, 0, Qt.AlignmentFlag.AlignTop)
+        self._cut_off.hide()
+        body.addWidget(self._cut_off)
         self._counter = QLabel()
         self._counter.setObjectName("letter_counter")
         self._counter.setAlignment(Qt.AlignmentFlag.AlignRight)
@@ -137,27 +159,6 @@ class LetterRoom(QObject):
         set_text_color(self._auto_bidder, WARNING_COLOR)
         self._auto_bidder.hide()
         body.addWidget(self._auto_bidder)
-        # A model letter cut at its token limit (set_cut_off): say so, offer Continue.
-        self._cut_off = QWidget()
-        self._cut_off.setObjectName("length_notice")
-        row = QHBoxLayout(self._cut_off)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(6)
-        self._cut_off_label = wrapping_label(
-            f"⚠ {LENGTH_NOTICE}: the letter may end mid-sentence.", "length_notice_text"
-        )
-        set_text_color(self._cut_off_label, WARNING_COLOR)
-        self._continue_button = QToolButton()
-        self._continue_button.setObjectName("draft_continue")
-        self._continue_button.setText("Continue")
-        self._continue_button.setToolTip(
-            "Ask the model to go on from where it stopped; its text is added at the end"
-        )
-        self._continue_button.clicked.connect(self._on_continue_button_clicked)
-        row.addWidget(self._cut_off_label, 1)
-        row.addWidget(self._continue_button, 0, Qt.AlignmentFlag.AlignTop)
-        self._cut_off.hide()
-        body.addWidget(self._cut_off)
 
     def build_questions(self, body: QVBoxLayout) -> None:
         self._answers_button = QToolButton()
