@@ -86,3 +86,23 @@ async def test_uphunt_job_details_follow_the_same_rule(
     assert opp.connects_price is not None
     assert opp.competition.known is not strict
     assert (opp.client.member_since is None) is strict
+
+
+@pytest.mark.parametrize("strict", [False, True])
+async def test_gigiac_proposal_counts_only_beyond_the_documents(
+    start_sandbox: StartSandbox, http: httpx.AsyncClient, strict: bool
+) -> None:
+    from app.platforms import gigiac
+    from tests.contract import test_gigiac as gg
+
+    sb = await start_sandbox(strict=strict)
+    listing = await http.get(f"{gg.base(sb)}/api/tasks", headers=gg.auth(sb))
+    tasks = listing.json()["data"]
+    assert tasks
+    first = tasks[0]["id"]
+    one = (await http.get(f"{gg.base(sb)}/api/tasks/{first}", headers=gg.auth(sb))).json()
+    for task in [*tasks, one["data"]]:
+        assert ("proposal_count" in task) is not strict
+        assert "max_proposals" in task  # documented: served either way
+        opp = gigiac.normalize_task(task)
+        assert (opp.competition.proposals is None) is strict
