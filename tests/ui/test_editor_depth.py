@@ -121,3 +121,22 @@ async def test_the_window_shows_depth_and_highlights_what_the_filter_bar_searche
         assert len(editor.highlighted_terms()) == description.lower().count(word.lower())
         desk.window.inbox_controller.on_filter_changed(FilterSpec())
         assert editor.highlighted_terms() == []
+
+
+@pytest.mark.integration
+async def test_a_search_restored_at_start_is_highlighted_too(tmp_path: Path) -> None:
+    from app.store import Store
+    from app.ui.controllers.inbox import FILTER_KEY
+    from tests.ui.test_window import start_app
+
+    profile = tmp_path / "profile"
+    with Store.open(profile) as store:
+        store.settings.set(FILTER_KEY, FilterSpec(text="the").to_json())
+    app = await start_app(profile)
+    try:
+        editor = app.window.editor
+        await until(lambda: app.window.inbox_controller.current_key is not None)
+        await until(lambda: bool(editor.highlighted_terms()))
+        assert {piece.lower() for piece in editor.highlighted_terms()} == {"the"}
+    finally:
+        await app.stop()
