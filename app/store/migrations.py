@@ -247,6 +247,12 @@ _V6_PENDING_TABLE: tuple[str, ...] = (
     "DROP INDEX webhook_deliveries_pending",
 )
 
+# Competition on the job (proposals so far, interviewing, invites sent), as JSON: the
+# light rows the inbox loads at start-up carry it for its filters and the editor's header.
+_V7_COMPETITION: tuple[str, ...] = (
+    "ALTER TABLE opportunities ADD COLUMN competition TEXT NOT NULL DEFAULT '{}'",
+)
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _V1_INITIAL),
     Migration(
@@ -258,6 +264,7 @@ MIGRATIONS: list[Migration] = [
         5, "webhook deliveries remember whether they were processed", _V5_DELIVERY_PROCESSING
     ),
     Migration(6, "unprocessed webhook deliveries in a table of their own", _V6_PENDING_TABLE),
+    Migration(7, "competition on a job: proposals, interviewing, invites", _V7_COMPETITION),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version
