@@ -176,7 +176,16 @@ _V5_ROWS: tuple[tuple[str, tuple[object, ...]], ...] = (
         ),
     ),
 )
-ROWS_BY_VERSION = {1: _V1_ROWS, 2: _V2_ROWS, 3: _V3_ROWS, 4: _V4_ROWS, 5: _V5_ROWS}
+# Version 6 moved pending deliveries to a table of their own: no rows of a new kind.
+_V6_ROWS: tuple[tuple[str, tuple[object, ...]], ...] = ()
+ROWS_BY_VERSION = {
+    1: _V1_ROWS,
+    2: _V2_ROWS,
+    3: _V3_ROWS,
+    4: _V4_ROWS,
+    5: _V5_ROWS,
+    6: _V6_ROWS,
+}
 
 
 def build_database_at(path: Path, version: int) -> None:
@@ -348,7 +357,14 @@ def test_upgraded_schema_equals_fresh_schema(tmp_path: Path) -> None:
 def test_final_opportunity_columns(db: Database) -> None:
     with db.read() as conn:
         columns = [row[1] for row in conn.execute("PRAGMA table_info(opportunities)")]
-    assert columns[-5:] == ["first_seen_at", "updated_at", "read_at", "starred", "archived"]
+    assert columns[-6:] == [
+        "first_seen_at",
+        "updated_at",
+        "read_at",
+        "starred",
+        "archived",
+        "primary_key",
+    ]
     assert {"budget_cents", "hourly_min_cents", "hourly_max_cents"} <= set(columns)
 
 
