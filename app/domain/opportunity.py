@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -103,6 +103,18 @@ def sources_label(platforms: Iterable[Platform | str]) -> str:
         f"{p.label} ×{n}" if n > 1 else p.label
         for p, n in sorted(counts.items(), key=lambda item: _PLATFORM_ORDER[item[0]])
     )
+
+
+def found_by_text(sources: Sequence[OpportunitySource]) -> str:
+    """The editor's line of a job's sources: "Found by GigRadar · React jobs (92%),
+    UpHunt"; empty for one source that says no more than the platform's badge."""
+    if len(sources) == 1 and sources[0].scanner is None:
+        return ""
+    parts = [
+        s.label if s.match_score is None else f"{s.label} ({round(s.match_score * 100)}%)"
+        for s in sources
+    ]
+    return "Found by " + ", ".join(parts)
 
 
 class Opportunity(BaseModel):
