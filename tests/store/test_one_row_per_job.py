@@ -205,9 +205,7 @@ def test_upgrade_groups_the_copies_of_one_job_kept_before(tmp_path: Path) -> Non
             assert flags is not None
             # Starred on one copy, archived on another, read first on the second.
             assert (flags.starred, flags.archived) == (True, True)
-            assert flags.read_at is not None and flags.read_at.isoformat().startswith(
-                "2025-01-02"
-            )
+            assert flags.read_at is not None and flags.read_at.isoformat().startswith("2025-01-02")
         # Both drafts are still there, under the keys they were saved with.
         assert store.drafts.get("gigradar:opp-1") is not None
         draft = store.drafts.get("uphunt:~01abc")
