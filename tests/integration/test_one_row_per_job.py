@@ -20,13 +20,14 @@ import pytest
 from app.cli.commands.inbox import fetch_all
 from app.domain import Opportunity, Platform, SubmissionState
 from app.sandbox import Sandbox
-from app.services.container import Services
+from app.services.container import Services, open_services
 from app.services.inbox_index import InboxIndex
 from app.services.inbox_rows import CELL_TEXTS, Column
 from app.services.submissions import DuplicateSubmission
 from tests.helpers.cli import run
 from tests.integration.conftest import ACCOUNTS
 from tests.integration.test_end_to_end import SETTLE, request_for, uphunt_applications
+from tests.store.factories import opportunity
 
 pytestmark = pytest.mark.integration
 
@@ -111,3 +112,36 @@ def job_letter() -> str:
         "Hello, I have delivered several projects like this one and can start this week; "
         "a short call first, then a working version within days. [[sim:applied]]"
     )
+
+
+async def test_list_shows_each_job_once_with_its_sources(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without a sandbox: the text table says who found each job; `--platform` keeps a
+    job any of whose sources is on that platform."""
+    profile = tmp_path / "profile"
+    services = open_services(profile)
+    try:
+        cipher = "~01feedfacefeedface"
+        gigradar = opportunity(1, external_id="gr-1", upwork_job_id=cipher, match_score=0.4)
+        uphunt = opportunity(
+            1, platform=Platform.UPHUNT, external_id=cipher, upwork_job_id=cipher, match_score=None
+        )
+        lone = opportunity(2, match_score=0.3)
+        await services.inbox.ingest([gigradar, lone])
+        await services.inbox.ingest([uphunt])
+    finally:
+        await services.aclose()
+
+    code, out, err = run(["--profile", str(profile), "list"], capsys)
+    assert code == 0, err
+    lines = [line for line in out.splitlines() if line.startswith("gigradar:")]
+    assert len(lines) == 2  # two jobs, not three rows
+    assert "GigRadar · UpHunt" in lines[0] and "GigRadar · UpHunt" not in lines[1]
+    code, out, err = run(
+        ["--profile", str(profile), "list", "--json", "--platform", "uphunt"], capsys
+    )
+    assert code == 0, err
+    [entry] = json.loads(out)["opportunities"]
+    assert (entry["key"], entry["job_key"]) == (gigradar.key, f"upwork:{cipher}")
+    assert [s["key"] for s in entry["sources"]] == [gigradar.key, uphunt.key]
