@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from app.domain import Draft, Platform
-from app.domain.opportunity import sources_label
+from app.domain.opportunity import found_by_text, sources_label
 from app.store import Store
 from tests.store.factories import T0, opportunity
 from tests.store.test_migrations import build_database_at
@@ -210,3 +210,20 @@ def test_upgrade_groups_the_copies_of_one_job_kept_before(tmp_path: Path) -> Non
         assert store.drafts.get("gigradar:opp-1") is not None
         draft = store.drafts.get("uphunt:~01abc")
         assert isinstance(draft, Draft) and draft.cover_letter == "Newer"
+
+
+def test_the_editors_line_names_each_source_with_its_score(store: Store) -> None:
+    repo = store.opportunities
+    first, second, uphunt = _sources(1)
+    repo.upsert_many([first])
+    alone = repo.job(first.key)
+    assert alone is not None and alone.sources == ()
+    assert found_by_text(alone.all_sources) == "Found by GigRadar · React jobs (61%)"
+    repo.upsert_many([second, uphunt])
+    job = repo.job(first.key)
+    assert job is not None
+    assert found_by_text(job.all_sources) == (
+        "Found by GigRadar · React jobs (61%), GigRadar · Frontend (92%), UpHunt"
+    )
+    # A source that says no more than the platform's badge needs no line.
+    assert found_by_text(uphunt.all_sources) == ""
