@@ -97,6 +97,20 @@ def opportunity_json(opp: Opportunity, state: str) -> dict[str, Any]:
         "detected_at": _iso(opp.detected_at),
         "status": opp.status.value,
         "state": state,
+        # One entry per job: what the duplicate guard keys on, and every source that found
+        # it (each GigRadar scanner's opportunity, UpHunt's copy) with its own score;
+        # `key` is the job's row, `match_score` the best source's.
+        "job_key": opp.job_key,
+        "sources": [
+            {
+                "key": source.key,
+                "platform": source.platform.value,
+                "account": source.account or None,
+                "scanner": source.scanner,
+                "match_score": source.match_score,
+            }
+            for source in opp.all_sources
+        ],
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -18,6 +19,9 @@ class Platform(StrEnum):
     @property
     def label(self) -> str:
         return {"gigradar": "GigRadar", "uphunt": "UpHunt", "gigiac": "Gigiac"}[self.value]
+
+
+_PLATFORM_ORDER = {platform: rank for rank, platform in enumerate(Platform)}
 
 
 class JobKind(StrEnum):
@@ -148,12 +152,63 @@ class Question(BaseModel):
     text: str
 
 
+class OpportunitySource(BaseModel):
+    """One way BidDesk learnt of a job: a platform's opportunity (a GigRadar scanner's
+    match, an UpHunt lookup, a Gigiac task), with that source's own match score."""
+
+    model_config = ConfigDict(frozen=True)
+
+    platform: Platform
+    external_id: str
+    account: str = ""
+    scanner: str | None = None  # the GigRadar scanner's name (or id) that matched it
+    match_score: float | None = None
+
+    @property
+    def key(self) -> str:
+        return opportunity_key(self.platform, self.external_id)
+
+    @property
+    def label(self) -> str:
+        """ "GigRadar · React jobs" (the scanner when known), "UpHunt"."""
+        return f"{self.platform.label} · {self.scanner}" if self.scanner else self.platform.label
+
+
+def sources_label(platforms: Iterable[Platform | str]) -> str:
+    """The inbox's short line for a job's sources: "GigRadar ×2 · UpHunt" (platforms in
+    their usual order, a count where one platform found it more than once)."""
+    counts: dict[Platform, int] = {}
+    for platform in platforms:
+        counts[Platform(platform)] = counts.get(Platform(platform), 0) + 1
+    return " · ".join(
+        f"{p.label} ×{n}" if n > 1 else p.label
+        for p, n in sorted(counts.items(), key=lambda item: _PLATFORM_ORDER[item[0]])
+    )
+
+
+def found_by_text(sources: Sequence[OpportunitySource]) -> str:
+    """The editor's line of a job's sources: "Found by GigRadar · React jobs (92%),
+    UpHunt"; empty for one source that says no more than the platform's badge."""
+    if len(sources) == 1 and sources[0].scanner is None:
+        return ""
+    parts = [
+        s.label if s.match_score is None else f"{s.label} ({round(s.match_score * 100)}%)"
+        for s in sources
+    ]
+    return "Found by " + ", ".join(parts)
+
+
 class Opportunity(BaseModel):
     """One job or task a user may bid on, whatever platform it came from.
 
     `key` is `"{platform}:{external_id}"` and is the store's primary key. `upwork_job_id`
     (the Upwork ciphertext `~01…`) links the same Upwork job reached through GigRadar and
     UpHunt, and is what the duplicate-proposal guard keys on.
+
+    The inbox shows one row per job (`job_key`): where several opportunities reach one
+    Upwork job (two GigRadar scanners, UpHunt), the store's job view is the first one
+    seen with `sources` listing all of them and `match_score` the best of theirs. A
+    stored opportunity, as a platform sent it, has no `sources`.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -184,6 +239,9 @@ class Opportunity(BaseModel):
     # Platform-specific ids needed on later calls, e.g. {"scanner_id": ..., "scanner_name": ...}.
     context: dict[str, str] = Field(default_factory=dict)
     raw: dict[str, Any] = Field(default_factory=dict)
+    # Every source of the job, this one first, when the job has more than one (a job
+    # view from the store); empty for a single source. Not stored: derived from the rows.
+    sources: tuple[OpportunitySource, ...] = ()
 
     @field_validator("posted_at", "detected_at", "deadline")
     @classmethod
@@ -200,6 +258,34 @@ class Opportunity(BaseModel):
         if self.upwork_job_id:
             return f"upwork:{self.upwork_job_id}"
         return self.key
+
+    @property
+    def job_key(self) -> str:
+        """The job this opportunity is a source of: one inbox row per value."""
+        return self.dedupe_key
+
+    @property
+    def own_source(self) -> OpportunitySource:
+        """This opportunity as one source of its job."""
+        return OpportunitySource(
+            platform=self.platform,
+            external_id=self.external_id,
+            account=self.account,
+            scanner=self.context.get("scanner_name") or self.context.get("scanner_id"),
+            match_score=self.match_score,
+        )
+
+    @property
+    def all_sources(self) -> tuple[OpportunitySource, ...]:
+        """Every source of the job: `sources`, or this opportunity alone."""
+        return self.sources or (self.own_source,)
+
+    @property
+    def sources_label(self) -> str:
+        """ "GigRadar ×2 · UpHunt"; the platform's name for a single source."""
+        if not self.sources:
+            return self.platform.label
+        return sources_label(s.platform for s in self.sources)
 
 
 def opportunity_key(platform: Platform | str, external_id: str) -> str:

@@ -118,12 +118,12 @@ def choose_account(
     *wanted: str | None,
 ) -> str | None:
     """The account a proposal through `route` goes from: the first of `wanted` that is
-    configured, else the account the job arrived through (on its own platform), else the
-    first configured one; None when the route has no account."""
-    default = (
-        opportunity.account if opportunity is not None and route is opportunity.platform else None
-    )
-    for name in (*wanted, default):
+    configured, else the account the job arrived through on that route's platform (its
+    own, or one of its `sources`), else the first configured one; None when the route
+    has no account."""
+    found = () if opportunity is None else opportunity.all_sources
+    defaults = [s.account for s in found if s.platform is route and s.account]
+    for name in (*wanted, *defaults):
         if name and name in names:
             return name
     return names[0] if names else None

@@ -3,6 +3,14 @@
 Adapters normalize; the inbox dedupes within a batch (a webhook and a poll may bring the
 same job in one tick), upserts in one transaction, and publishes what was new and what
 changed. Large batches are written on a worker thread so the loop keeps serving.
+
+One row per job: an opportunity of an Upwork job the inbox already holds (a second
+GigRadar scanner's match, the job looked up through UpHunt) is one more source of that
+job, not a new row. The events carry job views (`OpportunityRepo.job`): the job's row
+with its `sources` and their best match score, so a new source updates the job's row
+and is never announced as a new match. The user's marks, the draft and the submissions
+of a job are found from any of its sources' keys (`row_key`, `draft_for`,
+`submissions_for`).
 """
 
 from __future__ import annotations
@@ -12,7 +20,15 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from app.domain import Account, LocalState, Opportunity, SubmissionState, utcnow
+from app.domain import (
+    Account,
+    Draft,
+    LocalState,
+    Opportunity,
+    Submission,
+    SubmissionState,
+    utcnow,
+)
 from app.platforms.errors import PlatformError
 from app.services.accounts import AccountService
 from app.services.events import AccountStatus, EventBus, OpportunitiesAdded, OpportunitiesUpdated
@@ -54,6 +70,11 @@ class Inbox:
         self._status: dict[str, AccountStatus] = {}
 
     async def ingest(self, opportunities: Iterable[Opportunity]) -> IngestResult:
+        """Store a batch; publish the new jobs and the jobs that changed (as job views).
+
+        `new` are jobs the inbox did not hold; `changed` are jobs whose row or sources
+        changed, a new source of a known job included; `seen` counts the opportunities.
+        """
         batch: dict[str, Opportunity] = {}
         for opp in opportunities:
             batch[opp.key] = opp  # the latest copy of a key in one batch wins
@@ -61,17 +82,34 @@ class Inbox:
             return IngestResult((), (), 0)
         items = list(batch.values())
         if len(items) > THREAD_THRESHOLD:
-            result = await asyncio.to_thread(self.store.opportunities.upsert_many, items)
+            new, changed = await asyncio.to_thread(self._store_batch, batch)
         else:
-            result = self.store.opportunities.upsert_many(items)
-        new_keys, changed_keys = set(result.new), set(result.changed)
-        new = tuple(o for o in items if o.key in new_keys)
-        changed = tuple(o for o in items if o.key in changed_keys)
+            new, changed = self._store_batch(batch)
         if new:
             self.bus.publish(OpportunitiesAdded(new))
         if changed:
             self.bus.publish(OpportunitiesUpdated(changed))
         return IngestResult(new, changed, len(items))
+
+    def _store_batch(
+        self, batch: dict[str, Opportunity]
+    ) -> tuple[tuple[Opportunity, ...], tuple[Opportunity, ...]]:
+        """Upsert, then the new and the changed jobs as the inbox shows them."""
+        repo = self.store.opportunities
+        result = repo.upsert_many(batch.values())
+        new_jobs = [key for key in result.new if key not in result.sources_of]
+        touched = dict.fromkeys(result.job_of(key) for key in (*result.new, *result.changed))
+        if not touched:
+            return (), ()
+        # Only jobs with more than one source need reading back; the others are shown
+        # as the platform sent them.
+        grouped = repo.with_sources(touched)
+        views = repo.jobs_of(grouped) if grouped else {}
+        added = set(new_jobs)
+        shown = {key: v for key in touched if (v := views.get(key) or batch.get(key))}
+        new = tuple(shown[key] for key in new_jobs if key in shown)
+        changed = tuple(v for key, v in shown.items() if key not in added)
+        return new, changed
 
     async def fetch(self, account: Account) -> IngestResult:
         """One discovery round for one account; errors are recorded and re-raised."""
@@ -113,6 +151,30 @@ class Inbox:
     def status(self, account: str) -> AccountStatus | None:
         return self._status.get(account)
 
+    # -- one row per job -----------------------------------------------------------------
+
+    def row_key(self, key: str) -> str:
+        """The key of the inbox row for any source's key (a submission's, a draft's)."""
+        return self.store.opportunities.primary_of(key) or key
+
+    def job(self, key: str) -> Opportunity | None:
+        """The job `key` is a source of, as its inbox row shows it (with its sources)."""
+        return self.store.opportunities.job(key)
+
+    def _source_keys(self, key: str) -> list[str]:
+        return [o.key for o in self.store.opportunities.members(key)] or [key]
+
+    def draft_for(self, key: str) -> Draft | None:
+        """The job's draft, whichever source's key it was saved under: the newest."""
+        drafts = [d for k in self._source_keys(key) if (d := self.store.drafts.get(k))]
+        return max(drafts, key=lambda d: d.updated_at, default=None)
+
+    def submissions_for(self, key: str) -> list[Submission]:
+        """Every submission for the job, whichever source it was sent through; newest
+        first."""
+        subs = [s for k in self._source_keys(key) for s in self.store.submissions.by_opportunity(k)]
+        return sorted(subs, key=lambda s: s.created_at, reverse=True)
+
     # -- the user's marks ----------------------------------------------------------------
 
     def set_read(self, key: str, read: bool = True) -> bool:
@@ -140,22 +202,25 @@ class Inbox:
         return self.store.opportunities.set_archived(key, archived)
 
     def state_of(self, key: str) -> LocalState:
-        """Where the user stands with one opportunity, from the store."""
+        """Where the user stands with one job (from any of its sources' keys)."""
         flags = self.store.opportunities.flags(key)
-        submissions = self.store.submissions.by_opportunity(key)  # newest first
+        submissions = self.submissions_for(key)  # newest first
         return LocalState.of(
             read=flags is not None and flags.read_at is not None,
-            drafted=self.store.drafts.get(key) is not None,
+            drafted=self.draft_for(key) is not None,
             submission=submissions[0].state if submissions else None,
         )
 
     def local_states(self) -> dict[str, LocalState]:
-        """State of every opportunity that has a draft or a submission; any other is
-        "new" or "read" by its read flag."""
-        drafted = {d.opportunity_key for d in self.store.drafts.all()}
+        """State of every job that has a draft or a submission, by its row's key; any
+        other is "new" or "read" by its read flag."""
+        drafts = [d.opportunity_key for d in self.store.drafts.all()]
         latest: dict[str, SubmissionState] = {}
-        for sub in self.store.submissions.list():  # newest first
-            latest.setdefault(sub.opportunity_key, sub.state)
+        subs = self.store.submissions.list()  # newest first
+        rows = self.store.opportunities.primaries_of([*drafts, *(s.opportunity_key for s in subs)])
+        for sub in subs:
+            latest.setdefault(rows.get(sub.opportunity_key, sub.opportunity_key), sub.state)
+        drafted = {rows.get(key, key) for key in drafts}
         return {
             key: local_state(read=False, drafted=key in drafted, submission=latest.get(key))
             for key in drafted | set(latest)

@@ -253,7 +253,7 @@ def records_of(opportunity: Opportunity) -> tuple[RowRecord, str, Fields]:
     hourly_max = money_cents(opportunity.hourly_max)
     platform = opportunity.platform.value
     row: RowRecord = (
-        _PLATFORM_LABEL[platform],
+        opportunity.sources_label,  # "GigRadar ×2 · UpHunt": one row per job
         opportunity.title,
         opportunity.kind.value,
         budget,
@@ -500,6 +500,7 @@ def prepare_rows(
             starred,
             archived,
             competition_json,
+            sources,
         ) = row
         client = client_of(client_json)
         country = client[C_COUNTRY]
@@ -525,7 +526,7 @@ def prepare_rows(
         hays.append(fold(joined))
         records.append(
             (
-                labels.get(platform, platform),
+                sources or labels.get(platform, platform),  # a job's several sources
                 title,
                 kind,
                 budget,

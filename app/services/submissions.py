@@ -151,12 +151,16 @@ def cadence_for(platform: Platform) -> Cadence:
 
 
 def allowed_routes(opportunity: Opportunity) -> tuple[Platform, ...]:
-    """Where a proposal for this opportunity can be sent."""
-    own = opportunity.platform
-    if not opportunity.upwork_job_id or SPECS[own].upwork_route:
-        return (own,)
-    # An Upwork job found by a feed can also go through a route that sends to Upwork jobs.
-    return (own, *(p for p, spec in SPECS.items() if spec.upwork_route))
+    """Where a proposal for this opportunity (or for its job, through any of the job's
+    `sources`) can be sent, in the platforms' usual order."""
+    routes: set[Platform] = set()
+    for own in {opportunity.platform, *(s.platform for s in opportunity.sources)}:
+        routes.add(own)
+        if opportunity.upwork_job_id and not SPECS[own].upwork_route:
+            # An Upwork job found by a feed can also go through a route that sends to
+            # Upwork jobs.
+            routes.update(p for p, spec in SPECS.items() if spec.upwork_route)
+    return tuple(p for p in Platform if p in routes)
 
 
 class SubmissionService:
@@ -199,6 +203,7 @@ class SubmissionService:
         """
         opp = self.opportunity(request.opportunity_key)
         route = request.via or opp.platform
+        opp = self.source_for(opp, route, request.account)
         if route not in allowed_routes(opp):
             routes = ", ".join(p.label for p in allowed_routes(opp))
             raise SubmitError(
@@ -238,6 +243,33 @@ class SubmissionService:
                 raise DuplicateSubmission(exc.existing) from None
             self.bus.publish(SubmissionChanged(sub, None))
         return await self._send(sub, opp)
+
+    def source_for(
+        self, opp: Opportunity, route: Platform, account: str | None = None
+    ) -> Opportunity:
+        """Which of the job's sources a proposal through `route` is sent on.
+
+        The inbox shows one row per job, but a send names one platform's opportunity:
+        GigRadar's own opportunity id and scanner for the GigRadar route, UpHunt's copy
+        where there is one. Among several on the route: the chosen account's, else the one
+        the user opened, else the best match. A route no source is on (UpHunt for a job
+        only GigRadar found) goes through the opened one, as before.
+        """
+        members = self.store.opportunities.members(opp.key)
+        if len(members) <= 1:
+            return opp
+        on_route = [m for m in members if m.platform is route]
+        if not on_route:
+            if route in allowed_routes(opp):
+                return opp
+            return next((m for m in members if route in allowed_routes(m)), opp)
+        if account:
+            mine = [m for m in on_route if m.account == account]
+            on_route = mine or on_route
+        opened = next((m for m in on_route if m.key == opp.key), None)
+        if opened is not None:
+            return opened
+        return max(on_route, key=lambda m: m.match_score or 0.0)
 
     async def auto_bidder_warning(
         self, opp: Opportunity, account: str | None = None, route: Platform | None = None

@@ -253,6 +253,40 @@ _V7_COMPETITION: tuple[str, ...] = (
     "ALTER TABLE opportunities ADD COLUMN competition TEXT NOT NULL DEFAULT '{}'",
 )
 
+# One inbox row per job (issue 16): GigRadar makes one opportunity per scanner × job, and
+# UpHunt reaches the same Upwork job, so several rows may hold one job. The first one
+# seen stays the job's row (`primary_key` NULL); the others name it in `primary_key` and
+# are the job's further sources. The user's marks are one per job: the earlier copies'
+# marks are merged (read if any was read, the earliest time; starred or archived if any
+# was) and written to every row of the job.
+_GROUP = (
+    "SELECT {agg} FROM opportunities AS m"
+    " WHERE m.key = opportunities.key OR m.primary_key = opportunities.key"
+)
+_OF_ROW = "(SELECT p.{column} FROM opportunities AS p WHERE p.key = opportunities.primary_key)"
+_V8_ONE_ROW_PER_JOB: tuple[str, ...] = (
+    "ALTER TABLE opportunities ADD COLUMN primary_key TEXT",
+    """
+    UPDATE opportunities SET primary_key = (
+        SELECT p.key FROM opportunities AS p WHERE p.upwork_job_id = opportunities.upwork_job_id
+        ORDER BY p.first_seen_at, p.detected_at, p.key LIMIT 1
+    ) WHERE upwork_job_id IS NOT NULL
+    """,
+    "UPDATE opportunities SET primary_key = NULL WHERE primary_key = key",
+    "CREATE INDEX opportunities_primary_key ON opportunities (primary_key)"
+    " WHERE primary_key IS NOT NULL",
+    "UPDATE opportunities SET"
+    f" read_at = ({_GROUP.format(agg='min(m.read_at)')}),"
+    f" starred = ({_GROUP.format(agg='max(m.starred)')}),"
+    f" archived = ({_GROUP.format(agg='max(m.archived)')})"
+    " WHERE key IN (SELECT primary_key FROM opportunities WHERE primary_key IS NOT NULL)",
+    "UPDATE opportunities SET"
+    f" read_at = {_OF_ROW.format(column='read_at')},"
+    f" starred = {_OF_ROW.format(column='starred')},"
+    f" archived = {_OF_ROW.format(column='archived')}"
+    " WHERE primary_key IS NOT NULL",
+)
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _V1_INITIAL),
     Migration(
@@ -265,6 +299,7 @@ MIGRATIONS: list[Migration] = [
     ),
     Migration(6, "unprocessed webhook deliveries in a table of their own", _V6_PENDING_TABLE),
     Migration(7, "competition on a job: proposals, interviewing, invites", _V7_COMPETITION),
+    Migration(8, "one inbox row per job: other sources name the job's row", _V8_ONE_ROW_PER_JOB),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -9,13 +9,22 @@ written, with one `executemany`.
 
 The user's own marks (read, starred, archived) and `first_seen_at` belong to the store,
 not to the platform: an upsert never touches them.
+
+One job, one row. GigRadar makes one opportunity per scanner × job and UpHunt reaches the
+same Upwork job, so several stored opportunities may be one job. The first one stored is
+the job's row (`primary_key` NULL); a later opportunity of the same Upwork job names it
+in `primary_key` and is one more *source* of the job. The inbox loads the jobs' rows only
+(`iter_rows`, `load_all_rows`, `jobs`), each with its sources and the best of their match
+scores; the user's marks are one per job (written to every row of the job). Drafts and
+submissions stay keyed by whichever opportunity they were made for; `primary_of` maps any
+of them to the job's row.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -24,7 +33,14 @@ from pydantic import TypeAdapter
 from pydantic_core import to_json
 
 from app.domain.money import to_cents
-from app.domain.opportunity import ClientInfo, Competition, Opportunity, Question, utcnow
+from app.domain.opportunity import (
+    ClientInfo,
+    Competition,
+    Opportunity,
+    Question,
+    sources_label,
+    utcnow,
+)
 from app.store._codec import (
     cents_to_money,
     dt_to_text,
@@ -69,13 +85,35 @@ CONTENT_COLUMNS: tuple[str, ...] = (
 )
 _CONTENT = ", ".join(CONTENT_COLUMNS)
 _UPSERT_SQL = (
-    f"INSERT INTO opportunities ({_CONTENT}, first_seen_at, updated_at)"
-    f" VALUES ({', '.join('?' * (len(CONTENT_COLUMNS) + 2))})"
+    f"INSERT INTO opportunities ({_CONTENT}, primary_key, first_seen_at, updated_at)"
+    f" VALUES ({', '.join('?' * (len(CONTENT_COLUMNS) + 3))})"
     " ON CONFLICT (key) DO UPDATE SET "
     + ", ".join(f"{column} = excluded.{column}" for column in CONTENT_COLUMNS[1:])
-    + ", updated_at = excluded.updated_at"
+    + ", primary_key = excluded.primary_key, updated_at = excluded.updated_at"
 )
-_EXISTING_SQL = f"SELECT {_CONTENT} FROM opportunities WHERE key IN "
+# The content, then the job's row (NULL: this is it).
+_EXISTING_SQL = f"SELECT {_CONTENT}, primary_key FROM opportunities WHERE key IN "
+_UPWORK = CONTENT_COLUMNS.index("upwork_job_id")
+# The key of the job's row for the opportunity `?` (itself, or the row it names).
+_PRIMARY_OF = "(SELECT coalesce(primary_key, key) FROM opportunities WHERE key = ?)"
+# New sources of a known job take the job's marks.
+_COPY_MARKS_SQL = (
+    "UPDATE opportunities SET"
+    " read_at = (SELECT p.read_at FROM opportunities AS p WHERE p.key = ?),"
+    " starred = (SELECT p.starred FROM opportunities AS p WHERE p.key = ?),"
+    " archived = (SELECT p.archived FROM opportunities AS p WHERE p.key = ?)"
+    " WHERE key = ?"
+)
+# Every row of a job that has more than one, the job's row first, then in arrival order.
+# Two searches of the partial index (an OR of the two would scan every row).
+_SOURCES_SQL = (
+    "SELECT primary_key, key, platform, match_score, 1, first_seen_at FROM opportunities"
+    " WHERE primary_key IS NOT NULL"
+    " UNION ALL"
+    " SELECT key, key, platform, match_score, 0, first_seen_at FROM opportunities"
+    " WHERE key IN (SELECT primary_key FROM opportunities WHERE primary_key IS NOT NULL)"
+    " ORDER BY 5, 6, 2"
+)
 
 # The light row for the GUI: everything but the bulky `raw`, `context` and `questions`.
 _ROW_COLUMNS: tuple[str, ...] = (
@@ -93,15 +131,30 @@ _ROW_COLUMNS: tuple[str, ...] = (
     "archived",
     "competition",
 )
+# Filled in from the job's other rows (`_JobExtras`); NULL for a job with one source.
+_ROW_SQL = (
+    f"SELECT {', '.join(_ROW_COLUMNS)}, NULL FROM opportunities WHERE primary_key IS NULL"
+    " ORDER BY detected_at DESC, key"
+)
 
 
 @dataclass(frozen=True, slots=True)
 class UpsertResult:
-    """Keys written by `upsert_many`, each listed once, in the order first given."""
+    """Keys written by `upsert_many`, each listed once, in the order first given.
+
+    `sources_of` maps each written key that is a further source of another row's job to
+    that row's key (a second scanner's match, an UpHunt copy); other keys are their own
+    job's row.
+    """
 
     new: tuple[str, ...]
     changed: tuple[str, ...]
     unchanged: int
+    sources_of: Mapping[str, str] = field(default_factory=dict)
+
+    def job_of(self, key: str) -> str:
+        """The key of the job's row for a written key."""
+        return self.sources_of.get(key, key)
 
     @property
     def total(self) -> int:
@@ -158,6 +211,9 @@ class OpportunityRow(NamedTuple):
     starred: int
     archived: int
     competition_json: str = "{}"
+    # "GigRadar ×2 · UpHunt" when the job has several sources (`match_score` is then the
+    # best of theirs); None for a job with one.
+    sources: str | None = None
 
     @property
     def budget(self) -> Decimal | None:
@@ -315,9 +371,11 @@ class OpportunityRepo:
         """Insert new opportunities and update changed ones, in one transaction.
 
         A key given twice in one batch is written once, with its last value. Unchanged
-        rows are not written at all (no WAL traffic, `updated_at` kept). Thread-safe; a
-        big batch (an import) belongs in `asyncio.to_thread`: 100,000 rows take a few
-        seconds, most of it encoding, which runs before the write lock is taken.
+        rows are not written at all (no WAL traffic, `updated_at` kept). A new
+        opportunity of an Upwork job already stored (or earlier in the batch) becomes a
+        further source of that job's row and takes its marks. Thread-safe; a big batch
+        (an import) belongs in `asyncio.to_thread`: 100,000 rows take a few seconds, most
+        of it encoding, which runs before the write lock is taken.
         """
         latest: dict[str, tuple[Any, ...]] = {}
         with gc_paused():
@@ -330,33 +388,77 @@ class OpportunityRepo:
         new: list[str] = []
         changed: list[str] = []
         to_write: list[tuple[Any, ...]] = []
+        sources_of: dict[str, str] = {}
+        joined: list[str] = []  # new sources of a job already stored: they take its marks
         now = dt_to_text(utcnow())
         stamps = (now, now)
         with self._db.transaction() as conn, gc_paused():
             stored = self._stored_rows(conn, keys)
+            # Jobs to look up: the Upwork jobs of new rows, and of stored rows that only
+            # now name one (a lone row until then: it has no sources of its own).
+            ciphers = [
+                row[_UPWORK]
+                for key, row in latest.items()
+                if row[_UPWORK] is not None and _lone(stored.get(key))
+            ]
+            rows_of_job = self._job_rows(conn, ciphers) if ciphers else {}
             for key, row in latest.items():
                 before = stored.get(key)
+                primary: str | None = None
                 if before is None:
                     new.append(key)
                 else:
+                    primary = before[-1]
                     # detected_at is when we first saw it: a poll that stamps "now" on a
                     # platform without its own detection time changes nothing.
                     row = (*row[:_DETECTED], before[_DETECTED], *row[_DETECTED + 1 :])
-                    if before == row:
+                    if before[:-1] == row:
+                        if primary is not None:
+                            sources_of[key] = primary
                         continue
                     changed.append(key)
-                to_write.append(row + stamps)
+                cipher = row[_UPWORK]
+                if cipher is not None and _lone(before):
+                    owner = rows_of_job.get(cipher)
+                    if owner is None or owner == key:
+                        rows_of_job[cipher] = key  # the job's row: later ones join it
+                    else:
+                        primary = owner
+                        joined.append(key)
+                if primary is not None:
+                    sources_of[key] = primary
+                to_write.append((*row, primary, *stamps))
             if to_write:
                 conn.executemany(_UPSERT_SQL, to_write)
-        return UpsertResult(tuple(new), tuple(changed), len(keys) - len(to_write))
+            if joined:
+                conn.executemany(_COPY_MARKS_SQL, [(sources_of[k],) * 3 + (k,) for k in joined])
+        return UpsertResult(tuple(new), tuple(changed), len(keys) - len(to_write), sources_of)
 
     @staticmethod
     def _stored_rows(conn: sqlite3.Connection, keys: list[str]) -> dict[str, tuple[Any, ...]]:
+        """The stored content of `keys`, each with its job's row key (or None) last."""
         stored: dict[str, tuple[Any, ...]] = {}
         for chunk, placeholders in in_chunks(keys):
             for row in conn.execute(_EXISTING_SQL + placeholders, chunk):
                 stored[row[0]] = row
         return stored
+
+    @staticmethod
+    def _job_rows(conn: sqlite3.Connection, ciphers: list[str]) -> dict[str, str]:
+        """The key of each stored Upwork job's row, by ciphertext."""
+        found: dict[str, str] = {}
+        wanted = list(dict.fromkeys(ciphers))
+        for chunk, placeholders in in_chunks(wanted):
+            for cipher, key, primary in conn.execute(
+                "SELECT upwork_job_id, key, primary_key FROM opportunities"
+                f" WHERE upwork_job_id IN {placeholders} ORDER BY first_seen_at, key",
+                chunk,
+            ):
+                if primary is None:
+                    found.setdefault(cipher, key)
+                else:
+                    found.setdefault(cipher, primary)
+        return found
 
     def upsert(self, opportunity: Opportunity) -> UpsertResult:
         return self.upsert_many((opportunity,))
@@ -373,7 +475,7 @@ class OpportunityRepo:
         with gc_paused():
             with self._db.transaction(immediate=False) as conn:
                 rows = self._stored_rows(conn, wanted)
-            return {key: _decode(rows[key]) for key in wanted if key in rows}
+            return {key: _decode(rows[key][:-1]) for key in wanted if key in rows}
 
     def all(self, limit: int | None = None) -> list[Opportunity]:
         """Every opportunity (or the `limit` newest), newest detected first.
@@ -393,35 +495,34 @@ class OpportunityRepo:
             return [_decode(row) for row in rows]
 
     def load_all_rows(self) -> list[OpportunityRow]:
-        """Every opportunity as a light `OpportunityRow`, newest detected first.
+        """Every job's row as a light `OpportunityRow`, newest detected first.
 
         Several times faster than `all()` (measured here for 100,000 rows: under 1 s
         against about 3 s; no JSON parsing, no models): for building the inbox's table
-        model at start-up. Fetch the full `Opportunity` with `get` when one is opened.
+        model at start-up. Fetch the full `Opportunity` with `job` when one is opened.
         """
-        sql = f"SELECT {', '.join(_ROW_COLUMNS)} FROM opportunities ORDER BY detected_at DESC, key"
-        make = OpportunityRow._make
         with gc_paused():
             with self._db.read() as conn:
-                rows = conn.execute(sql).fetchall()
-            return [make(row) for row in rows]
+                extras = _JobExtras.read(conn)
+                rows = conn.execute(_ROW_SQL).fetchall()
+            return list(extras.apply(map(OpportunityRow._make, rows)))
 
     def iter_rows(self) -> Iterator[OpportunityRow]:
-        """Stream every opportunity as a light row, newest detected first.
+        """Stream every job's row as a light row, newest detected first.
 
         Reads on its own read-only connection, which WAL lets run beside the app's writes,
         so a worker thread can build the inbox at start-up without holding the store's
         lock (the loop's draft saves never wait) and without the whole list in memory at
         once (about 250 MB less at 100,000 rows than `load_all_rows`).
         """
-        sql = f"SELECT {', '.join(_ROW_COLUMNS)} FROM opportunities ORDER BY detected_at DESC, key"
         make = OpportunityRow._make
         db = Database.open(self._db.path, read_only=True)
         try:
             with db.read() as conn:
-                cursor = conn.execute(sql)
+                extras = _JobExtras.read(conn)
+                cursor = conn.execute(_ROW_SQL)
                 while batch := cursor.fetchmany(2_000):
-                    yield from map(make, batch)
+                    yield from extras.apply(map(make, batch))
         finally:
             db.close()
 
@@ -436,15 +537,128 @@ class OpportunityRepo:
         return [_decode(row) for row in rows]
 
     def count(self) -> int:
+        """Stored opportunities, every source counted (see `count_jobs`)."""
         with self._db.read() as conn:
             return int(conn.execute("SELECT count(*) FROM opportunities").fetchone()[0])
+
+    def count_jobs(self) -> int:
+        """Rows of the inbox: one per job, however many sources found it."""
+        with self._db.read() as conn:
+            return int(
+                conn.execute(
+                    "SELECT count(*) FROM opportunities WHERE primary_key IS NULL"
+                ).fetchone()[0]
+            )
+
+    # --- one row per job -------------------------------------------------------------
+
+    def primary_of(self, key: str) -> str | None:
+        """The key of the job's row for any of its sources' keys; None when unknown."""
+        with self._db.read() as conn:
+            row = conn.execute(
+                "SELECT coalesce(primary_key, key) FROM opportunities WHERE key = ?", (key,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def primaries_of(self, keys: Iterable[str]) -> dict[str, str]:
+        """`primary_of` for many keys at once (unknown keys are left out)."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, str] = {}
+        with self._db.read() as conn:
+            for chunk, placeholders in in_chunks(wanted):
+                for key, primary in conn.execute(
+                    "SELECT key, coalesce(primary_key, key) FROM opportunities"
+                    f" WHERE key IN {placeholders}",
+                    chunk,
+                ):
+                    found[key] = primary
+        return found
+
+    def with_sources(self, keys: Iterable[str]) -> list[str]:
+        """Those of the jobs' row keys `keys` whose job has more than one source."""
+        wanted = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        with self._db.read() as conn:
+            for chunk, placeholders in in_chunks(wanted):
+                found.update(
+                    row[0]
+                    for row in conn.execute(
+                        "SELECT DISTINCT primary_key FROM opportunities"
+                        f" WHERE primary_key IN {placeholders}",
+                        chunk,
+                    )
+                )
+        return [key for key in wanted if key in found]
+
+    def members(self, key: str) -> list[Opportunity]:
+        """Every stored source of the job `key` belongs to, the job's row first, then in
+        the order they arrived; empty when `key` is unknown."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                f"SELECT {_CONTENT} FROM opportunities"
+                f" WHERE key = {_PRIMARY_OF} OR primary_key = {_PRIMARY_OF}"
+                " ORDER BY primary_key IS NOT NULL, first_seen_at, key",
+                (key, key),
+            ).fetchall()
+        return [_decode(row) for row in rows]
+
+    def job(self, key: str) -> Opportunity | None:
+        """The job `key` is a source of, as the inbox shows it: its row's opportunity
+        with every source (`sources`) and the best of their match scores."""
+        return job_view(self.members(key))
+
+    def jobs_of(self, keys: Iterable[str]) -> dict[str, Opportunity]:
+        """`job` for the jobs' row keys `keys` (as an upsert names them), by that key."""
+        wanted = list(dict.fromkeys(keys))
+        groups: dict[str, list[Opportunity]] = {}
+        with gc_paused(), self._db.read() as conn:
+            for chunk, placeholders in in_chunks(wanted):
+                for row in conn.execute(
+                    f"SELECT {_CONTENT}, coalesce(primary_key, key) FROM opportunities"
+                    f" WHERE key IN {placeholders} OR primary_key IN {placeholders}"
+                    " ORDER BY primary_key IS NOT NULL, first_seen_at, key",
+                    (*chunk, *chunk),
+                ):
+                    groups.setdefault(row[-1], []).append(_decode(row[:-1]))
+        views = {key: job_view(groups.get(key, [])) for key in wanted}
+        return {key: view for key, view in views.items() if view is not None}
+
+    def jobs(self, limit: int | None = None) -> list[Opportunity]:
+        """Every job (or the `limit` newest) as `job` shows it, newest detected first."""
+        sql = (
+            f"SELECT {_CONTENT} FROM opportunities WHERE primary_key IS NULL"
+            " ORDER BY detected_at DESC, key"
+        )
+        params: tuple[int, ...] = ()
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (limit,)
+        with gc_paused():
+            with self._db.read() as conn:
+                rows = conn.execute(sql, params).fetchall()
+                others = conn.execute(
+                    f"SELECT {_CONTENT}, primary_key FROM opportunities"
+                    " WHERE primary_key IS NOT NULL ORDER BY first_seen_at, key"
+                ).fetchall()
+            sources: dict[str, list[Opportunity]] = {}
+            for row in others:
+                sources.setdefault(row[-1], []).append(_decode(row[:-1]))
+            jobs: list[Opportunity] = []
+            for row in rows:
+                opp = _decode(row)
+                more = sources.get(opp.key)
+                jobs.append(opp if not more else _joined(opp, more))
+            return jobs
 
     # --- the user's marks ----------------------------------------------------------
 
     def _set(self, key: str, column: str, value: object) -> bool:
+        """Set one mark on every row of the job `key` belongs to (one state per job)."""
         with self._db.transaction() as conn:
             cursor = conn.execute(
-                f"UPDATE opportunities SET {column} = ? WHERE key = ?", (value, key)
+                f"UPDATE opportunities SET {column} = ?"
+                f" WHERE key = {_PRIMARY_OF} OR primary_key = {_PRIMARY_OF}",
+                (value, key, key),
             )
             return cursor.rowcount > 0
 
@@ -460,10 +674,69 @@ class OpportunityRepo:
         return self._set(key, "archived", int(archived))
 
     def flags(self, key: str) -> OpportunityFlags | None:
+        """The marks of the job `key` belongs to (its row's), and when it was first seen."""
         with self._db.read() as conn:
             row = conn.execute(
                 "SELECT read_at, starred, archived, first_seen_at, updated_at"
-                " FROM opportunities WHERE key = ?",
+                f" FROM opportunities WHERE key = {_PRIMARY_OF}",
                 (key,),
             ).fetchone()
         return None if row is None else _flags(row)
+
+
+def _lone(stored: tuple[Any, ...] | None) -> bool:
+    """Whether a row (None: not stored yet) may join a job: it belongs to none so far."""
+    return stored is None or (stored[-1] is None and stored[_UPWORK] is None)
+
+
+def job_view(members: Sequence[Opportunity]) -> Opportunity | None:
+    """One job as the inbox shows it, from its stored sources (its row first)."""
+    if not members:
+        return None
+    first, *more = members
+    return first if not more else _joined(first, more)
+
+
+def _joined(first: Opportunity, more: Sequence[Opportunity]) -> Opportunity:
+    scores = [o.match_score for o in (first, *more) if o.match_score is not None]
+    return first.model_copy(
+        update={
+            "sources": (first.own_source, *(o.own_source for o in more)),
+            "match_score": max(scores) if scores else None,
+        }
+    )
+
+
+class _JobExtras:
+    """What a job's row shows of its other sources: the best score, the sources' line.
+
+    Read once per load (only jobs with several sources have any), applied to each row
+    as it streams by; a load with none costs nothing per row.
+    """
+
+    def __init__(self, by_key: dict[str, tuple[float | None, str]]) -> None:
+        self._by_key = by_key
+
+    @classmethod
+    def read(cls, conn: sqlite3.Connection) -> _JobExtras:
+        platforms: dict[str, list[str]] = {}
+        best: dict[str, float | None] = {}
+        for job, _key, platform, score, _is_source, _seen in conn.execute(_SOURCES_SQL):
+            platforms.setdefault(job, []).append(platform)
+            top = best.get(job)
+            if score is not None and (top is None or score > top):
+                best[job] = score
+            else:
+                best.setdefault(job, top)
+        return cls({job: (best[job], sources_label(found)) for job, found in platforms.items()})
+
+    def apply(self, rows: Iterable[OpportunityRow]) -> Iterable[OpportunityRow]:
+        by_key = self._by_key
+        if not by_key:
+            return rows
+        return (
+            row
+            if (extra := by_key.get(row.key)) is None
+            else row._replace(match_score=extra[0], sources=extra[1])
+            for row in rows
+        )

@@ -6,6 +6,11 @@ again under a new id), no orphaned draft (a draft saved in the first run is sent
 third), submissions of the first run still known to the platform, and `biddesk list
 --json` shows one entry per job. Qt-free: the same Sandbox + open_services + provision +
 fetch the window runs, stopped and started three times.
+
+One row per Upwork job (item 1): the world's jobs that two scanners matched, and a job
+also looked up through UpHunt, are one inbox row and one `list --json` entry each, listing
+their sources; a draft saved under UpHunt's copy is the job's draft, and in the third run
+it is sent through the GigRadar route on the GigRadar source.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from app.cli.commands.inbox import fetch_all
-from app.domain import Draft, Platform, SubmissionState
+from app.domain import Draft, Opportunity, Platform, SubmissionState
 from app.domain.bidding import default_bid
 from app.platforms import SPECS
 from app.sandbox import Sandbox, SandboxConfig
@@ -79,6 +84,31 @@ def _assert_one_row_per_job(services: Services, sandbox: Sandbox) -> None:
         if o.platform is Platform.GIGIAC
     )
     assert max(titles.values()) == 1, "one Gigiac task twice in the inbox"
+    # The inbox as the window loads it: one row per Upwork job, whoever found it.
+    rows = list(services.store.opportunities.iter_rows())
+    per_job = Counter(r.upwork_job_id for r in rows if r.upwork_job_id)
+    assert max(per_job.values()) == 1, "one Upwork job on two rows"
+    assert len(per_job) == len({o.job.ciphertext for o in sandbox.gigradar.opportunities.values()})
+    assert any(r.sources for r in rows), "the world's multi-scanner jobs list their sources"
+    # No orphaned draft: every draft belongs to a row of the inbox.
+    keys = {r.key for r in rows}
+    for draft in services.store.drafts.all():
+        assert services.inbox.row_key(draft.opportunity_key) in keys, draft.opportunity_key
+
+
+async def _uphunt_copy(services: Services, opp: Opportunity) -> Opportunity:
+    """The job looked up through UpHunt, as `biddesk submit URL --via uphunt` stores it."""
+    account = services.accounts.choose(Platform.UPHUNT, None)
+    cipher = opp.upwork_job_id
+    assert cipher is not None
+    stub = Opportunity(
+        platform=Platform.UPHUNT, external_id=cipher, upwork_job_id=cipher, title="."
+    )
+    copy = await services.accounts.adapter(account).get_opportunity(stub)
+    copy = copy.model_copy(update={"account": account.name})
+    result = await services.inbox.ingest([copy])
+    assert result.new == (), "a job the inbox holds is not a new row"
+    return copy
 
 
 async def _run(profile: Path, number: int, memo: dict[str, str], known: set[str]) -> None:
@@ -120,6 +150,17 @@ async def _run(profile: Path, number: int, memo: dict[str, str], known: set[str]
                 for key, opp in (("draft_old", first), ("draft_arrived", arrived)):
                     services.store.drafts.save(Draft(opportunity_key=opp.key, cover_letter=LETTER))
                     memo[key] = opp.key
+                # A job the user also looked up through UpHunt, drafted on UpHunt's copy.
+                pasted = next(
+                    o
+                    for o in opps
+                    if o.external_id in initial
+                    and o.dedupe_key not in (first.dedupe_key, arrived.dedupe_key, sent.dedupe_key)
+                )
+                copy = await _uphunt_copy(services, pasted)
+                services.store.drafts.save(Draft(opportunity_key=copy.key, cover_letter=LETTER))
+                memo["draft_pasted"] = copy.key
+                assert services.inbox.row_key(copy.key) == services.inbox.row_key(pasted.key)
                 sub = await services.submissions.submit(
                     SubmitRequest(
                         opportunity_key=sent.key,
@@ -132,7 +173,7 @@ async def _run(profile: Path, number: int, memo: dict[str, str], known: set[str]
                 sub = await services.submissions.wait_settled(sub.id, timeout=60)
                 assert sub.state is SubmissionState.SUBMITTED, sub
                 memo["submission"] = sub.id
-                memo["rows_after_1"] = str(len(services.store.opportunities.all()))
+                memo["rows_after_1"] = str(services.store.opportunities.count_jobs())
             else:
                 # The first run's submission is still known to the platform: not failed.
                 sub = await services.submissions.reconcile(memo["submission"])
@@ -154,6 +195,28 @@ async def _run(profile: Path, number: int, memo: dict[str, str], known: set[str]
                     )
                     sub = await services.submissions.wait_settled(sub.id, timeout=60)
                     assert sub.state is SubmissionState.SUBMITTED, (key, sub)
+                # The draft on UpHunt's copy is the job's: opened from the job's row and
+                # sent through the GigRadar route, it goes on the GigRadar source.
+                row = services.inbox.row_key(memo["draft_pasted"])
+                draft = services.inbox.draft_for(row)
+                job = services.inbox.job(row)
+                assert draft is not None and job is not None
+                assert {s.platform for s in job.sources} == {Platform.GIGRADAR, Platform.UPHUNT}
+                sub = await services.submissions.submit(
+                    SubmitRequest(
+                        opportunity_key=row,
+                        cover_letter=draft.cover_letter,
+                        bid=default_bid(job, SPECS[Platform.GIGRADAR].bids),
+                        via=Platform.GIGRADAR,
+                        confirm_warnings=True,
+                        confirm_auto_bidder=True,
+                    )
+                )
+                assert sub.platform is Platform.GIGRADAR
+                assert sub.opportunity_key.startswith("gigradar:")
+                sub = await services.submissions.wait_settled(sub.id, timeout=60)
+                assert sub.state is SubmissionState.SUBMITTED, sub
+                assert services.inbox.state_of(memo["draft_pasted"]).value == "submitted"
             known.update(o.key for o in services.store.opportunities.all())
         finally:
             await services.aclose()
@@ -169,7 +232,7 @@ def test_three_starts_on_one_profile_keep_one_world(tmp_path: Path) -> None:
 
     env = {**os.environ, "BIDDESK_HOME": str(tmp_path / "home")}
     result = subprocess.run(
-        [sys.executable, "-m", "app", "--profile", str(profile), "list", "--json"],
+        [sys.executable, "-m", "app", "--profile", str(profile), "list", "--json", "--limit", "0"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -179,6 +242,11 @@ def test_three_starts_on_one_profile_keep_one_world(tmp_path: Path) -> None:
     entries = json.loads(result.stdout)["opportunities"]
     keys = Counter(entry["key"] for entry in entries)
     assert max(keys.values()) == 1
+    # One entry per job, each source listed once across all entries.
+    assert max(Counter(entry["job_key"] for entry in entries).values()) == 1
+    sources = Counter(s["key"] for entry in entries for s in entry["sources"])
+    assert max(sources.values()) == 1
+    assert memo["draft_pasted"] in sources
     # One GigRadar entry per opportunity the kept world holds (a job two scanners matched
     # is two opportunities), one Gigiac entry per task: nothing minted again.
     world = Sandbox(_config(profile))  # rebuilt from the file, not started
@@ -229,8 +297,11 @@ def test_three_window_starts_on_one_profile_leave_one_row_per_job(tmp_path: Path
             env=env,
         )
         assert listed.returncode == 0, listed.stderr
-        keys = [entry["key"] for entry in json.loads(listed.stdout)["opportunities"]]
+        entries = json.loads(listed.stdout)["opportunities"]
+        keys = [entry["key"] for entry in entries]
         assert len(keys) == len(set(keys))
+        jobs = [entry["job_key"] for entry in entries]
+        assert len(jobs) == len(set(jobs)), f"run {number}: one job on two rows"
         assert seen <= set(keys)
         seen = set(keys)
         # The window's world, rebuilt from the profile (not started): every row is in it.

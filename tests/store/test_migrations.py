@@ -365,6 +365,7 @@ def test_final_opportunity_columns(db: Database) -> None:
         "starred",
         "archived",
         "competition",
+        "primary_key",
     ]
     assert {"budget_cents", "hourly_min_cents", "hourly_max_cents"} <= set(columns)
 

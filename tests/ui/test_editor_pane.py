@@ -657,8 +657,8 @@ def test_show_submission_updates_the_strip_live(pane: EditorPane, qtbot) -> None
     assert history.isVisible()
     assert "webhook" in history.text()
 
-    other = submission(make_opp(external_id="op-2"))
-    pane.show_submission(other)  # another opportunity's: ignored
+    other = submission(make_opp(external_id="op-2", upwork_job_id="~02def"))
+    pane.show_submission(other)  # another job's: ignored
     assert "Accepted ✓" in strip_state.text()
 
 

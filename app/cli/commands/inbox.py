@@ -85,10 +85,12 @@ def cmd_fetch(args: argparse.Namespace, services: Services) -> int:
 
 
 def cmd_list(args: argparse.Namespace, services: Services) -> int:
+    """One entry per job, whoever found it (a job two GigRadar scanners matched and UpHunt
+    looked up is one entry, with its three `sources` and the best of their scores)."""
     now = utcnow()
+    platforms = frozenset(Platform(p) for p in args.platform or ())
     spec = FilterSpec(
         text=args.search or "",
-        platforms=frozenset(Platform(p) for p in args.platform or ()),
         states=frozenset(args.state or ()),
         include_archived=args.archived,
     )
@@ -96,8 +98,9 @@ def cmd_list(args: argparse.Namespace, services: Services) -> int:
     states = services.inbox.local_states()
     opps = [
         o
-        for o in services.store.opportunities.all()
-        if predicate(o, haystack(o), states.get(o.key, "new"))
+        for o in services.store.opportunities.jobs()
+        if (not platforms or any(s.platform in platforms for s in o.all_sources))
+        and predicate(o, haystack(o), states.get(o.key, "new"))
     ]
     opps.sort(key=lambda o: (-(o.match_score or 0.0), -o.detected_at.timestamp()))
     if args.limit:
@@ -113,13 +116,16 @@ def cmd_list(args: argparse.Namespace, services: Services) -> int:
     if not opps:
         _out("No opportunities match. Run `biddesk fetch` to pull new ones.")
         return EXIT_OK
-    _out(f"{'ID':<20} {'SCORE':>5}  {'KIND':<6} {'BUDGET':>14}  {'POSTED':>6}  {'STATE':<10} TITLE")
+    _out(
+        f"{'ID':<20} {'SCORE':>5}  {'KIND':<6} {'BUDGET':>14}  {'POSTED':>6}  {'STATE':<10} "
+        f"{'FOUND BY':<20} TITLE"
+    )
     for o in opps:
         score = "—" if o.match_score is None else f"{round(o.match_score * 100)}"
         _out(
             f"{_short(o.key):<20} {score:>5}  {o.kind.value:<6} {_budget(o):>14}  "
             f"{_age(o.posted_at or o.detected_at, now):>6}  {states.get(o.key, 'new'):<10} "
-            f"{_clip(o.title, 60)}"
+            f"{_clip(o.sources_label, 20):<20} {_clip(o.title, 60)}"
         )
     _out(f"\n{len(opps)} shown. Full details: `biddesk list --json`.")
     return EXIT_OK
@@ -128,13 +134,17 @@ def cmd_list(args: argparse.Namespace, services: Services) -> int:
 def cmd_status(args: argparse.Namespace, services: Services) -> int:
     async def run() -> tuple[list[Submission], dict[str, str]]:
         try:
-            key = None
+            subs = services.store.submissions.list()
             if args.opportunity:
                 opp = resolve_opportunity(services, args.opportunity)
                 if opp is None:
                     raise CliError(f"There is no opportunity “{args.opportunity}” in the inbox.")
-                key = opp.key
-            subs = services.store.submissions.list(opportunity_key=key)
+                # The job's submissions, whichever of its sources they were sent through.
+                subs = [
+                    s
+                    for s in subs
+                    if s.opportunity_key == opp.key or s.dedupe_key == opp.dedupe_key
+                ]
             if args.refresh:
                 refreshed = []
                 for sub in subs:

@@ -192,15 +192,18 @@ class InboxController(QObject):
             self.current_key = None
             self.editor.show_opportunity(None, None, (), self.bridge.accounts_by_platform())
             return
-        store = self.services.store
-        opp = store.opportunities.get(key)
+        inbox = self.services.inbox
+        # One row per job: any source's key (a submission's, a notification's) shows the
+        # job's row, with the draft and submissions of all its sources.
+        key = inbox.row_key(key)
+        opp = inbox.job(key)
         if opp is None:
             return
         if key != self.current_key:
             self.editor.flush_draft()
         self.current_key = key
-        draft = store.drafts.get(key)
-        subs = store.submissions.by_opportunity(key)
+        draft = inbox.draft_for(key)
+        subs = inbox.submissions_for(key)
         self.editor.show_opportunity(opp, draft, subs, self.bridge.accounts_by_platform())
         self.opportunity_shown.emit(opp)
         if self.services.inbox.set_read(key, True):
@@ -210,6 +213,7 @@ class InboxController(QObject):
     def go_to_opportunity(self, key: str) -> None:
         """From elsewhere (the submissions view, a notification): select it in the inbox."""
         self._show_inbox()
+        key = self.services.inbox.row_key(key)
         if self.model.row_of(key) is None:
             # Filtered out or archived: show it in the editor all the same.
             self.show_opportunity(key)
@@ -253,10 +257,9 @@ class InboxController(QObject):
 
     def _on_bridge_submission_changed(self, sub: Submission) -> None:
         self.submissions.upsert(sub, self.title(sub.opportunity_key))
-        self.model.set_state(
-            sub.opportunity_key, LocalState.of(read=True, drafted=True, submission=sub.state)
-        )
-        if sub.opportunity_key == self.current_key:
+        row = self.services.inbox.row_key(sub.opportunity_key)  # sent through any source
+        self.model.set_state(row, LocalState.of(read=True, drafted=True, submission=sub.state))
+        if row == self.current_key:
             self.editor.show_submission(sub)
 
     def title(self, key: str) -> str | None:

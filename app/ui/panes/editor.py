@@ -275,7 +275,7 @@ class EditorPane(QWidget):
             self._submissions = {}
             self._stack.setCurrentIndex(0)
             return
-        self._submissions = {s.id: s for s in submissions if s.opportunity_key == opportunity.key}
+        self._submissions = {s.id: s for s in submissions if _of_job(s, opportunity)}
         self._loading = True
         try:
             self._header.fill(opportunity)
@@ -294,7 +294,7 @@ class EditorPane(QWidget):
     def show_submission(self, submission: Submission) -> None:
         """A lifecycle update; ignored unless it belongs to the shown opportunity."""
         opp = self._opportunity
-        if opp is None or submission.opportunity_key != opp.key:
+        if opp is None or not _of_job(submission, opp):
             return
         self._submissions[submission.id] = submission
         if self._sending_key == opp.key:
@@ -635,3 +635,12 @@ class EditorPane(QWidget):
             self._emit_submit(request)
             return
         self._refresh_submit()
+
+
+def _of_job(submission: Submission, opportunity: Opportunity) -> bool:
+    """Whether a submission is for the shown job: made on its row, or sent through another
+    of its sources (a GigRadar scanner's opportunity, UpHunt's copy)."""
+    return (
+        submission.opportunity_key == opportunity.key
+        or submission.dedupe_key == opportunity.dedupe_key
+    )

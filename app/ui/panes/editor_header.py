@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from app.domain.bidding import budget_text
 from app.domain.depth import client_history_text, competition_text, term_spans
 from app.domain.money import format_money
-from app.domain.opportunity import ClientInfo, Opportunity, Platform, utcnow
+from app.domain.opportunity import ClientInfo, Opportunity, Platform, found_by_text, utcnow
 from app.services.platforms import spec_for
 from app.ui.widgets.labels import (
     SUCCESS_COLOR,
@@ -134,6 +134,11 @@ class JobHeader(QObject):
         body.addSpacing(2)
         body.addLayout(meta)
 
+        # One row per job: every source that found it (scanners, platforms), each with
+        # its own match score.
+        self._sources = wrapping_label(name="job_sources")
+        body.addWidget(self._sources)
+
         self._client = wrapping_label(name="client_facts")
         self._client.setTextFormat(Qt.TextFormat.RichText)
         body.addWidget(self._client)
@@ -190,6 +195,9 @@ class JobHeader(QObject):
         if opp.category:
             facts.append(opp.category)
         self._meta.setText(" · ".join(facts))
+        found_by = found_by_text(opp.all_sources)
+        self._sources.setText(found_by)
+        self._sources.setVisible(bool(found_by))
         self._client.setText(_client_html(opp.client))
         self._fill_depth(opp)
         self.open_button.setEnabled(bool(opp.url))

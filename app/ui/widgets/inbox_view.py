@@ -68,7 +68,9 @@ __all__ = ["InboxView"]
 # Default widths as sample texts they must fit (plus padding), so they follow the font.
 _SAMPLES: dict[Column, str] = {
     Column.SCORE: "Score",
-    Column.PLATFORM: "GigRadar",
+    # One row per job: a job that two scanners found reads "GigRadar ×2" in full (and
+    # "GigRadar · Up…" where UpHunt too; the tooltip and the editor list every source).
+    Column.PLATFORM: "GigRadar ×2",
     Column.KIND: "Hourly",
     Column.BUDGET: "$150–200/h",
     Column.CLIENT: "United States · $250k · 85% · ✓",
