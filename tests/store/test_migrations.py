@@ -179,6 +179,9 @@ _V5_ROWS: tuple[tuple[str, tuple[object, ...]], ...] = (
 # Version 6 moved the pending deliveries into a table of its own; the migration copies
 # them, and version 5's rows exercise that.
 _V6_ROWS: tuple[tuple[str, tuple[object, ...]], ...] = ()
+# Version 7 added the competition column; version 8 (one row per job) groups rows by job
+# and leaves that column alone, so no rows of a new kind.
+_V7_ROWS: tuple[tuple[str, tuple[object, ...]], ...] = ()
 ROWS_BY_VERSION = {
     1: _V1_ROWS,
     2: _V2_ROWS,
@@ -186,6 +189,7 @@ ROWS_BY_VERSION = {
     4: _V4_ROWS,
     5: _V5_ROWS,
     6: _V6_ROWS,
+    7: _V7_ROWS,
 }
 
 

@@ -85,7 +85,7 @@ _DECORATED = {Column.STATE: 16}  # the state dot beside the text
 # SKILLS shrink to these widths, then whole columns hide, least needed first (KIND is
 # implied by the budget's "/h"; the skills show in the editor, while Connects are money
 # spent on every proposal), unless the user chose them in the header menu.
-_TITLE_MIN = 240
+_TITLE_MIN = 220
 _FLEX_MIN = {Column.CLIENT: 130, Column.SKILLS: 100}
 _HIDE_WHEN_NARROW = (Column.KIND, Column.SKILLS, Column.CONNECTS)
 _MARGIN = 5  # text inset from the cell's edges
