@@ -163,13 +163,13 @@ class Rate:
         return self.n < SMALL
 
     def text(self) -> str:
-        """"23% (7/30, 12–40%)", or "3/8 (too few to say)" for small numbers."""
+        """"23% (7/30, 12–40%)"; "3/8 (few)" where the numbers are too small for a rate."""
         if self.n == 0:
             return "—"
         if self.small:
             return f"{self.hits}/{self.n} (few)"
         low, high = self.interval or (0.0, 0.0)
-        return f"{self.hits / self.n:.0%} ({self.hits}/{self.n}, {low:.0%}–{high:.0%})"
+        return f"{self.hits / self.n:.0%} ({self.hits}/{self.n}, {low * 100:.0f}–{high:.0%})"
 
     def to_json(self) -> dict[str, Any]:
         interval = self.interval

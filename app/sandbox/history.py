@@ -165,6 +165,7 @@ def generate_history(
             Decimal("0.01")
         )
         sub = Submission(
+            id=f"hist-{seed}-{n}",
             opportunity_key=opp.key,
             platform=route,
             account=f"sandbox-{route.value}",

@@ -19,7 +19,7 @@ import csv
 import io
 import json
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -111,9 +111,12 @@ class Insights:
         writer = csv.writer(out)
         writer.writerow(columns)
         n = 0
-        for batch in rows:
-            writer.writerows(batch)
-            n += len(batch)
+        # closing(): a reader that stops early (a closed pipe) ends the read at once,
+        # instead of leaving it holding the read connection.
+        with contextlib.closing(rows):
+            for batch in rows:
+                writer.writerows(batch)
+                n += len(batch)
         return n
 
     def export_json(self, what: str, out: TextIO) -> int:
@@ -121,19 +124,20 @@ class Insights:
         columns, rows = self._export(what)
         n = 0
         out.write("[")
-        for batch in rows:
-            for row in batch:
-                out.write(",\n" if n else "\n")
-                out.write(json.dumps(_json_row(columns, row), ensure_ascii=False))
-                n += 1
+        with contextlib.closing(rows):
+            for batch in rows:
+                for row in batch:
+                    out.write(",\n" if n else "\n")
+                    out.write(json.dumps(_json_row(columns, row), ensure_ascii=False))
+                    n += 1
         out.write("\n]\n" if n else "]\n")
         return n
 
-    def _export(self, what: str) -> tuple[tuple[str, ...], Iterator[list[tuple[Any, ...]]]]:
+    def _export(self, what: str) -> tuple[tuple[str, ...], Generator[list[tuple[Any, ...]]]]:
         if what == "opportunities":
             return EXPORT_OPPORTUNITY_COLUMNS, self.repo.opportunity_rows()
         if what == "submissions":
-            return EXPORT_SUBMISSION_COLUMNS, iter([self.repo.submission_rows()])
+            return EXPORT_SUBMISSION_COLUMNS, self.repo.submission_rows()
         raise ValueError(f"nothing to export called {what!r}")
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -242,7 +242,7 @@ class InsightsRepo:
                 best[key] = sub
         return [_fact(row, best.get(row[0]), reached, drafts, activity) for row in opps]
 
-    def opportunity_rows(self, batch: int = 5000) -> Iterator[list[tuple[Any, ...]]]:
+    def opportunity_rows(self, batch: int = 5000) -> Generator[list[tuple[Any, ...]]]:
         """Every opportunity as export columns (no raw payload), in batches."""
         with self._read() as conn:
             columns = ", ".join(EXPORT_OPPORTUNITY_COLUMNS)
@@ -250,9 +250,9 @@ class InsightsRepo:
             while rows := cursor.fetchmany(batch):
                 yield rows
 
-    def submission_rows(self) -> list[tuple[Any, ...]]:
+    def submission_rows(self) -> Generator[list[tuple[Any, ...]]]:
         with self._read() as conn:
-            return conn.execute(
+            yield conn.execute(
                 f"SELECT {', '.join(EXPORT_SUBMISSION_COLUMNS)} FROM submissions"
                 " ORDER BY created_at, id"
             ).fetchall()
