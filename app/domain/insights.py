@@ -163,7 +163,7 @@ class Rate:
         return self.n < SMALL
 
     def text(self) -> str:
-        """"23% (7/30, 12–40%)"; "3/8 (few)" where the numbers are too small for a rate."""
+        """ "23% (7/30, 12–40%)"; "3/8 (few)" where the numbers are too small for a rate."""
         if self.n == 0:
             return "—"
         if self.small:
@@ -463,8 +463,10 @@ def _keys(fact: ProposalFact, by: Dimension) -> Iterable[str]:
         case Dimension.SKILL:
             yield from fact.skills or (UNKNOWN,)
         case Dimension.BID:
-            yield "no budget or default bid" if fact.bid_ratio is None else _bucket(
-                fact.bid_ratio, BID_BUCKETS
+            yield (
+                "no budget or default bid"
+                if fact.bid_ratio is None
+                else _bucket(fact.bid_ratio, BID_BUCKETS)
             )
         case Dimension.VERIFIED:
             if fact.payment_verified is None:
@@ -573,9 +575,7 @@ def weekly(facts: Iterable[ProposalFact]) -> tuple[Week, ...]:
     return tuple(out)
 
 
-def _between(
-    facts: Iterable[ProposalFact], get: Callable[[ProposalFact], float | None]
-) -> Spread:
+def _between(facts: Iterable[ProposalFact], get: Callable[[ProposalFact], float | None]) -> Spread:
     return spread([v for v in (get(f) for f in facts) if v is not None])
 
 
@@ -623,8 +623,6 @@ def report(
         cost=cost,
         weeks=weekly(chosen),
         speed=speed(chosen),
-        send_minutes=tuple(
-            m for m in (f.minutes_posted_to_sent for f in chosen) if m is not None
-        ),
+        send_minutes=tuple(m for m in (f.minutes_posted_to_sent for f in chosen) if m is not None),
         breakdowns={d: breakdown(chosen, d) for d in dimensions},
     )

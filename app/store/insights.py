@@ -141,7 +141,6 @@ class ActivityRepo:
                 ],
             )
 
-
     def file_away(self, keys: Sequence[str], at: datetime) -> None:
         """Mark opportunities read and archived in one go (a generated history: its old
         jobs belong in Insights, not at the top of the inbox)."""

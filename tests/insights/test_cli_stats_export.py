@@ -111,17 +111,13 @@ def test_export_carries_the_data_and_no_secret(
     outputs = {}
     for fmt in ("--csv", "--json"):
         for what in ("opportunities", "submissions"):
-            code, out, err = run(
-                ["--profile", str(profile), "export", fmt, "--what", what], capsys
-            )
+            code, out, err = run(["--profile", str(profile), "export", fmt, "--what", what], capsys)
             assert code == 0, err
             outputs[fmt, what] = out
     code, both, err = run(["--profile", str(profile), "export", "--json"], capsys)
     assert code == 0, err
     target = tmp_path / "out.csv"
-    code, _, err = run(
-        ["--profile", str(profile), "export", "--csv", "-o", str(target)], capsys
-    )
+    code, _, err = run(["--profile", str(profile), "export", "--csv", "-o", str(target)], capsys)
     assert code == 0 and "6 submissions" in err
 
     # the data is there …
