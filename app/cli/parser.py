@@ -32,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(a temporary profile unless --profile)",
     )
     gui.add_argument(
+        "--sandbox-history",
+        action="store_true",
+        help="with --sandbox: fill a profile with no proposals yet with twelve weeks of "
+        "generated ones, so Insights has something to show (a temporary profile always gets them)",
+    )
+    gui.add_argument(
         "--screenshot", metavar="PATH", help="render the main window to a PNG, then quit"
     )
     gui.add_argument(
@@ -213,9 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--since", type=_date, metavar="DATE", help="jobs detected from DATE (UTC)")
     p.add_argument("--until", type=_date, metavar="DATE", help="… and before DATE (UTC)")
-    p.add_argument(
-        "--platform", action="append", choices=[p.value for p in Platform], default=[]
-    )
+    p.add_argument("--platform", action="append", choices=[p.value for p in Platform], default=[])
     p.add_argument(
         "--by",
         choices=[d.value for d in Dimension],

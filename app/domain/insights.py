@@ -626,3 +626,34 @@ def report(
         send_minutes=tuple(m for m in (f.minutes_posted_to_sent for f in chosen) if m is not None),
         breakdowns={d: breakdown(chosen, d) for d in dimensions},
     )
+
+
+def _ago(minutes: float) -> str:
+    if minutes < 1:
+        return "just now"
+    if minutes < 90:
+        return f"{minutes:.0f} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.0f} h ago"
+    return f"{minutes / 1440:.0f} days ago"
+
+
+def speed_text(
+    posted_at: datetime | None, detected_at: datetime, active_seconds: float, now: datetime
+) -> str:
+    """The editor's line on speed: "Posted 12 min ago · detected 9 min ago · 3 min on it".
+
+    Replies fall off quickly with time since posting (Insights shows by how much for the
+    user's own proposals), so the editor says how old the job is while the letter is written.
+    """
+    parts = []
+    if posted_at is not None:
+        parts.append(f"Posted {_ago(_minutes(posted_at, now) or 0.0)}")
+    detected = f"detected {_ago(_minutes(detected_at, now) or 0.0)}"
+    parts.append(detected if parts else detected.capitalize())
+    minutes = active_seconds / 60.0
+    if active_seconds >= 1:
+        parts.append(
+            f"{minutes:.0f} min on it so far" if minutes >= 1 else f"{active_seconds:.0f} s on it"
+        )
+    return " · ".join(parts)

@@ -19,14 +19,15 @@ import csv
 import io
 import json
 import threading
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from datetime import datetime
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from app.domain.insights import Activity, Dimension, ProposalFact, Query, Report, report
 from app.domain.opportunity import Opportunity, Platform, utcnow
 from app.domain.submission import Submission
 from app.store import Store
+from app.store._codec import gc_paused
 from app.store.insights import (
     EXPORT_OPPORTUNITY_COLUMNS,
     EXPORT_SUBMISSION_COLUMNS,
@@ -157,6 +158,23 @@ def import_history(
     activity = ActivityRepo(store.db)
     activity.put_many(activities, now)
     activity.file_away([o.key for o in opportunities], now)
+
+
+class _History(Protocol):
+    @property
+    def opportunities(self) -> Sequence[Opportunity]: ...
+    @property
+    def submissions(self) -> Sequence[Submission]: ...
+    @property
+    def activities(self) -> Sequence[Activity]: ...
+
+
+def seed_history(store: Store, make: Callable[[], _History]) -> None:
+    """Build a generated history and store it, on a worker thread: the collector is
+    paused meanwhile, so no cycle of the window's Qt objects is collected off its thread."""
+    with gc_paused():
+        history = make()
+        import_history(store, history.opportunities, history.submissions, history.activities)
 
 
 _JSON_COLUMNS = frozenset({"skills", "client", "bid", "failure"})

@@ -112,6 +112,12 @@ class JobHeader(QObject):
         body.addSpacing(2)
         body.addLayout(meta)
 
+        # Speed to proposal: how old the job is, and the user's time on it (Insights).
+        self.speed = wrapping_label(name="speed_to_proposal")
+        self.speed.setStyleSheet("color: palette(mid);")
+        self.speed.setVisible(False)
+        body.addWidget(self.speed)
+
         self._client = wrapping_label(name="client_facts")
         self._client.setTextFormat(Qt.TextFormat.RichText)
         body.addWidget(self._client)
@@ -163,6 +169,7 @@ class JobHeader(QObject):
         if opp.category:
             facts.append(opp.category)
         self._meta.setText(" · ".join(facts))
+        self.speed.setVisible(False)  # until the controller says how long it has been
         self._client.setText(_client_html(opp.client))
         self.open_button.setEnabled(bool(opp.url))
         self.open_button.setToolTip(opp.url or "This job has no web address")
