@@ -19,6 +19,7 @@ import csv
 import io
 import json
 import threading
+import time
 from collections.abc import Callable, Generator, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TextIO
@@ -35,7 +36,9 @@ from app.store.insights import (
     InsightsRepo,
 )
 
-__all__ = ["Activity", "Insights", "import_history"]
+__all__ = ["Activity", "Insights", "import_history", "seed_history"]
+
+SEEN_TTL = 60.0  # seconds
 
 
 class Insights:
@@ -45,7 +48,9 @@ class Insights:
         self.activity = ActivityRepo(store.db)
         self._facts: list[ProposalFact] | None = None
         self._lock = threading.Lock()
-        self._seen_cache: dict[tuple[datetime | None, datetime | None], dict[Platform, int]] = {}
+        self._seen_cache: dict[
+            tuple[datetime | None, datetime | None], tuple[float, dict[Platform, int]]
+        ] = {}
 
     def close(self) -> None:
         self.repo.close()
@@ -64,19 +69,47 @@ class Insights:
                 self._facts = self.repo.facts()
             return self._facts
 
+    def update(self, keys: Iterable[str]) -> None:
+        """These opportunities changed (a submission moved, a draft was made): read their
+        facts again, keeping the rest. Nothing is read if no facts are held yet."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return
+        with self._lock:
+            if self._facts is None:
+                return
+        fresh = self.repo.facts(wanted)
+        with self._lock:
+            if self._facts is None:
+                return
+            gone = set(wanted)
+            kept = [f for f in self._facts if f.key not in gone]
+            self._facts = kept + fresh
+
+    @property
+    def loaded(self) -> bool:
+        with self._lock:
+            return self._facts is not None
+
     def seen(self, since: datetime | None, until: datetime | None) -> dict[Platform, int]:
+        """Opportunities seen in the period; a count is reused for SEEN_TTL seconds (new
+        jobs arrive all the time, but a filter toggled back and forth need not recount)."""
         key = (since, until)
+        now = time.monotonic()
         with self._lock:
             cached = self._seen_cache.get(key)
-        if cached is not None:
-            return cached
+        if cached is not None and now - cached[0] < SEEN_TTL:
+            return cached[1]
         counts = self.repo.seen(since, until)
         with self._lock:
-            self._seen_cache[key] = counts
+            self._seen_cache[key] = (now, counts)
         return counts
 
     def compute(self, query: Query, dimensions: Iterable[Dimension] = ()) -> Report:
-        return report(self.facts(), self.seen(query.since, query.until), query, dimensions)
+        facts = self.facts()
+        seen = self.seen(query.since, query.until)
+        with gc_paused():  # on a worker thread: see InsightsRepo.facts
+            return report(facts, seen, query, dimensions)
 
     # -- async (the window) ------------------------------------------------------------------
 
@@ -96,7 +129,6 @@ class Insights:
         self, key: str, template: str | None, profile: str | None = None, at: datetime | None = None
     ) -> None:
         self.activity.draft_ready(key, at or utcnow(), template, profile)
-        self.invalidate()
 
     def note_active(self, key: str, ms: int, at: datetime | None = None) -> None:
         self.activity.add_active(key, ms, at or utcnow())

@@ -151,3 +151,26 @@ def test_rates_carry_counts_intervals_and_flag_small_numbers() -> None:
         "high": 0.4019,
         "small": False,
     }
+
+
+def test_a_changed_submission_is_read_again_without_rereading_the_rest(
+    history_store, insights: Insights
+) -> None:
+    from app.domain.submission import Outcome, StatusUpdate
+
+    before = insights.compute(JANUARY)
+    assert before.funnel.accepted == 1
+    sub = history_store.submissions.by_opportunity("gigradar:opp-3")[0]
+    history_store.submissions.save(sub.apply(StatusUpdate(outcome=Outcome.ACCEPTED), via="poll"))
+    assert insights.compute(JANUARY).funnel.accepted == 1  # the held facts
+    insights.update(["gigradar:opp-3"])
+    after = insights.compute(JANUARY)
+    # a win counts as viewed and replied too
+    assert after.funnel.to_json() == {
+        "seen": 7, "drafted": 6, "sent": 4, "viewed": 4, "replied": 3, "accepted": 2,
+    }  # fmt: skip
+    # a job worked on for the first time joins the facts
+    insights.note_opened("gigradar:opp-5")
+    insights.note_draft_ready("gigradar:opp-5", "B")
+    insights.update(["gigradar:opp-5"])
+    assert insights.compute(JANUARY).funnel.drafted == 7

@@ -3,8 +3,9 @@ while the user works.
 
 - The tab: a filter change or the tab being shown asks for a report; it is computed on a
   worker thread (`Insights.areport`), the newest request replacing an older one, and
-  handed to the pane. A submission that changes makes the facts stale: the next report
-  (at once if the tab is showing, after a short pause) reads them again.
+  handed to the pane. The facts are read once, in the background a few seconds after
+  start; a submission that changes has its fact read again before the next report (at
+  once if the tab is showing, after a short pause).
 - Speed to proposal: when the editor shows a job, BidDesk records when (the first time);
   while the window is active on the Inbox tab, the seconds on that job add up; a draft
   made by a template or the model marks "draft ready" with its source. The editor shows
@@ -13,6 +14,7 @@ while the user works.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -21,7 +23,7 @@ from PySide6.QtCore import QObject, QTimer
 
 from app.domain.insights import Dimension, speed_text
 from app.domain.opportunity import Opportunity, utcnow
-from app.domain.submission import Draft
+from app.domain.submission import Draft, Submission
 from app.services.container import Services
 from app.services.insights import Insights
 from app.ui.bridge import Bridge
@@ -32,6 +34,8 @@ from app.ui.panes.insights import InsightsPane
 log = logging.getLogger(__name__)
 
 REPORT_TASK = "insights:report"
+WARM_TASK = "insights:warm"
+WARM_DELAY_MS = 5000  # after start-up's busy seconds, the facts are read in the background
 TICK_MS = 1000  # how often the time on a job is counted
 SAVE_EVERY_S = 15.0  # how often it is written down (and the editor's line refreshed)
 STALE_DELAY_MS = 2000  # after a submission changes, before the shown tab is refreshed
@@ -57,7 +61,7 @@ class InsightsController(QObject):
         self.editor = editor
         self._tab_visible = tab_visible
         self._working = working  # the window is active and the editor in view
-        self._stale = True
+        self._dirty: set[str] = set()  # opportunities whose facts changed since the last report
         self._key: str | None = None
         self._opp: Opportunity | None = None
         self._pending_source: str | None = None
@@ -80,6 +84,21 @@ class InsightsController(QObject):
         self._stale_timer.setSingleShot(True)
         self._stale_timer.setInterval(STALE_DELAY_MS)
         self._stale_timer.timeout.connect(self._on_stale_timer_timeout)
+        self._warm_timer = QTimer(self)
+        self._warm_timer.setSingleShot(True)
+        self._warm_timer.setInterval(WARM_DELAY_MS)
+        self._warm_timer.timeout.connect(self._on_warm_timer_timeout)
+        self._warm_timer.start()
+
+    def _on_warm_timer_timeout(self) -> None:
+        """Read the facts before the tab is first opened, so it opens at once."""
+        if self.services.tasks.closed or self.insights.loaded:
+            return
+
+        async def warm() -> None:
+            await asyncio.to_thread(self.insights.facts)
+
+        self.services.tasks.spawn(warm(), name=WARM_TASK)
 
     # -- the tab --------------------------------------------------------------------------
 
@@ -90,22 +109,22 @@ class InsightsController(QObject):
     def refresh(self) -> None:
         if self.services.tasks.closed:
             return
-        if self._stale:
-            self.insights.invalidate()
-            self._stale = False
+        dirty, self._dirty = self._dirty, set()
         query = self.pane.query(utcnow())
         by = self.pane.dimension()
         self.pane.set_busy("Counting…")
 
         async def run() -> None:
+            if dirty:
+                await asyncio.to_thread(self.insights.update, dirty)
             report = await self.insights.areport(query, (Dimension.SPEED, by))
             self.pane.show_report(report, by)
             self.reports += 1
 
         self.services.tasks.spawn(run(), name=REPORT_TASK, replace=True)
 
-    def _on_bridge_submission_changed(self, _submission: object) -> None:
-        self._stale = True
+    def _on_bridge_submission_changed(self, submission: Submission) -> None:
+        self._dirty.add(submission.opportunity_key)
         if self._tab_visible():
             self._stale_timer.start()
 
@@ -142,7 +161,7 @@ class InsightsController(QObject):
         else:
             template = "model"
         self.insights.note_draft_ready(draft.opportunity_key, template)
-        self._stale = True
+        self._dirty.add(draft.opportunity_key)
 
     def _on_ticker_timeout(self) -> None:
         now = time.monotonic()
@@ -180,6 +199,7 @@ class InsightsController(QObject):
         """The window is closing: keep the seconds counted so far."""
         self._ticker.stop()
         self._stale_timer.stop()
+        self._warm_timer.stop()
         try:
             self._save_active()
         except Exception:  # the store may be gone already; the seconds are not worth a crash
