@@ -6,8 +6,10 @@ A year of a busy agency: 1,000,000 opportunities, 20,000 submissions (each with 
 history and the editor's measurements). Each clock starts where the user acts and stops
 when the pane has painted (`grab()` renders it):
 
-- open: Ctrl+3 the first time — facts read from the store, opportunities seen counted,
-  the report computed, the pane filled and painted;
+- open: Ctrl+3 the first time, as it happens in the app — the facts were read in the
+  background a few seconds after start (reported apart), so the opportunities seen are
+  counted, the report computed, the pane filled and painted;
+- open_cold: the same before that background read (the facts read on the clock);
 - filter: a new period or platform (facts already held; the "seen" count for a period not
   asked before is a new query) — median and worst of several, each a cache miss;
 - floors, same run: painting the same report again (the pixels alone), and a plain
@@ -159,24 +161,29 @@ def main() -> None:
                 pane.grab()  # paints the whole pane, charts included
                 return (time.perf_counter() - start) * 1000
 
-            # open: the first report, cold (facts and counts not yet read)
-            open_ms = view(Query(since=NOW - timedelta(days=84)))
+            # open, cold: Ctrl+3 before the background read of the facts has run
+            cold_ms = view(Query(since=NOW - timedelta(days=84)))
             facts = len(insights.facts())
-            # where the open's time goes (a second, cold run of each part)
-            insights.invalidate()
-            parts: dict[str, float] = {}
+            insights.close()
+            # open, as it happens: the facts were read in the background a few seconds
+            # after start (the controller's warm-up); the seen counts are not yet asked
+            insights = Insights(store)
             start = time.perf_counter()
             insights.facts()
-            parts["read_facts_ms"] = (time.perf_counter() - start) * 1000
+            warm_up_ms = (time.perf_counter() - start) * 1000
+            parts: dict[str, float] = {}
             start = time.perf_counter()
-            insights.seen(NOW - timedelta(days=84), None)
+            seen = insights.seen(NOW - timedelta(days=84), None)
             parts["count_seen_ms"] = (time.perf_counter() - start) * 1000
             start = time.perf_counter()
             report = insights.compute(Query(since=NOW - timedelta(days=84)), dims)
             parts["compute_ms"] = (time.perf_counter() - start) * 1000
             start = time.perf_counter()
             pane.show_report(report, Dimension.TEMPLATE)
-            parts["fill_pane_ms"] = (time.perf_counter() - start) * 1000
+            pane.grab()
+            parts["fill_and_paint_ms"] = (time.perf_counter() - start) * 1000
+            open_ms = sum(parts.values())
+            assert sum(seen.values()) > 0
             # filters: each a period or platform not asked before
             choices = [Query(since=NOW - timedelta(days=d)) for d in (28, 182, 365, 60, 120)] + [
                 Query(platforms=frozenset({p})) for p in Platform
@@ -208,9 +215,12 @@ def main() -> None:
                 "build_s": round(build_s, 1),
                 "open_ms": round(open_ms, 1),
                 "open_parts": {k: round(v, 1) for k, v in parts.items()},
+                "open_cold_ms": round(cold_ms, 1),
+                "background_read_of_facts_ms": round(warm_up_ms, 1),
                 "open_budget_ms": 300,
                 "filter_median_ms": round(filter_median, 1),
                 "filter_max_ms": round(max(filter_ms), 1),
+                "filter_each_ms": [round(v, 1) for v in filter_ms],
                 "filter_budget_ms": 100,
                 "floor_paint_ms": round(paint_ms, 1),
                 "floor_count_all_ms": round(scan_ms, 1),
