@@ -592,15 +592,17 @@ def breakdown(facts: Iterable[ProposalFact], by: Dimension) -> tuple[Group, ...]
 
 
 def funnel(facts: Iterable[ProposalFact], seen: int) -> Funnel:
-    drafted = 0
-    chosen: list[ProposalFact] = []
-    for f in facts:
-        if f.drafted or f.sent_at is not None:
-            drafted += 1
-        chosen.append(f)
-    sent, viewed, replied, accepted, _ = _tally(chosen)
+    funnel_, _ = _funnel_and_cost(facts, seen)
+    return funnel_
+
+
+def _funnel_and_cost(facts: Iterable[ProposalFact], seen: int) -> tuple[Funnel, Cost]:
+    """One pass: how many were drafted, and the tally of those sent."""
+    facts = list(facts)
+    drafted = sum(1 for f in facts if f.drafted or f.level >= 0)
+    sent, viewed, replied, accepted, cost = _tally(facts)
     # A draft of a job whose row is gone still counts; "seen" never falls below it.
-    return Funnel(max(seen, drafted), drafted, sent, viewed, replied, accepted)
+    return Funnel(max(seen, drafted), drafted, sent, viewed, replied, accepted), cost
 
 
 def week_start(moment: datetime) -> datetime:
@@ -675,9 +677,26 @@ def report(
     groups: dict[Platform, list[ProposalFact]] = {p: [] for p in platforms}
     for f in chosen:
         groups[f.platform].append(f)
-    by_platform = {p: funnel(groups[p], seen.get(p, 0)) for p in platforms}
-    overall = funnel(chosen, sum(seen.get(p, 0) for p in platforms))
-    sent, viewed, replied, accepted, cost = _tally(chosen)
+    by_platform: dict[Platform, Funnel] = {}
+    total = [0] * 6
+    connects = uphunt = gigiac = 0
+    for p in platforms:  # the overall figures are the platforms' sums: no second pass
+        part, c = _funnel_and_cost(groups[p], seen.get(p, 0))
+        by_platform[p] = part
+        total = [a + b for a, b in zip(total, part.counts(), strict=True)]
+        connects, uphunt, gigiac = (
+            connects + c.connects,
+            uphunt + c.uphunt_credits,
+            gigiac + c.gigiac_credits,
+        )
+    overall = Funnel(*total)
+    sent, viewed, replied, accepted = (
+        overall.sent,
+        overall.viewed,
+        overall.replied,
+        overall.accepted,
+    )
+    cost = Cost(connects, uphunt, gigiac)
     timing = speed(chosen)
     return Report(
         query=query,
@@ -706,22 +725,17 @@ def _ago(minutes: float) -> str:
     return f"{minutes / 1440:.0f} days ago"
 
 
-def speed_text(
-    posted_at: datetime | None, detected_at: datetime, active_seconds: float, now: datetime
-) -> str:
-    """The editor's line on speed: "Posted 12 min ago · detected 9 min ago · 3 min on it".
+def speed_text(detected_at: datetime, active_seconds: float, now: datetime) -> str:
+    """The editor's line on speed: "Detected 9 min ago · 3 min on it so far".
 
-    Replies fall off quickly with time since posting (Insights shows by how much for the
-    user's own proposals), so the editor says how old the job is while the letter is written.
+    Replies fall off quickly with the time since posting (Insights shows by how much for
+    the user's own proposals), so the editor keeps this in view while the letter is
+    written; the job's header above already says when it was posted.
     """
-    parts = []
-    if posted_at is not None:
-        parts.append(f"Posted {_ago(_minutes(posted_at, now) or 0.0)}")
-    detected = f"detected {_ago(_minutes(detected_at, now) or 0.0)}"
-    parts.append(detected if parts else detected.capitalize())
+    parts = [f"Detected {_ago(_minutes(detected_at, now) or 0.0)}"]
     minutes = active_seconds / 60.0
-    if active_seconds >= 1:
-        parts.append(
-            f"{minutes:.0f} min on it so far" if minutes >= 1 else f"{active_seconds:.0f} s on it"
-        )
+    if minutes >= 1:
+        parts.append(f"{minutes:.0f} min on it so far")
+    elif active_seconds >= 1:
+        parts.append(f"{active_seconds:.0f} s on it so far")
     return " · ".join(parts)

@@ -174,3 +174,17 @@ def test_a_changed_submission_is_read_again_without_rereading_the_rest(
     insights.note_draft_ready("gigradar:opp-5", "B")
     insights.update(["gigradar:opp-5"])
     assert insights.compute(JANUARY).funnel.drafted == 7
+
+
+def test_the_editors_speed_line() -> None:
+    from datetime import timedelta
+
+    from app.domain.insights import speed_text
+
+    now = JAN + timedelta(hours=3)
+    assert speed_text(now - timedelta(seconds=20), 0, now) == "Detected just now"
+    assert (
+        speed_text(now - timedelta(minutes=9), 42, now) == "Detected 9 min ago · 42 s on it so far"
+    )
+    assert speed_text(now - timedelta(hours=5), 185, now) == "Detected 5 h ago · 3 min on it so far"
+    assert speed_text(now - timedelta(days=3), 0, now) == "Detected 3 days ago"

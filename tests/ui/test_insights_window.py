@@ -72,7 +72,7 @@ async def test_the_editor_shows_speed_and_the_store_records_the_work(tmp_path: P
         window.show_opportunity(key)
         speed = window.editor._header.speed
         await wait_for(lambda: speed.isVisible())
-        assert speed.text().startswith("Posted ") and "detected" in speed.text()
+        assert speed.text().startswith("Detected ") and "ago" in speed.text()
         activity = controller.insights.activity_of(key)
         assert activity is not None and activity.opened_at is not None
 

@@ -192,7 +192,7 @@ class InsightsController(QObject):
             return
         seconds = (self._active_ms_stored + self._unsaved_ms) / 1000.0
         self.editor.set_speed_text(
-            opp.key, speed_text(opp.posted_at, opp.detected_at, seconds, utcnow())
+            opp.key, speed_text(opp.detected_at, seconds, utcnow())
         )
 
     def close(self) -> None:
