@@ -130,9 +130,14 @@ class ActivityRepo:
         """Bulk insert (a generated history); existing rows are replaced."""
         with self._db.transaction() as conn:
             conn.executemany(
-                "INSERT OR REPLACE INTO proposal_activity (opportunity_key, notified_at,"
+                # ON CONFLICT rather than SQLite's INSERT OR REPLACE: PostgreSQL says it too.
+                "INSERT INTO proposal_activity (opportunity_key, notified_at,"
                 " opened_at, draft_ready_at, active_ms, template, profile, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (opportunity_key) DO UPDATE SET notified_at = excluded.notified_at,"
+                " opened_at = excluded.opened_at, draft_ready_at = excluded.draft_ready_at,"
+                " active_ms = excluded.active_ms, template = excluded.template,"
+                " profile = excluded.profile, updated_at = excluded.updated_at",
                 [
                     (
                         a.opportunity_key,
