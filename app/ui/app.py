@@ -54,7 +54,7 @@ from app.services.autostart import Autostart
 from app.services.container import Services, open_services
 from app.services.drafting import MODEL_KEY, SECRET_NAME
 from app.services.events import RealtimeStatus
-from app.services.notifications import Notification, NotificationService
+from app.services.notifications import Notification, NotificationKind, NotificationService
 from app.store.errors import StoreError
 from app.store.paths import data_dir
 from app.ui.bridge import Bridge
@@ -350,6 +350,10 @@ class App:
     def _show_notification(self, notification: Notification) -> None:
         if self.tray is not None:
             self.tray.notify(notification)
+        if notification.kind is NotificationKind.MATCH and self.window is not None:
+            key = notification.opportunity_key
+            if key is not None:  # Insights: notification → editor shown
+                self.window.insights_controller.note_notified(key)
 
     def open_preferences(self) -> PreferencesDialog | None:
         from app.ui.dialogs.preferences import PreferencesDialog, current_preferences

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from app.services.notifications import Notification, NotificationKind
 from app.store import Store
 from app.ui.app import App, GuiOptions
 from app.ui.panes.insights import PERIODS
@@ -69,12 +70,17 @@ async def test_the_editor_shows_speed_and_the_store_records_the_work(tmp_path: P
         assert window is not None
         controller = window.insights_controller
         key = "gigradar:opp-4"  # drafted, never sent
+        # A notification announced it: the start of "notification → opened".
+        app._show_notification(
+            Notification("New match: Qt", "Build a Qt dashboard", key, NotificationKind.MATCH)
+        )
         window.show_opportunity(key)
         speed = window.editor._header.speed
         await wait_for(lambda: speed.isVisible())
         assert speed.text().startswith("Detected ") and "ago" in speed.text()
         activity = controller.insights.activity_of(key)
         assert activity is not None and activity.opened_at is not None
+        assert activity.notified_at is not None and activity.notified_at <= activity.opened_at
 
         # The template fills the letter; its autosave marks the draft ready, by "Default".
         window.editor.draft_requested.emit("template")

@@ -147,6 +147,12 @@ class InsightsController(QObject):
         self._opp = opp
         self._show_speed()
 
+    def note_notified(self, key: str) -> None:
+        """A notification announced this job (the start of "notification → opened")."""
+        if self.services.store.read_only or self.services.tasks.closed:
+            return
+        self.insights.note_notified(key)
+
     def _on_editor_draft_requested(self, source: str) -> None:
         self._pending_source = source
 
@@ -191,9 +197,7 @@ class InsightsController(QObject):
         if opp is None or opp.key != self._key:
             return
         seconds = (self._active_ms_stored + self._unsaved_ms) / 1000.0
-        self.editor.set_speed_text(
-            opp.key, speed_text(opp.detected_at, seconds, utcnow())
-        )
+        self.editor.set_speed_text(opp.key, speed_text(opp.detected_at, seconds, utcnow()))
 
     def close(self) -> None:
         """The window is closing: keep the seconds counted so far."""
