@@ -28,7 +28,6 @@ from app.store._codec import (
     fast_loads,
     gc_paused,
     in_chunks,
-    text_to_dt,
     text_to_dt_or_none,
 )
 from app.store.db import Database, _connect_read_only
@@ -384,6 +383,21 @@ def _bid_ratio(bid: dict[str, Any], kind: str, budget: Any, low: Any, high: Any)
     return None if not reference else amount / reference
 
 
+_PLATFORMS = {p.value: p for p in Platform}
+_RANKS = tuple(Reached)
+_parse = datetime.fromisoformat
+
+
+def _dt(value: str | datetime) -> datetime:
+    # Stored as fixed-width UTC text (`_codec.dt_to_text`); a driver that hands back
+    # datetimes (PostgreSQL's) is taken as is.
+    return value if isinstance(value, datetime) else _parse(value)
+
+
+def _dt_or_none(value: str | datetime | None) -> datetime | None:
+    return None if value is None else _dt(value)
+
+
 def _fact(
     opp: Sequence[Any],
     sub: Sequence[Any] | None,
@@ -391,9 +405,10 @@ def _fact(
     drafts: set[str],
     activity: dict[str, Sequence[Any]],
 ) -> ProposalFact:
+    # 20,000 of these are built in one read: plain lookups, no enum calls or codec layers.
     (key, platform, detected, posted, kind, budget, low, high, skills, category, client,
      score, connects_price) = opp  # fmt: skip
-    client_info: dict[str, Any] = fast_loads(client) if client else {}
+    client_info: dict[str, Any] = fast_loads(client) if client and client != "{}" else {}
     act = activity.get(key)
     route: Platform | None = None
     sent_at: datetime | None = None
@@ -405,27 +420,27 @@ def _fact(
         bid = fast_loads(sub[5]) if sub[5] else {}
         profile = profile or sub[6]
         if sub[3] == "submitted":
-            route = Platform(sub[2])
-            sent_at = text_to_dt(sub[7] or sub[8])
-            rank = Reached(max(reached.get(sub[0], 0), _outcome_rank(sub[4])))
-            if route in (Platform.GIGRADAR, Platform.UPHUNT):
+            route = _PLATFORMS[sub[2]]
+            sent_at = _dt(sub[7] or sub[8])
+            rank = _RANKS[max(reached.get(sub[0], 0), _outcome_rank(sub[4]))]
+            if route is not Platform.GIGIAC:
                 connects = int(connects_price or 0) + int(bid.get("boost_connects") or 0)
             if route is Platform.UPHUNT:
                 uphunt = 1  # one auto-apply credit, deducted only on `applied`
     return ProposalFact(
         key=key,
-        platform=Platform(platform),
-        detected_at=text_to_dt(detected),
-        posted_at=text_to_dt_or_none(posted),
+        platform=_PLATFORMS[platform],
+        detected_at=_dt(detected),
+        posted_at=_dt_or_none(posted),
         drafted=key in drafts or sub is not None or bool(act and act[3]),
         route=route,
         sent_at=sent_at,
         reached=rank,
         template=act[5] if act else None,
         profile=profile,
-        skills=tuple(fast_loads(skills)) if skills else (),
+        skills=tuple(fast_loads(skills)) if skills and skills != "[]" else (),
         category=category,
-        bid_ratio=_bid_ratio(bid, kind, budget, low, high),
+        bid_ratio=_bid_ratio(bid, kind, budget, low, high) if bid else None,
         payment_verified=client_info.get("payment_verified"),
         total_spent=_float(client_info.get("total_spent")),
         hire_rate=_float(client_info.get("hire_rate")),
@@ -434,9 +449,9 @@ def _fact(
         connects=connects,
         uphunt_credits=uphunt,
         gigiac_credits=0,  # Gigiac charges a worker nothing to propose (platform-apis.md)
-        notified_at=text_to_dt_or_none(act[1]) if act else None,
-        opened_at=text_to_dt_or_none(act[2]) if act else None,
-        draft_ready_at=text_to_dt_or_none(act[3]) if act else None,
+        notified_at=_dt_or_none(act[1]) if act else None,
+        opened_at=_dt_or_none(act[2]) if act else None,
+        draft_ready_at=_dt_or_none(act[3]) if act else None,
         active_seconds=(act[4] or 0) / 1000.0 if act else 0.0,
     )
 

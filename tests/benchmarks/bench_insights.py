@@ -154,12 +154,22 @@ def main() -> None:
             insights = Insights(store)
             dims = (Dimension.SPEED, Dimension.TEMPLATE)
 
+            view_parts: list[tuple[float, float, float]] = []
+
             def view(query: Query) -> float:
                 start = time.perf_counter()
+                seen = insights.seen(query.since, query.until)
+                counted = time.perf_counter()
                 report = insights.compute(query, dims)
+                computed = time.perf_counter()
                 pane.show_report(report, Dimension.TEMPLATE)
                 pane.grab()  # paints the whole pane, charts included
-                return (time.perf_counter() - start) * 1000
+                end = time.perf_counter()
+                assert seen is not None
+                view_parts.append(
+                    ((counted - start) * 1000, (computed - counted) * 1000, (end - computed) * 1000)
+                )
+                return (end - start) * 1000
 
             # open, cold: Ctrl+3 before the background read of the facts has run
             cold_ms = view(Query(since=NOW - timedelta(days=84)))
@@ -188,7 +198,12 @@ def main() -> None:
             choices = [Query(since=NOW - timedelta(days=d)) for d in (28, 182, 365, 60, 120)] + [
                 Query(platforms=frozenset({p})) for p in Platform
             ]
+            view_parts.clear()
             filter_ms = [view(q) for q in choices[: args.filters]]
+            filter_parts = {
+                name: round(statistics.median(p[i] for p in view_parts), 1)
+                for i, name in enumerate(("count_seen_ms", "compute_ms", "fill_and_paint_ms"))
+            }
             # floors
             report = insights.compute(Query(), dims)
             paint = []
@@ -221,6 +236,8 @@ def main() -> None:
                 "filter_median_ms": round(filter_median, 1),
                 "filter_max_ms": round(max(filter_ms), 1),
                 "filter_each_ms": [round(v, 1) for v in filter_ms],
+                "filter_parts_median": filter_parts,
+                "load_average_1min": round(os.getloadavg()[0], 1),
                 "filter_budget_ms": 100,
                 "floor_paint_ms": round(paint_ms, 1),
                 "floor_count_all_ms": round(scan_ms, 1),

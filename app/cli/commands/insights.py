@@ -103,6 +103,9 @@ def _print_report(report: Report, by: Dimension | None) -> None:
 
 def _print_groups(by: Dimension, groups: tuple[Group, ...]) -> None:
     _out(f"By {by.value.replace('_', ' ')}:")
+    if not groups:
+        _out("  nothing sent in this period")
+        return
     _out(f"  {'':<28}{'sent':>6}  {'replied':<26}accepted")
     for g in groups:
         line = f"  {g.key[:28]:<28}{g.sent:>6}  {g.replied.text():<26}{g.accepted.text()}"
