@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from app.domain.submission import Outcome, StatusUpdate
 from app.services.notifications import Notification, NotificationKind
 from app.store import Store
 from app.ui.app import App, GuiOptions
@@ -59,6 +60,16 @@ async def test_ctrl_3_opens_insights_and_filters_change_the_numbers(tmp_path: Pa
         await wait_for(
             lambda: pane.table.rowCount() == 1 and pane.table.item(0, 0).text() == "unknown"
         )
+
+        # A proposal's outcome changes while the tab is showing: the numbers follow.
+        pane.platform.setCurrentIndex(0)
+        await wait_for(lambda: pane.cards["accepted"].text() == "1/5 (few)")
+        store = app.services.store  # type: ignore[union-attr]
+        sub = store.submissions.by_opportunity("gigradar:opp-3")[0]
+        won = sub.apply(StatusUpdate(outcome=Outcome.ACCEPTED), via="webhook")
+        store.submissions.save(won)
+        app.bridge.submission_changed.emit(won)  # type: ignore[union-attr]
+        await wait_for(lambda: pane.cards["accepted"].text() == "2/5 (few)")
     finally:
         await app.stop()
 

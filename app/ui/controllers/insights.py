@@ -90,9 +90,20 @@ class InsightsController(QObject):
         self._warm_timer.timeout.connect(self._on_warm_timer_timeout)
         self._warm_timer.start()
 
+    def _can_run(self) -> bool:
+        """A coroutine can start: the app's loop runs and is not shutting down (a window
+        built without a loop, as some tests do, just shows nothing)."""
+        if self.services.tasks.closed:
+            return False
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        return True
+
     def _on_warm_timer_timeout(self) -> None:
         """Read the facts before the tab is first opened, so it opens at once."""
-        if self.services.tasks.closed or self.insights.loaded:
+        if not self._can_run() or self.insights.loaded:
             return
 
         async def warm() -> None:
@@ -107,7 +118,7 @@ class InsightsController(QObject):
         self.refresh()
 
     def refresh(self) -> None:
-        if self.services.tasks.closed:
+        if not self._can_run():
             return
         dirty, self._dirty = self._dirty, set()
         query = self.pane.query(utcnow())
