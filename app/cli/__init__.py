@@ -25,6 +25,7 @@ from typing import TextIO
 
 from app.cli.commands.accounts import cmd_account
 from app.cli.commands.inbox import cmd_fetch, cmd_list, cmd_status, fetch_all
+from app.cli.commands.insights import cmd_export, cmd_stats
 from app.cli.commands.maintenance import cmd_backup, cmd_check, cmd_restore
 from app.cli.commands.sandbox import cmd_demo, cmd_sandbox
 from app.cli.commands.submit import cmd_draft, cmd_retry, cmd_submit
@@ -137,6 +138,8 @@ def main(
             "draft": cmd_draft,
             "serve": cmd_serve,
             "webhooks": cmd_webhooks,
+            "stats": cmd_stats,
+            "export": cmd_export,
         }
         try:
             return handlers[args.command](args, services)

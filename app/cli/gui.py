@@ -57,6 +57,7 @@ def _start_gui(
     options = GuiOptions(
         profile=Path(args.profile) if args.profile else None,
         sandbox=args.sandbox,
+        sandbox_history=args.sandbox_history,
         screenshot=Path(args.screenshot) if args.screenshot else None,
         quit_after=args.quit_after,
         hidden=args.hidden,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 
 from app import __version__
 from app.domain import Platform
+from app.domain.insights import Dimension
 from app.services.inbox import LOCAL_STATES
 
 
@@ -36,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start in the tray with the window hidden (minimized where the desktop has no "
         "tray); what start at login uses when set to start hidden",
+    )
+    gui.add_argument(
+        "--sandbox-history",
+        action="store_true",
+        help="with --sandbox: fill a profile with no proposals yet with twelve weeks of "
+        "generated ones, so Insights has something to show (a temporary profile always gets them)",
     )
     gui.add_argument(
         "--screenshot", metavar="PATH", help="render the main window to a PNG, then quit"
@@ -214,6 +222,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     w.add_argument("account")
 
+    p = sub.add_parser(
+        "stats", help="what wins: the funnel, reply and win rates, time to send, cost"
+    )
+    p.add_argument("--since", type=_date, metavar="DATE", help="jobs detected from DATE (UTC)")
+    p.add_argument("--until", type=_date, metavar="DATE", help="… and before DATE (UTC)")
+    p.add_argument("--platform", action="append", choices=[p.value for p in Platform], default=[])
+    p.add_argument(
+        "--by",
+        choices=[d.value for d in Dimension],
+        help="break the rates down: template, platform, niche, bid, hour, verified, speed, …",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output (shape in README)")
+
+    p = sub.add_parser("export", help="opportunities and submissions for a spreadsheet")
+    fmt = p.add_mutually_exclusive_group(required=True)
+    fmt.add_argument("--csv", action="store_const", const="csv", dest="format")
+    fmt.add_argument("--json", action="store_const", const="json", dest="format")
+    p.add_argument(
+        "--what",
+        choices=["opportunities", "submissions"],
+        help="one table (CSV holds one; JSON without --what holds both)",
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
     sub.add_parser("backup", help="back the database up now and print the backup's path")
     p = sub.add_parser(
         "restore",
@@ -228,6 +260,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=7)
     return parser
+
+
+def _date(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{text}” is not a date like 2026-01-31") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _positive_float(text: str) -> float:

@@ -13,12 +13,13 @@ import copy
 import logging
 import random
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from aiohttp import web
 
-from app.sandbox import corpus
+from app.sandbox import corpus, outcomes
 from app.sandbox.common import has_magic, iso_pg, json_response, read_json, seeded_uuid
 from app.sandbox.data import make_task, task_budget_cents
 from app.sandbox.platform import PlatformApi, SandboxContext, bearer_token
@@ -196,9 +197,21 @@ class GigiacState:
         elif has_magic(cover, "reject"):
             accept = False
         else:
-            accept = self.rng.random() < 0.3
+            # Faster proposals win more often (outcomes.py); ~30% at an hour or two.
+            chance = 0.3 * outcomes.speed_factor(self._minutes_since_posted(proposal))
+            accept = self.rng.random() < min(0.6, chance)
         delay = self.ctx.clock.real(self.rng.uniform(20, 120))
         self.ctx.scheduler.call_later(delay, lambda: self._commissioner(proposal, accept))
+
+    def _minutes_since_posted(self, proposal: Proposal) -> float | None:
+        created = self.tasks.get(proposal.task_id, {}).get("created_at")
+        if not isinstance(created, str):
+            return None
+        try:
+            posted = datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+        return max(0.0, (proposal.created_at - posted) / 60.0)
 
     def _commissioner(self, proposal: Proposal, accept: bool) -> None:
         if proposal.status != "pending":

@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from app.sandbox import corpus
+from app.sandbox import corpus, outcomes
 from app.sandbox.common import (
     has_magic,
     is_number,
@@ -657,20 +657,22 @@ class GigRadarState:
         if forced is not None and forced.upper() in _FORCED_PATHS:
             path = list(_FORCED_PATHS[forced.upper()])
             replied = forced.upper() in ("OFFER_WON", "HIRED")
-        elif rng.random() < 0.6:
-            roll = rng.random()
-            if roll < 0.15:
-                path = ["ACTIVE", "OFFER_WON"] + (["HIRED"] if rng.random() < 0.5 else [])
-            elif roll < 0.65:
-                path = ["ACTIVE", "OFFER_LOST"]
-            elif roll < 0.75:
-                path = ["ACTIVE", "JOB_CLOSED"]
-            else:
-                path = ["ACTIVE"]
-            replied = "OFFER_WON" in path or rng.random() < 0.35
         else:
-            path = ["JOB_CLOSED"] if rng.random() < 0.15 else []
-            replied = False
+            # Faster sends and verified clients get answered more often (outcomes.py).
+            minutes = max(0.0, (self.ctx.clock.wall() - opp.job.published) / 60.0)
+            viewed, replied, won = outcomes.draw(rng, minutes, opp.job.client.payment_verified)
+            if won:
+                path = ["ACTIVE", "OFFER_WON"] + (["HIRED"] if rng.random() < 0.5 else [])
+            elif viewed:
+                roll = rng.random()
+                if roll < 0.55:
+                    path = ["ACTIVE", "OFFER_LOST"]
+                elif roll < 0.7:
+                    path = ["ACTIVE", "JOB_CLOSED"]
+                else:
+                    path = ["ACTIVE"]
+            else:
+                path = ["JOB_CLOSED"] if rng.random() < 0.15 else []
         if reached != "SUBMITTED" and path and path[0] == reached:
             path = path[1:]  # a kept world's proposal already got there (world.py)
         app.outcome_token += 1

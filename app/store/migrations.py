@@ -287,6 +287,29 @@ _V8_ONE_ROW_PER_JOB: tuple[str, ...] = (
     " WHERE primary_key IS NOT NULL",
 )
 
+# Insights (issue 18). Speed-to-proposal is measured on real use: when the editor first
+# showed a job, when its draft was ready, how long the user spent on it, and which
+# template and profile made the letter (nothing else records them). And the funnel
+# counts the opportunities seen per platform in a period: with (platform, detected_at)
+# that is three index range counts, ~20 ms at 1,000,000 rows, instead of a table scan.
+# The index replaces the one on platform alone, which it serves as a prefix.
+_V9_INSIGHTS: tuple[str, ...] = (
+    """
+    CREATE TABLE proposal_activity (
+        opportunity_key TEXT PRIMARY KEY NOT NULL,
+        notified_at TEXT,
+        opened_at TEXT,
+        draft_ready_at TEXT,
+        active_ms INTEGER NOT NULL DEFAULT 0,
+        template TEXT,
+        profile TEXT,
+        updated_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX opportunities_platform_detected ON opportunities (platform, detected_at)",
+    "DROP INDEX IF EXISTS opportunities_platform",
+)
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _V1_INITIAL),
     Migration(
@@ -300,6 +323,7 @@ MIGRATIONS: list[Migration] = [
     Migration(6, "unprocessed webhook deliveries in a table of their own", _V6_PENDING_TABLE),
     Migration(7, "competition on a job: proposals, interviewing, invites", _V7_COMPETITION),
     Migration(8, "one inbox row per job: other sources name the job's row", _V8_ONE_ROW_PER_JOB),
+    Migration(9, "proposal activity and an index for the insights funnel", _V9_INSIGHTS),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -44,7 +44,7 @@ from PySide6.QtWidgets import QApplication
 
 from app import __version__
 from app import instance as single_instance
-from app.domain import Account
+from app.domain import Account, utcnow
 from app.ingest.poller import Poller
 from app.ingest.realtime import Realtime, RealtimeConfig
 from app.ingest.runtime import Runtime
@@ -54,7 +54,7 @@ from app.services.autostart import Autostart
 from app.services.container import Services, open_services
 from app.services.drafting import MODEL_KEY, SECRET_NAME
 from app.services.events import RealtimeStatus
-from app.services.notifications import Notification, NotificationService
+from app.services.notifications import Notification, NotificationKind, NotificationService
 from app.store.errors import StoreError
 from app.store.paths import data_dir
 from app.ui.bridge import Bridge
@@ -103,6 +103,7 @@ class GuiOptions:
     sandbox: bool = False
     sandbox_speed: float = 20.0
     sandbox_seed: int = 7
+    sandbox_history: bool = False  # past proposals for Insights (always in a temporary profile)
     screenshot: Path | None = None
     quit_after: float | None = None
     hidden: bool = False  # start in the tray (minimized without one): login starts
@@ -372,6 +373,10 @@ class App:
     def _show_notification(self, notification: Notification) -> None:
         if self.tray is not None:
             self.tray.notify(notification)
+        if notification.kind is NotificationKind.MATCH and self.window is not None:
+            key = notification.opportunity_key
+            if key is not None:  # Insights: notification → editor shown
+                self.window.insights_controller.note_notified(key)
 
     def open_preferences(self) -> PreferencesDialog | None:
         from app.ui.dialogs.preferences import PreferencesDialog, current_preferences
@@ -439,6 +444,23 @@ class App:
         # Its accounts, and its model too: drafting works with no account and no model
         # server. The keys are handed over for this run only.
         provision(info, self.services, speed=speed, model_secret=SECRET_NAME)
+        if self.options.sandbox_history or self._tmp is not None:
+            await self._seed_sandbox_history()
+
+    async def _seed_sandbox_history(self) -> None:
+        """Weeks of generated past proposals, so Insights has something true to show in a
+        profile that has sent none (app/sandbox/history.py)."""
+        from app.sandbox.history import generate_history
+        from app.services.insights import seed_history
+
+        services = self.services
+        assert services is not None
+        if services.store.read_only or services.store.submissions.count() > 0:
+            return
+        seed = self.options.sandbox_seed
+        await asyncio.to_thread(
+            seed_history, services.store, lambda: generate_history(utcnow(), seed=seed)
+        )
 
     def _on_window_sandbox_requested(self) -> None:
         async def run() -> None:
@@ -478,6 +500,8 @@ class App:
                 log.exception("the draft being edited could not be saved at quit")
             with contextlib.suppress(Exception):
                 self.window.save_state()
+            with contextlib.suppress(Exception):
+                self.window.insights_controller.close()  # the time on the open job
             # From here on the editor's requests (a debounced autosave or similarity check,
             # a cancelled draft's last words) would reach a store that closes below while
             # the loop still runs: the drafts are saved, so the editor goes quiet.

@@ -32,12 +32,14 @@ from app.ui.controllers.accounts import AccountsController
 from app.ui.controllers.drafting import DraftingController
 from app.ui.controllers.feedback import Feedback
 from app.ui.controllers.inbox import InboxController
+from app.ui.controllers.insights import InsightsController
 from app.ui.controllers.webhooks import WebhooksController
 from app.ui.dialogs.error import ErrorPresenter
 from app.ui.dialogs.first_run import FirstRunDialog
 from app.ui.dialogs.shortcuts import SHORTCUTS, ShortcutsDialog
 from app.ui.models.opportunities import OpportunityTableModel
 from app.ui.panes.editor import EditorPane
+from app.ui.panes.insights import InsightsPane
 from app.ui.panes.submissions import SubmissionsPane
 from app.ui.status_bar import AccountStatusBar
 from app.ui.widgets.banner import Banner
@@ -70,6 +72,7 @@ class MainWindow(QMainWindow):
         self.inbox.setModel(self.model)
         self.editor = EditorPane(self)
         self.submissions = SubmissionsPane(self)
+        self.insights = InsightsPane(self)
         self._build_layout()
         self.status = AccountStatusBar(self)
         self.setStatusBar(self.status)
@@ -101,6 +104,7 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.splitter, "Inbox")
         self.tabs.addTab(self.submissions, "Submissions")
+        self.tabs.addTab(self.insights, "Insights")
         self.banner = Banner(self)  # notifications when there is no tray to show them
         central = QWidget(self)
         central_layout = QVBoxLayout(central)
@@ -145,6 +149,16 @@ class MainWindow(QMainWindow):
         )
         self.webhooks = WebhooksController(
             services, bridge, feedback=feedback, keep=self._keep, parent=self
+        )
+        self.insights_controller = InsightsController(
+            services,
+            bridge,
+            self.insights,
+            self.inbox_controller,
+            self.editor,
+            tab_visible=lambda: self.tabs.currentWidget() is self.insights,
+            working=lambda: self.isActiveWindow() and self.tabs.currentIndex() == 0,
+            parent=self,
         )
 
     def _build_toolbar(self, sandbox: bool) -> None:
@@ -244,6 +258,7 @@ class MainWindow(QMainWindow):
         self._shortcut("?", self.open_shortcuts, self.inbox)
         self._shortcut("Ctrl+1", lambda: self.tabs.setCurrentIndex(0))
         self._shortcut("Ctrl+2", lambda: self.tabs.setCurrentIndex(1))
+        self._shortcut("Ctrl+3", lambda: self.tabs.setCurrentIndex(2))
         self._shortcut("Ctrl+Shift+D", lambda: self.drafting.draft("model"))
 
     def _wire(self) -> None:
@@ -257,6 +272,11 @@ class MainWindow(QMainWindow):
         self.submissions.retry_requested.connect(b.retry)
         self.submissions.reconcile_requested.connect(b.reconcile)
         self.webhooks.changed.connect(self.webhooks_changed.emit)
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
+
+    def _on_tabs_current_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.insights:
+            self.insights_controller.shown()
 
     # -- what the App and the tray ask of the window -------------------------------------
 

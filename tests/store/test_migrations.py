@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.domain.account import Account
+from app.domain.insights import Reached
 from app.domain.opportunity import ClientInfo, JobKind, Opportunity, Platform, Question
 from app.domain.submission import (
     LIVE_STATES,
@@ -32,6 +33,7 @@ from app.store import (
     Store,
 )
 from app.store.backup import backups_dir, list_backups, make_backup
+from app.store.insights import ActivityRepo, InsightsRepo
 from app.store.migrations import LIVE_STATE_VALUES, check_sequence, migrate
 from tests.store.factories import damage_pages, opportunity
 
@@ -182,6 +184,8 @@ _V6_ROWS: tuple[tuple[str, tuple[object, ...]], ...] = ()
 # Version 7 added the competition column; version 8 (one row per job) groups rows by job
 # and leaves that column alone, so no rows of a new kind.
 _V7_ROWS: tuple[tuple[str, tuple[object, ...]], ...] = ()
+# Version 8 groups a job's rows: the rows written at 1-5 cross it, nothing new to write.
+_V8_ROWS: tuple[tuple[str, tuple[object, ...]], ...] = ()
 ROWS_BY_VERSION = {
     1: _V1_ROWS,
     2: _V2_ROWS,
@@ -190,6 +194,7 @@ ROWS_BY_VERSION = {
     5: _V5_ROWS,
     6: _V6_ROWS,
     7: _V7_ROWS,
+    8: _V8_ROWS,
 }
 
 
@@ -331,6 +336,17 @@ def test_upgrade_keeps_data_and_backs_up(profile: Path, version: int) -> None:
         assert store.webhooks.record(Platform.GIGRADAR, "evt-2", "{}")
         with pytest.raises(sqlite3.IntegrityError, match="append-only"), store.db.read() as conn:
             conn.execute("DELETE FROM submission_events")
+        # Insights reads the upgraded history: the old proposal was sent and viewed.
+        activity = ActivityRepo(store.db)
+        activity.opened("gigradar:opp-1", _at(T))
+        insights = InsightsRepo(store.db)
+        try:
+            [fact] = insights.facts()
+            assert (fact.key, fact.sent, fact.reached) == ("gigradar:opp-1", True, Reached.VIEWED)
+            assert fact.opened_at == _at(T)
+            assert insights.seen(None, None)[Platform.GIGRADAR] == 1
+        finally:
+            insights.close()
 
     # Exactly one backup: of the version found, not of every step on the way.
     [backup] = list_backups(path)

@@ -31,7 +31,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("a", "Archive the opportunity"),
     ("s", "Star / unstar"),
     ("F5", "Poll every account now"),
-    ("Ctrl+1 / Ctrl+2", "Inbox / Submissions"),
+    ("Ctrl+1 / Ctrl+2 / Ctrl+3", "Inbox / Submissions / Insights"),
     ("F1 or ?", "This list"),
     ("Ctrl+,", "Preferences"),
     ("Ctrl+Q", "Quit"),

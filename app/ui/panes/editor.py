@@ -291,6 +291,13 @@ class EditorPane(QWidget):
         if not same:
             self._scroll.verticalScrollBar().setValue(0)
 
+    def set_speed_text(self, key: str, text: str) -> None:
+        """How old the job is and the time spent on it; ignored for another job."""
+        if self._opportunity is None or self._opportunity.key != key:
+            return
+        self._header.speed.setText(text)
+        self._header.speed.setVisible(bool(text))
+
     def show_submission(self, submission: Submission) -> None:
         """A lifecycle update; ignored unless it belongs to the shown opportunity."""
         opp = self._opportunity

@@ -138,6 +138,11 @@ class JobHeader(QObject):
         # its own match score.
         self._sources = wrapping_label(name="job_sources")
         body.addWidget(self._sources)
+        # Speed to proposal: how old the job is, and the user's time on it (Insights).
+        self.speed = wrapping_label(name="speed_to_proposal")
+        self.speed.setStyleSheet("color: palette(mid);")
+        self.speed.setVisible(False)
+        body.addWidget(self.speed)
 
         self._client = wrapping_label(name="client_facts")
         self._client.setTextFormat(Qt.TextFormat.RichText)
@@ -198,6 +203,7 @@ class JobHeader(QObject):
         found_by = found_by_text(opp.all_sources)
         self._sources.setText(found_by)
         self._sources.setVisible(bool(found_by))
+        self.speed.setVisible(False)  # until the controller says how long it has been
         self._client.setText(_client_html(opp.client))
         self._fill_depth(opp)
         self.open_button.setEnabled(bool(opp.url))

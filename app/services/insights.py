@@ -1,0 +1,229 @@
+"""Insights as a use case: load the facts once, answer each query off the loop.
+
+The window's Insights tab, `biddesk stats` and `biddesk export` share this. Facts (one
+per opportunity the user worked on, ~20,000 in a busy year) are read once and kept; a new
+period or platform is then one small SQL count (opportunities seen) plus a pass over the
+facts in `app.domain.insights`. `invalidate()` (a submission changed, a draft was made)
+makes the next query read them again. Everything that touches the database runs in
+`asyncio.to_thread`, on the store's own read-only connection for insights.
+
+It also records the editor's measurements (opened, draft ready, active time, notified),
+small writes on the app's connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import io
+import json
+import threading
+import time
+from collections.abc import Callable, Generator, Iterable, Sequence
+from datetime import datetime
+from typing import Any, Protocol, TextIO
+
+from app.domain.insights import Activity, Dimension, ProposalFact, Query, Report, report
+from app.domain.opportunity import Opportunity, Platform, utcnow
+from app.domain.submission import Submission
+from app.store import Store
+from app.store._codec import gc_paused
+from app.store.insights import (
+    EXPORT_OPPORTUNITY_COLUMNS,
+    EXPORT_SUBMISSION_COLUMNS,
+    ActivityRepo,
+    InsightsRepo,
+)
+
+__all__ = ["Activity", "Insights", "import_history", "seed_history"]
+
+SEEN_TTL = 60.0  # seconds
+
+
+class Insights:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.repo = InsightsRepo(store.db)
+        self.activity = ActivityRepo(store.db)
+        self._facts: list[ProposalFact] | None = None
+        self._lock = threading.Lock()
+        self._seen_cache: dict[
+            tuple[datetime | None, datetime | None], tuple[float, dict[Platform, int]]
+        ] = {}
+
+    def close(self) -> None:
+        self.repo.close()
+
+    def invalidate(self) -> None:
+        """Something the facts depend on changed: read them again next time."""
+        with self._lock:
+            self._facts = None
+            self._seen_cache.clear()
+
+    # -- synchronous (a worker thread, or the CLI) ----------------------------------------
+
+    def facts(self) -> list[ProposalFact]:
+        with self._lock:
+            if self._facts is None:
+                self._facts = self.repo.facts()
+            return self._facts
+
+    def update(self, keys: Iterable[str]) -> None:
+        """These opportunities changed (a submission moved, a draft was made): read their
+        facts again, keeping the rest. Nothing is read if no facts are held yet."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return
+        with self._lock:
+            if self._facts is None:
+                return
+        fresh = self.repo.facts(wanted)
+        with self._lock:
+            if self._facts is None:
+                return
+            gone = set(wanted)
+            kept = [f for f in self._facts if f.key not in gone]
+            self._facts = kept + fresh
+
+    @property
+    def loaded(self) -> bool:
+        with self._lock:
+            return self._facts is not None
+
+    def seen(self, since: datetime | None, until: datetime | None) -> dict[Platform, int]:
+        """Opportunities seen in the period; a count is reused for SEEN_TTL seconds (new
+        jobs arrive all the time, but a filter toggled back and forth need not recount)."""
+        key = (since, until)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._seen_cache.get(key)
+        if cached is not None and now - cached[0] < SEEN_TTL:
+            return cached[1]
+        counts = self.repo.seen(since, until)
+        with self._lock:
+            self._seen_cache[key] = (now, counts)
+        return counts
+
+    def compute(self, query: Query, dimensions: Iterable[Dimension] = ()) -> Report:
+        facts = self.facts()
+        seen = self.seen(query.since, query.until)
+        with gc_paused():  # on a worker thread: see InsightsRepo.facts
+            return report(facts, seen, query, dimensions)
+
+    # -- async (the window) ------------------------------------------------------------------
+
+    async def areport(self, query: Query, dimensions: Iterable[Dimension] = ()) -> Report:
+        wanted = tuple(dimensions)
+        return await asyncio.to_thread(self.compute, query, wanted)
+
+    # -- the editor's measurements -------------------------------------------------------------
+
+    def note_opened(self, key: str, at: datetime | None = None) -> None:
+        self.activity.opened(key, at or utcnow())
+
+    def note_notified(self, key: str, at: datetime | None = None) -> None:
+        self.activity.notified(key, at or utcnow())
+
+    def note_draft_ready(
+        self, key: str, template: str | None, profile: str | None = None, at: datetime | None = None
+    ) -> None:
+        self.activity.draft_ready(key, at or utcnow(), template, profile)
+
+    def note_active(self, key: str, ms: int, at: datetime | None = None) -> None:
+        self.activity.add_active(key, ms, at or utcnow())
+
+    def activity_of(self, key: str) -> Activity | None:
+        return self.activity.get(key)
+
+    # -- export --------------------------------------------------------------------------------
+
+    def export_csv(self, what: str, out: TextIO) -> int:
+        """Write `opportunities` or `submissions` as CSV; return the number of rows."""
+        columns, rows = self._export(what)
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        n = 0
+        # closing(): a reader that stops early (a closed pipe) ends the read at once,
+        # instead of leaving it holding the read connection.
+        with contextlib.closing(rows):
+            for batch in rows:
+                writer.writerows(batch)
+                n += len(batch)
+        return n
+
+    def export_json(self, what: str, out: TextIO) -> int:
+        """Write `opportunities` or `submissions` as a JSON array (streamed)."""
+        columns, rows = self._export(what)
+        n = 0
+        out.write("[")
+        with contextlib.closing(rows):
+            for batch in rows:
+                for row in batch:
+                    out.write(",\n" if n else "\n")
+                    out.write(json.dumps(_json_row(columns, row), ensure_ascii=False))
+                    n += 1
+        out.write("\n]\n" if n else "]\n")
+        return n
+
+    def _export(self, what: str) -> tuple[tuple[str, ...], Generator[list[tuple[Any, ...]]]]:
+        if what == "opportunities":
+            return EXPORT_OPPORTUNITY_COLUMNS, self.repo.opportunity_rows()
+        if what == "submissions":
+            return EXPORT_SUBMISSION_COLUMNS, self.repo.submission_rows()
+        raise ValueError(f"nothing to export called {what!r}")
+
+
+def import_history(
+    store: Store,
+    opportunities: Sequence[Opportunity],
+    submissions: Sequence[Submission],
+    activities: Sequence[Activity],
+) -> None:
+    """Store a generated history (the sandbox's): its jobs filed away as read and
+    archived, its proposals with their full history, the editor's measurements."""
+    now = utcnow()
+    store.opportunities.upsert_many(opportunities)
+    for sub in submissions:
+        if store.submissions.get(sub.id) is None:
+            store.submissions.insert(sub)
+    activity = ActivityRepo(store.db)
+    activity.put_many(activities, now)
+    activity.file_away([o.key for o in opportunities], now)
+
+
+class _History(Protocol):
+    @property
+    def opportunities(self) -> Sequence[Opportunity]: ...
+    @property
+    def submissions(self) -> Sequence[Submission]: ...
+    @property
+    def activities(self) -> Sequence[Activity]: ...
+
+
+def seed_history(store: Store, make: Callable[[], _History]) -> None:
+    """Build a generated history and store it, on a worker thread: the collector is
+    paused meanwhile, so no cycle of the window's Qt objects is collected off its thread."""
+    with gc_paused():
+        history = make()
+        import_history(store, history.opportunities, history.submissions, history.activities)
+
+
+_JSON_COLUMNS = frozenset({"skills", "client", "bid", "failure"})
+
+
+def _json_row(columns: tuple[str, ...], row: tuple[Any, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for column, value in zip(columns, row, strict=True):
+        if column in _JSON_COLUMNS and isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
+        out[column] = value
+    return out
+
+
+def csv_text(insights: Insights, what: str) -> str:
+    """The CSV export as a string (small profiles, tests)."""
+    buffer = io.StringIO()
+    insights.export_csv(what, buffer)
+    return buffer.getvalue()
