@@ -182,7 +182,24 @@ class Realtime:
         self._save_live()
         self._publish(force=True)
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 2.0) -> None:
+        """Within about `timeout`: the GigRadar registrations removed (when asked). Then,
+        however long that took or if it gave up, the tunnel goes down (its child process
+        is gone when that returns) and the receiver is closed: its listener and every
+        connection, so no socket outlives the stop (its own steps are bounded: aiohttp's
+        grace, `Connections.close_all`, the queue's drain).
+        Before, a stop slower than its limit was cancelled whole, and a busy machine left
+        the receiver listening with its connections open."""
+        try:
+            await asyncio.wait_for(self._stop_outside(), timeout)
+        except TimeoutError:
+            log.warning("removing the webhooks' registrations took over %.1f s; left", timeout)
+        finally:
+            # Also when this stop is cancelled: the tunnel and the sockets close all the same.
+            await self._close_local()
+
+    async def _stop_outside(self) -> None:
+        """What stopping asks of the platform: pending registrations dropped, ours removed."""
         if self._register_task is not None:
             self._register_task.cancel()
             await asyncio.gather(self._register_task, return_exceptions=True)
@@ -190,6 +207,8 @@ class Realtime:
             await asyncio.gather(*self._saving, return_exceptions=True)
         if self.config.remove_on_exit:
             await self.unregister_all()
+
+    async def _close_local(self) -> None:
         if self.tunnel is not None:
             await self.tunnel.stop()
         await self.receiver.stop()
