@@ -111,6 +111,7 @@ class RowIndex(Protocol):
 
     def visible_count(self) -> int: ...
     def total_count(self) -> int: ...
+    def count_matching(self, spec: FilterSpec) -> int: ...
     def key_at(self, position: int) -> str | None: ...
     def position_of(self, key: str) -> int | None: ...
     def position_of_id(self, i: int) -> int | None: ...
@@ -201,6 +202,12 @@ class InboxIndex:
 
     def total_count(self) -> int:
         return len(self._index)
+
+    def count_matching(self, spec: FilterSpec) -> int:
+        """How many rows `spec` would show, without showing them (the filter bar's
+        "hidden by" counts): one scan of every row."""
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        return len(compile_rows(spec, now)(self._order, self._fields, self._hay, self._fstate))
 
     def key_at(self, position: int) -> str | None:
         visible = self.visible

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.opportunity import JobKind
 from app.services.container import Services
 from app.ui.bridge import Bridge
 from app.ui.controllers.accounts import AccountsController
@@ -46,6 +47,12 @@ from app.ui.widgets.inbox_view import InboxView
 
 log = logging.getLogger(__name__)
 
+DEFAULT_SIZE = (1440, 880)  # on a screen that has the room
+FRAME_ALLOWANCE = 8  # the window manager's border, each side
+TITLE_ALLOWANCE = 40  # its title bar
+FACET_COUNT_DELAY_MS = 250
+FACET_COUNT_LIMIT = 200_000  # one scan per condition stays a few tens of ms below this
+
 
 class MainWindow(QMainWindow):
     quit_requested = Signal(int)
@@ -62,7 +69,7 @@ class MainWindow(QMainWindow):
         self.close_handler: Callable[[], bool] | None = None
         self.errors = ErrorPresenter(self)  # the one way this window shows an error
         self.setWindowTitle("BidDesk — sandbox" if sandbox else "BidDesk")
-        self.resize(1440, 880)
+        self.resize(self.default_size())
 
         self.model = OpportunityTableModel(self)
         self.filter_bar = FilterBar(self)
@@ -81,6 +88,23 @@ class MainWindow(QMainWindow):
         self._clock.setInterval(5_000)
         self._clock.timeout.connect(self.status.refresh_times)
         self._clock.start()
+        # How many rows each filter condition hides: counted once the filter settles.
+        self._facet_timer = QTimer(self)
+        self._facet_timer.setSingleShot(True)
+        self._facet_timer.setInterval(FACET_COUNT_DELAY_MS)
+        self._facet_timer.timeout.connect(self._count_facets)
+
+    def default_size(self) -> QSize:
+        """The first size: roomy on a big screen, inside the screen on a laptop (a desktop's
+        panels are outside `availableGeometry`; room is left for the title bar)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return QSize(*DEFAULT_SIZE)
+        available = screen.availableGeometry()
+        return QSize(
+            min(DEFAULT_SIZE[0], available.width() - 2 * FRAME_ALLOWANCE),
+            min(DEFAULT_SIZE[1], available.height() - TITLE_ALLOWANCE),
+        )
 
     # -- construction ---------------------------------------------------------------------
 
@@ -96,6 +120,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.editor)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
         self.splitter.setSizes([860, 580])
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
@@ -244,7 +269,11 @@ class MainWindow(QMainWindow):
         self._shortcut("?", self.open_shortcuts, self.inbox)
         self._shortcut("Ctrl+1", lambda: self.tabs.setCurrentIndex(0))
         self._shortcut("Ctrl+2", lambda: self.tabs.setCurrentIndex(1))
-        self._shortcut("Ctrl+Shift+D", lambda: self.drafting.draft("model"))
+        self._shortcut("Ctrl+Shift+D", lambda: self.editor.request_draft("model"))
+        # Ctrl+Enter works anywhere on the Inbox tab (the editor's own window shortcut); on
+        # the Submissions tab it goes back to the selected job and sends it from there.
+        for key in ("Ctrl+Return", "Ctrl+Enter"):
+            self._shortcut(key, self._send_from_elsewhere, self.submissions)
 
     def _wire(self) -> None:
         b = self.bridge
@@ -257,6 +286,54 @@ class MainWindow(QMainWindow):
         self.submissions.retry_requested.connect(b.retry)
         self.submissions.reconcile_requested.connect(b.reconcile)
         self.webhooks.changed.connect(self.webhooks_changed.emit)
+        self.editor.submit_blocked.connect(self._on_editor_submit_blocked)
+        self.editor.archive_requested.connect(self._on_editor_archive_requested)
+        self.filter_bar.filter_changed.connect(self._on_filter_bar_filter_changed)
+        self.model.counts_changed.connect(self._on_model_counts_changed)
+
+    # -- sending, archiving, counting ------------------------------------------------------
+
+    def _send_from_elsewhere(self) -> None:
+        self.tabs.setCurrentIndex(0)
+        self._on_editor_submit_blocked(self.editor.request_submit())
+
+    def _on_editor_submit_blocked(self, reason: str | None) -> None:
+        if reason:
+            self.status.showMessage(f"Not sent: {reason}", 8000)
+
+    def _on_editor_archive_requested(self, key: str) -> None:
+        if key == self.inbox_controller.current_key:
+            self.inbox_controller.archive_current()
+
+    def _on_filter_bar_filter_changed(self, _spec: object) -> None:
+        self.filter_bar.set_facet_counts(None)
+        self._facet_timer.start()
+
+    def _on_model_counts_changed(self, _visible: int, _total: int) -> None:
+        # Rows arrived or changed: the counts may have moved (counted once things settle).
+        if self.filter_bar.active_facets() and not self._facet_timer.isActive():
+            self._facet_timer.start()
+
+    def _count_facets(self) -> None:
+        """For each condition of the filter, how many rows it alone hides; and how many
+        jobs of the other kind a price range lets through. One scan each: skipped past
+        FACET_COUNT_LIMIT rows, where the note only explains."""
+        facets = self.filter_bar.active_facets()
+        if not facets or self.model.total_count() > FACET_COUNT_LIMIT:
+            self.filter_bar.set_facet_counts(None)
+            return
+        spec = self.filter_bar.spec()
+        shown = self.model.count_matching(spec)
+        hidden = {name: self.model.count_matching(without) - shown for name, without in facets}
+        other: dict[str, int] = {}
+        if not spec.kinds:
+            if spec.budget_min is not None or spec.budget_max is not None:
+                hourly = spec.model_copy(update={"kinds": frozenset({JobKind.HOURLY})})
+                other["Budget"] = self.model.count_matching(hourly)
+            if spec.hourly_min is not None or spec.hourly_max is not None:
+                fixed = spec.model_copy(update={"kinds": frozenset({JobKind.FIXED})})
+                other["Hourly"] = self.model.count_matching(fixed)
+        self.filter_bar.set_facet_counts(hidden, other)
 
     # -- what the App and the tray ask of the window -------------------------------------
 
@@ -329,6 +406,24 @@ class MainWindow(QMainWindow):
             value = settings.get(key)
             if isinstance(value, str) and value:
                 restore(QByteArray.fromBase64(value.encode("ascii")))
+        self._fit_screen()
+
+    def _fit_screen(self) -> None:
+        """A geometry saved on a bigger screen (or a monitor since unplugged) is brought
+        inside the screen the window is on now."""
+        if self.isMaximized() or self.isFullScreen():
+            return
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        available = screen.availableGeometry()
+        size = self.size().boundedTo(self.default_size().expandedTo(self.minimumSizeHint()))
+        if size != self.size() or not available.contains(self.frameGeometry()):
+            self.resize(size.boundedTo(available.size()))
+            frame = self.frameGeometry()
+            x = min(max(frame.x(), available.x()), available.right() - frame.width() + 1)
+            y = min(max(frame.y(), available.y()), available.bottom() - frame.height() + 1)
+            self.move(max(x, available.x()), max(y, available.y()))
 
     def save_state(self) -> None:
         settings = self.services.store.settings

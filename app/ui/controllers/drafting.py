@@ -97,6 +97,7 @@ class DraftingController(QObject):
         opp = self.inbox.current_opportunity()
         if opp is None or self.editor.drafting:
             return
+        self.inbox.mark_read(opp.key)  # drafting for a job is reading it
         if source == "template":
             try:
                 self.editor.set_letter_text(
@@ -217,9 +218,11 @@ class DraftingController(QObject):
 
     def _on_editor_draft_changed(self, draft: Draft) -> None:
         self.bridge.save_draft(draft)
+        self.inbox.mark_read(draft.opportunity_key)  # writing to a job is reading it
         self.inbox.mark_drafted(draft.opportunity_key)
 
     def _on_editor_submit_requested(self, request: SubmitRequest) -> None:
+        self.inbox.mark_read(request.opportunity_key)
         self.editor.set_sending(True)
         self.bridge.submit(request)
 
@@ -230,6 +233,7 @@ class DraftingController(QObject):
                 self.editor.show_submission(submission)
 
     def _on_editor_open_url_requested(self, url: str) -> None:
+        self.inbox.mark_read()
         QDesktopServices.openUrl(QUrl(url))
 
     # -- dialogs --------------------------------------------------------------------------

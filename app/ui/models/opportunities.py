@@ -251,6 +251,10 @@ class OpportunityTableModel(QAbstractTableModel):
     def spec(self) -> FilterSpec:
         return self._index.spec()
 
+    def count_matching(self, spec: FilterSpec) -> int:
+        """How many rows `spec` would show (one scan; the shown rows do not change)."""
+        return self._index.count_matching(spec)
+
     def sort_state(self) -> tuple[int | None, bool]:
         """(column, descending) of the current sort, for `prepare_rows` on a worker."""
         return self._index.sort_state()

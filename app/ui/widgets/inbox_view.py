@@ -84,7 +84,8 @@ _DECORATED = {Column.STATE: 16}  # the state dot beside the text
 # implied by the budget's "/h"), unless the user chose them in the header menu.
 _TITLE_MIN = 240
 _FLEX_MIN = {Column.CLIENT: 130, Column.SKILLS: 100}
-_HIDE_WHEN_NARROW = (Column.KIND, Column.CONNECTS, Column.SKILLS)
+# In this order, until the title has its minimum (a laptop's inbox pane is ~540 px).
+_HIDE_WHEN_NARROW = (Column.KIND, Column.CONNECTS, Column.SKILLS, Column.CLIENT, Column.PLATFORM)
 _MARGIN = 5  # text inset from the cell's edges
 _DOT_GAP = 5
 _STATIC_CACHE = 4096  # laid-out texts kept; a screenful is ~400
