@@ -261,7 +261,9 @@ class DraftingController(QObject):
     def open_model_settings(self) -> None:
         drafter = self.services.drafter
         dialog = ModelSettingsDialog(drafter.model_settings(), self._window)
-        controller = ModelSettingsController(dialog, drafter, self.services.tasks)
+        controller = ModelSettingsController(
+            dialog, drafter, self.services.tasks, self.services.secrets
+        )
         self.model_settings = controller  # the controller lives while the dialog is open
         dialog.saved.connect(lambda: self.feedback.notice("Model settings saved.", 4000))
         # Whatever it still waits for reports to a dialog that is gone: stop it.

@@ -383,12 +383,12 @@ class FilterBar(QWidget):
             row = QHBoxLayout(cell)
             row.setContentsMargins(0, 0, 8, 0)
             row.setSpacing(4)
-            label = QLabel(text, cell)
-            label.setFixedWidth(label_width)
+            caption = QLabel(text, cell)
+            caption.setFixedWidth(label_width)
             if help_text:
-                label.setToolTip(help_text)
+                caption.setToolTip(help_text)
                 field.setToolTip(help_text)
-            row.addWidget(label)
+            row.addWidget(caption)
             row.addWidget(field)
             flow.addWidget(cell)
         for edit in (self.countries_include, self.countries_exclude):
