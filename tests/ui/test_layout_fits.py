@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSize
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from app.domain import Platform
 from tests.helpers.layout import clipped_widgets
@@ -67,6 +67,9 @@ async def test_nothing_is_cut_off(tmp_path: Path, screen: str) -> None:
         problems = clipped_widgets(window)
         _shoot(window, f"window-{screen}")
         assert not problems, "\n".join(problems)
+        # The editor's status sentence reads on one line, not a column of short ones.
+        status = window.editor.findChild(QLabel, "submit_status")
+        assert status.text() and status.height() < 2 * status.fontMetrics().lineSpacing()
         # "More filters" open: the longer bar still fits.
         window.filter_bar.more_button.setChecked(True)
         await _settle(window)

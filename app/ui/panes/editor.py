@@ -254,9 +254,12 @@ class EditorPane(QWidget):
         draft_button, stop_button = self._letter.build_draft_controls()
         bar.addWidget(draft_button, 0, Qt.AlignmentFlag.AlignVCenter)
         bar.addWidget(stop_button, 0, Qt.AlignmentFlag.AlignVCenter)
-        bar.addWidget(self._status, 1)
+        bar.addStretch(1)
         bar.addWidget(self._archive, 0, Qt.AlignmentFlag.AlignVCenter)
         bar.addWidget(self._submit, 0, Qt.AlignmentFlag.AlignVCenter)
+        # The sentence on a line of its own, the pane's full width: squeezed between the
+        # buttons of a laptop-sized pane it wrapped into a column of short lines.
+        inner.addWidget(self._status)
         inner.addLayout(bar)
         layout.addLayout(inner)
         return footer
