@@ -242,6 +242,7 @@ class InboxController(QObject):
             self.show_opportunity(key)
         else:
             self.view.select_key(key)
+        self.mark_read(key)  # asked for by name (tray, notification, submissions): read
 
     def _on_view_current_key_changed(self, key: str | None) -> None:
         self.leaving.emit()
