@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.opportunity import JobKind
 from app.services.container import Services
 from app.ui.bridge import Bridge
 from app.ui.controllers.accounts import AccountsController
 from app.ui.controllers.drafting import DraftingController
+from app.ui.controllers.facets import FacetCounter
 from app.ui.controllers.feedback import Feedback
 from app.ui.controllers.inbox import InboxController
 from app.ui.controllers.webhooks import WebhooksController
@@ -50,8 +50,6 @@ log = logging.getLogger(__name__)
 DEFAULT_SIZE = (1440, 880)  # on a screen that has the room
 FRAME_ALLOWANCE = 8  # the window manager's border, each side
 TITLE_ALLOWANCE = 40  # its title bar
-FACET_COUNT_DELAY_MS = 250
-FACET_COUNT_LIMIT = 200_000  # one scan per condition stays a few tens of ms below this
 
 
 class MainWindow(QMainWindow):
@@ -88,11 +86,6 @@ class MainWindow(QMainWindow):
         self._clock.setInterval(5_000)
         self._clock.timeout.connect(self.status.refresh_times)
         self._clock.start()
-        # How many rows each filter condition hides: counted once the filter settles.
-        self._facet_timer = QTimer(self)
-        self._facet_timer.setSingleShot(True)
-        self._facet_timer.setInterval(FACET_COUNT_DELAY_MS)
-        self._facet_timer.timeout.connect(self._count_facets)
 
     def default_size(self) -> QSize:
         """The first size: roomy on a big screen, inside the screen on a laptop (a desktop's
@@ -171,6 +164,8 @@ class MainWindow(QMainWindow):
         self.webhooks = WebhooksController(
             services, bridge, feedback=feedback, keep=self._keep, parent=self
         )
+        # How many rows each condition of the filter hides, counted off the critical path.
+        self.facets = FacetCounter(self.model, self.filter_bar, services.tasks, self)
 
     def _build_toolbar(self, sandbox: bool) -> None:
         bar = QToolBar("Main", self)
@@ -288,8 +283,6 @@ class MainWindow(QMainWindow):
         self.webhooks.changed.connect(self.webhooks_changed.emit)
         self.editor.submit_blocked.connect(self._on_editor_submit_blocked)
         self.editor.archive_requested.connect(self._on_editor_archive_requested)
-        self.filter_bar.filter_changed.connect(self._on_filter_bar_filter_changed)
-        self.model.counts_changed.connect(self._on_model_counts_changed)
 
     # -- sending, archiving, counting ------------------------------------------------------
 
@@ -304,36 +297,6 @@ class MainWindow(QMainWindow):
     def _on_editor_archive_requested(self, key: str) -> None:
         if key == self.inbox_controller.current_key:
             self.inbox_controller.archive_current()
-
-    def _on_filter_bar_filter_changed(self, _spec: object) -> None:
-        self.filter_bar.set_facet_counts(None)
-        self._facet_timer.start()
-
-    def _on_model_counts_changed(self, _visible: int, _total: int) -> None:
-        # Rows arrived or changed: the counts may have moved (counted once things settle).
-        if self.filter_bar.active_facets() and not self._facet_timer.isActive():
-            self._facet_timer.start()
-
-    def _count_facets(self) -> None:
-        """For each condition of the filter, how many rows it alone hides; and how many
-        jobs of the other kind a price range lets through. One scan each: skipped past
-        FACET_COUNT_LIMIT rows, where the note only explains."""
-        facets = self.filter_bar.active_facets()
-        if not facets or self.model.total_count() > FACET_COUNT_LIMIT:
-            self.filter_bar.set_facet_counts(None)
-            return
-        spec = self.filter_bar.spec()
-        shown = self.model.count_matching(spec)
-        hidden = {name: self.model.count_matching(without) - shown for name, without in facets}
-        other: dict[str, int] = {}
-        if not spec.kinds:
-            if spec.budget_min is not None or spec.budget_max is not None:
-                hourly = spec.model_copy(update={"kinds": frozenset({JobKind.HOURLY})})
-                other["Budget"] = self.model.count_matching(hourly)
-            if spec.hourly_min is not None or spec.hourly_max is not None:
-                fixed = spec.model_copy(update={"kinds": frozenset({JobKind.FIXED})})
-                other["Hourly"] = self.model.count_matching(fixed)
-        self.filter_bar.set_facet_counts(hidden, other)
 
     # -- what the App and the tray ask of the window -------------------------------------
 
