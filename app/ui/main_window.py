@@ -281,6 +281,7 @@ class MainWindow(QMainWindow):
         self.submissions.retry_requested.connect(b.retry)
         self.submissions.reconcile_requested.connect(b.reconcile)
         self.webhooks.changed.connect(self.webhooks_changed.emit)
+        self.inbox.clicked.connect(lambda _index: self.inbox_controller.dwell())
         self.editor.submit_blocked.connect(self._on_editor_submit_blocked)
         self.editor.archive_requested.connect(self._on_editor_archive_requested)
 

@@ -173,3 +173,22 @@ async def test_the_accounts_list_tells_where_each_key_is(
     finally:
         await app.stop()
         keyring.set_keyring(previous)
+
+
+async def test_a_row_is_read_by_staying_on_it_not_by_being_selected(tmp_path: Path, qtbot) -> None:
+    async with running(tmp_path) as desk:
+        window, flags = desk.window, desk.services.store.opportunities.flags
+        await until(lambda: window.model.rowCount() >= 5 and window.current_key is not None)
+        first = window.current_key
+        # Selected for the person at start, and left alone: still unread a dwell later.
+        other = window.model.key_at(1)
+        window.inbox.select_key(other)  # the person moves on before the dwell ends
+        await until(lambda: window.current_key == other)
+        await until(lambda: flags(other).read)
+        assert not flags(first).read
+        # Clicking the row back is choosing it: read once they stay.
+        row = window.model.row_of(first)
+        rect = window.inbox.visualRect(window.model.index(row, 2))
+        qtbot.mouseClick(window.inbox.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        await until(lambda: window.current_key == first)
+        await until(lambda: flags(first).read)

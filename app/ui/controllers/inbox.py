@@ -231,6 +231,12 @@ class InboxController(QObject):
             self.model.set_flags(key, read=True)
             self.model.set_state(key, self.services.inbox.state_of(key))
 
+    def dwell(self) -> None:
+        """The person chose the shown row (clicked it, even if it was selected for them):
+        it is read once they stay on it."""
+        if self.current_key is not None:
+            self._dwell.start()
+
     def _on_dwell_timeout(self) -> None:
         self.mark_read()
 
