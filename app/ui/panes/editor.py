@@ -43,13 +43,12 @@ from app.domain.submission import (
     Answer,
     Draft,
     Failure,
-    FailureReason,
     Submission,
-    SubmissionState,
 )
 from app.services.submissions import SubmitRequest
 from app.ui.panes.editor_header import JobHeader
 from app.ui.panes.editor_letter import LetterRoom
+from app.ui.panes.editor_problems import FINAL_REASONS, final_failure, problem_widget
 from app.ui.panes.editor_terms import TIMELINES, TermsRoom
 from app.ui.widgets.labels import (
     ERROR_COLOR,
@@ -80,11 +79,6 @@ __all__ = [
 DRAFT_IDLE_MS = 400
 DRAFT_MAX_DELAY_MS = 750
 POLICY_DEBOUNCE_MS = 150
-
-# Failures a second try cannot fix: Submit stays off, Archive is offered.
-_FINAL_REASONS = frozenset({FailureReason.JOB_UNAVAILABLE, FailureReason.DUPLICATE})
-# Policy issues about the bid: Ctrl+Enter puts the focus on the amount.
-_BID_CODES = frozenset({"missing_amount", "bad_amount", "default_bid", "bid_high"})
 
 _BLOCKER_COLOR = {
     BlockerKind.ALREADY_SENT: NEUTRAL_COLOR,
@@ -485,7 +479,7 @@ class EditorPane(QWidget):
         if self._letter.drafting:
             return "The model is writing… (Stop keeps what it wrote so far)", INFO_COLOR
         failure = self._final_failure()
-        if failure is not None and failure.reason in _FINAL_REASONS:
+        if failure is not None and failure.reason in FINAL_REASONS:
             return f"Not sent: {failure.describe()}", ERROR_COLOR
         blocker = submit_blocker(
             self._submissions.values(), self._terms.route(), self._terms.account(), self._issues
@@ -495,11 +489,7 @@ class EditorPane(QWidget):
         return blocker.message, _BLOCKER_COLOR[blocker.kind]
 
     def _final_failure(self) -> Failure | None:
-        """The reason the latest submission failed for good (not retryable), if it did."""
-        latest = latest_submission(self._submissions.values())
-        if latest is None or latest.state is not SubmissionState.FAILED or latest.retryable:
-            return None
-        return latest.failure
+        return final_failure(self._submissions.values())
 
     def _refresh_submit(self) -> None:
         blocker = self._blocker()
@@ -628,31 +618,13 @@ class EditorPane(QWidget):
 
     def _focus_first_problem(self) -> None:
         """The field behind the first reason Submit is disabled gets the focus."""
-        target: QWidget | None = None
         blocker = submit_blocker(
             self._submissions.values(), self._terms.route(), self._terms.account(), self._issues
         )
-        if blocker is not None and blocker.kind is BlockerKind.NO_ACCOUNT:
-            target = self._terms.account_widget()
-        elif blocker is not None and blocker.kind is BlockerKind.ERRORS:
-            first = next(i for i in self._issues if i.severity is Severity.ERROR)
-            target = self._problem_widget(first)
-        if target is None:
-            return
-        target.setFocus(Qt.FocusReason.OtherFocusReason)
-        self._scroll.ensureWidgetVisible(target, 0, 40)
-
-    def _problem_widget(self, issue: PolicyIssue) -> QWidget:
-        if issue.code == "unanswered_question":
-            for _, edit in self._letter.questions:
-                if not edit.toPlainText().strip():
-                    return edit
-        if issue.code in _BID_CODES:
-            return self._terms.amount_widget()
-        letter = self._letter.letter
-        if issue.start is not None and issue.end is not None:
-            self._letter.select_span(issue.start, issue.end)
-        return letter
+        target = problem_widget(blocker, self._issues, self._letter, self._terms)
+        if target is not None:
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
+            self._scroll.ensureWidgetVisible(target, 0, 40)
 
     def _on_archive_button_clicked(self) -> None:
         if self._opportunity is not None:

@@ -11,11 +11,9 @@ menu is the user's act, and emits.
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
 
 from pydantic import ValidationError
 from PySide6.QtCore import QRegularExpression, QSignalBlocker, QSize, Qt, QTimer, Signal
@@ -40,6 +38,16 @@ from PySide6.QtWidgets import (
 from app.domain.filters import FilterSpec
 from app.domain.opportunity import JobKind, Platform
 from app.services.inbox import LOCAL_STATES
+from app.ui.widgets.filter_bar_facets import facet_note, facets_of
+from app.ui.widgets.filter_bar_values import (
+    decimal_of,
+    duration_text,
+    fraction_of,
+    money_text,
+    names_of,
+    names_text,
+    percent_text,
+)
 from app.ui.widgets.layouts import FlowLayout
 
 __all__ = ["DEBOUNCE_MS", "FilterBar", "facets_of"]
@@ -88,51 +96,6 @@ HOURLY_HELP = (
 )
 _MONEY_PATTERN = QRegularExpression(r"\d{0,9}([.,]\d{0,2})?")
 _PERCENT_PATTERN = QRegularExpression(r"\d{0,3}([.,]\d{0,2})?")
-_HUNDRED = Decimal(100)
-
-
-def _duration_text(duration: timedelta) -> str:
-    seconds = duration.total_seconds()
-    if seconds % 86_400 == 0:
-        return f"Last {int(seconds // 86_400)} days"
-    if seconds % 3600 == 0:
-        return f"Last {int(seconds // 3600)} hours"
-    return f"Last {int(seconds // 60)} minutes"
-
-
-def _decimal(text: str) -> Decimal | None:
-    text = text.strip().replace(",", ".")
-    if not text:
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() and value >= 0 else None
-
-
-def _fraction(text: str) -> float | None:
-    """A percentage typed as "85" as the fraction 0.85 (capped at 100%)."""
-    value = _decimal(text)
-    return None if value is None else float(min(value, _HUNDRED) / _HUNDRED)
-
-
-def _money_text(value: Decimal | None) -> str:
-    if value is None:
-        return ""
-    return f"{value.normalize():f}" if value == value.to_integral_value() else f"{value:f}"
-
-
-def _percent_text(value: float | None) -> str:
-    return "" if value is None else f"{value * 100:.4g}"
-
-
-def _names(text: str) -> frozenset[str]:
-    return frozenset(name.strip() for name in text.split(",") if name.strip())
-
-
-def _names_text(names: frozenset[str]) -> str:
-    return ", ".join(sorted(name.title() for name in names))
 
 
 class FilterBar(QWidget):
@@ -420,18 +383,18 @@ class FilterBar(QWidget):
                 platform for platform, button in self.platform_buttons.items() if button.isChecked()
             ),
             "kinds": self.kind.currentData() or frozenset(),
-            "budget_min": _decimal(self.budget_min.text()),
-            "budget_max": _decimal(self.budget_max.text()),
-            "hourly_min": _decimal(self.hourly_min.text()),
-            "hourly_max": _decimal(self.hourly_max.text()),
-            "client_spend_min": _decimal(self.spend_min.text()),
-            "hire_rate_min": _fraction(self.hire_rate_min.text()),
+            "budget_min": decimal_of(self.budget_min.text()),
+            "budget_max": decimal_of(self.budget_max.text()),
+            "hourly_min": decimal_of(self.hourly_min.text()),
+            "hourly_max": decimal_of(self.hourly_max.text()),
+            "client_spend_min": decimal_of(self.spend_min.text()),
+            "hire_rate_min": fraction_of(self.hire_rate_min.text()),
             "payment_verified": True
             if self.verified.isChecked()
             else (False if self._unverified_only else None),
-            "countries_include": _names(self.countries_include.text()),
-            "countries_exclude": _names(self.countries_exclude.text()),
-            "min_match_score": _fraction(self.score_min.text()),
+            "countries_include": names_of(self.countries_include.text()),
+            "countries_exclude": names_of(self.countries_exclude.text()),
+            "min_match_score": fraction_of(self.score_min.text()),
             "posted_within": self.posted.currentData(),
             "states": frozenset(
                 state for state, button in self.state_buttons.items() if button.isChecked()
@@ -478,19 +441,19 @@ class FilterBar(QWidget):
             for platform, button in self.platform_buttons.items():
                 button.setChecked(platform in spec.platforms)
             _select_data(self.kind, frozenset(spec.kinds), ", ".join(sorted(spec.kinds)) or "Any")
-            self.budget_min.setText(_money_text(spec.budget_min))
-            self.budget_max.setText(_money_text(spec.budget_max))
-            self.hourly_min.setText(_money_text(spec.hourly_min))
-            self.hourly_max.setText(_money_text(spec.hourly_max))
-            self.spend_min.setText(_money_text(spec.client_spend_min))
-            self.hire_rate_min.setText(_percent_text(spec.hire_rate_min))
-            self.score_min.setText(_percent_text(spec.min_match_score))
+            self.budget_min.setText(money_text(spec.budget_min))
+            self.budget_max.setText(money_text(spec.budget_max))
+            self.hourly_min.setText(money_text(spec.hourly_min))
+            self.hourly_max.setText(money_text(spec.hourly_max))
+            self.spend_min.setText(money_text(spec.client_spend_min))
+            self.hire_rate_min.setText(percent_text(spec.hire_rate_min))
+            self.score_min.setText(percent_text(spec.min_match_score))
             self.verified.setChecked(spec.payment_verified is True)
             self._unverified_only = spec.payment_verified is False
-            self.countries_include.setText(_names_text(spec.countries_include))
-            self.countries_exclude.setText(_names_text(spec.countries_exclude))
+            self.countries_include.setText(names_text(spec.countries_include))
+            self.countries_exclude.setText(names_text(spec.countries_exclude))
             posted = spec.posted_within
-            _select_data(self.posted, posted, _duration_text(posted) if posted else "Any time")
+            _select_data(self.posted, posted, duration_text(posted) if posted else "Any time")
             for state, button in self.state_buttons.items():
                 button.setChecked(state in spec.states)
             self._extra_states = frozenset(spec.states) - set(self.state_buttons)
@@ -654,37 +617,9 @@ class FilterBar(QWidget):
         self._update_facet_note()
 
     def _update_facet_note(self) -> None:
-        spec = self.spec()
-        names = {name for name, _ in facets_of(spec)}
-        parts: list[str] = []
-        hidden = self._hidden
-        if hidden is not None:
-            shown = [(n, c) for n, c in hidden.items() if n in names and c > 0]
-            if shown:
-                parts.append(
-                    "Hidden by " + ", ".join(f"{html.escape(n)}: {c:,}" for n, c in shown) + "."
-                )
-        other = self._other_kind or {}
-        if not spec.kinds and (spec.budget_min is not None or spec.budget_max is not None):
-            count = other.get("Budget")
-            kept = f"{count:,} hourly jobs pass it" if count is not None else "hourly jobs pass it"
-            parts.append(
-                f"The budget range applies to fixed-price jobs; {kept}. "
-                '<a href="kind:fixed">Fixed only</a>'
-            )
-        if not spec.kinds and (spec.hourly_min is not None or spec.hourly_max is not None):
-            count = other.get("Hourly")
-            kept = (
-                f"{count:,} fixed-price jobs pass it"
-                if count is not None
-                else "fixed-price jobs pass it"
-            )
-            parts.append(
-                f"The hourly range applies to hourly jobs; {kept}. "
-                '<a href="kind:hourly">Hourly only</a>'
-            )
-        self.facet_note.setText(" ".join(parts))
-        self.facet_note.setVisible(bool(parts))
+        text = facet_note(self.spec(), self._hidden, self._other_kind)
+        self.facet_note.setText(text)
+        self.facet_note.setVisible(bool(text))
 
     def _on_facet_note_link_activated(self, link: str) -> None:
         kinds = {"kind:fixed": "Fixed", "kind:hourly": "Hourly"}
@@ -744,30 +679,3 @@ def _select_data(combo: QComboBox, data: object, label: str) -> None:
             return
     combo.addItem(label, data)
     combo.setCurrentIndex(combo.count() - 1)
-
-
-def facets_of(spec: FilterSpec) -> list[tuple[str, FilterSpec]]:
-    """Each structured condition set in `spec` (the text query aside), named as the bar
-    shows it, with `spec` as it would be without that condition."""
-    empty = FilterSpec()
-    groups: tuple[tuple[str, tuple[str, ...]], ...] = (
-        ("Platform", ("platforms",)),
-        ("Kind", ("kinds",)),
-        ("Budget", ("budget_min", "budget_max")),
-        ("Hourly", ("hourly_min", "hourly_max")),
-        ("Client spent", ("client_spend_min",)),
-        ("Hire rate", ("hire_rate_min",)),
-        ("Payment verified", ("payment_verified",)),
-        ("Countries", ("countries_include",)),
-        ("Not from", ("countries_exclude",)),
-        ("Match", ("min_match_score",)),
-        ("Posted", ("posted_within",)),
-        ("State", ("states",)),
-    )
-    facets: list[tuple[str, FilterSpec]] = []
-    for name, fields in groups:
-        if all(getattr(spec, f) == getattr(empty, f) for f in fields):
-            continue
-        without = spec.model_copy(update={f: getattr(empty, f) for f in fields})
-        facets.append((name, without))
-    return facets
