@@ -77,6 +77,12 @@ async def test_nothing_is_cut_off(tmp_path: Path, screen: str) -> None:
         problems = clipped_widgets(window)
         _shoot(window, f"window-more-{screen}")
         assert not problems, "\n".join(problems)
+        # The Submissions tab too.
+        window.tabs.setCurrentIndex(1)
+        await _settle(window)
+        problems = clipped_widgets(window)
+        _shoot(window, f"submissions-{screen}")
+        assert window.size() == size and not problems, "\n".join(problems)
 
 
 async def test_the_window_opens_inside_the_screen(tmp_path: Path) -> None:
