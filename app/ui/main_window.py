@@ -381,9 +381,11 @@ class MainWindow(QMainWindow):
         if screen is None:
             return
         available = screen.availableGeometry()
-        size = self.size().boundedTo(self.default_size().expandedTo(self.minimumSizeHint()))
+        # As big as the person made it, but inside this screen (with its title bar).
+        room = QSize(available.width() - 2 * FRAME_ALLOWANCE, available.height() - TITLE_ALLOWANCE)
+        size = self.size().boundedTo(room.expandedTo(self.minimumSizeHint()))
         if size != self.size() or not available.contains(self.frameGeometry()):
-            self.resize(size.boundedTo(available.size()))
+            self.resize(size)
             frame = self.frameGeometry()
             x = min(max(frame.x(), available.x()), available.right() - frame.width() + 1)
             y = min(max(frame.y(), available.y()), available.bottom() - frame.height() + 1)

@@ -102,3 +102,8 @@ async def test_the_window_opens_inside_the_screen(tmp_path: Path) -> None:
         assert frame.height() <= available.height(), frame
         assert frame.top() >= available.top() and frame.bottom() <= available.bottom(), frame
         assert frame.left() >= available.left(), frame
+        # A size the person chose that fits the screen is kept as it is.
+        window.resize(760, 600)
+        window.save_state()
+        window.restore_state()
+        assert window.size().height() == 600
