@@ -125,4 +125,9 @@ class Connections:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._settled.wait(), timeout)
         if len(self):
-            log.warning("%d connections were still open %.1f s after stop", len(self), timeout)
+            log.warning(
+                "%d connections were still open and %d arriving %.1f s after stop",
+                len(self._open),
+                self._arriving,
+                timeout,
+            )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from app.domain import Account, Platform
 from app.sandbox.server import SandboxInfo
@@ -72,26 +73,41 @@ def sandbox_accounts(info: SandboxInfo) -> tuple[SandboxAccount, ...]:
     )
 
 
+def _sandbox_model(settings: Any, model_name: str) -> bool:
+    """Whether `settings` point at a sandbox's model (an earlier `--sandbox` set them)."""
+    host = (urlsplit(str(settings.base_url)).hostname or "").lower()
+    return settings.model == model_name and host in ("127.0.0.1", "localhost", "::1")
+
+
 def provision(
     info: SandboxInfo,
     services: Target,
     *,
     speed: float,
     model_secret: str | None = None,
+    model_key_given: bool = False,
 ) -> tuple[SandboxAccount, ...]:
     """Create (or re-point, when the sandbox got another port) the sandbox's accounts and
-    hand their keys over for this run. With `model_secret` (the drafter's secret name) the
-    drafter is set to the sandbox's model too, so drafting works with no model server."""
+    hand their keys over for this run.
+
+    With `model_secret` (the drafter's secret name) the drafter uses the sandbox's model
+    too, so drafting works with no model server — but only where the model settings are
+    still the defaults or an earlier sandbox's: a kept profile whose owner chose a model
+    keeps it, with the key from the keyring or the environment. `model_key_given` (the
+    model's environment variable is set) counts as such a choice for default settings:
+    that key drafts with the default hosted model."""
     accounts = sandbox_accounts(info)
     model = info.openai
     if model_secret is not None and model is not None:
-        services.secrets.override(model_secret, model.api_key)
         drafter = services.drafter
-        drafter.save_model_settings(
-            dataclasses.replace(
-                drafter.model_settings(), base_url=model.base_url, model=model.model
+        current = drafter.model_settings()
+        ours = _sandbox_model(current, model.model)
+        untouched = current == type(current)() and not model_key_given
+        if ours or untouched:
+            services.secrets.override(model_secret, model.api_key)
+            drafter.save_model_settings(
+                dataclasses.replace(current, base_url=model.base_url, model=model.model)
             )
-        )
     repo = services.store.accounts
     for account in accounts:
         services.secrets.override(account.name, account.api_key)

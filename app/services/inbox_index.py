@@ -31,7 +31,7 @@ the model uses only the `RowIndex` protocol — `visible`, the counts, `key_at` 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
@@ -111,6 +111,10 @@ class RowIndex(Protocol):
 
     def visible_count(self) -> int: ...
     def total_count(self) -> int: ...
+    def count_matching(self, spec: FilterSpec) -> int: ...
+    def count_matching_steps(
+        self, specs: Sequence[FilterSpec], step: int = ...
+    ) -> Iterator[list[int] | None]: ...
     def key_at(self, position: int) -> str | None: ...
     def position_of(self, key: str) -> int | None: ...
     def position_of_id(self, i: int) -> int | None: ...
@@ -201,6 +205,33 @@ class InboxIndex:
 
     def total_count(self) -> int:
         return len(self._index)
+
+    def count_matching(self, spec: FilterSpec) -> int:
+        """How many rows `spec` would show, without showing them: one scan of every row."""
+        steps = self.count_matching_steps([spec], step=max(1, len(self._order)))
+        counts = [c for c in steps if c is not None]
+        return counts[-1][0] if counts else 0
+
+    def count_matching_steps(
+        self, specs: Sequence[FilterSpec], step: int = 5_000
+    ) -> Iterator[list[int] | None]:
+        """How many rows each of `specs` would show (the filter bar's "hidden by" counts),
+        `step` rows at a time: yields None after each slice, then the counts. A caller on
+        the GUI loop yields to the loop between slices, so no scan stalls it; a reload
+        under way ends the count early (nothing more is yielded)."""
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        filters = [compile_rows(spec, now) for spec in specs]
+        order, fields, hays, states = self._order, self._fields, self._hay, self._fstate
+        counts = [0] * len(filters)
+        for start in range(0, len(order), step):
+            rows = order[start : start + step]
+            try:
+                for n, rows_filter in enumerate(filters):
+                    counts[n] += len(rows_filter(rows, fields, hays, states))
+            except IndexError:  # the rows were reloaded meanwhile: this count is void
+                return
+            yield None
+        yield counts
 
     def key_at(self, position: int) -> str | None:
         visible = self.visible

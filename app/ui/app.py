@@ -55,6 +55,7 @@ from app.services.container import Services, open_services
 from app.services.drafting import MODEL_KEY, SECRET_NAME
 from app.services.events import RealtimeStatus
 from app.services.notifications import Notification, NotificationKind, NotificationService
+from app.services.secrets import env_var_for
 from app.store.errors import StoreError
 from app.store.paths import data_dir
 from app.ui.bridge import Bridge
@@ -443,7 +444,13 @@ class App:
         info = await self.sandbox.start()
         # Its accounts, and its model too: drafting works with no account and no model
         # server. The keys are handed over for this run only.
-        provision(info, self.services, speed=speed, model_secret=SECRET_NAME)
+        provision(
+            info,
+            self.services,
+            speed=speed,
+            model_secret=SECRET_NAME,
+            model_key_given=bool(os.environ.get(env_var_for(SECRET_NAME))),
+        )
         if self.options.sandbox_history or self._tmp is not None:
             await self._seed_sandbox_history()
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -30,6 +30,7 @@ from app.services.container import Services
 from app.ui.bridge import Bridge
 from app.ui.controllers.accounts import AccountsController
 from app.ui.controllers.drafting import DraftingController
+from app.ui.controllers.facets import FacetCounter
 from app.ui.controllers.feedback import Feedback
 from app.ui.controllers.inbox import InboxController
 from app.ui.controllers.insights import InsightsController
@@ -48,6 +49,10 @@ from app.ui.widgets.inbox_view import InboxView
 
 log = logging.getLogger(__name__)
 
+DEFAULT_SIZE = (1440, 880)  # on a screen that has the room
+FRAME_ALLOWANCE = 8  # the window manager's border, each side
+TITLE_ALLOWANCE = 40  # its title bar
+
 
 class MainWindow(QMainWindow):
     quit_requested = Signal(int)
@@ -64,7 +69,7 @@ class MainWindow(QMainWindow):
         self.close_handler: Callable[[], bool] | None = None
         self.errors = ErrorPresenter(self)  # the one way this window shows an error
         self.setWindowTitle("BidDesk — sandbox" if sandbox else "BidDesk")
-        self.resize(1440, 880)
+        self.resize(self.default_size())
 
         self.model = OpportunityTableModel(self)
         self.filter_bar = FilterBar(self)
@@ -85,6 +90,18 @@ class MainWindow(QMainWindow):
         self._clock.timeout.connect(self.status.refresh_times)
         self._clock.start()
 
+    def default_size(self) -> QSize:
+        """The first size: roomy on a big screen, inside the screen on a laptop (a desktop's
+        panels are outside `availableGeometry`; room is left for the title bar)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return QSize(*DEFAULT_SIZE)
+        available = screen.availableGeometry()
+        return QSize(
+            min(DEFAULT_SIZE[0], available.width() - 2 * FRAME_ALLOWANCE),
+            min(DEFAULT_SIZE[1], available.height() - TITLE_ALLOWANCE),
+        )
+
     # -- construction ---------------------------------------------------------------------
 
     def _build_layout(self) -> None:
@@ -99,6 +116,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.editor)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
         self.splitter.setSizes([860, 580])
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
@@ -160,6 +178,8 @@ class MainWindow(QMainWindow):
             working=lambda: self.isActiveWindow() and self.tabs.currentIndex() == 0,
             parent=self,
         )
+        # How many rows each condition of the filter hides, counted off the critical path.
+        self.facets = FacetCounter(self.model, self.filter_bar, services.tasks, self)
 
     def _build_toolbar(self, sandbox: bool) -> None:
         bar = QToolBar("Main", self)
@@ -259,7 +279,11 @@ class MainWindow(QMainWindow):
         self._shortcut("Ctrl+1", lambda: self.tabs.setCurrentIndex(0))
         self._shortcut("Ctrl+2", lambda: self.tabs.setCurrentIndex(1))
         self._shortcut("Ctrl+3", lambda: self.tabs.setCurrentIndex(2))
-        self._shortcut("Ctrl+Shift+D", lambda: self.drafting.draft("model"))
+        self._shortcut("Ctrl+Shift+D", lambda: self.editor.request_draft("model"))
+        # Ctrl+Enter works anywhere on the Inbox tab (the editor's own window shortcut); on
+        # the Submissions tab it goes back to the selected job and sends it from there.
+        for key in ("Ctrl+Return", "Ctrl+Enter"):
+            self._shortcut(key, self._send_from_elsewhere, self.submissions)
 
     def _wire(self) -> None:
         b = self.bridge
@@ -273,6 +297,23 @@ class MainWindow(QMainWindow):
         self.submissions.reconcile_requested.connect(b.reconcile)
         self.webhooks.changed.connect(self.webhooks_changed.emit)
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
+        self.inbox.clicked.connect(lambda _index: self.inbox_controller.dwell())
+        self.editor.submit_blocked.connect(self._on_editor_submit_blocked)
+        self.editor.archive_requested.connect(self._on_editor_archive_requested)
+
+    # -- sending, archiving, counting ------------------------------------------------------
+
+    def _send_from_elsewhere(self) -> None:
+        self.tabs.setCurrentIndex(0)
+        self._on_editor_submit_blocked(self.editor.request_submit())
+
+    def _on_editor_submit_blocked(self, reason: str | None) -> None:
+        if reason:
+            self.status.showMessage(f"Not sent: {reason}", 8000)
+
+    def _on_editor_archive_requested(self, key: str) -> None:
+        if key == self.inbox_controller.current_key:
+            self.inbox_controller.archive_current()
 
     def _on_tabs_current_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.insights:
@@ -349,6 +390,26 @@ class MainWindow(QMainWindow):
             value = settings.get(key)
             if isinstance(value, str) and value:
                 restore(QByteArray.fromBase64(value.encode("ascii")))
+        self._fit_screen()
+
+    def _fit_screen(self) -> None:
+        """A geometry saved on a bigger screen (or a monitor since unplugged) is brought
+        inside the screen the window is on now."""
+        if self.isMaximized() or self.isFullScreen():
+            return
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        available = screen.availableGeometry()
+        # As big as the person made it, but inside this screen (with its title bar).
+        room = QSize(available.width() - 2 * FRAME_ALLOWANCE, available.height() - TITLE_ALLOWANCE)
+        size = self.size().boundedTo(room.expandedTo(self.minimumSizeHint()))
+        if size != self.size() or not available.contains(self.frameGeometry()):
+            self.resize(size)
+            frame = self.frameGeometry()
+            x = min(max(frame.x(), available.x()), available.right() - frame.width() + 1)
+            y = min(max(frame.y(), available.y()), available.bottom() - frame.height() + 1)
+            self.move(max(x, available.x()), max(y, available.y()))
 
     def save_state(self) -> None:
         settings = self.services.store.settings

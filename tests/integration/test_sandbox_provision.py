@@ -61,3 +61,45 @@ async def test_provision_hands_keys_over_in_memory_only(
             assert len(services.store.accounts.list()) == 3
         finally:
             await services.aclose()
+
+
+async def test_a_kept_profile_keeps_its_own_model_and_the_environment_key(
+    tmp_path: Path, memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--sandbox` on a kept profile: the model the user chose stays, with their key."""
+    from app.services.drafting import ModelSettings
+
+    async with Sandbox(SandboxConfig(seed=3, speed=60.0, arrivals=False)) as sandbox:
+        info = sandbox.info
+        assert info.openai is not None
+        services = open_services(tmp_path / "p")
+        try:
+            # First start: default settings, so the sandbox's model drafts.
+            provision(info, services, speed=60.0, model_secret=SECRET_NAME)
+            assert services.drafter.model_settings().base_url == info.openai.base_url
+            # A later start on another port follows the sandbox (its settings, not the user's).
+            moved = replace(info, openai=replace(info.openai, base_url="http://127.0.0.1:2/v1"))
+            provision(moved, services, speed=60.0, model_secret=SECRET_NAME)
+            assert services.drafter.model_settings().base_url == "http://127.0.0.1:2/v1"
+
+            # The user picks their own model; the next --sandbox start leaves it alone…
+            mine = ModelSettings(base_url="http://127.0.0.1:11434/v1", model="qwen2.5:7b")
+            services.drafter.save_model_settings(mine)
+            services.secrets.override(SECRET_NAME, None)
+            monkeypatch.setenv(env_var_for(SECRET_NAME), "sk-from-the-environment")
+            provision(info, services, speed=60.0, model_secret=SECRET_NAME, model_key_given=True)
+            assert services.drafter.model_settings() == mine
+            # …and the environment's key is the one used, not the sandbox's.
+            assert services.secrets.get(SECRET_NAME) == "sk-from-the-environment"
+        finally:
+            await services.aclose()
+
+        fresh = open_services(tmp_path / "q")
+        try:
+            # Default settings and the variable set: the user's key drafts with the default
+            # hosted model; the sandbox does not take the model over.
+            provision(info, fresh, speed=60.0, model_secret=SECRET_NAME, model_key_given=True)
+            assert fresh.drafter.model_settings() == ModelSettings()
+            assert fresh.secrets.get(SECRET_NAME) == "sk-from-the-environment"
+        finally:
+            await fresh.aclose()

@@ -218,6 +218,10 @@ async def test_a_redraft_that_fails_keeps_the_letter_and_says_why(tmp_path: Path
         letter = editor.findChild(QPlainTextEdit, "letter")
         letter.setPlainText(LETTER)
         editor.findChild(QToolButton, "variant_friendlier").click()
+        # The letter is the person's: the rewrite asks first.
+        [ask] = [b for b in editor.findChildren(QMessageBox) if b.isVisible()]
+        assert ask.objectName() == "replace_letter"
+        ask.button(QMessageBox.StandardButton.Yes).click()
         await until(lambda: not desk.services.tasks.running("draft:model"))
         assert letter_text(desk) == LETTER  # nothing written: the letter comes back
         assert not letter.isReadOnly()

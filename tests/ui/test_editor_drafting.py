@@ -72,6 +72,9 @@ def test_redraft_buttons_send_the_current_letter_and_wait_for_text(pane: EditorP
     assert shorter.isEnabled()
     with qtbot.waitSignal(pane.variant_requested) as signal:
         find(pane, QToolButton, "variant_formal").click()
+        # The letter is the person's: a rewrite asks first.
+        [box] = visible_boxes(pane)
+        box.button(QMessageBox.StandardButton.Yes).click()
     assert signal.args == ["formal", LETTER]
     pane.begin_model_draft()
     assert not shorter.isEnabled()  # one model at a time

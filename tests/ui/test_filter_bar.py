@@ -6,8 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit, QMenu, QWidgetAction
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QLineEdit, QMenu, QToolButton, QWidget, QWidgetAction
 from pytestqt.qtbot import QtBot
 
 from app.domain.filters import FilterSpec
@@ -212,3 +212,75 @@ def test_the_more_filters_area_expands(bar: FilterBar) -> None:
     assert bar.more.isVisible()
     bar.more_button.click()
     assert not bar.more.isVisible()
+
+
+def _name_field(bar: FilterBar) -> QLineEdit:
+    [field] = [a for a in bar.saved_menu.actions() if isinstance(a, QWidgetAction)]
+    edit = field.defaultWidget().findChild(QLineEdit)
+    assert isinstance(edit, QLineEdit)
+    return edit
+
+
+def test_the_first_saved_filter_gets_what_is_typed(bar: FilterBar, qtbot: QtBot) -> None:
+    # No saved filter yet: the menu holds only the name field, and typing goes there.
+    bar.activateWindow()
+    qtbot.waitActive(bar)
+    # As the button opens it (popup, not the button's blocking exec()).
+    bar.saved_menu.popup(bar.saved_button.mapToGlobal(bar.saved_button.rect().bottomLeft()))
+    qtbot.waitUntil(bar.saved_menu.isVisible)
+    name_edit = _name_field(bar)
+    qtbot.waitUntil(name_edit.hasFocus)
+    qtbot.keyClicks(name_edit, "Mine")
+    with qtbot.waitSignal(bar.saved_filters_changed) as saved:
+        qtbot.keyClick(name_edit, Qt.Key.Key_Return)
+    assert set(saved.args[0]) == {"Mine"}
+    bar.saved_menu.close()
+
+
+def test_a_saved_filter_applies_in_one_click(bar: FilterBar, qtbot: QtBot) -> None:
+    bar.set_saved_filters({"Python": FilterSpec(text="python").to_json(), "Broken": "{"})
+    chips = {b.text(): b for b in bar.findChildren(QToolButton, "saved_filter_chip")}
+    assert set(chips) == {"Python", "Broken"} and chips["Python"].isVisible()
+    assert not chips["Broken"].isEnabled()
+    with qtbot.waitSignal(bar.filter_changed) as applied:
+        qtbot.mouseClick(chips["Python"], Qt.MouseButton.LeftButton)
+    assert applied.args[0] == FilterSpec(text="python")
+    assert chips["Python"].isChecked()  # it shows which one is applied
+    qtbot.mouseClick(chips["Python"], Qt.MouseButton.LeftButton)  # again: stays applied
+    assert chips["Python"].isChecked() and bar.spec() == FilterSpec(text="python")
+    bar.search.setText("python django")
+    qtbot.waitUntil(lambda: not chips["Python"].isChecked())
+
+
+def test_a_price_range_says_how_it_treats_the_other_kind(bar: FilterBar, qtbot: QtBot) -> None:
+    note = bar.facet_note
+    assert not note.isVisible()
+    bar.more_button.click()
+    qtbot.keyClicks(bar.budget_min, "1000")
+    qtbot.waitUntil(lambda: note.isVisible())
+    assert "applies to fixed-price jobs; hourly jobs pass it" in note.text()
+    bar.set_facet_counts({"Budget": 40}, {"Budget": 12})
+    assert "Hidden by Budget: 40." in note.text()
+    assert "12 hourly jobs pass it" in note.text()
+    with qtbot.waitSignal(bar.filter_changed) as fixed_only:
+        note.linkActivated.emit("kind:fixed")  # the note's "Fixed only" link
+    assert fixed_only.args[0].kinds == {JobKind.FIXED}
+    assert "hourly jobs pass it" not in note.text()  # no other kind left to explain
+    bar.set_spec(FilterSpec(hourly_max=Decimal(30)))
+    assert "applies to hourly jobs; fixed-price jobs pass it" in note.text()
+
+
+def test_the_bar_wraps_instead_of_widening_its_pane(bar: FilterBar, qtbot: QtBot) -> None:
+    def top(widget: QWidget) -> int:
+        return widget.mapTo(bar, QPoint(0, 0)).y()
+
+    gigiac = bar.platform_buttons[Platform.GIGIAC]
+    one_line = bar.sizeHint().width()
+    assert bar.minimumSizeHint().width() < one_line - 100
+    bar.resize(bar.minimumSizeHint().width(), 60)
+    qtbot.waitUntil(lambda: top(gigiac) > top(bar.search))
+    for widget in (bar.search, bar.saved_button, bar.counts):
+        right = widget.mapTo(bar, widget.rect().topRight()).x()
+        assert right < bar.width(), widget
+    bar.resize(one_line + 50, 60)
+    qtbot.waitUntil(lambda: top(gigiac) == top(bar.search))

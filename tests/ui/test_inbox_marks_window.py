@@ -19,18 +19,20 @@ async def test_star_toggles_and_selecting_marks_read(tmp_path: Path, qtbot) -> N
         view = window.inbox
         view.setFocus()
         first = window.current_key
-        assert first is not None and store.flags(first).read  # shown: read
+        # Selected for the person at start: not read until they stay on it or act.
+        assert first is not None and not store.flags(first).read
 
         def cell(key: str, column: Column) -> str:
             row = window.model.row_of(key)
             assert row is not None
             return str(window.model.data(window.model.index(row, column)))
 
-        assert cell(first, Column.STATE).endswith(LocalState.READ.value.capitalize())
+        assert not cell(first, Column.STATE).endswith(LocalState.READ.value.capitalize())
         qtbot.keyClick(view, Qt.Key.Key_J)
         await until(lambda: window.current_key != first)
         second = window.current_key
-        assert store.flags(second).read
+        await until(lambda: store.flags(second).read)  # the person stayed on it
+        assert not store.flags(first).read
         assert LocalState.READ.value.capitalize() in cell(second, Column.STATE)
 
         qtbot.keyClick(view, Qt.Key.Key_S)

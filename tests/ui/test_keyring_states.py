@@ -56,7 +56,10 @@ async def test_the_window_says_locked_not_missing(tmp_path: Path) -> None:
         store.accounts.add(
             Account(name="gr", platform=Platform.GIGRADAR, base_url="http://127.0.0.1:9")
         )
-    for backend, sentence in ((LockedKeyring(), LOCKED_MESSAGE), (None, UNREACHABLE_MESSAGE)):
+    for backend, sentence, label in (
+        (LockedKeyring(), LOCKED_MESSAGE, "keyring locked"),
+        (None, UNREACHABLE_MESSAGE, "keyring unreachable"),
+    ):
         keyring.set_keyring(backend or UnreachableKeyring())
         app = App(QApplication.instance(), GuiOptions(profile=profile))  # type: ignore[arg-type]
         await app.start()
@@ -65,8 +68,10 @@ async def test_the_window_says_locked_not_missing(tmp_path: Path) -> None:
             dialog = app.window.findChildren(AccountsDialog)[-1]
             tree = dialog.findChild(QTreeWidget, "accountsList")
             assert tree.topLevelItemCount() == 1  # filled when it opens
-            # The key's state as soon as the keyring answered, off the loop.
-            await until(lambda t=tree, s=sentence: t.topLevelItem(0).text(3) == s)
+            # The key's state as soon as the keyring answered, off the loop: its state in
+            # the column, the sentence with the fix in the tooltip.
+            await until(lambda t=tree, s=sentence: t.topLevelItem(0).toolTip(3) == s)
+            assert tree.topLevelItem(0).text(3) == label
             dialog.close()
         finally:
             await app.stop()

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QWidget
 
 from app.domain import Account
 from app.services.container import Services
+from app.services.secrets import KeyStatus
 from app.ui.bridge import Bridge
 from app.ui.controllers.feedback import EXPECTED_ERRORS, Feedback, sentence
 from app.ui.dialogs._lifetime import OpenDialog, alive
@@ -27,6 +28,7 @@ KEYS_TASK = "accounts:keys"
 KEYRING_TASK = "account:keyring"
 SAVE_TASK = "account:save"
 CHECKING = "checking the key…"
+RUN_ONLY = "given for this run (sandbox)"  # a key handed over in memory, not stored
 
 
 class AccountsController(QObject):
@@ -75,7 +77,15 @@ class AccountsController(QObject):
         target = dialog
 
         async def run() -> None:
-            rows = await self.services.accounts.key_notes()
+            # Where each key comes from, as it is: the keyring, the environment, this run
+            # only (the sandbox's), or why there is none — not "key stored" for all three.
+            secrets = self.services.secrets
+            rows: list[tuple[Account, str | KeyStatus]] = []
+            for account in self.services.accounts.list():
+                if secrets.overridden(account.name):
+                    rows.append((account, RUN_ONLY))
+                else:
+                    rows.append((account, await secrets.akey_status(account.name)))
             if alive(target):
                 target.set_accounts(rows)
 

@@ -98,6 +98,7 @@ class DraftingController(QObject):
         opp = self.inbox.current_opportunity()
         if opp is None or self.editor.drafting:
             return
+        self.inbox.mark_read(opp.key)  # drafting for a job is reading it
         if source == "template":
             try:
                 self.editor.set_letter_text(
@@ -243,9 +244,11 @@ class DraftingController(QObject):
 
     def _on_editor_draft_changed(self, draft: Draft) -> None:
         self.bridge.save_draft(draft)
+        self.inbox.mark_read(draft.opportunity_key)  # writing to a job is reading it
         self.inbox.mark_drafted(draft.opportunity_key)
 
     def _on_editor_submit_requested(self, request: SubmitRequest) -> None:
+        self.inbox.mark_read(request.opportunity_key)
         self.editor.set_sending(True)
         self.bridge.submit(request)
 
@@ -256,6 +259,7 @@ class DraftingController(QObject):
                 self.editor.show_submission(submission)
 
     def _on_editor_open_url_requested(self, url: str) -> None:
+        self.inbox.mark_read()
         QDesktopServices.openUrl(QUrl(url))
 
     # -- dialogs --------------------------------------------------------------------------
@@ -283,7 +287,9 @@ class DraftingController(QObject):
     def open_model_settings(self) -> None:
         drafter = self.services.drafter
         dialog = ModelSettingsDialog(drafter.model_settings(), self._window)
-        controller = ModelSettingsController(dialog, drafter, self.services.tasks)
+        controller = ModelSettingsController(
+            dialog, drafter, self.services.tasks, self.services.secrets
+        )
         self.model_settings = controller  # the controller lives while the dialog is open
         dialog.saved.connect(lambda: self.feedback.notice("Model settings saved.", 4000))
         # Whatever it still waits for reports to a dialog that is gone: stop it.

@@ -13,7 +13,7 @@ import itertools
 import logging
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.domain import LocalState, Opportunity, Submission
 from app.domain.filters import FilterSpec
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 FILTER_KEY = "ui.filter"
 SAVED_FILTERS_KEY = "ui.saved_filters"
+READ_DWELL_MS = 1000  # how long a row must stay selected to count as read
 
 
 class InboxLoad:
@@ -116,6 +117,13 @@ class InboxController(QObject):
         self._show_inbox = show_inbox
         self.feedback = feedback
         self.current_key: str | None = None
+        # A row is read when the person stays on it (READ_DWELL_MS) or acts on it, never
+        # because it was selected for them (the first row at start).
+        self._auto_selecting = False
+        self._dwell = QTimer(self)
+        self._dwell.setSingleShot(True)
+        self._dwell.setInterval(READ_DWELL_MS)
+        self._dwell.timeout.connect(self._on_dwell_timeout)
         self._titles: dict[str, str] = {}
         bridge.opportunities_added.connect(self._on_bridge_opportunities)
         bridge.opportunities_updated.connect(self._on_bridge_opportunities)
@@ -174,7 +182,11 @@ class InboxController(QObject):
 
     def _select_first(self) -> None:
         if self.current_key is None and self.model.rowCount():
-            self.view.select_key(self.model.key_at(0))
+            self._auto_selecting = True
+            try:
+                self.view.select_key(self.model.key_at(0))
+            finally:
+                self._auto_selecting = False
 
     def accounts_changed(self) -> None:
         """Accounts were added or removed: refresh what depends on them."""
@@ -199,16 +211,38 @@ class InboxController(QObject):
         opp = inbox.job(key)
         if opp is None:
             return
-        if key != self.current_key:
+        moved = key != self.current_key
+        if moved:
             self.editor.flush_draft()
+            if self._auto_selecting:
+                self._dwell.stop()
+            else:
+                self._dwell.start()
         self.current_key = key
         draft = inbox.draft_for(key)
         subs = inbox.submissions_for(key)
         self.editor.show_opportunity(opp, draft, subs, self.bridge.accounts_by_platform())
         self.opportunity_shown.emit(opp)
+
+    def mark_read(self, key: str | None = None) -> None:
+        """The person read `key` (default: the shown one), by staying on it or acting."""
+        key = key or self.current_key
+        if key is None:
+            return
+        if key == self.current_key:
+            self._dwell.stop()
         if self.services.inbox.set_read(key, True):
             self.model.set_flags(key, read=True)
             self.model.set_state(key, self.services.inbox.state_of(key))
+
+    def dwell(self) -> None:
+        """The person chose the shown row (clicked it, even if it was selected for them):
+        it is read once they stay on it."""
+        if self.current_key is not None:
+            self._dwell.start()
+
+    def _on_dwell_timeout(self) -> None:
+        self.mark_read()
 
     def go_to_opportunity(self, key: str) -> None:
         """From elsewhere (the submissions view, a notification): select it in the inbox."""
@@ -219,6 +253,7 @@ class InboxController(QObject):
             self.show_opportunity(key)
         else:
             self.view.select_key(key)
+        self.mark_read(key)  # asked for by name (tray, notification, submissions): read
 
     def _on_view_current_key_changed(self, key: str | None) -> None:
         self.leaving.emit()
@@ -239,6 +274,7 @@ class InboxController(QObject):
         key = self.current_key
         if key is None:
             return
+        self.mark_read(key)
         starred = self.services.inbox.toggle_starred(key)
         self.model.set_flags(key, starred=starred)
         self.feedback.notice("Starred." if starred else "Star removed.", 2000)

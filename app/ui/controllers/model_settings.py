@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from typing import Any
 
-from app.services.drafting import Drafter, DraftingError, ModelSettings
-from app.services.secrets import SecretError
+from app.services.drafting import SECRET_NAME, Drafter, DraftingError, ModelSettings
+from app.services.secrets import KeyState, SecretError, SecretStore, env_var_for
 from app.services.tasks import TaskManager
 from app.ui.dialogs.model_settings import ModelSettingsDialog
 
@@ -24,10 +24,17 @@ class ModelSettingsController:
     A plain object, not a QObject child of the dialog: that would make a reference cycle
     the collector may break on a worker thread, destroying the dialog there."""
 
-    def __init__(self, dialog: ModelSettingsDialog, drafter: Drafter, tasks: TaskManager) -> None:
+    def __init__(
+        self,
+        dialog: ModelSettingsDialog,
+        drafter: Drafter,
+        tasks: TaskManager,
+        secrets: SecretStore | None = None,
+    ) -> None:
         self._dialog = dialog
         self._drafter = drafter
         self._tasks = tasks
+        self._secrets = secrets  # where the key comes from (without it: stored or not)
         dialog.test_requested.connect(self._on_dialog_test_requested)
         dialog.save_requested.connect(self._on_dialog_save_requested)
         self._spawn(self._load_key_state(), KEY_STATE_TASK)
@@ -42,8 +49,21 @@ class ModelSettingsController:
 
     async def _load_key_state(self) -> None:
         problem = await self._drafter.akeyring_problem()
-        stored = await self._drafter.ahas_api_key()
-        self._dialog.set_key_state(stored, problem)
+        secrets = self._secrets
+        if secrets is None:
+            stored = await self._drafter.ahas_api_key()
+            self._dialog.set_key_state(stored, problem)
+            return
+        status = await secrets.akey_status(SECRET_NAME)
+        if secrets.overridden(SECRET_NAME):
+            source = "run"
+        elif status.state is KeyState.ENVIRONMENT:
+            source = "environment"
+        elif status.state is KeyState.STORED:
+            source = "keyring"
+        else:
+            source = "missing"
+        self._dialog.set_key_source(source, problem, env_var_for(SECRET_NAME))
 
     def _on_dialog_test_requested(self, settings: ModelSettings, key: str | None) -> None:
         async def run() -> None:

@@ -77,6 +77,11 @@ class ModelSettingsDialog(QDialog):
         self._settings = settings
         self._loading = False
         self._key_stored: bool | None = None  # None: not known yet
+        # Where the key in use comes from: "keyring", "environment" (the variable named
+        # `_env_var`), "run" (handed over for this run: the sandbox's model) or "missing".
+        self._key_source: str | None = None
+        self._env_var = ""
+        self._keyring_problem: str | None = None
 
         self._preset = QComboBox()
         self._preset.setObjectName("model_preset")
@@ -206,25 +211,53 @@ class ModelSettingsDialog(QDialog):
 
     def set_key_state(self, stored: bool, keyring_problem: str | None) -> None:
         """Whether a key is stored, and the keyring's own sentence when it cannot store."""
-        self._key_stored = stored
+        self.set_key_source("keyring" if stored else "missing", keyring_problem)
+
+    def set_key_source(self, source: str, keyring_problem: str | None, env_var: str = "") -> None:
+        """Where the key in use comes from ("keyring", "environment", "run", "missing"),
+        the keyring's sentence when it cannot store, and the key's environment variable.
+        The dialog then says one thing about the key, not a banner against a status."""
+        self._key_source = source
+        self._key_stored = source != "missing"
+        self._env_var = env_var
+        self._keyring_problem = keyring_problem
+        # The banner only where it is the news: no key, and no keyring to put one in.
+        show_banner = keyring_problem is not None and source == "missing"
         self._banner.setText(keyring_problem or "")
-        self._banner.setVisible(keyring_problem is not None)
+        self._banner.setVisible(show_banner)
         self._refresh_key_state()
 
     def _refresh_key_state(self) -> None:
         local = self.form_settings().is_local
+        source, problem = self._key_source, self._keyring_problem
+        variable = self._env_var or "the environment variable"
+        placeholder = "Paste the API key"
         if self._key_stored is None:
-            self._key.setPlaceholderText("Paste the API key")
             text = "Checking the keyring…"
+        elif source == "environment":
+            if problem is not None:
+                placeholder = f"No keyring here: change {variable} instead"
+                text = (
+                    f"The key comes from {variable} for this run. There is no keyring to "
+                    "store another one; change the variable to change the key."
+                )
+            else:
+                placeholder = f"Stored in the keyring; {variable} wins while it is set"
+                text = f"The key comes from {variable} for this run."
+        elif source == "run":
+            placeholder = "Type a key to store it for your own model"
+            text = "The sandbox's model uses its own key for this run."
         elif self._key_stored:
-            self._key.setPlaceholderText("A key is stored — type a new one to replace it")
+            placeholder = "A key is stored — type a new one to replace it"
             text = "A key is stored."
         elif local:
-            self._key.setPlaceholderText("Not needed for a server on this computer")
+            placeholder = "Not needed for a server on this computer"
             text = "No key is stored; a local server does not need one."
+        elif problem is not None:
+            text = f"No key is stored; set {variable} to give one without a keyring."
         else:
-            self._key.setPlaceholderText("Paste the API key")
             text = "No key is stored; the hosted API needs one."
+        self._key.setPlaceholderText(placeholder)
         self._key_state.setText(text)
 
     def key_state_text(self) -> str:
@@ -267,6 +300,8 @@ class ModelSettingsDialog(QDialog):
         """Stored: the typed key is forgotten at once and the dialog closes."""
         self._key.clear()
         self._key_stored = self._key_stored or key_stored
+        if key_stored and self._key_source == "missing":
+            self._key_source = "keyring"
         self._set_error(None)
         self.saved.emit()
         self.accept()

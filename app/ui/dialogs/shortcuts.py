@@ -23,7 +23,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("k / ↑", "Previous opportunity"),
     ("/", "Search"),
     ("e", "Edit the cover letter"),
-    ("Ctrl+Enter", "Submit the proposal"),
+    ("Ctrl+Enter", "Submit the selected job's proposal (from anywhere in the window)"),
     ("Ctrl+Shift+D", "Draft the letter with the model"),
     ("Ctrl+Shift+P", "Freelancer profiles"),
     ("Ctrl+Shift+T", "Letter templates"),

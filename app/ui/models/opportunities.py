@@ -14,7 +14,7 @@ a `data()` round trip per role. `data()` gives the same values by role.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from PySide6.QtCore import (
@@ -250,6 +250,16 @@ class OpportunityTableModel(QAbstractTableModel):
 
     def spec(self) -> FilterSpec:
         return self._index.spec()
+
+    def count_matching(self, spec: FilterSpec) -> int:
+        """How many rows `spec` would show (one scan; the shown rows do not change)."""
+        return self._index.count_matching(spec)
+
+    def count_matching_steps(
+        self, specs: Sequence[FilterSpec], step: int = 5_000
+    ) -> Iterator[list[int] | None]:
+        """`count_matching` for several specs, a slice of rows per step (see the index)."""
+        return self._index.count_matching_steps(specs, step)
 
     def sort_state(self) -> tuple[int | None, bool]:
         """(column, descending) of the current sort, for `prepare_rows` on a worker."""

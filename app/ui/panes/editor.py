@@ -39,10 +39,16 @@ from app.domain.bidding import budget_text
 from app.domain.opportunity import Opportunity, Platform, utcnow
 from app.domain.policy import PolicyIssue, Severity, check_submission
 from app.domain.proposal import BlockerKind, latest_submission, submit_blocker
-from app.domain.submission import Answer, Draft, Submission
+from app.domain.submission import (
+    Answer,
+    Draft,
+    Failure,
+    Submission,
+)
 from app.services.submissions import SubmitRequest
 from app.ui.panes.editor_header import JobHeader
 from app.ui.panes.editor_letter import LetterRoom
+from app.ui.panes.editor_problems import FINAL_REASONS, final_failure, problem_widget
 from app.ui.panes.editor_terms import TIMELINES, TermsRoom
 from app.ui.widgets.labels import (
     ERROR_COLOR,
@@ -97,6 +103,9 @@ class EditorPane(QWidget):
     answers_draft_requested = Signal()  # draft an answer for each screening question
     continue_requested = Signal(str)  # the letter a model left at its length limit: go on
     similarity_check_requested = Signal(str, str)  # (opportunity key, letter), debounced
+    submit_blocked = Signal(str)  # Ctrl+Enter could not send: why, in one sentence
+    archive_requested = Signal(str)  # opportunity key: a job that cannot be sent any more
+    acted = Signal(str)  # opportunity key: the person did something with this job
 
     def __init__(
         self, parent: QWidget | None = None, *, clock: Callable[[], float] = time.monotonic
@@ -147,13 +156,17 @@ class EditorPane(QWidget):
         self._stack.addWidget(self._build_empty_page())
         self._stack.addWidget(self._build_editor_page())
 
+        # Anywhere in the window (the inbox, the filter bar, the editor) while the editor
+        # shows: the person sends the selected job without reaching for the letter first.
         for sequence in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut = QShortcut(QKeySequence(sequence), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
             shortcut.activated.connect(self._on_submit_shortcut_activated)
         for widget in self._editable_widgets():
             widget.installEventFilter(self)
-        self.setMinimumWidth(420)
+        # The terms form needs ~410 px inside the page's margins and scroll bar; the window
+        # still fits a 1024 px screen beside the inbox's narrowest filter bar.
+        self.setMinimumWidth(470)
 
     # -- building ---------------------------------------------------------------------------
 
@@ -228,11 +241,21 @@ class EditorPane(QWidget):
         font.setBold(True)
         self._submit.setFont(font)
         self._submit.clicked.connect(self._on_submit_button_clicked)
+        # A job that can no longer be sent to (closed, already proposed): put it away.
+        self._archive = QPushButton("Archive")
+        self._archive.setObjectName("archive_job")
+        self._archive.setToolTip("Archive this job: it leaves the inbox (the filter bar shows it)")
+        self._archive.clicked.connect(self._on_archive_button_clicked)
+        self._archive.hide()
         draft_button, stop_button = self._letter.build_draft_controls()
         bar.addWidget(draft_button, 0, Qt.AlignmentFlag.AlignVCenter)
         bar.addWidget(stop_button, 0, Qt.AlignmentFlag.AlignVCenter)
-        bar.addWidget(self._status, 1)
+        bar.addStretch(1)
+        bar.addWidget(self._archive, 0, Qt.AlignmentFlag.AlignVCenter)
         bar.addWidget(self._submit, 0, Qt.AlignmentFlag.AlignVCenter)
+        # The sentence on a line of its own, the pane's full width: squeezed between the
+        # buttons of a laptop-sized pane it wrapped into a column of short lines.
+        inner.addWidget(self._status)
         inner.addLayout(bar)
         layout.addLayout(inner)
         return footer
@@ -338,9 +361,14 @@ class EditorPane(QWidget):
     # -- drafting ---------------------------------------------------------------------------
 
     def set_letter_text(self, text: str) -> None:
-        """Replace the letter (a template draft); the person edits it from there."""
-        self._letter.letter.setPlainText(text)
+        """Replace the letter (a template draft) as one undoable step; the person edits it
+        from there."""
+        self._letter.replace_text(text)
         self.focus_letter()
+
+    def request_draft(self, source: str) -> None:
+        """Draft the letter ("template" or "model"); asks before replacing a typed one."""
+        self._letter.request_draft(source)
 
     def begin_model_draft(self, *, append: bool = False) -> None:
         """A model starts writing: the letter is replaced as the text streams in, or
@@ -478,6 +506,9 @@ class EditorPane(QWidget):
             return "Waiting for your confirmation…", WARNING_COLOR
         if self._letter.drafting:
             return "The model is writing… (Stop keeps what it wrote so far)", INFO_COLOR
+        failure = self._final_failure()
+        if failure is not None and failure.reason in FINAL_REASONS:
+            return f"Not sent: {failure.describe()}", ERROR_COLOR
         blocker = submit_blocker(
             self._submissions.values(), self._terms.route(), self._terms.account(), self._issues
         )
@@ -485,14 +516,23 @@ class EditorPane(QWidget):
             return None
         return blocker.message, _BLOCKER_COLOR[blocker.kind]
 
+    def _final_failure(self) -> Failure | None:
+        return final_failure(self._submissions.values())
+
     def _refresh_submit(self) -> None:
         blocker = self._blocker()
         self._submit.setEnabled(blocker is None)
         self._submit.setText(
             "Sending…" if blocker is not None and blocker[0] == "Sending…" else "Submit proposal"
         )
+        failure = self._final_failure()
+        self._archive.setVisible(failure is not None)
         if blocker is not None:
             text, color = blocker
+        elif failure is not None:
+            # Not "Ready to send": the last try failed for a reason a retry will not fix.
+            text = f"Not sent: {failure.describe()} Edit and send again, or archive the job."
+            color = ERROR_COLOR
         else:
             warnings = sum(1 for i in self._issues if i.severity is Severity.WARNING)
             if warnings:
@@ -583,8 +623,40 @@ class EditorPane(QWidget):
         self.retry_requested.emit(submission_id)
 
     def _on_submit_shortcut_activated(self) -> None:
-        if self._submit.isEnabled() and self._submit.isVisible():
+        reason = self.request_submit()
+        if reason:
+            self.submit_blocked.emit(reason)
+
+    def request_submit(self) -> str | None:
+        """Ctrl+Enter: send the shown proposal, or say why it cannot go and put the focus
+        on the first thing to fix. Returns that sentence (None: sent, or a question asks)."""
+        if self._opportunity is None:
+            return "Select a job in the inbox first."
+        if self._confirm_box is not None:
+            self._confirm_box.activateWindow()
+            return None
+        self._policy_timer.stop()
+        self._run_policy()
+        blocker = self._blocker()
+        if blocker is None:
             self._on_submit_button_clicked()
+            return None
+        self._focus_first_problem()
+        return blocker[0]
+
+    def _focus_first_problem(self) -> None:
+        """The field behind the first reason Submit is disabled gets the focus."""
+        blocker = submit_blocker(
+            self._submissions.values(), self._terms.route(), self._terms.account(), self._issues
+        )
+        target = problem_widget(blocker, self._issues, self._letter, self._terms)
+        if target is not None:
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
+            self._scroll.ensureWidgetVisible(target, 0, 40)
+
+    def _on_archive_button_clicked(self) -> None:
+        if self._opportunity is not None:
+            self.archive_requested.emit(self._opportunity.key)
 
     def _on_submit_button_clicked(self) -> None:
         if self._opportunity is None or self._confirm_box is not None:

@@ -36,7 +36,7 @@ from app.ui.widgets.labels import (
     set_text_color,
     wrapping_label,
 )
-from app.ui.widgets.layouts import add_section
+from app.ui.widgets.layouts import FlowLayout, add_section
 from app.ui.widgets.question import Button, answered, question_box
 
 __all__ = ["SIMILARITY_DEBOUNCE_MS", "VARIANT_BUTTONS", "LetterRoom"]
@@ -83,6 +83,12 @@ class LetterRoom(QObject):
         self._drafting_answers = False
         self._auto_bidder_key: str | None = None
         self._cut_off_key: str | None = None  # the job whose model letter was cut off
+        self._continuing = False  # Continue's first piece starts its own undo step
+        # The letter as a draft last wrote it: a letter that differs was typed by the person,
+        # and a new draft asks before replacing it.
+        self._machine_text = ""
+        self._letter_box: QMessageBox | None = None
+        self._pending_draft: tuple[str, Callable[[], None]] | None = None  # (key, start it)
         self._similarity_timer = QTimer(self)
         self._similarity_timer.setSingleShot(True)
         self._similarity_timer.setInterval(SIMILARITY_DEBOUNCE_MS)
@@ -130,9 +136,8 @@ class LetterRoom(QObject):
         under.setSpacing(4)
         self._variants = QWidget()
         self._variants.setObjectName("variants")
-        variants = QHBoxLayout(self._variants)
-        variants.setContentsMargins(0, 0, 0, 0)
-        variants.setSpacing(4)
+        # Wraps under itself in a narrow pane rather than pushing the pane wider.
+        variants = FlowLayout(self._variants, spacing=4)
         variants.addWidget(muted(QLabel("Redraft:")))
         self._variant_buttons: dict[str, QToolButton] = {}
         for variant, text in VARIANT_BUTTONS:
@@ -143,9 +148,8 @@ class LetterRoom(QObject):
             button.clicked.connect(lambda _=False, v=variant: self._on_variant_clicked(v))
             variants.addWidget(button)
             self._variant_buttons[variant] = button
-        under.addWidget(self._variants)
-        under.addStretch(1)
-        under.addWidget(self._counter, 0, Qt.AlignmentFlag.AlignVCenter)
+        under.addWidget(self._variants, 1)
+        under.addWidget(self._counter, 0, Qt.AlignmentFlag.AlignTop)
         body.addLayout(under)
         self._issue_list = IssueList()
         self._issue_list.span_activated.connect(self._on_issue_list_span_activated)
@@ -187,10 +191,10 @@ class LetterRoom(QObject):
         menu = QMenu(self._draft_button)
         self._draft_template_action = menu.addAction("From the template")
         self._draft_template_action.setObjectName("draft_template")
-        self._draft_template_action.triggered.connect(lambda: self.draft_requested.emit("template"))
+        self._draft_template_action.triggered.connect(lambda: self.request_draft("template"))
         self._draft_model_action = menu.addAction("With the model (streamed)")
         self._draft_model_action.setObjectName("draft_model")
-        self._draft_model_action.triggered.connect(lambda: self.draft_requested.emit("model"))
+        self._draft_model_action.triggered.connect(lambda: self.request_draft("model"))
         self._draft_button.setMenu(menu)
         self._stop_button = QPushButton("Stop")
         self._stop_button.setObjectName("draft_stop")
@@ -207,8 +211,11 @@ class LetterRoom(QObject):
 
     def fill(self, opp: Opportunity, draft: Draft | None) -> None:
         letter = draft.cover_letter if draft is not None else ""
+        if self._pending_draft is not None and self._pending_draft[0] != opp.key:
+            self._dismiss_letter_box()  # the question was about another job's letter
         if self.letter.toPlainText() != letter:
             self.letter.setPlainText(letter)
+            self._machine_text = ""
         current = [q for q, _ in self.questions]
         if current != list(opp.questions):
             self._rebuild_questions(opp.questions)
@@ -308,17 +315,34 @@ class LetterRoom(QObject):
     def drafting(self) -> bool:
         return self._drafting
 
+    def replace_text(self, text: str) -> None:
+        """Replace the whole letter as one step Ctrl+Z takes back (a template draft)."""
+        cursor = QTextCursor(self.letter.document())
+        cursor.beginEditBlock()
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.insertText(text)
+        cursor.endEditBlock()
+        self._machine_text = self.letter.toPlainText()
+
     def begin_model_draft(self, *, append: bool = False) -> None:
         """A model starts writing: into an empty letter, or (`append`, Continue) after
-        the letter as it stands."""
+        the letter as it stands. Either way one Ctrl+Z takes back all it wrote."""
+        self._dismiss_letter_box()
         self._drafting = True
         self.set_cut_off(None)
         if append:
             self._before_draft = ""
+            self._continuing = True
             self.letter.moveCursor(QTextCursor.MoveOperation.End)
         else:
             self._before_draft = self.letter.toPlainText()
-            self.letter.setPlainText("")
+            # Cleared in an edit block that every streamed piece joins: one Ctrl+Z brings
+            # the letter it replaced back (setPlainText would forget the undo history).
+            cursor = QTextCursor(self.letter.document())
+            cursor.beginEditBlock()
+            cursor.select(QTextCursor.SelectionType.Document)
+            cursor.removeSelectedText()
+            cursor.endEditBlock()
         self.letter.setReadOnly(True)
         self._issue_list.set_issues([])  # judged when the model is done, not word by word
         self._draft_button.setEnabled(False)
@@ -330,7 +354,13 @@ class LetterRoom(QObject):
     def append_draft_text(self, piece: str) -> None:
         cursor = self.letter.textCursor()
         cursor.movePosition(QTextCursor.MoveOperation.End)
+        if self._continuing:  # not joined to the person's last edit
+            self._continuing = False
+            cursor.beginEditBlock()
+        else:
+            cursor.joinPreviousEditBlock()
         cursor.insertText(piece)
+        cursor.endEditBlock()
         self.letter.setTextCursor(cursor)
 
     def end_model_draft(self) -> None:
@@ -340,7 +370,9 @@ class LetterRoom(QObject):
         self.letter.setReadOnly(False)
         before, self._before_draft = self._before_draft, ""
         if not self.letter.toPlainText() and before:
-            self.letter.setPlainText(before)
+            self.letter.undo()  # the model wrote nothing: the letter it cleared comes back
+        else:
+            self._machine_text = self.letter.toPlainText()
         self._draft_button.setEnabled(True)
         self._stop_button.hide()
         self._update_variants()
@@ -490,9 +522,66 @@ class LetterRoom(QObject):
     def _on_variant_clicked(self, variant: str) -> None:
         if self._opportunity() is None or self._drafting:
             return
+        if not self.letter.toPlainText().strip():
+            return
+
+        def start() -> None:
+            letter = self.letter.toPlainText()
+            if letter.strip() and not self._drafting:
+                self.variant_requested.emit(variant, letter)
+
+        label = dict(VARIANT_BUTTONS).get(variant, variant)
+        self._confirm_replace(f"The model's “{label}” rewrite", start)
+
+    def request_draft(self, source: str) -> None:
+        """Draft the letter from the template or by the model, asking first when that
+        would replace a letter the person typed."""
+        if self._opportunity() is None or self._drafting:
+            return
+        what = "The template's draft" if source == "template" else "The model's draft"
+        self._confirm_replace(what, lambda: self.draft_requested.emit(source))
+
+    def _confirm_replace(self, what: str, start: Callable[[], None]) -> None:
+        opp = self._opportunity()
+        if opp is None:
+            return
         letter = self.letter.toPlainText()
-        if letter.strip():
-            self.variant_requested.emit(variant, letter)
+        if not letter.strip() or letter == self._machine_text:
+            start()
+            return
+        self._dismiss_letter_box()
+        self._pending_draft = (opp.key, start)
+        box = question_box(
+            self._host,
+            name="replace_letter",
+            title="Replace your letter?",
+            text=f"{what} replaces the letter you wrote. Replace it?",
+            accept=(Button.Yes, "Replace"),
+            reject=(Button.No, "Keep mine"),
+            informative="Ctrl+Z in the letter brings yours back.",
+        )
+        box.finished.connect(self._on_letter_box_finished)
+        self._letter_box = box
+        box.open()
+
+    def _dismiss_letter_box(self) -> None:
+        box, self._letter_box = self._letter_box, None
+        self._pending_draft = None
+        if box is not None:
+            box.finished.disconnect(self._on_letter_box_finished)
+            box.close()
+            box.deleteLater()
+
+    def _on_letter_box_finished(self, _result: int) -> None:
+        box, self._letter_box = self._letter_box, None
+        pending, self._pending_draft = self._pending_draft, None
+        if box is None:
+            return
+        replace = answered(box, Button.Yes)
+        box.deleteLater()
+        opp = self._opportunity()
+        if replace and pending is not None and opp is not None and opp.key == pending[0]:
+            pending[1]()
 
     def _on_answers_button_clicked(self) -> None:
         if self._opportunity() is None or self._drafting_answers or not self.questions:
@@ -500,11 +589,15 @@ class LetterRoom(QObject):
         self.answers_draft_requested.emit()
 
     def _on_issue_list_span_activated(self, start: int, end: int) -> None:
+        self.select_span(start, end)
+        self.letter.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.span_activated.emit()
+
+    def select_span(self, start: int, end: int) -> None:
+        """Select letter[start:end] (code point indexes) in the letter."""
         letter = self.letter.toPlainText()
         start, end = _utf16_offsets(letter, min(start, len(letter)), min(end, len(letter)))
         cursor = self.letter.textCursor()
         cursor.setPosition(start)
         cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
         self.letter.setTextCursor(cursor)
-        self.letter.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.span_activated.emit()

@@ -202,6 +202,16 @@ class TermsRoom(QObject):
         form.addRow("Send", schedule_row)
         return form
 
+    def account_widget(self) -> QWidget:
+        """Where the person picks the account (a route button when no account shows)."""
+        combo = self._account_combo
+        if not combo.isHidden() and combo.isEnabled() and combo.count():
+            return combo
+        return next(iter(self.route_buttons.values()), combo)
+
+    def amount_widget(self) -> QWidget:
+        return self._amount
+
     def editable_widgets(self) -> list[QWidget]:
         """The fields a person edits, in tab order."""
         return [

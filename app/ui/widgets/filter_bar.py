@@ -14,18 +14,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
 
 from pydantic import ValidationError
-from PySide6.QtCore import QRegularExpression, QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtCore import QRegularExpression, QSignalBlocker, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QRegularExpressionValidator, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QMenu,
     QPushButton,
@@ -39,12 +38,26 @@ from PySide6.QtWidgets import (
 from app.domain.filters import FilterSpec
 from app.domain.opportunity import JobKind, Platform
 from app.services.inbox import LOCAL_STATES
+from app.ui.widgets.filter_bar_facets import facet_note, facets_of
+from app.ui.widgets.filter_bar_values import (
+    count_of,
+    count_text,
+    decimal_of,
+    duration_text,
+    fraction_of,
+    money_text,
+    names_of,
+    names_text,
+    percent_text,
+)
+from app.ui.widgets.layouts import FlowLayout
 
-__all__ = ["DEBOUNCE_MS", "FilterBar"]
+__all__ = ["DEBOUNCE_MS", "FilterBar", "facets_of"]
 
 log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 120
+ONE_LINE_SEARCH_WIDTH = 300  # narrower than this, the toggles go on a line of their own
 SEARCH_PLACEHOLDER = 'Search: react AND "admin panel" -wordpress'
 SEARCH_HELP = (
     "Words match anywhere, in any order, in the title, description, skills, country and "
@@ -75,63 +88,17 @@ QToolButton[toggle="true"]:checked {
     border-color: palette(highlight);
 }
 """
+BUDGET_HELP = (
+    "A budget range applies to fixed-price jobs; hourly jobs pass it. "
+    "Pick Fixed (or Hourly) beside the platforms to keep one kind only."
+)
+HOURLY_HELP = (
+    "An hourly range applies to hourly jobs (their rate range overlaps it); "
+    "fixed-price jobs pass it. Pick Hourly beside the platforms to keep hourly jobs only."
+)
 _MONEY_PATTERN = QRegularExpression(r"\d{0,9}([.,]\d{0,2})?")
 _PERCENT_PATTERN = QRegularExpression(r"\d{0,3}([.,]\d{0,2})?")
 _COUNT_PATTERN = QRegularExpression(r"\d{0,6}")
-_HUNDRED = Decimal(100)
-
-
-def _duration_text(duration: timedelta) -> str:
-    seconds = duration.total_seconds()
-    if seconds % 86_400 == 0:
-        return f"Last {int(seconds // 86_400)} days"
-    if seconds % 3600 == 0:
-        return f"Last {int(seconds // 3600)} hours"
-    return f"Last {int(seconds // 60)} minutes"
-
-
-def _decimal(text: str) -> Decimal | None:
-    text = text.strip().replace(",", ".")
-    if not text:
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() and value >= 0 else None
-
-
-def _count(text: str) -> int | None:
-    text = text.strip()
-    return int(text) if text.isdecimal() else None
-
-
-def _count_text(value: int | None) -> str:
-    return "" if value is None else str(value)
-
-
-def _fraction(text: str) -> float | None:
-    """A percentage typed as "85" as the fraction 0.85 (capped at 100%)."""
-    value = _decimal(text)
-    return None if value is None else float(min(value, _HUNDRED) / _HUNDRED)
-
-
-def _money_text(value: Decimal | None) -> str:
-    if value is None:
-        return ""
-    return f"{value.normalize():f}" if value == value.to_integral_value() else f"{value:f}"
-
-
-def _percent_text(value: float | None) -> str:
-    return "" if value is None else f"{value * 100:.4g}"
-
-
-def _names(text: str) -> frozenset[str]:
-    return frozenset(name.strip() for name in text.split(",") if name.strip())
-
-
-def _names_text(names: frozenset[str]) -> str:
-    return ", ".join(sorted(name.title() for name in names))
 
 
 class FilterBar(QWidget):
@@ -143,6 +110,8 @@ class FilterBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._saved: dict[str, str] = {}
+        self._hidden: dict[str, int] | None = None  # rows each condition hides
+        self._other_kind: dict[str, int] | None = None  # jobs a price range lets through
         self._last_emitted = FilterSpec()
         # What a restored spec holds that no widget shows; kept until the user edits it.
         self._extra_states: frozenset[str] = frozenset()  # states without a button
@@ -156,9 +125,8 @@ class FilterBar(QWidget):
         self.search.setPlaceholderText(SEARCH_PLACEHOLDER)
         self.search.setToolTip(SEARCH_HELP)
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(
-            self.fontMetrics().horizontalAdvance(SEARCH_PLACEHOLDER) * 2 // 3
-        )
+        # Narrow enough for a laptop's inbox pane; the field stretches when there is room.
+        self.search.setMinimumWidth(self.fontMetrics().horizontalAdvance(SEARCH_PLACEHOLDER) // 2)
         self.search.textChanged.connect(self._on_edited)
 
         self.platform_buttons: dict[Platform, QToolButton] = {}
@@ -200,16 +168,44 @@ class FilterBar(QWidget):
         widest = self.counts.fontMetrics().horizontalAdvance("999,999 of 999,999")
         self.counts.setFixedSize(widest + 8, self.counts.sizeHint().height())
 
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
-        bar.setSpacing(4)
-        bar.addWidget(self.search, 1)
+        # The toggles sit beside the search box when the pane is wide enough, and on a
+        # line of their own below it when it is not (a laptop, a wide editor): the bar
+        # must never ask for more width than the inbox pane has (`_arrange`).
+        self._facets = QWidget(self)
+        facets = QHBoxLayout(self._facets)
+        facets.setContentsMargins(0, 0, 0, 0)
+        facets.setSpacing(4)
         for button in self.platform_buttons.values():
-            bar.addWidget(button)
-        bar.addWidget(self.kind)
-        bar.addWidget(self.more_button)
-        bar.addWidget(self.saved_button)
-        bar.addWidget(self.counts)
+            facets.addWidget(button)
+        facets.addWidget(self.kind)
+        facets.addWidget(self.more_button)
+        facets.addWidget(self.saved_button)
+        self._top = QHBoxLayout()
+        self._top.setContentsMargins(0, 0, 0, 0)
+        self._top.setSpacing(4)
+        self._top.addWidget(self.search, 1)
+        self._top.addWidget(self._facets)
+        self._top.addWidget(self.counts)
+        self._second = QHBoxLayout()
+        self._second.setContentsMargins(0, 0, 0, 0)
+        self._second.addStretch(1)
+        self._one_line = True
+
+        # Saved filters, one click each (the menu saves and deletes them).
+        self._chips = QWidget(self)
+        self._chips.setObjectName("saved_filters")
+        self._chips_layout = FlowLayout(self._chips, spacing=4)
+        self._chips.setVisible(False)
+        self._chip_buttons: dict[str, QToolButton] = {}
+
+        # What the structured conditions hide, and how a price range treats the other kind
+        # of job (`set_facet_notes`).
+        self.facet_note = QLabel(self)
+        self.facet_note.setObjectName("facet_note")
+        self.facet_note.setWordWrap(True)
+        self.facet_note.setTextFormat(Qt.TextFormat.RichText)
+        self.facet_note.linkActivated.connect(self._on_facet_note_link_activated)
+        self.facet_note.setVisible(False)
 
         self.more = QFrame(self)
         self.more.setFrameShape(QFrame.Shape.StyledPanel)
@@ -219,11 +215,58 @@ class FilterBar(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        layout.addLayout(bar)
+        # The bar's minimum is `minimumSizeHint` (two lines), not the one-line layout's.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        layout.addLayout(self._top)
+        layout.addLayout(self._second)
+        layout.addWidget(self._chips)
+        layout.addWidget(self.facet_note)
         layout.addWidget(self.more)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.setStyleSheet(_TOGGLE_STYLE)
         self.set_counts(0, 0)
+
+    # -- fitting the pane ----------------------------------------------------------------
+
+    def _one_line_width(self) -> int:
+        spacing = self._top.spacing()
+        return (
+            max(self.search.minimumWidth(), ONE_LINE_SEARCH_WIDTH)
+            + self._facets.sizeHint().width()
+            + self.counts.width()
+            + 2 * spacing
+        )
+
+    def minimumSizeHint(self) -> QSize:
+        """As narrow as the two-line layout allows, whichever layout shows now."""
+        hint = super().minimumSizeHint()
+        two_lines = max(
+            self.search.minimumWidth() + self._top.spacing() + self.counts.width(),
+            self._facets.sizeHint().width(),
+            self.more.minimumSizeHint().width() if self.more.isVisibleTo(self) else 0,
+        )
+        return QSize(two_lines, hint.height())
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(max(hint.width(), self._one_line_width()), hint.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._arrange(event.size().width())
+        super().resizeEvent(event)
+
+    def _arrange(self, width: int) -> None:
+        one_line = width >= self._one_line_width()
+        if one_line == self._one_line:
+            return
+        self._one_line = one_line
+        if one_line:
+            self._second.removeWidget(self._facets)
+            self._top.insertWidget(1, self._facets)
+        else:
+            self._top.removeWidget(self._facets)
+            self._second.insertWidget(0, self._facets)
+        self.updateGeometry()
 
     def _build_more(self, frame: QFrame) -> None:
         def number(placeholder: str, pattern: QRegularExpression, width: str) -> QLineEdit:
@@ -289,9 +332,7 @@ class FilterBar(QWidget):
         self.posted.currentIndexChanged.connect(self._emit)
         self.state_buttons: dict[str, QToolButton] = {}
         states = QWidget(frame)
-        states_row = QHBoxLayout(states)
-        states_row.setContentsMargins(0, 0, 0, 0)
-        states_row.setSpacing(2)
+        states_row = FlowLayout(states, spacing=2)
         for state in LOCAL_STATES:
             button = QToolButton(states)
             button.setText(state.capitalize())
@@ -300,43 +341,60 @@ class FilterBar(QWidget):
             button.toggled.connect(self._emit)
             self.state_buttons[state] = button
             states_row.addWidget(button)
-        states_row.addStretch(1)
         self.clear_button = QPushButton("Clear all", frame)
         self.clear_button.setToolTip("Show every opportunity again")
         self.clear_button.clicked.connect(self.clear)
 
-        grid = QGridLayout(frame)
-        grid.setContentsMargins(8, 6, 8, 6)
-        grid.setHorizontalSpacing(8)
-        grid.setVerticalSpacing(4)
-        cells: tuple[tuple[str, QWidget, str, QWidget], ...] = (
-            ("Budget $", pair(self.budget_min, "–", self.budget_max), "Client spent ≥ $",
-             self.spend_min),
-            ("Hourly $", pair(self.hourly_min, "–", self.hourly_max, "/h"), "Hire rate ≥",
-             pair(self.hire_rate_min, "%", QWidget(frame))),
-            ("Match ≥", pair(self.score_min, "%", QWidget(frame)), "Posted", self.posted),
-            ("Countries", self.countries_include, "Not from", self.countries_exclude),
-            ("Connects ≤", self.connects_max, "Proposals ≤", self.proposals_max),
-            ("Client hires ≥", self.hires_min, "Avg rate paid ≥ $",
-             pair(self.avg_rate_min, "/h", QWidget(frame))),
-        )  # fmt: skip
-        for row, (left_label, left, right_label, right) in enumerate(cells):
-            grid.addWidget(QLabel(left_label, frame), row, 0)
-            grid.addWidget(left, row, 1)
-            grid.addWidget(QLabel(right_label, frame), row, 2)
-            grid.addWidget(right, row, 3)
+        # Label-and-field cells that wrap like text: two or three a line in a wide pane,
+        # one a line in a narrow one — the panel never asks for more width than it has.
+        cells: tuple[tuple[str, QWidget, str], ...] = (
+            ("Budget $", pair(self.budget_min, "–", self.budget_max), BUDGET_HELP),
+            ("Hourly $", pair(self.hourly_min, "–", self.hourly_max, "/h"), HOURLY_HELP),
+            ("Client spent ≥ $", self.spend_min, ""),
+            ("Hire rate ≥", pair(self.hire_rate_min, "%", QWidget(frame)), ""),
+            ("Match ≥", pair(self.score_min, "%", QWidget(frame)), ""),
+            ("Posted", self.posted, ""),
+            ("Countries", self.countries_include, ""),
+            ("Not from", self.countries_exclude, ""),
+            ("Connects ≤", self.connects_max, ""),
+            ("Proposals ≤", self.proposals_max, ""),
+            ("Client hires ≥", self.hires_min, ""),
+            ("Avg rate paid ≥ $", pair(self.avg_rate_min, "/h", QWidget(frame)), ""),
+        )
+        fields = QWidget(frame)
+        flow = FlowLayout(fields, spacing=6)
+        label_width = max(self.fontMetrics().horizontalAdvance(c[0]) for c in cells) + 8
+        for text, field, help_text in cells:
+            cell = QWidget(fields)
+            row = QHBoxLayout(cell)
+            row.setContentsMargins(0, 0, 8, 0)
+            row.setSpacing(4)
+            caption = QLabel(text, cell)
+            caption.setFixedWidth(label_width)
+            if help_text:
+                caption.setToolTip(help_text)
+                field.setToolTip(help_text)
+            row.addWidget(caption)
+            row.addWidget(field)
+            flow.addWidget(cell)
         for edit in (self.countries_include, self.countries_exclude):
-            edit.setMinimumWidth(self.fontMetrics().horizontalAdvance(edit.placeholderText()) + 24)
+            edit.setFixedWidth(self.fontMetrics().horizontalAdvance(edit.placeholderText()) + 24)
         checks = QHBoxLayout()
         checks.addWidget(self.verified)
         checks.addWidget(self.archived)
         checks.addStretch(1)
         checks.addWidget(self.clear_button)
-        grid.addWidget(QLabel("State", frame), len(cells), 0)
-        grid.addWidget(states, len(cells), 1, 1, 4)
-        grid.addLayout(checks, len(cells) + 1, 0, 1, 5)
-        grid.setColumnStretch(4, 1)  # the fields keep their size; the rest is margin
-        grid.setColumnMinimumWidth(1, self.fontMetrics().horizontalAdvance("0" * 28))
+        state_row = QHBoxLayout()
+        state_label = QLabel("State", frame)
+        state_label.setFixedWidth(label_width)
+        state_row.addWidget(state_label)
+        state_row.addWidget(states, 1)
+        column = QVBoxLayout(frame)
+        column.setContentsMargins(8, 6, 8, 6)
+        column.setSpacing(4)
+        column.addWidget(fields)
+        column.addLayout(state_row)
+        column.addLayout(checks)
 
     # -- the spec ------------------------------------------------------------------------
 
@@ -348,23 +406,23 @@ class FilterBar(QWidget):
                 platform for platform, button in self.platform_buttons.items() if button.isChecked()
             ),
             "kinds": self.kind.currentData() or frozenset(),
-            "budget_min": _decimal(self.budget_min.text()),
-            "budget_max": _decimal(self.budget_max.text()),
-            "hourly_min": _decimal(self.hourly_min.text()),
-            "hourly_max": _decimal(self.hourly_max.text()),
-            "client_spend_min": _decimal(self.spend_min.text()),
-            "hire_rate_min": _fraction(self.hire_rate_min.text()),
+            "budget_min": decimal_of(self.budget_min.text()),
+            "budget_max": decimal_of(self.budget_max.text()),
+            "hourly_min": decimal_of(self.hourly_min.text()),
+            "hourly_max": decimal_of(self.hourly_max.text()),
+            "client_spend_min": decimal_of(self.spend_min.text()),
+            "hire_rate_min": fraction_of(self.hire_rate_min.text()),
             "payment_verified": True
             if self.verified.isChecked()
             else (False if self._unverified_only else None),
-            "countries_include": _names(self.countries_include.text()),
-            "countries_exclude": _names(self.countries_exclude.text()),
-            "min_match_score": _fraction(self.score_min.text()),
+            "countries_include": names_of(self.countries_include.text()),
+            "countries_exclude": names_of(self.countries_exclude.text()),
+            "min_match_score": fraction_of(self.score_min.text()),
             "posted_within": self.posted.currentData(),
-            "connects_max": _count(self.connects_max.text()),
-            "proposals_max": _count(self.proposals_max.text()),
-            "client_hires_min": _count(self.hires_min.text()),
-            "client_avg_rate_min": _decimal(self.avg_rate_min.text()),
+            "connects_max": count_of(self.connects_max.text()),
+            "proposals_max": count_of(self.proposals_max.text()),
+            "client_hires_min": count_of(self.hires_min.text()),
+            "client_avg_rate_min": decimal_of(self.avg_rate_min.text()),
             "states": frozenset(
                 state for state, button in self.state_buttons.items() if button.isChecked()
             )
@@ -381,6 +439,8 @@ class FilterBar(QWidget):
         """Show `spec` in the widgets, without emitting `filter_changed`."""
         self._show(spec)
         self._last_emitted = self.spec()
+        self._update_chips()
+        self._update_facet_note()
 
     def _show(self, spec: FilterSpec) -> None:
         self._debounce.stop()
@@ -412,23 +472,23 @@ class FilterBar(QWidget):
             for platform, button in self.platform_buttons.items():
                 button.setChecked(platform in spec.platforms)
             _select_data(self.kind, frozenset(spec.kinds), ", ".join(sorted(spec.kinds)) or "Any")
-            self.budget_min.setText(_money_text(spec.budget_min))
-            self.budget_max.setText(_money_text(spec.budget_max))
-            self.hourly_min.setText(_money_text(spec.hourly_min))
-            self.hourly_max.setText(_money_text(spec.hourly_max))
-            self.spend_min.setText(_money_text(spec.client_spend_min))
-            self.hire_rate_min.setText(_percent_text(spec.hire_rate_min))
-            self.score_min.setText(_percent_text(spec.min_match_score))
-            self.connects_max.setText(_count_text(spec.connects_max))
-            self.proposals_max.setText(_count_text(spec.proposals_max))
-            self.hires_min.setText(_count_text(spec.client_hires_min))
-            self.avg_rate_min.setText(_money_text(spec.client_avg_rate_min))
+            self.budget_min.setText(money_text(spec.budget_min))
+            self.budget_max.setText(money_text(spec.budget_max))
+            self.hourly_min.setText(money_text(spec.hourly_min))
+            self.hourly_max.setText(money_text(spec.hourly_max))
+            self.spend_min.setText(money_text(spec.client_spend_min))
+            self.hire_rate_min.setText(percent_text(spec.hire_rate_min))
+            self.score_min.setText(percent_text(spec.min_match_score))
+            self.connects_max.setText(count_text(spec.connects_max))
+            self.proposals_max.setText(count_text(spec.proposals_max))
+            self.hires_min.setText(count_text(spec.client_hires_min))
+            self.avg_rate_min.setText(money_text(spec.client_avg_rate_min))
             self.verified.setChecked(spec.payment_verified is True)
             self._unverified_only = spec.payment_verified is False
-            self.countries_include.setText(_names_text(spec.countries_include))
-            self.countries_exclude.setText(_names_text(spec.countries_exclude))
+            self.countries_include.setText(names_text(spec.countries_include))
+            self.countries_exclude.setText(names_text(spec.countries_exclude))
             posted = spec.posted_within
-            _select_data(self.posted, posted, _duration_text(posted) if posted else "Any time")
+            _select_data(self.posted, posted, duration_text(posted) if posted else "Any time")
             for state, button in self.state_buttons.items():
                 button.setChecked(state in spec.states)
             self._extra_states = frozenset(spec.states) - set(self.state_buttons)
@@ -454,6 +514,7 @@ class FilterBar(QWidget):
     def set_saved_filters(self, saved: Mapping[str, str]) -> None:
         """Take the saved filters (name -> FilterSpec JSON) as the window stored them."""
         self._saved = {str(name): str(text) for name, text in saved.items()}
+        self._rebuild_chips()
 
     def saved_filters(self) -> dict[str, str]:
         return dict(self._saved)
@@ -464,6 +525,7 @@ class FilterBar(QWidget):
         if not name:
             return False
         self._saved[name] = self.spec().to_json()
+        self._rebuild_chips()
         self.saved_filters_changed.emit(dict(self._saved))
         return True
 
@@ -484,6 +546,7 @@ class FilterBar(QWidget):
     def delete_saved(self, name: str) -> bool:
         if self._saved.pop(name, None) is None:
             return False
+        self._rebuild_chips()
         self.saved_filters_changed.emit(dict(self._saved))
         return True
 
@@ -506,6 +569,10 @@ class FilterBar(QWidget):
         field = QWidgetAction(menu)
         field.setDefaultWidget(holder)
         menu.addAction(field)
+        # Focus before any early return: with no saved filter yet, the first name typed
+        # went nowhere. Again once the menu shows (a hidden menu cannot hold the focus).
+        name_edit.setFocus(Qt.FocusReason.PopupFocusReason)
+        QTimer.singleShot(0, name_edit, lambda: name_edit.setFocus(Qt.FocusReason.PopupFocusReason))
         if not self._saved:
             return
         menu.addSection("Apply")
@@ -525,7 +592,75 @@ class FilterBar(QWidget):
         for name in sorted(self._saved, key=str.casefold):
             action = delete.addAction(name)
             action.triggered.connect(lambda _checked=False, n=name: self.delete_saved(n))
-        name_edit.setFocus()
+
+    def _rebuild_chips(self) -> None:
+        """One button per saved filter under the bar: a click applies it."""
+        while (item := self._chips_layout.takeAt(0)) is not None:
+            widget = item.widget()
+            if widget is not None:
+                widget.hide()
+                widget.deleteLater()
+        self._chip_buttons = {}
+        for name in sorted(self._saved, key=str.casefold):
+            button = QToolButton(self._chips)
+            button.setObjectName("saved_filter_chip")
+            button.setText(name)
+            button.setCheckable(True)
+            button.setProperty("toggle", True)
+            try:
+                FilterSpec.from_json(self._saved[name])
+            except ValueError:
+                button.setEnabled(False)
+                button.setToolTip("This saved filter cannot be read; delete it from Saved")
+            else:
+                button.setToolTip(f"Apply the saved filter “{name}”")
+            button.clicked.connect(lambda _checked=False, n=name: self._on_chip_clicked(n))
+            self._chips_layout.addWidget(button)
+            self._chip_buttons[name] = button
+        self._chips.setVisible(bool(self._saved))
+        self._update_chips()
+
+    def _update_chips(self) -> None:
+        current = self.spec()
+        for name, button in self._chip_buttons.items():
+            try:
+                applied = FilterSpec.from_json(self._saved[name]) == current
+            except (KeyError, ValueError):
+                applied = False
+            with QSignalBlocker(button):
+                button.setChecked(applied)
+
+    def _on_chip_clicked(self, name: str) -> None:
+        self.apply_saved(name)
+        self._update_chips()  # a click on the applied one keeps it applied
+
+    # -- what the conditions hide ------------------------------------------------------
+
+    def active_facets(self) -> list[tuple[str, FilterSpec]]:
+        """Each structured condition of the current filter, named as the bar shows it,
+        with the filter as it would be without that condition."""
+        return facets_of(self.spec())
+
+    def set_facet_counts(
+        self, hidden: Mapping[str, int] | None, other_kind: Mapping[str, int] | None = None
+    ) -> None:
+        """How many rows each condition hides (`active_facets` names), and how many jobs of
+        the other kind a price range lets through ("Budget": hourly jobs shown, "Hourly":
+        fixed-price jobs shown). None: not counted (the note then only explains)."""
+        self._hidden = dict(hidden) if hidden is not None else None
+        self._other_kind = dict(other_kind) if other_kind is not None else None
+        self._update_facet_note()
+
+    def _update_facet_note(self) -> None:
+        text = facet_note(self.spec(), self._hidden, self._other_kind)
+        self.facet_note.setText(text)
+        self.facet_note.setVisible(bool(text))
+
+    def _on_facet_note_link_activated(self, link: str) -> None:
+        kinds = {"kind:fixed": "Fixed", "kind:hourly": "Hourly"}
+        label = kinds.get(link)
+        if label is not None:
+            self.kind.setCurrentIndex(self.kind.findText(label))
 
     # -- emitting ------------------------------------------------------------------------
 
@@ -535,6 +670,8 @@ class FilterBar(QWidget):
     def _emit(self, *_args: object) -> None:
         self._debounce.stop()
         self._update_more_label()
+        self._update_chips()
+        self._update_facet_note()
         spec = self.spec()
         if spec == self._last_emitted:
             return

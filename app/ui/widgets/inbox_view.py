@@ -87,7 +87,10 @@ _DECORATED = {Column.STATE: 16}  # the state dot beside the text
 # spent on every proposal), unless the user chose them in the header menu.
 _TITLE_MIN = 220
 _FLEX_MIN = {Column.CLIENT: 130, Column.SKILLS: 100}
-_HIDE_WHEN_NARROW = (Column.KIND, Column.SKILLS, Column.CONNECTS)
+# In this order, until the title has its minimum (a laptop's inbox pane is ~540 px):
+# Connects, money spent on every proposal, stay longer than the skills (the editor shows
+# those).
+_HIDE_WHEN_NARROW = (Column.KIND, Column.SKILLS, Column.CONNECTS, Column.CLIENT, Column.PLATFORM)
 _MARGIN = 5  # text inset from the cell's edges
 _DOT_GAP = 5
 _STATIC_CACHE = 4096  # laid-out texts kept; a screenful is ~400
