@@ -72,5 +72,5 @@ async def test_a_job_found_by_two_scanners_and_uphunt_is_one_row(tmp_path: Path)
         assert editor.findChild(QRadioButton, "route_uphunt").isVisible()
         # The draft saved under UpHunt's copy is the job's draft.
         assert editor.findChild(QPlainTextEdit, "letter").toPlainText() == "Dear client"
-        # Read once, for the job: every source's key says so.
-        assert services.store.opportunities.flags(copy.key).read  # type: ignore[union-attr]
+        # Read once (after the dwell), for the job: every source's key says so.
+        await until(lambda: services.store.opportunities.flags(copy.key).read)  # type: ignore[union-attr]
