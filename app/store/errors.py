@@ -149,6 +149,18 @@ class ProfileInUseError(StoreError):
         )
 
 
+class TeamDatabaseUnavailableError(StoreError):
+    """The team database (PostgreSQL) cannot be reached; `reason` says why in a few words."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(
+            f"BidDesk cannot reach the team database at {where} ({reason}); check that "
+            "PostgreSQL is running there, and BidDesk reconnects by itself once it is back."
+        )
+        self.where = where
+        self.reason = reason
+
+
 class AccountExistsError(StoreError):
     def __init__(self, name: str) -> None:
         super().__init__(f"An account named {name!r} already exists; choose another name.")

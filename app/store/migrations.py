@@ -53,6 +53,9 @@ class Migration:
     version: int
     description: str
     apply: Sequence[str] | Callable[[sqlite3.Connection], None]
+    # The same step for a team database (PostgreSQL), when `app.store.dialect` cannot
+    # translate `apply` (a callable, a trigger with a body): statements run as given.
+    postgres: Sequence[str] | None = None
 
     def run(self, conn: sqlite3.Connection) -> None:
         if callable(self.apply):

@@ -406,7 +406,7 @@ class OpportunityRepo:
         """
         sql = f"SELECT {', '.join(_ROW_COLUMNS)} FROM opportunities ORDER BY detected_at DESC, key"
         make = OpportunityRow._make
-        db = Database.open(self._db.path, read_only=True)
+        db = self._db.reader()
         try:
             with db.read() as conn:
                 cursor = conn.execute(sql)
