@@ -53,6 +53,7 @@ from app.services.accounts import AccountService
 from app.services.events import EventBus, SubmissionChanged
 from app.services.tasks import TaskManager
 from app.store import Store
+from app.store.claims import ClaimedError
 from app.store.errors import DuplicateSubmissionError
 
 log = logging.getLogger(__name__)
@@ -82,8 +83,11 @@ class DuplicateSubmission(SubmitError):
                 "BidDesk sends at most one per job."
             )
             return
+        # On a team database the history says who moved it last, and when.
+        signed = [entry for entry in existing.history if entry.member]
+        by = f" by {signed[-1].member} at {signed[-1].at:%H:%M} UTC" if signed else ""
         super().__init__(
-            f"A proposal for this job is already {existing.state.value} "
+            f"A proposal for this job is already {existing.state.value}{by} "
             f"(submission {existing.id[:8]} via {existing.platform.label}); "
             "BidDesk sends at most one per job."
         )
@@ -215,6 +219,11 @@ class SubmissionService:
             warning = await self.auto_bidder_warning(opp, account.name, route)
             if warning:
                 raise AutoBidderOn(warning)
+        member = self.store.db.member
+        if member is not None:  # a team: someone else's claim holds the job
+            holder = self.store.claims.holder(opp.key)
+            if holder is not None and holder.member != member:
+                raise SubmitError(ClaimedError(holder).user_message)
         async with self._lock:
             existing = self.store.submissions.live_for(opp.dedupe_key)
             if existing is not None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import TracebackType
 
 from app.store.accounts import AccountRepo
+from app.store.claims import Claim, ClaimedError, ClaimRepo, MemberRepo
 from app.store.db import DEFAULT_BUSY_TIMEOUT, Database
 from app.store.drafts import DraftRepo
 from app.store.errors import (
@@ -69,6 +70,8 @@ class Store:
         self.accounts = AccountRepo(db)
         self.webhooks = WebhookDeliveryRepo(db)
         self.settings = SettingsRepo(db)
+        self.claims = ClaimRepo(db)
+        self.members = MemberRepo(db)
 
     @classmethod
     def open(
@@ -99,9 +102,7 @@ class Store:
                     "The team database URL must start with postgresql:// "
                     "(like postgresql://user@host:5432/dbname)."
                 )
-            return cls(
-                PgDatabase.connect(team_url, folder, password=password, read_only=read_only)
-            )
+            return cls(PgDatabase.connect(team_url, folder, password=password, read_only=read_only))
         path = db_path(folder)
         return cls(
             Database.open(
@@ -111,7 +112,7 @@ class Store:
 
     @property
     def backend(self) -> str:
-        """"sqlite" (this desktop's own file) or "postgresql" (a team database)."""
+        """ "sqlite" (this desktop's own file) or "postgresql" (a team database)."""
         return self.db.backend
 
     @property
@@ -144,12 +145,16 @@ __all__ = [
     "AccountNotFoundError",
     "AccountRepo",
     "CannotOpenError",
+    "Claim",
+    "ClaimRepo",
+    "ClaimedError",
     "CorruptDatabaseError",
     "Database",
     "DatabaseLockedError",
     "DiskFullError",
     "DraftRepo",
     "DuplicateSubmissionError",
+    "MemberRepo",
     "Migration",
     "NewerSchemaError",
     "NotAFolderError",

@@ -214,6 +214,9 @@ class Database:
     """
 
     backend: ClassVar[str] = "sqlite"
+    # Who this desktop is on a team database: signs the submission history it writes
+    # (None on a desktop of its own).
+    member: str | None = None
 
     def __init__(self, conn: sqlite3.Connection, path: Path, *, read_only: bool) -> None:
         self._conn: sqlite3.Connection | None = conn

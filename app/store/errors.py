@@ -155,7 +155,7 @@ class TeamDatabaseUnavailableError(StoreError):
     def __init__(self, where: str, reason: str) -> None:
         super().__init__(
             f"BidDesk cannot reach the team database at {where} ({reason}); check that "
-            "PostgreSQL is running there, and BidDesk reconnects by itself once it is back."
+            "PostgreSQL is running there and the URL is right."
         )
         self.where = where
         self.reason = reason
@@ -181,9 +181,15 @@ class DuplicateSubmissionError(StoreError):
     """
 
     def __init__(self, dedupe_key: str, existing: Submission | None) -> None:
-        where = (
-            f" (submission {existing.id}, {existing.state.value})" if existing is not None else ""
-        )
+        where = ""
+        if existing is not None:
+            # On a team database the history names who moved it, and when.
+            signed = [entry for entry in existing.history if entry.member]
+            by = ""
+            if signed:
+                last = signed[-1]
+                by = f" by {last.member} at {last.at:%Y-%m-%d %H:%M} UTC"
+            where = f" (submission {existing.id}, {existing.state.value}{by})"
         super().__init__(
             f"A proposal for this job is already in progress or sent{where}; "
             "BidDesk sends at most one proposal per job."

@@ -250,6 +250,28 @@ _V6_PENDING_TABLE: tuple[str, ...] = (
     "DROP INDEX webhook_deliveries_pending",
 )
 
+# A team on one database (PostgreSQL): who did each step of a submission; who is writing
+# which job's proposal (a claim, until released or its holder goes quiet); and who is
+# connected, with a role ("desktop" or "server": the team server's heartbeat).
+_V7_TEAM: tuple[str, ...] = (
+    "ALTER TABLE submission_events ADD COLUMN member TEXT",
+    """
+    CREATE TABLE claims (
+        opportunity_key TEXT PRIMARY KEY NOT NULL,
+        member TEXT NOT NULL,
+        claimed_at TEXT NOT NULL,
+        active_at TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE team_members (
+        name TEXT PRIMARY KEY NOT NULL,
+        role TEXT NOT NULL,
+        seen_at TEXT NOT NULL
+    )
+    """,
+)
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _V1_INITIAL),
     Migration(
@@ -261,6 +283,7 @@ MIGRATIONS: list[Migration] = [
         5, "webhook deliveries remember whether they were processed", _V5_DELIVERY_PROCESSING
     ),
     Migration(6, "unprocessed webhook deliveries in a table of their own", _V6_PENDING_TABLE),
+    Migration(7, "a team: who did what, claims, members", _V7_TEAM),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

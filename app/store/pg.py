@@ -643,7 +643,11 @@ class Listener:
                     break
                 if not lost:
                     lost = True
-                    self._status(_unavailable(self._target, exc).user_message)
+                    self._status(
+                        f"The team database at {self._target.where} is away "
+                        f"({_unavailable(self._target, exc).reason}); BidDesk reconnects by "
+                        "itself and keeps what you type on this desktop meanwhile."
+                    )
                 self._stop.wait(pause)
                 pause = min(pause * 2, 5.0)
             finally:

@@ -176,7 +176,8 @@ _V5_ROWS: tuple[tuple[str, tuple[object, ...]], ...] = (
         ),
     ),
 )
-ROWS_BY_VERSION = {1: _V1_ROWS, 2: _V2_ROWS, 3: _V3_ROWS, 4: _V4_ROWS, 5: _V5_ROWS}
+# Version 6 added an empty table and wrote no row of its own.
+ROWS_BY_VERSION = {1: _V1_ROWS, 2: _V2_ROWS, 3: _V3_ROWS, 4: _V4_ROWS, 5: _V5_ROWS, 6: ()}
 
 
 def build_database_at(path: Path, version: int) -> None:
