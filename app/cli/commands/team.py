@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import time
 from typing import Any
@@ -98,8 +99,8 @@ async def _watch(services: Services, count: int | None) -> int:
 
     def line(kind: str, body: dict[str, Any]) -> None:
         nonlocal seen
-        _json_out({"event": kind, "received": time.time(), **body})
-        sys.stdout.flush()
+        # One compact line per change, flushed: a script reads them as they come.
+        print(json.dumps({"event": kind, "received": time.time(), **body}), flush=True)
         if kind != "listening":
             seen += 1
             if count is not None and seen >= count:
