@@ -132,14 +132,14 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^(?:INTEGER|INT|BIGINT|SMALLINT|TINYINT|BOOLEAN|BOOL)\b", re.I), "BIGINT"),
     (re.compile(r"^(?:REAL|DOUBLE(?:\s+PRECISION)?|FLOAT)\b", re.I), "DOUBLE PRECISION"),
     (re.compile(r"^BLOB\b", re.I), "BYTEA"),
-    (re.compile(r"^(?:TEXT|VARCHAR(?:\s*\(\s*\d+\s*\))?|CHAR(?:\s*\(\s*\d+\s*\))?)", re.I),
-     'TEXT COLLATE "C"'),
+    (
+        re.compile(r"^(?:TEXT|VARCHAR(?:\s*\(\s*\d+\s*\))?|CHAR(?:\s*\(\s*\d+\s*\))?)", re.I),
+        'TEXT COLLATE "C"',
+    ),
 )
 _TYPEOF_CHECK = re.compile(r"\s*CHECK\s*\(\s*typeof\s*\(", re.IGNORECASE)
 _INTEGER_PK = re.compile(r"^BIGINT\s+PRIMARY\s+KEY\b(\s+AUTOINCREMENT\b)?", re.IGNORECASE)
-_CREATE_TABLE = re.compile(
-    r"^\s*CREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?(\w+)\s*\(", re.IGNORECASE
-)
+_CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?(\w+)\s*\(", re.IGNORECASE)
 _ADD_COLUMN = re.compile(
     r"^\s*ALTER\s+TABLE\s+(\w+)\s+ADD\s+(?:COLUMN\s+)?(\w+)\s+(.*)$", re.IGNORECASE | re.DOTALL
 )

@@ -25,6 +25,7 @@ Connection failures become `TeamDatabaseUnavailableError`: one sentence, no trac
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -450,9 +451,7 @@ class PgDatabase(Database):
             name="biddesk-team",
             open=True,
         )
-        return cls(
-            pool, target, directory, read_only=read_only, origin=origin, password=password
-        )
+        return cls(pool, target, directory, read_only=read_only, origin=origin, password=password)
 
     # --- use -------------------------------------------------------------------------
 
@@ -509,6 +508,27 @@ class PgDatabase(Database):
                         raw.execute("ROLLBACK")
                     except psycopg.Error:
                         log.warning("Rollback failed after an error", exc_info=True)
+                raise
+
+    @contextmanager
+    def row_locking(self) -> Iterator[sqlite3.Connection]:
+        """A READ COMMITTED transaction without the team-wide write lock, for work that
+        locks its own rows (`FOR UPDATE SKIP LOCKED`: the outbox); nested calls made
+        inside it (a repository's `transaction()`) are savepoints in it."""
+        with self._errors(), self._borrow() as (conn, _fresh):
+            raw = conn.raw
+            if conn.in_transaction:
+                with raw.transaction():
+                    yield cast(sqlite3.Connection, conn)
+                return
+            raw.execute("BEGIN")
+            try:
+                yield cast(sqlite3.Connection, conn)
+                raw.execute("COMMIT")
+            except BaseException:
+                if not raw.broken and not raw.closed:
+                    with contextlib.suppress(psycopg.Error):
+                        raw.execute("ROLLBACK")
                 raise
 
     @contextmanager

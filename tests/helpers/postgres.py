@@ -88,8 +88,14 @@ class PgCluster:
 
     def init(self) -> PgCluster:
         self._run(
-            "initdb", "-D", str(self.data), "--auth=trust", "--encoding=UTF8",
-            "--locale=C", "-U", self.superuser,
+            "initdb",
+            "-D",
+            str(self.data),
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "-U",
+            self.superuser,
         )
         return self
 
@@ -100,12 +106,22 @@ class PgCluster:
         )
         if not self._fsync:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options,
-                  "-w", "-t", "60", "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     def stop(self, mode: str = "fast") -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop",
-                  check=False)
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop", check=False)
 
     def restart(self) -> None:
         self.stop()

@@ -52,8 +52,16 @@ class Desktop:
     env: dict[str, str] = field(default_factory=dict)
 
     def argv(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "app", "--profile", str(self.profile),
-                "--database-url", self.url, *args]
+        return [
+            sys.executable,
+            "-m",
+            "app",
+            "--profile",
+            str(self.profile),
+            "--database-url",
+            self.url,
+            *args,
+        ]
 
     def environ(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -64,13 +72,19 @@ class Desktop:
 
     def start(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            self.argv(*args), env=self.environ(), stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
+            self.argv(*args),
+            env=self.environ(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
 
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            self.argv(*args), env=self.environ(), capture_output=True, text=True,
+            self.argv(*args),
+            env=self.environ(),
+            capture_output=True,
+            text=True,
             timeout=timeout,
         )
 
@@ -128,16 +142,21 @@ def team(
     """Alice's and Bob's desktops on one fresh team database, accounts wired to the
     sandbox (the accounts are shared through the database; the keys are each
     machine's own, here from the environment)."""
-    keys = {env_var_for(name): sandbox["sandbox"][platform]["api_key"]
-            for name, platform in ACCOUNTS.items()}
+    keys = {
+        env_var_for(name): sandbox["sandbox"][platform]["api_key"]
+        for name, platform in ACCOUNTS.items()
+    }
     for var, key in keys.items():
         monkeypatch.setenv(var, key)
     services = open_services(tmp_path / "setup", url=pg_url)
     try:
         for name, platform in ACCOUNTS.items():
             services.accounts.add(
-                name, Platform(platform), api_key=None,
-                base_url=sandbox["sandbox"][platform]["base_url"], speed=600,
+                name,
+                Platform(platform),
+                api_key=None,
+                base_url=sandbox["sandbox"][platform]["base_url"],
+                speed=600,
             )
     finally:
         services.store.close()
