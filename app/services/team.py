@@ -179,6 +179,10 @@ class TeamLive:
         table = message.get("table")
         keys = [str(key) for key in message.get("keys") or ()]
         try:
+            if table == "*":  # back after an outage: what was typed meanwhile goes up
+                flushed = self.store.drafts.flush_offline()
+                if flushed:
+                    log.info("%d draft(s) kept on this desktop saved to the team database", flushed)
             if table == "opportunities" and keys:
                 found = self.store.opportunities.get_many(keys)
                 opps = tuple(found[key] for key in keys if key in found)
