@@ -205,6 +205,13 @@ class Bridge(QObject):
                 self.error_occurred.emit("Draft not saved", exc.user_message)
             return
         self._draft_failing = False
+        if self.services.team.shared:
+            # On a team database the first edit of a letter claims its job for this
+            # member (everyone sees who is writing it); later edits keep the claim fresh.
+            try:
+                self.services.team.on_edit(draft.opportunity_key)
+            except StoreError as exc:
+                log.info("the claim for %s was not updated: %s", draft.opportunity_key, exc)
 
     def load_freelancers(self, account: str) -> None:
         async def run() -> None:

@@ -62,11 +62,12 @@ def free_port() -> int:
 
 
 class PgCluster:
-    def __init__(self, *, fsync: bool = False) -> None:
+    def __init__(self, *, fsync: bool = False, password: str | None = None) -> None:
         bin_dir = _bin_dir()
         assert bin_dir is not None, pg_unavailable()
         self._bin = bin_dir
         self._fsync = fsync
+        self.password = password  # None: trust; else the superuser's, checked (SCRAM)
         self._root = Path(tempfile.mkdtemp(prefix="biddesk-pg-"))
         self.data = self._root / "data"
         self.log = self._root / "server.log"
@@ -87,11 +88,19 @@ class PgCluster:
         )
 
     def init(self) -> PgCluster:
+        auth = ["--auth=trust"]
+        if self.password is not None:
+            pwfile = self._root / "pw"
+            pwfile.write_text(self.password + "\n", encoding="utf-8")
+            if self._user is not None:
+                entry = pwd.getpwnam(self._user)
+                os.chown(pwfile, entry.pw_uid, entry.pw_gid)
+            auth = ["--auth=scram-sha-256", f"--pwfile={pwfile}"]
         self._run(
             "initdb",
             "-D",
             str(self.data),
-            "--auth=trust",
+            *auth,
             "--encoding=UTF8",
             "--locale=C",
             "-U",
@@ -131,7 +140,7 @@ class PgCluster:
         return f"postgresql://{self.superuser}@127.0.0.1:{self.port}/{dbname}"
 
     def admin(self) -> psycopg.Connection[tuple[object, ...]]:
-        return psycopg.connect(self.url(), autocommit=True)
+        return psycopg.connect(self.url(), autocommit=True, password=self.password)
 
     def create_database(self, name: str | None = None, template: str | None = None) -> str:
         name = name or f"t{next(_counter)}_{os.getpid()}"
