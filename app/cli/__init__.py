@@ -44,7 +44,7 @@ from app.services.container import Services, open_services
 from app.services.drafting import DraftingError
 from app.services.secrets import SecretError
 from app.services.submissions import SubmitError
-from app.store import DATABASE_URL_ENV
+from app.store import DATABASE_URL_ENV, database_url
 from app.store.errors import StoreError
 from app.store.paths import data_dir, profile_is_read_only
 
@@ -123,6 +123,11 @@ def main(
         if args.command == "team" and args.team_cmd == "password":
             return cmd_team_password(args)
         maintenance = {"backup": cmd_backup, "restore": cmd_restore, "check": cmd_check}
+        if args.command in maintenance and database_url(args.database_url) is not None:
+            raise CliError(
+                f"`biddesk {args.command}` works on this desktop's own database file; a team "
+                "database is backed up and checked on its server (pg_dump, pg_amcheck)."
+            )
         if args.command in maintenance:
             assert directory is not None
             return maintenance[args.command](args, directory)
