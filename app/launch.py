@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-_GUI_FLAGS = frozenset({"-v", "--verbose"})
+_GUI_FLAGS = frozenset({"-v", "--verbose", "--hidden", "--minimized"})
 _GUI_OPTIONS = frozenset({"--profile", "--quit-after"})
 
 

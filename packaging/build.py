@@ -237,6 +237,7 @@ THIRD_PARTY: tuple[tuple[str, str, str, str], ...] = (
     ("zipp", "MIT", "Jason R. Coombs", ""),
     ("secretstorage", "BSD-3-Clause", "Dmitry Shachnev", ""),
     ("jeepney", "MIT", "Thomas Kluyver", ""),
+    ("dbus-fast", "MIT", "Bluetooth Devices Authors", "_internal/dbus_fast/*"),
     (
         "cryptography",
         "Apache-2.0 OR BSD-3-Clause",
@@ -301,7 +302,8 @@ REQUIRED_MODULES = (
     "keyring.backends.Windows",
     "keyring.backends.fail",
 )
-REQUIRED_MODULES_LINUX = ("secretstorage", "jeepney")
+# dbus_fast: notifications through the desktop's service (imported when first used)
+REQUIRED_MODULES_LINUX = ("secretstorage", "jeepney", "dbus_fast", "dbus_fast.aio")
 
 
 class BuildError(Exception):

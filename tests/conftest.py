@@ -95,6 +95,9 @@ def _isolated_home(
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(run))
     # A team database in the developer's environment must not capture the tests' stores.
     monkeypatch.delenv("BIDDESK_DATABASE_URL", raising=False)
+    # Notifications go to the desktop's service on the session bus: never the real one
+    # (the tests that want a daemon start their own, tests/helpers/desktop_session.py).
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     for name in list(os.environ):
         if name.startswith("BIDDESK_API_KEY_"):
             monkeypatch.delenv(name)

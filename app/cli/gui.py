@@ -59,6 +59,7 @@ def _start_gui(
         sandbox=args.sandbox,
         screenshot=Path(args.screenshot) if args.screenshot else None,
         quit_after=args.quit_after,
+        hidden=args.hidden,
     )
     try:
         return run_gui(options, instance=lock)

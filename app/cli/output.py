@@ -78,6 +78,17 @@ def opportunity_json(opp: Opportunity, state: str) -> dict[str, Any]:
             "total_spent": _money(opp.client.total_spent),
             "hire_rate": opp.client.hire_rate,
             "rating": opp.client.rating,
+            "total_hires": opp.client.total_hires,
+            "jobs_posted": opp.client.jobs_posted,
+            "avg_hourly_rate": _money(opp.client.avg_hourly_rate),
+            "member_since": _iso(opp.client.member_since),
+        },
+        # None where the platform did not report it (never 0 for unknown).
+        "competition": {
+            "proposals": opp.competition.proposals,
+            "proposals_tier": opp.competition.proposals_tier,
+            "interviewing": opp.competition.interviewing,
+            "invites_sent": opp.competition.invites_sent,
         },
         "questions": [q.text for q in opp.questions],
         "match_score": opp.match_score,

@@ -37,6 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(a temporary profile unless --profile)",
     )
     gui.add_argument(
+        "--hidden",
+        "--minimized",
+        dest="hidden",
+        action="store_true",
+        help="start in the tray with the window hidden (minimized where the desktop has no "
+        "tray); what start at login uses when set to start hidden",
+    )
+    gui.add_argument(
         "--screenshot", metavar="PATH", help="render the main window to a PNG, then quit"
     )
     gui.add_argument(

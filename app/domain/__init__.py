@@ -5,6 +5,7 @@ from app.domain.local_state import LocalState
 from app.domain.money import format_money, to_money
 from app.domain.opportunity import (
     ClientInfo,
+    Competition,
     JobKind,
     Opportunity,
     OpportunityStatus,
@@ -36,6 +37,7 @@ __all__ = [
     "Bid",
     "BidKind",
     "ClientInfo",
+    "Competition",
     "Draft",
     "Failure",
     "FailureReason",

@@ -21,6 +21,9 @@ from app.domain.opportunity import Opportunity
 from app.domain.policy import is_on_platform_link
 
 SIMILARITY_THRESHOLD = 0.8
+# What the editor says of a model letter cut at the model's token limit (finish_reason
+# "length"): it may end mid-sentence, and Continue asks the model for the rest.
+LENGTH_NOTICE = "The model stopped at its length limit"
 SHINGLE = 3  # words per shingle: long enough to ignore shared stock phrases' single words
 
 

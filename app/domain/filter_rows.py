@@ -38,6 +38,7 @@ from typing import Any, NamedTuple, TypeAlias, cast
 from app.domain.filters import (
     ARCHIVED,
     FIELD_SEPARATOR,  # shared: the row haystack must equal `haystack()`
+    MAX_COUNT,
     FilterSpec,
     compile_function,
     fold_field,
@@ -45,11 +46,12 @@ from app.domain.filters import (
     query_source,
 )
 from app.domain.money import to_cents as money_cents
-from app.domain.opportunity import JobKind, Opportunity, ensure_utc
+from app.domain.opportunity import JobKind, Opportunity, ensure_utc, proposals_tier_range
 
 __all__ = [
     "ARCHIVED_FIELD",
     "FIELD_SEPARATOR",
+    "PROPOSALS_UNBOUNDED",
     "Fields",
     "FieldsPredicate",
     "FilterFields",
@@ -62,6 +64,7 @@ __all__ = [
     "fold_haystack",
     "haystack_of",
     "money_cents",
+    "proposals_most",
 ]
 
 
@@ -79,14 +82,21 @@ class FilterFields(NamedTuple):
     country_folded: str | None  # `fold_country(client.country)`
     match_score: float | None
     posted_ts: float | None  # posted (or else detected) time, epoch seconds
-    archived: bool
+    connects: int | None  # the Connects a proposal costs
+    proposals_most: int | None  # `proposals_most(...)`: the most proposals so far
+    hires: int | None  # the client's total hires
+    avg_rate_cents: int | None  # the client's average hourly rate paid, cents
+    archived: bool  # last: `ARCHIVED_FIELD`
 
 
 # Positions in the tuple, for the generated code (`f[3]` is a C-level tuple index).
 _PLATFORM, _KIND, _BUDGET, _HMIN, _HMAX, _SPEND, _HIRE, _VERIFIED, _COUNTRY, _SCORE, _POSTED = (
     range(11)
 )
-ARCHIVED_FIELD = 11  # the position of `archived`
+_CONNECTS, _PROPOSALS, _HIRES, _AVG_RATE = range(11, 15)
+ARCHIVED_FIELD = 15  # the position of `archived`, always the last
+# `proposals_most` of a range with no upper end ("50+"): above any bound a filter takes.
+PROPOSALS_UNBOUNDED = MAX_COUNT + 1
 
 # Fields are a FilterFields or a plain tuple laid out like it (see the module docstring).
 Fields: TypeAlias = tuple[Any, ...]
@@ -133,6 +143,20 @@ def haystack_of(
     return fold_field(FIELD_SEPARATOR.join(filter(None, parts)))
 
 
+def proposals_most(proposals: object, tier: object) -> int | None:
+    """The `proposals_most` filter field from a job's competition as stored (an exact
+    count, or a tier label): the most proposals it may have so far, `PROPOSALS_UNBOUNDED`
+    for an open-ended tier ("50+"), None when unknown."""
+    if isinstance(proposals, int) and not isinstance(proposals, bool):
+        return proposals
+    if not isinstance(tier, str) or not tier:
+        return None
+    span = proposals_tier_range(tier)
+    if span is None:
+        return None
+    return PROPOSALS_UNBOUNDED if span[1] is None else span[1]
+
+
 def fields_of(opportunity: Opportunity, *, archived: bool = False) -> FilterFields:
     """The `FilterFields` of a full opportunity (one from the bridge, or in tests)."""
     client = opportunity.client
@@ -149,6 +173,12 @@ def fields_of(opportunity: Opportunity, *, archived: bool = False) -> FilterFiel
         country_folded=fold_country(client.country),
         match_score=opportunity.match_score,
         posted_ts=ensure_utc(posted).timestamp(),
+        connects=opportunity.connects_price,
+        proposals_most=proposals_most(
+            opportunity.competition.proposals, opportunity.competition.proposals_tier
+        ),
+        hires=client.total_hires,
+        avg_rate_cents=money_cents(client.avg_hourly_rate),
         archived=archived,
     )
 
@@ -265,6 +295,18 @@ def _spec_source(spec: FilterSpec, now: datetime, state: str) -> _Source:
     if spec.client_spend_min is not None:
         minimum = bind(_at_least(spec.client_spend_min))
         conditions.append(f"f[{_SPEND}] is not None and f[{_SPEND}] >= {minimum}")
+    if spec.connects_max is not None:
+        most = bind(spec.connects_max)
+        conditions.append(f"f[{_CONNECTS}] is None or f[{_CONNECTS}] <= {most}")
+    if spec.proposals_max is not None:
+        most = bind(spec.proposals_max)
+        conditions.append(f"f[{_PROPOSALS}] is not None and f[{_PROPOSALS}] <= {most}")
+    if spec.client_hires_min is not None:
+        least = bind(spec.client_hires_min)
+        conditions.append(f"f[{_HIRES}] is not None and f[{_HIRES}] >= {least}")
+    if spec.client_avg_rate_min is not None:
+        least = bind(_at_least(spec.client_avg_rate_min))
+        conditions.append(f"f[{_AVG_RATE}] is not None and f[{_AVG_RATE}] >= {least}")
     if spec.posted_within is not None:
         cutoff = (ensure_utc(now) - spec.posted_within).timestamp()
         conditions.append(f"f[{_POSTED}] is not None and f[{_POSTED}] >= {bind(cutoff)}")

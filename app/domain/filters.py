@@ -40,6 +40,7 @@ from app.domain.opportunity import JobKind, Opportunity, Platform, ensure_utc
 
 __all__ = [
     "ARCHIVED",
+    "MAX_COUNT",
     "MAX_DEPTH",
     "And",
     "FilterSpec",
@@ -51,6 +52,7 @@ __all__ = [
     "Term",
     "haystack",
     "parse_query",
+    "proposals_within",
 ]
 
 # `FIELD_SEPARATOR`, `fold_text`, `fold_field`, `query_source` and `compile_function` are shared
@@ -58,6 +60,7 @@ __all__ = [
 # their names and meaning, or change both modules together.
 
 ARCHIVED = "archived"  # the local state name of an opportunity the user put away
+MAX_COUNT = 1_000_000  # the largest count bound a filter takes (Connects, proposals, hires)
 MAX_DEPTH = 16  # parenthesis nesting honoured; deeper groups are flattened into their parent
 
 # Between the fields of a haystack. It counts as whitespace for str.split(), so no query
@@ -445,6 +448,12 @@ def _always(_haystack: str) -> bool:
 RowPredicate: TypeAlias = Callable[[Opportunity, str, str], bool]
 
 
+def proposals_within(span: tuple[int, int | None] | None, most: int) -> bool:
+    """Whether a job's proposals so far, (fewest, most) or None when unknown, are surely
+    at most `most`: the upper end of the range is within it."""
+    return span is not None and span[1] is not None and span[1] <= most
+
+
 def _effective_kind(opportunity: Opportunity) -> JobKind:
     """The kind, or for an unknown kind the one its stated price implies."""
     if opportunity.kind is not JobKind.UNKNOWN:
@@ -466,6 +475,13 @@ class FilterSpec(BaseModel):
     job of the other kind passes it (use `kinds` to drop it), while a job with no price at
     all fails it. An hourly job matches the hourly bounds when its rate range overlaps
     them; a job stating one end of the range is taken at that rate.
+
+    Depth: `connects_max` keeps jobs whose proposal costs at most that many Connects, and
+    jobs that state no Connects price (a Gigiac task costs none). `proposals_max` keeps
+    jobs with at most that many proposals so far: an exact count, or a tier whose upper
+    end is within it ("5 to 10" passes 10, not 7; "50+" passes none); unknown fails.
+    `client_hires_min` and `client_avg_rate_min` (USD/h the client paid on average) fail
+    on a client whose history the platform does not give.
 
     `states` selects by the local state the caller passes with each row (lowercase names:
     "new", "drafted", "submitted", "failed", `ARCHIVED`…). Archived rows are hidden unless
@@ -492,6 +508,11 @@ class FilterSpec(BaseModel):
     countries_exclude: frozenset[str] = frozenset()
     min_match_score: float | None = Field(default=None, ge=0.0, le=1.0)
     posted_within: timedelta | None = None
+    # Depth: the Connects a proposal costs, the competition, the client's history.
+    connects_max: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    proposals_max: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    client_hires_min: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    client_avg_rate_min: Decimal | None = Field(default=None, ge=0)
     # Local state names as the caller reports them ("new", "drafted", "submitted", …).
     states: frozenset[str] = frozenset()
     include_archived: bool = False
@@ -565,10 +586,21 @@ class FilterSpec(BaseModel):
             conditions.append(f"o.kind in {bind(self.kinds)}")
         if self.payment_verified is not None:
             conditions.append(f"o.client.payment_verified is {self.payment_verified!r}")
+        if self.connects_max is not None:
+            conditions.append(
+                f"o.connects_price is None or o.connects_price <= {bind(self.connects_max)}"
+            )
+        if self.proposals_max is not None:
+            conditions.append(
+                f"{bind(proposals_within)}(o.competition.proposals_range, "
+                f"{bind(self.proposals_max)})"
+            )
         for attribute, bound in (
             ("o.match_score", self.min_match_score),
             ("o.client.hire_rate", self.hire_rate_min),
             ("o.client.total_spent", self.client_spend_min),
+            ("o.client.total_hires", self.client_hires_min),
+            ("o.client.avg_hourly_rate", self.client_avg_rate_min),
         ):
             if bound is not None:
                 conditions.append(f"{attribute} is not None and {attribute} >= {bind(bound)}")

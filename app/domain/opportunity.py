@@ -56,6 +56,87 @@ class ClientInfo(BaseModel):
     jobs_posted: int | None = None
     rating: float | None = Field(default=None, ge=0.0, le=5.0)
     reviews: int | None = None
+    # Depth: what an Upwork client's history says (GigRadar `client.stats`, UpHunt
+    # `buyer.*`); None where the platform's job object does not carry it.
+    avg_hourly_rate: Decimal | None = Field(default=None, ge=0)  # USD/h paid on average
+    member_since: datetime | None = None  # when the client joined the platform
+
+    @field_validator("member_since")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else ensure_utc(value)
+
+
+# Upwork shows the proposals a job has received as a tier (platform-apis.md §4).
+_PROPOSAL_TIERS: dict[str, tuple[int, int | None]] = {
+    "less than 5": (0, 4),
+    "5 to 10": (5, 10),
+    "10 to 15": (10, 15),
+    "15 to 20": (15, 20),
+    "20 to 50": (20, 50),
+    "50+": (50, None),
+}
+
+
+def proposals_tier_range(tier: str) -> tuple[int, int | None] | None:
+    """(fewest, most) proposals a tier label means, e.g. "5 to 10" → (5, 10), "50+" →
+    (50, None); None for a label it does not know. "N to M" and "N+" of any numbers read
+    as such too."""
+    text = " ".join(tier.lower().split())
+    known = _PROPOSAL_TIERS.get(text)
+    if known is not None:
+        return known
+    low, sep, high = text.partition(" to ")
+    if sep and low.isdigit() and high.isdigit():
+        return int(low), int(high)
+    if text.endswith("+") and text[:-1].isdigit():
+        return int(text[:-1]), None
+    if text.startswith("less than ") and text[10:].isdigit():
+        return 0, max(0, int(text[10:]) - 1)
+    return None
+
+
+class Competition(BaseModel):
+    """How many freelancers are already after the job, as the platform reports it:
+    Upwork's proposals tier ("5 to 10") or an exact count, those invited to interview, and
+    the invitations the client sent. Every field may be missing (a platform's documented
+    job object carries none of them; see platform-apis.md §4)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    proposals: int | None = Field(default=None, ge=0)  # an exact count, when given
+    proposals_tier: str | None = None  # the platform's own label, e.g. "5 to 10"
+    interviewing: int | None = Field(default=None, ge=0)
+    invites_sent: int | None = Field(default=None, ge=0)
+
+    @property
+    def known(self) -> bool:
+        return any(
+            value is not None
+            for value in (self.proposals, self.proposals_tier, self.interviewing, self.invites_sent)
+        )
+
+    @property
+    def proposals_range(self) -> tuple[int, int | None] | None:
+        """(fewest, most) proposals so far: the exact count twice, the tier's range, or
+        None when neither is known (or the tier is a label it cannot read)."""
+        if self.proposals is not None:
+            return self.proposals, self.proposals
+        if self.proposals_tier:
+            return proposals_tier_range(self.proposals_tier)
+        return None
+
+    @property
+    def proposals_most(self) -> int | None:
+        """The most proposals the job may have (None: unknown, or unbounded as "50+")."""
+        span = self.proposals_range
+        return None if span is None else span[1]
+
+    @property
+    def proposals_text(self) -> str | None:
+        if self.proposals is not None:
+            return f"{self.proposals:,}"
+        return self.proposals_tier
 
 
 class Question(BaseModel):
@@ -95,6 +176,7 @@ class Opportunity(BaseModel):
     questions: tuple[Question, ...] = ()
     match_score: float | None = Field(default=None, ge=0.0, le=1.0)
     connects_price: int | None = None
+    competition: Competition = Competition()
     posted_at: datetime | None = None
     detected_at: datetime = Field(default_factory=utcnow)
     deadline: datetime | None = None

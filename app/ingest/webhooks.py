@@ -62,6 +62,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from app.connections import Connections
 from app.domain import Account, Opportunity, Platform, Submission, utcnow
 from app.domain.submission import StatusUpdate
 from app.ingest.hookkeys import HookCredentials
@@ -423,11 +424,7 @@ class WebhookReceiver:
         self._runner: web.AppRunner | None = None
         self._server: asyncio.AbstractServer | None = None
         self._stopping = False
-        # Every handler made, with when: stop closes whatever is still open, whether or not
-        # aiohttp still lists it (one registered after its sweep, or unlisted before its
-        # socket closed). Pruned as connections come, so it stays about as long as the
-        # open connections (at most MAX_CONNECTIONS).
-        self._made: list[tuple[Any, float]] = []
+        self._connections = Connections()  # closed, every socket, before stop returns
         self._background: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
@@ -465,6 +462,7 @@ class WebhookReceiver:
         if self._runner is not None:
             return self.port
         self._stopping = False
+        self._connections = Connections()
         # A short grace on shutdown: deliveries take milliseconds, and the app quits in 2 s.
         # aiohttp's keep-alive timer also runs from the moment a connection opens until its
         # first request's headers are in: it is the header timeout.
@@ -486,18 +484,12 @@ class WebhookReceiver:
             if len(server.connections) >= cap:
                 log.debug("webhook receiver: %d connections open, one more refused", cap)
                 return _Busy()
-            handler = server()
-            now = time.monotonic()
-            # connection_made follows within a pass: a handler with no transport after a
-            # few seconds has been closed and let go of it.
-            self._made = [(h, t) for h, t in self._made if h.transport is not None or now - t < 5.0]
-            self._made.append((handler, now))
-            return handler
+            return server()
 
         loop = asyncio.get_running_loop()
         try:
             self._server = await loop.create_server(
-                protocol, self.host, self.port, reuse_address=True
+                self._connections.wrap(protocol), self.host, self.port, reuse_address=True
             )
         except OSError as exc:
             await runner.cleanup()
@@ -521,22 +513,13 @@ class WebhookReceiver:
         self._stopping = True  # an accept still under way gets a closed connection
         if listener is not None:
             listener.close()  # no new connections; the open ones are closed by the runner
-        server = None if runner is None else runner.server
         if runner is not None:
             await runner.cleanup()
         if listener is not None:
             await listener.wait_closed()
-        if server is not None:
-            # A handler whose connection_made came after the runner's sweep (made before
-            # `_stopping`, registered a pass later) is closed too.
-            for _ in range(3):  # the accept task, then its connection_made
-                await asyncio.sleep(0)
-            handlers = [*server.connections, *(h for h, _ in self._made)]
-            self._made = []
-            for handler in handlers:
-                transport = handler.transport
-                if transport is not None and not transport.is_closing():
-                    transport.abort()
+        # What aiohttp's sweep missed (an accept under way as the listener closed), and
+        # every socket closed for real before this returns: see app/connections.py.
+        await self._connections.close_all()
         # Let what was answered be processed; whatever is left stays pending in the store
         # and is replayed on the next start.
         try:

@@ -25,6 +25,7 @@ from app.domain import (
     Account,
     BidKind,
     ClientInfo,
+    Competition,
     FailureReason,
     JobKind,
     Opportunity,
@@ -44,6 +45,7 @@ from app.platforms.common import (
     Page,
     as_bool,
     as_dict,
+    as_int,
     as_str,
     dig,
     first,
@@ -137,6 +139,11 @@ def task_budget(payload: Mapping[str, Any]) -> Decimal | None:
     return amount
 
 
+def _count(value: object) -> int | None:
+    number = as_int(value)
+    return number if number is not None and number >= 0 else None
+
+
 def normalize_task(payload: Mapping[str, Any], *, account: str = "") -> Opportunity:
     """A Gigiac task (list item, detail or `task.created` webhook data) → Opportunity.
 
@@ -181,6 +188,9 @@ def normalize_task(payload: Mapping[str, Any], *, account: str = "") -> Opportun
         category=as_str(payload.get("category")),
         client=ClientInfo(name=poster),
         match_score=fraction(payload.get("match_score")),
+        # `proposal_count` is beyond the documents (only `max_proposals` is): used when
+        # a task carries it.
+        competition=Competition(proposals=_count(payload.get("proposal_count"))),
         posted_at=parse_datetime(payload.get("created_at")),
         detected_at=utcnow(),
         deadline=parse_datetime(payload.get("deadline")),

@@ -184,6 +184,7 @@ def normalize_opportunity(payload: Mapping[str, Any], *, account: str = "") -> O
         questions=job.questions,
         match_score=fraction(score) if score is not None else None,
         connects_price=job.connects_price,
+        competition=job.competition,
         posted_at=parse_datetime(payload.get("published")) or job.posted_at,
         detected_at=detected or utcnow(),
         status=OpportunityStatus.CLOSED if closed else OpportunityStatus.OPEN,

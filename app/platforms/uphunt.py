@@ -293,6 +293,7 @@ def normalize_job(payload: Mapping[str, Any], *, account: str = "") -> Opportuni
         client=client,
         questions=job.questions,
         connects_price=job.connects_price,
+        competition=job.competition,
         posted_at=job.posted_at,
         detected_at=parse_datetime(payload.get("lastSyncedAt")) or utcnow(),
         status=job.status,

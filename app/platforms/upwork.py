@@ -3,6 +3,14 @@
 GigRadar sends its own copy of the job (`budget.type` 1/2, `client.stats.*`); UpHunt
 embeds Upwork's raw job-detail responses (`opening.*`, `buyer.*`, `"FIXED"/"HOURLY"`).
 `read_job` accepts both vocabularies and never raises on an odd field.
+
+Depth beyond the documents (platform-apis.md §1.8 documents `connectsPrice` and
+`client.stats.{totalHires, averageHourlyRatePaid, jobsPostedCount}`; §2.6.7 documents
+UpHunt's `buyer.company.contractDate` and `buyer.avgHourlyJobsRate`): the competition —
+Upwork's `proposalsTier` ("5 to 10") or an exact `clientActivity.totalApplicants`,
+`clientActivity.totalInvitedToInterview` and `clientActivity.invitationsSent` — and a
+GigRadar client's `company.contractDate` (member since) are read when a job carries them
+and left unknown otherwise; the editor then says the platform did not report them.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from app.domain import ClientInfo, JobKind, OpportunityStatus, Question
+from app.domain import ClientInfo, Competition, JobKind, OpportunityStatus, Question
 from app.domain.money import to_money
 from app.platforms.common import (
     as_bool,
@@ -50,6 +58,7 @@ class JobFields:
     connects_price: int | None
     posted_at: datetime | None
     status: OpportunityStatus
+    competition: Competition = Competition()
 
     @property
     def url(self) -> str | None:
@@ -126,6 +135,15 @@ def read_client(client: object) -> ClientInfo:
             dig(data, "paymentVerification", "status"),
         )
     )
+    avg_rate = first(
+        stats.get("averageHourlyRatePaid"),
+        stats.get("avgHourlyRatePaid"),
+        data.get("avgHourlyJobsRate"),
+        stats.get("avgHourlyJobsRate"),
+    )
+    member_since = parse_datetime(
+        first(company.get("contractDate"), data.get("memberSince"), data.get("contractDate"))
+    )
     return ClientInfo(
         name=as_str(first(company.get("name"), data.get("name"))),
         country=as_str(location.get("country")),
@@ -145,6 +163,33 @@ def read_client(client: object) -> ClientInfo:
         jobs_posted=_non_negative(first(stats.get("jobsPostedCount"), data.get("postedCount"))),
         rating=rating if rating is not None and 0 <= rating <= 5 else None,
         reviews=_non_negative(first(stats.get("feedbackCount"), stats.get("reviewsCount"))),
+        # 0 is a client with no hourly history yet, not one who paid $0/h.
+        avg_hourly_rate=positive_money(avg_rate),
+        member_since=member_since,
+    )
+
+
+def read_competition(job: Mapping[str, Any]) -> Competition:
+    """The proposals, interviews and invites a job has so far, from GigRadar's copy of the
+    job or Upwork's raw detail (`clientActivity`, or under `opening`); all optional."""
+    opening = as_dict(job.get("opening"))
+    activity = as_dict(first(job.get("clientActivity"), opening.get("clientActivity")))
+    tier = as_str(
+        first(
+            job.get("proposalsTier"),
+            opening.get("proposalsTier"),
+            activity.get("proposalsTier"),
+        )
+    )
+    return Competition(
+        proposals=_non_negative(first(activity.get("totalApplicants"), job.get("proposals"))),
+        proposals_tier=tier,
+        interviewing=_non_negative(
+            first(activity.get("totalInvitedToInterview"), activity.get("interviewing"))
+        ),
+        invites_sent=_non_negative(
+            first(activity.get("invitationsSent"), activity.get("invitesSent"))
+        ),
     )
 
 
@@ -195,6 +240,7 @@ def read_job(job: Mapping[str, Any]) -> JobFields:
             )
         ),
         status=OpportunityStatus.CLOSED if closed else OpportunityStatus.OPEN,
+        competition=read_competition(job),
     )
 
 

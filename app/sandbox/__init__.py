@@ -88,8 +88,11 @@ POST /opportunities/{id}/application, PATCH .../application/schedule and POST /w
 its scanners, teams, opportunity list, application update and webhook list/get/update/
 delete answer 404, as does any method a document does not list on a path. GigRadar and
 Gigiac 429s carry no Retry-After (proposed, not documented); Gigiac refuses `mine=true`
-combined with `task_id` (the document offers one or the other). `SandboxContext.strict`
-carries the flag to every emulator and to the webhook deliverer.
+combined with `task_id` (the document offers one or the other). Upwork job objects (GigRadar's
+`job`, UpHunt's job details) leave out what Upwork shows beyond the documented fields: the
+proposals tier, `clientActivity` (interviewing, invites sent) and the client's
+`company.contractDate` (`data.served_job`). `SandboxContext.strict` carries the flag to
+every emulator and to the webhook deliverer.
 
 Kept world (`SandboxConfig(state_dir=DIR)`, world.py): the world is saved to
 `DIR/world-<seed>.json` while it runs and at stop, and the next start rebuilds it: the same

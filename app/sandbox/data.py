@@ -4,6 +4,11 @@ GigRadar opportunities and UpHunt "scraped" jobs point at the SAME `UpworkJob` o
 closing a job is seen by both, and an agency-level record of proposals lets each platform
 notice a duplicate sent through the other (Upwork rejects a second proposal from one
 agency). Everything is drawn from a `random.Random` the caller seeds.
+
+A job carries what Upwork shows beside the documented GigRadar job object (§1.8): the
+proposals tier, `clientActivity` (interviewing, invitations sent, hired) and the client's
+sign-up date (`client.company.contractDate`). `served_job(data, strict)` leaves those
+out for the documents-only sandbox.
 """
 
 from __future__ import annotations
@@ -75,8 +80,51 @@ class UpworkClient:
             "paymentVerified": self.payment_verified,
             "location": {"country": self.country, "city": self.city, "timezone": self.timezone},
             "stats": dict(self.stats),
-            "company": dict(self.company),
+            # contractDate: the client's sign-up date ("member since"); an UpHunt field
+            # (§2.6.7) that GigRadar's own data has too, not in its documented job object.
+            "company": {**self.company, "contractDate": iso_z(self.contract_wall)},
         }
+
+
+# What a served job object holds beyond the documented GigRadar Job (§1.8): top-level keys,
+# and keys of `client.company`. The strict sandbox leaves them out.
+UNDOCUMENTED_JOB_KEYS = ("proposalsTier", "clientActivity")
+UNDOCUMENTED_COMPANY_KEYS = ("contractDate",)
+
+
+def served_job(data: dict[str, Any], strict: bool) -> dict[str, Any]:
+    """A job object as the sandbox serves it: whole, or (`strict`) without the fields the
+    documents do not describe (`UNDOCUMENTED_JOB_KEYS`, `UNDOCUMENTED_COMPANY_KEYS`)."""
+    if not strict:
+        return data
+    job = {k: v for k, v in data.items() if k not in UNDOCUMENTED_JOB_KEYS}
+    client = job.get("client")
+    if isinstance(client, dict) and isinstance(client.get("company"), dict):
+        company = {k: v for k, v in client["company"].items() if k not in UNDOCUMENTED_COMPANY_KEYS}
+        job["client"] = {**client, "company": company}
+    return job
+
+
+def client_activity(cipher: str, tier: str, age_hours: float) -> dict[str, int]:
+    """Upwork's `clientActivity` of a job: how many the client invited to interview, the
+    invitations sent, hires so far. From a generator of its own (seeded by the job), so
+    adding it left every other draw of the world as it was."""
+    rng = random.Random(f"activity:{cipher}")
+    low = {"Less than 5": 0, "5 to 10": 5, "10 to 15": 10, "15 to 20": 15, "20 to 50": 20}.get(
+        tier, 50
+    )
+    fresh = age_hours < 1
+    interviewing = (
+        0 if fresh else min(low or 2, _weighted(rng, [0, 1, 2, 3, 4, 6], [40, 25, 15, 10, 6, 4]))
+    )
+    invites = _weighted(rng, [0, 1, 2, 3, 5, 8, 12], [45, 15, 12, 10, 8, 6, 4])
+    hired = 1 if not fresh and interviewing and rng.random() < 0.08 else 0
+    return {
+        "totalInvitedToInterview": interviewing,
+        "invitationsSent": invites,
+        "unansweredInvites": rng.randint(0, invites),
+        "totalHired": hired,
+    }
 
 
 @dataclass
@@ -300,6 +348,7 @@ def make_job(
         "questions": questions,
         "budget": budget,
         "proposalsTier": tier,
+        "clientActivity": client_activity(cipher, tier, age_hours),
         "client": client.wire(),
         "qualification": {
             "prefLocationsCountry": pref_countries,

@@ -470,7 +470,7 @@ class GigiacApi(PlatformApi):
             matched.append(task)
         return json_response(
             {
-                "data": matched[offset : offset + limit],
+                "data": [self._served(t) for t in matched[offset : offset + limit]],
                 "count": len(matched),
                 "limit": limit,
                 "offset": offset,
@@ -489,7 +489,7 @@ class GigiacApi(PlatformApi):
             if t["status"] == "open" and not state.proposed_on(t["id"])
         ]
         tasks.sort(key=lambda t: (-t["match_score"], t["id"]))
-        return json_response({"tasks": tasks[:limit]})
+        return json_response({"tasks": [self._served(t) for t in tasks[:limit]]})
 
     async def recommended(self, request: web.Request) -> web.Response:
         try:
@@ -507,7 +507,15 @@ class GigiacApi(PlatformApi):
             return float(task["match_score"]) * 0.7 + budget_fit * 0.2 + (1 - crowding) * 0.1
 
         open_tasks.sort(key=lambda t: (-rank(t), t["id"]))
-        return json_response(open_tasks[:limit])  # a bare array, as the real endpoint does
+        # A bare array, as the real endpoint does.
+        return json_response([self._served(t) for t in open_tasks[:limit]])
+
+    def _served(self, task: dict[str, Any]) -> dict[str, Any]:
+        """A task as served: whole, or in documents-only mode without `proposal_count`
+        (the documents give `max_proposals` only; clients use the count when present)."""
+        if not self.ctx.strict or "proposal_count" not in task:
+            return task
+        return {k: v for k, v in task.items() if k != "proposal_count"}
 
     def _task_or_404(self, request: web.Request) -> dict[str, Any] | web.Response:
         task = self.state.tasks.get(request.match_info["task_id"])
@@ -519,7 +527,7 @@ class GigiacApi(PlatformApi):
         found = self._task_or_404(request)
         if isinstance(found, web.Response):
             return found
-        return json_response({"data": found})
+        return json_response({"data": self._served(found)})
 
     async def task_detail(self, request: web.Request) -> web.Response:
         found = self._task_or_404(request)
@@ -527,7 +535,7 @@ class GigiacApi(PlatformApi):
             return found
         proposals = [p.wire() for p in self.state.mine(found["id"])]
         return json_response(
-            {"task": found, "proposals": proposals, "deliverables": [], "ratings": []}
+            {"task": self._served(found), "proposals": proposals, "deliverables": [], "ratings": []}
         )
 
     # -- proposals -----------------------------------------------------------------------

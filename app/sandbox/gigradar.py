@@ -34,7 +34,7 @@ from app.sandbox.common import (
     parse_iso,
     read_json,
 )
-from app.sandbox.data import UpworkJob, UpworkUniverse
+from app.sandbox.data import UpworkJob, UpworkUniverse, served_job
 from app.sandbox.platform import PlatformApi, SandboxContext
 from app.sandbox.ratelimit import DAY, MINUTE, RateDecision, Window
 
@@ -190,7 +190,7 @@ class Opportunity:
     def sort_key(self) -> tuple[float, str]:
         return (self.detected, self.id)
 
-    def wire(self, team: dict[str, str]) -> dict[str, Any]:
+    def wire(self, team: dict[str, str], strict: bool = False) -> dict[str, Any]:
         return {
             "id": self.id,
             "scannerId": self.scanner.id,
@@ -205,7 +205,7 @@ class Opportunity:
             "score": self.score,
             "qualification": self.qualification,
             "irrelevant": False,
-            "job": self.job.data,
+            "job": served_job(self.job.data, strict),
             "application": None if self.application is None else self.application.wire(),
         }
 
@@ -409,7 +409,7 @@ class GigRadarState:
         self.schedule_arrival()
 
     def wire(self, opp: Opportunity) -> dict[str, Any]:
-        return opp.wire(self.team)
+        return opp.wire(self.team, self.ctx.strict)
 
     def applications_for_job(self, cipher: str) -> int:
         """How many applications exist across this team's opportunities for one job."""
@@ -741,7 +741,7 @@ class GigRadarState:
             "errorCode": app.error_code,
             "errorMessage": app.error_message,
             "proposal": None if app.proposal is None else dict(app.proposal),
-            "job": opp.job.data,
+            "job": served_job(opp.job.data, self.ctx.strict),
         }
         self.ctx.events.record(PLATFORM, PROPOSAL_UPDATE, data)
 

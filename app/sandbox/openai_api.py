@@ -10,7 +10,10 @@ events (the first carrying the role, then content pieces, then one with `finish_
 then — with `stream_options.include_usage` — a usage chunk with no choices), ending with
 `data: [DONE]`. Errors use OpenAI's shape `{"error": {"message", "type", "param",
 "code"}}`. The letter comes from `writer.LetterWriter`, streamed a few words at a time with
-a short, speed-scaled delay per piece, like a hosted model's token stream.
+a short, speed-scaled delay per piece, like a hosted model's token stream. `max_tokens`
+(or `max_completion_tokens`) is honoured: the answer stops at whole pieces within it with
+`finish_reason: "length"`. A conversation that ends with the model's own (cut) answer and
+a user turn asking to continue gets the rest of that letter, as a real model would go on.
 
 Faults for platform "openai": `429` and `500` answer before anything is written; `timeout`
 holds the request before the status line (there is no side effect to perform first);
@@ -77,6 +80,39 @@ def _text_of(content: object) -> str | None:
             parts.append(text)
         return "\n".join(parts)
     return None
+
+
+def _continuation(messages: list[dict[str, Any]]) -> tuple[str, str] | None:
+    """(the drafting prompt, the letter so far) when the conversation asks the model to go
+    on with its own unfinished answer — an assistant turn, then a user turn asking to
+    continue — else None."""
+    if len(messages) < 3 or messages[-1]["role"] != "user":
+        return None
+    if messages[-2]["role"] != "assistant":
+        return None
+    if "continue" not in (_text_of(messages[-1]["content"]) or "").lower():
+        return None
+    prompt = next(
+        (_text_of(m["content"]) or "" for m in reversed(messages[:-2]) if m["role"] == "user"),
+        None,
+    )
+    if prompt is None:
+        return None
+    return prompt, _text_of(messages[-2]["content"]) or ""
+
+
+def rest_of(letter: str, written: str) -> str:
+    """What the writer's whole `letter` adds after `written`, the part a model stopped at
+    (or that part as a person edited it): the text after it when the letter starts with
+    it, after its last words when they appear, else the letter's last paragraph."""
+    if letter.startswith(written):
+        return letter[len(written) :]
+    tail = written.rstrip()[-40:].strip()
+    if tail:
+        found = letter.rfind(tail)
+        if found >= 0:
+            return letter[found + len(tail) :]
+    return "\n\n" + letter.rsplit("\n\n", 1)[-1]
 
 
 class OpenAIApi(PlatformApi):
@@ -321,9 +357,18 @@ class OpenAIApi(PlatformApi):
         user = next(
             (_text_of(m["content"]) or "" for m in reversed(messages) if m["role"] == "user"), ""
         )
-        text = self.writer.compose(system, user, checked.get("seed"))
+        continued = _continuation(messages)
+        if continued is not None:
+            # "Continue where you stopped": the rest of the letter that prompt gets.
+            prompt, written = continued
+            whole = self.writer.compose(system, prompt, checked.get("seed"))
+            text = rest_of(whole, written)
+            chunk_seed = f"{self.ctx.seed}:chunks:{prompt}:{len(written)}"
+        else:
+            text = self.writer.compose(system, user, checked.get("seed"))
+            chunk_seed = f"{self.ctx.seed}:chunks:{user}"
         prompt_tokens = sum(estimate_tokens(_text_of(m["content"]) or "") + 4 for m in messages)
-        rng = random.Random(f"{self.ctx.seed}:chunks:{user}")
+        rng = random.Random(chunk_seed)
         chunks = word_chunks(text, rng)
         finish = "stop"
         limit = checked.get("max_completion_tokens", checked.get("max_tokens"))

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from aiohttp import web
 
+from app.connections import Connections
 from app.sandbox import world as kept
 from app.sandbox.clock import Clock, Scheduler
 from app.sandbox.common import json_response, read_json
@@ -232,6 +233,8 @@ class Sandbox:
             strict=cfg.strict,
         )
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.AbstractServer | None = None
+        self._connections = Connections()
         self._info: SandboxInfo | None = None
         self._arrivals_scheduled = False  # one arrival chain each, even across restarts
         self._saver: asyncio.Task[None] | None = None
@@ -262,14 +265,19 @@ class Sandbox:
         # Short shutdown: held "timeout" answers end on their own when `closing` is set.
         runner = web.AppRunner(self.build_app(), access_log=None, shutdown_timeout=2.0)
         await runner.setup()
+        server = runner.server
+        assert server is not None
+        self._connections = Connections()
         try:
-            site = web.TCPSite(runner, cfg.host, cfg.port)
-            await site.start()
+            listener = await asyncio.get_running_loop().create_server(
+                self._connections.wrap(server), cfg.host, cfg.port, reuse_address=True
+            )
         except BaseException:
             await runner.cleanup()
             raise
         self._runner = runner
-        port = self._bound_port(runner, cfg.port)
+        self._listener = listener
+        port = int(listener.sockets[0].getsockname()[1]) if listener.sockets else cfg.port
         host = cfg.host if ":" not in cfg.host else f"[{cfg.host}]"
         root = f"http://{host}:{port}"
         self._info = SandboxInfo(
@@ -306,13 +314,6 @@ class Sandbox:
         )
         return self._info
 
-    @staticmethod
-    def _bound_port(runner: web.AppRunner, fallback: int) -> int:
-        for address in runner.addresses:
-            if isinstance(address, tuple) and len(address) >= 2:
-                return int(address[1])
-        return fallback
-
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
         if runner is None:
@@ -326,18 +327,15 @@ class Sandbox:
             with contextlib.suppress(asyncio.CancelledError):
                 await saver
         await self.deliverer.stop()
-        server = runner.server
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
         await runner.cleanup()
-        if server is not None:
-            # asyncio accepts on a task of its own: a connection accepted just before the
-            # listener closed gets its handler after aiohttp's sweep and would stay open
-            # until garbage (a ResourceWarning in whatever runs then). Close those too.
-            for _ in range(3):
-                await asyncio.sleep(0)
-            for handler in list(server.connections):
-                transport = handler.transport
-                if transport is not None and not transport.is_closing():
-                    transport.abort()
+        if listener is not None:
+            await listener.wait_closed()
+        # What aiohttp's sweep missed, and every socket closed before this returns
+        # (app/connections.py).
+        await self._connections.close_all()
         if self.world is not None:
             await self.save_world()
         logger.info("sandbox stopped")

@@ -28,7 +28,13 @@ from app.sandbox.common import (
     read_json,
     unix_ms,
 )
-from app.sandbox.data import TIMELINES, UpworkJob, UpworkUniverse, make_freelancers
+from app.sandbox.data import (
+    TIMELINES,
+    UpworkJob,
+    UpworkUniverse,
+    make_freelancers,
+    served_job,
+)
 from app.sandbox.platform import PlatformApi, SandboxContext, bearer_token
 from app.sandbox.ratelimit import DAY, MINUTE, RateDecision, Window
 
@@ -353,9 +359,11 @@ class UpHuntState:
         return f"{opener}\n\n{body}\n\n{rng.choice(corpus.GENERATED_PROPOSAL_CLOSINGS)}"
 
 
-def job_pub_details(job: UpworkJob) -> dict[str, Any]:
-    """Upwork's public job detail as UpHunt archives it: the GigRadar job shape + buyer."""
-    return {**job.data, "buyer": {"company": {"companyId": job.client.company_id}}}
+def job_pub_details(job: UpworkJob, strict: bool = False) -> dict[str, Any]:
+    """Upwork's public job detail as UpHunt archives it: the GigRadar job shape + buyer
+    (`strict`: without what the documents do not describe)."""
+    data = served_job(job.data, strict)
+    return {**data, "buyer": {"company": {"companyId": job.client.company_id}}}
 
 
 class UpHuntApi(PlatformApi):
@@ -730,7 +738,9 @@ class UpHuntApi(PlatformApi):
             {
                 "ciphertext": job.ciphertext,
                 "lastSyncedAt": unix_ms(self._synced(job)),
-                "jobDetailsResponse": {"data": {"jobPubDetails": job_pub_details(job)}},
+                "jobDetailsResponse": {
+                    "data": {"jobPubDetails": job_pub_details(job, self.ctx.strict)}
+                },
                 "authJobDetailsResponse": {
                     "data": {"jobAuthDetails": {"buyer": {"info": {"company": company}}}}
                 },

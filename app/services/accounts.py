@@ -227,7 +227,7 @@ class AccountService:
         """Store a new key for an existing account (raises the keyring's sentence)."""
         account = self.get(name)
         self.secrets.set(name, api_key)
-        self._adapters.pop(name, None)  # the next call builds a client with the new key
+        self._retire(name)  # the next call builds a client with the new key
         return account
 
     def remove(self, name: str) -> str | None:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 from app.domain.bidding import budget_text
 from app.domain.drafting import (
+    LENGTH_NOTICE,
     FreelancerProfile,
     Template,
     TemplateError,
@@ -85,6 +86,14 @@ VARIANTS: dict[str, str] = {
     "opening": "Write a new opening: start differently from the usual first sentence.",
 }
 _VARIANT_ALIASES = {"more formal": "formal", "new opening": "opening", "friendly": "friendlier"}
+
+# A model that reached `max_tokens` ends with finish_reason "length": the letter may stop
+# mid-sentence. The editor says so (LENGTH_NOTICE) and offers Continue, which sends the
+# conversation so far (the prompt, the letter as it stands) and this request.
+CONTINUE_INSTRUCTION = (
+    "Continue the letter exactly where it stopped. Write only the rest: do not repeat "
+    "anything already written and do not start over."
+)
 
 # US dollars per million tokens (input, output), from OpenAI's public price list.
 PRICES: dict[str, tuple[Decimal, Decimal]] = {
@@ -149,6 +158,11 @@ class DraftResult:
     usage: DraftUsage = field(default_factory=DraftUsage)
     finish_reason: str | None = None  # "stop", "length"; None if stopped early
     seconds: float = 0.0
+
+    @property
+    def cut_off(self) -> bool:
+        """The model stopped at its token limit: the text may end mid-sentence."""
+        return self.finish_reason == "length"
 
 
 def estimate_cost(
@@ -231,6 +245,22 @@ def build_messages(
         {"role": "system", "content": settings.system_prompt},
         {"role": "user", "content": "\n".join(lines)},
     ]
+
+
+def continue_messages(
+    opportunity: Opportunity,
+    profile: FreelancerProfile,
+    template: Template,
+    settings: ModelSettings,
+    letter: str,
+) -> list[ChatCompletionMessageParam]:
+    """The messages that ask a model to go on with `letter`, which it (or the person)
+    left unfinished: the drafting prompt, the letter as the model's own turn, then
+    `CONTINUE_INSTRUCTION`. What comes back is to be appended, not to replace it."""
+    messages = build_messages(opportunity, profile, template, settings)
+    messages.append({"role": "assistant", "content": letter[-6000:]})
+    messages.append({"role": "user", "content": CONTINUE_INSTRUCTION})
+    return messages
 
 
 def answer_messages(
@@ -539,6 +569,29 @@ class Drafter:
         self.last_result = result
         return DraftStream(self._run_stream(settings, messages, result), result)
 
+    def stream_continuation(
+        self,
+        opportunity: Opportunity,
+        letter: str,
+        profile_name: str | None = None,
+        template_name: str | None = None,
+    ) -> DraftStream:
+        """Stream the rest of `letter`, which a model left at its length limit (see
+        `DraftResult.cut_off`): the pieces are to be appended to it. The stream's `result`
+        tells whether this part was cut off too."""
+        if not letter.strip():
+            raise DraftingError("There is no letter to continue; draft one first.")
+        settings = self.model_settings()
+        template = self.library.template(template_name)
+        profile = self.library.profile_for(opportunity, profile_name)
+        try:
+            messages = continue_messages(opportunity, profile, template, settings, letter)
+        except TemplateError as exc:
+            raise DraftingError(f"Template “{template.name}”: {exc}") from None
+        result = DraftResult(model=settings.model)
+        self.last_result = result
+        return DraftStream(self._run_stream(settings, messages, result), result)
+
     async def _run_stream(
         self,
         settings: ModelSettings,
@@ -647,9 +700,11 @@ class Drafter:
 
 
 __all__ = [
+    "CONTINUE_INSTRUCTION",
     "DEFAULT_SYSTEM_PROMPT",
     "DEFAULT_TEMPLATE",
     "EXAMPLE_PROFILE",
+    "LENGTH_NOTICE",
     "MODEL_KEY",
     "PRICES",
     "SECRET_NAME",
@@ -663,6 +718,7 @@ __all__ = [
     "ModelSettings",
     "answer_messages",
     "build_messages",
+    "continue_messages",
     "describe_error",
     "estimate_cost",
 ]

@@ -33,6 +33,7 @@ from app.domain.filter_rows import (
     fold_haystack,
     haystack_of,
     money_cents,
+    proposals_most,
 )
 from app.domain.filters import ARCHIVED
 from app.domain.formatting import (
@@ -105,6 +106,8 @@ ClientRecord: TypeAlias = tuple[
     bool | None,  # payment verified
     float | None,  # rating
     int | None,  # reviews
+    int | None,  # total hires
+    int | None,  # average hourly rate paid, cents
 ]
 C_NAME: Final = 0
 C_COUNTRY: Final = 1
@@ -114,6 +117,8 @@ C_HIRE: Final = 4
 C_VERIFIED: Final = 5
 C_RATING: Final = 6
 C_REVIEWS: Final = 7
+C_HIRES: Final = 8
+C_AVG_RATE: Final = 9
 
 # One opportunity as displayed; a change replaces the tuple.
 RowRecord: TypeAlias = tuple[
@@ -141,7 +146,7 @@ R_SCORE: Final = 8
 R_CONNECTS: Final = 9
 R_POSTED: Final = 10
 
-_EMPTY_CLIENT: ClientRecord = (None, None, None, None, None, None, None, None)
+_EMPTY_CLIENT: ClientRecord = (None, None, None, None, None, None, None, None, None, None)
 
 
 def _cents_of(value: object) -> int | None:
@@ -159,8 +164,9 @@ def _cents_of(value: object) -> int | None:
 
 
 _CLIENT_KEYS = ("name", "country", "total_spent", "hire_rate", "payment_verified", "rating")
-_client_values = itemgetter(*_CLIENT_KEYS, "reviews")
-_NO_CLIENT = dict.fromkeys((*_CLIENT_KEYS, "reviews"))
+_DEPTH_KEYS = ("reviews", "total_hires", "avg_hourly_rate")
+_client_values = itemgetter(*_CLIENT_KEYS, *_DEPTH_KEYS)
+_NO_CLIENT = dict.fromkeys((*_CLIENT_KEYS, *_DEPTH_KEYS))
 
 
 class _Clients:
@@ -177,13 +183,42 @@ class _Clients:
         return client
 
     def _parse(self, text: str) -> ClientRecord:
-        name, country, spent, hire_rate, verified, rating, reviews = _client_values(
-            {**_NO_CLIENT, **from_json(text)}
+        name, country, spent, hire_rate, verified, rating, reviews, hires, avg_rate = (
+            _client_values({**_NO_CLIENT, **from_json(text)})
         )
         folded = self._folded.get(country)
         if folded is None and country is not None:
             folded = self._folded[country] = fold_country(country)
-        return (name, country, folded, _cents_of(spent), hire_rate, verified, rating, reviews)
+        return (
+            name,
+            country,
+            folded,
+            _cents_of(spent),
+            hire_rate,
+            verified,
+            rating,
+            reviews,
+            hires,
+            _cents_of(avg_rate),
+        )
+
+
+class _Competitions:
+    """The `proposals_most` filter field of stored competition JSON, once per distinct
+    text (few distinct values: tiers and small counts)."""
+
+    def __init__(self) -> None:
+        self._by_json: dict[str, int | None] = {"{}": None}
+
+    def get(self, text: str) -> int | None:
+        try:
+            return self._by_json[text]
+        except KeyError:
+            data = from_json(text)
+            value = self._by_json[text] = proposals_most(
+                data.get("proposals"), data.get("proposals_tier")
+            )
+            return value
 
 
 def _client_of(info: ClientInfo) -> ClientRecord:
@@ -196,6 +231,8 @@ def _client_of(info: ClientInfo) -> ClientRecord:
         info.payment_verified,
         info.rating,
         info.reviews,
+        info.total_hires,
+        money_cents(info.avg_hourly_rate),
     )
 
 
@@ -247,6 +284,10 @@ def records_of(opportunity: Opportunity) -> tuple[RowRecord, str, Fields]:
         client[C_FOLDED],
         opportunity.match_score,
         posted,
+        opportunity.connects_price,
+        proposals_most(opportunity.competition.proposals, opportunity.competition.proposals_tier),
+        client[C_HIRES],
+        client[C_AVG_RATE],
         False,
     )
     return row, hay, fields
@@ -421,6 +462,7 @@ def prepare_rows(
     keys, records, hays, fields, local, fstate, workflow, read_flags, starred_flags = prepared[:9]
     clients = _Clients()
     client_of = clients.get
+    proposals_of = _Competitions().get
     labels = _PLATFORM_LABEL
     get_state = states.get
     fold, join, timestamp = fold_haystack, _SEP.join, _timestamp
@@ -457,6 +499,7 @@ def prepare_rows(
             read_at,
             starred,
             archived,
+            competition_json,
         ) = row
         client = client_of(client_json)
         country = client[C_COUNTRY]
@@ -509,6 +552,10 @@ def prepare_rows(
                 client[C_FOLDED],
                 score,
                 posted,
+                connects,
+                proposals_of(competition_json),
+                client[C_HIRES],
+                client[C_AVG_RATE],
                 archived,
             )
         )

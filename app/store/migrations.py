@@ -250,10 +250,16 @@ _V6_PENDING_TABLE: tuple[str, ...] = (
     "DROP INDEX webhook_deliveries_pending",
 )
 
+# Competition on the job (proposals so far, interviewing, invites sent), as JSON: the
+# light rows the inbox loads at start-up carry it for its filters and the editor's header.
+_V7_COMPETITION: tuple[str, ...] = (
+    "ALTER TABLE opportunities ADD COLUMN competition TEXT NOT NULL DEFAULT '{}'",
+)
+
 # A team on one database (PostgreSQL): who did each step of a submission; who is writing
 # which job's proposal (a claim, until released or its holder goes quiet); and who is
 # connected, with a role ("desktop" or "server": the team server's heartbeat).
-_V7_TEAM: tuple[str, ...] = (
+_V8_TEAM: tuple[str, ...] = (
     "ALTER TABLE submission_events ADD COLUMN member TEXT",
     """
     CREATE TABLE claims (
@@ -283,7 +289,8 @@ MIGRATIONS: list[Migration] = [
         5, "webhook deliveries remember whether they were processed", _V5_DELIVERY_PROCESSING
     ),
     Migration(6, "unprocessed webhook deliveries in a table of their own", _V6_PENDING_TABLE),
-    Migration(7, "a team: who did what, claims, members", _V7_TEAM),
+    Migration(7, "competition on a job: proposals, interviewing, invites", _V7_COMPETITION),
+    Migration(8, "a team: who did what, claims, members", _V8_TEAM),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

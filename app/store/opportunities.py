@@ -24,7 +24,7 @@ from pydantic import TypeAdapter
 from pydantic_core import to_json
 
 from app.domain.money import to_cents
-from app.domain.opportunity import ClientInfo, Opportunity, Question, utcnow
+from app.domain.opportunity import ClientInfo, Competition, Opportunity, Question, utcnow
 from app.store._codec import (
     cents_to_money,
     dt_to_text,
@@ -65,6 +65,7 @@ CONTENT_COLUMNS: tuple[str, ...] = (
     "status",
     "context",
     "raw",
+    "competition",
 )
 _CONTENT = ", ".join(CONTENT_COLUMNS)
 _UPSERT_SQL = (
@@ -90,6 +91,7 @@ _ROW_COLUMNS: tuple[str, ...] = (
     "read_at",
     "starred",
     "archived",
+    "competition",
 )
 
 
@@ -155,6 +157,7 @@ class OpportunityRow(NamedTuple):
     read_at: str | None
     starred: int
     archived: int
+    competition_json: str = "{}"
 
     @property
     def budget(self) -> Decimal | None:
@@ -214,6 +217,7 @@ def _encode(opp: Opportunity) -> tuple[Any, ...]:
         opp.status.value,
         fast_dumps(opp.context) if opp.context else "{}",
         lenient_dumps(opp.raw) if opp.raw else "{}",
+        to_json(opp.competition, exclude_none=True).decode(),
     )
 
 
@@ -223,6 +227,8 @@ _validate_opportunity = Opportunity.model_validate
 _validate_client_json = ClientInfo.model_validate_json
 _validate_questions_json = TypeAdapter(tuple[Question, ...]).validate_json
 _EMPTY_CLIENT = ClientInfo()  # frozen, so one shared instance is safe
+_validate_competition_json = Competition.model_validate_json
+_NO_COMPETITION = Competition()
 
 
 def _decode(row: Sequence[Any]) -> Opportunity:
@@ -256,6 +262,7 @@ def _decode(row: Sequence[Any]) -> Opportunity:
         status,
         context,
         raw,
+        competition,
     ) = row
     return _validate_opportunity(
         {
@@ -282,6 +289,9 @@ def _decode(row: Sequence[Any]) -> Opportunity:
             "status": status,
             "context": fast_loads(context),
             "raw": fast_loads(raw),
+            "competition": _NO_COMPETITION
+            if competition == "{}"
+            else _validate_competition_json(competition),
         }
     )
 

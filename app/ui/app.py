@@ -105,6 +105,7 @@ class GuiOptions:
     sandbox_seed: int = 7
     screenshot: Path | None = None
     quit_after: float | None = None
+    hidden: bool = False  # start in the tray (minimized without one): login starts
 
 
 def _server_name(directory: Path) -> str:
@@ -215,13 +216,15 @@ class App:
         self.window.webhooks_changed.connect(self._on_window_webhooks_changed)
         self.window.preferences_requested.connect(self.open_preferences)
         self._start_tray()
+        self._repair_autostart()
         self.window.restore_state()
-        self.window.show()
+        hidden = self._show_window()
         await self.window.load()  # the inbox, drafts, submissions (off the loop)
         if (
             not services.accounts.list()
             and self.sandbox is None
             and self.options.screenshot is None
+            and not hidden
         ):
             self.window.offer_first_run()
         await runtime.start()  # tracking, webhooks, polling
@@ -345,6 +348,26 @@ class App:
         )
         self.tray.quit_requested.connect(self.request_quit)
         self.tray.preferences_requested.connect(self.open_preferences)
+
+    def _show_window(self) -> bool:
+        """Show the window, or with `--hidden` keep it in the tray (minimized where the
+        desktop has no tray, so the taskbar is the way back); True when hidden."""
+        assert self.window is not None
+        if not self.options.hidden or self.options.screenshot is not None:
+            self.window.show()
+            return False
+        if self.tray is not None and self.tray.icon is not None:
+            log.info("started hidden in the tray")
+        else:
+            self.window.showMinimized()
+        return True
+
+    def _repair_autostart(self) -> None:
+        """A login item left pointing at a BidDesk that is gone now starts this one."""
+        try:
+            self.autostart.repair()
+        except OSError as exc:  # AutostartError says where; BidDesk runs on regardless
+            log.info("could not repair the start-at-login entry: %s", exc)
 
     def _show_notification(self, notification: Notification) -> None:
         if self.tray is not None:
@@ -470,6 +493,8 @@ class App:
             await self.runtime.stop(SHUTDOWN_TIMEOUT)  # the receiver, then the notifications
         if self.tray is not None:
             self.tray.detach()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.tray.aclose(), SHUTDOWN_TIMEOUT)
         if self.bridge is not None:
             self.bridge.detach()
         if self.services is not None:

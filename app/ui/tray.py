@@ -9,9 +9,12 @@ the display end of notifications.
   where a click opens the menu as the platform expects.
 - Closing the window hides it (one hint, the first time) only where a tray exists and the
   user wants it; otherwise closing quits. Without a tray the window stays the way back.
-- Notifications go to a tray message first and, when there is no tray or it cannot show
-  messages, to the window's banner, which cannot fail. Clicking either opens BidDesk on
-  the opportunity.
+- Notifications go to the desktop's notification service first (on Linux
+  `org.freedesktop.Notifications`, `app.services.desktop_notifications`: the desktop's
+  own popups, its history, its do-not-disturb), then to a tray message (on Windows and
+  macOS Qt hands that to the OS's notification centre), and, when there is no tray or it
+  cannot show messages, to the window's banner, which cannot fail. Clicking any of them
+  opens BidDesk on the opportunity.
 
 The decisions (what to notify, when) live in `app.services.notifications`; this module
 only displays and routes clicks.
@@ -20,7 +23,9 @@ only displays and routes clicks.
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from itertools import count
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -28,6 +33,11 @@ from PySide6.QtCore import QObject, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
+from app.services.desktop_notifications import (
+    ClickHandler,
+    DesktopNotifications,
+    session_bus_address,
+)
 from app.services.events import AccountStatus
 from app.services.notifications import UNREAD_TRACKED, Notification, NotificationService
 
@@ -51,6 +61,24 @@ RETRYING_AMBER = QColor("#f29900")
 def tray_available() -> bool:
     """Whether the desktop has a system tray (tests replace this to try both cases)."""
     return QSystemTrayIcon.isSystemTrayAvailable()
+
+
+def native_notifications(on_clicked: ClickHandler, icon: str) -> DesktopNotifications | None:
+    """The desktop's notification service, where BidDesk talks to it directly: Linux and
+    the other freedesktop desktops with a session bus (tests replace this). Windows and
+    macOS have none here: Qt's tray message is the OS's notification there."""
+    if sys.platform.startswith("win") or sys.platform == "darwin":
+        return None
+    if session_bus_address() is None:
+        return None
+    return DesktopNotifications(on_clicked, app_icon=icon)
+
+
+def notification_icon(icons: Path) -> str:
+    """The app icon for a notification: the packaged PNG (inside the bundle when frozen),
+    which every daemon can read, or else the icon theme's name."""
+    path = icons / "biddesk-128.png"
+    return path.resolve().as_uri() if path.exists() else "biddesk"
 
 
 class Settings(Protocol):
@@ -186,6 +214,8 @@ class Tray(QObject):
         self._failing: dict[str, QColor] = {}  # account -> dot colour
         self._message_key: str | None = None
         self._detached = False
+        self._sent = count(1)
+        self.desktop = native_notifications(self._on_desktop_clicked, notification_icon(icons))
         self.icon: QSystemTrayIcon | None = None
         self.menu = QMenu()
         self.menu.setObjectName("trayMenu")
@@ -215,6 +245,12 @@ class Tray(QObject):
         if self.icon is not None:
             self.icon.hide()
         self.menu.deleteLater()
+
+    async def aclose(self) -> None:
+        """After `detach`: close the connection to the desktop's notification service."""
+        desktop, self.desktop = self.desktop, None
+        if desktop is not None:
+            await desktop.aclose()
 
     # -- state ----------------------------------------------------------------------------
 
@@ -363,12 +399,44 @@ class Tray(QObject):
     # -- notifications --------------------------------------------------------------------
 
     def notify(self, notification: Notification) -> None:
-        """Show `notification`: a tray message if possible, else the window's banner."""
+        """Show `notification`: through the desktop's notification service if there is
+        one, else a tray message if possible, else the window's banner."""
         self.refresh()
+        if self.desktop is not None and not self._detached:
+            self.bridge.services.tasks.spawn(
+                self._notify_desktop(self.desktop, notification), name=f"notify:{next(self._sent)}"
+            )
+            return
+        self._notify_here(notification)
+
+    async def _notify_desktop(
+        self, desktop: DesktopNotifications, notification: Notification
+    ) -> None:
+        n = notification
+        try:
+            shown = await desktop.notify(n.title, n.body, n.opportunity_key)
+        except Exception:  # a broken bus must not lose the notice: it falls back below
+            log.exception("the desktop's notification service failed")
+            shown = False
+        if not shown and not self._detached:
+            self._notify_here(notification)
+
+    def _notify_here(self, notification: Notification) -> None:
+        """The fallbacks: a tray message, else the window's banner (which cannot fail)."""
         key = notification.opportunity_key
         if self._show_message(notification.title, notification.body, key):
             return
         self.window.banner.show_notice(notification.title, notification.body, key)
+
+    def _on_desktop_clicked(self, key: str, token: str | None) -> None:
+        """A click on BidDesk's notification in the desktop's popup or history."""
+        if self._detached:
+            return
+        if token:
+            # Wayland: the compositor lets a window take focus with the token the click
+            # produced (xdg-activation); Qt's Wayland plugin reads it from here.
+            os.environ["XDG_ACTIVATION_TOKEN"] = token
+        self.open_opportunity(key)
 
     def _show_message(self, title: str, body: str, key: str | None) -> bool:
         icon = self.icon
@@ -389,4 +457,11 @@ class Tray(QObject):
         self.open_opportunity(key)
 
 
-__all__ = ["Tray", "badge_text", "close_to_tray_enabled", "state_icon", "tray_available"]
+__all__ = [
+    "Tray",
+    "badge_text",
+    "close_to_tray_enabled",
+    "native_notifications",
+    "state_icon",
+    "tray_available",
+]

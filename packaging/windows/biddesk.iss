@@ -58,3 +58,13 @@ Filename: "{app}\biddesk.exe"; Description: "{cm:LaunchProgram,BidDesk}"; Flags:
 [UninstallDelete]
 ; Only what the app itself writes next to the executable; the user's data folder stays.
 Type: filesandordirs; Name: "{app}\_internal\__pycache__"
+
+[Code]
+// Start at login is a value the app writes under the user's Run key (app/services/
+// autostart.py); the uninstaller takes it away with the program, so no login tries to
+// start an executable that is gone. An upgrade keeps it: {app} and the value stay.
+procedure CurUninstallStepChanged(CurUninstallStep: TUninstallStep);
+begin
+  if CurUninstallStep = usPostUninstall then
+    RegDeleteValue(HKEY_CURRENT_USER, 'Software\Microsoft\Windows\CurrentVersion\Run', 'BidDesk');
+end;

@@ -164,6 +164,26 @@ async def test_max_tokens_cuts_the_letter_with_finish_reason_length(
     assert data["usage"]["completion_tokens"] <= 10
 
 
+async def test_asked_to_continue_its_cut_answer_it_writes_the_rest(
+    http: httpx.AsyncClient, fast_sandbox: Sandbox
+) -> None:
+    base, headers = model(fast_sandbox)
+    whole = (await http.post(f"{base}/chat/completions", headers=headers, json=body())).json()
+    letter = whole["choices"][0]["message"]["content"]
+    cut = await http.post(f"{base}/chat/completions", headers=headers, json=body(max_tokens=40))
+    start = cut.json()["choices"][0]["message"]["content"]
+    assert start and letter.startswith(start) and len(start) < len(letter) // 2
+    follow_up = body()
+    follow_up["messages"] += [
+        {"role": "assistant", "content": start},
+        {"role": "user", "content": "Continue exactly where you stopped."},
+    ]
+    r = await http.post(f"{base}/chat/completions", headers=headers, json=follow_up)
+    choice = r.json()["choices"][0]
+    assert choice["finish_reason"] == "stop"
+    assert start + choice["message"]["content"] == letter
+
+
 async def test_models_list(http: httpx.AsyncClient, sandbox: Sandbox) -> None:
     base, headers = model(sandbox)
     r = await http.get(f"{base}/models", headers=headers)

@@ -20,7 +20,7 @@ from app.domain.filter_rows import (
     money_cents,
 )
 from app.domain.filters import ARCHIVED, FilterSpec, haystack
-from app.domain.opportunity import ClientInfo, JobKind, Opportunity, Platform
+from app.domain.opportunity import ClientInfo, Competition, JobKind, Opportunity, Platform
 from tests.helpers.profiles import examples
 
 HYPOTHESIS = settings(database=None, deadline=None, max_examples=examples(300))
@@ -38,6 +38,8 @@ FRACTION = st.none() | st.floats(0.0, 1.0) | st.sampled_from([0.0, 0.5, 0.85, 1.
 TIMES = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
 )
+COUNT = st.none() | st.integers(0, 120)
+TIERS = ("Less than 5", "5 to 10", "10 to 15", "15 to 20", "20 to 50", "50+", "lots", "")
 TEXT = st.lists(st.sampled_from(WORDS) | st.text(max_size=6), max_size=5).map(" ".join)
 
 
@@ -59,7 +61,13 @@ def opportunities(draw: st.DrawFn) -> Opportunity:
             payment_verified=draw(st.none() | st.booleans()),
             total_spent=draw(MONEY),
             hire_rate=draw(FRACTION),
+            total_hires=draw(COUNT),
+            avg_hourly_rate=draw(MONEY),
         ),
+        competition=Competition(
+            proposals=draw(COUNT), proposals_tier=draw(st.none() | st.sampled_from(TIERS))
+        ),
+        connects_price=draw(COUNT),
         match_score=draw(FRACTION),
         posted_at=draw(st.none() | TIMES),
         detected_at=draw(TIMES),
@@ -88,6 +96,10 @@ CONDITIONS: dict[str, st.SearchStrategy[object]] = {
     | st.timedeltas(min_value=timedelta(seconds=1), max_value=timedelta(days=9000)),
     "states": st.frozensets(st.sampled_from(STATES), max_size=3),
     "include_archived": st.booleans(),
+    "connects_max": COUNT,
+    "proposals_max": COUNT | st.sampled_from([4, 5, 10, 50, 1_000_000]),
+    "client_hires_min": COUNT,
+    "client_avg_rate_min": BOUND,
 }
 
 
@@ -185,7 +197,11 @@ def test_fields_of() -> None:
             total_spent=Decimal("12500.00"),
             hire_rate=0.8,
             payment_verified=True,
+            total_hires=31,
+            avg_hourly_rate=Decimal("42.50"),
         ),
+        competition=Competition(proposals_tier="20 to 50", interviewing=2),
+        connects_price=16,
         match_score=0.9,
         posted_at=NOW,
         detected_at=NOW + timedelta(hours=1),
@@ -202,6 +218,10 @@ def test_fields_of() -> None:
         country_folded="united states",
         match_score=0.9,
         posted_ts=NOW.timestamp(),
+        connects=16,
+        proposals_most=50,
+        hires=31,
+        avg_rate_cents=4250,
         archived=False,
     )
 

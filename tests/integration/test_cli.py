@@ -81,7 +81,12 @@ def test_fetch_list_submit_status(profile: Path, tmp_path: Path, capsys, memory_
         "client",
         "state",
         "match_score",
+        "connects_price",
+        "competition",
     }
+    # Depth as the full sandbox serves it: the competition and the client's history.
+    assert job["competition"]["proposals_tier"] and job["connects_price"] > 0
+    assert job["client"]["member_since"] and job["client"]["jobs_posted"] is not None
     letter = tmp_path / "letter.txt"
     letter.write_text(
         "Hello, I have delivered several projects like this one and can start this week. "

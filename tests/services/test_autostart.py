@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import configparser
+import os
 import plistlib
 import shlex
+import shutil
 import subprocess
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,6 +16,7 @@ import pytest
 
 from app.services.autostart import (
     APP_NAME,
+    HIDDEN_FLAG,
     RUN_KEY,
     Autostart,
     AutostartError,
@@ -131,3 +134,165 @@ def test_a_write_that_fails_says_where(tmp_path: Path) -> None:
 def test_the_launch_command_runs_this_biddesk() -> None:
     command = launch_command()
     assert command and (command[-2:] == ["-m", "app"] or command[0].endswith("biddesk"))
+
+
+# -- start hidden, the launcher, upgrades and uninstalls (issue 16, item 6) -----------------
+
+
+def _entry(path: Path) -> configparser.SectionProxy:
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.optionxform = str  # type: ignore[assignment,method-assign]
+    entry.read(path, encoding="utf-8")
+    return entry["Desktop Entry"]
+
+
+def _program(path: Path, text: str = "#!/bin/sh\n") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(0o755)
+    return path
+
+
+def test_the_entry_names_its_program_in_tryexec_and_passes_desktop_file_validate(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "config"
+    auto = Autostart(COMMAND, platform="linux", environ={"XDG_CONFIG_HOME": str(config)})
+    auto.set_enabled(True)
+    path = config / "autostart" / "biddesk.desktop"
+    # A session skips an entry whose TryExec program is gone: after an uninstall the
+    # leftover entry in the home folder is harmless.
+    assert _entry(path)["TryExec"] == COMMAND[0]
+    assert auto.entry_command() == COMMAND
+    validate = shutil.which("desktop-file-validate")
+    if validate is None:
+        pytest.skip("desktop-file-validate (desktop-file-utils) is not installed")
+    done = subprocess.run([validate, str(path)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and not done.stdout.strip(), done.stdout
+
+
+@pytest.mark.parametrize("platform", ["linux", "darwin", "win32"])
+def test_start_hidden_is_the_hidden_option_in_the_login_item(tmp_path: Path, platform: str) -> None:
+    reg = FakeWinreg()
+    auto = Autostart(
+        COMMAND,
+        platform=platform,
+        environ={"XDG_CONFIG_HOME": str(tmp_path / "config")},
+        home=tmp_path,
+        registry=reg,  # type: ignore[arg-type]
+    )
+    assert not auto.starts_hidden()
+    auto.set_enabled(True, hidden=True)
+    assert auto.entry_command() == [*COMMAND, HIDDEN_FLAG] and auto.starts_hidden()
+    auto.set_enabled(True)  # turned on again without saying: stays hidden
+    assert auto.starts_hidden()
+    auto.set_enabled(True, hidden=False)
+    assert auto.entry_command() == COMMAND and not auto.starts_hidden()
+    auto.set_enabled(False)
+    assert auto.entry_command() is None and not auto.starts_hidden()
+
+
+def test_the_packaged_link_is_the_launcher_and_survives_an_upgrade(tmp_path: Path) -> None:
+    """The .deb: /usr/bin/biddesk links to /opt/biddesk/biddesk. The entry names the link,
+    an upgrade that replaces the program keeps it working, and after `apt remove` the
+    entry's TryExec names nothing (the session skips it)."""
+    root = tmp_path / "root"
+    program = _program(root / "opt" / "biddesk" / "biddesk")
+    bin_dir = root / "usr" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "biddesk").symlink_to(program)
+    command = launch_command(frozen=True, executable=str(program), search_path=str(bin_dir))
+    assert command == [str(bin_dir / "biddesk")]
+
+    environ = {"XDG_CONFIG_HOME": str(tmp_path / "config")}
+    auto = Autostart(command, platform="linux", environ=environ)
+    auto.set_enabled(True, hidden=True)
+    entry = tmp_path / "config" / "autostart" / "biddesk.desktop"
+
+    program.unlink()  # the upgrade: dpkg replaces the file behind the link
+    _program(program, "#!/bin/sh\n# 0.2.0\n")
+    upgraded = launch_command(frozen=True, executable=str(program), search_path=str(bin_dir))
+    assert upgraded == command
+    assert not Autostart(upgraded, platform="linux", environ=environ).repair()
+    try_exec = Path(_entry(entry)["TryExec"])
+    assert try_exec.exists() and os.access(try_exec, os.X_OK)
+
+    program.unlink()  # the removal: the program and its link are gone
+    (bin_dir / "biddesk").unlink()
+    assert not Path(_entry(entry)["TryExec"]).exists()
+
+
+def test_a_different_biddesk_on_path_is_not_taken_for_this_one(tmp_path: Path) -> None:
+    program = _program(tmp_path / "tarball" / "biddesk")
+    other = _program(tmp_path / "bin" / "biddesk")
+    command = launch_command(frozen=True, executable=str(program), search_path=str(other.parent))
+    assert command == [str(program)]
+
+
+def test_from_python_the_launcher_is_pipxs_link_else_the_venv_script(tmp_path: Path) -> None:
+    venv_bin = tmp_path / "venvs" / "biddesk" / "bin"
+    python = _program(venv_bin / "python")
+    script = _program(venv_bin / "biddesk")
+    local_bin = tmp_path / "home" / ".local" / "bin"
+    local_bin.mkdir(parents=True)
+    (local_bin / "biddesk").symlink_to(script)
+    on_path = str(local_bin)
+    assert launch_command(frozen=False, executable=str(python), search_path=on_path) == [
+        str(local_bin / "biddesk")
+    ]
+    assert launch_command(frozen=False, executable=str(python), search_path="") == [str(script)]
+    script.unlink()
+    assert launch_command(frozen=False, executable=str(python), search_path="") == [
+        str(python),
+        "-m",
+        "app",
+    ]
+
+
+@pytest.mark.parametrize("platform", ["linux", "darwin"])
+def test_an_entry_whose_program_is_gone_is_repointed_at_this_biddesk(
+    tmp_path: Path, platform: str
+) -> None:
+    environ = {"XDG_CONFIG_HOME": str(tmp_path / "config")}
+    gone = tmp_path / "biddesk-0.1.0" / "biddesk"  # an old tarball folder, deleted
+    old = Autostart([str(gone)], platform=platform, environ=environ, home=tmp_path)
+    old.set_enabled(True, hidden=True)
+    current = _program(tmp_path / "biddesk-0.2.0" / "biddesk")
+    auto = Autostart([str(current)], platform=platform, environ=environ, home=tmp_path)
+    assert auto.repair()
+    assert auto.entry_command() == [str(current), HIDDEN_FLAG]  # still starts hidden
+    assert not auto.repair()  # nothing left to repair
+
+
+def test_an_entry_for_another_install_that_exists_is_left_alone(tmp_path: Path) -> None:
+    environ = {"XDG_CONFIG_HOME": str(tmp_path / "config")}
+    other = _program(tmp_path / "other" / "biddesk")
+    Autostart([str(other)], platform="linux", environ=environ).set_enabled(True)
+    auto = Autostart([str(tmp_path / "this" / "biddesk")], platform="linux", environ=environ)
+    assert not auto.repair()
+    assert auto.entry_command() == [str(other)]
+    assert not Autostart(
+        ["x"], platform="linux", environ={"XDG_CONFIG_HOME": str(tmp_path / "n")}
+    ).repair()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["C:\\Program Files\\BidDesk\\biddesk.exe", "--hidden"],
+        ['C:\\a "b"\\c.exe', "x y", "", "tail\\\\"],
+        ["plain"],
+    ],
+)
+def test_windows_run_values_read_back_as_written(command: list[str]) -> None:
+    reg = FakeWinreg()
+    auto = Autostart(command, platform="win32", registry=reg)  # type: ignore[arg-type]
+    auto.set_enabled(True)
+    assert auto.entry_command() == command
+
+
+def test_the_windows_uninstaller_deletes_the_run_value_autostart_writes() -> None:
+    iss = (Path(__file__).resolve().parents[2] / "packaging" / "windows" / "biddesk.iss").read_text(
+        encoding="utf-8"
+    )
+    assert f"RegDeleteValue(HKEY_CURRENT_USER, '{RUN_KEY}', '{APP_NAME}')" in iss

@@ -176,8 +176,18 @@ _V5_ROWS: tuple[tuple[str, tuple[object, ...]], ...] = (
         ),
     ),
 )
-# Version 6 added an empty table and wrote no row of its own.
-ROWS_BY_VERSION = {1: _V1_ROWS, 2: _V2_ROWS, 3: _V3_ROWS, 4: _V4_ROWS, 5: _V5_ROWS, 6: ()}
+# Version 6 moved the pending deliveries into a table of its own; the migration copies
+# them, and version 5's rows exercise that.
+_V6_ROWS: tuple[tuple[str, tuple[object, ...]], ...] = ()
+ROWS_BY_VERSION = {
+    1: _V1_ROWS,
+    2: _V2_ROWS,
+    3: _V3_ROWS,
+    4: _V4_ROWS,
+    5: _V5_ROWS,
+    6: _V6_ROWS,
+    7: (),  # version 7 added a column with a default and wrote no row
+}
 
 
 def build_database_at(path: Path, version: int) -> None:
@@ -350,7 +360,14 @@ def test_final_opportunity_columns(sqlite_db: Database) -> None:
     db = sqlite_db
     with db.read() as conn:
         columns = [row[1] for row in conn.execute("PRAGMA table_info(opportunities)")]
-    assert columns[-5:] == ["first_seen_at", "updated_at", "read_at", "starred", "archived"]
+    assert columns[-6:] == [
+        "first_seen_at",
+        "updated_at",
+        "read_at",
+        "starred",
+        "archived",
+        "competition",
+    ]
     assert {"budget_cents", "hourly_min_cents", "hourly_max_cents"} <= set(columns)
 
 

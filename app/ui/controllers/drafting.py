@@ -16,7 +16,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QWidget
 
 from app.domain import Draft, Opportunity, Platform, Submission
-from app.domain.drafting import TemplateError
+from app.domain.drafting import LENGTH_NOTICE, TemplateError
 from app.services.container import Services
 from app.services.drafting import DraftingError
 from app.services.submissions import SubmitRequest
@@ -72,6 +72,7 @@ class DraftingController(QObject):
         editor.draft_stop_requested.connect(self._on_editor_draft_stop_requested)
         editor.variant_requested.connect(self._on_editor_variant_requested)
         editor.answers_draft_requested.connect(self._on_editor_answers_draft_requested)
+        editor.continue_requested.connect(self._on_editor_continue_requested)
         editor.similarity_check_requested.connect(self._on_editor_similarity_check_requested)
 
     def _spawn(self, coro: object, name: str) -> None:
@@ -115,20 +116,38 @@ class DraftingController(QObject):
             return
         self._stream_model_draft(opp, variant=variant, letter=letter)
 
+    def _on_editor_continue_requested(self, letter: str) -> None:
+        if self._closing:
+            return
+        opp = self.inbox.current_opportunity()
+        if opp is None or self.editor.drafting:
+            return
+        self._stream_model_draft(opp, letter=letter, carry_on=True)
+
     def _stream_model_draft(
-        self, opp: Opportunity, *, variant: str | None = None, letter: str | None = None
+        self,
+        opp: Opportunity,
+        *,
+        variant: str | None = None,
+        letter: str | None = None,
+        carry_on: bool = False,
     ) -> None:
-        """Stream the model's letter (or its rewrite of `letter`) into the editor."""
+        """Stream the model's letter (or its rewrite of `letter`) into the editor; with
+        `carry_on` (Continue), the rest of `letter`, appended to it."""
+        drafter = self.services.drafter
         try:
             # Built before the letter is cleared: a bad template or variant keeps it as is.
-            draft = self.services.drafter.stream_draft(opp, None, variant=variant, letter=letter)
+            if carry_on and letter is not None:
+                draft = drafter.stream_continuation(opp, letter)
+            else:
+                draft = drafter.stream_draft(opp, None, variant=variant, letter=letter)
         except DraftingError as exc:
             self.feedback.error("The model could not draft", str(exc))
             return
         editor = self.editor
 
         async def stream() -> None:
-            editor.begin_model_draft()
+            editor.begin_model_draft(append=carry_on)
             message: str | None = None
             try:
                 async with draft:
@@ -140,6 +159,13 @@ class DraftingController(QObject):
                     f"Drafted by {draft.result.model}: {usage.completion_tokens} tokens{cost}. "
                     "Read it through before sending."
                 )
+                if draft.result.cut_off:
+                    # finish_reason "length": the letter may stop mid-sentence.
+                    editor.set_cut_off(opp.key)
+                    message = (
+                        f"{LENGTH_NOTICE} after {usage.completion_tokens} tokens; Continue "
+                        "asks it for the rest."
+                    )
             except DraftingError as exc:
                 self.feedback.error("The model could not draft", str(exc))
             except asyncio.CancelledError:

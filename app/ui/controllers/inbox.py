@@ -162,6 +162,7 @@ class InboxController(QObject):
                 spec = FilterSpec.from_json(spec_json)
                 self.filter_bar.set_spec(spec)
                 self.model.set_filter(spec)
+                self.editor.set_search_terms(spec.query.terms())
             except ValueError:
                 log.warning("ignoring an unreadable saved filter")
         subs = store.submissions.list()
@@ -271,6 +272,8 @@ class InboxController(QObject):
 
     def on_filter_changed(self, spec: FilterSpec) -> None:
         self.model.set_filter(spec)
+        # What the user searches for shows in the job's description too.
+        self.editor.set_search_terms(spec.query.terms())
         self.services.store.settings.set(FILTER_KEY, spec.to_json())
 
     def _on_filter_bar_saved_filters_changed(self, saved: dict[str, str]) -> None:

@@ -37,6 +37,7 @@ class PreferenceValues:
     rules: NotificationRules
     close_to_tray: bool
     start_at_login: bool
+    start_hidden: bool = False  # at login: the tray icon only (minimized without a tray)
 
 
 def _qtime(value: time) -> QTime:
@@ -123,6 +124,16 @@ class PreferencesDialog(QDialog):
         self.start_at_login = QCheckBox("Start BidDesk when I log in")
         self.start_at_login.setObjectName("startAtLogin")
         self.start_at_login.setChecked(values.start_at_login)
+        self.start_hidden = QCheckBox(
+            "Start hidden in the tray" if tray else "Start minimized (this desktop has no tray)"
+        )
+        self.start_hidden.setObjectName("startHidden")
+        self.start_hidden.setChecked(values.start_at_login and values.start_hidden)
+        self.start_hidden.setEnabled(values.start_at_login)
+        self.start_at_login.toggled.connect(self.start_hidden.setEnabled)
+        hidden_row = QHBoxLayout()
+        hidden_row.addSpacing(self.fontMetrics().horizontalAdvance("M") * 2)
+        hidden_row.addWidget(self.start_hidden)
         desktop = QGroupBox("Desktop", self)
         desktop_layout = QVBoxLayout(desktop)
         desktop_layout.addWidget(self.close_to_tray)
@@ -132,6 +143,7 @@ class PreferencesDialog(QDialog):
             no_tray.setEnabled(False)
             desktop_layout.addWidget(no_tray)
         desktop_layout.addWidget(self.start_at_login)
+        desktop_layout.addLayout(hidden_row)
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
@@ -160,6 +172,7 @@ class PreferencesDialog(QDialog):
             rules=rules,
             close_to_tray=self.close_to_tray.isChecked(),
             start_at_login=self.start_at_login.isChecked(),
+            start_hidden=self.start_at_login.isChecked() and self.start_hidden.isChecked(),
         )
 
 
@@ -172,6 +185,7 @@ def current_preferences(
         rules=notifications.rules,
         close_to_tray=close_to_tray_enabled(settings),
         start_at_login=autostart.enabled(),
+        start_hidden=autostart.starts_hidden(),
     )
 
 
@@ -187,9 +201,10 @@ def apply_preferences(
     notifications.set_rules(values.rules)
     if tray:  # without a tray the box is greyed out: keep what the user chose elsewhere
         settings.set(CLOSE_TO_TRAY_KEY, values.close_to_tray)
-    if values.start_at_login != autostart.enabled():
+    on = values.start_at_login
+    if on != autostart.enabled() or (on and values.start_hidden != autostart.starts_hidden()):
         try:
-            autostart.set_enabled(values.start_at_login)
+            autostart.set_enabled(on, hidden=values.start_hidden)
         except AutostartError as exc:
             return str(exc)
     return None

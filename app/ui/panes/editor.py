@@ -95,6 +95,7 @@ class EditorPane(QWidget):
     draft_stop_requested = Signal()
     variant_requested = Signal(str, str)  # (variant, current letter): rewrite it
     answers_draft_requested = Signal()  # draft an answer for each screening question
+    continue_requested = Signal(str)  # the letter a model left at its length limit: go on
     similarity_check_requested = Signal(str, str)  # (opportunity key, letter), debounced
 
     def __init__(
@@ -124,6 +125,7 @@ class EditorPane(QWidget):
         self._letter.draft_stop_requested.connect(self.draft_stop_requested)
         self._letter.variant_requested.connect(self.variant_requested)
         self._letter.answers_draft_requested.connect(self.answers_draft_requested)
+        self._letter.continue_requested.connect(self.continue_requested)
         self._letter.similarity_check_requested.connect(self.similarity_check_requested)
         self._terms = TermsRoom(self, self._shown)
         self._terms.edited.connect(self._mark_edited)
@@ -302,6 +304,15 @@ class EditorPane(QWidget):
         self._refresh_strip()
         self._refresh_submit()
 
+    def set_search_terms(self, terms: tuple[str, ...]) -> None:
+        """The filter bar's search terms (as `Query.terms()` gives them), highlighted in
+        the job's description, for this job and the next ones shown."""
+        self._header.set_search_terms(terms)
+
+    def highlighted_terms(self) -> list[str]:
+        """The pieces of the description highlighted now, in order."""
+        return self._header.highlighted()
+
     def set_freelancers(self, account: str, profiles: Sequence[tuple[str, str]]) -> None:
         """The UpHunt profiles of `account`, as (profile_id, label)."""
         self._terms.set_freelancers(account, profiles)
@@ -324,10 +335,20 @@ class EditorPane(QWidget):
         self._letter.letter.setPlainText(text)
         self.focus_letter()
 
-    def begin_model_draft(self) -> None:
-        """A model starts writing: the letter is replaced as the text streams in."""
-        self._letter.begin_model_draft()
+    def begin_model_draft(self, *, append: bool = False) -> None:
+        """A model starts writing: the letter is replaced as the text streams in, or
+        (`append`: Continue) the text is added after the letter as it stands."""
+        self._letter.begin_model_draft(append=append)
         self._refresh_submit()
+
+    def set_cut_off(self, key: str | None) -> None:
+        """Flag the model letter of job `key` as cut at its length limit, with Continue
+        (None: clear the flag)."""
+        self._letter.set_cut_off(key)
+
+    def cut_off_text(self) -> str:
+        """The length-limit sentence while it shows, else ""."""
+        return self._letter.cut_off_text()
 
     def append_draft_text(self, piece: str) -> None:
         self._letter.append_draft_text(piece)

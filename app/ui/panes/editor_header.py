@@ -1,5 +1,7 @@
 """The editor's job header room: the job's title, platform, budget and age, the client,
-the skills, the description, and the button that opens the job on its platform."""
+the competition and the client's history (where the platform reports them), the skills,
+the description with the filter bar's search terms highlighted, and the button that
+opens the job on its platform."""
 
 from __future__ import annotations
 
@@ -8,26 +10,29 @@ from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QColor, QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
+    QTextEdit,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.domain.bidding import budget_text
+from app.domain.depth import client_history_text, competition_text, term_spans
 from app.domain.money import format_money
-from app.domain.opportunity import ClientInfo, Opportunity, utcnow
+from app.domain.opportunity import ClientInfo, Opportunity, Platform, utcnow
 from app.services.platforms import spec_for
 from app.ui.widgets.labels import (
     SUCCESS_COLOR,
     WARNING_COLOR,
     discard,
+    muted,
     short_time,
     wrapping_label,
 )
@@ -37,6 +42,11 @@ __all__ = ["DESCRIPTION_COLLAPSED", "DESCRIPTION_EXPANDED", "JobHeader"]
 
 DESCRIPTION_COLLAPSED = 132
 DESCRIPTION_EXPANDED = 420
+# Search terms in the description: a marker-pen tint that reads in light and dark themes.
+HIGHLIGHT_BACKGROUND = "#ffe066"
+HIGHLIGHT_FOREGROUND = "#1f2328"
+# Platforms whose jobs are Upwork's, where proposals, interviews and invites exist.
+_UPWORK_PLATFORMS = (Platform.GIGRADAR, Platform.UPHUNT)
 
 
 def _age_text(posted: datetime, now: datetime) -> str:
@@ -74,6 +84,16 @@ def _client_html(client: ClientInfo) -> str:
     return " · ".join(parts) if parts else "No details about the client"
 
 
+def _utf16_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Code-point spans as QTextDocument (UTF-16) positions."""
+    if text.isascii() or max(text) <= "\uffff":
+        return spans
+    return [
+        (len(text[:start].encode("utf-16-le")) // 2, len(text[:end].encode("utf-16-le")) // 2)
+        for start, end in spans
+    ]
+
+
 class JobHeader(QObject):
     """What the job is: the top of the editor pane, read-only."""
 
@@ -82,6 +102,8 @@ class JobHeader(QObject):
     def __init__(self, parent: QWidget, opportunity: Callable[[], Opportunity | None]) -> None:
         super().__init__(parent)
         self._opportunity = opportunity  # the pane's shown opportunity
+        self._terms: tuple[str, ...] = ()  # the filter bar's search terms, highlighted
+        self._spans: list[tuple[int, int]] = []  # where they are in the description
 
     def build_header(self, body: QVBoxLayout) -> None:
         top = QHBoxLayout()
@@ -115,6 +137,11 @@ class JobHeader(QObject):
         self._client = wrapping_label(name="client_facts")
         self._client.setTextFormat(Qt.TextFormat.RichText)
         body.addWidget(self._client)
+        # Depth: the client's history and the competition, each where reported.
+        self._history = wrapping_label(name="client_history")
+        body.addWidget(self._history)
+        self._competition = wrapping_label(name="competition_facts")
+        body.addWidget(self._competition)
 
         self._skills = QWidget()
         self._skills.setObjectName("skills")
@@ -164,6 +191,7 @@ class JobHeader(QObject):
             facts.append(opp.category)
         self._meta.setText(" · ".join(facts))
         self._client.setText(_client_html(opp.client))
+        self._fill_depth(opp)
         self.open_button.setEnabled(bool(opp.url))
         self.open_button.setToolTip(opp.url or "This job has no web address")
 
@@ -187,6 +215,63 @@ class JobHeader(QObject):
         self._description_toggle.setVisible(long_text)
         self._description_toggle.setChecked(False)
         self.description.setFixedHeight(DESCRIPTION_COLLAPSED)
+        self._highlight()
+
+    def _fill_depth(self, opp: Opportunity) -> None:
+        history = client_history_text(opp.client)
+        self._history.setText(history or "")
+        self._history.setVisible(history is not None)
+        competition = competition_text(opp.competition)
+        self._competition.setProperty("reported", competition is not None)
+        if competition is not None:
+            self._competition.setText(competition)
+            self._competition.setPalette(self._history.palette())  # not muted
+        elif opp.platform in _UPWORK_PLATFORMS:
+            # The documented job objects carry no competition: say so rather than "0".
+            self._competition.setText(
+                f"Proposals, interviews and invites: not reported by {opp.platform.label}"
+            )
+            muted(self._competition)
+        self._competition.setVisible(competition is not None or opp.platform in _UPWORK_PLATFORMS)
+
+    # -- search terms ---------------------------------------------------------------------
+
+    def set_search_terms(self, terms: tuple[str, ...]) -> None:
+        """Highlight these terms (folded, as `Query.terms()` gives them) in the
+        description, now and for every job shown after."""
+        if terms == self._terms:
+            return
+        self._terms = terms
+        self._highlight()
+
+    def highlighted(self) -> list[str]:
+        """The highlighted pieces of the description, in order."""
+        text = self.description.toPlainText()
+        return [text[start:end] for start, end in self._spans]
+
+    def _highlight(self) -> None:
+        text = self.description.toPlainText()
+        self._spans = term_spans(text, self._terms) if self._terms and text else []
+        fmt = QTextCharFormat()
+        fmt.setBackground(QColor(HIGHLIGHT_BACKGROUND))
+        fmt.setForeground(QColor(HIGHLIGHT_FOREGROUND))
+        selections = []
+        document = self.description.document()
+        for start, end in _utf16_spans(text, self._spans):
+            cursor = QTextCursor(document)
+            cursor.setPosition(start)
+            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+            selection = QTextEdit.ExtraSelection()
+            selection.cursor = cursor
+            selection.format = fmt
+            selections.append(selection)
+        self.description.setExtraSelections(selections)
+        # The first match in view, even in the collapsed description.
+        cursor = QTextCursor(document)
+        if selections:
+            cursor.setPosition(selections[0].cursor.selectionStart())
+        self.description.setTextCursor(cursor)
+        self.description.ensureCursorVisible()
 
     def _on_description_toggle_toggled(self, checked: bool) -> None:
         self.description.setFixedHeight(DESCRIPTION_EXPANDED if checked else DESCRIPTION_COLLAPSED)

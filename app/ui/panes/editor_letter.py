@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.drafting import LENGTH_NOTICE
 from app.domain.opportunity import Opportunity, Question
 from app.domain.policy import MAX_COVER_LETTER, PolicyIssue, Severity
 from app.domain.proposal import matched_answers
@@ -66,6 +67,7 @@ class LetterRoom(QObject):
     draft_stop_requested = Signal()
     variant_requested = Signal(str, str)  # (variant, current letter)
     answers_draft_requested = Signal()
+    continue_requested = Signal(str)  # the letter a model left at its length limit
     similarity_check_requested = Signal(str, str)  # (opportunity key, letter), debounced
     span_activated = Signal()  # a policy issue's span was selected in the letter
 
@@ -80,6 +82,7 @@ class LetterRoom(QObject):
         self._pending_answers: list[tuple[QPlainTextEdit, str]] = []
         self._drafting_answers = False
         self._auto_bidder_key: str | None = None
+        self._cut_off_key: str | None = None  # the job whose model letter was cut off
         self._similarity_timer = QTimer(self)
         self._similarity_timer.setSingleShot(True)
         self._similarity_timer.setInterval(SIMILARITY_DEBOUNCE_MS)
@@ -98,6 +101,28 @@ class LetterRoom(QObject):
         self.letter.setMinimumHeight(240)
         self.letter.textChanged.connect(self._on_letter_text_changed)
         body.addWidget(self.letter)
+        # A model letter cut at its token limit (set_cut_off): said right under the letter,
+        # where it stops, with Continue.
+        self._cut_off = QWidget()
+        self._cut_off.setObjectName("length_notice")
+        row = QHBoxLayout(self._cut_off)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(6)
+        self._cut_off_label = wrapping_label(
+            f"⚠ {LENGTH_NOTICE}: the letter may end mid-sentence.", "length_notice_text"
+        )
+        set_text_color(self._cut_off_label, WARNING_COLOR)
+        self._continue_button = QToolButton()
+        self._continue_button.setObjectName("draft_continue")
+        self._continue_button.setText("Continue")
+        self._continue_button.setToolTip(
+            "Ask the model to go on from where it stopped; its text is added at the end"
+        )
+        self._continue_button.clicked.connect(self._on_continue_button_clicked)
+        row.addWidget(self._cut_off_label, 1)
+        row.addWidget(self._continue_button, 0, Qt.AlignmentFlag.AlignTop)
+        self._cut_off.hide()
+        body.addWidget(self._cut_off)
         self._counter = QLabel()
         self._counter.setObjectName("letter_counter")
         self._counter.setAlignment(Qt.AlignmentFlag.AlignRight)
@@ -205,6 +230,7 @@ class LetterRoom(QObject):
         self._update_variants()
         if not same:
             self._similarity.hide()
+            self.set_cut_off(None)
         self._similarity_timer.start()  # a restored draft may repeat a sent letter too
 
     def _rebuild_questions(self, questions: Sequence[Question]) -> None:
@@ -282,10 +308,17 @@ class LetterRoom(QObject):
     def drafting(self) -> bool:
         return self._drafting
 
-    def begin_model_draft(self) -> None:
+    def begin_model_draft(self, *, append: bool = False) -> None:
+        """A model starts writing: into an empty letter, or (`append`, Continue) after
+        the letter as it stands."""
         self._drafting = True
-        self._before_draft = self.letter.toPlainText()
-        self.letter.setPlainText("")
+        self.set_cut_off(None)
+        if append:
+            self._before_draft = ""
+            self.letter.moveCursor(QTextCursor.MoveOperation.End)
+        else:
+            self._before_draft = self.letter.toPlainText()
+            self.letter.setPlainText("")
         self.letter.setReadOnly(True)
         self._issue_list.set_issues([])  # judged when the model is done, not word by word
         self._draft_button.setEnabled(False)
@@ -311,6 +344,28 @@ class LetterRoom(QObject):
         self._draft_button.setEnabled(True)
         self._stop_button.hide()
         self._update_variants()
+
+    def set_cut_off(self, key: str | None) -> None:
+        """Flag the letter of job `key` as cut at the model's length limit, with Continue
+        (None: no flag). Ignored unless `key` is the job shown."""
+        opp = self._opportunity()
+        shown = key is not None and opp is not None and opp.key == key
+        self._cut_off_key = key if shown else None
+        self._cut_off.setVisible(shown)
+
+    def cut_off_text(self) -> str:
+        """The length-limit sentence while it shows, else ""."""
+        if not self._cut_off.isVisibleTo(self._host):
+            return ""
+        return self._cut_off_label.text()
+
+    def _on_continue_button_clicked(self) -> None:
+        opp = self._opportunity()
+        if opp is None or self._drafting or self._cut_off_key != opp.key:
+            return
+        letter = self.letter.toPlainText()
+        if letter.strip():
+            self.continue_requested.emit(letter)
 
     def check_similarity_now(self) -> None:
         self._similarity_timer.stop()

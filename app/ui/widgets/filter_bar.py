@@ -77,6 +77,7 @@ QToolButton[toggle="true"]:checked {
 """
 _MONEY_PATTERN = QRegularExpression(r"\d{0,9}([.,]\d{0,2})?")
 _PERCENT_PATTERN = QRegularExpression(r"\d{0,3}([.,]\d{0,2})?")
+_COUNT_PATTERN = QRegularExpression(r"\d{0,6}")
 _HUNDRED = Decimal(100)
 
 
@@ -98,6 +99,15 @@ def _decimal(text: str) -> Decimal | None:
     except InvalidOperation:
         return None
     return value if value.is_finite() and value >= 0 else None
+
+
+def _count(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if text.isdecimal() else None
+
+
+def _count_text(value: int | None) -> str:
+    return "" if value is None else str(value)
 
 
 def _fraction(text: str) -> float | None:
@@ -245,6 +255,22 @@ class FilterBar(QWidget):
         self.spend_min = number("any", _MONEY_PATTERN, "0000000")
         self.hire_rate_min = number("any", _PERCENT_PATTERN, "000")
         self.score_min = number("any", _PERCENT_PATTERN, "000")
+        # Depth: Connects, the competition, the client's history.
+        self.connects_max = number("any", _COUNT_PATTERN, "000")
+        self.connects_max.setToolTip(
+            "Jobs whose proposal costs at most this many Connects (tasks without a "
+            "Connects price stay)"
+        )
+        self.proposals_max = number("any", _COUNT_PATTERN, "000")
+        self.proposals_max.setToolTip(
+            "Jobs with at most this many proposals so far: a tier counts by its upper end "
+            "(“5 to 10” is within 10, not within 7); jobs whose platform does not report "
+            "proposals are hidden"
+        )
+        self.hires_min = number("any", _COUNT_PATTERN, "0000")
+        self.hires_min.setToolTip("Clients who hired at least this many times")
+        self.avg_rate_min = number("any", _MONEY_PATTERN, "0000")
+        self.avg_rate_min.setToolTip("Clients who paid at least this hourly rate on average")
         self.verified = QCheckBox("Payment verified only", frame)
         self.verified.toggled.connect(self._on_verified_toggled)
         self.archived = QCheckBox("Show archived", frame)
@@ -290,6 +316,9 @@ class FilterBar(QWidget):
              pair(self.hire_rate_min, "%", QWidget(frame))),
             ("Match ≥", pair(self.score_min, "%", QWidget(frame)), "Posted", self.posted),
             ("Countries", self.countries_include, "Not from", self.countries_exclude),
+            ("Connects ≤", self.connects_max, "Proposals ≤", self.proposals_max),
+            ("Client hires ≥", self.hires_min, "Avg rate paid ≥ $",
+             pair(self.avg_rate_min, "/h", QWidget(frame))),
         )  # fmt: skip
         for row, (left_label, left, right_label, right) in enumerate(cells):
             grid.addWidget(QLabel(left_label, frame), row, 0)
@@ -332,6 +361,10 @@ class FilterBar(QWidget):
             "countries_exclude": _names(self.countries_exclude.text()),
             "min_match_score": _fraction(self.score_min.text()),
             "posted_within": self.posted.currentData(),
+            "connects_max": _count(self.connects_max.text()),
+            "proposals_max": _count(self.proposals_max.text()),
+            "client_hires_min": _count(self.hires_min.text()),
+            "client_avg_rate_min": _decimal(self.avg_rate_min.text()),
             "states": frozenset(
                 state for state, button in self.state_buttons.items() if button.isChecked()
             )
@@ -364,6 +397,10 @@ class FilterBar(QWidget):
             self.spend_min,
             self.hire_rate_min,
             self.score_min,
+            self.connects_max,
+            self.proposals_max,
+            self.hires_min,
+            self.avg_rate_min,
             self.countries_include,
             self.countries_exclude,
             *self.platform_buttons.values(),
@@ -382,6 +419,10 @@ class FilterBar(QWidget):
             self.spend_min.setText(_money_text(spec.client_spend_min))
             self.hire_rate_min.setText(_percent_text(spec.hire_rate_min))
             self.score_min.setText(_percent_text(spec.min_match_score))
+            self.connects_max.setText(_count_text(spec.connects_max))
+            self.proposals_max.setText(_count_text(spec.proposals_max))
+            self.hires_min.setText(_count_text(spec.client_hires_min))
+            self.avg_rate_min.setText(_money_text(spec.client_avg_rate_min))
             self.verified.setChecked(spec.payment_verified is True)
             self._unverified_only = spec.payment_verified is False
             self.countries_include.setText(_names_text(spec.countries_include))
@@ -521,6 +562,10 @@ class FilterBar(QWidget):
                 bool(spec.countries_exclude),
                 spec.min_match_score is not None,
                 spec.posted_within is not None,
+                spec.connects_max is not None,
+                spec.proposals_max is not None,
+                spec.client_hires_min is not None,
+                spec.client_avg_rate_min is not None,
                 bool(spec.states),
                 spec.include_archived,
             )

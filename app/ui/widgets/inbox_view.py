@@ -81,10 +81,11 @@ _PADDING = 18  # the cell's margins and the sort arrow's room
 _DECORATED = {Column.STATE: 16}  # the state dot beside the text
 # Narrow views (the inbox pane beside the editor) keep the title readable: CLIENT and
 # SKILLS shrink to these widths, then whole columns hide, least needed first (KIND is
-# implied by the budget's "/h"), unless the user chose them in the header menu.
+# implied by the budget's "/h"; the skills show in the editor, while Connects are money
+# spent on every proposal), unless the user chose them in the header menu.
 _TITLE_MIN = 240
 _FLEX_MIN = {Column.CLIENT: 130, Column.SKILLS: 100}
-_HIDE_WHEN_NARROW = (Column.KIND, Column.CONNECTS, Column.SKILLS)
+_HIDE_WHEN_NARROW = (Column.KIND, Column.SKILLS, Column.CONNECTS)
 _MARGIN = 5  # text inset from the cell's edges
 _DOT_GAP = 5
 _STATIC_CACHE = 4096  # laid-out texts kept; a screenful is ~400
