@@ -31,6 +31,7 @@ import logging
 import re
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -65,6 +66,8 @@ MIGRATE_LOCK = 0x4244736B02
 NOTIFY_CHANNEL = "biddesk"
 _NOTIFY_KEYS = 50  # keys named in one notification; past that, "more" says reload
 DEFAULT_CONNECT_TIMEOUT = 5.0
+POOL_WAIT = 2.0  # how long a call waits for a pooled connection before saying so
+OUTAGE_GRACE = 3.0  # after a failure, calls fail at once for this long (see _errors)
 
 
 def is_database_url(text: str | None) -> bool:
@@ -199,6 +202,58 @@ class PgCursor:
         return iter(self._cursor)
 
 
+_INSERT_VALUES = re.compile(
+    r"^\s*(INSERT\s+INTO\s+\w+\s*\(([^)]*)\)\s*VALUES\s*)(\((?:\s*%s\s*,)*\s*%s\s*\))(.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_CONFLICT_TARGET = re.compile(r"\bON\s+CONFLICT\s*\(([^)]*)\)", re.IGNORECASE)
+# Column types by table, for the column-array INSERT (a migration that changes a
+# table's columns runs before any connection of this process inserts into it).
+_COLUMN_TYPES: dict[tuple[str, int, str, str], dict[str, str]] = {}
+
+
+def _multi_row(
+    query: str, rows: list[tuple[Any, ...]], types: Callable[[str], dict[str, str]]
+) -> tuple[str, list[list[Any]]] | None:
+    """An INSERT of many rows as one statement over column arrays, or None to run it
+    row by row.
+
+    `INSERT INTO t (a, b) SELECT * FROM unnest(%s::text[], %s::bigint[]) …` sends each
+    column as one array: one round trip, one statement for PostgreSQL to plan, one
+    firing of the change-notification trigger (row by row, a 10,000-row poll would
+    notify 10,000 times). Not rewritten: a statement with RETURNING (its rows differ),
+    and an `ON CONFLICT … DO UPDATE` whose batch repeats a conflict key (one statement
+    cannot update a row twice; row by row it can, as in SQLite). `types(table)` gives
+    the table's column types.
+    """
+    found = _INSERT_VALUES.match(query)
+    if found is None or len(rows) < 2:
+        return None
+    head, columns, _values, rest = found.groups()
+    if re.search(r"\bRETURNING\b", rest, re.IGNORECASE):
+        return None
+    names = [name.strip().lower() for name in columns.split(",")]
+    if re.search(r"\bDO\s+UPDATE\b", rest, re.IGNORECASE):
+        target = _CONFLICT_TARGET.search(rest)
+        if target is None:
+            return None
+        try:
+            where = [names.index(name.strip().lower()) for name in target.group(1).split(",")]
+        except ValueError:
+            return None
+        keys = [tuple(row[i] for i in where) for row in rows]
+        if len(set(keys)) != len(keys):
+            return None
+    table = re.match(r"\s*INSERT\s+INTO\s+(\w+)", head, re.IGNORECASE)
+    known = types(table.group(1).lower()) if table else {}
+    if any(name not in known for name in names) or len(rows[0]) != len(names):
+        return None
+    arrays = ", ".join(f"%b::{known[name]}[]" for name in names)  # binary: no escaping
+    prefix = head[: head.upper().rindex("VALUES")]
+    sql = f"{prefix}SELECT * FROM unnest({arrays}){rest}"
+    return sql, [list(column) for column in zip(*rows, strict=True)]
+
+
 class PgConnection:
     """The repositories' view of one pooled PostgreSQL connection (see the module doc)."""
 
@@ -220,14 +275,49 @@ class PgConnection:
         return PgCursor(cursor)
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> PgCursor:
+        """Like sqlite3's; an `INSERT … VALUES (?, …)` runs as multi-row statements of up
+        to `_MULTI_ROWS` rows (see `_multi_row`), else one statement per row."""
         cursor = self.raw.cursor()
         rows = [tuple(row) for row in seq]
-        if rows:
-            try:
-                cursor.executemany(dialect.query(sql), rows)
-            except psycopg.errors.IntegrityError as exc:
-                raise _integrity(exc) from exc
+        if not rows:
+            return PgCursor(cursor)
+        query = dialect.query(sql)
+        try:
+            multi = _multi_row(query, rows, self._column_types)
+            if multi is not None and self._as_arrays(cursor, *multi):
+                return PgCursor(cursor)
+            cursor.executemany(query, rows)
+        except psycopg.errors.IntegrityError as exc:
+            raise _integrity(exc) from exc
         return PgCursor(cursor)
+
+    def _as_arrays(self, cursor: psycopg.Cursor[Any], sql: str, columns: list[Any]) -> bool:
+        """Run the column-array form; False (nothing done) when a column's values cannot
+        be one array (text and bytes mixed in a BLOB column, as SQLite allows)."""
+        try:
+            with self.raw.transaction():  # a savepoint: a refused dump leaves no trace
+                cursor.execute(sql, columns)
+        except (psycopg.DataError, psycopg.ProgrammingError, TypeError, ValueError) as exc:
+            log.debug("multi-row insert fell back to row by row: %s", exc)
+            return False
+        return True
+
+    def _column_types(self, table: str) -> dict[str, str]:
+        info = self.raw.info
+        key = (info.host, info.port, info.dbname, table)
+        cached = _COLUMN_TYPES.get(key)
+        if cached is None:
+            found = self.raw.execute(
+                "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a"
+                " JOIN pg_class c ON c.oid = a.attrelid"
+                " WHERE c.relname = %s AND c.relnamespace = current_schema()::regnamespace"
+                " AND a.attnum > 0 AND NOT a.attisdropped",
+                (table,),
+            ).fetchall()
+            cached = {str(name): str(kind) for name, kind in found}
+            if cached:
+                _COLUMN_TYPES[key] = cached
+        return cached
 
     def notify(self, payload: dict[str, Any]) -> None:
         """Tell every listening desktop (delivered when the transaction commits)."""
@@ -392,6 +482,8 @@ class PgDatabase(Database):
         self.origin = origin
         self._password = password
         self._local = threading.local()
+        self._down: TeamDatabaseUnavailableError | None = None
+        self._down_until = 0.0
         self.daily_backups = None
         self._checkpointer = None
 
@@ -446,7 +538,7 @@ class PgDatabase(Database):
             max_size=max(1, pool_size),
             configure=configure,
             check=ConnectionPool.check_connection,
-            timeout=connect_timeout,
+            timeout=min(POOL_WAIT, connect_timeout),
             reconnect_timeout=365 * 24 * 3600.0,  # keep trying while the server is away
             name="biddesk-team",
             open=True,
@@ -462,12 +554,20 @@ class PgDatabase(Database):
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
+        """Connection failures as one sentence. After one, calls fail at once for
+        `OUTAGE_GRACE` seconds instead of each waiting on the pool: typing saves its
+        draft locally at once, and the window does not stall on every keystroke."""
+        down = self._down
+        if down is not None and time.monotonic() < self._down_until:
+            raise TeamDatabaseUnavailableError(down.where, down.reason)
         try:
             yield
         except (psycopg.OperationalError, PoolTimeout) as exc:
             if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
                 raise ReadOnlyError(Path(self.target.where), detail="opened read-only") from exc
-            raise _unavailable(self.target, exc) from exc
+            self._down = _unavailable(self.target, exc)
+            self._down_until = time.monotonic() + OUTAGE_GRACE
+            raise self._down from exc
 
     @contextmanager
     def _borrow(self) -> Iterator[tuple[PgConnection, bool]]:
@@ -495,8 +595,8 @@ class PgDatabase(Database):
                     yield cast(sqlite3.Connection, conn)
                 return
             if immediate:
-                raw.execute("BEGIN")
-                raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                # One round trip: BEGIN and the lock as one simple query.
+                raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({int(WRITE_LOCK)})".encode())
             else:
                 raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
             try:

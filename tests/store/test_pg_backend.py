@@ -195,3 +195,28 @@ def test_changes_are_notified_to_others_but_not_to_their_sender(
     assert heard[0]["table"] == "opportunities" and heard[0]["op"] == "insert"
     assert heard[0]["keys"] == [opportunity(2).key]
     assert heard[1]["table"] == "claims" and heard[1]["keys"] == [opportunity(2).key]
+
+
+def test_executemany_of_an_insert_keeps_sqlite_s_row_by_row_meaning(
+    pg_url: str, tmp_path: Path
+) -> None:
+    with Store.open(tmp_path, url=pg_url) as store:
+        upsert = (
+            "INSERT INTO settings (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        )
+        with store.db.transaction() as conn:
+            # Many rows (sent as multi-row statements) count every row written...
+            written = conn.executemany(upsert, [(f"k{n}", str(n)) for n in range(2500)])
+            assert written.rowcount == 2500
+            # ...and a batch that repeats a key updates it twice, the last value winning.
+            conn.executemany(upsert, [("dup", "1"), ("dup", "2"), ("k1", "3")])
+            ignored = conn.executemany(
+                "INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)",
+                [("k2", "x"), ("new", "4"), ("new", "5")],
+            )
+            assert ignored.rowcount == 1
+        assert store.settings.all()["dup"] == 2
+        assert (store.settings.get("k1"), store.settings.get("k2")) == (3, 2)
+        assert store.settings.get("new") == 4
+        assert len(store.settings.all()) == 2502

@@ -13,6 +13,7 @@ import pytest
 
 from app.store import Store, TeamDatabaseUnavailableError
 from tests.helpers.postgres import PgCluster, pg_unavailable
+from tests.helpers.wait import wait_for_sync
 from tests.store.factories import draft, opportunity
 from tests.team.conftest import Desktop, Watch
 
@@ -28,6 +29,14 @@ def cluster() -> Iterator[PgCluster]:
     own.start()
     yield own
     own.destroy()
+
+
+def _answers(store: Store) -> bool:
+    try:
+        store.opportunities.count()
+    except TeamDatabaseUnavailableError:
+        return False
+    return True
 
 
 def test_a_restart_keeps_typing_and_the_store_reconnects(
@@ -50,8 +59,9 @@ def test_a_restart_keeps_typing_and_the_store_reconnects(
             assert "team database" in sentence and "\n" not in sentence
         finally:
             cluster.start()
-        # Back: the same store answers again (its pool replaced the dead connections),
-        # and what was typed meanwhile reaches the database with the next save.
+        # Back: the same store answers again by itself (its pool replaces the dead
+        # connections), and what was typed meanwhile reaches the database.
+        wait_for_sync(lambda: _answers(store), message="the store reconnected")
         assert store.opportunities.count() == 1
         assert store.drafts.flush_offline() == 1
         with Store.open(tmp_path / "other", url=url) as other:
