@@ -50,7 +50,6 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from app.store import dialect
 from app.store.db import Database
 from app.store.errors import (
-    NewerSchemaError,
     ReadOnlyError,
     StoreError,
     TeamDatabaseUnavailableError,
@@ -394,10 +393,12 @@ def migrate_pg(
     return found
 
 
-class TeamNewerSchemaError(NewerSchemaError):
+class TeamNewerSchemaError(StoreError):
+    """The team database is ahead of this BidDesk (no local backup can help: not a
+    NewerSchemaError, whose remedy is restoring this desktop's file)."""
+
     def __init__(self, where: str, found: int, known: int) -> None:
-        StoreError.__init__(
-            self,
+        super().__init__(
             f"The team database {where} was set up by a newer BidDesk (database version "
             f"{found}, this one knows up to {known}); update BidDesk on this desktop.",
         )

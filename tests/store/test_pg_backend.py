@@ -12,7 +12,14 @@ import psycopg
 import pytest
 
 from app.domain.submission import LIVE_STATES
-from app.store import LATEST_VERSION, Store, TeamDatabaseUnavailableError, dialect
+from app.store import (
+    LATEST_VERSION,
+    NewerSchemaError,
+    Store,
+    StoreError,
+    TeamDatabaseUnavailableError,
+    dialect,
+)
 from app.store.migrations import MIGRATIONS, Migration
 from app.store.pg import PgDatabase, check_translatable
 from tests.helpers.postgres import Clusters, free_port
@@ -220,3 +227,13 @@ def test_executemany_of_an_insert_keeps_sqlite_s_row_by_row_meaning(
         assert (store.settings.get("k1"), store.settings.get("k2")) == (3, 2)
         assert store.settings.get("new") == 4
         assert len(store.settings.all()) == 2502
+
+
+def test_a_team_database_from_a_newer_biddesk_is_one_sentence(pg_url: str, tmp_path: Path) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO biddesk_schema (version) VALUES (%s)", (LATEST_VERSION + 3,))
+    with pytest.raises(StoreError) as caught:
+        Store.open(tmp_path, url=pg_url)
+    message = caught.value.user_message
+    assert "newer BidDesk" in message and f"version {LATEST_VERSION + 3}" in message
+    assert not isinstance(caught.value, NewerSchemaError)  # no local backup can fix it
