@@ -8,6 +8,8 @@ free 127.0.0.1 port, beside a SQLite profile on the same disk:
 - upsert: `opportunities.upsert_many` of --rows new opportunities in one batch, then the
   same rows each changed (rows/s); the floor is the driver's own executemany of the
   same tuples into a bare table with the same columns (no repository, no translation).
+- inbox_load: the inbox's start-up read of those rows (`iter_rows`); the floor is a bare
+  `SELECT key` of the same rows.
 - submission_overhead: what BidDesk does locally around one send (duplicate check,
   insert with history, two saves: submitting -> submitted -> an outcome), per
   submission; the floor is one `SELECT 1` round trip on the same backend.
@@ -86,6 +88,25 @@ def bench_upsert(store: Store, rows: int) -> dict[str, Any]:
         "update_rows_per_s": round(rows / update_s),
         "floor_rows_per_s": round(rows / floor_s),
         "insert_ratio_to_floor": _ratio(insert_s, floor_s),
+    }
+
+
+def bench_inbox_load(store: Store) -> dict[str, Any]:
+    """The inbox's start-up read (`iter_rows`, every row as a light row) after the upsert
+    benchmark left its rows; the floor is a bare `SELECT key` of the same rows."""
+    start = time.perf_counter()
+    rows = sum(1 for _ in store.opportunities.iter_rows())
+    ours = time.perf_counter() - start
+    start = time.perf_counter()
+    with store.db.read() as conn:
+        bare = len(conn.execute("SELECT key FROM opportunities").fetchall())
+    floor = time.perf_counter() - start
+    assert rows == bare
+    return {
+        "rows": rows,
+        "load_s": round(ours, 3),
+        "floor_s": round(floor, 3),
+        "ratio_to_floor": _ratio(ours, floor),
     }
 
 
@@ -205,6 +226,7 @@ def main() -> int:
             with Store.open(work / backend, url=store_url) as store:
                 out[backend] = {
                     "upsert": bench_upsert(store, args.rows),
+                    "inbox_load": bench_inbox_load(store),
                     "submission_overhead": bench_submission(store, args.samples),
                 }
         out["sqlite"]["desktop_to_desktop"] = None
