@@ -563,9 +563,9 @@ class PgDatabase(Database):
             raise TeamDatabaseUnavailableError(down.where, down.reason)
         try:
             yield
+        except psycopg.errors.ReadOnlySqlTransaction as exc:
+            raise ReadOnlyError(Path(self.target.where), detail="opened read-only") from exc
         except (psycopg.OperationalError, PoolTimeout) as exc:
-            if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
-                raise ReadOnlyError(Path(self.target.where), detail="opened read-only") from exc
             self._down = _unavailable(self.target, exc)
             self._down_until = time.monotonic() + OUTAGE_GRACE
             raise self._down from exc

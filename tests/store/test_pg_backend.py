@@ -15,6 +15,7 @@ from app.domain.submission import LIVE_STATES
 from app.store import (
     LATEST_VERSION,
     NewerSchemaError,
+    ReadOnlyError,
     Store,
     StoreError,
     TeamDatabaseUnavailableError,
@@ -237,3 +238,10 @@ def test_a_team_database_from_a_newer_biddesk_is_one_sentence(pg_url: str, tmp_p
     message = caught.value.user_message
     assert "newer BidDesk" in message and f"version {LATEST_VERSION + 3}" in message
     assert not isinstance(caught.value, NewerSchemaError)  # no local backup can fix it
+
+
+def test_a_read_only_open_refuses_writes_with_a_sentence(pg_url: str, tmp_path: Path) -> None:
+    with Store.open(tmp_path, url=pg_url, read_only=True) as store:
+        assert store.opportunities.count() == 0
+        with pytest.raises(ReadOnlyError):
+            store.settings.set("x", 1)
