@@ -29,7 +29,7 @@ from app.cli.commands.inbox import cmd_fetch, cmd_list, cmd_status, fetch_all
 from app.cli.commands.maintenance import cmd_backup, cmd_check, cmd_restore
 from app.cli.commands.sandbox import cmd_demo, cmd_sandbox
 from app.cli.commands.submit import cmd_draft, cmd_retry, cmd_submit
-from app.cli.commands.team import cmd_claim, cmd_release, cmd_team, cmd_team_password
+from app.cli.commands.team import cmd_claim, cmd_release, cmd_team, cmd_team_local
 from app.cli.commands.webhooks import cmd_serve, cmd_webhooks
 from app.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, resolve_opportunity
 from app.cli.demo import run_demo
@@ -120,10 +120,11 @@ def main(
             return cmd_sandbox(args)
         if args.command == "demo":
             return cmd_demo(args)
-        if args.command == "team" and args.team_cmd == "password":
-            return cmd_team_password(args)
+        if args.command == "team" and args.team_cmd in ("password", "leave"):
+            assert directory is not None
+            return cmd_team_local(args, directory)
         maintenance = {"backup": cmd_backup, "restore": cmd_restore, "check": cmd_check}
-        if args.command in maintenance and database_url(args.database_url) is not None:
+        if args.command in maintenance and database_url(args.database_url, directory):
             raise CliError(
                 f"`biddesk {args.command}` works on this desktop's own database file; a team "
                 "database is backed up and checked on its server (pg_dump, pg_amcheck)."

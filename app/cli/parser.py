@@ -244,6 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
     t = tsub.add_parser("watch", help="print other desktops' changes as they happen (JSON)")
     t.add_argument("--count", type=int, default=None, help="stop after N changes")
     tsub.add_parser("password", help="read the database password from stdin into the keyring")
+    tsub.add_parser(
+        "join", help="remember --database-url for this profile (its password in the keyring)"
+    )
+    tsub.add_parser("leave", help="this profile goes back to its own database file")
 
     sub.add_parser("backup", help="back the database up now and print the backup's path")
     p = sub.add_parser(

@@ -61,7 +61,7 @@ def open_services(
     $BIDDESK_DATABASE_URL) names one, with its password from this machine's keyring."""
     directory = data_dir(profile)
     secrets = SecretStore()
-    team_url = database_url(url)
+    team_url = database_url(url, directory)
     store = Store.open(
         directory, read_only=read_only, url=team_url, password=team_password(secrets, team_url)
     )

@@ -52,10 +52,20 @@ from app.store.webhooks import WebhookDelivery, WebhookDeliveryRepo
 DATABASE_URL_ENV = "BIDDESK_DATABASE_URL"
 
 
-def database_url(explicit: str | None = None) -> str | None:
-    """The team database's URL: `--database-url`, else $BIDDESK_DATABASE_URL, else None
-    (this desktop's own SQLite file)."""
+# In a profile folder: the team database this profile joined (`biddesk team join`), as
+# its URL without a password (that is in the keyring).
+TEAM_FILE = "team-database"
+
+
+def database_url(explicit: str | None = None, directory: Path | None = None) -> str | None:
+    """The team database's URL: `--database-url`, else $BIDDESK_DATABASE_URL, else the
+    one the profile `directory` joined, else None (this desktop's own SQLite file)."""
     url = explicit if explicit is not None else os.environ.get(DATABASE_URL_ENV)
+    if not url and directory is not None:
+        try:
+            url = (directory / TEAM_FILE).read_text(encoding="utf-8")
+        except OSError:
+            url = None
     return url.strip() or None if url else None
 
 
@@ -93,7 +103,7 @@ class Store:
         `TeamDatabaseUnavailableError`.
         """
         folder = data_dir(directory)
-        team_url = database_url(url)
+        team_url = database_url(url, folder)
         if team_url is not None:
             from app.store.pg import PgDatabase, is_database_url
 
@@ -141,6 +151,7 @@ class Store:
 __all__ = [
     "LATEST_VERSION",
     "MIGRATIONS",
+    "TEAM_FILE",
     "AccountExistsError",
     "AccountNotFoundError",
     "AccountRepo",

@@ -62,3 +62,29 @@ def test_maintenance_commands_leave_a_team_database_to_its_server(
     url = f"postgresql://team@127.0.0.1:{free_port()}/agency"
     code, _out, err = run(["--profile", str(tmp_path), "--database-url", url, "backup"], capsys)
     assert code != 0 and "pg_dump" in err
+
+
+def test_a_profile_joins_a_team_database_and_leaves_it(
+    pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], memory_keyring: object
+) -> None:
+    import json
+
+    from app.services.secrets import SecretStore
+    from app.services.team import password_entry
+
+    profile = ["--profile", str(tmp_path / "p")]
+    with_password = pg_url.replace("@", ":pw-8d1e@", 1)
+    code, out, err = run([*profile, "--database-url", with_password, "team", "join"], capsys)
+    assert code == 0, err
+    assert "pw-8d1e" not in out + err
+    kept = (tmp_path / "p" / "team-database").read_text(encoding="utf-8").strip()
+    assert kept == pg_url  # without its password...
+    assert SecretStore().get(password_entry(pg_url)) == "pw-8d1e"  # ...which is here
+    # From now on the profile is on the team database without being told again.
+    code, out, err = run([*profile, "team", "status"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["server_alive"] is False
+    code, out, err = run([*profile, "team", "leave"], capsys)
+    assert code == 0 and "own database file" in out
+    code, _out, err = run([*profile, "claim", "gigradar:x"], capsys)
+    assert code != 0 and "is for a team database" in err

@@ -15,6 +15,7 @@ import asyncio
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from app.cli.common import EXIT_OK, CliError, resolve_opportunity
@@ -22,8 +23,9 @@ from app.cli.output import _json_out, _out
 from app.domain import utcnow
 from app.services.container import Services
 from app.services.team import ClaimChanged, TeamLive, TeamStatus, password_entry
-from app.store import database_url
+from app.store import TEAM_FILE, database_url
 from app.store.claims import Claim
+from app.store.pg import PgDatabase
 
 
 def _team_only(services: Services, what: str) -> None:
@@ -85,6 +87,9 @@ def cmd_team(args: argparse.Namespace, services: Services) -> int:
             }
         )
         return EXIT_OK
+    if args.team_cmd == "join":
+        _team_only(services, "team join")
+        return _join(services)
     if args.team_cmd == "watch":
         _team_only(services, "team watch")
         return asyncio.run(_watch(services, args.count))
@@ -138,11 +143,15 @@ async def _watch(services: Services, count: int | None) -> int:
     return EXIT_OK
 
 
-def cmd_team_password(args: argparse.Namespace) -> int:
-    """Store the team database's password in this machine's keyring (from stdin)."""
+def cmd_team_local(args: argparse.Namespace, directory: Path) -> int:
+    """`team password` (stdin into the keyring) and `team leave`: no database needed."""
     from app.services.secrets import SecretStore
 
-    url = database_url(args.database_url)
+    if args.team_cmd == "leave":
+        (directory / TEAM_FILE).unlink(missing_ok=True)
+        _out(f"The profile {directory} uses its own database file again.")
+        return EXIT_OK
+    url = database_url(args.database_url, directory)
     if url is None:
         raise CliError("Give --database-url (or set BIDDESK_DATABASE_URL) first.")
     password = sys.stdin.readline().rstrip("\n")
@@ -150,4 +159,24 @@ def cmd_team_password(args: argparse.Namespace) -> int:
         raise CliError("No password on standard input.")
     SecretStore().set(password_entry(url), password)
     _out("The team database password is in this machine's keyring.")
+    return EXIT_OK
+
+
+def _join(services: Services) -> int:
+    """Remember the team database for this profile: its URL without the password (which
+    goes to this machine's keyring), in the profile folder. Reaching it was the test."""
+    from app.services.secrets import SecretStore
+
+    db = services.store.db
+    assert isinstance(db, PgDatabase)
+    target = db.target
+    if target.password:
+        SecretStore().set(password_entry(target.url), target.password)
+    file = services.data_dir / TEAM_FILE
+    file.write_text(target.without_password() + "\n", encoding="utf-8")
+    file.chmod(0o600)
+    _out(
+        f"The profile {services.data_dir} now uses the team database at {target.where} "
+        f"as {services.team.member}; `biddesk team leave` undoes it."
+    )
     return EXIT_OK
