@@ -238,6 +238,8 @@ THIRD_PARTY: tuple[tuple[str, str, str, str], ...] = (
     ("secretstorage", "BSD-3-Clause", "Dmitry Shachnev", ""),
     ("jeepney", "MIT", "Thomas Kluyver", ""),
     ("dbus-fast", "MIT", "Bluetooth Devices Authors", "_internal/dbus_fast/*"),
+    ("psycopg", "LGPL-3.0-only", "Daniele Varrazzo and the psycopg developers", ""),
+    ("psycopg-pool", "LGPL-3.0-only", "Daniele Varrazzo and the psycopg developers", ""),
     (
         "cryptography",
         "Apache-2.0 OR BSD-3-Clause",

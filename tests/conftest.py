@@ -33,6 +33,7 @@ import pytest
 from app.store import Store
 from tests.helpers import logfail, profiles
 from tests.helpers.memkeyring import MemoryKeyring
+from tests.helpers.postgres import Clusters, pg_unavailable
 
 profiles.register()
 _ERROR_RECORDER = logfail.ErrorRecorder()
@@ -92,6 +93,8 @@ def _isolated_home(
     run = home / "run"
     run.mkdir(mode=0o700)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(run))
+    # A team database in the developer's environment must not capture the tests' stores.
+    monkeypatch.delenv("BIDDESK_DATABASE_URL", raising=False)
     # Notifications go to the desktop's service on the session bus: never the real one
     # (the tests that want a daemon start their own, tests/helpers/desktop_session.py).
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
@@ -115,3 +118,21 @@ def store(tmp_path: Path) -> Iterator[Store]:
     """A fresh profile's store (tests/store has its own, on its `profile` fixture)."""
     with Store.open(tmp_path / "profile") as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def pg_clusters() -> Iterator[Clusters]:
+    """A throwaway PostgreSQL for the session (tests/helpers/postgres.py); skips, with
+    the reason, only where PostgreSQL is not installed."""
+    reason = pg_unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    clusters = Clusters()
+    yield clusters
+    clusters.close()
+
+
+@pytest.fixture
+def pg_url(pg_clusters: Clusters) -> str:
+    """A new, migrated, empty team database of this test's own."""
+    return pg_clusters.fresh_url()

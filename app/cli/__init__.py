@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -29,6 +30,7 @@ from app.cli.commands.insights import cmd_export, cmd_stats
 from app.cli.commands.maintenance import cmd_backup, cmd_check, cmd_restore
 from app.cli.commands.sandbox import cmd_demo, cmd_sandbox
 from app.cli.commands.submit import cmd_draft, cmd_retry, cmd_submit
+from app.cli.commands.team import cmd_claim, cmd_release, cmd_team, cmd_team_local
 from app.cli.commands.webhooks import cmd_serve, cmd_webhooks
 from app.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, resolve_opportunity
 from app.cli.demo import run_demo
@@ -43,6 +45,7 @@ from app.services.container import Services, open_services
 from app.services.drafting import DraftingError
 from app.services.secrets import SecretError
 from app.services.submissions import SubmitError
+from app.store import DATABASE_URL_ENV, database_url
 from app.store.errors import StoreError
 from app.store.paths import data_dir, profile_is_read_only
 
@@ -76,7 +79,7 @@ def _writes(args: argparse.Namespace) -> bool:
         return bool(args.refresh)
     if args.command == "webhooks":
         return bool(args.webhooks_cmd == "set")
-    return bool(args.command in ("fetch", "submit", "retry", "serve"))
+    return bool(args.command in ("fetch", "submit", "retry", "serve", "claim", "release"))
 
 
 def _refuse_writes(args: argparse.Namespace, directory: Path) -> None:
@@ -99,6 +102,8 @@ def main(
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
+        if args.database_url:  # the window opens its services itself
+            os.environ[DATABASE_URL_ENV] = args.database_url
         return _run_gui(args, err, instance)
     directory: Path | None = None
     if args.command not in ("sandbox", "demo"):
@@ -116,7 +121,15 @@ def main(
             return cmd_sandbox(args)
         if args.command == "demo":
             return cmd_demo(args)
+        if args.command == "team" and args.team_cmd in ("password", "leave"):
+            assert directory is not None
+            return cmd_team_local(args, directory)
         maintenance = {"backup": cmd_backup, "restore": cmd_restore, "check": cmd_check}
+        if args.command in maintenance and database_url(args.database_url, directory):
+            raise CliError(
+                f"`biddesk {args.command}` works on this desktop's own database file; a team "
+                "database is backed up and checked on its server (pg_dump, pg_amcheck)."
+            )
         if args.command in maintenance:
             assert directory is not None
             return maintenance[args.command](args, directory)
@@ -127,7 +140,7 @@ def main(
                 f"biddesk: note: the profile {directory} is read-only; nothing is changed.",
                 file=err,
             )
-        services = open_services(directory, read_only=read_only)
+        services = open_services(directory, read_only=read_only, url=args.database_url)
         handlers: dict[str, Callable[[argparse.Namespace, Services], int]] = {
             "account": cmd_account,
             "fetch": cmd_fetch,
@@ -140,6 +153,9 @@ def main(
             "webhooks": cmd_webhooks,
             "stats": cmd_stats,
             "export": cmd_export,
+            "claim": cmd_claim,
+            "release": cmd_release,
+            "team": cmd_team,
         }
         try:
             return handlers[args.command](args, services)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from app import __version__
 from app.domain import Platform
@@ -24,6 +24,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="use DIR for data instead of the default (or $BIDDESK_HOME)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="a team database, postgresql://user@host:5432/dbname (or $BIDDESK_DATABASE_URL); "
+        "its password goes in the keyring with `biddesk team password`",
+    )
     gui = parser.add_argument_group("desktop app (no COMMAND)")
     gui.add_argument(
         "--sandbox",
@@ -245,6 +251,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="one table (CSV holds one; JSON without --what holds both)",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    p = sub.add_parser("claim", help="team: say you are writing this job's proposal")
+    p.add_argument("opportunity", help="an ID from `biddesk list`, a key, or an Upwork job URL")
+    p.add_argument(
+        "--take-over", action="store_true", help="take another member's claim (confirmed)"
+    )
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("release", help="team: let go of your claim on a job")
+    p.add_argument("opportunity")
+    p.add_argument("--force", action="store_true", help="release whoever holds it")
+
+    p = sub.add_parser("team", help="a team on one database: status, live changes, password")
+    tsub = p.add_subparsers(dest="team_cmd", metavar="ACTION", required=True)
+    t = tsub.add_parser("status", help="who is here, live claims, whether a server is alive")
+    t.add_argument(
+        "--window",
+        type=lambda s: timedelta(seconds=float(s)),
+        default=timedelta(minutes=5),
+        metavar="SECONDS",
+        help=argparse.SUPPRESS,
+    )
+    t = tsub.add_parser("watch", help="print other desktops' changes as they happen (JSON)")
+    t.add_argument("--count", type=int, default=None, help="stop after N changes")
+    tsub.add_parser("password", help="read the database password from stdin into the keyring")
+    tsub.add_parser(
+        "join", help="remember --database-url for this profile (its password in the keyring)"
+    )
+    tsub.add_parser("leave", help="this profile goes back to its own database file")
 
     sub.add_parser("backup", help="back the database up now and print the backup's path")
     p = sub.add_parser(

@@ -165,6 +165,7 @@ class HistoryEntry(BaseModel):
     outcome: Outcome
     via: Via
     detail: str | None = None
+    member: str | None = None  # who did it, on a team database (None: this desktop)
 
 
 class InvalidTransition(ValueError):

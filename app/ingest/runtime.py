@@ -22,6 +22,7 @@ connection accepted during its shutdown after the sweep and leaves it half open.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
@@ -38,6 +39,8 @@ from app.ingest.realtime import (
 from app.services.container import Services
 from app.services.notifications import NotificationService, Sink
 from app.services.secrets import SecretError
+from app.services.team import TeamLive
+from app.services.team_server import ServerFollower, TeamServer
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +61,10 @@ class Runtime:
       wait on the platforms to show itself) rather than before polling starts;
     - `notify`: where notifications go (the tray); none, no notification rules;
     - `dashboard_hook`: what a user does in a platform's dashboard, done for them (the
-      sandbox's).
+      sandbox's);
+    - `team_server`: on a team database, be its server (heartbeat, outbox); otherwise a
+      desktop on a team database follows the server's heartbeat (no polling while it is
+      alive). Either way other desktops' changes arrive live (`TeamLive`).
     """
 
     def __init__(
@@ -71,6 +77,7 @@ class Runtime:
         resume_in_background: bool = True,
         notify: Sink | None = None,
         dashboard_hook: DashboardHook | None = None,
+        team_server: bool = False,
     ) -> None:
         self.services = services
         self._adjust_config = adjust_config
@@ -91,6 +98,18 @@ class Runtime:
         self.registered: list[Setup] = []  # with `wait_for_registration`: what start saw
         self.tracking = 0  # submissions resumed at start (when not in the background)
         self.polling: list[str] = []  # the accounts polled since start
+        self.team_live: TeamLive | None = None
+        self.team_server: TeamServer | None = None
+        self.follower: ServerFollower | None = None
+        if services.team.shared:
+            if team_server:
+                self.team_server = TeamServer(
+                    services.store, services.team, services.submissions, services.tasks
+                )
+            else:
+                self.follower = ServerFollower(
+                    services.team, services.tasks, self.poller.pause, self.poller.resume
+                )
 
     # -- the whole ------------------------------------------------------------------------
 
@@ -108,7 +127,26 @@ class Runtime:
             self.registered = await self.realtime.registration()
         if not self._resume_in_background:
             await self.resume()
+        await self._start_team()
         self.polling = self.poller.start()
+
+    async def _start_team(self) -> None:
+        if not self.services.team.shared:
+            return
+        parts = [p for p in (self.team_server, self.follower) if p is not None]
+
+        def on_message(message: dict[str, object]) -> None:
+            for part in parts:
+                part.on_change(message)
+
+        loop = asyncio.get_running_loop()
+        self.team_live = TeamLive(self.services.store, self.services.bus, loop, on_message)
+        self.team_live.start()
+        if self.team_server is not None:
+            self.team_server.start()
+        if self.follower is not None:
+            await asyncio.to_thread(self.follower.check_now)  # before the first poll
+            self.follower.start()
 
     async def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         """The receiver and tunnel (within `timeout`), then the notification rules. The
@@ -116,6 +154,9 @@ class Runtime:
         await self.stop_realtime(timeout)
         if self.notifications is not None:
             self.notifications.detach()
+        if self.team_live is not None:
+            await asyncio.to_thread(self.team_live.stop)
+            self.team_live = None
 
     async def resume(self) -> int:
         """Settle what an earlier run left in flight, then track what is still under way."""

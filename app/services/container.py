@@ -21,7 +21,8 @@ from app.services.library import Library
 from app.services.secrets import SecretStore
 from app.services.submissions import SubmissionService
 from app.services.tasks import TaskManager
-from app.store import Store
+from app.services.team import TeamService, member_name, team_password
+from app.store import Store, database_url
 from app.store.paths import data_dir
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class Services:
     submissions: SubmissionService
     library: Library
     drafter: Drafter
+    team: TeamService
 
     async def aclose(self, timeout: float = 2.0) -> None:
         """Cancel background work, close HTTP clients, then the database."""
@@ -53,12 +55,21 @@ def open_services(
     *,
     adapter_options: dict[str, Any] | None = None,
     read_only: bool = False,
+    url: str | None = None,
 ) -> Services:
+    """The services on the profile `profile`; on a team database when `url` (or
+    $BIDDESK_DATABASE_URL) names one, with its password from this machine's keyring."""
     directory = data_dir(profile)
-    store = Store.open(directory, read_only=read_only)
+    secrets = SecretStore()
+    team_url = database_url(url, directory)
+    store = Store.open(
+        directory, read_only=read_only, url=team_url, password=team_password(secrets, team_url)
+    )
+    member = member_name()
+    if store.backend != "sqlite":
+        store.db.member = member  # signs the submission history this desktop writes
     bus = EventBus()
     tasks = TaskManager()
-    secrets = SecretStore()
     accounts = AccountService(store, secrets, adapter_options)
     library = Library(store)
     return Services(
@@ -72,4 +83,5 @@ def open_services(
         submissions=SubmissionService(store, accounts, bus, tasks),
         library=library,
         drafter=Drafter(store, secrets, library=library),
+        team=TeamService(store, bus, member),
     )

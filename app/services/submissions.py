@@ -25,7 +25,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from app.domain import (
     Answer,
@@ -52,7 +52,9 @@ from app.platforms.errors import (
 from app.services.accounts import AccountService
 from app.services.events import EventBus, SubmissionChanged
 from app.services.tasks import TaskManager
+from app.services.team import HEARTBEAT_FRESH, SERVER_ROLE
 from app.store import Store
+from app.store.claims import ClaimedError
 from app.store.errors import DuplicateSubmissionError
 
 log = logging.getLogger(__name__)
@@ -82,8 +84,11 @@ class DuplicateSubmission(SubmitError):
                 "BidDesk sends at most one per job."
             )
             return
+        # On a team database the history says who moved it last, and when.
+        signed = [entry for entry in existing.history if entry.member]
+        by = f" by {signed[-1].member} at {signed[-1].at:%H:%M} UTC" if signed else ""
         super().__init__(
-            f"A proposal for this job is already {existing.state.value} "
+            f"A proposal for this job is already {existing.state.value}{by} "
             f"(submission {existing.id[:8]} via {existing.platform.label}); "
             "BidDesk sends at most one per job."
         )
@@ -116,6 +121,8 @@ class SubmitRequest:
     auto_fill_questions: bool = False
     confirm_warnings: bool = False
     confirm_auto_bidder: bool = False
+    # A team with a server: store it `staged` for the server's outbox instead of sending.
+    stage: bool = False
 
 
 @dataclass
@@ -220,6 +227,15 @@ class SubmissionService:
             warning = await self.auto_bidder_warning(opp, account.name, route)
             if warning:
                 raise AutoBidderOn(warning)
+        member = self.store.db.member
+        stage = request.stage
+        if member is not None:  # a team: someone else's claim holds the job
+            holder = self.store.claims.holder(opp.key)
+            if holder is not None and holder.member != member:
+                raise SubmitError(ClaimedError(holder).user_message)
+            # With a team server alive, it sends (desktops need no keys, one API budget).
+            since = utcnow() - HEARTBEAT_FRESH
+            stage = stage or bool(self.store.members.seen_since(since, role=SERVER_ROLE))
         async with self._lock:
             existing = self.store.submissions.live_for(opp.dedupe_key)
             if existing is not None:
@@ -236,12 +252,17 @@ class SubmissionService:
                 auto_fill_questions=request.auto_fill_questions,
                 scheduled_at=request.scheduled_at,
             )
-            sub = draft.transition(SubmissionState.SUBMITTING, detail="sending")
+            if stage:
+                sub = draft.transition(SubmissionState.STAGED, detail="staged for the team server")
+            else:
+                sub = draft.transition(SubmissionState.SUBMITTING, detail="sending")
             try:
                 self.store.submissions.insert(sub)
             except DuplicateSubmissionError as exc:
                 raise DuplicateSubmission(exc.existing) from None
             self.bus.publish(SubmissionChanged(sub, None))
+        if stage:
+            return sub
         return await self._send(sub, opp)
 
     def source_for(
@@ -270,6 +291,21 @@ class SubmissionService:
         if opened is not None:
             return opened
         return max(on_route, key=lambda m: m.match_score or 0.0)
+    async def send_taken(self, sub: Submission) -> Submission:
+        """Send a submission the team server took from the outbox (already `submitting`,
+        committed before the request leaves, so a crash mid-send is reconciled)."""
+        return await self._send(sub, self.opportunity(sub.opportunity_key))
+
+    def _mine(self, sub: Submission, *, stale_after: timedelta = timedelta(minutes=10)) -> bool:
+        """On a team database, whether this desktop should settle `sub`: it moved it
+        last, or whoever did has left it alone for `stale_after` (they are gone)."""
+        member = self.store.db.member
+        if member is None:
+            return True
+        signed = [entry.member for entry in sub.history if entry.member]
+        if not signed or signed[-1] == member:
+            return True
+        return sub.updated_at < utcnow() - stale_after
 
     async def auto_bidder_warning(
         self, opp: Opportunity, account: str | None = None, route: Platform | None = None
@@ -421,7 +457,7 @@ class SubmissionService:
 
     def resume_tracking(self) -> int:
         """Start tracking everything that still waits for a platform answer."""
-        subs = self.store.submissions.needing_tracking()
+        subs = [sub for sub in self.store.submissions.needing_tracking() if self._mine(sub)]
         for sub in subs:
             self._start_tracking(sub)
         return len(subs)
@@ -458,6 +494,8 @@ class SubmissionService:
         settled: list[Submission] = []
         for sub in self.store.submissions.list():
             if sub.state not in (SubmissionState.SUBMITTING, SubmissionState.UNKNOWN):
+                continue
+            if not self._mine(sub):  # another member's send may still be under way
                 continue
             try:
                 settled.append(await self.reconcile(sub.id))

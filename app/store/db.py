@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import Any, ClassVar
 
 from app.store.backup import DailyBackups
 from app.store.errors import NewerSchemaError, ReadOnlyError, translate_errors
@@ -206,7 +207,16 @@ def _connect_read_only(file: Path, busy_timeout: float) -> sqlite3.Connection:
 
 
 class Database:
-    """An open BidDesk database. Use `Database.open`, then `close()` (or `with`)."""
+    """An open BidDesk database. Use `Database.open`, then `close()` (or `with`).
+
+    This one is the embedded SQLite file; `app.store.pg.PgDatabase` is the same interface
+    on a team's PostgreSQL (`backend` tells them apart).
+    """
+
+    backend: ClassVar[str] = "sqlite"
+    # Who this desktop is on a team database: signs the submission history it writes
+    # (None on a desktop of its own).
+    member: str | None = None
 
     def __init__(self, conn: sqlite3.Connection, path: Path, *, read_only: bool) -> None:
         self._conn: sqlite3.Connection | None = conn
@@ -354,6 +364,14 @@ class Database:
         """The connection, locked, for statements that each stand alone (autocommit)."""
         with self._lock, translate_errors(self.path):
             yield self._connection()
+
+    def reader(self) -> Database:
+        """A read-only database of its own for a worker thread's long read (WAL lets it
+        run beside the writes); close it when done."""
+        return Database.open(self.path, read_only=True)
+
+    def notify(self, payload: dict[str, Any]) -> None:
+        """Tell the other desktops on this database: one desktop on SQLite has none."""
 
     # --- maintenance -----------------------------------------------------------------
 

@@ -149,6 +149,18 @@ class ProfileInUseError(StoreError):
         )
 
 
+class TeamDatabaseUnavailableError(StoreError):
+    """The team database (PostgreSQL) cannot be reached; `reason` says why in a few words."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(
+            f"BidDesk cannot reach the team database at {where} ({reason}); check that "
+            "PostgreSQL is running there and the URL is right."
+        )
+        self.where = where
+        self.reason = reason
+
+
 class AccountExistsError(StoreError):
     def __init__(self, name: str) -> None:
         super().__init__(f"An account named {name!r} already exists; choose another name.")
@@ -169,9 +181,15 @@ class DuplicateSubmissionError(StoreError):
     """
 
     def __init__(self, dedupe_key: str, existing: Submission | None) -> None:
-        where = (
-            f" (submission {existing.id}, {existing.state.value})" if existing is not None else ""
-        )
+        where = ""
+        if existing is not None:
+            # On a team database the history names who moved it, and when.
+            signed = [entry for entry in existing.history if entry.member]
+            by = ""
+            if signed:
+                last = signed[-1]
+                by = f" by {last.member} at {last.at:%Y-%m-%d %H:%M} UTC"
+            where = f" (submission {existing.id}, {existing.state.value}{by})"
         super().__init__(
             f"A proposal for this job is already in progress or sent{where}; "
             "BidDesk sends at most one proposal per job."

@@ -53,6 +53,9 @@ class Migration:
     version: int
     description: str
     apply: Sequence[str] | Callable[[sqlite3.Connection], None]
+    # The same step for a team database (PostgreSQL), when `app.store.dialect` cannot
+    # translate `apply` (a callable, a trigger with a body): statements run as given.
+    postgres: Sequence[str] | None = None
 
     def run(self, conn: sqlite3.Connection) -> None:
         if callable(self.apply):
@@ -310,6 +313,28 @@ _V9_INSIGHTS: tuple[str, ...] = (
     "DROP INDEX IF EXISTS opportunities_platform",
 )
 
+# A team on one database (PostgreSQL): who did each step of a submission; who is writing
+# which job's proposal (a claim, until released or its holder goes quiet); and who is
+# connected, with a role ("desktop" or "server": the team server's heartbeat).
+_V10_TEAM: tuple[str, ...] = (
+    "ALTER TABLE submission_events ADD COLUMN member TEXT",
+    """
+    CREATE TABLE claims (
+        opportunity_key TEXT PRIMARY KEY NOT NULL,
+        member TEXT NOT NULL,
+        claimed_at TEXT NOT NULL,
+        active_at TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE team_members (
+        name TEXT PRIMARY KEY NOT NULL,
+        role TEXT NOT NULL,
+        seen_at TEXT NOT NULL
+    )
+    """,
+)
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _V1_INITIAL),
     Migration(
@@ -324,6 +349,7 @@ MIGRATIONS: list[Migration] = [
     Migration(7, "competition on a job: proposals, interviewing, invites", _V7_COMPETITION),
     Migration(8, "one inbox row per job: other sources name the job's row", _V8_ONE_ROW_PER_JOB),
     Migration(9, "proposal activity and an index for the insights funnel", _V9_INSIGHTS),
+    Migration(10, "a team: who did what, claims, members", _V10_TEAM),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -516,7 +516,7 @@ class OpportunityRepo:
         once (about 250 MB less at 100,000 rows than `load_all_rows`).
         """
         make = OpportunityRow._make
-        db = Database.open(self._db.path, read_only=True)
+        db = self._db.reader()
         try:
             with db.read() as conn:
                 extras = _JobExtras.read(conn)

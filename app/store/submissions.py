@@ -74,9 +74,10 @@ _UPDATE = (
     + " WHERE id = ?"
 )
 _INSERT_EVENT = (
-    "INSERT INTO submission_events (submission_id, seq, at, state, outcome, via, detail)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO submission_events (submission_id, seq, at, state, outcome, via, detail, member)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_EVENT_COLUMNS = "submission_id, seq, at, state, outcome, via, detail, member"
 _LIVE_SQL = ", ".join(f"'{value}'" for value in LIVE_STATE_VALUES)
 # The message SQLite gives when the partial unique index refuses a row.
 _LIVE_INDEX_CONFLICT = "submissions.dedupe_key"
@@ -114,7 +115,10 @@ def _encode(sub: Submission) -> tuple[Any, ...]:
     )
 
 
-def _encode_event(submission_id: str, seq: int, entry: HistoryEntry) -> tuple[Any, ...]:
+def _encode_event(
+    submission_id: str, seq: int, entry: HistoryEntry, member: str | None = None
+) -> tuple[Any, ...]:
+    """An entry as its row; `member` (this desktop's) signs an entry that has none yet."""
     return (
         submission_id,
         seq,
@@ -123,13 +127,21 @@ def _encode_event(submission_id: str, seq: int, entry: HistoryEntry) -> tuple[An
         entry.outcome.value,
         entry.via,
         entry.detail,
+        entry.member or member,
     )
 
 
 def _decode_event(row: Sequence[Any]) -> HistoryEntry:
-    _submission_id, _seq, at, state, outcome, via, detail = row
+    _submission_id, _seq, at, state, outcome, via, detail, member = row
     return HistoryEntry.model_validate(
-        {"at": at, "state": state, "outcome": outcome, "via": via, "detail": detail}
+        {
+            "at": at,
+            "state": state,
+            "outcome": outcome,
+            "via": via,
+            "detail": detail,
+            "member": member,
+        }
     )
 
 
@@ -167,9 +179,13 @@ class SubmissionRepo:
         try:
             with self._db.transaction() as conn:
                 conn.execute(_INSERT, _encode(sub))
+                member = self._db.member
                 conn.executemany(
                     _INSERT_EVENT,
-                    [_encode_event(sub.id, seq, entry) for seq, entry in enumerate(sub.history)],
+                    [
+                        _encode_event(sub.id, seq, entry, member)
+                        for seq, entry in enumerate(sub.history)
+                    ],
                 )
         except sqlite3.IntegrityError as exc:
             if not _is_live_conflict(exc):
@@ -192,12 +208,16 @@ class SubmissionRepo:
                 ):
                     raise KeyError(f"submission {sub.id} is not stored; insert it first")
                 stored = conn.execute(
-                    "SELECT submission_id, seq, at, state, outcome, via, detail"
+                    f"SELECT {_EVENT_COLUMNS}"
                     " FROM submission_events WHERE submission_id = ? ORDER BY seq",
                     (sub.id,),
                 ).fetchall()
                 known = len(stored)
-                mine = [_encode_event(sub.id, seq, entry) for seq, entry in enumerate(sub.history)]
+                member = self._db.member
+                mine = [
+                    _encode_event(sub.id, seq, entry, member)
+                    for seq, entry in enumerate(sub.history)
+                ]
                 if known > len(mine) or [tuple(row) for row in stored] != mine[:known]:
                     raise StaleSubmissionError(sub.id)
                 conn.execute(_UPDATE, (*_encode(sub)[1:], sub.id))
@@ -277,8 +297,8 @@ class SubmissionRepo:
             ids = [row[0] for row in rows]
             for chunk, placeholders in in_chunks(ids):
                 for event in conn.execute(
-                    "SELECT submission_id, seq, at, state, outcome, via, detail"
-                    f" FROM submission_events WHERE submission_id IN {placeholders}"
+                    f"SELECT {_EVENT_COLUMNS} FROM submission_events"
+                    f" WHERE submission_id IN {placeholders}"
                     " ORDER BY submission_id, seq",
                     chunk,
                 ):

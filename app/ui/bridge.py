@@ -34,6 +34,7 @@ from app.services.events import (
 )
 from app.services.secrets import SecretError
 from app.services.submissions import SubmitError, SubmitRequest
+from app.services.team import ClaimChanged, TeamStatus
 from app.store.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,8 @@ class Bridge(QObject):
             bus.subscribe(AccountStatus, self.account_status_changed.emit),
             bus.subscribe(RealtimeStatus, self.realtime_status_changed.emit),
             bus.subscribe(CreditsLow, self._on_bus_credits_low),
+            bus.subscribe(TeamStatus, self._on_bus_team_status),
+            bus.subscribe(ClaimChanged, self._on_bus_claim),
         ]
 
     def detach(self) -> None:
@@ -92,6 +95,18 @@ class Bridge(QObject):
         self._flush_timer.stop()
 
     # -- events in ------------------------------------------------------------------------
+
+    def _on_bus_team_status(self, event: TeamStatus) -> None:
+        """The team database went away (its sentence) or came back."""
+        self.notice.emit(event.sentence or "The team database is back; everything is saved.")
+
+    def _on_bus_claim(self, event: ClaimChanged) -> None:
+        """Another member started writing a job's proposal: say who."""
+        claim = event.claim
+        if claim is not None and claim.member != self.services.team.member:
+            opp = self.services.store.opportunities.get(event.opportunity_key)
+            title = opp.title if opp is not None else event.opportunity_key
+            self.notice.emit(f"{claim.member} is writing the proposal for “{title}”.")
 
     def _on_bus_credits_low(self, event: CreditsLow) -> None:
         if event.balance_cents is None:
@@ -205,6 +220,13 @@ class Bridge(QObject):
                 self.error_occurred.emit("Draft not saved", exc.user_message)
             return
         self._draft_failing = False
+        if self.services.team.shared:
+            # On a team database the first edit of a letter claims its job for this
+            # member (everyone sees who is writing it); later edits keep the claim fresh.
+            try:
+                self.services.team.on_edit(draft.opportunity_key)
+            except StoreError as exc:
+                log.info("the claim for %s was not updated: %s", draft.opportunity_key, exc)
 
     def load_freelancers(self, account: str) -> None:
         async def run() -> None:

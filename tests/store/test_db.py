@@ -96,7 +96,8 @@ def test_existing_file_is_never_loosened(tmp_path: Path) -> None:
         path.chmod(0o600)
 
 
-def test_pragmas(db: Database) -> None:
+def test_pragmas(sqlite_db: Database) -> None:
+    db = sqlite_db
     assert db.journal_mode() == "wal"
     with db.read() as conn:
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
@@ -141,7 +142,8 @@ def test_nested_transaction_is_a_savepoint(store: Store) -> None:
     assert store.settings.get("inner") is None
 
 
-def test_sql_bugs_propagate_untranslated(db: Database) -> None:
+def test_sql_bugs_propagate_untranslated(sqlite_db: Database) -> None:
+    db = sqlite_db
     with pytest.raises(sqlite3.OperationalError, match="no such table"), db.read() as conn:
         conn.execute("SELECT * FROM no_such_table")
 
@@ -214,7 +216,8 @@ def test_newer_schema_is_refused_untouched(tmp_path: Path) -> None:
     raw.close()
 
 
-def test_disk_full(store: Store) -> None:
+def test_disk_full(sqlite_store: Store) -> None:
+    store = sqlite_store
     with store.db.read() as conn:
         pages = conn.execute("PRAGMA page_count").fetchone()[0]
         # The file may not grow by more than a few pages: the next big write fills it.
@@ -294,8 +297,9 @@ def test_read_only_open_of_an_older_version_explains(tmp_path: Path) -> None:
 
 
 def test_checkpoints_wait_for_writes_to_pause_unless_the_wal_outgrows_its_bound(
-    store: Store,
+    sqlite_store: Store,
 ) -> None:
+    store = sqlite_store
     store.opportunities.upsert_many([opportunity(i) for i in range(20)])
     path = store.path
     now, last_write = [100.0], [99.95]

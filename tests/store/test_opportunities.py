@@ -59,7 +59,8 @@ def test_other_time_zones_come_back_as_the_same_instant_in_utc(store: Store) -> 
     assert loaded.posted_at.utcoffset() == timedelta(0)
 
 
-def test_storage_format(store: Store) -> None:
+def test_storage_format(sqlite_store: Store) -> None:
+    store = sqlite_store
     store.opportunities.upsert_many([opportunity(1), hourly_opportunity(2)])
     with store.db.read() as conn:
         rows = conn.execute(
@@ -73,7 +74,10 @@ def test_storage_format(store: Store) -> None:
     assert rows[1][4] == "2025-03-01T12:00:01.123456+00:00"
 
 
-def test_the_database_refuses_fractional_cents(store: Store) -> None:
+def test_the_database_refuses_fractional_cents(sqlite_store: Store) -> None:
+    # SQLite would keep 12.5 in an INTEGER column, so a CHECK refuses it; PostgreSQL's
+    # BIGINT column cannot hold it at all (tests/store/test_pg_backend.py).
+    store = sqlite_store
     store.opportunities.upsert_many([opportunity(1)])
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"), store.db.read() as conn:
         conn.execute("UPDATE opportunities SET budget_cents = 12.5")

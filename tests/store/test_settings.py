@@ -36,6 +36,8 @@ def _one_warning(caplog: pytest.LogCaptureFixture, key: str) -> str:
 def test_text_that_is_not_json_reads_as_the_default(
     store: Store, caplog: pytest.LogCaptureFixture, raw: object
 ) -> None:
+    if isinstance(raw, bytes) and store.backend == "postgresql":
+        pytest.skip("a PostgreSQL text column cannot hold bytes, so this damage cannot happen")
     _write_raw(store, "webhooks", raw)
     with caplog.at_level("WARNING"):
         assert store.settings.get("webhooks", {"default": True}) == {"default": True}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -19,12 +18,12 @@ from app.domain.submission import (
     SubmissionState,
 )
 from app.store import (
-    Database,
     DuplicateSubmissionError,
     StaleSubmissionError,
     Store,
     SubmissionRepo,
 )
+from tests.store.backends import reopen
 from tests.store.factories import T0, submission
 
 JOB = "upwork:~01aa"
@@ -107,9 +106,10 @@ def test_drafts_do_not_count_but_cannot_go_live_beside_another(store: Store) -> 
     assert store.submissions.get(waiting.id) == waiting  # the refused save changed nothing
 
 
-def test_refused_across_two_connections(profile: Path) -> None:
+def test_refused_across_two_connections(store: Store) -> None:
     # Two Database objects are two connections, as two BidDesk processes would have.
-    with Store.open(profile) as one, Database.open(one.path) as other_db:
+    with reopen(store) as other_db:
+        one = store
         other = SubmissionRepo(other_db)
         first = submission(JOB)
         one.submissions.insert(first)

@@ -106,10 +106,18 @@ def cmd_list(args: argparse.Namespace, services: Services) -> int:
     if args.limit:
         opps = opps[: args.limit]
     if args.json:
+        # Who is writing each job's proposal, on a team database (null: no one).
+        claimed = services.team.claimed_by() if services.team.shared else {}
         _json_out(
             {
                 "count": len(opps),
-                "opportunities": [opportunity_json(o, states.get(o.key, "new")) for o in opps],
+                "opportunities": [
+                    {
+                        **opportunity_json(o, states.get(o.key, "new")),
+                        "claimed_by": claimed.get(o.key),
+                    }
+                    for o in opps
+                ],
             }
         )
         return EXIT_OK

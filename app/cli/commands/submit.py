@@ -147,6 +147,12 @@ def cmd_submit(args: argparse.Namespace, services: Services) -> int:
                 if warning:
                     _err(f"warning: {warning}")
             sub = await _submit_confirmed(services, request)
+            if sub.state is SubmissionState.STAGED:
+                _out(
+                    f"Submission {sub.id[:8]}: {opp.title} is staged for the team server, "
+                    "which sends it once and tracks it; `biddesk status` shows where it stands."
+                )
+                return EXIT_OK
             _out(
                 f"Submission {sub.id[:8]}: {opp.title} via {sub.platform.label} — "
                 f"{_describe_submission(sub)}"

@@ -73,6 +73,7 @@ def cmd_serve(args: argparse.Namespace, services: Services) -> int:
             webhooks_required=True,
             wait_for_registration=True,
             resume_in_background=False,
+            team_server=services.team.shared,
         )
         shown: dict[str, object] = {}
 
