@@ -10,7 +10,8 @@ The pane composes three rooms that build their widgets into its page: the job he
 (`editor_header.JobHeader`), the letter with the answers and the drafting controls
 (`editor_letter.LetterRoom`) and the terms, route and bid (`editor_terms.TermsRoom`). It
 keeps what spans them: the autosave of the draft, the policy check, Submit and its
-confirmation, and the lifecycle strip of the latest submission.
+confirmation, and the lifecycle strip of the latest submission (`editor_problems` decides
+what stops Submit, the sentence under it and the send-anyway question).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from PySide6.QtWidgets import (
 from app.domain.bidding import budget_text
 from app.domain.opportunity import Opportunity, Platform, utcnow
 from app.domain.policy import PolicyIssue, Severity, check_submission
-from app.domain.proposal import BlockerKind, latest_submission, submit_blocker
+from app.domain.proposal import latest_submission, submit_blocker
 from app.domain.submission import (
     Answer,
     Draft,
@@ -48,20 +49,18 @@ from app.domain.submission import (
 from app.services.submissions import SubmitRequest
 from app.ui.panes.editor_header import JobHeader
 from app.ui.panes.editor_letter import LetterRoom
-from app.ui.panes.editor_problems import FINAL_REASONS, final_failure, problem_widget
-from app.ui.panes.editor_terms import TIMELINES, TermsRoom
-from app.ui.widgets.labels import (
-    ERROR_COLOR,
-    INFO_COLOR,
-    NEUTRAL_COLOR,
-    WARNING_COLOR,
-    muted,
-    set_text_color,
-    wrapping_label,
+from app.ui.panes.editor_problems import (
+    final_failure,
+    problem_widget,
+    send_anyway_box,
+    submit_block,
+    submit_status,
 )
+from app.ui.panes.editor_terms import TIMELINES, TermsRoom
+from app.ui.widgets.labels import ERROR_COLOR, NEUTRAL_COLOR, muted, set_text_color, wrapping_label
 from app.ui.widgets.layouts import ScrollBody, add_section, add_separator, h_line
 from app.ui.widgets.lifecycle_strip import LifecycleStrip
-from app.ui.widgets.question import Button, answered, question_box
+from app.ui.widgets.question import Button, answered
 
 __all__ = [
     "DRAFT_IDLE_MS",
@@ -79,12 +78,6 @@ __all__ = [
 DRAFT_IDLE_MS = 400
 DRAFT_MAX_DELAY_MS = 750
 POLICY_DEBOUNCE_MS = 150
-
-_BLOCKER_COLOR = {
-    BlockerKind.ALREADY_SENT: NEUTRAL_COLOR,
-    BlockerKind.NO_ACCOUNT: WARNING_COLOR,
-    BlockerKind.ERRORS: ERROR_COLOR,
-}
 
 
 class EditorPane(QWidget):
@@ -500,21 +493,15 @@ class EditorPane(QWidget):
         opp = self._opportunity
         if opp is None:
             return "", NEUTRAL_COLOR
-        if self._sending_key == opp.key:
-            return "Sending…", INFO_COLOR
-        if self._confirm_box is not None:
-            return "Waiting for your confirmation…", WARNING_COLOR
-        if self._letter.drafting:
-            return "The model is writing… (Stop keeps what it wrote so far)", INFO_COLOR
-        failure = self._final_failure()
-        if failure is not None and failure.reason in FINAL_REASONS:
-            return f"Not sent: {failure.describe()}", ERROR_COLOR
-        blocker = submit_blocker(
-            self._submissions.values(), self._terms.route(), self._terms.account(), self._issues
+        return submit_block(
+            self._submissions.values(),
+            self._terms.route(),
+            self._terms.account(),
+            self._issues,
+            sending=self._sending_key == opp.key,
+            confirming=self._confirm_box is not None,
+            drafting=self._letter.drafting,
         )
-        if blocker is None:
-            return None
-        return blocker.message, _BLOCKER_COLOR[blocker.kind]
 
     def _final_failure(self) -> Failure | None:
         return final_failure(self._submissions.values())
@@ -527,20 +514,7 @@ class EditorPane(QWidget):
         )
         failure = self._final_failure()
         self._archive.setVisible(failure is not None)
-        if blocker is not None:
-            text, color = blocker
-        elif failure is not None:
-            # Not "Ready to send": the last try failed for a reason a retry will not fix.
-            text = f"Not sent: {failure.describe()} Edit and send again, or archive the job."
-            color = ERROR_COLOR
-        else:
-            warnings = sum(1 for i in self._issues if i.severity is Severity.WARNING)
-            if warnings:
-                plural = "s" if warnings != 1 else ""
-                text = f"⚠ {warnings} warning{plural}: you will be asked to confirm."
-                color = WARNING_COLOR
-            else:
-                text, color = "Ready to send · Ctrl+Enter", NEUTRAL_COLOR
+        text, color = submit_status(blocker, failure, self._issues)
         self._status.setText(text)
         set_text_color(self._status, color)
 
@@ -674,22 +648,8 @@ class EditorPane(QWidget):
         self._pending_request = self._build_request(
             confirm_warnings=True, confirm_auto_bidder=auto_bidder
         )
-        lines = [f"⚠ {i.message}" for i in warnings]
-        if auto_bidder:
-            lines.insert(0, self._letter.auto_bidder_warning())
-        box = question_box(
-            self,
-            name="confirm_auto_bidder" if auto_bidder else "confirm_warnings",
-            title="Send anyway?",
-            text=(
-                "GigRadar's auto-bidder is on for this scanner. Send anyway?"
-                if auto_bidder
-                else "This proposal has warnings. Send anyway?"
-            ),
-            accept=(Button.Yes, "Send anyway"),
-            reject=(Button.No, "Keep editing"),
-            icon=QMessageBox.Icon.Warning,
-            informative="\n".join(lines),
+        box = send_anyway_box(
+            self, warnings, self._letter.auto_bidder_warning() if auto_bidder else None
         )
         box.finished.connect(self._on_confirm_box_finished)
         self._confirm_box = box
