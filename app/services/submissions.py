@@ -291,6 +291,7 @@ class SubmissionService:
         if opened is not None:
             return opened
         return max(on_route, key=lambda m: m.match_score or 0.0)
+
     async def send_taken(self, sub: Submission) -> Submission:
         """Send a submission the team server took from the outbox (already `submitting`,
         committed before the request leaves, so a crash mid-send is reconciled)."""
