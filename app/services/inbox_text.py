@@ -1,0 +1,295 @@
+"""The inbox's text index: which rows a query's terms occur in, without keeping the text.
+
+A million haystacks are ~750 MB of text: too much to keep, and a scan of them costs a
+second a query. `TextIndex` keeps instead, per distinct *token* (a maximal run of word
+bytes, see below), a compressed bitmap (pyroaring) of the rows holding it: ~100 bytes a
+row. A term is a substring query (`term in haystack`, filters.py), answered exactly:
+
+- A *simple* term consists of word characters only. Any occurrence of it lies inside one
+  maximal run of word characters — one token — so its rows are the union of the bitmaps
+  of the tokens that contain it. The tokens are found in the vocabulary (a few MB of
+  bytes, searched with numpy), and the bitmaps are united in C.
+- Any other term ("c++", "node.js", "mobile app") is narrowed the same way by each of its
+  word runs (the first must end a token, the last begin one, those between be whole
+  tokens), and the candidates are checked against their real haystacks, fetched from the
+  row source (the store). Exact, but its cost grows with the candidates.
+
+Word bytes are ASCII letters, digits and "_" and every byte of a non-ASCII character, so
+splitting the UTF-8 bytes never cuts a character, and a term is simple when all its
+characters are word characters. Tokens are found in slices of a few thousand rows with
+numpy (`add`): word-byte runs, a 64-bit polynomial hash per run, one sort. Rows holding a
+token longer than `MAX_TOKEN` bytes, and rows added or changed after the bulk load, are
+kept as text in a small *overlay* and tested with `in` directly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from pyroaring import BitMap
+
+from app.domain.filters import And, Not, Or, QueryNode, Term
+
+__all__ = ["MAX_TOKEN", "TextIndex", "is_simple", "word_runs"]
+
+MAX_TOKEN = 64  # bytes; rows with a longer token live in the overlay
+_CACHE = 96  # remembered term results
+
+# Word bytes: ASCII letters, digits, "_" and all bytes of non-ASCII characters.
+_WORD = np.zeros(256, dtype=bool)
+for _c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_":
+    _WORD[_c] = True
+_WORD[0x80:] = True
+_NON_WORD_RE = re.compile(r"[\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]")
+_WORD_RUN_RE = re.compile(r"[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]+")
+
+_BASE = 0x9E3779B97F4A7C15  # odd: invertible mod 2**64
+_POWERS = np.array([pow(_BASE, i, 2**64) for i in range(MAX_TOKEN + 1)], dtype=np.uint64)
+_LENGTH_MIX = np.uint64(0xC2B2AE3D27D4EB4F)
+
+HaystackSource = Callable[[Sequence[int]], Sequence[str]]
+
+
+def is_simple(term: str) -> bool:
+    """Whether every character of `term` is a word character (see the module docstring)."""
+    return bool(term) and _NON_WORD_RE.search(term) is None
+
+
+def word_runs(term: str) -> list[tuple[str, bool, bool]]:
+    """The word runs of `term`, each with (run, open on the left, open on the right)."""
+    runs = []
+    for match in _WORD_RUN_RE.finditer(term):
+        runs.append((match.group(), match.start() == 0, match.end() == len(term)))
+    return runs
+
+
+class TextIndex:
+    """Token bitmaps over row ids, plus an overlay of rows tested as text."""
+
+    def __init__(self, haystacks: HaystackSource) -> None:
+        self._haystacks = haystacks  # ids -> their haystacks, for checking candidates
+        self._tokens: list[str] = []
+        self._bitmaps: list[BitMap] = []
+        self._by_hash: dict[int, int] = {}
+        self._vocab: NDArray[np.uint8] | None = None  # b"\n".join(tokens), built lazily
+        self._starts: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self._overlay: dict[int, str] = {}
+        self._overlay_ids = BitMap()
+        self._cache: OrderedDict[str, BitMap] = OrderedDict()  # base results by term
+
+    # -- building ------------------------------------------------------------------------
+
+    def add(self, ids: Sequence[int] | NDArray[Any], haystacks: Sequence[str]) -> None:
+        """Index rows (ids never indexed before) in bulk; call per slice of thousands."""
+        if len(haystacks) == 0:
+            return
+        ids = np.asarray(ids, dtype=np.int64)
+        text = "\n".join(haystacks)
+        if text.count("\n") != len(haystacks) - 1:  # a haystack held a newline
+            for i, hay in zip(ids.tolist(), haystacks, strict=True):
+                if "\n" in hay:
+                    self._put_overlay(i, hay)
+            keep = [n for n, hay in enumerate(haystacks) if "\n" not in hay]
+            self.add(ids[keep], [haystacks[n] for n in keep])
+            return
+        data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+        newlines = np.flatnonzero(data == 10)
+        word = _WORD[data]
+        if not word.any():
+            return
+        edge = np.empty(len(word) + 1, dtype=bool)
+        edge[0] = word[0]
+        np.not_equal(word[1:], word[:-1], out=edge[1:-1])
+        edge[-1] = word[-1]
+        bounds = np.flatnonzero(edge)
+        starts, ends = bounds[0::2], bounds[1::2]
+        lengths = ends - starts
+        rows = np.searchsorted(newlines, starts)  # the slice's row of each run
+        # A polynomial hash of each run: its bytes times powers of the base by their
+        # place in the run, summed per run (uint64 arithmetic wraps: mod 2**64). The sum
+        # runs from one run's start to the next's; the non-word bytes between count 0.
+        place = np.arange(len(data), dtype=np.int32)
+        run_start = np.zeros(len(data), dtype=np.int32)
+        run_start[starts] = starts
+        np.maximum.accumulate(run_start, out=run_start)
+        place -= run_start
+        np.minimum(place, MAX_TOKEN, out=place)
+        values = _POWERS[place]
+        values *= data
+        values[~word] = 0
+        hashes = np.add.reduceat(values, starts) ^ (lengths.astype(np.uint64) * _LENGTH_MIX)
+        del place, run_start, values
+        long_runs = lengths > MAX_TOKEN
+        if long_runs.any():
+            long_rows = np.unique(rows[long_runs])
+            for n in long_rows.tolist():
+                self._put_overlay(int(ids[n]), haystacks[n])
+            keep = ~np.isin(rows, long_rows)
+            hashes, starts, lengths, rows = hashes[keep], starts[keep], lengths[keep], rows[keep]
+            if len(starts) == 0:
+                return
+        order = np.lexsort((rows, hashes))
+        hashes, rows, starts, lengths = hashes[order], rows[order], starts[order], lengths[order]
+        fresh = np.ones(len(hashes), dtype=bool)
+        fresh[1:] = (hashes[1:] != hashes[:-1]) | (rows[1:] != rows[:-1])
+        hashes, rows, starts, lengths = hashes[fresh], rows[fresh], starts[fresh], lengths[fresh]
+        group = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1])))
+        bounds_list = np.append(group, len(hashes)).tolist()
+        row_ids = ids[rows].astype(np.uint32)
+        by_hash, bitmaps, tokens = self._by_hash, self._bitmaps, self._tokens
+        raw = data.tobytes()
+        for n, first in enumerate(bounds_list[:-1]):
+            h = int(hashes[first])
+            tid = by_hash.get(h)
+            if tid is None:
+                s = int(starts[first])
+                tid = by_hash[h] = len(tokens)
+                tokens.append(raw[s : s + int(lengths[first])].decode("utf-8"))
+                bitmaps.append(BitMap())
+            bitmaps[tid].update(row_ids[first : bounds_list[n + 1]])
+        self._vocab = None
+        self._cache.clear()
+
+    def finish(self) -> None:
+        """The bulk load is over: compact the bitmaps."""
+        for bitmap in self._bitmaps:
+            bitmap.run_optimize()
+            bitmap.shrink_to_fit()
+
+    def set_row(self, i: int, haystack: str) -> None:
+        """Row i is new or its text changed after the bulk load."""
+        self._put_overlay(i, haystack)
+
+    def _put_overlay(self, i: int, haystack: str) -> None:
+        self._overlay[i] = haystack
+        self._overlay_ids.add(i)
+
+    @property
+    def token_count(self) -> int:
+        return len(self._tokens)
+
+    def memory_bytes(self) -> int:
+        """The bitmaps' size, for the benchmarks."""
+        return sum(b.get_statistics()["n_bytes_array_containers"] for b in self._bitmaps) + sum(
+            b.get_statistics()["n_bytes_bitset_containers"]
+            + b.get_statistics()["n_bytes_run_containers"]
+            for b in self._bitmaps
+        )
+
+    # -- querying ------------------------------------------------------------------------
+
+    def evaluate(self, node: QueryNode, universe: BitMap) -> BitMap:
+        """The rows of `universe` whose haystack satisfies `node`."""
+        if isinstance(node, Term):
+            return self.term(node.text) & universe
+        if isinstance(node, Not):
+            return universe - self.evaluate(node.operand, universe)
+        if isinstance(node, And):
+            result = universe
+            # Plain terms first (cheap, and they shrink the universe of what follows).
+            for operand in sorted(node.operands, key=lambda n: not isinstance(n, Term)):
+                result = self.evaluate(operand, result)
+                if not result:
+                    break
+            return result
+        assert isinstance(node, Or)
+        return BitMap.union(*(self.evaluate(operand, universe) for operand in node.operands))
+
+    def term(self, term: str) -> BitMap:
+        """Every row whose haystack contains `term` (removed rows included)."""
+        base = self._cache.get(term)
+        if base is None:
+            base = self._base_term(term)
+            self._cache[term] = base
+            while len(self._cache) > _CACHE:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(term)
+        if not self._overlay:
+            return base
+        extra = BitMap(i for i, hay in self._overlay.items() if term in hay)
+        return (base - self._overlay_ids) | extra
+
+    def _base_term(self, term: str) -> BitMap:
+        if is_simple(term):
+            return self._union(self._tokens_matching(term, True, True))
+        runs = word_runs(term)
+        if not runs:
+            candidates = BitMap.union(*self._bitmaps) if self._bitmaps else BitMap()
+        else:
+            candidates = None
+            for run, left_open, right_open in sorted(runs, key=lambda r: -len(r[0])):
+                rows = self._union(self._tokens_matching(run, left_open, right_open))
+                candidates = rows if candidates is None else candidates & rows
+                if not candidates:
+                    return BitMap()
+            assert candidates is not None
+        candidates -= self._overlay_ids
+        return self._check(candidates, term)
+
+    def _check(self, candidates: BitMap, term: str) -> BitMap:
+        found = BitMap()
+        ids = candidates.to_array().tolist()
+        for first in range(0, len(ids), 2_000):
+            chunk = ids[first : first + 2_000]
+            found.update(
+                i for i, hay in zip(chunk, self._haystacks(chunk), strict=True) if term in hay
+            )
+        return found
+
+    def _union(self, token_ids: Iterable[int]) -> BitMap:
+        bitmaps = self._bitmaps
+        chosen = [bitmaps[t] for t in token_ids]
+        if not chosen:
+            return BitMap()
+        if len(chosen) == 1:
+            return chosen[0].copy()
+        return BitMap.union(*chosen)
+
+    def _tokens_matching(self, run: str, left_open: bool, right_open: bool) -> list[int]:
+        """Token ids whose text contains `run` (ends with it when only the left is open,
+        starts with it when only the right is, equals it when neither)."""
+        if not left_open and not right_open:
+            tid = self._find_exact(run)
+            return [] if tid is None else [tid]
+        vocab = self._vocabulary()
+        needle = np.frombuffer(run.encode("utf-8"), dtype=np.uint8)
+        size = len(needle)
+        if size == 0 or size > len(vocab):
+            return []
+        hits = np.flatnonzero(vocab[: len(vocab) - size + 1] == needle[0])
+        for k in range(1, size):
+            hits = hits[vocab[hits + k] == needle[k]]
+            if len(hits) == 0:
+                return []
+        if not left_open:  # must start a token: preceded by the separator (or at 0)
+            hits = hits[(hits == 0) | (vocab[np.maximum(hits - 1, 0)] == 10)]
+        if not right_open:  # must end a token
+            after = hits + size
+            hits = hits[(after >= len(vocab)) | (vocab[np.minimum(after, len(vocab) - 1)] == 10)]
+        found: list[int] = np.unique(np.searchsorted(self._starts, hits, side="right") - 1).tolist()
+        return found
+
+    def _find_exact(self, token: str) -> int | None:
+        data = np.frombuffer(token.encode("utf-8"), dtype=np.uint8)
+        if len(data) == 0 or len(data) > MAX_TOKEN:
+            return None
+        h = int(
+            np.add.reduce(data.astype(np.uint64) * _POWERS[: len(data)], dtype=np.uint64)
+            ^ (np.uint64(len(data)) * _LENGTH_MIX)
+        )
+        tid = self._by_hash.get(h)
+        return tid if tid is not None and self._tokens[tid] == token else None
+
+    def _vocabulary(self) -> NDArray[np.uint8]:
+        if self._vocab is None:
+            encoded = [token.encode("utf-8") for token in self._tokens]
+            lengths = np.fromiter((len(t) + 1 for t in encoded), dtype=np.int64, count=len(encoded))
+            self._starts = np.cumsum(lengths) - lengths
+            self._vocab = np.frombuffer(b"\n".join(encoded), dtype=np.uint8)
+        return self._vocab
