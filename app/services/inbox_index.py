@@ -56,8 +56,8 @@ from app.store.opportunities import OpportunityRow
 
 __all__ = [
     "ROW_SIGNALS_LIMIT",
-    "IndexData",
     "InboxIndex",
+    "IndexData",
     "MemorySource",
     "RowChanges",
     "RowIndex",
@@ -266,6 +266,8 @@ class IndexData:
         self.stale: dict[int, set[int]] = {}  # per column: rows to re-place in its perm
         self.removed = 0
         self.min_seq = 0
+        # (spec, column, descending, now, mask, visible) computed by `build_index`.
+        self.view: tuple[FilterSpec, int | None, bool, datetime, Any, Any] | None = None
 
     # -- growth ------------------------------------------------------------------------
 
@@ -630,20 +632,47 @@ def build_index(
     source: RowSource,
     slices: Iterable[tuple[Sequence[int], Sequence[OpportunityRow]]],
     states: Mapping[str, str],
-    sort: int | None = None,
-    *,
-    data: IndexData | None = None,
+    view: tuple[FilterSpec, int | None, bool, float] | None = None,
 ) -> IndexData:
     """Build an index's data from stored rows in slices: pure Python and numpy, no Qt, for
-    a worker thread. `slices` yields (refs, rows); `sort` is a column whose order to
-    compute here too, off the GUI thread."""
-    data = data or IndexData(source)
+    a worker thread. `slices` yields (refs, rows). `view` (spec, sort column, descending,
+    the clock's time) is what the window shows: its order and filter are computed here
+    too, off the GUI thread, and `InboxIndex.adopt` reuses them if they still apply."""
+    data = IndexData(source)
     for refs, rows in slices:
         data.append(refs, prepare_rows(rows, states))
     data.finish()
-    if sort is not None:
-        data.perm(sort)
+    if view is not None:
+        spec, column, descending, now = view
+        when = datetime.fromtimestamp(now, UTC)
+        mask = _filter_mask(data, spec, when)
+        data.view = (spec, column, descending, when, mask, _ordered(data, mask, column, descending))
     return data
+
+
+def _filter_mask(data: IndexData, spec: FilterSpec, now: datetime) -> NDArray[np.bool_]:
+    """Which rows `spec` accepts: the structured conditions, then the text query."""
+    mask = _facet_mask(data, spec, now)
+    node = spec.query.node
+    if node is not None:
+        universe = BitMap()
+        universe.add_range(0, data.n)
+        mask &= _bitmap_mask(data.text.evaluate(node, universe), data.n)
+    return mask
+
+
+def _ordered(
+    data: IndexData, mask: NDArray[np.bool_], column: int | None, descending: bool
+) -> NDArray[np.int64]:
+    """The rows of `mask` in the total order of `column`."""
+    if column is None:
+        rows = np.flatnonzero(mask)
+        return rows[np.argsort(data.col("seq")[rows], kind="stable")]
+    perm = data.perm(column)
+    if descending:
+        key, missing = data.sort_key(column)
+        perm = _descending(perm, key, missing)
+    return perm[mask[perm]]
 
 
 class InboxIndex:
@@ -787,18 +816,22 @@ class InboxIndex:
         refs = source.admit(
             list(zip(prepared.keys, prepared.rows, prepared.haystacks, strict=True))
         )
-        self.adopt(
-            build_index(source, [([r or 0 for r in refs], rows)], states, self._sort_column)
-        )
+        self.adopt(build_index(source, [([r or 0 for r in refs], rows)], states))
 
     def adopt(self, data: IndexData) -> None:
         """Replace everything with `data` (built by `build_index`, maybe on a worker)."""
         self._listener.begin_reset()
         self._data = data
         self._pages.clear()
-        self._now = datetime.fromtimestamp(self._clock(), UTC)
-        self._mask = self._compute_mask(self._spec)
-        self.visible = self._order()
+        view = data.view
+        data.view = None
+        timeless = self._spec.posted_within is None
+        if view is not None and view[:3] == (self._spec, *self.sort_state()) and timeless:
+            self._now, self._mask, self.visible = view[3], view[4], view[5]
+        else:
+            self._now = datetime.fromtimestamp(self._clock(), UTC)
+            self._mask = self._compute_mask(self._spec)
+            self.visible = self._order()
         self._positions = None
         self._listener.end_reset()
         self._emit_counts()
@@ -976,26 +1009,10 @@ class InboxIndex:
             c[name][i] = value
 
     def _compute_mask(self, spec: FilterSpec) -> NDArray[np.bool_]:
-        data = self._data
-        mask = _facet_mask(data, spec, self._now)
-        node = spec.query.node
-        if node is not None:
-            universe = BitMap()
-            universe.add_range(0, data.n)
-            mask &= _bitmap_mask(data.text.evaluate(node, universe), data.n)
-        return mask
+        return _filter_mask(self._data, spec, self._now)
 
     def _order(self) -> NDArray[np.int64]:
-        data = self._data
-        mask = self._mask
-        if self._sort_column is None:
-            alive = np.flatnonzero(mask)
-            return alive[np.argsort(data.col("seq")[alive], kind="stable")]
-        perm = data.perm(self._sort_column)
-        if self._descending:
-            key, missing = data.sort_key(self._sort_column)
-            perm = _descending(perm, key, missing)
-        return perm[mask[perm]]
+        return _ordered(self._data, self._mask, self._sort_column, self._descending)
 
     def _refresh(self, changed: list[int]) -> None:
         """Rows `changed` changed (content, marks, existence): recompute what shows, and

@@ -415,6 +415,55 @@ class OpportunityRepo:
         finally:
             db.close()
 
+    def iter_row_slices(
+        self, size: int = 20_000, first: int | None = None
+    ) -> Iterator[tuple[list[int], list[OpportunityRow]]]:
+        """Every opportunity as (rowids, light rows) in slices of `size` (the first of
+        `first`), newest detected first.
+
+        As `iter_rows` (its own read-only connection, one snapshot), with each row's
+        rowid: the inbox index names rows by it and reads the ones on screen back with
+        `rows_by_rowid`.
+        """
+        sql = (
+            f"SELECT rowid, {', '.join(_ROW_COLUMNS)} FROM opportunities"
+            " ORDER BY detected_at DESC, key"
+        )
+        make = OpportunityRow._make
+        db = Database.open(self._db.path, read_only=True)
+        try:
+            with db.read() as conn:
+                cursor = conn.execute(sql)
+                wanted = first or size
+                while batch := cursor.fetchmany(wanted):
+                    yield [row[0] for row in batch], [make(row[1:]) for row in batch]
+                    wanted = size
+        finally:
+            db.close()
+
+    def rows_by_rowid(self, rowids: Sequence[int]) -> dict[int, OpportunityRow]:
+        """The light rows of `rowids` (missing ones left out), by rowid."""
+        found: dict[int, OpportunityRow] = {}
+        make = OpportunityRow._make
+        wanted = [int(rowid) for rowid in rowids]
+        sql = f"SELECT rowid, {', '.join(_ROW_COLUMNS)} FROM opportunities WHERE rowid IN "
+        with self._db.read() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                placeholders = "(" + ", ".join("?" * len(chunk)) + ")"
+                for row in conn.execute(sql + placeholders, chunk).fetchall():
+                    found[row[0]] = make(row[1:])
+        return found
+
+    def rowids_of(self, keys: Iterable[str]) -> dict[str, int]:
+        """The rowids of the stored keys among `keys`."""
+        found: dict[str, int] = {}
+        with self._db.read() as conn:
+            for chunk, placeholders in in_chunks(list(dict.fromkeys(keys))):
+                sql = "SELECT key, rowid FROM opportunities WHERE key IN "
+                found.update(conn.execute(sql + placeholders, chunk).fetchall())
+        return found
+
     def by_upwork_job(self, ciphertext: str) -> list[Opportunity]:
         """Every stored route to one Upwork job (GigRadar and UpHunt may both hold it)."""
         with self._db.read() as conn:

@@ -96,7 +96,9 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds")
 
 
-def rows(count: int, seed: int, templates: list[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
+def rows(
+    count: int, seed: int, templates: list[tuple[Any, ...]]
+) -> Iterator[list[tuple[Any, ...]]]:
     """`count` rows in slices, newest last (so rowid order is arrival order)."""
     rng = random.Random(seed + 2)
     now = time.time()
@@ -118,7 +120,9 @@ def rows(count: int, seed: int, templates: list[tuple[Any, ...]]) -> Iterator[li
             row[_I["detected_at"]] = _iso(posted + rng.uniform(30, 900))
             budget = row[_I["budget_cents"]]
             if budget is not None:
-                row[_I["budget_cents"]] = max(1_000, int(budget * rng.uniform(0.5, 2.0)) // 100 * 100)
+                row[_I["budget_cents"]] = max(
+                    1_000, int(budget * rng.uniform(0.5, 2.0)) // 100 * 100
+                )
             if platform != "uphunt":
                 row[_I["match_score"]] = round(rng.uniform(0.2, 0.99), 2)
             roll = rng.random()

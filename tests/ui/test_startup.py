@@ -95,13 +95,13 @@ async def test_a_big_inbox_shows_its_newest_rows_first_then_all(
         store.opportunities.upsert_many(synthetic(900, seed=3))
     monkeypatch.setattr(InboxLoad, "FIRST_ROWS", 100)
     loads: list[int] = []
-    original = OpportunityTableModel.load_prepared
+    original = OpportunityTableModel.adopt
 
-    def recording(self: OpportunityTableModel, prepared: object) -> None:
-        original(self, prepared)  # type: ignore[arg-type]
+    def recording(self: OpportunityTableModel, data: object) -> None:
+        original(self, data)  # type: ignore[arg-type]
         loads.append(self.total_count())
 
-    monkeypatch.setattr(OpportunityTableModel, "load_prepared", recording)
+    monkeypatch.setattr(OpportunityTableModel, "adopt", recording)
     app = App(QApplication.instance(), GuiOptions(profile=profile))  # type: ignore[arg-type]
     await app.start()
     try:

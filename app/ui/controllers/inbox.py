@@ -11,6 +11,7 @@ import asyncio
 import gc
 import itertools
 import logging
+import time
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, Signal
@@ -18,9 +19,11 @@ from PySide6.QtCore import QObject, Signal
 from app.domain import LocalState, Opportunity, Submission
 from app.domain.filters import FilterSpec
 from app.services.container import Services
+from app.services.inbox_index import IndexData, build_index
+from app.services.inbox_source import StoreSource
 from app.ui.bridge import Bridge
 from app.ui.controllers.feedback import Feedback
-from app.ui.models.opportunities import OpportunityTableModel, PreparedRows, prepare_rows
+from app.ui.models.opportunities import OpportunityTableModel
 from app.ui.panes.editor import EditorPane
 from app.ui.panes.submissions import SubmissionsPane
 from app.ui.widgets.filter_bar import FilterBar
@@ -33,23 +36,26 @@ SAVED_FILTERS_KEY = "ui.saved_filters"
 
 
 class InboxLoad:
-    """The inbox read and prepared on a worker thread, newest rows first.
+    """The inbox read and indexed on a worker thread, newest rows first.
 
-    `first` resolves with the newest FIRST_ROWS rows as soon as they are prepared (a few
-    milliseconds), so the table shows real rows right away; `result` with the whole inbox
-    (about two seconds at 100,000 rows), or `first` with None when the inbox is that
-    small. The collector waits meanwhile: 100k new rows would trigger full collections
-    that walk the growing heap while holding the GIL. When it is done the inbox moves to
-    the permanent generation *before* collection resumes, so no full collection ever
-    walks it again (one would stall the loop for ~300 ms each time).
+    `first` resolves with an index of the newest FIRST_ROWS rows as soon as they are read
+    (milliseconds: the store's newest-first index serves them), so the table paints real
+    rows at once; `result` with the index of the whole inbox, read in slices (about ten
+    seconds at a million rows here), or `first` with None when the inbox is that small.
+    Both carry the window's order and filter computed on the worker too, so adopting
+    them on the GUI thread costs a model reset and nothing more.
+
+    The collector waits meanwhile, and the start-up's objects move to the permanent
+    generation when it is done, so no full collection walks them again.
     """
 
-    FIRST_ROWS = 2_000
+    FIRST_ROWS = 300
+    SLICE = 20_000
 
     def __init__(
         self,
-        first: asyncio.Future[PreparedRows | None],
-        result: asyncio.Future[PreparedRows],
+        first: asyncio.Future[IndexData | None],
+        result: asyncio.Future[IndexData],
         collecting: bool,
     ) -> None:
         self.first = first
@@ -57,23 +63,27 @@ class InboxLoad:
         self._collecting = collecting
 
     @classmethod
-    def start(cls, services: Services, sort: tuple[int | None, bool]) -> InboxLoad:
+    def start(cls, services: Services, view: tuple[FilterSpec, int | None, bool]) -> InboxLoad:
         collecting = gc.isenabled()
         gc.disable()
         loop = asyncio.get_running_loop()
-        first: asyncio.Future[PreparedRows | None] = loop.create_future()
+        first: asyncio.Future[IndexData | None] = loop.create_future()
         states = services.inbox.local_states()
-        rows = services.store.opportunities.iter_rows()
+        source = StoreSource(services.store.opportunities)
+        slices = source.load_slices(cls.SLICE, first=cls.FIRST_ROWS)
 
-        def hand_over(prepared: PreparedRows | None) -> None:
+        def hand_over(data: IndexData | None) -> None:
             if not first.done():
-                first.set_result(prepared)
+                first.set_result(data)
 
-        def read() -> PreparedRows:
-            head = list(itertools.islice(rows, cls.FIRST_ROWS))
-            more = len(head) == cls.FIRST_ROWS
-            loop.call_soon_threadsafe(hand_over, prepare_rows(head, states, sort) if more else None)
-            return prepare_rows(itertools.chain(head, rows), states, sort)
+        def read() -> IndexData:
+            now = time.time()
+            head = next(slices, None)
+            more = head is not None and len(head[0]) == cls.FIRST_ROWS
+            shown = build_index(source, [head], states, (*view, now)) if more and head else None
+            loop.call_soon_threadsafe(hand_over, shown)
+            every = itertools.chain([head] if head else [], slices)
+            return build_index(source, every, states, (*view, time.time()))
 
         result = asyncio.ensure_future(asyncio.to_thread(read))
         result.add_done_callback(lambda _: hand_over(None))  # also when the read failed
@@ -117,6 +127,11 @@ class InboxController(QObject):
         self.feedback = feedback
         self.current_key: str | None = None
         self._titles: dict[str, str] = {}
+        # While the whole inbox loads: rows that arrived and keys the user marked, to
+        # apply again to the loaded index (its snapshot may predate them).
+        self._loading = False
+        self._arrived: dict[str, Opportunity] = {}
+        self._marked: set[str] = set()
         bridge.opportunities_added.connect(self._on_bridge_opportunities)
         bridge.opportunities_updated.connect(self._on_bridge_opportunities)
         bridge.submission_changed.connect(self._on_bridge_submission_changed)
@@ -129,30 +144,14 @@ class InboxController(QObject):
     # -- loading --------------------------------------------------------------------------
 
     async def load(self) -> None:
-        """Fill the inbox and the submissions view; the 100k-row read runs off the loop.
+        """Fill the inbox and the submissions view; the store is read off the loop.
 
-        (Starting that read before the window is built does not help: both are Python
-        work under one GIL, so the window would only appear later.)
+        The saved filter applies from the first screen on. The newest rows are shown as
+        soon as they are read; the whole inbox replaces them when its index is built.
         """
         store = self.services.store
         notice = self.feedback.notice
         notice("Loading the inbox…", 0)
-        load = InboxLoad.start(self.services, self.model.sort_state())
-        try:
-            head = await load.first
-            if head is not None:
-                self.model.load_prepared(head)
-                notice(f"Loading the inbox… the newest {len(head.keys):,} are shown.", 0)
-                self._select_first()
-            prepared = await load.result
-            # The whole inbox replaces the head; the view keeps the selection by key.
-            self.model.load_prepared(prepared)  # reuses the prepared sort if it still applies
-            del prepared, head
-        finally:
-            load.finish()
-        total = self.model.total_count()
-        # An empty inbox: rows stream in as the accounts are polled.
-        notice(f"{total:,} opportunities in the inbox." if total else "", 5000 if total else 0)
         saved = store.settings.get(SAVED_FILTERS_KEY, {})
         if isinstance(saved, dict):
             self.filter_bar.set_saved_filters(saved)
@@ -164,12 +163,46 @@ class InboxController(QObject):
                 self.model.set_filter(spec)
             except ValueError:
                 log.warning("ignoring an unreadable saved filter")
+        self._loading = True
+        load = InboxLoad.start(self.services, (self.model.spec(), *self.model.sort_state()))
+        try:
+            head = await load.first
+            if head is not None:
+                self.model.adopt(head)
+                notice(f"Loading the inbox… the newest {head.n:,} are shown.", 0)
+                self._select_first()
+            data = await load.result
+            # The whole inbox replaces the head; the view keeps the selection by key.
+            self.model.adopt(data)
+            del data, head
+        finally:
+            self._loading = False
+            load.finish()
+        self._catch_up()
+        total = self.model.total_count()
+        # An empty inbox: rows stream in as the accounts are polled.
+        notice(f"{total:,} opportunities in the inbox." if total else "", 5000 if total else 0)
         subs = store.submissions.list()
         found = store.opportunities.get_many({s.opportunity_key for s in subs})
         self._titles = {key: opp.title for key, opp in found.items()}
         self.submissions.set_submissions(subs, self._titles)
         self.accounts_changed()
         self._select_first()
+
+    def _catch_up(self) -> None:
+        """Apply what happened during the load to the loaded index."""
+        arrived, marked = self._arrived, self._marked
+        self._arrived, self._marked = {}, set()
+        if arrived:
+            self.model.add_or_update(list(arrived.values()))
+        inbox = self.services.inbox
+        for key in marked:
+            flags = self.services.store.opportunities.flags(key)
+            if flags is not None:
+                self.model.set_flags(
+                    key, read=flags.read, starred=flags.starred, archived=flags.archived
+                )
+                self.model.set_state(key, inbox.state_of(key))
 
     def _select_first(self) -> None:
         if self.current_key is None and self.model.rowCount():
@@ -203,6 +236,7 @@ class InboxController(QObject):
         self.editor.show_opportunity(opp, draft, subs, self.bridge.accounts_by_platform())
         self.opportunity_shown.emit(opp)
         if self.services.inbox.set_read(key, True):
+            self._mark(key)
             self.model.set_flags(key, read=True)
             self.model.set_state(key, self.services.inbox.state_of(key))
 
@@ -226,6 +260,7 @@ class InboxController(QObject):
         if key is None:
             return
         self.services.inbox.set_archived(key, True)
+        self._mark(key)
         self.view.move_selection(1)
         self.model.set_flags(key, archived=True)
         self.feedback.notice("Archived. Show archived opportunities from the filter bar.", 4000)
@@ -235,6 +270,7 @@ class InboxController(QObject):
         if key is None:
             return
         starred = self.services.inbox.toggle_starred(key)
+        self._mark(key)
         self.model.set_flags(key, starred=starred)
         self.feedback.notice("Starred." if starred else "Star removed.", 2000)
 
@@ -242,16 +278,24 @@ class InboxController(QObject):
         """A draft was saved: the row says so, unless a submission already speaks for it."""
         state = self.services.inbox.state_of(key)
         if state is LocalState.DRAFTED:
+            self._mark(key)
             self.model.set_state(key, state)
 
     # -- live updates ---------------------------------------------------------------------
 
+    def _mark(self, key: str) -> None:
+        if self._loading:
+            self._marked.add(key)
+
     def _on_bridge_opportunities(self, opportunities: Sequence[Opportunity]) -> None:
+        if self._loading:
+            self._arrived.update((opportunity.key, opportunity) for opportunity in opportunities)
         self.model.add_or_update(opportunities)
         self._select_first()
 
     def _on_bridge_submission_changed(self, sub: Submission) -> None:
         self.submissions.upsert(sub, self.title(sub.opportunity_key))
+        self._mark(sub.opportunity_key)
         self.model.set_state(
             sub.opportunity_key, LocalState.of(read=True, drafted=True, submission=sub.state)
         )
