@@ -37,7 +37,7 @@ class StoreSource:
         return [rowids.get(item[0]) for item in items]
 
     def load_slices(
-        self, size: int = 20_000, first: int | None = None
+        self, size: int = 5_000, first: int | None = None
     ) -> Iterator[tuple[list[int], list[OpportunityRow]]]:
         """Every stored row, newest first, as (rowids, rows) slices (the first of `first`)."""
         return self._repo.iter_row_slices(size, first)

@@ -25,6 +25,7 @@ kept as text in a small *overlay* and tested with `in` directly.
 from __future__ import annotations
 
 import re
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -53,6 +54,29 @@ _POWERS = np.array([pow(_BASE, i, 2**64) for i in range(MAX_TOKEN + 1)], dtype=n
 _LENGTH_MIX = np.uint64(0xC2B2AE3D27D4EB4F)
 
 HaystackSource = Callable[[Sequence[int]], Sequence[str]]
+_CHUNK = 2_000  # rows tokenized at once: ~2 MB of text, ~40 MB of numpy scratch
+_INVERSE = pow(_BASE, -1, 2**64)
+_power_tables: list[tuple[NDArray[np.uint64], NDArray[np.uint64]]] = []
+
+
+def _powers(size: int) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
+    """base**i and base**-i mod 2**64 for i < size (cached, grown by doubling)."""
+    if not _power_tables or len(_power_tables[0][0]) < size:
+        length = max(size, 2 * len(_power_tables[0][0]) if _power_tables else 1 << 20)
+        tables = []
+        for base in (_BASE, _INVERSE):
+            # Doubling: [1, b, ..., b**(k-1)] * b**k gives the next k powers.
+            table = np.ones(length, dtype=np.uint64)
+            filled = 1
+            table[0] = 1
+            while filled < length:
+                step = min(filled, length - filled)
+                table[filled : filled + step] = table[:step] * np.uint64(pow(base, filled, 2**64))
+                filled += step
+            tables.append(table)
+        _power_tables[:] = [(tables[0], tables[1])]
+    powers, inverses = _power_tables[0]
+    return powers[:size], inverses[:size]
 
 
 def is_simple(term: str) -> bool:
@@ -86,16 +110,22 @@ class TextIndex:
 
     def add(self, ids: Sequence[int] | NDArray[Any], haystacks: Sequence[str]) -> None:
         """Index rows (ids never indexed before) in bulk; call per slice of thousands."""
+        ids = np.asarray(ids, dtype=np.int64)
+        for first in range(0, len(haystacks), _CHUNK):
+            self._add(ids[first : first + _CHUNK], haystacks[first : first + _CHUNK])
+        self._vocab = None
+        self._cache.clear()
+
+    def _add(self, ids: NDArray[np.int64], haystacks: Sequence[str]) -> None:
         if len(haystacks) == 0:
             return
-        ids = np.asarray(ids, dtype=np.int64)
         text = "\n".join(haystacks)
         if text.count("\n") != len(haystacks) - 1:  # a haystack held a newline
             for i, hay in zip(ids.tolist(), haystacks, strict=True):
                 if "\n" in hay:
                     self._put_overlay(i, hay)
             keep = [n for n, hay in enumerate(haystacks) if "\n" not in hay]
-            self.add(ids[keep], [haystacks[n] for n in keep])
+            self._add(ids[keep], [haystacks[n] for n in keep])
             return
         data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
         newlines = np.flatnonzero(data == 10)
@@ -110,20 +140,15 @@ class TextIndex:
         starts, ends = bounds[0::2], bounds[1::2]
         lengths = ends - starts
         rows = np.searchsorted(newlines, starts)  # the slice's row of each run
-        # A polynomial hash of each run: its bytes times powers of the base by their
-        # place in the run, summed per run (uint64 arithmetic wraps: mod 2**64). The sum
-        # runs from one run's start to the next's; the non-word bytes between count 0.
-        place = np.arange(len(data), dtype=np.int32)
-        run_start = np.zeros(len(data), dtype=np.int32)
-        run_start[starts] = starts
-        np.maximum.accumulate(run_start, out=run_start)
-        place -= run_start
-        np.minimum(place, MAX_TOKEN, out=place)
-        values = _POWERS[place]
-        values *= data
-        values[~word] = 0
-        hashes = np.add.reduceat(values, starts) ^ (lengths.astype(np.uint64) * _LENGTH_MIX)
-        del place, run_start, values
+        # A polynomial hash of each run, sum(byte * base**place in the run), from prefix
+        # sums of byte * base**position (uint64 arithmetic wraps: mod 2**64), brought to
+        # the run's start by the inverse power.
+        powers, inverses = _powers(len(data))
+        prefix = np.zeros(len(data) + 1, dtype=np.uint64)
+        np.cumsum(data * powers, out=prefix[1:])
+        hashes = (prefix[ends] - prefix[starts]) * inverses[starts]
+        hashes ^= lengths.astype(np.uint64) * _LENGTH_MIX
+        del prefix
         long_runs = lengths > MAX_TOKEN
         if long_runs.any():
             long_rows = np.unique(rows[long_runs])
@@ -133,18 +158,21 @@ class TextIndex:
             hashes, starts, lengths, rows = hashes[keep], starts[keep], lengths[keep], rows[keep]
             if len(starts) == 0:
                 return
-        order = np.lexsort((rows, hashes))
+        # Runs are in row order, so a stable sort by hash keeps each token's rows sorted.
+        order = np.argsort(hashes, kind="stable")
         hashes, rows, starts, lengths = hashes[order], rows[order], starts[order], lengths[order]
         fresh = np.ones(len(hashes), dtype=bool)
         fresh[1:] = (hashes[1:] != hashes[:-1]) | (rows[1:] != rows[:-1])
         hashes, rows, starts, lengths = hashes[fresh], rows[fresh], starts[fresh], lengths[fresh]
         group = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1])))
         bounds_list = np.append(group, len(hashes)).tolist()
-        row_ids = ids[rows].astype(np.uint32)
+        # pyroaring adds from an array.array('I') in C; from numpy, one element at a time.
+        row_ids = array("I", ids[rows].astype(np.uint32).tobytes())
+        group_hashes = hashes[group].tolist()
         by_hash, bitmaps, tokens = self._by_hash, self._bitmaps, self._tokens
         raw = data.tobytes()
-        for n, first in enumerate(bounds_list[:-1]):
-            h = int(hashes[first])
+        for n, h in enumerate(group_hashes):
+            first = bounds_list[n]
             tid = by_hash.get(h)
             if tid is None:
                 s = int(starts[first])
@@ -152,8 +180,6 @@ class TextIndex:
                 tokens.append(raw[s : s + int(lengths[first])].decode("utf-8"))
                 bitmaps.append(BitMap())
             bitmaps[tid].update(row_ids[first : bounds_list[n + 1]])
-        self._vocab = None
-        self._cache.clear()
 
     def finish(self) -> None:
         """The bulk load is over: compact the bitmaps."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from pathlib import Path
 
 import pytest
@@ -105,7 +107,9 @@ async def test_a_big_inbox_shows_its_newest_rows_first_then_all(
     app = App(QApplication.instance(), GuiOptions(profile=profile))  # type: ignore[arg-type]
     await app.start()
     try:
-        assert loads == [100, 900]  # the newest hundred first, then everything
+        assert loads[0] == 100  # the window is up with the newest hundred
+        await asyncio.wait_for(app.window.inbox_controller.loaded.wait(), 60)
+        assert loads == [100, 900]  # then everything
         selected = app.window.current_key
         assert selected is not None
         assert app.window.inbox.current_key() == selected  # kept across the swap

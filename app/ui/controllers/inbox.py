@@ -11,6 +11,7 @@ import asyncio
 import gc
 import itertools
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 
@@ -19,7 +20,7 @@ from PySide6.QtCore import QObject, Signal
 from app.domain import LocalState, Opportunity, Submission
 from app.domain.filters import FilterSpec
 from app.services.container import Services
-from app.services.inbox_index import IndexData, build_index
+from app.services.inbox_index import IndexData, LoadCancelled, build_index
 from app.services.inbox_source import StoreSource
 from app.ui.bridge import Bridge
 from app.ui.controllers.feedback import Feedback
@@ -50,17 +51,19 @@ class InboxLoad:
     """
 
     FIRST_ROWS = 300
-    SLICE = 20_000
+    SLICE = 5_000
 
     def __init__(
         self,
         first: asyncio.Future[IndexData | None],
         result: asyncio.Future[IndexData],
         collecting: bool,
+        stop: threading.Event,
     ) -> None:
         self.first = first
         self.result = result
         self._collecting = collecting
+        self._stop = stop
 
     @classmethod
     def start(cls, services: Services, view: tuple[FilterSpec, int | None, bool]) -> InboxLoad:
@@ -71,6 +74,7 @@ class InboxLoad:
         states = services.inbox.local_states()
         source = StoreSource(services.store.opportunities)
         slices = source.load_slices(cls.SLICE, first=cls.FIRST_ROWS)
+        stop = threading.Event()
 
         def hand_over(data: IndexData | None) -> None:
             if not first.done():
@@ -83,16 +87,31 @@ class InboxLoad:
             shown = build_index(source, [head], states, (*view, now)) if more and head else None
             loop.call_soon_threadsafe(hand_over, shown)
             every = itertools.chain([head] if head else [], slices)
-            return build_index(source, every, states, (*view, time.time()))
+            try:
+                return build_index(
+                    source, every, states, (*view, time.time()), cancelled=stop.is_set
+                )
+            finally:
+                slices.close()  # its read-only connection, on this thread
 
         result = asyncio.ensure_future(asyncio.to_thread(read))
         result.add_done_callback(lambda _: hand_over(None))  # also when the read failed
-        return cls(first, result, collecting)
+        return cls(first, result, collecting, stop)
 
     def finish(self) -> None:
+        """The load is over, or abandoned: the worker stops at its next slice."""
+        self._stop.set()
+        if not self.result.done():
+            # Nobody awaits it any more: retrieve its LoadCancelled when it comes.
+            self.result.add_done_callback(_quietly)
         gc.freeze()
         if self._collecting:
             gc.enable()
+
+
+def _quietly(future: asyncio.Future[IndexData]) -> None:
+    if not future.cancelled() and not isinstance(future.exception(), LoadCancelled):
+        future.result()  # anything else is a bug: let the loop report it
 
 
 class InboxController(QObject):
@@ -132,6 +151,7 @@ class InboxController(QObject):
         self._loading = False
         self._arrived: dict[str, Opportunity] = {}
         self._marked: set[str] = set()
+        self.loaded = asyncio.Event()  # set when the whole inbox is in the table
         bridge.opportunities_added.connect(self._on_bridge_opportunities)
         bridge.opportunities_updated.connect(self._on_bridge_opportunities)
         bridge.submission_changed.connect(self._on_bridge_submission_changed)
@@ -164,30 +184,45 @@ class InboxController(QObject):
             except ValueError:
                 log.warning("ignoring an unreadable saved filter")
         self._loading = True
+        self.loaded.clear()
         load = InboxLoad.start(self.services, (self.model.spec(), *self.model.sort_state()))
         try:
             head = await load.first
-            if head is not None:
-                self.model.adopt(head)
-                notice(f"Loading the inbox… the newest {head.n:,} are shown.", 0)
-                self._select_first()
-            data = await load.result
-            # The whole inbox replaces the head; the view keeps the selection by key.
-            self.model.adopt(data)
-            del data, head
-        finally:
+        except BaseException:
             self._loading = False
             load.finish()
-        self._catch_up()
-        total = self.model.total_count()
-        # An empty inbox: rows stream in as the accounts are polled.
-        notice(f"{total:,} opportunities in the inbox." if total else "", 5000 if total else 0)
+            raise
+        if head is not None:
+            self.model.adopt(head)
+            notice(f"Loading the inbox… the newest {head.n:,} are shown.", 0)
+            self._select_first()
+            # The rest builds on the worker while the window works.
+            self.services.tasks.spawn(self._load_rest(load), name="inbox:load")
+        else:
+            await self._load_rest(load)
         subs = store.submissions.list()
         found = store.opportunities.get_many({s.opportunity_key for s in subs})
         self._titles = {key: opp.title for key, opp in found.items()}
         self.submissions.set_submissions(subs, self._titles)
         self.accounts_changed()
         self._select_first()
+
+    async def _load_rest(self, load: InboxLoad) -> None:
+        try:
+            data = await load.result
+            # The whole inbox replaces the head; the view keeps the selection by key.
+            self.model.adopt(data)
+            del data
+        finally:
+            self._loading = False
+            load.finish()
+        self._catch_up()
+        total = self.model.total_count()
+        # An empty inbox: rows stream in as the accounts are polled.
+        notice = self.feedback.notice
+        notice(f"{total:,} opportunities in the inbox." if total else "", 5000 if total else 0)
+        self._select_first()
+        self.loaded.set()
 
     def _catch_up(self) -> None:
         """Apply what happened during the load to the loaded index."""
