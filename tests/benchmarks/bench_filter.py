@@ -178,6 +178,7 @@ def run(directory: Path, args: argparse.Namespace, result: dict[str, Any]) -> No
         {},
         (model.spec(), *model.sort_state(), time.time()),
         expected=count,
+        all_orders=True,
     )
     if collecting:
         gc.enable()

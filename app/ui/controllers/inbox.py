@@ -81,6 +81,7 @@ class InboxLoad:
                 first.set_result(data)
 
         def read() -> IndexData:
+            count = services.store.opportunities.count()
             now = time.time()
             head = next(slices, None)
             more = head is not None and len(head[0]) == cls.FIRST_ROWS
@@ -89,7 +90,13 @@ class InboxLoad:
             every = itertools.chain([head] if head else [], slices)
             try:
                 return build_index(
-                    source, every, states, (*view, time.time()), cancelled=stop.is_set
+                    source,
+                    every,
+                    states,
+                    (*view, time.time()),
+                    cancelled=stop.is_set,
+                    expected=count,
+                    all_orders=True,
                 )
             finally:
                 slices.close()  # its read-only connection, on this thread
