@@ -225,7 +225,7 @@ class _Codes:
         return [c for name in names if (c := self._code.get(name)) is not None]
 
 
-_NUMERIC = {
+_NUMERIC: dict[str, type[np.generic]] = {
     "ref": np.int64,  # the source's rowid
     "keyhash": np.int64,
     "platform": np.int16,
@@ -247,7 +247,10 @@ _NUMERIC = {
     "seq": np.int32,
     "alive": np.bool_,
 }
-_TEXT = {"title": f"S{_TITLE_PREFIX}", "skills": f"S{_SKILLS_PREFIX}"}
+_TEXT: dict[str, np.dtype[Any]] = {
+    "title": np.dtype(f"S{_TITLE_PREFIX}"),
+    "skills": np.dtype(f"S{_SKILLS_PREFIX}"),
+}
 
 
 class IndexData:
@@ -258,8 +261,10 @@ class IndexData:
         self.n = 0
         self.capacity = 0
         self.cols: dict[str, NDArray[Any]] = {}
-        for name, dtype in {**_NUMERIC, **_TEXT}.items():
+        for name, dtype in _NUMERIC.items():
             self.cols[name] = np.zeros(0, dtype=dtype)
+        for name, text_dtype in _TEXT.items():
+            self.cols[name] = np.zeros(0, dtype=text_dtype)
         self.platforms = _Codes(p.value for p in Platform)
         self.kinds = _Codes(k.value for k in JobKind)
         self.countries = _Codes()
@@ -689,10 +694,11 @@ def build_index(
             data.perm(column)
     _trim_heap()
     if view is not None:
-        spec, column, descending, now = view
+        spec, sort_column, descending, now = view
         when = datetime.fromtimestamp(now, UTC)
         mask = _filter_mask(data, spec, when)
-        data.view = (spec, column, descending, when, mask, _ordered(data, mask, column, descending))
+        shown = _ordered(data, mask, sort_column, descending)
+        data.view = (spec, sort_column, descending, when, mask, shown)
     return data
 
 

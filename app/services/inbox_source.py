@@ -9,7 +9,7 @@ slices for `build_index` on a worker thread, on a read-only connection of its ow
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 
 from app.services.inbox_index import Item
 from app.services.inbox_rows import prepare_rows
@@ -38,6 +38,6 @@ class StoreSource:
 
     def load_slices(
         self, size: int = 5_000, first: int | None = None
-    ) -> Iterator[tuple[list[int], list[OpportunityRow]]]:
+    ) -> Generator[tuple[list[int], list[OpportunityRow]], None, None]:
         """Every stored row, newest first, as (rowids, rows) slices (the first of `first`)."""
         return self._repo.iter_row_slices(size, first)

@@ -154,8 +154,9 @@ class TextIndex:
             long_rows = np.unique(rows[long_runs])
             for n in long_rows.tolist():
                 self._put_overlay(int(ids[n]), haystacks[n])
-            keep = ~np.isin(rows, long_rows)
-            hashes, starts, lengths, rows = hashes[keep], starts[keep], lengths[keep], rows[keep]
+            short = ~np.isin(rows, long_rows)
+            hashes, starts, lengths = hashes[short], starts[short], lengths[short]
+            rows = rows[short]
             if len(starts) == 0:
                 return
         # Runs are in row order, so a stable sort by hash keeps each token's rows sorted.
@@ -248,13 +249,14 @@ class TextIndex:
         if not runs:
             candidates = BitMap.union(*self._bitmaps) if self._bitmaps else BitMap()
         else:
-            candidates = None
+            found: BitMap | None = None
             for run, left_open, right_open in sorted(runs, key=lambda r: -len(r[0])):
                 rows = self._union(self._tokens_matching(run, left_open, right_open))
-                candidates = rows if candidates is None else candidates & rows
-                if not candidates:
+                found = rows if found is None else found & rows
+                if not found:
                     return BitMap()
-            assert candidates is not None
+            assert found is not None
+            candidates = found
         candidates -= self._overlay_ids
         return self._check(candidates, term)
 

@@ -14,7 +14,7 @@ not to the platform: an upsert never touches them.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -417,7 +417,7 @@ class OpportunityRepo:
 
     def iter_row_slices(
         self, size: int = 20_000, first: int | None = None
-    ) -> Iterator[tuple[list[int], list[OpportunityRow]]]:
+    ) -> Generator[tuple[list[int], list[OpportunityRow]], None, None]:
         """Every opportunity as (rowids, light rows) in slices of `size` (the first of
         `first`), newest detected first.
 

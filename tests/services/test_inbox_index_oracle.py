@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from app.domain.filters import ARCHIVED, FilterSpec, haystack
 from app.domain.opportunity import Opportunity
-from app.services.inbox_index import IndexData, InboxIndex, MemorySource, _prepared_of
+from app.services.inbox_index import InboxIndex, IndexData, MemorySource, _prepared_of
 from app.services.inbox_rows import Column
 from tests.domain.test_filter_rows import STATES, WORDS, opportunities, specs
 from tests.helpers.profiles import examples
@@ -70,13 +70,13 @@ def test_the_index_shows_exactly_what_the_reference_filter_accepts(
             index.set_flags(opp.key, archived=True)
         else:
             index.set_state(opp.key, state)
-    for spec in (spec, spec.model_copy(update={"text": query}), FilterSpec(text=query)):
-        index.set_filter(spec)
-        predicate = spec.compile(NOW)
+    for shown_spec in (spec, spec.model_copy(update={"text": query}), FilterSpec(text=query)):
+        index.set_filter(shown_spec)
+        predicate = shown_spec.compile(NOW)
         expected = {opp.key for opp in opps if predicate(opp, haystack(opp), states[opp.key])}
         shown = [index.key_at(p) for p in range(index.visible_count())]
         assert len(shown) == len(set(shown))
-        assert set(shown) == expected, (spec.text, shown, expected)
+        assert set(shown) == expected, (shown_spec.text, shown, expected)
 
 
 @settings(database=None, deadline=None, max_examples=examples(80))

@@ -99,7 +99,8 @@ class InboxLoad:
                     all_orders=True,
                 )
             finally:
-                slices.close()  # its read-only connection, on this thread
+                # Its read-only connection closes on this thread.
+                slices.close()
 
         result = asyncio.ensure_future(asyncio.to_thread(read))
         result.add_done_callback(lambda _: hand_over(None))  # also when the read failed
