@@ -227,6 +227,38 @@ class TextIndex:
         assert isinstance(node, Or)
         return BitMap.union(*(self.evaluate(operand, universe) for operand in node.operands))
 
+    def slow_terms(self, node: QueryNode | None) -> list[str]:
+        """The terms of `node` whose rows must be checked against their text (not words
+        only) and are not remembered: what `compute` should find off the GUI thread."""
+        found: list[str] = []
+
+        def walk(part: QueryNode) -> None:
+            if isinstance(part, Term):
+                text = part.text
+                if not is_simple(text) and text not in self._cache and text not in found:
+                    found.append(text)
+            elif isinstance(part, Not):
+                walk(part.operand)
+            else:
+                for operand in part.operands:
+                    walk(operand)
+
+        if node is not None:
+            walk(node)
+        return found
+
+    def compute(self, terms: Sequence[str]) -> dict[str, BitMap]:
+        """The rows of each term, from the bulk-loaded bitmaps and the text: safe on a
+        worker thread (it reads only what the bulk load built, and the row source).
+        Hand the result to `remember` on the index's thread."""
+        return {term: self._base_term(term) for term in terms}
+
+    def remember(self, results: dict[str, BitMap]) -> None:
+        for term, rows in results.items():
+            self._cache[term] = rows
+        while len(self._cache) > _CACHE:
+            self._cache.popitem(last=False)
+
     def term(self, term: str) -> BitMap:
         """Every row whose haystack contains `term` (removed rows included)."""
         base = self._cache.get(term)
@@ -257,7 +289,8 @@ class TextIndex:
                     return BitMap()
             assert found is not None
             candidates = found
-        candidates -= self._overlay_ids
+        # Rows in the overlay are checked too (harmlessly: `term` replaces them), so this
+        # reads nothing a change on the index's thread may be writing.
         return self._check(candidates, term)
 
     def _check(self, candidates: BitMap, term: str) -> BitMap:

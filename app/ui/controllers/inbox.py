@@ -160,6 +160,7 @@ class InboxController(QObject):
         self._arrived: dict[str, Opportunity] = {}
         self._marked: set[str] = set()
         self.loaded = asyncio.Event()  # set when the whole inbox is in the table
+        self._filter_wanted: FilterSpec | None = None  # the latest spec asked for
         bridge.opportunities_added.connect(self._on_bridge_opportunities)
         bridge.opportunities_updated.connect(self._on_bridge_opportunities)
         bridge.submission_changed.connect(self._on_bridge_submission_changed)
@@ -357,8 +358,27 @@ class InboxController(QObject):
     # -- filters --------------------------------------------------------------------------
 
     def on_filter_changed(self, spec: FilterSpec) -> None:
-        self.model.set_filter(spec)
+        """Show the rows of `spec`. A term with punctuation or a space ("node.js", a
+        phrase) is checked against the text of its candidate rows: that runs on a worker,
+        and the filter applies when it is done (unless the user typed on meanwhile)."""
         self.services.store.settings.set(FILTER_KEY, spec.to_json())
+        self._filter_wanted = spec
+        text = self.model.inbox_index.data.text
+        slow = text.slow_terms(spec.query.node)
+        if not slow:
+            self.model.set_filter(spec)
+            return
+        self.feedback.notice("Searching…", 0)
+
+        async def search() -> None:
+            found = await asyncio.to_thread(text.compute, slow)
+            if self.model.inbox_index.data.text is text:
+                text.remember(found)
+            if self._filter_wanted == spec:
+                self.model.set_filter(spec)
+                self.feedback.notice("", 0)
+
+        self.services.tasks.spawn(search(), name=f"inbox:search:{spec.text}")
 
     def _on_filter_bar_saved_filters_changed(self, saved: dict[str, str]) -> None:
         self.services.store.settings.set(SAVED_FILTERS_KEY, dict(saved))
