@@ -340,10 +340,8 @@ class TextIndex:
         data = np.frombuffer(token.encode("utf-8"), dtype=np.uint8)
         if len(data) == 0 or len(data) > MAX_TOKEN:
             return None
-        h = int(
-            np.add.reduce(data.astype(np.uint64) * _POWERS[: len(data)], dtype=np.uint64)
-            ^ (np.uint64(len(data)) * _LENGTH_MIX)
-        )
+        total = int(np.add.reduce(data.astype(np.uint64) * _POWERS[: len(data)], dtype=np.uint64))
+        h = total ^ (len(data) * int(_LENGTH_MIX)) % 2**64  # as `_add` mixes the length in
         tid = self._by_hash.get(h)
         return tid if tid is not None and self._tokens[tid] == token else None
 
