@@ -109,6 +109,7 @@ class RowSource(Protocol):
 
     def fetch(self, refs: Sequence[int]) -> list[Item | None]: ...
     def admit(self, items: Sequence[Item]) -> list[int | None]: ...
+    def refs_of(self, keys: Sequence[str]) -> dict[str, int]: ...
 
 
 class MemorySource:
@@ -121,6 +122,9 @@ class MemorySource:
     def fetch(self, refs: Sequence[int]) -> list[Item | None]:
         items = self._items
         return [items[ref] if 0 <= ref < len(items) else None for ref in refs]
+
+    def refs_of(self, keys: Sequence[str]) -> dict[str, int]:
+        return {key: ref for key in keys if (ref := self._refs.get(key)) is not None}
 
     def admit(self, items: Sequence[Item]) -> list[int | None]:
         refs: list[int | None] = []
@@ -229,7 +233,6 @@ class _Codes:
 
 _NUMERIC: dict[str, type[np.generic]] = {
     "ref": np.int64,  # the source's rowid
-    "keyhash": np.int64,
     "platform": np.int16,
     "kind": np.int16,
     "budget": np.int64,
@@ -272,9 +275,9 @@ class IndexData:
         self.countries = _Codes()
         self.flows = _Codes(LOCAL_STATES)
         self.text = TextIndex(self._haystacks)
-        self.hash_sorted = np.zeros(0, dtype=np.int64)
-        self.hash_ids = np.zeros(0, dtype=np.int64)
-        self.late_keys: dict[str, int] = {}  # keys of rows added after the hash table
+        # The row id of each of the source's refs (-1: none): a key is found by asking
+        # the source for its ref (the store's key index), not by keeping every key here.
+        self.id_by_ref = np.full(0, -1, dtype=np.int32)
         self.perms: dict[int, NDArray[np.int64]] = {}  # ascending order per column
         self.stale: dict[int, set[int]] = {}  # per column: rows to re-place in its perm
         self.removed = 0
@@ -325,7 +328,6 @@ class IndexData:
         c = self.cols
         sl = slice(first, first + count)
         c["ref"][sl] = refs
-        c["keyhash"][sl] = [hash(key) for key in prepared.keys]
         if count:
             f = list(zip(*prepared.fields, strict=True))
             c["platform"][sl] = [self.platforms.code(v) for v in f[0]]
@@ -356,31 +358,35 @@ class IndexData:
         else:
             for i, hay in zip(ids.tolist(), prepared.haystacks, strict=True):
                 self.text.set_row(i, hay)
-                self.late_keys[prepared.keys[i - first]] = i
+            self._point(c["ref"][sl], ids)
         return ids
 
+    def _point(self, refs: NDArray[np.int64], ids: NDArray[np.int64]) -> None:
+        if len(refs) == 0:
+            return
+        top = int(refs.max()) + 1
+        if top > len(self.id_by_ref):
+            grown = np.full(max(top, len(self.id_by_ref) * 5 // 4), -1, dtype=np.int32)
+            grown[: len(self.id_by_ref)] = self.id_by_ref
+            self.id_by_ref = grown
+        self.id_by_ref[refs] = ids
+
     def finish(self) -> None:
-        """The bulk load is over: the key table and the text bitmaps made compact."""
-        hashes = self.col("keyhash")
-        order = np.argsort(hashes, kind="stable")
-        self.hash_sorted = hashes[order]
-        self.hash_ids = order.astype(np.int64)
-        self.late_keys = {}
+        """The bulk load is over: the refs' table made, the text bitmaps made compact."""
+        self._point(self.col("ref"), np.arange(self.n, dtype=np.int64))
         self.text.finish()
 
     # -- keys --------------------------------------------------------------------------
 
-    def id_of(self, key: str, fetch_key: Callable[[int], str | None]) -> int | None:
-        found = self.late_keys.get(key)
-        if found is not None:
-            return found if self.cols["alive"][found] else None
-        h = hash(key)
-        lo = int(np.searchsorted(self.hash_sorted, h, side="left"))
-        hi = int(np.searchsorted(self.hash_sorted, h, side="right"))
-        for i in self.hash_ids[lo:hi].tolist():
-            if self.cols["alive"][i] and fetch_key(i) == key:
-                return int(i)
-        return None
+    def id_of_ref(self, ref: int | None) -> int | None:
+        """The live row of a source's ref, if any."""
+        if ref is None or not 0 <= ref < len(self.id_by_ref):
+            return None
+        i = int(self.id_by_ref[ref])
+        return i if i >= 0 and self.cols["alive"][i] else None
+
+    def id_of(self, key: str) -> int | None:
+        return self.id_of_ref(self.source.refs_of([key]).get(key))
 
     # -- order -------------------------------------------------------------------------
 
@@ -804,7 +810,7 @@ class InboxIndex:
         return None if item is None else item[0]
 
     def id_of(self, key: str) -> int | None:
-        return self._data.id_of(key, self._key_of)
+        return self._data.id_of(key)
 
     def position_of(self, key: str) -> int | None:
         """Where the row of `key` is in `visible`; None if it is unknown or filtered out."""
@@ -958,11 +964,11 @@ class InboxIndex:
         for ref, item, opportunity in zip(refs, items, batch.values(), strict=True):
             if ref is None:
                 continue  # not in the source (a row the store does not hold)
-            i = self.id_of(item[0])
+            i = data.id_of_ref(ref)
             (new if i is None else known).append((ref, item, opportunity))
         changed: list[int] = []
         for ref, item, opportunity in known:
-            i = self.id_of(item[0])
+            i = data.id_of_ref(ref)
             assert i is not None
             self._replace(i, ref, opportunity)
             self._pages[i] = item
@@ -993,9 +999,7 @@ class InboxIndex:
             return
         for i in gone:
             data.cols["alive"][i] = False
-            item = self._pages.pop(i, None)
-            if item is not None:
-                data.late_keys.pop(item[0], None)
+            self._pages.pop(i, None)
         data.removed += len(gone)
         self._refresh(sorted(gone))
 
@@ -1038,10 +1042,6 @@ class InboxIndex:
         self._refresh([i])
 
     # -- internals ------------------------------------------------------------------------
-
-    def _key_of(self, i: int) -> str | None:
-        item = self._item(i)
-        return None if item is None else item[0]
 
     def _item(self, i: int, *, fresh: bool = False) -> Item | None:
         pages = self._pages

@@ -32,6 +32,9 @@ class StoreSource:
         items = iter(zip(prepared.keys, prepared.rows, prepared.haystacks, strict=True))
         return [None if row is None else next(items) for row in rows]
 
+    def refs_of(self, keys: Sequence[str]) -> dict[str, int]:
+        return self._repo.rowids_of(keys)
+
     def admit(self, items: Sequence[Item]) -> list[int | None]:
         rowids = self._repo.rowids_of(item[0] for item in items)
         return [rowids.get(item[0]) for item in items]

@@ -56,7 +56,6 @@ from app.domain.filters import FilterSpec
 from app.store import Store
 from tests.benchmarks.make_profile import make_profile
 
-
 # Between two measured specs: a filter showing nothing, cheap to apply (no text).
 AWAY = FilterSpec(states=frozenset({"no such state"}))
 
