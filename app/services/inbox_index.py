@@ -110,6 +110,7 @@ class RowSource(Protocol):
     def fetch(self, refs: Sequence[int]) -> list[Item | None]: ...
     def admit(self, items: Sequence[Item]) -> list[int | None]: ...
     def refs_of(self, keys: Sequence[str]) -> dict[str, int]: ...
+    def haystacks(self, refs: Sequence[int]) -> list[str]: ...  # "" for a missing ref
 
 
 class MemorySource:
@@ -125,6 +126,9 @@ class MemorySource:
 
     def refs_of(self, keys: Sequence[str]) -> dict[str, int]:
         return {key: ref for key in keys if (ref := self._refs.get(key)) is not None}
+
+    def haystacks(self, refs: Sequence[int]) -> list[str]:
+        return [item[2] if item is not None else "" for item in self.fetch(refs)]
 
     def admit(self, items: Sequence[Item]) -> list[int | None]:
         refs: list[int | None] = []
@@ -307,7 +311,7 @@ class IndexData:
 
     def _haystacks(self, ids: Sequence[int]) -> list[str]:
         refs = self.cols["ref"][np.asarray(ids, dtype=np.int64)].tolist()
-        return [item[2] if item is not None else "" for item in self.source.fetch(refs)]
+        return list(self.source.haystacks(refs))
 
     # -- adding rows -------------------------------------------------------------------
 

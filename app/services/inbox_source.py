@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Generator, Sequence
 
+from pydantic_core import from_json
+
+from app.domain.filter_rows import haystack_of
 from app.services.inbox_index import Item
 from app.services.inbox_rows import prepare_rows
 from app.store.opportunities import OpportunityRepo, OpportunityRow
@@ -34,6 +37,21 @@ class StoreSource:
 
     def refs_of(self, keys: Sequence[str]) -> dict[str, int]:
         return self._repo.rowids_of(keys)
+
+    def haystacks(self, refs: Sequence[int]) -> list[str]:
+        """The haystacks of `refs` ("" for a missing one): only the five searched columns
+        are read, for checking a query's candidates."""
+        found = self._repo.search_texts(refs)
+        out: list[str] = []
+        for ref in refs:
+            texts = found.get(ref)
+            if texts is None:
+                out.append("")
+                continue
+            title, description, skills, client, category = texts
+            country = from_json(client).get("country") if client != "{}" else None
+            out.append(haystack_of(title, description, from_json(skills), country, category))
+        return out
 
     def admit(self, items: Sequence[Item]) -> list[int | None]:
         rowids = self._repo.rowids_of(item[0] for item in items)

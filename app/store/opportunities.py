@@ -455,6 +455,25 @@ class OpportunityRepo:
                     found[row[0]] = make(row[1:])
         return found
 
+    def search_texts(
+        self, rowids: Sequence[int]
+    ) -> dict[int, tuple[str, str, str, str, str | None]]:
+        """(title, description, skills JSON, client JSON, category) of `rowids`: what the
+        inbox's text query searches, for checking its candidates."""
+        found: dict[int, tuple[str, str, str, str, str | None]] = {}
+        wanted = [int(rowid) for rowid in rowids]
+        sql = (
+            "SELECT rowid, title, description, skills, client, category FROM opportunities"
+            " WHERE rowid IN "
+        )
+        with self._db.read() as conn:
+            for start in range(0, len(wanted), 5_000):
+                chunk = wanted[start : start + 5_000]
+                placeholders = "(" + ", ".join("?" * len(chunk)) + ")"
+                for row in conn.execute(sql + placeholders, chunk).fetchall():
+                    found[row[0]] = row[1:]
+        return found
+
     def rowids_of(self, keys: Iterable[str]) -> dict[str, int]:
         """The rowids of the stored keys among `keys`."""
         found: dict[str, int] = {}

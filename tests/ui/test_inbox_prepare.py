@@ -29,7 +29,7 @@ def built(store: Store, model: OpportunityTableModel) -> None:
 def test_an_index_built_on_the_worker_is_the_models_own(qapp: object, store: Store) -> None:
     fill(store, [make_opportunity(n) for n in range(60)])
     rows = store.opportunities.load_all_rows()
-    spec = FilterSpec(text="react OR py")
+    spec = FilterSpec(text='"need react" OR py OR node.')  # phrases read the store
     for column in (Column.SCORE, Column.BUDGET, Column.POSTED, Column.TITLE):
         for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
             by_model = OpportunityTableModel()
