@@ -49,6 +49,13 @@ _WORD[0x80:] = True
 _NON_WORD_RE = re.compile(r"[\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]")
 _WORD_RUN_RE = re.compile(r"[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]+")
 
+# A bit for each ASCII byte that is not a word byte, but the newline (the rows'
+# separator): 64 of them, one uint64 a row.
+_MARK_VALUE = np.zeros(256, dtype=np.uint64)
+for _bit, _byte in enumerate(b for b in range(128) if not _WORD[b] and b != 10):
+    _MARK_VALUE[_byte] = np.uint64(1) << np.uint64(_bit)
+del _bit, _byte
+
 _BASE = 0x9E3779B97F4A7C15  # odd: invertible mod 2**64
 _POWERS = np.array([pow(_BASE, i, 2**64) for i in range(MAX_TOKEN + 1)], dtype=np.uint64)
 _LENGTH_MIX = np.uint64(0xC2B2AE3D27D4EB4F)
@@ -104,6 +111,11 @@ class TextIndex:
         self._starts: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
         self._overlay: dict[int, str] = {}
         self._overlay_ids = BitMap()
+        # Per row, a bit for each ASCII punctuation or space character its haystack holds
+        # (`_MARK_BIT`): a term's such characters must all be there, a cheap first cut
+        # for "c++" or "c#" before the text is checked.
+        self._marks: NDArray[np.uint64] = np.zeros(0, dtype=np.uint64)
+        self._indexed = BitMap()  # rows in the bitmaps (not the overlay's)
         self._cache: OrderedDict[str, BitMap] = OrderedDict()  # base results by term
 
     # -- building ------------------------------------------------------------------------
@@ -129,6 +141,7 @@ class TextIndex:
             return
         data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
         newlines = np.flatnonzero(data == 10)
+        self._mark_rows(ids, data, newlines)
         word = _WORD[data]
         if not word.any():
             return
@@ -274,12 +287,39 @@ class TextIndex:
         extra = BitMap(i for i, hay in self._overlay.items() if term in hay)
         return (base - self._overlay_ids) | extra
 
+    def _mark_rows(
+        self, ids: NDArray[np.int64], data: NDArray[np.uint8], newlines: NDArray[np.int64]
+    ) -> None:
+        top = int(ids.max()) + 1
+        if top > len(self._marks):
+            grown = np.zeros(max(top, len(self._marks) * 5 // 4), dtype=np.uint64)
+            grown[: len(self._marks)] = self._marks
+            self._marks = grown
+        # One zero past the end: the last row may be empty (its segment starts there).
+        bits = np.append(_MARK_VALUE[data], np.uint64(0))
+        starts = np.concatenate(([0], newlines + 1))
+        self._marks[ids] = np.bitwise_or.reduceat(bits, starts)
+        self._indexed.update(array("I", ids.astype(np.uint32).tobytes()))
+
+    def _marked(self, term: str) -> BitMap | None:
+        """The bulk-loaded rows holding every punctuation character of `term`, or None
+        when it has none (every row qualifies)."""
+        need = 0
+        for byte in term.encode("utf-8"):
+            need |= int(_MARK_VALUE[byte])
+        if not need:
+            return None
+        marks = self._marks
+        rows = np.flatnonzero((marks & np.uint64(need)) == np.uint64(need)).astype(np.uint32)
+        return BitMap(array("I", rows.tobytes())) & self._indexed
+
     def _base_term(self, term: str) -> BitMap:
         if is_simple(term):
             return self._union(self._tokens_matching(term, True, True))
         runs = word_runs(term)
+        marked = self._marked(term)
         if not runs:
-            candidates = BitMap.union(*self._bitmaps) if self._bitmaps else BitMap()
+            candidates = marked if marked is not None else self._indexed.copy()
         else:
             found: BitMap | None = None
             for run, left_open, right_open in sorted(runs, key=lambda r: -len(r[0])):
@@ -288,7 +328,7 @@ class TextIndex:
                 if not found:
                     return BitMap()
             assert found is not None
-            candidates = found
+            candidates = found if marked is None else found & marked
         # Rows in the overlay are checked too (harmlessly: `term` replaces them), so this
         # reads nothing a change on the index's thread may be writing.
         return self._check(candidates, term)

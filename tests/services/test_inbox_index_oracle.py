@@ -90,3 +90,14 @@ def test_a_term_matches_the_rows_whose_haystack_holds_it(
         hits = index.data.text.term(term.lower())
         expected = {n for n, opp in enumerate(opps) if term.lower() in haystack(opp)}
         assert set(hits) == expected, term
+
+
+def test_punctuation_only_terms_and_rows_without_words() -> None:
+    """A term with no word in it ("++") and rows with no word at all, or empty, in bulk."""
+    from app.services.inbox_text import TextIndex
+
+    hays = ["abc +x", "", "a+b", "", "++", "c++ and c#"]
+    text = TextIndex(lambda ids: [hays[i] for i in ids])
+    text.add(list(range(len(hays))), hays)
+    for term in ("+", "a+", "++", " +", "c#", "#", "c++ a", "x"):
+        assert set(text.term(term)) == {i for i, hay in enumerate(hays) if term in hay}, term
