@@ -2,8 +2,10 @@
 
 The rows, their columnar storage, the order, the filter and every display text live in
 app/services/inbox_index.py and app/services/inbox_rows.py (STYLE.md §8: row order
-computed in Python). This model only answers Qt: `rowCount`, `data` by role,
-`headerData`, `sort`, and turns the index's changes of its visible rows into
+computed in Python, here in numpy over a million rows). This model only answers Qt:
+`rowCount` and the order come from the index, `data` by role from the few hundred
+records around the rows painted (the index's page cache over the store), `headerData`,
+`sort`, and it turns the index's changes of its visible rows into
 beginInsertRows/beginRemoveRows/beginMoveRows/dataChanged/layoutChanged/resets. No proxy
 model: the view asks only for the rows it paints.
 
