@@ -21,7 +21,8 @@ from pytestqt.modeltest import ModelTester
 
 from app.domain.filters import FilterSpec
 from app.domain.opportunity import ClientInfo, JobKind, Opportunity, Platform
-from app.services.inbox_index import IndexData, MemorySource, PreparedRows, _prepared_of
+from app.services.inbox_index import IndexData, MemorySource, _prepared_of
+from app.services.inbox_rows import PreparedRows
 from app.ui.models.opportunities import SORT_ROLE, Column, OpportunityTableModel
 
 ROWS = int(os.environ.get("BIDDESK_MILLION_ROWS", "1000000"))
