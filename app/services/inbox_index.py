@@ -286,6 +286,9 @@ class IndexData:
         self.stale: dict[int, set[int]] = {}  # per column: rows to re-place in its perm
         self.removed = 0
         self.min_seq = 0
+        self.version = 0  # counts changes of rows: what is remembered below is per version
+        self.descending_perms: dict[int, tuple[NDArray[np.int64], NDArray[np.int64]]] = {}
+        self.facet_cache: dict[tuple[FilterSpec, datetime | None, int], NDArray[np.bool_]] = {}
         # (spec, column, descending, now, mask, visible) computed by `build_index`.
         self.view: tuple[FilterSpec, int | None, bool, datetime, Any, Any] | None = None
 
@@ -454,8 +457,34 @@ class IndexData:
     def mark_stale(self, ids: Iterable[int]) -> None:
         """Rows whose sort keys (or existence) changed: each kept order re-places them."""
         ids = list(ids)
+        self.version += 1
         for column in list(self.perms):
             self.stale.setdefault(column, set()).update(ids)
+
+    def descending(self, column: int) -> NDArray[np.int64]:
+        """`perm(column)` for a descending sort (derived once per version of the order)."""
+        perm = self.perm(column)
+        kept = self.descending_perms.get(column)
+        if kept is not None and kept[0] is perm:
+            return kept[1]
+        key, missing = self.sort_key(column)
+        result = _descending(perm, key, missing)
+        self.descending_perms[column] = (perm, result)
+        return result
+
+    def facets(self, spec: FilterSpec, now: datetime) -> NDArray[np.bool_]:
+        """`_facet_mask` of the spec's structured conditions, remembered while no row
+        changes: typing in the search box recomputes only the text."""
+        structured = spec.model_copy(update={"text": ""})
+        key = (structured, now if spec.posted_within is not None else None, self.version)
+        mask = self.facet_cache.get(key)
+        if mask is None:
+            mask = _facet_mask(self, structured, now)
+            self.facet_cache = {k: v for k, v in self.facet_cache.items() if k[2] == self.version}
+            while len(self.facet_cache) >= 4:
+                del self.facet_cache[next(iter(self.facet_cache))]
+            self.facet_cache[key] = mask
+        return mask
 
 
 def _full_order(
@@ -734,12 +763,14 @@ class LoadCancelled(Exception):
 
 def _filter_mask(data: IndexData, spec: FilterSpec, now: datetime) -> NDArray[np.bool_]:
     """Which rows `spec` accepts: the structured conditions, then the text query."""
-    mask = _facet_mask(data, spec, now)
+    mask = data.facets(spec, now)
     node = spec.query.node
-    if node is not None:
+    if node is None:
+        mask = mask.copy()  # the caller changes it in place; the cache keeps its own
+    else:
         universe = BitMap()
         universe.add_range(0, data.n)
-        mask &= _bitmap_mask(data.text.evaluate(node, universe), data.n)
+        mask = mask & _bitmap_mask(data.text.evaluate(node, universe), data.n)
     return mask
 
 
@@ -750,10 +781,7 @@ def _ordered(
     if column is None:
         rows = np.flatnonzero(mask)
         return rows[np.argsort(data.col("seq")[rows], kind="stable")]
-    perm = data.perm(column)
-    if descending:
-        key, missing = data.sort_key(column)
-        perm = _descending(perm, key, missing)
+    perm = data.descending(column) if descending else data.perm(column)
     return perm[mask[perm]]
 
 
