@@ -435,7 +435,14 @@ class OpportunityRepo:
             with db.read() as conn:
                 cursor = conn.execute(sql)
                 wanted = first or size
-                while batch := cursor.fetchmany(wanted):
+                while True:
+                    # Fetched a thousand at a time: fetchmany builds its rows holding the
+                    # GIL, which a GUI thread waiting for it feels as a stall.
+                    batch: list[Any] = []
+                    while len(batch) < wanted and (more := cursor.fetchmany(min(1_000, wanted))):
+                        batch += more
+                    if not batch:
+                        break
                     yield [row[0] for row in batch], [make(row[1:]) for row in batch]
                     wanted = size
         finally:

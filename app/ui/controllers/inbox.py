@@ -11,6 +11,7 @@ import asyncio
 import gc
 import itertools
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -64,6 +65,10 @@ class InboxLoad:
         self.result = result
         self._collecting = collecting
         self._stop = stop
+        # While the worker runs, the GUI thread waiting for the GIL asks for it after 1 ms
+        # instead of 5 (the worker's SQLite reads otherwise hold it off for 100 ms here).
+        self._switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch, 0.001))
 
     @classmethod
     def start(cls, services: Services, view: tuple[FilterSpec, int | None, bool]) -> InboxLoad:
@@ -108,6 +113,7 @@ class InboxLoad:
 
     def finish(self) -> None:
         """The load is over, or abandoned: the worker stops at its next slice."""
+        sys.setswitchinterval(self._switch)
         self._stop.set()
         if not self.result.done():
             # Nobody awaits it any more: retrieve its LoadCancelled when it comes.
