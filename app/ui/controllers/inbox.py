@@ -225,6 +225,11 @@ class InboxController(QObject):
     async def _load_rest(self, load: InboxLoad) -> None:
         try:
             data = await load.result
+            # The user may have typed a phrase meanwhile: check its candidates on a worker
+            # too, rather than in `adopt` on this thread.
+            slow = data.text.slow_terms(self.model.spec().query.node)
+            if slow:
+                data.text.remember(await asyncio.to_thread(data.text.compute, slow))
             # The whole inbox replaces the head; the view keeps the selection by key.
             self.model.adopt(data)
             del data
