@@ -165,7 +165,8 @@ async def main():
     await asyncio.wait_for(app.window.inbox_controller.loaded.wait(), 600)
     window = app.window
     before = window.model.total_count()
-    prefix = "burst" + sys.argv[4]  # new ids on every run: each burst is all new rows
+    # New ids on every run, also of a profile reused from an earlier benchmark.
+    prefix = "b%d-%s-" % (os.getpid(), sys.argv[4])
     fresh = [o.model_copy(update={"external_id": prefix + o.external_id[len(prefix):]})
              for o in synthetic(n, seed=99)]
     gaps = []
