@@ -1,76 +1,90 @@
-"""The inbox's rows, their order and the filter: columnar storage, in Python, Qt-free.
+"""The inbox's rows, their order and the filter, for a million rows: columnar, Qt-free.
 
-`InboxIndex` holds ALL rows as light records in parallel lists (columns) — the display
-record, the lowercase haystack the text query searches, the filter fields, the local
-state, the user's marks — and a plain list of row ids, `visible`, in the current sort
-order. The Qt table model (app/ui/models/opportunities.py) is a thin adapter over it; a
-`RowChanges` listener hears each change of `visible` as the ranges Qt's
-beginInsertRows/… want, before and after it happens.
+`InboxIndex` keeps no Python object per row. Each row is an id (0, 1, 2… in arrival
+order) into numpy columns: what the filter bar tests (platform, kind, money in cents,
+hire rate, payment, country, match score, posting time, the user's marks and the local
+state) and a prefix of what the title and skills columns sort by. The text a query
+searches is a `TextIndex` (app/services/inbox_text.py) of token bitmaps. What a row
+*shows* is read from a `RowSource` (the store) for the rows on screen only, kept in a
+small page cache. So memory is ~250 bytes a row, and a query or a sort costs a few numpy
+passes over the columns instead of a Python call per row.
 
-This is the seam a different index replaces (a 1M-row one backed by FTS5 and bitmaps):
-the model uses only the `RowIndex` protocol — `visible`, the counts, `key_at` and
-`position_of`, the per-row reads (`keys`, `records`, `states`, `read`, `starred`),
-`sort`, `set_filter`, `load_prepared` and the changes (`add_or_update`, `remove`,
-`set_state`, `set_flags`) — and hears every change of `visible` through `RowChanges`.
+- A filter is evaluated whole: the text query on the bitmaps, each structured condition
+  as a vectorized comparison, meaning exactly what `FilterSpec.compile` means (the
+  property tests compare them on random rows and specs). Term results are cached, so a
+  keystroke that narrows the previous query costs a vocabulary lookup and a union.
+- The order is total: the sort key (None last, either direction), then arrival (`seq`:
+  the store's order at load, later arrivals first). Per column the ascending permutation
+  of every row is computed once (on the loading thread for the current column) and kept
+  up to date incrementally; the descending one is derived from it in linear time. The
+  visible rows are that permutation filtered by the filter's mask: a few ms at 1M rows.
+- Every change (arrivals, updates, marks, removals) recomputes the visible rows and tells
+  the `RowChanges` listener the difference as Qt wants it: inserts and removals by runs,
+  one row's move, or a layout change or reset for big changes.
 
-- Row ids (`i`) index the parallel lists and never change; the opportunity key is the
-  row's identity for everyone outside.
-- `_order` lists every row in the current sort order; `visible` is the subsequence of
-  it that passes the filter. Filtering keeps order, so a new filter never sorts.
-- A new filter scans as little as it can: the visible rows when the spec narrows the
-  previous one (the user typed on); the rows matching the same text when only the
-  structured conditions changed (a platform toggle); a remembered result when the user
-  goes back to a recent spec (backspace); all rows only otherwise. Each scan is one
-  comprehension compiled from the spec (`compile_rows`).
-- The order is total: the sort key (None last, either direction), then the row's
-  arrival (`_seq`: the store's order at load, newer arrivals first). So any row's place
-  in either list is found by binary search, and a changed or new row is moved or inserted
-  where a full sort would put it — O(log n) comparisons, no re-filter, no re-sort.
+The Qt model (app/ui/models/opportunities.py) is a thin adapter over this index.
 """
 
 from __future__ import annotations
 
+import ctypes
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from functools import partial
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
-from app.domain.filter_rows import (
-    ARCHIVED_FIELD,
-    Fields,
-    FieldsPredicate,
-    FilterFields,
-    RowsFilter,
-    compile_fields,
-    compile_rows,
-    filter_state,
-)
-from app.domain.filters import FilterSpec, Query, QueryNode
-from app.domain.opportunity import Opportunity
+import numpy as np
+from numpy.typing import NDArray
+from pyroaring import BitMap
+
+from app.domain.filter_rows import ARCHIVED_FIELD, FilterFields
+from app.domain.filters import ARCHIVED, FilterSpec
+from app.domain.opportunity import JobKind, Opportunity, Platform, ensure_utc
+from app.services.inbox import LOCAL_STATES
 from app.services.inbox_rows import (
     COLUMNS,
     SORT_KEYS,
+    Column,
     PreparedRows,
     RowRecord,
     prepare_rows,
     records_of,
-    sorted_order,
 )
+from app.services.inbox_text import TextIndex
 from app.store.opportunities import OpportunityRow
 
-__all__ = ["InboxIndex", "RowChanges", "RowIndex"]
+__all__ = [
+    "ROW_SIGNALS_LIMIT",
+    "InboxIndex",
+    "IndexData",
+    "LoadCancelled",
+    "MemorySource",
+    "RowChanges",
+    "RowIndex",
+    "RowSource",
+    "build_index",
+]
 
-_CACHE_SIZE = 12  # remembered filter results and text matches, each
 # Above this many rows changing at once, one reset is cheaper than a signal per row.
 ROW_SIGNALS_LIMIT = 32
+NONE = np.iinfo(np.int64).min  # a missing integer (money in cents)
+NONE32 = np.iinfo(np.int32).min  # a missing connects price
+_PAGE = 200  # rows fetched around a missing one
+_PAGE_CACHE = 4_000  # display records kept
+# Bytes of the casefolded title and skills kept for sorting: rows alike that far sort by
+# arrival (a million rows: 32 MB instead of the ~100 MB of the full texts).
+_TITLE_PREFIX = 20
+_SKILLS_PREFIX = 12
+
+Item = tuple[str, RowRecord, str]  # key, display record, haystack
 
 
 class RowChanges(Protocol):
     """Hears how `InboxIndex.visible` changes, as positions in it (Qt's conventions).
 
-    Each `begin_*` comes before the change, its `end_*` after it; `visible` is read
-    between them only by the listener's own bookkeeping.
+    Each `begin_*` comes before the change, its `end_*` after it.
     """
 
     def begin_reset(self) -> None: ...
@@ -88,33 +102,69 @@ class RowChanges(Protocol):
     def counts(self, visible: int, total: int) -> None: ...
 
 
+class RowSource(Protocol):
+    """Where the rows' display records and haystacks live (the store, or memory).
+
+    A `ref` is the source's name for a row (the store's rowid)."""
+
+    def fetch(self, refs: Sequence[int]) -> list[Item | None]: ...
+    def admit(self, items: Sequence[Item]) -> list[int | None]: ...
+    def refs_of(self, keys: Sequence[str]) -> dict[str, int]: ...
+    def haystacks(self, refs: Sequence[int]) -> list[str]: ...  # "" for a missing ref
+
+
+class MemorySource:
+    """Rows held in memory: tests, and rows that came without a store behind them."""
+
+    def __init__(self) -> None:
+        self._items: list[Item] = []
+        self._refs: dict[str, int] = {}
+
+    def fetch(self, refs: Sequence[int]) -> list[Item | None]:
+        items = self._items
+        return [items[ref] if 0 <= ref < len(items) else None for ref in refs]
+
+    def refs_of(self, keys: Sequence[str]) -> dict[str, int]:
+        return {key: ref for key in keys if (ref := self._refs.get(key)) is not None}
+
+    def haystacks(self, refs: Sequence[int]) -> list[str]:
+        return [item[2] if item is not None else "" for item in self.fetch(refs)]
+
+    def admit(self, items: Sequence[Item]) -> list[int | None]:
+        refs: list[int | None] = []
+        for item in items:
+            ref = self._refs.get(item[0])
+            if ref is None:
+                ref = self._refs[item[0]] = len(self._items)
+                self._items.append(item)
+            else:
+                self._items[ref] = item
+            refs.append(ref)
+        return refs
+
+
 class RowIndex(Protocol):
-    """The seam: what the Qt model reads and asks of an index of the inbox's rows.
-
-    Positions count in `visible` (the filtered rows, in the sort order); row ids index
-    the per-row sequences, which are never rebound. Every change of `visible` is told to
-    the `RowChanges` listener the index was made with. `InboxIndex` is the in-memory one.
-    """
+    """What the Qt model reads and asks of an index of the inbox's rows."""
 
     @property
-    def visible(self) -> Sequence[int]: ...
+    def visible(self) -> NDArray[np.int64]: ...
     @property
-    def keys(self) -> Sequence[str]: ...
+    def keys(self) -> _Lazy: ...
     @property
-    def records(self) -> Sequence[RowRecord]: ...
+    def records(self) -> _Lazy: ...
     @property
-    def states(self) -> Sequence[str]: ...
+    def states(self) -> _States: ...
     @property
-    def read(self) -> Sequence[bool]: ...
+    def read(self) -> NDArray[np.bool_]: ...
     @property
-    def starred(self) -> Sequence[bool]: ...
+    def starred(self) -> NDArray[np.bool_]: ...
+    @property
+    def data(self) -> IndexData: ...
 
     def visible_count(self) -> int: ...
     def total_count(self) -> int: ...
     def count_matching(self, spec: FilterSpec) -> int: ...
-    def count_matching_steps(
-        self, specs: Sequence[FilterSpec], step: int = ...
-    ) -> Iterator[list[int] | None]: ...
+    def count_matching_steps(self, specs: Sequence[FilterSpec]) -> Iterator[list[int] | None]: ...
     def key_at(self, position: int) -> str | None: ...
     def position_of(self, key: str) -> int | None: ...
     def position_of_id(self, i: int) -> int | None: ...
@@ -125,7 +175,7 @@ class RowIndex(Protocol):
     def spec(self) -> FilterSpec: ...
     def sort_state(self) -> tuple[int | None, bool]: ...
     def load_rows(self, rows: Iterable[OpportunityRow], states: Mapping[str, str]) -> None: ...
-    def load_prepared(self, prepared: PreparedRows) -> None: ...
+    def adopt(self, data: IndexData) -> None: ...
     def sort(self, column: int, descending: bool) -> None: ...
     def set_filter(self, spec: FilterSpec) -> None: ...
     def add_or_update(self, opportunities: Iterable[Opportunity]) -> None: ...
@@ -161,42 +211,639 @@ class _Quiet:
         pass
 
 
+# -- codes: small tables of the strings a column holds ------------------------------------
+
+
+class _Codes:
+    """Strings as small integer codes (platforms, kinds, countries, states)."""
+
+    def __init__(self, initial: Iterable[str] = ()) -> None:
+        self.names: list[str] = []
+        self._code: dict[str, int] = {}
+        for name in initial:
+            self.code(name)
+
+    def code(self, name: str) -> int:
+        found = self._code.get(name)
+        if found is None:
+            found = self._code[name] = len(self.names)
+            self.names.append(name)
+        return found
+
+    def get(self, name: str) -> int | None:
+        return self._code.get(name)
+
+    def codes(self, names: Iterable[str]) -> list[int]:
+        return [c for name in names if (c := self._code.get(name)) is not None]
+
+
+_NUMERIC: dict[str, type[np.generic]] = {
+    "ref": np.int64,  # the source's rowid
+    "platform": np.int16,
+    "kind": np.int16,
+    "budget": np.int64,
+    "hmin": np.int64,
+    "hmax": np.int64,
+    "spend": np.int64,
+    "connects": np.int32,
+    "proposals": np.int32,  # the most proposals so far (`proposals_most`); NONE32: unknown
+    "hires": np.int32,  # the client's total hires; NONE32: unknown
+    "avgrate": np.int64,  # the client's average hourly rate paid, cents; NONE: unknown
+    "hire": np.float64,
+    "score": np.float64,
+    "verified": np.int8,
+    "country": np.int32,
+    "posted": np.float64,
+    "archived": np.bool_,
+    "read": np.bool_,
+    "starred": np.bool_,
+    "flow": np.int16,  # workflow state code; -1: none (new or read by the flag)
+    "seq": np.int32,
+    "alive": np.bool_,
+}
+_TEXT: dict[str, np.dtype[Any]] = {
+    "title": np.dtype(f"S{_TITLE_PREFIX}"),
+    "skills": np.dtype(f"S{_SKILLS_PREFIX}"),
+}
+
+
+class IndexData:
+    """Everything the index knows of its rows; built on any thread, adopted on one."""
+
+    def __init__(self, source: RowSource) -> None:
+        self.source = source
+        self.n = 0
+        self.capacity = 0
+        self.cols: dict[str, NDArray[Any]] = {}
+        for name, dtype in _NUMERIC.items():
+            self.cols[name] = np.zeros(0, dtype=dtype)
+        for name, text_dtype in _TEXT.items():
+            self.cols[name] = np.zeros(0, dtype=text_dtype)
+        self.platforms = _Codes(p.value for p in Platform)
+        self.kinds = _Codes(k.value for k in JobKind)
+        self.countries = _Codes()
+        self.flows = _Codes(LOCAL_STATES)
+        self.text = TextIndex(self._haystacks)
+        # The row id of each of the source's refs (-1: none): a key is found by asking
+        # the source for its ref (the store's key index), not by keeping every key here.
+        self.id_by_ref = np.full(0, -1, dtype=np.int32)
+        self.perms: dict[int, NDArray[np.int64]] = {}  # ascending order per column
+        self.stale: dict[int, set[int]] = {}  # per column: rows to re-place in its perm
+        self.removed = 0
+        self.min_seq = 0
+        self.version = 0  # counts changes of rows: what is remembered below is per version
+        self.descending_perms: dict[int, tuple[NDArray[np.int64], NDArray[np.int64]]] = {}
+        self.facet_cache: dict[tuple[FilterSpec, datetime | None, int], NDArray[np.bool_]] = {}
+        # (spec, column, descending, now, mask, visible) computed by `build_index`.
+        self.view: tuple[FilterSpec, int | None, bool, datetime, Any, Any] | None = None
+
+    # -- growth ------------------------------------------------------------------------
+
+    def reserve(self, count: int) -> None:
+        """Room for `count` rows in all."""
+        self._grow(count - self.n, exact=True)
+
+    def _grow(self, extra: int, *, exact: bool = False) -> None:
+        need = self.n + extra
+        if need <= self.capacity:
+            return
+        capacity = need if exact else max(need, int(self.capacity * 1.5) + 1024)
+        for name, column in self.cols.items():
+            grown = np.zeros(capacity, dtype=column.dtype)
+            grown[: self.n] = column[: self.n]
+            self.cols[name] = grown
+        self.capacity = capacity
+
+    def col(self, name: str) -> NDArray[Any]:
+        return self.cols[name][: self.n]
+
+    def _haystacks(self, ids: Sequence[int]) -> list[str]:
+        refs = self.cols["ref"][np.asarray(ids, dtype=np.int64)].tolist()
+        return list(self.source.haystacks(refs))
+
+    # -- adding rows -------------------------------------------------------------------
+
+    def append(
+        self,
+        refs: Sequence[int],
+        prepared: PreparedRows,
+        seqs: Sequence[int] | None = None,
+        *,
+        bulk: bool = True,
+    ) -> NDArray[np.int64]:
+        """Append prepared rows (keys new to the index); returns their ids."""
+        count = len(prepared.keys)
+        first = self.n
+        self._grow(count)
+        ids = np.arange(first, first + count, dtype=np.int64)
+        self.n += count
+        c = self.cols
+        sl = slice(first, first + count)
+        c["ref"][sl] = refs
+        if count:
+            f = list(zip(*prepared.fields, strict=True))
+            c["platform"][sl] = [self.platforms.code(v) for v in f[0]]
+            c["kind"][sl] = [self.kinds.code(v) for v in f[1]]
+            for name, pos in (("budget", 2), ("hmin", 3), ("hmax", 4), ("spend", 5)):
+                c[name][sl] = [NONE if v is None else v for v in f[pos]]
+            c["hire"][sl] = np.array(f[6], dtype=np.float64)  # None -> nan
+            c["verified"][sl] = [-1 if v is None else int(v) for v in f[7]]
+            c["country"][sl] = [-1 if v is None else self.countries.code(v) for v in f[8]]
+            c["score"][sl] = np.array(f[9], dtype=np.float64)
+            c["posted"][sl] = f[10]
+            c["archived"][sl] = f[ARCHIVED_FIELD]
+            for name, pos in (("proposals", 12), ("hires", 13)):
+                c[name][sl] = [NONE32 if v is None else v for v in f[pos]]
+            c["avgrate"][sl] = [NONE if v is None else v for v in f[14]]
+            c["connects"][sl] = [NONE32 if r[9] is None else r[9] for r in prepared.rows]
+            title_key, skills_key = SORT_KEYS[Column.TITLE], SORT_KEYS[Column.SKILLS]
+            c["title"][sl] = [
+                title_key(r, "").encode("utf-8")[:_TITLE_PREFIX] for r in prepared.rows
+            ]
+            c["skills"][sl] = [
+                (skills_key(r, "") or "").encode("utf-8")[:_SKILLS_PREFIX] for r in prepared.rows
+            ]
+            c["read"][sl] = prepared.read
+            c["starred"][sl] = prepared.starred
+            c["flow"][sl] = [-1 if w is None else self.flows.code(w) for w in prepared.workflow]
+        c["seq"][sl] = range(first, first + count) if seqs is None else seqs
+        c["alive"][sl] = True
+        if bulk:
+            self.text.add(ids, prepared.haystacks)
+        else:
+            for i, hay in zip(ids.tolist(), prepared.haystacks, strict=True):
+                self.text.set_row(i, hay)
+            self._point(c["ref"][sl], ids)
+        return ids
+
+    def _point(self, refs: NDArray[np.int64], ids: NDArray[np.int64]) -> None:
+        if len(refs) == 0:
+            return
+        top = int(refs.max()) + 1
+        if top > len(self.id_by_ref):
+            grown = np.full(max(top, len(self.id_by_ref) * 5 // 4), -1, dtype=np.int32)
+            grown[: len(self.id_by_ref)] = self.id_by_ref
+            self.id_by_ref = grown
+        self.id_by_ref[refs] = ids
+
+    def finish(self) -> None:
+        """The bulk load is over: the refs' table made, the text bitmaps made compact."""
+        self._point(self.col("ref"), np.arange(self.n, dtype=np.int64))
+        self.text.finish()
+
+    # -- keys --------------------------------------------------------------------------
+
+    def id_of_ref(self, ref: int | None) -> int | None:
+        """The live row of a source's ref, if any."""
+        if ref is None or not 0 <= ref < len(self.id_by_ref):
+            return None
+        i = int(self.id_by_ref[ref])
+        return i if i >= 0 and self.cols["alive"][i] else None
+
+    def id_of(self, key: str) -> int | None:
+        return self.id_of_ref(self.source.refs_of([key]).get(key))
+
+    # -- order -------------------------------------------------------------------------
+
+    def sort_key(self, column: int) -> tuple[NDArray[Any], NDArray[np.bool_]]:
+        """(key, missing) per row for `column`, as `SORT_KEYS` orders it."""
+        c = {name: self.col(name) for name in self.cols}
+        if column == Column.SCORE:
+            return c["score"], np.isnan(c["score"])
+        if column == Column.PLATFORM:
+            labels = [_platform_label(name).casefold() for name in self.platforms.names]
+            ranks = np.argsort(np.argsort(np.array(labels, dtype=object), kind="stable"))
+            return ranks[c["platform"]], np.zeros(self.n, dtype=bool)
+        if column == Column.TITLE:
+            return c["title"], np.zeros(self.n, dtype=bool)
+        if column == Column.KIND:
+            names = np.array(self.kinds.names, dtype=object)
+            ranks = np.argsort(np.argsort(names, kind="stable"))
+            return ranks[c["kind"]], np.zeros(self.n, dtype=bool)
+        if column == Column.BUDGET:
+            value = _budget_sort(c, self.kinds.code(JobKind.HOURLY.value))
+            return value, value == NONE
+        if column == Column.CLIENT:
+            return c["spend"], c["spend"] == NONE
+        if column == Column.SKILLS:
+            return c["skills"], c["skills"] == b""
+        if column == Column.POSTED:
+            return c["posted"], np.zeros(self.n, dtype=bool)
+        if column == Column.CONNECTS:
+            return c["connects"], c["connects"] == NONE32
+        state_rank = {state: rank for rank, state in enumerate(LOCAL_STATES)}
+        ranks = np.array(
+            [state_rank.get(name, len(state_rank)) for name in self.flows.names], dtype=np.int64
+        )
+        codes = _state_codes(c, self.flows)
+        return ranks[codes], np.zeros(self.n, dtype=bool)
+
+    def perm(self, column: int) -> NDArray[np.int64]:
+        """Every live row in ascending order of `column` (missing last, ties by arrival)."""
+        perm = self.perms.get(column)
+        stale = self.stale.get(column)
+        if perm is not None and not stale:
+            return perm
+        key, missing = self.sort_key(column)
+        seq = self.col("seq")
+        alive = self.col("alive")
+        if perm is None or (stale is not None and len(stale) > max(1_000, self.n // 50)):
+            perm = _full_order(key, missing, seq, alive, self.min_seq < 0)
+        else:
+            assert stale is not None
+            moved = np.fromiter(stale, dtype=np.int64, count=len(stale))
+            out = np.zeros(self.n, dtype=bool)
+            out[moved] = True
+            keep = perm[~out[perm]]
+            moved = moved[alive[moved]]
+            moved = moved[np.lexsort((seq[moved], key[moved], missing[moved]))]
+            perm = _merge_sorted(keep, moved, key, missing, seq)
+        self.perms[column] = perm
+        self.stale[column] = set()
+        return perm
+
+    def mark_stale(self, ids: Iterable[int]) -> None:
+        """Rows whose sort keys (or existence) changed: each kept order re-places them."""
+        ids = list(ids)
+        self.version += 1
+        for column in list(self.perms):
+            self.stale.setdefault(column, set()).update(ids)
+
+    def descending(self, column: int) -> NDArray[np.int64]:
+        """`perm(column)` for a descending sort (derived once per version of the order)."""
+        perm = self.perm(column)
+        kept = self.descending_perms.get(column)
+        if kept is not None and kept[0] is perm:
+            return kept[1]
+        key, missing = self.sort_key(column)
+        result = _descending(perm, key, missing)
+        self.descending_perms[column] = (perm, result)
+        return result
+
+    def facets(self, spec: FilterSpec, now: datetime) -> NDArray[np.bool_]:
+        """`_facet_mask` of the spec's structured conditions, remembered while no row
+        changes: typing in the search box recomputes only the text."""
+        structured = spec.model_copy(update={"text": ""})
+        key = (structured, now if spec.posted_within is not None else None, self.version)
+        mask = self.facet_cache.get(key)
+        if mask is None:
+            mask = _facet_mask(self, structured, now)
+            self.facet_cache = {k: v for k, v in self.facet_cache.items() if k[2] == self.version}
+            while len(self.facet_cache) >= 4:
+                del self.facet_cache[next(iter(self.facet_cache))]
+            self.facet_cache[key] = mask
+        return mask
+
+
+def _full_order(
+    key: NDArray[Any],
+    missing: NDArray[np.bool_],
+    seq: NDArray[np.int32],
+    alive: NDArray[np.bool_],
+    late_rows: bool,
+) -> NDArray[np.int64]:
+    """Every live row by (missing, key, seq): one stable sort of the key over the rows in
+    arrival order (ids are in arrival order unless rows arrived after the load)."""
+    ids = np.flatnonzero(alive)
+    if late_rows:
+        ids = ids[np.argsort(seq[ids], kind="stable")]
+    present = ids[~missing[ids]]
+    values = key[present]
+    if values.dtype.kind in "iu" and len(values):
+        low, high = int(values.min()), int(values.max())
+        if high - low < 1 << 15:  # small ranks: numpy's radix sort, linear
+            values = (values - low).astype(np.int16)
+    order = present[np.argsort(values, kind="stable")]
+    # int32: a million rows' order in 4 MB (ten columns kept).
+    return np.concatenate((order, ids[missing[ids]])).astype(np.int32)
+
+
+def _merge_sorted(
+    perm: NDArray[np.int64],
+    extra: NDArray[np.int64],
+    key: NDArray[Any],
+    missing: NDArray[np.bool_],
+    seq: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """`perm` with `extra` (both in the total order) merged in."""
+    if len(extra) == 0:
+        return perm
+    if len(perm) == 0:
+        return extra
+    # Positions by binary search on the composite (missing, key, seq).
+    present = perm[~missing[perm]]
+    absent = perm[missing[perm]]
+    positions = np.empty(len(extra), dtype=np.int64)
+    present_keys = key[present]
+    for n, i in enumerate(extra.tolist()):
+        if missing[i]:
+            at = int(np.searchsorted(seq[absent], seq[i]))
+            positions[n] = len(present) + at
+        else:
+            lo = int(np.searchsorted(present_keys, key[i], side="left"))
+            hi = int(np.searchsorted(present_keys, key[i], side="right"))
+            positions[n] = lo + int(np.searchsorted(seq[present[lo:hi]], seq[i]))
+    return np.insert(perm, positions, extra.astype(perm.dtype))
+
+
+def _descending(
+    perm: NDArray[np.int64], key: NDArray[Any], missing: NDArray[np.bool_]
+) -> NDArray[np.int64]:
+    """The descending order from the ascending one: groups of equal keys reversed,
+    each group keeping its arrival order; missing values stay last."""
+    present = perm[~missing[perm]]
+    absent = perm[missing[perm]]
+    count = len(present)
+    if count == 0:
+        return perm
+    keys = key[present]
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    lengths = np.diff(np.append(starts, count))
+    if len(starts) == count:  # every key distinct: a plain reversal
+        return np.concatenate((present[::-1], absent))
+    flags = np.zeros(count, dtype=np.int64)
+    flags[starts] = 1
+    group = np.cumsum(flags) - 1
+    ends = starts + lengths
+    after = count - ends  # rows in later groups, which come first when descending
+    position = np.arange(count) - starts[group] + after[group]
+    result = np.empty(count, dtype=perm.dtype)
+    result[position] = present
+    return np.concatenate((result, absent))
+
+
+def _platform_label(value: str) -> str:
+    try:
+        return Platform(value).label
+    except ValueError:
+        return value
+
+
+def _state_codes(c: Mapping[str, NDArray[Any]], flows: _Codes) -> NDArray[np.int64]:
+    """Each row's local state code: its workflow state, else read or new."""
+    read_code, new_code = flows.code("read"), flows.code("new")
+    fallback = np.where(c["read"], read_code, new_code)
+    return np.where(c["flow"] >= 0, c["flow"], fallback).astype(np.int64)
+
+
+def _budget_sort(c: Mapping[str, NDArray[Any]], hourly_code: int) -> NDArray[np.int64]:
+    """The amount the BUDGET column shows: the upper rate of an hourly job, else the budget."""
+    hmin, hmax, budget = c["hmin"], c["hmax"], c["budget"]
+    has_rate = (hmin != NONE) | (hmax != NONE)
+    low = np.where(hmin == NONE, hmax, hmin)
+    high = np.where(hmax == NONE, hmin, hmax)
+    upper = np.maximum(low, high)
+    kind_hourly = c["kind"] == hourly_code
+    hourly = np.where(kind_hourly, has_rate, has_rate & (budget == NONE))
+    return np.where(hourly, upper, budget)
+
+
+def _at_least(bound: Decimal) -> int:
+    return int(bound.scaleb(2).to_integral_value(rounding=ROUND_CEILING))
+
+
+def _at_most(bound: Decimal) -> int:
+    return int(bound.scaleb(2).to_integral_value(rounding=ROUND_FLOOR))
+
+
+# -- the filter, vectorized ----------------------------------------------------------------
+
+
+def _facet_mask(
+    data: IndexData, spec: FilterSpec, now: datetime, ids: NDArray[np.int64] | None = None
+) -> NDArray[np.bool_]:
+    """The structured conditions of `spec` (not the text) as a mask over the rows (or over
+    `ids`): the meaning of `FilterSpec.compile` (app/domain/filter_rows.py, `_spec_source`)."""
+    if ids is None:
+        c = {name: data.col(name) for name in data.cols}
+    else:
+        c = {name: column[ids] for name, column in data.cols.items()}
+    mask = c["alive"].copy()
+    codes = _state_codes(c, data.flows)
+    archived_code = data.flows.code(ARCHIVED)
+    seen = np.where(c["archived"], archived_code, codes)
+    if spec.states:
+        mask &= np.isin(seen, data.flows.codes(spec.states))
+    elif not spec.include_archived:
+        mask &= seen != archived_code
+    if spec.platforms:
+        mask &= np.isin(c["platform"], data.platforms.codes(p.value for p in spec.platforms))
+    if spec.kinds:
+        mask &= np.isin(c["kind"], data.kinds.codes(k.value for k in spec.kinds))
+    if spec.payment_verified is not None:
+        mask &= c["verified"] == int(spec.payment_verified)
+    with np.errstate(invalid="ignore"):
+        if spec.min_match_score is not None:
+            mask &= c["score"] >= spec.min_match_score  # nan compares False
+        if spec.hire_rate_min is not None:
+            mask &= c["hire"] >= spec.hire_rate_min
+    if spec.client_spend_min is not None:
+        mask &= (c["spend"] != NONE) & (c["spend"] >= _at_least(spec.client_spend_min))
+    if spec.posted_within is not None:
+        cutoff = (ensure_utc(now) - spec.posted_within).timestamp()
+        mask &= c["posted"] >= cutoff
+    # Depth: a job with no Connects price passes a Connects bound (a Gigiac task costs
+    # none); unknown competition or client history fails its bound.
+    if spec.connects_max is not None:
+        mask &= (c["connects"] == NONE32) | (c["connects"] <= spec.connects_max)
+    if spec.proposals_max is not None:
+        mask &= (c["proposals"] != NONE32) & (c["proposals"] <= spec.proposals_max)
+    if spec.client_hires_min is not None:
+        mask &= (c["hires"] != NONE32) & (c["hires"] >= spec.client_hires_min)
+    if spec.client_avg_rate_min is not None:
+        least = _at_least(spec.client_avg_rate_min)
+        mask &= (c["avgrate"] != NONE) & (c["avgrate"] >= least)
+    kind, budget, hmin, hmax = c["kind"], c["budget"], c["hmin"], c["hmax"]
+    unknown = kind == data.kinds.code(JobKind.UNKNOWN.value)
+    has_rate = (hmin != NONE) | (hmax != NONE)
+    if spec.budget_min is not None or spec.budget_max is not None:
+        hourly = np.where(
+            unknown, (budget == NONE) & has_rate, kind == data.kinds.code(JobKind.HOURLY.value)
+        )
+        ok = budget != NONE
+        if spec.budget_min is not None:
+            ok &= budget >= _at_least(spec.budget_min)
+        if spec.budget_max is not None:
+            ok &= budget <= _at_most(spec.budget_max)
+        mask &= hourly | ok
+    if spec.hourly_min is not None or spec.hourly_max is not None:
+        fixed = np.where(unknown, budget != NONE, kind == data.kinds.code(JobKind.FIXED.value))
+        lo = np.where(hmin != NONE, hmin, hmax)
+        hi = np.where(hmax != NONE, hmax, hmin)
+        lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
+        ok = has_rate.copy()
+        if spec.hourly_max is not None:
+            ok &= lo <= _at_most(spec.hourly_max)
+        if spec.hourly_min is not None:
+            ok &= hi >= _at_least(spec.hourly_min)
+        mask &= fixed | ok
+    if spec.countries_include:
+        mask &= np.isin(c["country"], data.countries.codes(spec.countries_include))
+    if spec.countries_exclude:
+        mask &= ~np.isin(c["country"], data.countries.codes(spec.countries_exclude))
+    return mask
+
+
+def _bitmap_mask(bitmap: BitMap, n: int) -> NDArray[np.bool_]:
+    mask = np.zeros(n, dtype=bool)
+    if bitmap:
+        mask[np.frombuffer(bitmap.to_array(), dtype=np.uint32)] = True
+    return mask
+
+
+class _Lazy:
+    """`keys[i]` / `records[i]`: read through the page cache."""
+
+    def __init__(self, index: InboxIndex, part: int) -> None:
+        self._index = index
+        self._part = part
+
+    def __getitem__(self, i: int) -> Any:
+        item = self._index._item(int(i))
+        return None if item is None else item[self._part]
+
+    def __len__(self) -> int:
+        return self._index._data.n
+
+
+class _States:
+    """`states[i]`: the local state's name of row i."""
+
+    def __init__(self, index: InboxIndex) -> None:
+        self._index = index
+
+    def __getitem__(self, i: int) -> str:
+        data = self._index._data
+        flow = int(data.cols["flow"][i])
+        if flow >= 0:
+            return data.flows.names[flow]
+        return "read" if data.cols["read"][i] else "new"
+
+    def __len__(self) -> int:
+        return self._index._data.n
+
+
+def build_index(
+    source: RowSource,
+    slices: Iterable[tuple[Sequence[int], Sequence[OpportunityRow]]],
+    states: Mapping[str, str],
+    view: tuple[FilterSpec, int | None, bool, float] | None = None,
+    *,
+    cancelled: Callable[[], bool] = lambda: False,
+    expected: int = 0,
+    all_orders: bool = False,
+) -> IndexData:
+    """Build an index's data from stored rows in slices: pure Python and numpy, no Qt, for
+    a worker thread. `slices` yields (refs, rows). `view` (spec, sort column, descending,
+    the clock's time) is what the window shows: its order and filter are computed here
+    too, off the GUI thread, and `InboxIndex.adopt` reuses them if they still apply.
+    Raises `LoadCancelled` between slices once `cancelled()` is true. `expected`, the
+    number of rows if known, saves growing the columns (and the peak memory of copying).
+    `all_orders` computes every column's order here, so no sort waits for one later."""
+    data = IndexData(source)
+    data.reserve(expected)
+    for refs, rows in slices:
+        if cancelled():
+            raise LoadCancelled
+        data.append(refs, prepare_rows(rows, states))
+    data.finish()
+    if all_orders:
+        for column in range(COLUMNS):
+            if cancelled():
+                raise LoadCancelled
+            data.perm(column)
+    _trim_heap()
+    if view is not None:
+        spec, sort_column, descending, now = view
+        when = datetime.fromtimestamp(now, UTC)
+        mask = _filter_mask(data, spec, when)
+        shown = _ordered(data, mask, sort_column, descending)
+        data.view = (spec, sort_column, descending, when, mask, shown)
+    return data
+
+
+def _trim_heap() -> None:
+    """Hand the heap's free pages back to the system (glibc only).
+
+    A load frees millions of small temporaries between the bitmaps' growing buffers;
+    without this the process keeps their pages (~150 MB at a million rows)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    trim = getattr(libc, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+
+
+class LoadCancelled(Exception):
+    """`build_index` stopped early: nobody wants its result any more."""
+
+
+def _filter_mask(data: IndexData, spec: FilterSpec, now: datetime) -> NDArray[np.bool_]:
+    """Which rows `spec` accepts: the structured conditions, then the text query."""
+    mask = data.facets(spec, now)
+    node = spec.query.node
+    if node is None:
+        mask = mask.copy()  # the caller changes it in place; the cache keeps its own
+    else:
+        universe = BitMap()
+        universe.add_range(0, data.n)
+        mask = mask & _bitmap_mask(data.text.evaluate(node, universe), data.n)
+    return mask
+
+
+def _ordered(
+    data: IndexData, mask: NDArray[np.bool_], column: int | None, descending: bool
+) -> NDArray[np.int64]:
+    """The rows of `mask` in the total order of `column`."""
+    if column is None:
+        rows = np.flatnonzero(mask)
+        return rows[np.argsort(data.col("seq")[rows], kind="stable")]
+    perm = data.descending(column) if descending else data.perm(column)
+    return perm[mask[perm]]
+
+
 class InboxIndex:
-    """Every opportunity, filtered and sorted in Python; see the module docstring."""
+    """The inbox's rows, columnar; see the module docstring."""
 
     def __init__(
-        self, listener: RowChanges | None = None, *, clock: Callable[[], float] = time.time
+        self,
+        listener: RowChanges | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        source: RowSource | None = None,
     ) -> None:
         self._listener: RowChanges = listener or _Quiet()
         self._clock = clock
-        # Parallel per-row lists, indexed by row id i; cleared and extended, never rebound.
-        self.keys: list[str] = []
-        self.records: list[RowRecord] = []
-        self._hay: list[str] = []
-        self._fields: list[Fields] = []  # plain tuples laid out like FilterFields
-        self.states: list[str] = []  # local state: new, read, drafted, ...
-        self._fstate: list[str] = []  # as FilterSpec sees it (archived folded in)
-        self._workflow: list[str | None] = []  # state from a draft or a submission
-        self.read: list[bool] = []
-        self.starred: list[bool] = []
-        self._seq: list[int] = []  # arrival: ties in every sort go by it
-        self._index: dict[str, int] = {}  # the live rows' ids by key
-        self._removed: set[int] = set()  # ids of removed rows, kept until the next load
-        self._min_seq = 0
-        # Orders (lists of row ids).
-        self._order: list[int] = []
-        self.visible: list[int] = []
+        self._data = IndexData(source or MemorySource())
+        self._data.finish()
+        self.visible: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self._positions: NDArray[np.int64] | None = None
         self._sort_column: int | None = None
         self._descending = False
-        self._sort_keys: list[Any] = self._seq  # the current column's key per row
-        # The filter, and what recent scans found.
         self._spec = FilterSpec()
-        self._now = datetime.fromtimestamp(clock(), UTC)  # anchors `posted_within`
-        self._rows_filter: RowsFilter = compile_rows(self._spec, self._now)
-        self._predicate: FieldsPredicate = compile_fields(self._spec, self._now)
-        self._results: dict[FilterSpec, list[int]] = {}
-        self._text_hits: dict[QueryNode, list[int]] = {}  # FilterSpec(text=...) results
+        self._now = datetime.fromtimestamp(clock(), UTC)
+        self._mask: NDArray[np.bool_] = np.zeros(0, dtype=bool)
+        self._pages: OrderedDict[int, Item] = OrderedDict()
         self._last_counts = (-1, -1)
+        self.keys = _Lazy(self, 0)
+        self.records = _Lazy(self, 1)
+        self.states = _States(self)
+
+    # -- per-row columns the model reads ---------------------------------------------------
+
+    @property
+    def read(self) -> NDArray[np.bool_]:
+        return self._data.cols["read"]
+
+    @property
+    def starred(self) -> NDArray[np.bool_]:
+        return self._data.cols["starred"]
+
+    @property
+    def data(self) -> IndexData:
+        return self._data
 
     # -- reading ------------------------------------------------------------------------
 
@@ -204,104 +851,142 @@ class InboxIndex:
         return len(self.visible)
 
     def total_count(self) -> int:
-        return len(self._index)
+        return self._data.n - self._data.removed
 
     def count_matching(self, spec: FilterSpec) -> int:
-        """How many rows `spec` would show, without showing them: one scan of every row."""
-        steps = self.count_matching_steps([spec], step=max(1, len(self._order)))
-        counts = [c for c in steps if c is not None]
-        return counts[-1][0] if counts else 0
+        """How many rows `spec` would show, without showing them (one vectorised mask)."""
+        return int(np.count_nonzero(self._compute_mask(spec)))
 
-    def count_matching_steps(
-        self, specs: Sequence[FilterSpec], step: int = 5_000
-    ) -> Iterator[list[int] | None]:
+    def count_matching_steps(self, specs: Sequence[FilterSpec]) -> Iterator[list[int] | None]:
         """How many rows each of `specs` would show (the filter bar's "hidden by" counts),
-        `step` rows at a time: yields None after each slice, then the counts. A caller on
-        the GUI loop yields to the loop between slices, so no scan stalls it; a reload
-        under way ends the count early (nothing more is yielded)."""
-        now = datetime.fromtimestamp(self._clock(), UTC)
-        filters = [compile_rows(spec, now) for spec in specs]
-        order, fields, hays, states = self._order, self._fields, self._hay, self._fstate
-        counts = [0] * len(filters)
-        for start in range(0, len(order), step):
-            rows = order[start : start + step]
-            try:
-                for n, rows_filter in enumerate(filters):
-                    counts[n] += len(rows_filter(rows, fields, hays, states))
-            except IndexError:  # the rows were reloaded meanwhile: this count is void
+        one spec a step: yields None after each, then the counts. A caller on the GUI loop
+        yields to the loop between steps; a reload under way ends the count early."""
+        data = self._data
+        counts: list[int] = []
+        for spec in specs:
+            counts.append(int(np.count_nonzero(_filter_mask(data, spec, self._now))))
+            if self._data is not data:  # the rows were reloaded meanwhile: void
                 return
             yield None
         yield counts
 
     def key_at(self, position: int) -> str | None:
         visible = self.visible
-        return self.keys[visible[position]] if 0 <= position < len(visible) else None
+        if not 0 <= position < len(visible):
+            return None
+        item = self._item(int(visible[position]))
+        return None if item is None else item[0]
+
+    def id_of(self, key: str) -> int | None:
+        return self._data.id_of(key)
 
     def position_of(self, key: str) -> int | None:
         """Where the row of `key` is in `visible`; None if it is unknown or filtered out."""
-        i = self._index.get(key)
+        i = self.id_of(key)
         return None if i is None else self.position_of_id(i)
 
     def position_of_id(self, i: int) -> int | None:
-        return self._find(self.visible, i)
+        if self._positions is None:
+            positions = np.full(self._data.n, -1, dtype=np.int64)
+            positions[self.visible] = np.arange(len(self.visible))
+            self._positions = positions
+        if not 0 <= i < len(self._positions):
+            return None
+        found = int(self._positions[i])
+        return None if found < 0 else found
 
     def state_of(self, key: str) -> str | None:
-        i = self._index.get(key)
+        i = self.id_of(key)
         return None if i is None else self.states[i]
 
     def haystack_of_key(self, key: str) -> str | None:
         """The text the query searches for one opportunity (tests, highlighting)."""
-        i = self._index.get(key)
-        return None if i is None else self._hay[i]
+        i = self.id_of(key)
+        if i is None:
+            return None
+        item = self._item(i, fresh=True)
+        return None if item is None else item[2]
 
     def fields_of_key(self, key: str) -> FilterFields | None:
-        i = self._index.get(key)
-        return None if i is None else FilterFields._make(self._fields[i])
+        i = self.id_of(key)
+        if i is None:
+            return None
+        data = self._data
+        c = data.cols
+
+        def money(name: str) -> int | None:
+            value = int(c[name][i])
+            return None if value == NONE else value
+
+        def real(name: str) -> float | None:
+            value = float(c[name][i])
+            return None if value != value else value
+
+        def count(name: str) -> int | None:
+            value = int(c[name][i])
+            return None if value == NONE32 else value
+
+        verified = int(c["verified"][i])
+        country = int(c["country"][i])
+        return FilterFields(
+            platform=data.platforms.names[int(c["platform"][i])],
+            kind=data.kinds.names[int(c["kind"][i])],
+            budget_cents=money("budget"),
+            hourly_min_cents=money("hmin"),
+            hourly_max_cents=money("hmax"),
+            spend_cents=money("spend"),
+            hire_rate=real("hire"),
+            payment_verified=None if verified < 0 else bool(verified),
+            country_folded=None if country < 0 else data.countries.names[country],
+            match_score=real("score"),
+            posted_ts=float(c["posted"][i]),
+            connects=count("connects"),
+            proposals_most=count("proposals"),
+            hires=count("hires"),
+            avg_rate_cents=money("avgrate"),
+            archived=bool(c["archived"][i]),
+        )
 
     def sort_value(self, i: int, column: int) -> Any:
-        return SORT_KEYS[column](self.records[i], self.states[i])
+        """The value row i sorts by in `column` (as `inbox_rows.SORT_KEYS` gives it)."""
+        record = self.records[i]
+        return SORT_KEYS[column](record, self.states[i])
 
     def spec(self) -> FilterSpec:
         return self._spec
 
     def sort_state(self) -> tuple[int | None, bool]:
-        """(column, descending) of the current sort, for `prepare_rows` on a worker."""
         return self._sort_column, self._descending
 
     # -- loading, sorting, filtering ----------------------------------------------------
 
     def load_rows(self, rows: Iterable[OpportunityRow], states: Mapping[str, str]) -> None:
-        """Replace everything with `rows` (newest first, as the store loads them)."""
-        self.load_prepared(prepare_rows(rows, states))
-
-    def load_prepared(self, prepared: PreparedRows) -> None:
-        """Replace everything with rows built by `prepare_rows` (maybe on a worker thread)."""
-        count = len(prepared.keys)
-        index = {key: i for i, key in enumerate(prepared.keys)}
-        if len(index) != count:
+        """Replace everything with `rows` (newest first), held in memory."""
+        rows = list(rows)
+        if len({row.key for row in rows}) != len(rows):
             raise ValueError("load_rows: opportunity keys must be unique")
+        source = MemorySource()
+        prepared = prepare_rows(rows, states)
+        refs = source.admit(
+            list(zip(prepared.keys, prepared.rows, prepared.haystacks, strict=True))
+        )
+        self.adopt(build_index(source, [([r or 0 for r in refs], rows)], states))
+
+    def adopt(self, data: IndexData) -> None:
+        """Replace everything with `data` (built by `build_index`, maybe on a worker)."""
         self._listener.begin_reset()
-        self._clear()
-        self.keys.extend(prepared.keys)
-        self.records.extend(prepared.rows)
-        self._hay.extend(prepared.haystacks)
-        self._fields.extend(prepared.fields)
-        self.states.extend(prepared.states)
-        self._fstate.extend(prepared.filter_states)
-        self._workflow.extend(prepared.workflow)
-        self.read.extend(prepared.read)
-        self.starred.extend(prepared.starred)
-        self._seq.extend(range(count))
-        self._index = index
-        if prepared.sort == (self._sort_column, self._descending) and prepared.order is not None:
-            assert prepared.sort_keys is not None
-            self._sort_keys = prepared.sort_keys
-            self._order = prepared.order
+        self._data = data
+        self._pages.clear()
+        view = data.view
+        data.view = None
+        timeless = self._spec.posted_within is None
+        if view is not None and view[:3] == (self._spec, *self.sort_state()) and timeless:
+            self._now, self._mask, self.visible = view[3], view[4], view[5]
         else:
-            self._sort_keys = self._compute_sort_keys()
-            self._order = self._sorted(list(range(count)))
-        self._compile(self._spec)
-        self.visible = self._rows_filter(self._order, self._fields, self._hay, self._fstate)
+            self._now = datetime.fromtimestamp(self._clock(), UTC)
+            self._mask = self._compute_mask(self._spec)
+            self.visible = self._order()
+        self._positions = None
         self._listener.end_reset()
         self._emit_counts()
 
@@ -312,69 +997,27 @@ class InboxIndex:
         if (sort_column, descending) == (self._sort_column, self._descending):
             return
         self._listener.begin_layout()
-        self._invalidate()
         self._sort_column, self._descending = sort_column, descending
-        self._sort_keys = self._compute_sort_keys()
-        self._order = self._sorted(self._arrival_order())
-        visible = set(self.visible)
-        self.visible = [i for i in self._order if i in visible]
+        self.visible = self._order()
+        self._positions = None
         self._listener.end_layout()
 
     def set_filter(self, spec: FilterSpec) -> None:
         """Show the rows `spec` accepts, in the current sort order."""
-        timeless = spec.posted_within is None  # a result that the clock cannot age
-        if spec == self._spec and timeless:
+        if spec == self._spec and spec.posted_within is None:
             return
-        previous = self._spec
-        self._compile(spec)
-        visible = self._results.get(spec) if timeless else None
-        if visible is None:
-            visible = self._scan(spec, previous)
-            if timeless:
-                self._remember(self._results, spec, visible)
-        if _is_plain_text(spec):
-            node = spec.query.node
-            if node is not None:
-                self._remember(self._text_hits, node, visible)
-        if visible == self.visible:
-            # The same rows ("python" -> "python -"): nothing to reset or repaint.
+        self._spec = spec
+        self._now = datetime.fromtimestamp(self._clock(), UTC)
+        self._mask = self._compute_mask(spec)
+        visible = self._order()
+        if np.array_equal(visible, self.visible):
             self.visible = visible
         else:
             self._listener.begin_reset()
             self.visible = visible
+            self._positions = None
             self._listener.end_reset()
         self._emit_counts()
-
-    def _scan(self, spec: FilterSpec, previous: FilterSpec) -> list[int]:
-        """The rows `spec` accepts, from the smallest list known to hold them all."""
-        fields, hays, states = self._fields, self._hay, self._fstate
-        source = self.visible if spec.narrows(previous) else self._order
-        for remembered, rows in self._results.items():
-            if len(rows) < len(source) and spec.narrows(remembered):
-                source = rows
-        query = spec.query
-        node = query.node
-        if node is None or not _default_states(spec):
-            return self._rows_filter(source, fields, hays, states)
-        # Text matches (archived rows left out) are remembered per query: a platform
-        # toggle then scans only them, and a query that narrows a remembered one
-        # ("python -wo" after "python") scans only the remembered matches.
-        hits = self._text_hits.get(node)
-        if hits is None:
-            for remembered_node, rows in self._text_hits.items():
-                if len(rows) < len(source) and query.narrows(_query_of(remembered_node)):
-                    source = rows
-            if source is not self._order:
-                return self._rows_filter(source, fields, hays, states)
-            text_only = FilterSpec(text=spec.text)
-            hits = compile_rows(text_only, self._now)(source, fields, hays, states)
-            self._remember(self._text_hits, node, hits)
-        if _is_plain_text(spec):
-            return hits
-        if len(source) < len(hits):
-            return self._rows_filter(source, fields, hays, states)
-        structured = compile_rows(spec.model_copy(update={"text": ""}), self._now)
-        return structured(hits, fields, hays, states)
 
     # -- changes ------------------------------------------------------------------------
 
@@ -384,64 +1027,73 @@ class InboxIndex:
         batch: dict[str, Opportunity] = {}
         for opportunity in opportunities:
             batch[opportunity.key] = opportunity  # the latest copy of a key wins
-        new = [opp for key, opp in batch.items() if key not in self._index]
-        updated = [(self._index[key], opp) for key, opp in batch.items() if key in self._index]
-        if updated:
-            self._update_rows(updated)
+        if not batch:
+            return
+        data = self._data
+        items: list[Item] = []
+        for opportunity in batch.values():
+            record, hay, _fields = records_of(opportunity)
+            items.append((opportunity.key, record, hay))
+        refs = data.source.admit(items)
+        known: list[tuple[int, Item, Opportunity]] = []
+        new: list[tuple[int, Item, Opportunity]] = []
+        for ref, item, opportunity in zip(refs, items, batch.values(), strict=True):
+            if ref is None:
+                continue  # not in the source (a row the store does not hold)
+            i = data.id_of_ref(ref)
+            (new if i is None else known).append((ref, item, opportunity))
+        changed: list[int] = []
+        for ref, item, opportunity in known:
+            i = data.id_of_ref(ref)
+            assert i is not None
+            self._replace(i, ref, opportunity)
+            self._pages[i] = item
+            data.text.set_row(i, item[2])
+            changed.append(i)
         if new:
-            self._insert_new(new)
-        self._emit_counts()
+            data.min_seq -= len(new)
+            prepared = _prepared_of([opp for _r, _i, opp in new])
+            ids = data.append(
+                [ref for ref, _i, _o in new],
+                prepared,
+                range(data.min_seq, data.min_seq + len(new)),
+                bulk=False,
+            )
+            for i, (_ref, item, _opp) in zip(ids.tolist(), new, strict=True):
+                self._pages[i] = item
+            changed.extend(ids.tolist())
+        self._refresh(changed)
 
     def remove(self, keys: Iterable[str]) -> None:
         """Forget the rows of `keys` (unknown ones are ignored); shown rows leave `visible`.
 
-        A removed row's records stay in the columns, unreachable, until the next load;
-        its key, if it comes back, becomes a new row.
+        A key that comes back later becomes a new row.
         """
-        removed = {i for key in keys if (i := self._index.pop(key, None)) is not None}
-        if not removed:
+        data = self._data
+        gone = {i for key in keys if (i := self.id_of(key)) is not None}
+        if not gone:
             return
-        self._invalidate()
-        positions = [self._find(self.visible, i) for i in removed]
-        self._removed |= removed
-        self._order = [i for i in self._order if i not in removed]
-        shown = sorted((p for p in positions if p is not None), reverse=True)
-        listener = self._listener
-        if len(shown) > ROW_SIGNALS_LIMIT:
-            listener.begin_reset()
-            self.visible = [i for i in self.visible if i not in removed]
-            listener.end_reset()
-        else:
-            # Each run of adjacent rows as one removal, the last run first so the
-            # positions before it stay valid.
-            while shown:
-                last = first = shown.pop(0)
-                while shown and shown[0] == first - 1:
-                    first = shown.pop(0)
-                listener.begin_remove(first, last)
-                del self.visible[first : last + 1]
-                listener.end_remove()
-        self._emit_counts()
+        for i in gone:
+            data.cols["alive"][i] = False
+            self._pages.pop(i, None)
+        data.removed += len(gone)
+        self._refresh(sorted(gone))
 
     def set_state(self, key: str, state: str) -> None:
         """Record the workflow state of one opportunity ("drafted", "submitted"...).
 
         "new" and "read" mean no draft or submission: the read flag is set to match.
         """
-        i = self._index.get(key)
+        i = self.id_of(key)
         if i is None:
             return
-
-        def change() -> None:
-            if state in ("new", "read"):
-                self._workflow[i] = None
-                self.read[i] = state == "read"
-            else:
-                self._workflow[i] = state
-            self._restate(i)
-
-        self._change_row(i, change)
-        self._emit_counts()
+        c = self._data.cols
+        if state in ("new", "read"):
+            c["flow"][i] = -1
+            c["read"][i] = state == "read"
+        else:
+            c["flow"][i] = self._data.flows.code(state)
+        self._refresh([i])
 
     def set_flags(
         self,
@@ -453,312 +1105,215 @@ class InboxIndex:
     ) -> None:
         """Update the user's marks on one opportunity; an archived row leaves `visible`
         unless the filter includes archived rows."""
-        i = self._index.get(key)
+        i = self.id_of(key)
         if i is None:
             return
+        c = self._data.cols
+        if read is not None:
+            c["read"][i] = read
+        if starred is not None:
+            c["starred"][i] = starred
+        if archived is not None:
+            c["archived"][i] = archived
+        self._refresh([i])
 
-        def change() -> None:
-            if read is not None:
-                self.read[i] = read
-            if starred is not None:
-                self.starred[i] = starred
-            if archived is not None:
-                self._fields[i] = _with_archived(self._fields[i], archived)
-            self._restate(i)
+    # -- internals ------------------------------------------------------------------------
 
-        self._change_row(i, change)
+    def _item(self, i: int, *, fresh: bool = False) -> Item | None:
+        pages = self._pages
+        item = None if fresh else pages.get(i)
+        if item is not None:
+            pages.move_to_end(i)
+            return item
+        data = self._data
+        if not 0 <= i < data.n:
+            return None
+        wanted = [i]
+        position = self.position_of_id(i)
+        if position is not None and not fresh:
+            around = self.visible[max(0, position - _PAGE // 4) : position + _PAGE].tolist()
+            wanted += [j for j in around if j != i and j not in pages]
+        refs = data.cols["ref"][np.array(wanted, dtype=np.int64)].tolist()
+        for j, found in zip(wanted, data.source.fetch(refs), strict=True):
+            if found is not None:
+                pages[j] = found
+        while len(pages) > _PAGE_CACHE:
+            pages.popitem(last=False)
+        return pages.get(i)
+
+    def _replace(self, i: int, ref: int, opportunity: Opportunity) -> None:
+        """New content for row i; the user's marks and the workflow state stay."""
+        data = self._data
+        prepared = _prepared_of([opportunity])
+        c = data.cols
+        keep = {name: c[name][i] for name in ("read", "starred", "flow", "archived", "seq")}
+        scratch = IndexData(data.source)
+        scratch.platforms, scratch.kinds = data.platforms, data.kinds
+        scratch.countries, scratch.flows = data.countries, data.flows
+        scratch.append([ref], prepared, bulk=False)
+        for name in c:
+            c[name][i] = scratch.cols[name][0]
+        for name, value in keep.items():
+            c[name][i] = value
+
+    def _compute_mask(self, spec: FilterSpec) -> NDArray[np.bool_]:
+        return _filter_mask(self._data, spec, self._now)
+
+    def _order(self) -> NDArray[np.int64]:
+        return _ordered(self._data, self._mask, self._sort_column, self._descending)
+
+    def _refresh(self, changed: list[int]) -> None:
+        """Rows `changed` changed (content, marks, existence): recompute what shows, and
+        tell the listener the difference."""
+        data = self._data
+        data.mark_stale(changed)
+        spec = self._spec
+        if len(self._mask) != data.n:
+            grown = np.zeros(data.n, dtype=bool)
+            grown[: len(self._mask)] = self._mask
+            self._mask = grown
+        ids = np.array(changed, dtype=np.int64)
+        self._mask[ids] = self._passes(ids, spec)
+        old = self.visible
+        new = self._order()
+        self._announce(old, new, changed)
         self._emit_counts()
 
-    # -- internals: records ----------------------------------------------------------------
+    def _passes(self, ids: NDArray[np.int64], spec: FilterSpec) -> NDArray[np.bool_]:
+        data = self._data
+        mask = _facet_mask(data, spec, self._now, ids)
+        node = spec.query.node
+        if node is not None and mask.any():
+            universe = BitMap(ids[mask].astype(np.uint32))
+            hits = data.text.evaluate(node, universe)
+            mask &= np.isin(ids, np.frombuffer(hits.to_array(), dtype=np.uint32))
+        return mask
 
-    def _clear(self) -> None:
-        for values in (
-            self.keys,
-            self.records,
-            self._hay,
-            self._fields,
-            self.states,
-            self._fstate,
-            self._workflow,
-            self.read,
-            self.starred,
-            self._seq,
-        ):
-            values.clear()
-        self._index = {}
-        self._removed = set()
-        self._min_seq = 0
-        self._order = []
-        self.visible = []
-        self._invalidate()
+    def _announce(self, old: NDArray[np.int64], new: NDArray[np.int64], changed: list[int]) -> None:
+        listener = self._listener
+        n = self._data.n
+        in_old = np.zeros(n, dtype=bool)
+        in_old[old] = True
+        in_new = np.zeros(n, dtype=bool)
+        in_new[new] = True
+        added = np.flatnonzero(~in_old[new])  # positions in new
+        gone = np.flatnonzero(~in_new[old])  # positions in old
+        if len(added) == 0 and len(gone) == 0:
+            if np.array_equal(old, new):
+                self._repaint(changed)
+                return
+            moved = np.flatnonzero(old != new)
+            if len(changed) == 1 and len(moved):
+                self._move(old, new, changed[0])
+                self._repaint(changed)
+                return
+            self._layout(new)
+            return
+        if len(added) and len(gone):
+            self._reset(new)
+            return
+        kept = new[in_old[new]] if len(added) else old[in_new[old]]
+        if not np.array_equal(kept, old if len(added) else new):
+            self._reset(new)  # rows both moved and came or went
+            return
+        if len(gone):
+            if len(gone) > ROW_SIGNALS_LIMIT:
+                self._reset(new)
+                return
+            runs = _runs(gone.tolist())
+            visible = old
+            for first, last in reversed(runs):
+                listener.begin_remove(first, last)
+                visible = np.concatenate((visible[:first], visible[last + 1 :]))
+                self.visible = visible
+                self._positions = None
+                listener.end_remove()
+            self._repaint(changed)
+            return
+        runs = _runs(added.tolist())
+        if len(runs) > ROW_SIGNALS_LIMIT or (len(runs) > 1 and len(added) > ROW_SIGNALS_LIMIT):
+            # Many, scattered by the sort: one block at the end, then moved into place.
+            end = len(old)
+            listener.begin_insert(end, end + len(added) - 1)
+            self.visible = np.concatenate((old, new[added]))
+            self._positions = None
+            listener.end_insert()
+            self._layout(new)
+            return
+        is_added = ~in_old[new]
+        run_of = np.cumsum(np.concatenate(([False], is_added[1:] & ~is_added[:-1]))) + int(
+            is_added[0]
+        )
+        for number, (first, last) in enumerate(runs, start=1):
+            listener.begin_insert(first, last)
+            self.visible = new[~is_added | (run_of <= number)] if number < len(runs) else new
+            self._positions = None
+            listener.end_insert()
+        self._repaint([i for i in changed if in_old[i]])
 
-    def _restate(self, i: int) -> None:
-        flow = self._workflow[i]
-        state = flow or ("read" if self.read[i] else "new")
-        self.states[i] = state
-        self._fstate[i] = filter_state(state, self._fields[i][ARCHIVED_FIELD])
+    def _move(self, old: NDArray[np.int64], new: NDArray[np.int64], i: int) -> None:
+        source = int(np.flatnonzero(old == i)[0])
+        target = int(np.flatnonzero(new == i)[0])
+        destination = target if target < source else target + 1
+        self._listener.begin_move(source, destination)
+        self.visible = new
+        self._positions = None
+        self._listener.end_move()
 
-    # -- internals: order --------------------------------------------------------------------
+    def _layout(self, new: NDArray[np.int64]) -> None:
+        self._listener.begin_layout()
+        self.visible = new
+        self._positions = None
+        self._listener.end_layout()
 
-    def _sort_key_of(self, i: int) -> Any:
-        if self._sort_column is None:
-            return self._seq[i]
-        return SORT_KEYS[self._sort_column](self.records[i], self.states[i])
+    def _reset(self, new: NDArray[np.int64]) -> None:
+        self._listener.begin_reset()
+        self.visible = new
+        self._positions = None
+        self._listener.end_reset()
 
-    def _compute_sort_keys(self) -> list[Any]:
-        if self._sort_column is None:
-            return self._seq
-        key = SORT_KEYS[self._sort_column]
-        return [key(row, state) for row, state in zip(self.records, self.states, strict=True)]
-
-    def _arrival_order(self) -> list[int]:
-        """Every row by `_seq`: later batches first, then the rows loaded at start-up.
-
-        Already in order (a linear pass for the sort) until rows arrive after the load.
-        """
-        rows: Iterable[int] = range(len(self.keys))
-        if self._removed:
-            rows = (i for i in rows if i not in self._removed)
-        return sorted(rows, key=self._seq.__getitem__)
-
-    def _sorted(self, indexes: list[int]) -> list[int]:
-        """`indexes` (in arrival order) in the current total order; stable, None last."""
-        if self._sort_column is None:
-            return indexes
-        return sorted_order(self._sort_keys, indexes, self._descending)
-
-    def _before(self, j: int, i: int) -> bool:
-        """Whether row j comes before row i in the current total order."""
-        keys = self._sort_keys
-        kj, ki = keys[j], keys[i]
-        if kj == ki:
-            return bool(self._seq[j] < self._seq[i])
-        if kj is None:
-            return False
-        if ki is None:
-            return True
-        return bool(kj > ki) if self._descending else bool(kj < ki)
-
-    def _position(self, order: list[int], i: int) -> int:
-        """Where row i belongs in `order` (which is in the current total order)."""
-        before = self._before
-        lo, hi = 0, len(order)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if before(order[mid], i):
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
-
-    def _find(self, order: list[int], i: int) -> int | None:
-        position = self._position(order, i)
-        return position if position < len(order) and order[position] == i else None
-
-    def _in_place(self, order: list[int], position: int) -> bool:
-        i = order[position]
-        after_previous = position == 0 or self._before(order[position - 1], i)
-        before_next = position + 1 == len(order) or self._before(i, order[position + 1])
-        return after_previous and before_next
-
-    def _merge(self, order: list[int], extra: list[int]) -> list[int]:
-        """`order` with the rows of `extra` (both in the total order) merged in."""
-        merged: list[int] = []
-        start = 0
-        for i in extra:
-            position = self._position(order, i)
-            merged.extend(order[start:position])
-            merged.append(i)
-            start = position
-        merged.extend(order[start:])
-        return merged
-
-    # -- internals: filter ---------------------------------------------------------------
-
-    def _compile(self, spec: FilterSpec) -> None:
-        self._spec = spec
-        self._now = datetime.fromtimestamp(self._clock(), UTC)
-        self._rows_filter = compile_rows(spec, self._now)
-        self._predicate = compile_fields(spec, self._now)
-
-    def _passes(self, i: int) -> bool:
-        return bool(self._predicate(self._fields[i], self._hay[i], self.states[i]))
-
-    @staticmethod
-    def _remember(cache: dict[Any, list[int]], key: Any, rows: list[int]) -> None:
-        cache.pop(key, None)
-        cache[key] = rows
-        while len(cache) > _CACHE_SIZE:
-            del cache[next(iter(cache))]
-
-    def _invalidate(self) -> None:
-        """Rows or their order changed: remembered scans no longer hold."""
-        self._results.clear()
-        self._text_hits.clear()
+    def _repaint(self, changed: list[int]) -> None:
+        if len(changed) > ROW_SIGNALS_LIMIT:
+            return
+        for i in changed:
+            position = self.position_of_id(i)
+            if position is not None:
+                self._listener.changed(position)
 
     def _emit_counts(self) -> None:
-        counts = (len(self.visible), len(self._index))
+        counts = (len(self.visible), self.total_count())
         if counts != self._last_counts:
             self._last_counts = counts
             self._listener.counts(*counts)
 
-    # -- internals: changing rows --------------------------------------------------------
 
-    def _insert_new(self, opportunities: list[Opportunity]) -> None:
-        self._invalidate()
-        count = len(opportunities)
-        first_seq = self._min_seq - count
-        self._min_seq = first_seq
-        added: list[int] = []
-        for offset, opportunity in enumerate(opportunities):
-            row, hay, fields = records_of(opportunity)
-            i = len(self.keys)
-            self._index[opportunity.key] = i
-            self.keys.append(opportunity.key)
-            self.records.append(row)
-            self._hay.append(hay)
-            self._fields.append(fields)
-            self._workflow.append(None)
-            self.read.append(False)
-            self.starred.append(False)
-            self.states.append("new")
-            self._fstate.append("new")
-            self._seq.append(first_seq + offset)  # the batch's first on top
-            if self._sort_column is not None:
-                self._sort_keys.append(self._sort_key_of(i))
-            added.append(i)
-        added = self._sorted(added)  # `added` is in arrival order already
-        self._order = self._merge(self._order, added)
-        passing = [i for i in added if self._passes(i)]
-        if not passing:
-            return
-        positions = [self._position(self.visible, i) for i in passing]
-        listener = self._listener
-        if positions[0] == positions[-1]:
-            # One block at one place: the usual case (newest first, or a single row).
-            first = positions[0]
-            listener.begin_insert(first, first + len(passing) - 1)
-            self.visible[first:first] = passing
-            listener.end_insert()
-            return
-        if len(passing) <= ROW_SIGNALS_LIMIT:
-            # A few rows scattered by the sort (webhooks trickling into a table sorted by
-            # posting time): one insert each, last position first so the earlier
-            # positions stay valid. A layout change would make the view re-read every
-            # persistent index and row for each of them.
-            # (`passing` is in the total order: of two rows due at one position, the later
-            # one goes in first.)
-            for position, n in sorted(
-                zip(positions, range(len(passing)), strict=True), reverse=True
-            ):
-                listener.begin_insert(position, position)
-                self.visible.insert(position, passing[n])
-                listener.end_insert()
-            return
-        # Many, scattered by the sort: append them as one block, then move them into place.
-        end = len(self.visible)
-        listener.begin_insert(end, end + len(passing) - 1)
-        self.visible.extend(passing)
-        listener.end_insert()
-        listener.begin_layout()
-        self.visible = self._merge(self.visible[:end], passing)
-        listener.end_layout()
-
-    def _update_rows(self, updated: list[tuple[int, Opportunity]]) -> None:
-        self._invalidate()
-        if len(updated) <= ROW_SIGNALS_LIMIT:
-            for i, opportunity in updated:
-                self._change_row(i, partial(self._replace, i, opportunity))
-            return
-        # Many at once: take them out of both orders, change them, merge back the ones that
-        # pass; one reset for the view instead of a signal per row.
-        rows = {i for i, _ in updated}
-        self._listener.begin_reset()
-        order = [i for i in self._order if i not in rows]
-        visible = [i for i in self.visible if i not in rows]
-        for i, opportunity in updated:
-            self._replace(i, opportunity)
-        changed = self._sorted(sorted(rows, key=self._seq.__getitem__))
-        self._order = self._merge(order, changed)
-        self.visible = self._merge(visible, [i for i in changed if self._passes(i)])
-        self._listener.end_reset()
-
-    def _replace(self, i: int, opportunity: Opportunity) -> None:
-        """New content for row i; the user's marks and the workflow state stay."""
-        row, hay, fields = records_of(opportunity)
-        self.records[i] = row
-        self._hay[i] = hay
-        self._fields[i] = _with_archived(fields, self._fields[i][ARCHIVED_FIELD])
-        if self._sort_column is not None:
-            self._sort_keys[i] = self._sort_key_of(i)
-
-    def _change_row(self, i: int, change: Callable[[], None]) -> None:
-        """Apply `change` to row i, then move, remove, insert or repaint it as needed."""
-        self._invalidate()
-        old_position = self._find(self.visible, i)
-        order_position = self._find(self._order, i)
-        old_key = self._sort_keys[i]
-        change()
-        if self._sort_column is not None:
-            new_key = self._sort_key_of(i)
-            if new_key != old_key and order_position is not None:
-                del self._order[order_position]
-                self._sort_keys[i] = new_key
-                self._order.insert(self._position(self._order, i), i)
-            self._sort_keys[i] = new_key
-        passes = self._passes(i)
-        visible = self.visible
-        listener = self._listener
-        if old_position is None:
-            if passes:
-                position = self._position(visible, i)
-                listener.begin_insert(position, position)
-                visible.insert(position, i)
-                listener.end_insert()
-            return
-        if not passes:
-            listener.begin_remove(old_position, old_position)
-            del visible[old_position]
-            listener.end_remove()
-            return
-        if not self._in_place(visible, old_position):
-            del visible[old_position]
-            position = self._position(visible, i)
-            visible.insert(old_position, i)
-            # Qt counts the destination before the move.
-            destination = position if position < old_position else position + 1
-            listener.begin_move(old_position, destination)
-            del visible[old_position]
-            visible.insert(position, i)
-            listener.end_move()
-            old_position = position
-        listener.changed(old_position)
+def _runs(positions: list[int]) -> list[tuple[int, int]]:
+    """Sorted positions as runs of adjacent ones: [(first, last), ...]."""
+    runs: list[tuple[int, int]] = []
+    for p in positions:
+        if runs and runs[-1][1] == p - 1:
+            runs[-1] = (runs[-1][0], p)
+        else:
+            runs.append((p, p))
+    return runs
 
 
-def _with_archived(fields: Fields, archived: bool) -> Fields:
-    return (*fields[:ARCHIVED_FIELD], archived)
+def _prepared_of(opportunities: Sequence[Opportunity]) -> PreparedRows:
+    """`PreparedRows` for opportunities that came from the bridge (new rows: unread)."""
+    prepared = PreparedRows([], [], [], [], [], [], [], [], [])
+    for opportunity in opportunities:
+        record, hay, fields = records_of(opportunity)
+        prepared.keys.append(opportunity.key)
+        prepared.rows.append(record)
+        prepared.haystacks.append(hay)
+        prepared.fields.append(fields)
+        prepared.states.append("new")
+        prepared.filter_states.append("new")
+        prepared.workflow.append(None)
+        prepared.read.append(False)
+        prepared.starred.append(False)
+    return prepared
 
-
-def _is_plain_text(spec: FilterSpec) -> bool:
-    """Whether `spec` is a text query and nothing else (archived rows hidden)."""
-    return spec.model_copy(update={"text": ""}) == _EMPTY_SPEC
-
-
-def _query_of(node: QueryNode) -> Query:
-    """A Query for a remembered tree, to ask `narrows` (which reads only the tree)."""
-    return Query(text="", node=node, predicate=_match_all)
-
-
-def _match_all(_haystack: str) -> bool:
-    return True
-
-
-def _default_states(spec: FilterSpec) -> bool:
-    """Whether `spec` tests the state as the empty spec does (hides archived rows)."""
-    return not spec.states and not spec.include_archived
-
-
-_EMPTY_SPEC = FilterSpec()
 
 if TYPE_CHECKING:
     _IN_MEMORY: type[RowIndex] = InboxIndex  # mypy holds InboxIndex to the seam

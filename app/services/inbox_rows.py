@@ -1,7 +1,8 @@
 """The inbox's per-row records: how a stored or arriving opportunity becomes one row.
 
 Qt-free, so it is built on a worker thread and tested with plain pytest. The records are
-what `InboxIndex` (app/services/inbox_index.py) stores in its columns:
+what `InboxIndex` (app/services/inbox_index.py) turns into its numpy columns and text
+bitmaps, a slice at a time, and what its page cache keeps for the rows on screen:
 
 - a display record (`RowRecord`), read by position (`R_*`), holding a shared client
   record (`ClientRecord`, `C_*`);
@@ -439,9 +440,7 @@ class PreparedRows(NamedTuple):
     workflow: list[str | None]
     read: list[bool]
     starred: list[bool]
-    # The view's sort at prepare time, with its keys and the sorted row order, so the
-    # 100,000-row sort runs on the worker thread too; load_prepared reuses them only if
-    # the view still sorts the same way.
+    # A sort computed here (`prepare_rows(..., sort)`): its keys and the sorted order.
     sort: tuple[int | None, bool] | None = None
     sort_keys: list[Any] | None = None
     order: list[int] | None = None
@@ -454,9 +453,8 @@ def prepare_rows(
 ) -> PreparedRows:
     """Build the index's records from stored rows: pure Python, no Qt.
 
-    The costly half of a start-up load (about 0.7 s per 100,000 rows here), so a window
-    may run it on a worker thread (`asyncio.to_thread`) and hand the result to
-    `load_prepared` on the GUI thread. `rows` is read once.
+    The inbox index runs it per slice of a few thousand rows on its loading thread
+    (`inbox_index.build_index`); the page cache on a page of rows. `rows` is read once.
     """
     prepared = PreparedRows([], [], [], [], [], [], [], [], [])
     keys, records, hays, fields, local, fstate, workflow, read_flags, starred_flags = prepared[:9]

@@ -23,7 +23,7 @@ of them to the job's row.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -525,6 +525,81 @@ class OpportunityRepo:
                     yield from extras.apply(map(make, batch))
         finally:
             db.close()
+
+    def iter_row_slices(
+        self, size: int = 20_000, first: int | None = None
+    ) -> Generator[tuple[list[int], list[OpportunityRow]], None, None]:
+        """Every opportunity as (rowids, light rows) in slices of `size` (the first of
+        `first`), newest detected first.
+
+        As `iter_rows` (its own read-only connection, one snapshot), with each row's
+        rowid: the inbox index names rows by it and reads the ones on screen back with
+        `rows_by_rowid`.
+        """
+        sql = (
+            f"SELECT rowid, {', '.join(_ROW_COLUMNS)} FROM opportunities"
+            " ORDER BY detected_at DESC, key"
+        )
+        make = OpportunityRow._make
+        db = Database.open(self._db.path, read_only=True)
+        try:
+            with db.read() as conn:
+                cursor = conn.execute(sql)
+                wanted = first or size
+                while True:
+                    # Fetched a thousand at a time: fetchmany builds its rows holding the
+                    # GIL, which a GUI thread waiting for it feels as a stall.
+                    batch: list[Any] = []
+                    while len(batch) < wanted and (more := cursor.fetchmany(min(1_000, wanted))):
+                        batch += more
+                    if not batch:
+                        break
+                    yield [row[0] for row in batch], [make(row[1:]) for row in batch]
+                    wanted = size
+        finally:
+            db.close()
+
+    def rows_by_rowid(self, rowids: Sequence[int]) -> dict[int, OpportunityRow]:
+        """The light rows of `rowids` (missing ones left out), by rowid."""
+        found: dict[int, OpportunityRow] = {}
+        make = OpportunityRow._make
+        wanted = [int(rowid) for rowid in rowids]
+        sql = f"SELECT rowid, {', '.join(_ROW_COLUMNS)} FROM opportunities WHERE rowid IN "
+        with self._db.read() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                placeholders = "(" + ", ".join("?" * len(chunk)) + ")"
+                for row in conn.execute(sql + placeholders, chunk).fetchall():
+                    found[row[0]] = make(row[1:])
+        return found
+
+    def search_texts(
+        self, rowids: Sequence[int]
+    ) -> dict[int, tuple[str, str, str, str, str | None]]:
+        """(title, description, skills JSON, client JSON, category) of `rowids`: what the
+        inbox's text query searches, for checking its candidates."""
+        found: dict[int, tuple[str, str, str, str, str | None]] = {}
+        wanted = [int(rowid) for rowid in rowids]
+        sql = (
+            "SELECT rowid, title, description, skills, client, category FROM opportunities"
+            " WHERE rowid IN "
+        )
+        with self._db.read() as conn:
+            for start in range(0, len(wanted), 5_000):
+                chunk = wanted[start : start + 5_000]
+                placeholders = "(" + ", ".join("?" * len(chunk)) + ")"
+                for row in conn.execute(sql + placeholders, chunk).fetchall():
+                    found[row[0]] = row[1:]
+        return found
+
+    def rowids_of(self, keys: Iterable[str]) -> dict[str, int]:
+        """The rowids of the stored keys among `keys`."""
+        found: dict[str, int] = {}
+        with self._db.read() as conn:
+            for chunk, placeholders in in_chunks(list(dict.fromkeys(keys))):
+                sql = "SELECT key, rowid FROM opportunities WHERE key IN "
+                found.update(conn.execute(sql + placeholders, chunk).fetchall())
+        return found
 
     def by_upwork_job(self, ciphertext: str) -> list[Opportunity]:
         """Every stored route to one Upwork job (GigRadar and UpHunt may both hold it)."""

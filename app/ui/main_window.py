@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.container import Services
+from app.services.inbox_source import StoreSource
 from app.ui.bridge import Bridge
 from app.ui.controllers.accounts import AccountsController
 from app.ui.controllers.drafting import DraftingController
@@ -71,7 +72,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("BidDesk — sandbox" if sandbox else "BidDesk")
         self.resize(self.default_size())
 
-        self.model = OpportunityTableModel(self)
+        # The inbox shows rows read from the store a page at a time (inbox_source.py).
+        self.model = OpportunityTableModel(self, source=StoreSource(services.store.opportunities))
         self.filter_bar = FilterBar(self)
         self.inbox = InboxView(self)
         self.inbox.setModel(self.model)

@@ -29,7 +29,6 @@ from app.domain import JobKind, Platform
 from app.domain.filters import FilterSpec
 from app.services.inbox_index import InboxIndex
 from app.store import Store
-from app.ui.controllers.facets import STEP_ROWS
 from app.ui.widgets.filter_bar import facets_of
 from tests.benchmarks.bench_filter import fill_store, local_states
 
@@ -60,7 +59,7 @@ def main() -> None:
             longest, began = 0.0, time.perf_counter()
             step_started = began
             result: list[int] = []
-            for counts in index.count_matching_steps(specs, STEP_ROWS):
+            for counts in index.count_matching_steps(specs):
                 now = time.perf_counter()
                 longest = max(longest, now - step_started)
                 step_started = now

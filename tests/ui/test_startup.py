@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -95,17 +96,19 @@ async def test_a_big_inbox_shows_its_newest_rows_first_then_all(
         store.opportunities.upsert_many(synthetic(900, seed=3))
     monkeypatch.setattr(InboxLoad, "FIRST_ROWS", 100)
     loads: list[int] = []
-    original = OpportunityTableModel.load_prepared
+    original = OpportunityTableModel.adopt
 
-    def recording(self: OpportunityTableModel, prepared: object) -> None:
-        original(self, prepared)  # type: ignore[arg-type]
+    def recording(self: OpportunityTableModel, data: object) -> None:
+        original(self, data)  # type: ignore[arg-type]
         loads.append(self.total_count())
 
-    monkeypatch.setattr(OpportunityTableModel, "load_prepared", recording)
+    monkeypatch.setattr(OpportunityTableModel, "adopt", recording)
     app = App(QApplication.instance(), GuiOptions(profile=profile))  # type: ignore[arg-type]
     await app.start()
     try:
-        assert loads == [100, 900]  # the newest hundred first, then everything
+        assert loads[0] == 100  # the window is up with the newest hundred
+        await asyncio.wait_for(app.window.inbox_controller.loaded.wait(), 60)
+        assert loads == [100, 900]  # then everything
         selected = app.window.current_key
         assert selected is not None
         assert app.window.inbox.current_key() == selected  # kept across the swap

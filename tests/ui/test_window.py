@@ -135,8 +135,17 @@ async def test_filters_narrow_the_inbox(tmp_path: Path) -> None:
         title = desk.services.store.opportunities.get(gigiac[0]).title
         word = max(title.split(), key=len)
         desk.window.inbox_controller.on_filter_changed(FilterSpec(text=f'"{word}"'))
+        # A word with punctuation in it ("Next.js") is checked on a worker: wait for it.
+        await until(lambda: desk.window.model.spec().text == f'"{word}"')
         narrowed = visible_keys(desk)
         assert gigiac[0] in narrowed and len(narrowed) < total
+        phrase = " ".join(title.split()[:2])  # a phrase: always checked on the worker
+        desk.window.inbox_controller.on_filter_changed(FilterSpec(text=f'"{phrase}"'))
+        await until(lambda: desk.window.model.spec().text == f'"{phrase}"')
+        assert gigiac[0] in visible_keys(desk)
+        assert all(
+            phrase.lower() in desk.window.model.haystack_of_key(k) for k in visible_keys(desk)
+        )
 
 
 async def test_a_draft_is_autosaved_and_restored_after_a_rebuild(tmp_path: Path) -> None:

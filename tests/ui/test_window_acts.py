@@ -111,7 +111,9 @@ async def test_the_filter_bar_counts_what_each_condition_hides(tmp_path: Path) -
             return f"Hidden by Budget: {hidden:,}."
 
         await until(lambda: said() in note.text())
-        hourly = model.count_matching(spec.model_copy(update={"kinds": {JobKind.HOURLY}}))
+        hourly = model.count_matching(
+            spec.model_copy(update={"kinds": frozenset({JobKind.HOURLY})})
+        )
         assert hourly > 0 and "hourly jobs pass it" in note.text()
         assert spec.budget_min == Decimal(1000)
 

@@ -23,7 +23,6 @@ __all__ = ["FACET_COUNT_DELAY_MS", "FACET_COUNT_LIMIT", "FACET_TASK", "FacetCoun
 FACET_TASK = "inbox:facet-counts"
 FACET_COUNT_DELAY_MS = 250  # after the last change of the filter or the rows
 FACET_COUNT_LIMIT = 1_000_000  # past this the note only explains, it does not count
-STEP_ROWS = 5_000  # rows per slice: a few milliseconds per scan
 
 
 class FacetCounter(QObject):
@@ -70,7 +69,7 @@ class FacetCounter(QObject):
             if spec.hourly_min is not None or spec.hourly_max is not None:
                 other.append(("Hourly", _only(spec, JobKind.FIXED)))
         specs += [s for _, s in other]
-        bar, steps = self._bar, self._model.count_matching_steps(specs, STEP_ROWS)
+        bar, steps = self._bar, self._model.count_matching_steps(specs)
 
         async def run() -> None:
             for counts in steps:

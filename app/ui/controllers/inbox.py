@@ -11,6 +11,9 @@ import asyncio
 import gc
 import itertools
 import logging
+import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -18,9 +21,11 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.domain import LocalState, Opportunity, Submission
 from app.domain.filters import FilterSpec
 from app.services.container import Services
+from app.services.inbox_index import IndexData, LoadCancelled, build_index
+from app.services.inbox_source import StoreSource
 from app.ui.bridge import Bridge
 from app.ui.controllers.feedback import Feedback
-from app.ui.models.opportunities import OpportunityTableModel, PreparedRows, prepare_rows
+from app.ui.models.opportunities import OpportunityTableModel
 from app.ui.panes.editor import EditorPane
 from app.ui.panes.submissions import SubmissionsPane
 from app.ui.widgets.filter_bar import FilterBar
@@ -34,56 +39,94 @@ READ_DWELL_MS = 1000  # how long a row must stay selected to count as read
 
 
 class InboxLoad:
-    """The inbox read and prepared on a worker thread, newest rows first.
+    """The inbox read and indexed on a worker thread, newest rows first.
 
-    `first` resolves with the newest FIRST_ROWS rows as soon as they are prepared (a few
-    milliseconds), so the table shows real rows right away; `result` with the whole inbox
-    (about two seconds at 100,000 rows), or `first` with None when the inbox is that
-    small. The collector waits meanwhile: 100k new rows would trigger full collections
-    that walk the growing heap while holding the GIL. When it is done the inbox moves to
-    the permanent generation *before* collection resumes, so no full collection ever
-    walks it again (one would stall the loop for ~300 ms each time).
+    `first` resolves with an index of the newest FIRST_ROWS rows as soon as they are read
+    (milliseconds: the store's newest-first index serves them), so the table paints real
+    rows at once; `result` with the index of the whole inbox, read in slices (about ten
+    seconds at a million rows here), or `first` with None when the inbox is that small.
+    Both carry the window's order and filter computed on the worker too, so adopting
+    them on the GUI thread costs a model reset and nothing more.
+
+    The collector waits meanwhile, and the start-up's objects move to the permanent
+    generation when it is done, so no full collection walks them again.
     """
 
-    FIRST_ROWS = 2_000
+    FIRST_ROWS = 300
+    SLICE = 5_000
 
     def __init__(
         self,
-        first: asyncio.Future[PreparedRows | None],
-        result: asyncio.Future[PreparedRows],
+        first: asyncio.Future[IndexData | None],
+        result: asyncio.Future[IndexData],
         collecting: bool,
+        stop: threading.Event,
     ) -> None:
         self.first = first
         self.result = result
         self._collecting = collecting
+        self._stop = stop
+        # While the worker runs, the GUI thread waiting for the GIL asks for it after 1 ms
+        # instead of 5 (the worker's SQLite reads otherwise hold it off for 100 ms here).
+        self._switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch, 0.001))
 
     @classmethod
-    def start(cls, services: Services, sort: tuple[int | None, bool]) -> InboxLoad:
+    def start(cls, services: Services, view: tuple[FilterSpec, int | None, bool]) -> InboxLoad:
         collecting = gc.isenabled()
         gc.disable()
         loop = asyncio.get_running_loop()
-        first: asyncio.Future[PreparedRows | None] = loop.create_future()
+        first: asyncio.Future[IndexData | None] = loop.create_future()
         states = services.inbox.local_states()
-        rows = services.store.opportunities.iter_rows()
+        source = StoreSource(services.store.opportunities)
+        slices = source.load_slices(cls.SLICE, first=cls.FIRST_ROWS)
+        stop = threading.Event()
 
-        def hand_over(prepared: PreparedRows | None) -> None:
+        def hand_over(data: IndexData | None) -> None:
             if not first.done():
-                first.set_result(prepared)
+                first.set_result(data)
 
-        def read() -> PreparedRows:
-            head = list(itertools.islice(rows, cls.FIRST_ROWS))
-            more = len(head) == cls.FIRST_ROWS
-            loop.call_soon_threadsafe(hand_over, prepare_rows(head, states, sort) if more else None)
-            return prepare_rows(itertools.chain(head, rows), states, sort)
+        def read() -> IndexData:
+            count = services.store.opportunities.count()
+            now = time.time()
+            head = next(slices, None)
+            more = head is not None and len(head[0]) == cls.FIRST_ROWS
+            shown = build_index(source, [head], states, (*view, now)) if more and head else None
+            loop.call_soon_threadsafe(hand_over, shown)
+            every = itertools.chain([head] if head else [], slices)
+            try:
+                return build_index(
+                    source,
+                    every,
+                    states,
+                    (*view, time.time()),
+                    cancelled=stop.is_set,
+                    expected=count,
+                    all_orders=True,
+                )
+            finally:
+                # Its read-only connection closes on this thread.
+                slices.close()
 
         result = asyncio.ensure_future(asyncio.to_thread(read))
         result.add_done_callback(lambda _: hand_over(None))  # also when the read failed
-        return cls(first, result, collecting)
+        return cls(first, result, collecting, stop)
 
     def finish(self) -> None:
+        """The load is over, or abandoned: the worker stops at its next slice."""
+        sys.setswitchinterval(self._switch)
+        self._stop.set()
+        if not self.result.done():
+            # Nobody awaits it any more: retrieve its LoadCancelled when it comes.
+            self.result.add_done_callback(_quietly)
         gc.freeze()
         if self._collecting:
             gc.enable()
+
+
+def _quietly(future: asyncio.Future[IndexData]) -> None:
+    if not future.cancelled() and not isinstance(future.exception(), LoadCancelled):
+        future.result()  # anything else is a bug: let the loop report it
 
 
 class InboxController(QObject):
@@ -125,6 +168,13 @@ class InboxController(QObject):
         self._dwell.setInterval(READ_DWELL_MS)
         self._dwell.timeout.connect(self._on_dwell_timeout)
         self._titles: dict[str, str] = {}
+        # While the whole inbox loads: rows that arrived and keys the user marked, to
+        # apply again to the loaded index (its snapshot may predate them).
+        self._loading = False
+        self._arrived: dict[str, Opportunity] = {}
+        self._marked: set[str] = set()
+        self.loaded = asyncio.Event()  # set when the whole inbox is in the table
+        self._filter_wanted: FilterSpec | None = None  # the latest spec asked for
         bridge.opportunities_added.connect(self._on_bridge_opportunities)
         bridge.opportunities_updated.connect(self._on_bridge_opportunities)
         bridge.submission_changed.connect(self._on_bridge_submission_changed)
@@ -137,30 +187,14 @@ class InboxController(QObject):
     # -- loading --------------------------------------------------------------------------
 
     async def load(self) -> None:
-        """Fill the inbox and the submissions view; the 100k-row read runs off the loop.
+        """Fill the inbox and the submissions view; the store is read off the loop.
 
-        (Starting that read before the window is built does not help: both are Python
-        work under one GIL, so the window would only appear later.)
+        The saved filter applies from the first screen on. The newest rows are shown as
+        soon as they are read; the whole inbox replaces them when its index is built.
         """
         store = self.services.store
         notice = self.feedback.notice
         notice("Loading the inbox…", 0)
-        load = InboxLoad.start(self.services, self.model.sort_state())
-        try:
-            head = await load.first
-            if head is not None:
-                self.model.load_prepared(head)
-                notice(f"Loading the inbox… the newest {len(head.keys):,} are shown.", 0)
-                self._select_first()
-            prepared = await load.result
-            # The whole inbox replaces the head; the view keeps the selection by key.
-            self.model.load_prepared(prepared)  # reuses the prepared sort if it still applies
-            del prepared, head
-        finally:
-            load.finish()
-        total = self.model.total_count()
-        # An empty inbox: rows stream in as the accounts are polled.
-        notice(f"{total:,} opportunities in the inbox." if total else "", 5000 if total else 0)
         saved = store.settings.get(SAVED_FILTERS_KEY, {})
         if isinstance(saved, dict):
             self.filter_bar.set_saved_filters(saved)
@@ -173,12 +207,66 @@ class InboxController(QObject):
                 self.editor.set_search_terms(spec.query.terms())
             except ValueError:
                 log.warning("ignoring an unreadable saved filter")
+        self._loading = True
+        self.loaded.clear()
+        load = InboxLoad.start(self.services, (self.model.spec(), *self.model.sort_state()))
+        try:
+            head = await load.first
+        except BaseException:
+            self._loading = False
+            load.finish()
+            raise
+        if head is not None:
+            self.model.adopt(head)
+            notice(f"Loading the inbox… the newest {head.n:,} are shown.", 0)
+            self._select_first()
+            # The rest builds on the worker while the window works.
+            self.services.tasks.spawn(self._load_rest(load), name="inbox:load")
+        else:
+            await self._load_rest(load)
         subs = store.submissions.list()
         found = store.opportunities.get_many({s.opportunity_key for s in subs})
         self._titles = {key: opp.title for key, opp in found.items()}
         self.submissions.set_submissions(subs, self._titles)
         self.accounts_changed()
         self._select_first()
+
+    async def _load_rest(self, load: InboxLoad) -> None:
+        try:
+            data = await load.result
+            # The user may have typed a phrase meanwhile: check its candidates on a worker
+            # too, rather than in `adopt` on this thread.
+            slow = data.text.slow_terms(self.model.spec().query.node)
+            if slow:
+                data.text.remember(await asyncio.to_thread(data.text.compute, slow))
+            # The whole inbox replaces the head; the view keeps the selection by key.
+            self.model.adopt(data)
+            del data
+        finally:
+            self._loading = False
+            load.finish()
+        self._catch_up()
+        total = self.model.total_count()
+        # An empty inbox: rows stream in as the accounts are polled.
+        notice = self.feedback.notice
+        notice(f"{total:,} opportunities in the inbox." if total else "", 5000 if total else 0)
+        self._select_first()
+        self.loaded.set()
+
+    def _catch_up(self) -> None:
+        """Apply what happened during the load to the loaded index."""
+        arrived, marked = self._arrived, self._marked
+        self._arrived, self._marked = {}, set()
+        if arrived:
+            self.model.add_or_update(list(arrived.values()))
+        inbox = self.services.inbox
+        for key in marked:
+            flags = self.services.store.opportunities.flags(key)
+            if flags is not None:
+                self.model.set_flags(
+                    key, read=flags.read, starred=flags.starred, archived=flags.archived
+                )
+                self.model.set_state(key, inbox.state_of(key))
 
     def _select_first(self) -> None:
         if self.current_key is None and self.model.rowCount():
@@ -232,6 +320,7 @@ class InboxController(QObject):
         if key == self.current_key:
             self._dwell.stop()
         if self.services.inbox.set_read(key, True):
+            self._mark(key)
             self.model.set_flags(key, read=True)
             self.model.set_state(key, self.services.inbox.state_of(key))
 
@@ -266,6 +355,7 @@ class InboxController(QObject):
         if key is None:
             return
         self.services.inbox.set_archived(key, True)
+        self._mark(key)
         self.view.move_selection(1)
         self.model.set_flags(key, archived=True)
         self.feedback.notice("Archived. Show archived opportunities from the filter bar.", 4000)
@@ -276,6 +366,7 @@ class InboxController(QObject):
             return
         self.mark_read(key)
         starred = self.services.inbox.toggle_starred(key)
+        self._mark(key)
         self.model.set_flags(key, starred=starred)
         self.feedback.notice("Starred." if starred else "Star removed.", 2000)
 
@@ -283,17 +374,25 @@ class InboxController(QObject):
         """A draft was saved: the row says so, unless a submission already speaks for it."""
         state = self.services.inbox.state_of(key)
         if state is LocalState.DRAFTED:
+            self._mark(key)
             self.model.set_state(key, state)
 
     # -- live updates ---------------------------------------------------------------------
 
+    def _mark(self, key: str) -> None:
+        if self._loading:
+            self._marked.add(key)
+
     def _on_bridge_opportunities(self, opportunities: Sequence[Opportunity]) -> None:
+        if self._loading:
+            self._arrived.update((opportunity.key, opportunity) for opportunity in opportunities)
         self.model.add_or_update(opportunities)
         self._select_first()
 
     def _on_bridge_submission_changed(self, sub: Submission) -> None:
         self.submissions.upsert(sub, self.title(sub.opportunity_key))
         row = self.services.inbox.row_key(sub.opportunity_key)  # sent through any source
+        self._mark(row)
         self.model.set_state(row, LocalState.of(read=True, drafted=True, submission=sub.state))
         if row == self.current_key:
             self.editor.show_submission(sub)
@@ -310,10 +409,29 @@ class InboxController(QObject):
     # -- filters --------------------------------------------------------------------------
 
     def on_filter_changed(self, spec: FilterSpec) -> None:
-        self.model.set_filter(spec)
+        """Show the rows of `spec`. A term with punctuation or a space ("node.js", a
+        phrase) is checked against the text of its candidate rows: that runs on a worker,
+        and the filter applies when it is done (unless the user typed on meanwhile)."""
         # What the user searches for shows in the job's description too.
         self.editor.set_search_terms(spec.query.terms())
         self.services.store.settings.set(FILTER_KEY, spec.to_json())
+        self._filter_wanted = spec
+        text = self.model.inbox_index.data.text
+        slow = text.slow_terms(spec.query.node)
+        if not slow:
+            self.model.set_filter(spec)
+            return
+        self.feedback.notice("Searching…", 0)
+
+        async def search() -> None:
+            found = await asyncio.to_thread(text.compute, slow)
+            if self.model.inbox_index.data.text is text:
+                text.remember(found)
+            if self._filter_wanted == spec:
+                self.model.set_filter(spec)
+                self.feedback.notice("", 0)
+
+        self.services.tasks.spawn(search(), name=f"inbox:search:{spec.text}")
 
     def _on_filter_bar_saved_filters_changed(self, saved: dict[str, str]) -> None:
         self.services.store.settings.set(SAVED_FILTERS_KEY, dict(saved))

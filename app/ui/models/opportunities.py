@@ -2,8 +2,10 @@
 
 The rows, their columnar storage, the order, the filter and every display text live in
 app/services/inbox_index.py and app/services/inbox_rows.py (STYLE.md §8: row order
-computed in Python). This model only answers Qt: `rowCount`, `data` by role,
-`headerData`, `sort`, and turns the index's changes of its visible rows into
+computed in Python, here in numpy over a million rows). This model only answers Qt:
+`rowCount` and the order come from the index, `data` by role from the few hundred
+records around the rows painted (the index's page cache over the store), `headerData`,
+`sort`, and it turns the index's changes of its visible rows into
 beginInsertRows/beginRemoveRows/beginMoveRows/dataChanged/layoutChanged/resets. No proxy
 model: the view asks only for the rows it paints.
 
@@ -31,15 +33,13 @@ from app.domain.filter_rows import FilterFields
 from app.domain.filters import FilterSpec
 from app.domain.formatting import age_text, money_text
 from app.domain.opportunity import Opportunity
-from app.services.inbox_index import InboxIndex, RowIndex
+from app.services.inbox_index import InboxIndex, IndexData, RowIndex, RowSource
 from app.services.inbox_rows import (
     CELL_TEXTS,
     COLUMNS,
     OpportunityRow,
-    PreparedRows,
     budget_text,
     client_text,
-    prepare_rows,
     row_tooltip,
     sorted_order,
 )
@@ -52,12 +52,10 @@ __all__ = [
     "Cell",
     "Column",
     "OpportunityTableModel",
-    "PreparedRows",
     "age_text",
     "budget_text",
     "client_text",
     "money_text",
-    "prepare_rows",
     "sorted_order",
 ]
 
@@ -130,12 +128,16 @@ class OpportunityTableModel(QAbstractTableModel):
     counts_changed = Signal(int, int)  # visible, total
 
     def __init__(
-        self, parent: QObject | None = None, *, clock: Callable[[], float] = time.time
+        self,
+        parent: QObject | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        source: RowSource | None = None,
     ) -> None:
         super().__init__(parent)
         self._clock = clock
-        # The one seam to replace for another index (issue 15: FTS5 and bitmaps).
-        self._index: RowIndex = InboxIndex(self, clock=clock)
+        # Rows shown are read from `source` (the store) a page at a time.
+        self._index: RowIndex = InboxIndex(self, clock=clock, source=source)
         # Persistent indexes and the row ids under them, while a layout change runs.
         self._persistent: list[QModelIndex] = []
         self._persistent_ids: list[int | None] = []
@@ -145,9 +147,9 @@ class OpportunityTableModel(QAbstractTableModel):
         self._muted = QColor(_MUTED)
         self._failed = QColor(_FAILED)
         index = self._index
-        # The index's per-row columns: never rebound, so bound once for the paint path.
+        # Lazy per-row readers (a page cache over the source); the flag columns are
+        # numpy arrays that grow, so they are read through the index each time.
         self._records, self._states = index.records, index.states
-        self._read, self._starred = index.read, index.starred
         records, states, keys = index.records, index.states, index.keys
         self._role_handlers: dict[int, Callable[[int, int], Any]] = {
             int(Qt.ItemDataRole.DisplayRole): self._text,
@@ -155,7 +157,9 @@ class OpportunityTableModel(QAbstractTableModel):
             int(Qt.ItemDataRole.TextAlignmentRole): self._alignment,
             int(Qt.ItemDataRole.ForegroundRole): self._foreground,
             int(Qt.ItemDataRole.DecorationRole): self._decoration,
-            int(Qt.ItemDataRole.ToolTipRole): lambda i, _column: row_tooltip(records[i]),
+            int(Qt.ItemDataRole.ToolTipRole): lambda i, _column: (
+                None if (record := records[i]) is None else row_tooltip(record)
+            ),
             SORT_ROLE: index.sort_value,
             KEY_ROLE: lambda i, _column: keys[i],
             STATE_ROLE: lambda i, _column: states[i],
@@ -186,7 +190,7 @@ class OpportunityTableModel(QAbstractTableModel):
         visible = self._index.visible
         if row < 0 or row >= len(visible):
             return None
-        return handler(visible[row], index.column())
+        return handler(int(visible[row]), index.column())
 
     def headerData(
         self,
@@ -218,11 +222,15 @@ class OpportunityTableModel(QAbstractTableModel):
         visible = self._index.visible
         if not 0 <= row < len(visible) or not 0 <= column < COLUMNS:
             return None
-        i = visible[row]
+        i = int(visible[row])
+        record = self._records[i]
+        if record is None:
+            return None
         state = self._states[i]
+        index = self._index
         return Cell(
-            CELL_TEXTS[column](self._records[i], state, self._starred[i], self._clock),
-            column == Column.TITLE and not self._read[i],
+            CELL_TEXTS[column](record, state, bool(index.starred[i]), self._clock),
+            column == Column.TITLE and not index.read[i],
             self._foreground(i, column),
             self._dot(state)[0] if column == Column.STATE else None,
             _RIGHT_ALIGNED[column],
@@ -231,18 +239,18 @@ class OpportunityTableModel(QAbstractTableModel):
     # -- loading, filtering, changes: the index's, reported back through RowChanges -------
 
     def load_rows(self, rows: Iterable[OpportunityRow], states: Mapping[str, str]) -> None:
-        """Replace everything with `rows` (newest first, as the store loads them).
+        """Replace everything with `rows` (newest first, as the store loads them), held in
+        memory: for tests and small inboxes. The window builds an `IndexData` over the
+        store on a worker thread and hands it to `adopt`.
 
         `states` holds the workflow state of the keys that have a draft or a submission
-        (`Inbox.local_states()`); every other row is new or read by its read flag. `rows`
-        is read once, so a generator streaming from the store keeps memory down. The same
-        as `load_prepared(prepare_rows(rows, states))`.
+        (`Inbox.local_states()`); every other row is new or read by its read flag.
         """
         self._index.load_rows(rows, states)
 
-    def load_prepared(self, prepared: PreparedRows) -> None:
-        """Replace everything with rows built by `prepare_rows` (maybe on a worker thread)."""
-        self._index.load_prepared(prepared)
+    def adopt(self, data: IndexData) -> None:
+        """Replace everything with an index built by `build_index` (on a worker thread)."""
+        self._index.adopt(data)
 
     def set_filter(self, spec: FilterSpec) -> None:
         """Show the rows `spec` accepts, in the current sort order."""
@@ -252,17 +260,15 @@ class OpportunityTableModel(QAbstractTableModel):
         return self._index.spec()
 
     def count_matching(self, spec: FilterSpec) -> int:
-        """How many rows `spec` would show (one scan; the shown rows do not change)."""
+        """How many rows `spec` would show (the shown rows do not change)."""
         return self._index.count_matching(spec)
 
-    def count_matching_steps(
-        self, specs: Sequence[FilterSpec], step: int = 5_000
-    ) -> Iterator[list[int] | None]:
-        """`count_matching` for several specs, a slice of rows per step (see the index)."""
-        return self._index.count_matching_steps(specs, step)
+    def count_matching_steps(self, specs: Sequence[FilterSpec]) -> Iterator[list[int] | None]:
+        """`count_matching` for several specs, one spec per step (see the index)."""
+        return self._index.count_matching_steps(specs)
 
     def sort_state(self) -> tuple[int | None, bool]:
-        """(column, descending) of the current sort, for `prepare_rows` on a worker."""
+        """(column, descending) of the current sort, for `build_index` on a worker."""
         return self._index.sort_state()
 
     def add_or_update(self, opportunities: Iterable[Opportunity]) -> None:
@@ -354,7 +360,7 @@ class OpportunityTableModel(QAbstractTableModel):
         visible = self._index.visible
         self._persistent = self.persistentIndexList()
         self._persistent_ids = [
-            visible[index.row()] if 0 <= index.row() < len(visible) else None
+            int(visible[index.row()]) if 0 <= index.row() < len(visible) else None
             for index in self._persistent
         ]
 
@@ -376,12 +382,16 @@ class OpportunityTableModel(QAbstractTableModel):
     # -- data() by role ------------------------------------------------------------------
 
     def _text(self, i: int, column: int) -> str:
-        return CELL_TEXTS[column](self._records[i], self._states[i], self._starred[i], self._clock)
+        record = self._records[i]
+        if record is None:
+            return ""
+        starred = bool(self._index.starred[i])
+        return CELL_TEXTS[column](record, self._states[i], starred, self._clock)
 
     def _font(self, i: int, column: int) -> QFont | None:
         # Unread rows have a bold title (and the blue "new" dot): enough to stand out,
         # and the cheapest to paint.
-        if column != Column.TITLE or self._read[i]:
+        if column != Column.TITLE or self._index.read[i]:
             return None
         if self._bold is None:
             self._bold = QFont()

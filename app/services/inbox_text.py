@@ -1,0 +1,394 @@
+"""The inbox's text index: which rows a query's terms occur in, without keeping the text.
+
+A million haystacks are ~750 MB of text: too much to keep, and a scan of them costs a
+second a query. `TextIndex` keeps instead, per distinct *token* (a maximal run of word
+bytes, see below), a compressed bitmap (pyroaring) of the rows holding it: ~100 bytes a
+row. A term is a substring query (`term in haystack`, filters.py), answered exactly:
+
+- A *simple* term consists of word characters only. Any occurrence of it lies inside one
+  maximal run of word characters — one token — so its rows are the union of the bitmaps
+  of the tokens that contain it. The tokens are found in the vocabulary (a few MB of
+  bytes, searched with numpy), and the bitmaps are united in C.
+- Any other term ("c++", "node.js", "mobile app") is narrowed the same way by each of its
+  word runs (the first must end a token, the last begin one, those between be whole
+  tokens), and the candidates are checked against their real haystacks, fetched from the
+  row source (the store). Exact, but its cost grows with the candidates.
+
+Word bytes are ASCII letters, digits and "_" and every byte of a non-ASCII character, so
+splitting the UTF-8 bytes never cuts a character, and a term is simple when all its
+characters are word characters. Tokens are found in slices of a few thousand rows with
+numpy (`add`): word-byte runs, a 64-bit polynomial hash per run, one sort. Rows holding a
+token longer than `MAX_TOKEN` bytes, and rows added or changed after the bulk load, are
+kept as text in a small *overlay* and tested with `in` directly.
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from pyroaring import BitMap
+
+from app.domain.filters import And, Not, Or, QueryNode, Term
+
+__all__ = ["MAX_TOKEN", "TextIndex", "is_simple", "word_runs"]
+
+MAX_TOKEN = 64  # bytes; rows with a longer token live in the overlay
+_CACHE = 96  # remembered term results
+
+# Word bytes: ASCII letters, digits, "_" and all bytes of non-ASCII characters.
+_WORD = np.zeros(256, dtype=bool)
+for _c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_":
+    _WORD[_c] = True
+_WORD[0x80:] = True
+_NON_WORD_RE = re.compile(r"[\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]")
+_WORD_RUN_RE = re.compile(r"[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]+")
+
+# A bit for each ASCII byte that is not a word byte, but the newline (the rows'
+# separator): 64 of them, one uint64 a row.
+_MARK_VALUE = np.zeros(256, dtype=np.uint64)
+for _bit, _byte in enumerate(b for b in range(128) if not _WORD[b] and b != 10):
+    _MARK_VALUE[_byte] = np.uint64(1) << np.uint64(_bit)
+del _bit, _byte
+
+_BASE = 0x9E3779B97F4A7C15  # odd: invertible mod 2**64
+_POWERS = np.array([pow(_BASE, i, 2**64) for i in range(MAX_TOKEN + 1)], dtype=np.uint64)
+_LENGTH_MIX = np.uint64(0xC2B2AE3D27D4EB4F)
+
+HaystackSource = Callable[[Sequence[int]], Sequence[str]]
+_CHUNK = 2_000  # rows tokenized at once: ~2 MB of text, ~40 MB of numpy scratch
+_INVERSE = pow(_BASE, -1, 2**64)
+_power_tables: list[tuple[NDArray[np.uint64], NDArray[np.uint64]]] = []
+
+
+def _powers(size: int) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
+    """base**i and base**-i mod 2**64 for i < size (cached, grown by doubling)."""
+    if not _power_tables or len(_power_tables[0][0]) < size:
+        length = max(size, 2 * len(_power_tables[0][0]) if _power_tables else 1 << 20)
+        tables = []
+        for base in (_BASE, _INVERSE):
+            # Doubling: [1, b, ..., b**(k-1)] * b**k gives the next k powers.
+            table = np.ones(length, dtype=np.uint64)
+            filled = 1
+            table[0] = 1
+            while filled < length:
+                step = min(filled, length - filled)
+                table[filled : filled + step] = table[:step] * np.uint64(pow(base, filled, 2**64))
+                filled += step
+            tables.append(table)
+        _power_tables[:] = [(tables[0], tables[1])]
+    powers, inverses = _power_tables[0]
+    return powers[:size], inverses[:size]
+
+
+def is_simple(term: str) -> bool:
+    """Whether every character of `term` is a word character (see the module docstring)."""
+    return bool(term) and _NON_WORD_RE.search(term) is None
+
+
+def word_runs(term: str) -> list[tuple[str, bool, bool]]:
+    """The word runs of `term`, each with (run, open on the left, open on the right)."""
+    runs = []
+    for match in _WORD_RUN_RE.finditer(term):
+        runs.append((match.group(), match.start() == 0, match.end() == len(term)))
+    return runs
+
+
+class TextIndex:
+    """Token bitmaps over row ids, plus an overlay of rows tested as text."""
+
+    def __init__(self, haystacks: HaystackSource) -> None:
+        self._haystacks = haystacks  # ids -> their haystacks, for checking candidates
+        self._tokens: list[str] = []
+        self._bitmaps: list[BitMap] = []
+        self._by_hash: dict[int, int] = {}
+        self._vocab: NDArray[np.uint8] | None = None  # b"\n".join(tokens), built lazily
+        self._starts: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self._overlay: dict[int, str] = {}
+        self._overlay_ids = BitMap()
+        # Per row, a bit for each ASCII punctuation or space character its haystack holds
+        # (`_MARK_BIT`): a term's such characters must all be there, a cheap first cut
+        # for "c++" or "c#" before the text is checked.
+        self._marks: NDArray[np.uint64] = np.zeros(0, dtype=np.uint64)
+        self._indexed = BitMap()  # rows in the bitmaps (not the overlay's)
+        self._cache: OrderedDict[str, BitMap] = OrderedDict()  # base results by term
+
+    # -- building ------------------------------------------------------------------------
+
+    def add(self, ids: Sequence[int] | NDArray[Any], haystacks: Sequence[str]) -> None:
+        """Index rows (ids never indexed before) in bulk; call per slice of thousands."""
+        ids = np.asarray(ids, dtype=np.int64)
+        for first in range(0, len(haystacks), _CHUNK):
+            self._add(ids[first : first + _CHUNK], haystacks[first : first + _CHUNK])
+        self._vocab = None
+        self._cache.clear()
+
+    def _add(self, ids: NDArray[np.int64], haystacks: Sequence[str]) -> None:
+        if len(haystacks) == 0:
+            return
+        text = "\n".join(haystacks)
+        if text.count("\n") != len(haystacks) - 1:  # a haystack held a newline
+            for i, hay in zip(ids.tolist(), haystacks, strict=True):
+                if "\n" in hay:
+                    self._put_overlay(i, hay)
+            keep = [n for n, hay in enumerate(haystacks) if "\n" not in hay]
+            self._add(ids[keep], [haystacks[n] for n in keep])
+            return
+        data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+        newlines = np.flatnonzero(data == 10)
+        self._mark_rows(ids, data, newlines)
+        word = _WORD[data]
+        if not word.any():
+            return
+        edge = np.empty(len(word) + 1, dtype=bool)
+        edge[0] = word[0]
+        np.not_equal(word[1:], word[:-1], out=edge[1:-1])
+        edge[-1] = word[-1]
+        bounds = np.flatnonzero(edge)
+        starts, ends = bounds[0::2], bounds[1::2]
+        lengths = ends - starts
+        rows = np.searchsorted(newlines, starts)  # the slice's row of each run
+        # A polynomial hash of each run, sum(byte * base**place in the run), from prefix
+        # sums of byte * base**position (uint64 arithmetic wraps: mod 2**64), brought to
+        # the run's start by the inverse power.
+        powers, inverses = _powers(len(data))
+        prefix = np.zeros(len(data) + 1, dtype=np.uint64)
+        np.cumsum(data * powers, out=prefix[1:])
+        hashes = (prefix[ends] - prefix[starts]) * inverses[starts]
+        hashes ^= lengths.astype(np.uint64) * _LENGTH_MIX
+        del prefix
+        long_runs = lengths > MAX_TOKEN
+        if long_runs.any():
+            long_rows = np.unique(rows[long_runs])
+            for n in long_rows.tolist():
+                self._put_overlay(int(ids[n]), haystacks[n])
+            short = ~np.isin(rows, long_rows)
+            hashes, starts, lengths = hashes[short], starts[short], lengths[short]
+            rows = rows[short]
+            if len(starts) == 0:
+                return
+        # Runs are in row order, so a stable sort by hash keeps each token's rows sorted.
+        order = np.argsort(hashes, kind="stable")
+        hashes, rows, starts, lengths = hashes[order], rows[order], starts[order], lengths[order]
+        fresh = np.ones(len(hashes), dtype=bool)
+        fresh[1:] = (hashes[1:] != hashes[:-1]) | (rows[1:] != rows[:-1])
+        hashes, rows, starts, lengths = hashes[fresh], rows[fresh], starts[fresh], lengths[fresh]
+        group = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1])))
+        bounds_list = np.append(group, len(hashes)).tolist()
+        # pyroaring adds from an array.array('I') in C; from numpy, one element at a time.
+        row_ids = array("I", ids[rows].astype(np.uint32).tobytes())
+        group_hashes = hashes[group].tolist()
+        by_hash, bitmaps, tokens = self._by_hash, self._bitmaps, self._tokens
+        raw = data.tobytes()
+        for n, h in enumerate(group_hashes):
+            first = bounds_list[n]
+            tid = by_hash.get(h)
+            if tid is None:
+                s = int(starts[first])
+                tid = by_hash[h] = len(tokens)
+                tokens.append(raw[s : s + int(lengths[first])].decode("utf-8"))
+                bitmaps.append(BitMap())
+            bitmaps[tid].update(row_ids[first : bounds_list[n + 1]])
+
+    def finish(self) -> None:
+        """The bulk load is over: compact the bitmaps."""
+        for bitmap in self._bitmaps:
+            bitmap.run_optimize()
+            bitmap.shrink_to_fit()
+
+    def set_row(self, i: int, haystack: str) -> None:
+        """Row i is new or its text changed after the bulk load."""
+        self._put_overlay(i, haystack)
+
+    def _put_overlay(self, i: int, haystack: str) -> None:
+        self._overlay[i] = haystack
+        self._overlay_ids.add(i)
+
+    @property
+    def token_count(self) -> int:
+        return len(self._tokens)
+
+    def memory_bytes(self) -> int:
+        """The bitmaps' size, for the benchmarks."""
+        return sum(b.get_statistics()["n_bytes_array_containers"] for b in self._bitmaps) + sum(
+            b.get_statistics()["n_bytes_bitset_containers"]
+            + b.get_statistics()["n_bytes_run_containers"]
+            for b in self._bitmaps
+        )
+
+    # -- querying ------------------------------------------------------------------------
+
+    def evaluate(self, node: QueryNode, universe: BitMap) -> BitMap:
+        """The rows of `universe` whose haystack satisfies `node`."""
+        if isinstance(node, Term):
+            return self.term(node.text) & universe
+        if isinstance(node, Not):
+            return universe - self.evaluate(node.operand, universe)
+        if isinstance(node, And):
+            result = universe
+            # Plain terms first (cheap, and they shrink the universe of what follows).
+            for operand in sorted(node.operands, key=lambda n: not isinstance(n, Term)):
+                result = self.evaluate(operand, result)
+                if not result:
+                    break
+            return result
+        assert isinstance(node, Or)
+        return BitMap.union(*(self.evaluate(operand, universe) for operand in node.operands))
+
+    def slow_terms(self, node: QueryNode | None) -> list[str]:
+        """The terms of `node` whose rows must be checked against their text (not words
+        only) and are not remembered: what `compute` should find off the GUI thread."""
+        found: list[str] = []
+
+        def walk(part: QueryNode) -> None:
+            if isinstance(part, Term):
+                text = part.text
+                if not is_simple(text) and text not in self._cache and text not in found:
+                    found.append(text)
+            elif isinstance(part, Not):
+                walk(part.operand)
+            else:
+                for operand in part.operands:
+                    walk(operand)
+
+        if node is not None:
+            walk(node)
+        return found
+
+    def compute(self, terms: Sequence[str]) -> dict[str, BitMap]:
+        """The rows of each term, from the bulk-loaded bitmaps and the text: safe on a
+        worker thread (it reads only what the bulk load built, and the row source).
+        Hand the result to `remember` on the index's thread."""
+        return {term: self._base_term(term) for term in terms}
+
+    def remember(self, results: dict[str, BitMap]) -> None:
+        for term, rows in results.items():
+            self._cache[term] = rows
+        while len(self._cache) > _CACHE:
+            self._cache.popitem(last=False)
+
+    def term(self, term: str) -> BitMap:
+        """Every row whose haystack contains `term` (removed rows included)."""
+        base = self._cache.get(term)
+        if base is None:
+            base = self._base_term(term)
+            self._cache[term] = base
+            while len(self._cache) > _CACHE:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(term)
+        if not self._overlay:
+            return base
+        extra = BitMap(i for i, hay in self._overlay.items() if term in hay)
+        return (base - self._overlay_ids) | extra
+
+    def _mark_rows(
+        self, ids: NDArray[np.int64], data: NDArray[np.uint8], newlines: NDArray[np.int64]
+    ) -> None:
+        top = int(ids.max()) + 1
+        if top > len(self._marks):
+            grown = np.zeros(max(top, len(self._marks) * 5 // 4), dtype=np.uint64)
+            grown[: len(self._marks)] = self._marks
+            self._marks = grown
+        # One zero past the end: the last row may be empty (its segment starts there).
+        bits = np.append(_MARK_VALUE[data], np.uint64(0))
+        starts = np.concatenate(([0], newlines + 1))
+        self._marks[ids] = np.bitwise_or.reduceat(bits, starts)
+        self._indexed.update(array("I", ids.astype(np.uint32).tobytes()))
+
+    def _marked(self, term: str) -> BitMap | None:
+        """The bulk-loaded rows holding every punctuation character of `term`, or None
+        when it has none (every row qualifies)."""
+        need = 0
+        for byte in term.encode("utf-8"):
+            need |= int(_MARK_VALUE[byte])
+        if not need:
+            return None
+        marks = self._marks
+        rows = np.flatnonzero((marks & np.uint64(need)) == np.uint64(need)).astype(np.uint32)
+        return BitMap(array("I", rows.tobytes())) & self._indexed
+
+    def _base_term(self, term: str) -> BitMap:
+        if is_simple(term):
+            return self._union(self._tokens_matching(term, True, True))
+        runs = word_runs(term)
+        marked = self._marked(term)
+        if not runs:
+            candidates = marked if marked is not None else self._indexed.copy()
+        else:
+            found: BitMap | None = None
+            for run, left_open, right_open in sorted(runs, key=lambda r: -len(r[0])):
+                rows = self._union(self._tokens_matching(run, left_open, right_open))
+                found = rows if found is None else found & rows
+                if not found:
+                    return BitMap()
+            assert found is not None
+            candidates = found if marked is None else found & marked
+        # Rows in the overlay are checked too (harmlessly: `term` replaces them), so this
+        # reads nothing a change on the index's thread may be writing.
+        return self._check(candidates, term)
+
+    def _check(self, candidates: BitMap, term: str) -> BitMap:
+        found = BitMap()
+        ids = candidates.to_array().tolist()
+        for first in range(0, len(ids), 2_000):
+            chunk = ids[first : first + 2_000]
+            found.update(
+                i for i, hay in zip(chunk, self._haystacks(chunk), strict=True) if term in hay
+            )
+        return found
+
+    def _union(self, token_ids: Iterable[int]) -> BitMap:
+        bitmaps = self._bitmaps
+        chosen = [bitmaps[t] for t in token_ids]
+        if not chosen:
+            return BitMap()
+        if len(chosen) == 1:
+            return chosen[0].copy()
+        return BitMap.union(*chosen)
+
+    def _tokens_matching(self, run: str, left_open: bool, right_open: bool) -> list[int]:
+        """Token ids whose text contains `run` (ends with it when only the left is open,
+        starts with it when only the right is, equals it when neither)."""
+        if not left_open and not right_open:
+            tid = self._find_exact(run)
+            return [] if tid is None else [tid]
+        vocab = self._vocabulary()
+        needle = np.frombuffer(run.encode("utf-8"), dtype=np.uint8)
+        size = len(needle)
+        if size == 0 or size > len(vocab):
+            return []
+        hits = np.flatnonzero(vocab[: len(vocab) - size + 1] == needle[0])
+        for k in range(1, size):
+            hits = hits[vocab[hits + k] == needle[k]]
+            if len(hits) == 0:
+                return []
+        if not left_open:  # must start a token: preceded by the separator (or at 0)
+            hits = hits[(hits == 0) | (vocab[np.maximum(hits - 1, 0)] == 10)]
+        if not right_open:  # must end a token
+            after = hits + size
+            hits = hits[(after >= len(vocab)) | (vocab[np.minimum(after, len(vocab) - 1)] == 10)]
+        found: list[int] = np.unique(np.searchsorted(self._starts, hits, side="right") - 1).tolist()
+        return found
+
+    def _find_exact(self, token: str) -> int | None:
+        data = np.frombuffer(token.encode("utf-8"), dtype=np.uint8)
+        if len(data) == 0 or len(data) > MAX_TOKEN:
+            return None
+        total = int(np.add.reduce(data.astype(np.uint64) * _POWERS[: len(data)], dtype=np.uint64))
+        h = total ^ (len(data) * int(_LENGTH_MIX)) % 2**64  # as `_add` mixes the length in
+        tid = self._by_hash.get(h)
+        return tid if tid is not None and self._tokens[tid] == token else None
+
+    def _vocabulary(self) -> NDArray[np.uint8]:
+        if self._vocab is None:
+            encoded = [token.encode("utf-8") for token in self._tokens]
+            lengths = np.fromiter((len(t) + 1 for t in encoded), dtype=np.int64, count=len(encoded))
+            self._starts = np.cumsum(lengths) - lengths
+            self._vocab = np.frombuffer(b"\n".join(encoded), dtype=np.uint8)
+        return self._vocab

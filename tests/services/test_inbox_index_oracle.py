@@ -1,0 +1,103 @@
+"""The columnar index filters exactly as `FilterSpec.compile` does: random rows, random
+specs (every facet, the boolean language, phrases, punctuation, non-ASCII text).
+
+Rows reach the index both ways it takes them: in bulk (tokenized into the text bitmaps,
+as at start-up) and one by one afterwards (the overlay, as webhooks bring them).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.domain.filters import ARCHIVED, FilterSpec, haystack
+from app.domain.opportunity import Opportunity
+from app.services.inbox_index import InboxIndex, IndexData, MemorySource, _prepared_of
+from app.services.inbox_rows import Column
+from tests.domain.test_filter_rows import STATES, WORDS, opportunities, specs
+from tests.helpers.profiles import examples
+
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+# Query text from the same material the rows are made of, so terms do match: words,
+# pieces of words, phrases and operators.
+PIECES = st.sampled_from([*WORDS, "re", "ac", "e", "node.js", "c+", "min p", "σ", "’t", "x"])
+QUERY = st.lists(
+    PIECES | st.sampled_from(["OR", "-", "NOT", '"', "(", ")", "AND", "|"]) | st.text(max_size=3),
+    max_size=5,
+).map(" ".join)
+
+
+def bulk_index(rows: list[Opportunity]) -> InboxIndex:
+    index = InboxIndex(clock=NOW.timestamp)
+    source = MemorySource()
+    data = IndexData(source)
+    prepared = _prepared_of(rows)
+    refs = source.admit(list(zip(prepared.keys, prepared.rows, prepared.haystacks, strict=True)))
+    data.append([ref or 0 for ref in refs], prepared)
+    data.finish()
+    index.adopt(data)
+    return index
+
+
+@settings(database=None, deadline=None, max_examples=examples(80))
+@given(
+    st.lists(st.tuples(opportunities(), st.sampled_from(STATES)), min_size=1, max_size=12),
+    st.integers(0, 12),
+    specs(),
+    QUERY,
+    st.sampled_from([-1, *Column]),
+    st.booleans(),
+)
+def test_the_index_shows_exactly_what_the_reference_filter_accepts(
+    rows: list[tuple[Opportunity, str]],
+    split: int,
+    spec: FilterSpec,
+    query: str,
+    column: int,
+    descending: bool,
+) -> None:
+    opps = [opp.model_copy(update={"external_id": f"job-{n}"}) for n, (opp, _) in enumerate(rows)]
+    states = {opp.key: state for opp, (_, state) in zip(opps, rows, strict=True)}
+    index = bulk_index(opps[:split])  # in bulk, as at start-up
+    index.add_or_update(opps[split:])  # then one by one, as arrivals
+    index.sort(column, descending)
+    for opp in opps:
+        state = states[opp.key]
+        if state == ARCHIVED:
+            index.set_flags(opp.key, archived=True)
+        else:
+            index.set_state(opp.key, state)
+    for shown_spec in (spec, spec.model_copy(update={"text": query}), FilterSpec(text=query)):
+        index.set_filter(shown_spec)
+        predicate = shown_spec.compile(NOW)
+        expected = {opp.key for opp in opps if predicate(opp, haystack(opp), states[opp.key])}
+        shown = [index.key_at(p) for p in range(index.visible_count())]
+        assert len(shown) == len(set(shown))
+        assert set(shown) == expected, (shown_spec.text, shown, expected)
+
+
+@settings(database=None, deadline=None, max_examples=examples(80))
+@given(st.lists(opportunities(), min_size=1, max_size=8), QUERY)
+def test_a_term_matches_the_rows_whose_haystack_holds_it(
+    opps: list[Opportunity], query: str
+) -> None:
+    opps = [opp.model_copy(update={"external_id": f"job-{n}"}) for n, opp in enumerate(opps)]
+    index = bulk_index(opps)
+    for term in query.split():
+        hits = index.data.text.term(term.lower())
+        expected = {n for n, opp in enumerate(opps) if term.lower() in haystack(opp)}
+        assert set(hits) == expected, term
+
+
+def test_punctuation_only_terms_and_rows_without_words() -> None:
+    """A term with no word in it ("++") and rows with no word at all, or empty, in bulk."""
+    from app.services.inbox_text import TextIndex
+
+    hays = ["abc +x", "", "a+b", "", "++", "c++ and c#"]
+    text = TextIndex(lambda ids: [hays[i] for i in ids])
+    text.add(list(range(len(hays))), hays)
+    for term in ("+", "a+", "++", " +", "c#", "#", "c++ a", "x"):
+        assert set(text.term(term)) == {i for i, hay in enumerate(hays) if term in hay}, term
