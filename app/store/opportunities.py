@@ -537,13 +537,14 @@ class OpportunityRepo:
         `rows_by_rowid`.
         """
         sql = (
-            f"SELECT rowid, {', '.join(_ROW_COLUMNS)} FROM opportunities"
-            " ORDER BY detected_at DESC, key"
-        )
+            f"SELECT rowid, {', '.join(_ROW_COLUMNS)}, NULL FROM opportunities"
+            " WHERE primary_key IS NULL ORDER BY detected_at DESC, key"
+        )  # one row per job (the NULL: its sources, filled in by `_JobExtras`)
         make = OpportunityRow._make
         db = Database.open(self._db.path, read_only=True)
         try:
             with db.read() as conn:
+                extras = _JobExtras.read(conn)
                 cursor = conn.execute(sql)
                 wanted = first or size
                 while True:
@@ -554,7 +555,10 @@ class OpportunityRepo:
                         batch += more
                     if not batch:
                         break
-                    yield [row[0] for row in batch], [make(row[1:]) for row in batch]
+                    yield (
+                        [row[0] for row in batch],
+                        list(extras.apply(make(row[1:]) for row in batch)),
+                    )
                     wanted = size
         finally:
             db.close()
@@ -564,13 +568,19 @@ class OpportunityRepo:
         found: dict[int, OpportunityRow] = {}
         make = OpportunityRow._make
         wanted = [int(rowid) for rowid in rowids]
-        sql = f"SELECT rowid, {', '.join(_ROW_COLUMNS)} FROM opportunities WHERE rowid IN "
+        sql = f"SELECT rowid, {', '.join(_ROW_COLUMNS)}, NULL FROM opportunities WHERE rowid IN "
         with self._db.read() as conn:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 placeholders = "(" + ", ".join("?" * len(chunk)) + ")"
-                for row in conn.execute(sql + placeholders, chunk).fetchall():
-                    found[row[0]] = make(row[1:])
+                rows = conn.execute(sql + placeholders, chunk).fetchall()
+                extras = _JobExtras.read(conn, [row[1] for row in rows])
+                for rowid, light in zip(
+                    (row[0] for row in rows),
+                    extras.apply(make(row[1:]) for row in rows),
+                    strict=True,
+                ):
+                    found[rowid] = light
         return found
 
     def search_texts(
@@ -793,10 +803,28 @@ class _JobExtras:
         self._by_key = by_key
 
     @classmethod
-    def read(cls, conn: sqlite3.Connection) -> _JobExtras:
+    def read(cls, conn: sqlite3.Connection, keys: Sequence[str] | None = None) -> _JobExtras:
+        """Every job's extras, or those of the jobs `keys` (rows of a page)."""
+        if keys is None:
+            found = conn.execute(_SOURCES_SQL).fetchall()
+        else:
+            found = []
+            for chunk, placeholders in in_chunks(list(keys)):
+                found += conn.execute(
+                    "SELECT primary_key, key, platform, match_score, 1, first_seen_at"
+                    f" FROM opportunities WHERE primary_key IN {placeholders}"
+                    " UNION ALL"
+                    " SELECT key, key, platform, match_score, 0, first_seen_at"
+                    f" FROM opportunities WHERE key IN {placeholders}",
+                    [*chunk, *chunk],
+                ).fetchall()
+            found.sort(key=lambda r: (r[4], r[5] or "", r[1]))
+        sourced = {row[0] for row in found if row[4]}
         platforms: dict[str, list[str]] = {}
         best: dict[str, float | None] = {}
-        for job, _key, platform, score, _is_source, _seen in conn.execute(_SOURCES_SQL):
+        for job, _key, platform, score, _is_source, _seen in found:
+            if job not in sourced:
+                continue  # a job of one source: nothing to add
             platforms.setdefault(job, []).append(platform)
             top = best.get(job)
             if score is not None and (top is None or score > top):

@@ -33,7 +33,8 @@ pytestmark = pytest.mark.integration
 
 
 def _cell(index: InboxIndex, key: str, column: Column) -> str:
-    i = index.keys.index(key)
+    i = index.id_of(key)
+    assert i is not None, key
     return CELL_TEXTS[column](index.records[i], index.states[i], index.starred[i], lambda: 0.0)
 
 
