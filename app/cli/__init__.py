@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from app.cli.commands import retention
 from app.cli.commands.accounts import cmd_account
 from app.cli.commands.inbox import cmd_fetch, cmd_list, cmd_status, fetch_all
 from app.cli.commands.maintenance import cmd_backup, cmd_check, cmd_restore
@@ -75,6 +76,8 @@ def _writes(args: argparse.Namespace) -> bool:
         return bool(args.refresh)
     if args.command == "webhooks":
         return bool(args.webhooks_cmd == "set")
+    if args.command == "retention":
+        return retention.writes(args)
     return bool(args.command in ("fetch", "submit", "retry", "serve"))
 
 
@@ -137,6 +140,7 @@ def main(
             "draft": cmd_draft,
             "serve": cmd_serve,
             "webhooks": cmd_webhooks,
+            "retention": retention.cmd_retention,
         }
         try:
             return handlers[args.command](args, services)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from app import __version__
+from app.cli.commands import retention
 from app.domain import Platform
 from app.services.inbox import LOCAL_STATES
 
@@ -205,6 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate", help="give an account a new webhook URL; the old one stops working"
     )
     w.add_argument("account")
+
+    retention.add_parser(sub)
 
     sub.add_parser("backup", help="back the database up now and print the backup's path")
     p = sub.add_parser(

@@ -3,8 +3,9 @@
 Both ways of running BidDesk — the window (`app/ui/app.py`) and `biddesk serve`
 (`app/cli/commands/webhooks.py`) — start the same background machinery on top of the
 services: the poller, the webhook receiver with its tunnel (`Realtime`), the notification
-rules, and the tracking of submissions still under way. `Runtime` starts it in one order
-and stops it in one order; each caller only says what differs:
+rules, the tracking of submissions still under way, and retention (`Retention`, hourly).
+`Runtime` starts it in one order and stops it in one order; each caller only says what
+differs:
 
     runtime = Runtime(services, adjust_config=..., notify=...)
     await runtime.start()
@@ -38,6 +39,7 @@ from app.ingest.realtime import (
 )
 from app.services.container import Services
 from app.services.notifications import NotificationService, Sink
+from app.services.retention import Retention
 from app.services.secrets import SecretError
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,8 @@ class Runtime:
             self.notifications = NotificationService(
                 store.settings, store.opportunities, services.bus, notify
             )
+        # Delivery bodies pruned, old opportunities archived, on a worker thread (hourly).
+        self.retention = Retention(services.store, services.bus)
         self.realtime: Realtime | None = None
         self.realtime_error: Exception | None = None  # why the receiver is not running
         self.config: RealtimeConfig | None = None  # the webhook settings of the last start
@@ -100,6 +104,8 @@ class Runtime:
         are healthy, so it starts once the receiver is up)."""
         if self._resume_in_background:
             self.services.tasks.spawn(self.resume(), name="startup:reconcile")
+        if not self.services.store.read_only:
+            self.services.tasks.spawn(self.retention.run_forever(), name="retention")
         if self._webhooks_required:
             await self.start_realtime()
         else:

@@ -60,9 +60,17 @@ _CACHE_SIZE_KIB = 8 * 1024
 # is folded in and rewound anyway, which holds the writers back: measured at 256 MB with
 # webhooks at 500/s, 100-190 ms. That rate writes ~50 MB of WAL a second (two commits, ~12
 # pages in all, per delivery); real traffic pauses long before the bound.
+#
+# Webhooks now write on the receiver's own thread and connection, not the window's loop, so
+# writes that never pause are checkpointed as they go once the WAL passes
+# _CHECKPOINT_SOFT_BYTES (a PASSIVE checkpoint at most every _CHECKPOINT_SOFT_EVERY: it never
+# blocks a writer, and once it has copied everything the next writer starts the WAL over and
+# journal_size_limit trims the file), and the hard bound is 256 MB instead of 1 GiB.
 _CHECKPOINT_INTERVAL = 0.25
 _CHECKPOINT_QUIET = 0.2
-_CHECKPOINT_FORCE_BYTES = 1024 * 1024 * 1024
+_CHECKPOINT_SOFT_BYTES = 64 * 1024 * 1024
+_CHECKPOINT_SOFT_EVERY = 1.0
+_CHECKPOINT_FORCE_BYTES = 256 * 1024 * 1024
 _CHECKPOINT_FORCE_WAIT_MS = 2000  # how long a forced checkpoint waits for the write lock
 
 
@@ -135,13 +143,17 @@ class _Checkpointer:
         if last_write < self._checkpointed_at:
             return None  # nothing written since the last checkpoint
         try:
-            oversized = self._wal.stat().st_size >= self._force_bytes
+            wal_size = self._wal.stat().st_size
         except OSError:
-            oversized = False
-        if oversized:
+            wal_size = 0
+        if wal_size >= self._force_bytes:
             mode = "RESTART"
         elif now - last_write >= self._quiet:
             mode = "PASSIVE"
+        elif wal_size >= _CHECKPOINT_SOFT_BYTES and now - self._checkpointed_at >= (
+            _CHECKPOINT_SOFT_EVERY
+        ):
+            mode = "PASSIVE"  # writes that never pause: copied as they go
         else:
             return None
         self._checkpointed_at = now

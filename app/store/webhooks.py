@@ -157,15 +157,53 @@ class WebhookDeliveryRepo:
         reason = WebhookDelivery(Platform.GIGRADAR, "", utcnow(), None, None, event)
         return UnreadableSummary(int(count), reason.unreadable_reason, text_to_dt(latest_at))
 
-    def prune(self, older_than: datetime) -> int:
+    def prune(self, older_than: datetime, *, chunk: int | None = None) -> int:
         """Forget deliveries received before `older_than` (platforms stop retrying after
-        a few days); returns how many were removed."""
+        a few days, so their dedupe keys are no longer needed); returns how many were
+        removed. One still pending (answered, never processed) is kept: forgetting it
+        would lose it. With `chunk`, at most that many per transaction, so another thread
+        waiting on the connection waits for one short transaction at a time."""
         before = dt_to_text(older_than)
-        with self._db.transaction() as conn:
-            conn.execute(
-                "DELETE FROM webhook_pending WHERE (platform, dedupe_key) IN"
-                " (SELECT platform, dedupe_key FROM webhook_deliveries WHERE received_at < ?)",
-                (before,),
-            )
-            cursor = conn.execute("DELETE FROM webhook_deliveries WHERE received_at < ?", (before,))
-            return cursor.rowcount
+        select = (
+            "SELECT d.rowid FROM webhook_deliveries AS d WHERE d.received_at < ?"
+            " AND NOT EXISTS (SELECT 1 FROM webhook_pending AS p"
+            " WHERE p.platform = d.platform AND p.dedupe_key = d.dedupe_key)"
+        )
+        return self._in_chunks(
+            f"DELETE FROM webhook_deliveries WHERE rowid IN ({select}", before, chunk
+        )
+
+    def drop_bodies(self, older_than: datetime, *, chunk: int | None = None) -> int:
+        """Drop the bodies of deliveries received before `older_than` that nothing needs:
+        processed (a pending one is replayed from its body) and readable (an unreadable
+        one is kept for `biddesk webhooks status` to show). The dedupe key stays, so a
+        platform's retry is still recognised; returns how many bodies were dropped."""
+        before = dt_to_text(older_than)
+        select = (
+            "SELECT d.rowid FROM webhook_deliveries AS d WHERE d.received_at < ?"
+            " AND d.body IS NOT NULL AND (d.event IS NULL OR d.event NOT LIKE 'unreadable%')"
+            " AND NOT EXISTS (SELECT 1 FROM webhook_pending AS p"
+            " WHERE p.platform = d.platform AND p.dedupe_key = d.dedupe_key)"
+        )
+        return self._in_chunks(
+            f"UPDATE webhook_deliveries SET body = NULL WHERE rowid IN ({select}", before, chunk
+        )
+
+    def _in_chunks(self, statement: str, before: str, chunk: int | None) -> int:
+        """Run `statement` (its subquery still open) in transactions of `chunk` rows."""
+        total = 0
+        while True:
+            limit = f" LIMIT {int(chunk)})" if chunk else ")"
+            with self._db.transaction() as conn:
+                count = conn.execute(statement + limit, (before,)).rowcount
+            total += count
+            if not chunk or count < chunk:
+                return total
+
+    def sizes(self) -> tuple[int, int]:
+        """(deliveries kept, bytes of bodies kept)."""
+        with self._db.read() as conn:
+            count, size = conn.execute(
+                "SELECT count(*), coalesce(sum(length(body)), 0) FROM webhook_deliveries"
+            ).fetchone()
+        return int(count), int(size)
