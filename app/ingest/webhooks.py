@@ -121,6 +121,7 @@ COALESCE = 0.002
 # 32 connections sending as fast as they are answered put 32 handlers (and their
 # processing) in every pass, a 45-60 ms stall of the window each time.
 SLICE = 0.005
+THREAD_BATCH = 16  # deliveries applied per transaction by the receiver on its own thread
 MAX_PASSES_WAITED = 50  # a delivery waits for no more passes than this, busy or not
 # Deliveries are marked processed in one transaction at most this often: a crash in
 # between only replays deliveries whose effects are stored, and applying one twice
@@ -438,6 +439,9 @@ class WebhookReceiver:
         body_timeout: float = BODY_TIMEOUT,
         max_connections: int = MAX_CONNECTIONS,
         stats: ReceiverStats | None = None,
+        slice_budget: float | None = SLICE,
+        batch: int = BATCH,
+        apply_loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         self.store = store
         self.processor = processor
@@ -451,6 +455,13 @@ class WebhookReceiver:
         self.body_timeout = body_timeout
         self.max_connections = max_connections
         self.stats = stats if stats is not None else ReceiverStats()
+        # On the app's loop, a pass spends at most `slice_budget` on deliveries (the window
+        # paints in between); on a loop of its own (None) a handler never waits for one.
+        self.slice_budget = slice_budget
+        self.batch = batch
+        # Where the processor runs: this loop, or (the receiver's thread) a loop of its own
+        # on another thread, so that answers never wait behind a batch being applied.
+        self.apply_loop = apply_loop
         self._on_delivery = on_delivery
         self._pending: deque[Delivery] = deque()
         self._processing = False
@@ -667,8 +678,9 @@ class WebhookReceiver:
         return creds
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        for _ in range(MAX_PASSES_WAITED):
-            if self._spent() <= SLICE:
+        budget = self.slice_budget
+        for _ in range(MAX_PASSES_WAITED if budget is not None else 0):
+            if self._spent() <= (budget or 0.0):
                 break
             await asyncio.sleep(0)  # this pass has had its share: the next one
         try:
@@ -766,7 +778,8 @@ class WebhookReceiver:
         except ConnectionError:
             log.debug("the sender of a webhook from %s left before its answer", account_name)
         waited = time.perf_counter() - self._pending[0].received_at
-        if waited >= COALESCE and self._spent() <= SLICE:
+        budget = self.slice_budget
+        if waited >= COALESCE and (budget is None or self._spent() <= budget):
             await self._process_pending()
         else:
             self._process_later(max(0.0, COALESCE - waited))
@@ -872,6 +885,12 @@ class WebhookReceiver:
 
         self._resume = asyncio.get_running_loop().call_later(delay, resume)
 
+    async def _apply(self, batch: list[Delivery]) -> list[Delivery]:
+        if self.apply_loop is None:
+            return await self.processor.process(batch)
+        future = asyncio.run_coroutine_threadsafe(self.processor.process(batch), self.apply_loop)
+        return await asyncio.wrap_future(future)
+
     async def _process_pending(self) -> None:
         """Apply accepted deliveries in slices until none is left; one pass at a time."""
         if self._processing:
@@ -880,9 +899,10 @@ class WebhookReceiver:
         self._spent()  # processing counts against this pass's share too
         try:
             while self._pending:
-                batch = [self._pending.popleft() for _ in range(min(BATCH, len(self._pending)))]
+                size = min(self.batch, len(self._pending))
+                batch = [self._pending.popleft() for _ in range(size)]
                 try:
-                    done = await self.processor.process(batch)
+                    done = await self._apply(batch)
                     self._mark_later(done)
                     self.stats.processed += len(done)
                 except Exception:
@@ -1024,7 +1044,9 @@ class ReceiverThread:
         self.port = port
         self.stats = ReceiverStats()
         self._on_delivery = on_delivery
-        self._options = options
+        # No slices to share with a window, and small batches so that answers wait for
+        # at most one short transaction of processing.
+        self._options = {"slice_budget": None, "batch": THREAD_BATCH, **options}
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._receiver: WebhookReceiver | None = None
@@ -1058,6 +1080,8 @@ class ReceiverThread:
         self._ended = owner.create_future()
         self._handoff = Handoff(owner)
         self._stop = asyncio.Event()
+        # Made here, run there: a stop requested while the thread starts is not lost.
+        self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._run, args=(owner, started), name="webhook-receiver", daemon=True
         )
@@ -1069,14 +1093,20 @@ class ReceiverThread:
             raise
         return self.port
 
+    def request_stop(self) -> None:
+        """Tell the thread to stop (any thread, never waits): it then closes its listener,
+        every connection and its loop on its own, whether or not anyone awaits `stop`."""
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None:
+            with contextlib.suppress(RuntimeError):  # its loop has ended already
+                loop.call_soon_threadsafe(stop.set)
+
     async def stop(self) -> None:
         thread, self._thread = self._thread, None
         if thread is None:
             return
-        loop, stop, ended = self._loop, self._stop, self._ended
-        if loop is not None and stop is not None:
-            with contextlib.suppress(RuntimeError):  # its loop has ended already
-                loop.call_soon_threadsafe(stop.set)
+        self.request_stop()
+        ended = self._ended
         if ended is not None:
             # The thread ends within a second or so: processing left over gets at most 1 s,
             # and the rest stays pending in the store for the next start.
@@ -1109,8 +1139,9 @@ class ReceiverThread:
         return await asyncio.wrap_future(future)
 
     def _run(self, owner: asyncio.AbstractEventLoop, started: asyncio.Future[int]) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
+        loop = self._loop
+        assert loop is not None
+        asyncio.set_event_loop(loop)
         try:
             loop.run_until_complete(self._serve(owner, started))
         except BaseException as exc:  # never leave the app waiting on `started`
@@ -1130,14 +1161,22 @@ class ReceiverThread:
     async def _serve(self, owner: asyncio.AbstractEventLoop, started: asyncio.Future[int]) -> None:
         assert self._handoff is not None and self._stop is not None
         handoff = self._handoff
-        store: Store | None = None
+        stores: list[Store] = []
+        applier: _LoopThread | None = None
         receiver: WebhookReceiver | None = None
         try:
+            # One connection for recording (this thread) and applying (its own thread):
+            # two writers in one process on two connections would wait on each other
+            # through SQLite's busy handler, which sleeps (measured: acks of 3 s); on one
+            # connection they wait on its lock, which wakes the next at once.
             store = Store(Database.open(self.path, daily_backups=False))
+            stores.append(store)
+            apply_store = store
+            applier = _LoopThread("webhook-apply")
             bus = HandoffBus(self.processor.bus, handoff)
-            inbox = Inbox(store, bus, self.processor.inbox.accounts)
+            inbox = Inbox(apply_store, bus, self.processor.inbox.accounts)
             processor = WebhookProcessor(
-                store, inbox, self.processor.submissions, bus, elsewhere=self._elsewhere
+                apply_store, inbox, self.processor.submissions, bus, elsewhere=self._elsewhere
             )
             told = self._on_delivery
             on_delivery = None if told is None else (lambda d: handoff.post(told, d))
@@ -1151,6 +1190,7 @@ class ReceiverThread:
                 on_delivery=on_delivery,
                 refresh=self.refresh,
                 stats=self.stats,
+                apply_loop=applier.loop,
                 **self._options,
             )
             port = await receiver.start()
@@ -1158,8 +1198,10 @@ class ReceiverThread:
             owner.call_soon_threadsafe(_settle, started, exc)
             if receiver is not None:
                 await receiver.stop()
-            if store is not None:
-                store.close()
+            if applier is not None:
+                applier.stop()
+            for opened in stores:
+                opened.close()
             return
         self._receiver = receiver
         owner.call_soon_threadsafe(_settle, started, port)
@@ -1173,7 +1215,33 @@ class ReceiverThread:
                 await _drain(asyncio.get_running_loop())
                 receiver.abort_connections()
             finally:
-                store.close()
+                applier.stop()
+                for opened in stores:
+                    opened.close()
+
+
+class _LoopThread:
+    """An asyncio loop running on a thread of its own until `stop`."""
+
+    def __init__(self, name: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        loop = self.loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_forever()
+            loop.run_until_complete(_drain(loop))
+            loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            loop.close()
+
+    def stop(self) -> None:
+        with contextlib.suppress(RuntimeError):  # already closed
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join()
 
 
 async def _drain(loop: asyncio.AbstractEventLoop, timeout: float = 1.0) -> None:

@@ -224,3 +224,31 @@ async def test_restarts_while_a_platform_keeps_sending_leave_no_socket_behind(
         warnings.simplefilter("always")
         gc.collect()
     assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+@needs_proc
+async def test_a_stop_cut_short_by_a_timeout_still_closes_the_receiver(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The CI flake's cause, reproduced under load with tracemalloc: the Runtime gives
+    # Realtime.stop 2 s; "remove on exit" on a busy machine took longer, the stop was
+    # cancelled before it reached the receiver, and its accepted sockets stayed open.
+    from app.ingest.realtime import Realtime, RealtimeConfig
+
+    rt = Realtime.of(services, config=RealtimeConfig(enabled=True, remove_on_exit=True))
+    await rt.start()
+    port = rt.receiver.port
+    held = [await asyncio.open_connection("127.0.0.1", port) for _ in range(3)]
+    await wait_for(lambda: server_sockets(port) >= 4)
+
+    async def slow_unregister() -> int:
+        await asyncio.sleep(30)
+        return 0
+
+    monkeypatch.setattr(rt, "unregister_all", slow_unregister)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(rt.stop(), 0.2)
+    await wait_for(lambda: server_sockets(port) == 0)
+    await wait_for(lambda: not any(t.name == "webhook-receiver" for t in threading.enumerate()))
+    for _, writer in held:
+        writer.close()
