@@ -103,6 +103,33 @@ class WebhookDeliveryRepo:
                 )
             return new
 
+    def record_many(
+        self, deliveries: Sequence[tuple[Platform, str, bytes, str | None, str | None]]
+    ) -> list[bool]:
+        """Record (platform, dedupe_key, body, account, event) deliveries as pending, in
+        one transaction (one commit for all the receiver answers in one pass); for each,
+        True if it is new (a repeat within the list is not)."""
+        at = dt_to_text(utcnow())
+        news: list[bool] = []
+        with self._db.transaction() as conn:
+            for platform, key, raw, account, event in deliveries:
+                value = Platform(platform).value
+                cursor = conn.execute(
+                    "INSERT OR IGNORE INTO webhook_deliveries"
+                    " (platform, dedupe_key, received_at, body, account, event)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (value, key, at, raw, account, event),
+                )
+                new = cursor.rowcount == 1
+                if new:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO webhook_pending (platform, dedupe_key)"
+                        " VALUES (?, ?)",
+                        (value, key),
+                    )
+                news.append(new)
+        return news
+
     def mark_processed(self, keys: Iterable[tuple[Platform | str, str]]) -> None:
         """Mark deliveries (platform, dedupe_key) processed, in one transaction."""
         with self._db.transaction() as conn:
