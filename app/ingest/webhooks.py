@@ -939,7 +939,9 @@ class WebhookReceiver:
         self._spent()  # processing counts against this pass's share too
         try:
             while self._pending:
-                size = min(self.batch, len(self._pending))
+                # A backlog (a burst outrunning the applier) is taken in bigger bites, up
+                # to BATCH: fewer commits and table updates for the same rows.
+                size = min(max(self.batch, len(self._pending) // 4, 1), BATCH, len(self._pending))
                 batch = [self._pending.popleft() for _ in range(size)]
                 try:
                     done = await self._apply(batch)
