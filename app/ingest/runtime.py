@@ -17,8 +17,9 @@ services, and the layers allow ingest → services, never services → ingest (D
 Qt-free: the window keeps its own parts (bridge, tray, status bar) in `app/ui/app.py`.
 
 Shutdown order (DESIGN.md, Known traps): a caller that runs the sandbox stops the
-sandbox's webhook deliverer BEFORE `stop()` closes the receiver — aiohttp registers a
-connection accepted during its shutdown after the sweep and leaves it half open.
+sandbox's webhook deliverer BEFORE `stop()` closes the receiver, so nothing is mid-send.
+The receiver's thread closes every connection it accepted whatever the order, and even
+when `stop()`'s timeout cuts the wait short (see `Realtime.stop`).
 """
 
 from __future__ import annotations

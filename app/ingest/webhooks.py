@@ -1,4 +1,10 @@
-"""The webhook receiver: an aiohttp server on the app's loop, one route per account.
+"""The webhook receiver: an aiohttp server, one route per account.
+
+The app runs it on a thread, loop and store connection of its own (`ReceiverThread`, at
+the end of this module): a delivery is recorded and answered there, applied on a second
+thread, and what that changes reaches the app's loop in batches. `WebhookReceiver` alone
+runs on the caller's loop (the unit tests), where it shares each pass with the window
+(SLICE, below).
 
 A delivery goes through, in order: the route (`POST /hooks/{platform}/{account}/{token}`,
 404 for an account BidDesk does not have), authentication (→ 401), the body's size (413),
