@@ -15,6 +15,7 @@ from pathlib import Path
 
 from app.store._codec import dt_to_text
 from app.store.db import Database
+from app.store.webhooks import WAL_FOLD_BYTES
 
 # Rows per transaction: another thread waiting on the connection (the window's loop) waits
 # for one short transaction, never for the whole run.
@@ -44,6 +45,8 @@ def archive_older_than(db: Database, older_than: datetime, *, chunk: int = CHUNK
                 "UPDATE opportunities SET archived = 1 WHERE key = ?", [(k,) for k in keys]
             )
         archived.extend(keys)
+        if db.wal_size() >= WAL_FOLD_BYTES:
+            db.fold_wal()
         if len(keys) < chunk:
             return archived
 

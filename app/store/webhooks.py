@@ -67,6 +67,15 @@ def _decode(row: Sequence[Any]) -> WebhookDelivery:
     )
 
 
+# A long job's WAL is folded in between its transactions once it is this large.
+WAL_FOLD_BYTES = 16 * 1024 * 1024
+
+
+def _keep_wal_small(db: Database) -> None:
+    if db.wal_size() >= WAL_FOLD_BYTES:
+        db.fold_wal()
+
+
 class WebhookDeliveryRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -224,6 +233,7 @@ class WebhookDeliveryRepo:
             with self._db.transaction() as conn:
                 count = conn.execute(statement + limit, (before,)).rowcount
             total += count
+            _keep_wal_small(self._db)
             if not chunk or count < chunk:
                 return total
 

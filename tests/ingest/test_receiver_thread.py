@@ -252,3 +252,46 @@ async def test_a_stop_cut_short_by_a_timeout_still_closes_the_receiver(
     await wait_for(lambda: not any(t.name == "webhook-receiver" for t in threading.enumerate()))
     for _, writer in held:
         writer.close()
+
+
+async def test_the_handoff_keeps_order_merges_bursts_and_leaves_the_loop_a_turn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.ingest import webhooks
+    from app.ingest.webhooks import Handoff
+    from app.services.events import EventBus
+    from tests.store.factories import opportunity
+
+    loop = asyncio.get_running_loop()
+    bus = EventBus()
+    seen: list[object] = []
+    bus.subscribe(None, seen.append)
+    handoff = Handoff(loop)
+    rows = [opportunity(n) for n in range(150)]
+    poster = threading.Thread(
+        target=lambda: [handoff.post(bus.publish, OpportunitiesAdded((o,))) for o in rows]
+    )
+    poster.start()
+    poster.join()
+    handoff.post(bus.publish, CreditsLow("gg", 1, 2))
+    await handoff.barrier()
+    added = [e for e in seen if isinstance(e, OpportunitiesAdded)]
+    assert [o.key for e in added for o in e.opportunities] == [o.key for o in rows]
+    assert [len(e.opportunities) for e in added] == [64, 64, 22]  # merged, 64 at most
+    assert isinstance(seen[-1], CreditsLow)
+    # A slow subscriber: each run stops after its slice and the rest waits a turn.
+    monkeypatch.setattr(webhooks, "HANDOFF_SLICE", 0.0)
+    turns = [0]
+
+    def tick() -> None:
+        turns[0] += 1
+        loop.call_soon(tick)
+
+    loop.call_soon(tick)
+    seen.clear()
+    for n in range(3):
+        handoff.post(bus.publish, CreditsLow(f"a{n}", 1, 2))
+    start = turns[0]
+    await handoff.barrier()
+    assert [e.account for e in seen if isinstance(e, CreditsLow)] == ["a0", "a1", "a2"]
+    assert turns[0] - start >= 3  # one event a turn with no time to spare
