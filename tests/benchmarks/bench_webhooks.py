@@ -609,8 +609,9 @@ def session(minutes: float, runs: int) -> dict[str, Any]:
 
 
 def db_size(rows: int, deliveries: int) -> dict[str, Any]:
-    """A profile of `rows` opportunities plus `deliveries` webhook deliveries a month old,
-    before and after retention: bytes per 100k opportunities, and the WAL."""
+    """A profile of `rows` opportunities plus `deliveries` webhook deliveries spread over
+    the last 60 days, before and after one retention run with the defaults (30 days, bodies
+    24 h): the file per 100k opportunities, and the WAL the run leaves."""
     from datetime import timedelta
 
     from app.domain import Platform, utcnow
@@ -623,34 +624,47 @@ def db_size(rows: int, deliveries: int) -> dict[str, Any]:
         build_profile(profile, rows)
         store = Store.open(profile, daily_backups=False)
         try:
+            store.db.checkpoint()
+            alone = file_sizes(store.db)
             payloads = bodies(min(deliveries, 200), "s")
-            when = utcnow() - timedelta(days=31)
+            now = utcnow()
+            step = timedelta(days=60) / max(deliveries, 1)
             with store.db.transaction():
                 for i in range(deliveries):
                     store.webhooks.record(
                         Platform.GIGRADAR,
                         f"gr/{i}",
                         payloads[i % len(payloads)],
-                        received_at=when + timedelta(seconds=i),
+                        received_at=now - i * step,
                         account="gr",
                         event="E",
                     )
             store.db.checkpoint()
             before = file_sizes(store.db)
+            began = time.perf_counter()
             report = Retention(store).run_now(config=RetentionConfig())
+            took = time.perf_counter() - began
+            wal_after_run = store.db.wal_size()
             store.db.checkpoint()
             after = file_sizes(store.db)
+            kept, body_bytes = store.webhooks.sizes()
         finally:
             store.close()
     per = 100_000 / rows
     return {
         "opportunities": rows,
-        "deliveries_a_month_old": deliveries,
+        "db_mb_per_100k_opportunities_alone": round(alone.database * per / 1e6, 1),
+        "deliveries_over_60_days": deliveries,
         "db_mb_per_100k_before_retention": round(before.database * per / 1e6, 1),
-        "db_mb_per_100k_after": round((after.database - after.free) * per / 1e6, 1),
-        "free_mb_reused_by_later_writes": round(after.free / 1e6, 1),
+        "db_mb_per_100k_after_in_use": round((after.database - after.free) * per / 1e6, 1),
+        "db_file_mb_after": round(after.database / 1e6, 1),
+        "free_mb_in_file_reused_by_later_writes": round(after.free / 1e6, 1),
         "deliveries_forgotten": report.deliveries_forgotten,
-        "wal_mb_after_checkpoint": round(after.wal / 1e6, 2),
+        "bodies_dropped": report.bodies_dropped,
+        "deliveries_kept": kept,
+        "body_mb_kept": round(body_bytes / 1e6, 1),
+        "retention_run_s": round(took, 2),
+        "wal_mb_left_by_the_run": round(wal_after_run / 1e6, 1),
     }
 
 
