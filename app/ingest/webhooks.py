@@ -621,14 +621,17 @@ class WebhookReceiver:
             replay.cancel()
             await asyncio.gather(replay, return_exceptions=True)
 
-    def abort_connections(self, listed: Iterable[Any] = ()) -> None:
+    def abort_connections(self, listed: Iterable[Any] = (), *, closing_too: bool = False) -> None:
         """Close every connection this receiver made a handler for (and `listed`, aiohttp's
-        own list) whose socket is still open."""
-        handlers = [*listed, *(h for h, _ in self._made)]
-        self._made = []
-        for handler in handlers:
+        own list) whose socket is still open; with `closing_too`, also those closing
+        gracefully (a write buffer a silent peer never drains would hold one open).
+
+        The handlers are kept: one whose connection_made has not run yet has no transport
+        now, and a later sweep (the receiver thread's last, once its loop's tasks are done)
+        closes it then."""
+        for handler in [*listed, *(h for h, _ in self._made)]:
             transport = handler.transport
-            if transport is not None and not transport.is_closing():
+            if transport is not None and (closing_too or not transport.is_closing()):
                 transport.abort()
 
     async def wait_idle(self) -> None:
@@ -1287,7 +1290,9 @@ class ReceiverThread:
                 # Every accept under way ends (its socket closed by `_Closing`), then
                 # whatever handler it still made is aborted: no socket outlives the loop.
                 await _drain(asyncio.get_running_loop())
-                receiver.abort_connections()
+                receiver.abort_connections(closing_too=True)
+                for _ in range(3):  # their connection_lost: the sockets close
+                    await asyncio.sleep(0)
             finally:
                 applier.stop()
                 for opened in stores:
