@@ -428,6 +428,42 @@ class _Busy(asyncio.Protocol):
         transport.close()
 
 
+class _Tracked(asyncio.Protocol):
+    """A connection's protocol, with its transport kept in `transports` from
+    connection_made until connection_lost, so the receiver can close every socket it
+    accepted, whoever else forgot it."""
+
+    __slots__ = ("_inner", "_transport", "_transports")
+
+    def __init__(self, inner: Any, transports: set[asyncio.BaseTransport]) -> None:
+        self._inner = inner
+        self._transports = transports
+        self._transport: asyncio.BaseTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport
+        self._transports.add(transport)
+        self._inner.connection_made(transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._transport is not None:
+            self._transports.discard(self._transport)
+        self._inner.connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        self._inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        result: bool | None = self._inner.eof_received()
+        return result
+
+    def pause_writing(self) -> None:
+        self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._inner.resume_writing()
+
+
 class _Closing(asyncio.Protocol):
     """A connection whose accept finished after the receiver began to stop: closed at once.
 
@@ -502,6 +538,8 @@ class WebhookReceiver:
         # socket closed). Pruned as connections come, so it stays about as long as the
         # open connections (at most MAX_CONNECTIONS).
         self._made: list[tuple[Any, float]] = []
+        # Every transport from connection_made until connection_lost (its socket closed).
+        self._transports: set[asyncio.BaseTransport] = set()
         self._background: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
@@ -555,6 +593,9 @@ class WebhookReceiver:
         cap = self.max_connections
 
         def protocol() -> asyncio.Protocol:
+            return _Tracked(made(), self._transports)
+
+        def made() -> asyncio.BaseProtocol:
             if self._stopping:
                 return _Closing()
             if len(server.connections) >= cap:
@@ -632,6 +673,14 @@ class WebhookReceiver:
         for handler in [*listed, *(h for h, _ in self._made)]:
             transport = handler.transport
             if transport is not None and (closing_too or not transport.is_closing()):
+                transport.abort()
+        # aiohttp lets go of a transport it closes gracefully (force_close), while a reply
+        # still waits to be flushed to a peer that does not read: that socket is open until
+        # the flush, and was left open when the loop ended. Every socket not yet lost:
+        for transport in list(self._transports):
+            if isinstance(transport, asyncio.Transport) and (
+                closing_too or not transport.is_closing()
+            ):
                 transport.abort()
 
     async def wait_idle(self) -> None:
