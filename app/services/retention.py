@@ -2,7 +2,7 @@
 
 - Webhook deliveries are forgotten after `delivery_days` (30 by default): platforms stop
   retrying within days, so an older dedupe key recognises nothing. One still pending
-  (answered, never processed) is kept until it is processed.
+  then goes too (a month of restarts could not apply it; it is not replayed forever).
 - A processed, readable delivery's body is dropped after `body_hours` (24 by default):
   nothing reads it again (a pending one is replayed from its body; an unreadable one is
   kept for `biddesk webhooks status` until its delivery is forgotten). Measured before

@@ -196,18 +196,31 @@ class WebhookDeliveryRepo:
     def prune(self, older_than: datetime, *, chunk: int | None = None) -> int:
         """Forget deliveries received before `older_than` (platforms stop retrying after
         a few days, so their dedupe keys are no longer needed); returns how many were
-        removed. One still pending (answered, never processed) is kept: forgetting it
-        would lose it. With `chunk`, at most that many per transaction, so another thread
-        waiting on the connection waits for one short transaction at a time."""
+        removed. One still pending goes too, with its pending row: a delivery that a
+        month of restarts could not apply would otherwise be replayed at every start.
+        With `chunk`, at most that many per transaction, so another thread waiting on the
+        connection waits for one short transaction at a time."""
         before = dt_to_text(older_than)
-        select = (
-            "SELECT d.rowid FROM webhook_deliveries AS d WHERE d.received_at < ?"
-            " AND NOT EXISTS (SELECT 1 FROM webhook_pending AS p"
-            " WHERE p.platform = d.platform AND p.dedupe_key = d.dedupe_key)"
-        )
-        return self._in_chunks(
-            f"DELETE FROM webhook_deliveries WHERE rowid IN ({select}", before, chunk
-        )
+        total = 0
+        while True:
+            limit = f" LIMIT {int(chunk)}" if chunk else ""
+            with self._db.transaction() as conn:
+                rows = conn.execute(
+                    "SELECT rowid, platform, dedupe_key FROM webhook_deliveries"
+                    f" WHERE received_at < ?{limit}",
+                    (before,),
+                ).fetchall()
+                conn.executemany(
+                    "DELETE FROM webhook_pending WHERE platform = ? AND dedupe_key = ?",
+                    [(platform, key) for _, platform, key in rows],
+                )
+                conn.executemany(
+                    "DELETE FROM webhook_deliveries WHERE rowid = ?", [(r[0],) for r in rows]
+                )
+            total += len(rows)
+            _keep_wal_small(self._db)
+            if not chunk or len(rows) < chunk:
+                return total
 
     def drop_bodies(self, older_than: datetime, *, chunk: int | None = None) -> int:
         """Drop the bodies of deliveries received before `older_than` that nothing needs:
