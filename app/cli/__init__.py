@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from app.cli.commands import retention
 from app.cli.commands.accounts import cmd_account
 from app.cli.commands.inbox import cmd_fetch, cmd_list, cmd_status, fetch_all
 from app.cli.commands.insights import cmd_export, cmd_stats
@@ -79,6 +80,8 @@ def _writes(args: argparse.Namespace) -> bool:
         return bool(args.refresh)
     if args.command == "webhooks":
         return bool(args.webhooks_cmd == "set")
+    if args.command == "retention":
+        return retention.writes(args)
     return bool(args.command in ("fetch", "submit", "retry", "serve", "claim", "release"))
 
 
@@ -156,6 +159,7 @@ def main(
             "claim": cmd_claim,
             "release": cmd_release,
             "team": cmd_team,
+            "retention": retention.cmd_retention,
         }
         try:
             return handlers[args.command](args, services)

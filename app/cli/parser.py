@@ -6,6 +6,7 @@ import argparse
 from datetime import UTC, datetime, timedelta
 
 from app import __version__
+from app.cli.commands import retention
 from app.domain import Platform
 from app.domain.insights import Dimension
 from app.services.inbox import LOCAL_STATES
@@ -279,6 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
         "join", help="remember --database-url for this profile (its password in the keyring)"
     )
     tsub.add_parser("leave", help="this profile goes back to its own database file")
+
+    retention.add_parser(sub)
 
     sub.add_parser("backup", help="back the database up now and print the backup's path")
     p = sub.add_parser(

@@ -1,7 +1,8 @@
 """Webhooks end to end: the receiver, the tunnel, the platforms' registration, and health.
 
-`Realtime` is what the GUI and `biddesk serve` start. It runs the receiver on the app's
-loop, opens the tunnel, and each time the tunnel reports a public URL (a cloudflared quick
+`Realtime` is what the GUI and `biddesk serve` start. It runs the receiver on a thread
+and loop of its own (`ReceiverThread`: applied rows reach the app's bus in batches), opens
+the tunnel, and each time the tunnel reports a public URL (a cloudflared quick
 tunnel gets a new one on every restart) registers it — that is the one registration path,
 whoever started it (`registration()` waits for it): for GigRadar through its API
 (POST /webhooks, the one webhook call its document has), exactly once per URL, with
@@ -45,8 +46,8 @@ from app.ingest.webhooks import (
     GIGRADAR_PROPOSAL,
     Delivery,
     HookCredentials,
+    ReceiverThread,
     WebhookProcessor,
-    WebhookReceiver,
     auth_scheme,
     hook_path,
     is_hook_path,
@@ -143,10 +144,10 @@ class Realtime:
         self._registering: set[str] = set()  # accounts register_all has still to do
         self.tunnel: TunnelProvider | None = None
         processor = WebhookProcessor(store, inbox, submissions, bus)
-        self.receiver = WebhookReceiver(
+        # On a thread, loop and store connection of its own: see ReceiverThread.
+        self.receiver = ReceiverThread(
             store,
             processor,
-            accounts,
             self.credentials,
             host=host,
             port=self.config.port,
@@ -209,12 +210,17 @@ class Realtime:
             await self.unregister_all()
 
     async def _close_local(self) -> None:
-        if self.tunnel is not None:
-            await self.tunnel.stop()
-        await self.receiver.stop()
-        self._save_live(clear=True)
-        if self._publish_handle is not None:
-            self._publish_handle.cancel()
+        # The receiver's thread is told to stop first: it closes every socket itself,
+        # whether or not the rest of this is waited for.
+        self.receiver.request_stop()
+        try:
+            if self.tunnel is not None:
+                await self.tunnel.stop()
+            await self.receiver.stop()
+        finally:
+            self._save_live(clear=True)
+            if self._publish_handle is not None:
+                self._publish_handle.cancel()
 
     @property
     def public_url(self) -> str | None:

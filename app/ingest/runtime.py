@@ -3,8 +3,9 @@
 Both ways of running BidDesk — the window (`app/ui/app.py`) and `biddesk serve`
 (`app/cli/commands/webhooks.py`) — start the same background machinery on top of the
 services: the poller, the webhook receiver with its tunnel (`Realtime`), the notification
-rules, and the tracking of submissions still under way. `Runtime` starts it in one order
-and stops it in one order; each caller only says what differs:
+rules, the tracking of submissions still under way, and retention (`Retention`, hourly).
+`Runtime` starts it in one order and stops it in one order; each caller only says what
+differs:
 
     runtime = Runtime(services, adjust_config=..., notify=...)
     await runtime.start()
@@ -16,8 +17,9 @@ services, and the layers allow ingest → services, never services → ingest (D
 Qt-free: the window keeps its own parts (bridge, tray, status bar) in `app/ui/app.py`.
 
 Shutdown order (DESIGN.md, Known traps): a caller that runs the sandbox stops the
-sandbox's webhook deliverer BEFORE `stop()` closes the receiver — aiohttp registers a
-connection accepted during its shutdown after the sweep and leaves it half open.
+sandbox's webhook deliverer BEFORE `stop()` closes the receiver, so nothing is mid-send.
+The receiver's thread closes every connection it accepted whatever the order, and even
+when `stop()`'s timeout cuts the wait short (see `Realtime.stop`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from app.ingest.realtime import (
 )
 from app.services.container import Services
 from app.services.notifications import NotificationService, Sink
+from app.services.retention import Retention
 from app.services.secrets import SecretError
 from app.services.team import TeamLive
 from app.services.team_server import ServerFollower, TeamServer
@@ -92,6 +95,8 @@ class Runtime:
             self.notifications = NotificationService(
                 store.settings, store.opportunities, services.bus, notify
             )
+        # Delivery bodies pruned, old opportunities archived, on a worker thread (hourly).
+        self.retention = Retention(services.store, services.bus)
         self.realtime: Realtime | None = None
         self.realtime_error: Exception | None = None  # why the receiver is not running
         self.config: RealtimeConfig | None = None  # the webhook settings of the last start
@@ -118,6 +123,8 @@ class Runtime:
         are healthy, so it starts once the receiver is up)."""
         if self._resume_in_background:
             self.services.tasks.spawn(self.resume(), name="startup:reconcile")
+        if not self.services.store.read_only:
+            self.services.tasks.spawn(self.retention.run_forever(), name="retention")
         if self._webhooks_required:
             await self.start_realtime()
         else:

@@ -30,6 +30,13 @@ class OpportunitiesUpdated:
 
 
 @dataclass(frozen=True, slots=True)
+class OpportunitiesArchived:
+    """Retention archived these by age: they leave the live inbox (still searchable)."""
+
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SubmissionChanged:
     submission: Submission
     previous: Submission | None = None

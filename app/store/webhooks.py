@@ -67,6 +67,15 @@ def _decode(row: Sequence[Any]) -> WebhookDelivery:
     )
 
 
+# A long job's WAL is folded in between its transactions once it is this large.
+WAL_FOLD_BYTES = 16 * 1024 * 1024
+
+
+def _keep_wal_small(db: Database) -> None:
+    if db.wal_size() >= WAL_FOLD_BYTES:
+        db.fold_wal()
+
+
 class WebhookDeliveryRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -102,6 +111,33 @@ class WebhookDeliveryRepo:
                     (value, dedupe_key),
                 )
             return new
+
+    def record_many(
+        self, deliveries: Sequence[tuple[Platform, str, bytes, str | None, str | None]]
+    ) -> list[bool]:
+        """Record (platform, dedupe_key, body, account, event) deliveries as pending, in
+        one transaction (one commit for all the receiver answers in one pass); for each,
+        True if it is new (a repeat within the list is not)."""
+        at = dt_to_text(utcnow())
+        news: list[bool] = []
+        with self._db.transaction() as conn:
+            for platform, key, raw, account, event in deliveries:
+                value = Platform(platform).value
+                cursor = conn.execute(
+                    "INSERT OR IGNORE INTO webhook_deliveries"
+                    " (platform, dedupe_key, received_at, body, account, event)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (value, key, at, raw, account, event),
+                )
+                new = cursor.rowcount == 1
+                if new:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO webhook_pending (platform, dedupe_key)"
+                        " VALUES (?, ?)",
+                        (value, key),
+                    )
+                news.append(new)
+        return news
 
     def mark_processed(self, keys: Iterable[tuple[Platform | str, str]]) -> None:
         """Mark deliveries (platform, dedupe_key) processed, in one transaction."""
@@ -157,15 +193,67 @@ class WebhookDeliveryRepo:
         reason = WebhookDelivery(Platform.GIGRADAR, "", utcnow(), None, None, event)
         return UnreadableSummary(int(count), reason.unreadable_reason, text_to_dt(latest_at))
 
-    def prune(self, older_than: datetime) -> int:
+    def prune(self, older_than: datetime, *, chunk: int | None = None) -> int:
         """Forget deliveries received before `older_than` (platforms stop retrying after
-        a few days); returns how many were removed."""
+        a few days, so their dedupe keys are no longer needed); returns how many were
+        removed. One still pending goes too, with its pending row: a delivery that a
+        month of restarts could not apply would otherwise be replayed at every start.
+        With `chunk`, at most that many per transaction, so another thread waiting on the
+        connection waits for one short transaction at a time."""
         before = dt_to_text(older_than)
-        with self._db.transaction() as conn:
-            conn.execute(
-                "DELETE FROM webhook_pending WHERE (platform, dedupe_key) IN"
-                " (SELECT platform, dedupe_key FROM webhook_deliveries WHERE received_at < ?)",
-                (before,),
-            )
-            cursor = conn.execute("DELETE FROM webhook_deliveries WHERE received_at < ?", (before,))
-            return cursor.rowcount
+        total = 0
+        while True:
+            limit = f" LIMIT {int(chunk)}" if chunk else ""
+            with self._db.transaction() as conn:
+                rows = conn.execute(
+                    "SELECT rowid, platform, dedupe_key FROM webhook_deliveries"
+                    f" WHERE received_at < ?{limit}",
+                    (before,),
+                ).fetchall()
+                conn.executemany(
+                    "DELETE FROM webhook_pending WHERE platform = ? AND dedupe_key = ?",
+                    [(platform, key) for _, platform, key in rows],
+                )
+                conn.executemany(
+                    "DELETE FROM webhook_deliveries WHERE rowid = ?", [(r[0],) for r in rows]
+                )
+            total += len(rows)
+            _keep_wal_small(self._db)
+            if not chunk or len(rows) < chunk:
+                return total
+
+    def drop_bodies(self, older_than: datetime, *, chunk: int | None = None) -> int:
+        """Drop the bodies of deliveries received before `older_than` that nothing needs:
+        processed (a pending one is replayed from its body) and readable (an unreadable
+        one is kept for `biddesk webhooks status` to show). The dedupe key stays, so a
+        platform's retry is still recognised; returns how many bodies were dropped."""
+        before = dt_to_text(older_than)
+        select = (
+            "SELECT d.rowid FROM webhook_deliveries AS d WHERE d.received_at < ?"
+            " AND d.body IS NOT NULL AND (d.event IS NULL OR d.event NOT LIKE 'unreadable%')"
+            " AND NOT EXISTS (SELECT 1 FROM webhook_pending AS p"
+            " WHERE p.platform = d.platform AND p.dedupe_key = d.dedupe_key)"
+        )
+        return self._in_chunks(
+            f"UPDATE webhook_deliveries SET body = NULL WHERE rowid IN ({select}", before, chunk
+        )
+
+    def _in_chunks(self, statement: str, before: str, chunk: int | None) -> int:
+        """Run `statement` (its subquery still open) in transactions of `chunk` rows."""
+        total = 0
+        while True:
+            limit = f" LIMIT {int(chunk)})" if chunk else ")"
+            with self._db.transaction() as conn:
+                count = conn.execute(statement + limit, (before,)).rowcount
+            total += count
+            _keep_wal_small(self._db)
+            if not chunk or count < chunk:
+                return total
+
+    def sizes(self) -> tuple[int, int]:
+        """(deliveries kept, bytes of bodies kept)."""
+        with self._db.read() as conn:
+            count, size = conn.execute(
+                "SELECT count(*), coalesce(sum(length(body)), 0) FROM webhook_deliveries"
+            ).fetchone()
+        return int(count), int(size)

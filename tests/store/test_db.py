@@ -320,3 +320,22 @@ def test_checkpoints_wait_for_writes_to_pause_unless_the_wal_outgrows_its_bound(
     # A WAL past its bound is folded in and rewound even while writes go on.
     assert path.with_name(path.name + "-wal").stat().st_size > 1024
     assert checkpointer(force_bytes=1024)._due() == "RESTART"
+
+
+def test_a_wal_past_its_soft_bound_is_folded_in_while_writes_go_on(store: Store) -> None:
+    # Webhooks at hundreds a second never pause for 200 ms: without this the WAL grew to
+    # its hard bound, whose forced checkpoint held an acknowledgement for 3 s.
+    store.opportunities.upsert_many([opportunity(i) for i in range(20)])
+    now, last_write = [100.0], [99.99]
+    steady = _Checkpointer(
+        store.path, lambda: last_write[0], quiet=0.2, soft_bytes=1024, clock=lambda: now[0]
+    )
+    assert steady._due() == "PASSIVE"  # written 10 ms ago, but the WAL is past 1 KiB
+    last_write[0], now[0] = 100.05, 100.1
+    assert steady._due() is None  # not again within 250 ms
+    last_write[0], now[0] = 100.3, 100.36
+    assert steady._due() == "PASSIVE"
+    small = _Checkpointer(
+        store.path, lambda: last_write[0], quiet=0.2, soft_bytes=1 << 30, clock=lambda: now[0]
+    )
+    assert small._due() is None  # under its soft bound: waits for writes to pause

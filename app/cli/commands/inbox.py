@@ -21,12 +21,13 @@ from app.cli.output import (
     submission_json,
 )
 from app.domain import Platform, Submission, utcnow
-from app.domain.filters import FilterSpec, haystack
+from app.domain.filters import ARCHIVED, FilterSpec, haystack
 from app.platforms import SPECS
 from app.platforms.errors import PlatformError
 from app.services.container import Services
 from app.services.secrets import SecretError
 from app.services.submissions import SubmitError
+from app.store.retention import archived_keys
 
 log = logging.getLogger("app.cli")
 
@@ -96,11 +97,17 @@ def cmd_list(args: argparse.Namespace, services: Services) -> int:
     )
     predicate = spec.compile(now)
     states = services.inbox.local_states()
+    # Archived rows (by the user, or by retention's age rule) show only with --archived.
+    archived = archived_keys(services.store.db)
+
+    def state(key: str) -> str:
+        return ARCHIVED if key in archived else states.get(key, "new")
+
     opps = [
         o
         for o in services.store.opportunities.jobs()
         if (not platforms or any(s.platform in platforms for s in o.all_sources))
-        and predicate(o, haystack(o), states.get(o.key, "new"))
+        and predicate(o, haystack(o), state(o.key))
     ]
     opps.sort(key=lambda o: (-(o.match_score or 0.0), -o.detected_at.timestamp()))
     if args.limit:
@@ -112,10 +119,7 @@ def cmd_list(args: argparse.Namespace, services: Services) -> int:
             {
                 "count": len(opps),
                 "opportunities": [
-                    {
-                        **opportunity_json(o, states.get(o.key, "new")),
-                        "claimed_by": claimed.get(o.key),
-                    }
+                    {**opportunity_json(o, state(o.key)), "claimed_by": claimed.get(o.key)}
                     for o in opps
                 ],
             }
