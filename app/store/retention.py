@@ -63,6 +63,12 @@ class FileSizes:
 
 
 def file_sizes(db: Database) -> FileSizes:
+    if db.backend != "sqlite":
+        # A team's PostgreSQL: the server's size of this database; WAL and free pages
+        # are the server's business (its own checkpoints and autovacuum).
+        with db.read() as conn:
+            size = int(conn.execute("SELECT pg_database_size(current_database())").fetchone()[0])
+        return FileSizes(database=size, wal=0, free=0)
     path: Path = db.path
     wal = path.with_name(path.name + "-wal")
     with db.read() as conn:

@@ -322,7 +322,8 @@ def test_checkpoints_wait_for_writes_to_pause_unless_the_wal_outgrows_its_bound(
     assert checkpointer(force_bytes=1024)._due() == "RESTART"
 
 
-def test_a_wal_past_its_soft_bound_is_folded_in_while_writes_go_on(store: Store) -> None:
+def test_a_wal_past_its_soft_bound_is_folded_in_while_writes_go_on(sqlite_store: Store) -> None:
+    store = sqlite_store  # the WAL is SQLite's
     # Webhooks at hundreds a second never pause for 200 ms: without this the WAL grew to
     # its hard bound, whose forced checkpoint held an acknowledgement for 3 s.
     store.opportunities.upsert_many([opportunity(i) for i in range(20)])

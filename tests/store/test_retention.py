@@ -87,7 +87,11 @@ def test_archiving_by_age_spares_what_the_user_is_working_on(store: Store) -> No
 def test_file_sizes_report_the_database_and_its_wal(store: Store) -> None:
     store.opportunities.upsert_many([opportunity(n) for n in range(200)])
     sizes = file_sizes(store.db)
-    assert sizes.wal > 0 and sizes.database > 0
+    assert sizes.database > 0
+    if store.db.backend != "sqlite":
+        assert sizes.wal == 0  # PostgreSQL's WAL is the server's, not the profile's
+        return
+    assert sizes.wal > 0
     store.db.checkpoint()
     after = file_sizes(store.db)
     assert after.wal == 0 and after.database > sizes.database
