@@ -1156,6 +1156,9 @@ class ReceiverThread:
         **options: Any,
     ) -> None:
         self.path = store.path
+        # A team's PostgreSQL is shared as it is (its pool hands each transaction a
+        # connection of its own); a SQLite file gets a connection of the thread's own.
+        self._shared_db = None if store.db.backend == "sqlite" else store.db
         self.processor = processor  # the app's: applies what is not a new opportunity
         self.credentials = credentials
         self.refresh = refresh
@@ -1295,8 +1298,11 @@ class ReceiverThread:
             # two writers in one process on two connections would wait on each other
             # through SQLite's busy handler, which sleeps (measured: acks of 3 s); on one
             # connection they wait on its lock, which wakes the next at once.
-            store = Store(Database.open(self.path, daily_backups=False))
-            stores.append(store)
+            if self._shared_db is not None:
+                store = Store(self._shared_db)  # the app's to close, not this thread's
+            else:
+                store = Store(Database.open(self.path, daily_backups=False))
+                stores.append(store)
             apply_store = store
             applier = _LoopThread("webhook-apply")
             bus = HandoffBus(self.processor.bus, handoff)
