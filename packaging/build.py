@@ -238,6 +238,10 @@ THIRD_PARTY: tuple[tuple[str, str, str, str], ...] = (
     ("secretstorage", "BSD-3-Clause", "Dmitry Shachnev", ""),
     ("jeepney", "MIT", "Thomas Kluyver", ""),
     ("dbus-fast", "MIT", "Bluetooth Devices Authors", "_internal/dbus_fast/*"),
+    # the inbox index: numpy's wheel bundles OpenBLAS and its runtime (BSD-3-Clause with
+    # those libraries' own terms); pyroaring wraps CRoaring (Apache-2.0 OR MIT)
+    ("numpy", "BSD-3-Clause", "NumPy Developers", "_internal/numpy/*"),
+    ("pyroaring", "MIT", "Tom Cornebize and contributors", ""),
     ("psycopg", "LGPL-3.0-only", "Daniele Varrazzo and the psycopg developers", ""),
     ("psycopg-pool", "LGPL-3.0-only", "Daniele Varrazzo and the psycopg developers", ""),
     (
