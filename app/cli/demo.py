@@ -99,7 +99,9 @@ async def run_demo(profile: Path, speed: float, seed: int, emit: Callable[[str],
                 ),
                 key=lambda o: -(o.match_score or 0),
             )
-            emit(f"   {len(opps)} opportunities in the inbox; the best matches:")
+            # Rows of the inbox: one per job, however many scanners (or UpHunt) found it.
+            rows = len(services.store.opportunities.jobs())
+            emit(f"   {rows} opportunities in the inbox; the best matches:")
             for o in best_matches(gigradar[:3] + gigiac[:2]):
                 score = "—" if o.match_score is None else f"{round(o.match_score * 100)}%"
                 emit(f"   {score:>5}  {o.platform.label:<8} {_budget(o):>14}  {_clip(o.title, 52)}")

@@ -46,12 +46,19 @@ from app.domain.filters import (
     query_source,
 )
 from app.domain.money import to_cents as money_cents
-from app.domain.opportunity import JobKind, Opportunity, ensure_utc, proposals_tier_range
+from app.domain.opportunity import (
+    JobKind,
+    Opportunity,
+    ensure_utc,
+    platform_bits,
+    proposals_tier_range,
+)
 
 __all__ = [
     "ARCHIVED_FIELD",
     "FIELD_SEPARATOR",
     "PROPOSALS_UNBOUNDED",
+    "SOURCES_FIELD",
     "Fields",
     "FieldsPredicate",
     "FilterFields",
@@ -86,6 +93,7 @@ class FilterFields(NamedTuple):
     proposals_most: int | None  # `proposals_most(...)`: the most proposals so far
     hires: int | None  # the client's total hires
     avg_rate_cents: int | None  # the client's average hourly rate paid, cents
+    sources: int  # the platforms of the job's sources, `platform_bits`
     archived: bool  # last: `ARCHIVED_FIELD`
 
 
@@ -93,8 +101,8 @@ class FilterFields(NamedTuple):
 _PLATFORM, _KIND, _BUDGET, _HMIN, _HMAX, _SPEND, _HIRE, _VERIFIED, _COUNTRY, _SCORE, _POSTED = (
     range(11)
 )
-_CONNECTS, _PROPOSALS, _HIRES, _AVG_RATE = range(11, 15)
-ARCHIVED_FIELD = 15  # the position of `archived`, always the last
+_CONNECTS, _PROPOSALS, _HIRES, _AVG_RATE, SOURCES_FIELD = range(11, 16)
+ARCHIVED_FIELD = 16  # the position of `archived`, always the last
 # `proposals_most` of a range with no upper end ("50+"): above any bound a filter takes.
 PROPOSALS_UNBOUNDED = MAX_COUNT + 1
 
@@ -179,6 +187,7 @@ def fields_of(opportunity: Opportunity, *, archived: bool = False) -> FilterFiel
         ),
         hires=client.total_hires,
         avg_rate_cents=money_cents(client.avg_hourly_rate),
+        sources=platform_bits(opportunity.source_platforms),
         archived=archived,
     )
 
@@ -279,8 +288,9 @@ def _spec_source(spec: FilterSpec, now: datetime, state: str) -> _Source:
     elif not spec.include_archived:
         state_conditions.append(f"{state} != {ARCHIVED!r}")
     if spec.platforms:
-        platforms = frozenset(platform.value for platform in spec.platforms)
-        conditions.append(f"f[{_PLATFORM}] in {bind(platforms)}")
+        # Any source of the job (a GigRadar row also found by UpHunt is an UpHunt job).
+        bits = bind(platform_bits(spec.platforms))
+        conditions.append(f"(f[{SOURCES_FIELD}] & {bits}) != 0")
     if spec.kinds:
         kinds = frozenset(kind.value for kind in spec.kinds)
         conditions.append(f"f[{_KIND}] in {bind(kinds)}")

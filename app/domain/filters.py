@@ -581,7 +581,8 @@ class FilterSpec(BaseModel):
         elif not self.include_archived:
             conditions.append(f"s != {ARCHIVED!r}")
         if self.platforms:
-            conditions.append(f"o.platform in {bind(self.platforms)}")
+            # Any source of the job: a GigRadar row also found by UpHunt is an UpHunt job.
+            conditions.append(f"not o.source_platforms.isdisjoint({bind(self.platforms)})")
         if self.kinds:
             conditions.append(f"o.kind in {bind(self.kinds)}")
         if self.payment_verified is not None:

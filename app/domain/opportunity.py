@@ -186,6 +186,30 @@ def sources_label(platforms: Iterable[Platform | str]) -> str:
     )
 
 
+_PLATFORM_BY_LABEL = {platform.label: platform for platform in Platform}
+
+
+def label_platforms(label: str) -> frozenset[Platform]:
+    """The platforms a `sources_label` line names ("GigRadar ×2 · UpHunt" -> GigRadar,
+    UpHunt): how the store's light rows, which carry only that line, give a job's
+    sources to the platform filter. Unknown parts are skipped."""
+    found = set()
+    for part in label.split(" · "):
+        platform = _PLATFORM_BY_LABEL.get(part.split(" ×", 1)[0].strip())
+        if platform is not None:
+            found.add(platform)
+    return frozenset(found)
+
+
+def platform_bits(platforms: Iterable[Platform | str]) -> int:
+    """A set of platforms as a bitmask (bit n: the n-th `Platform`), as the inbox's
+    filter fields and columns keep a job's source platforms."""
+    bits = 0
+    for platform in platforms:
+        bits |= 1 << _PLATFORM_ORDER[Platform(platform)]
+    return bits
+
+
 def found_by_text(sources: Sequence[OpportunitySource]) -> str:
     """The editor's line of a job's sources: "Found by GigRadar · React jobs (92%),
     UpHunt"; empty for one source that says no more than the platform's badge."""
@@ -279,6 +303,11 @@ class Opportunity(BaseModel):
     def all_sources(self) -> tuple[OpportunitySource, ...]:
         """Every source of the job: `sources`, or this opportunity alone."""
         return self.sources or (self.own_source,)
+
+    @property
+    def source_platforms(self) -> frozenset[Platform]:
+        """The platforms that found the job: the Platform facet matches any of them."""
+        return frozenset(s.platform for s in self.all_sources)
 
     @property
     def sources_label(self) -> str:

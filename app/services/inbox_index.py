@@ -39,9 +39,9 @@ import numpy as np
 from numpy.typing import NDArray
 from pyroaring import BitMap
 
-from app.domain.filter_rows import ARCHIVED_FIELD, FilterFields
+from app.domain.filter_rows import ARCHIVED_FIELD, SOURCES_FIELD, FilterFields
 from app.domain.filters import ARCHIVED, FilterSpec
-from app.domain.opportunity import JobKind, Opportunity, Platform, ensure_utc
+from app.domain.opportunity import JobKind, Opportunity, Platform, ensure_utc, platform_bits
 from app.services.inbox import LOCAL_STATES
 from app.services.inbox_rows import (
     COLUMNS,
@@ -240,6 +240,7 @@ class _Codes:
 _NUMERIC: dict[str, type[np.generic]] = {
     "ref": np.int64,  # the source's rowid
     "platform": np.int16,
+    "sources": np.int16,  # the platforms of the job's sources, `platform_bits`
     "kind": np.int16,
     "budget": np.int64,
     "hmin": np.int64,
@@ -355,6 +356,7 @@ class IndexData:
             for name, pos in (("proposals", 12), ("hires", 13)):
                 c[name][sl] = [NONE32 if v is None else v for v in f[pos]]
             c["avgrate"][sl] = [NONE if v is None else v for v in f[14]]
+            c["sources"][sl] = f[SOURCES_FIELD]
             c["connects"][sl] = [NONE32 if r[9] is None else r[9] for r in prepared.rows]
             title_key, skills_key = SORT_KEYS[Column.TITLE], SORT_KEYS[Column.SKILLS]
             c["title"][sl] = [
@@ -627,7 +629,8 @@ def _facet_mask(
     elif not spec.include_archived:
         mask &= seen != archived_code
     if spec.platforms:
-        mask &= np.isin(c["platform"], data.platforms.codes(p.value for p in spec.platforms))
+        # Any source of the job: a GigRadar row also found by UpHunt is an UpHunt job.
+        mask &= (c["sources"] & platform_bits(spec.platforms)) != 0
     if spec.kinds:
         mask &= np.isin(c["kind"], data.kinds.codes(k.value for k in spec.kinds))
     if spec.payment_verified is not None:
@@ -944,6 +947,7 @@ class InboxIndex:
             proposals_most=count("proposals"),
             hires=count("hires"),
             avg_rate_cents=money("avgrate"),
+            sources=int(c["sources"][i]),
             archived=bool(c["archived"][i]),
         )
 

@@ -46,7 +46,13 @@ from app.domain.formatting import (
     skills_joined,
     skills_json,
 )
-from app.domain.opportunity import ClientInfo, Opportunity, Platform
+from app.domain.opportunity import (
+    ClientInfo,
+    Opportunity,
+    Platform,
+    label_platforms,
+    platform_bits,
+)
 from app.services.inbox import LOCAL_STATES
 from app.store.opportunities import OpportunityRow as OpportunityRow  # the UI's row type
 
@@ -84,6 +90,18 @@ COLUMNS: Final = len(Column)
 # Workflow order, for sorting by state.
 _STATE_RANK = {state: rank for rank, state in enumerate(LOCAL_STATES)}
 _PLATFORM_LABEL = {platform.value: platform.label for platform in Platform}
+_PLATFORM_BITS = {platform.value: platform_bits((platform,)) for platform in Platform}
+
+
+class _SourceBits(dict[str, int]):
+    """A light row's `sources` line ("GigRadar ×2 · UpHunt") -> `platform_bits` of the
+    platforms it names: the few distinct lines are parsed once per load."""
+
+    def __missing__(self, label: str) -> int:
+        bits = self[label] = platform_bits(label_platforms(label))
+        return bits
+
+
 _KIND_LABEL = {"fixed": "Fixed", "hourly": "Hourly", "unknown": "—"}
 _STATE_LABEL = {state: state.capitalize() for state in LOCAL_STATES}
 
@@ -289,6 +307,7 @@ def records_of(opportunity: Opportunity) -> tuple[RowRecord, str, Fields]:
         proposals_most(opportunity.competition.proposals, opportunity.competition.proposals_tier),
         client[C_HIRES],
         client[C_AVG_RATE],
+        platform_bits(opportunity.source_platforms),
         False,
     )
     return row, hay, fields
@@ -462,6 +481,7 @@ def prepare_rows(
     client_of = clients.get
     proposals_of = _Competitions().get
     labels = _PLATFORM_LABEL
+    own_bits, source_bits = _PLATFORM_BITS, _SourceBits()
     get_state = states.get
     fold, join, timestamp = fold_haystack, _SEP.join, _timestamp
     # No pause of the garbage collector here (unlike the store's bulk loads): the records
@@ -555,6 +575,7 @@ def prepare_rows(
                 proposals_of(competition_json),
                 client[C_HIRES],
                 client[C_AVG_RATE],
+                own_bits.get(platform, 0) if sources is None else source_bits[sources],
                 archived,
             )
         )

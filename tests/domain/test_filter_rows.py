@@ -20,7 +20,14 @@ from app.domain.filter_rows import (
     money_cents,
 )
 from app.domain.filters import ARCHIVED, FilterSpec, haystack
-from app.domain.opportunity import ClientInfo, Competition, JobKind, Opportunity, Platform
+from app.domain.opportunity import (
+    ClientInfo,
+    Competition,
+    JobKind,
+    Opportunity,
+    OpportunitySource,
+    Platform,
+)
 from tests.helpers.profiles import examples
 
 HYPOTHESIS = settings(database=None, deadline=None, max_examples=examples(300))
@@ -45,6 +52,19 @@ TEXT = st.lists(st.sampled_from(WORDS) | st.text(max_size=6), max_size=5).map(" 
 
 @st.composite
 def opportunities(draw: st.DrawFn) -> Opportunity:
+    """A job, now and then with further sources (the store's one row per job)."""
+    opportunity = _one_source(draw)
+    further = draw(st.lists(st.sampled_from(list(Platform)), max_size=2))
+    if not further:
+        return opportunity
+    extra = (
+        OpportunitySource(platform=platform, external_id=f"source-{n}")
+        for n, platform in enumerate(further)
+    )
+    return opportunity.model_copy(update={"sources": (opportunity.own_source, *extra)})
+
+
+def _one_source(draw: st.DrawFn) -> Opportunity:
     return Opportunity(
         platform=draw(st.sampled_from(list(Platform))),
         external_id="1",
@@ -222,6 +242,7 @@ def test_fields_of() -> None:
         proposals_most=50,
         hires=31,
         avg_rate_cents=4250,
+        sources=0b010,  # UpHunt alone
         archived=False,
     )
 
@@ -311,3 +332,21 @@ def test_posted_within_includes_the_cutoff_to_the_microsecond(offset: int) -> No
     spec = FilterSpec(posted_within=within)
     assert spec.compile(NOW)(opp, "", "new") is (offset >= 0)
     assert compile_fields(spec, NOW)(fields_of(opp), "", "new") is (offset >= 0)
+
+
+def test_the_platform_facet_matches_any_source_of_the_job() -> None:
+    """A GigRadar row whose job UpHunt also found shows under "UpHunt", not "Gigiac"."""
+    row = Opportunity(platform=Platform.GIGRADAR, external_id="1", title="t")
+    uphunt = OpportunitySource(platform=Platform.UPHUNT, external_id="2")
+    job = row.model_copy(update={"sources": (row.own_source, uphunt)})
+    for platforms, expected in (
+        ({Platform.UPHUNT}, True),
+        ({Platform.GIGRADAR}, True),
+        ({Platform.GIGIAC}, False),
+    ):
+        spec = FilterSpec(platforms=frozenset(platforms))
+        assert spec.compile(NOW)(job, "", "new") is expected, platforms
+        assert compile_fields(spec, NOW)(fields_of(job), "", "new") is expected, platforms
+        assert compile_fields(spec, NOW)(fields_of(row), "", "new") is (
+            Platform.GIGRADAR in platforms
+        )

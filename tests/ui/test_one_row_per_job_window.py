@@ -74,3 +74,14 @@ async def test_a_job_found_by_two_scanners_and_uphunt_is_one_row(tmp_path: Path)
         assert editor.findChild(QPlainTextEdit, "letter").toPlainText() == "Dear client"
         # Read once (after the dwell), for the job: every source's key says so.
         await until(lambda: services.store.opportunities.flags(copy.key).read)  # type: ignore[union-attr]
+
+        # The Platform facet matches any source: the job's row is GigRadar's, yet UpHunt
+        # found it too, so it shows under "UpHunt" (and a job GigRadar alone found hides).
+        alone = next(j for j in lone_gigradar_jobs() if j.key != job.key)
+        window.filter_bar.platform_buttons[Platform.UPHUNT].click()
+        await until(lambda: alone.key not in visible_keys(app))
+        assert job.key in visible_keys(app)
+        assert all(
+            "UpHunt" in str(model.data(model.index(row, Column.PLATFORM)))
+            for row in range(model.rowCount())
+        )

@@ -99,7 +99,7 @@ class FilterBar(QWidget):
             button.setText(platform.label)
             button.setCheckable(True)
             button.setProperty("toggle", True)
-            button.setToolTip(f"Only {platform.label} (none checked: every platform)")
+            button.setToolTip(f"Only jobs {platform.label} found (none checked: every platform)")
             button.toggled.connect(self._emit)
             self.platform_buttons[platform] = button
 
