@@ -170,21 +170,31 @@ class TeamSetup:
                 stored = False
         return TeamForm(url, member_name(self.directory), os_user(), stored)
 
-    def check(self, url: str, password: str | None) -> TeamCheck:
-        if url.strip() and not password and not PgTarget(url.strip()).password:
-            password = self._stored_password(url)
-        return check_team_database(url, password)
+    def _password(self, url: str, typed: str | None) -> str | None:
+        """The typed password, else none when the URL has its own, else the stored one."""
+        if typed or not url.strip():
+            return typed
+        try:
+            if PgTarget(url.strip()).password:
+                return None
+        except ValueError:  # not a URL (the check says so in a sentence)
+            return None
+        return self._stored_password(url)
 
     def _stored_password(self, url: str) -> str | None:
         try:
             return self.secrets.get(password_entry(url.strip())) or None
         except SecretError:  # none stored, or no keyring: try without one
             return None
+        except ValueError:  # not a URL (a port that is no number): the check says so
+            return None
+
+    def check(self, url: str, password: str | None) -> TeamCheck:
+        return check_team_database(url, self._password(url, password))
 
     def save(self, url: str, password: str | None, member: str) -> tuple[bool, str]:
         """Test, then remember. Returns (saved, the sentence to show)."""
-        if url.strip() and not password and not PgTarget(url.strip()).password:
-            password = self._stored_password(url)
+        password = self._password(url, password)
         checked = check_team_database(url, password)
         if not checked.usable:
             return False, f"Not saved. {checked.sentence}"

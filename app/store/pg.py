@@ -121,6 +121,7 @@ def _unavailable(target: PgTarget, exc: BaseException) -> TeamDatabaseUnavailabl
         ("timeout", "it did not answer in time"),
         ("timed out", "it did not answer in time"),
         ("could not translate host name", "that host name is unknown"),
+        ("failed to resolve host", "that host name is unknown"),
         ("administrator command", "the database server was restarted"),
         ("server closed the connection", "the connection was cut"),
         ("consuming input failed", "the connection was cut"),
@@ -139,9 +140,18 @@ def _checked_target(url: str) -> PgTarget:
         if not is_database_url(target.url):
             raise psycopg.ProgrammingError("it does not start with postgresql://")
         target.params()
-    except psycopg.ProgrammingError as exc:
+        urlsplit(target.url).port  # noqa: B018 - raises ValueError on a port that is not one
+    except ValueError:
         raise StoreError(
-            f"The team database URL is not valid ({exc}); it looks like "
+            "The team database URL's port is not a number; it looks like "
+            "postgresql://user@host:5432/dbname."
+        ) from None
+    except psycopg.ProgrammingError as exc:
+        # libpq quotes the URL it could not parse, password and all: never repeat that.
+        why = str(exc).strip().splitlines()[0].replace(target.url, "…")
+        why = re.sub(r"://[^@\s\"]*@", "://…@", why)
+        raise StoreError(
+            f"The team database URL is not valid ({why}); it looks like "
             "postgresql://user@host:5432/dbname."
         ) from None
     return target

@@ -214,3 +214,20 @@ def test_preferences_shows_the_team_page_in_its_own_tab(qtbot) -> None:
     assert [tabs.tabText(i) for i in range(tabs.count())] == ["General", "Team"]
     tabs.setCurrentIndex(1)
     assert tabs.currentWidget() is team
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://someone:s3cr3t-77@[::1/biddesk",  # libpq quotes what it cannot parse
+        "postgresql://someone:s3cr3t-77@127.0.0.1:notaport/biddesk",
+    ],
+)
+async def test_a_malformed_url_says_so_without_repeating_its_password(page: Page, url: str) -> None:
+    page.type(page.page.url, url)
+    said = await page.press(page.page.test_button)  # the page does not stay busy
+    assert said.startswith("The team database URL"), said
+    assert "s3cr3t-77" not in said and one_sentence(said), said
+    said = await page.press(page.page.save_button)
+    assert said.startswith("Not saved.") and "s3cr3t-77" not in said, said
+    assert not (page.profile / TEAM_FILE).exists()

@@ -58,7 +58,11 @@ class TeamPageController:
 
     def _on_page_test_requested(self, url: str, password: str) -> None:
         async def run() -> None:
-            checked = await self._off_loop(self._setup.check, url, password or None)
+            try:
+                checked = await self._off_loop(self._setup.check, url, password or None)
+            except Exception:
+                self._page.set_busy(None)  # an unforeseen failure must not leave it waiting
+                raise
             self._page.set_result(checked.usable, checked.sentence)
 
         self._spawn(run(), TEST_TASK)
@@ -73,6 +77,9 @@ class TeamPageController:
                 saved, sentence = False, f"Not saved: {exc}"
             except OSError as exc:
                 saved, sentence = False, f"Not saved: the profile folder refused ({exc.strerror})."
+            except Exception:
+                self._page.set_busy(None)  # an unforeseen failure must not leave it waiting
+                raise
             self._page.set_result(saved, sentence)
 
         self._spawn(run(), SAVE_TASK)
