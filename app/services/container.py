@@ -65,7 +65,7 @@ def open_services(
     store = Store.open(
         directory, read_only=read_only, url=team_url, password=team_password(secrets, team_url)
     )
-    member = member_name()
+    member = member_name(directory)
     if store.backend != "sqlite":
         store.db.member = member  # signs the submission history this desktop writes
     bus = EventBus()

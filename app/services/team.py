@@ -25,6 +25,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from app.domain.opportunity import utcnow
@@ -38,21 +39,34 @@ from app.store.pg import Listener, PgDatabase, PgTarget, is_database_url
 log = logging.getLogger(__name__)
 
 MEMBER_ENV = "BIDDESK_MEMBER"
+MEMBER_FILE = "team-member"  # in the profile folder: the member name chosen there
 SERVER_ROLE = "server"
 DESKTOP_ROLE = "desktop"
 HEARTBEAT_EVERY = 5.0  # seconds between a team server's heartbeats
 HEARTBEAT_FRESH = timedelta(seconds=20)  # a server quiet for longer is taken as gone
 
 
-def member_name() -> str:
-    """This desktop's name on the team: $BIDDESK_MEMBER, else the OS user."""
-    given = os.environ.get(MEMBER_ENV, "").strip()
-    if given:
-        return given
+def os_user() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):
         return "desktop"
+
+
+def member_name(directory: Path | None = None) -> str:
+    """This desktop's name on the team: $BIDDESK_MEMBER, else the name saved in the
+    profile `directory` (Preferences, Team), else the OS user."""
+    given = os.environ.get(MEMBER_ENV, "").strip()
+    if given:
+        return given
+    if directory is not None:
+        try:
+            saved = (directory / MEMBER_FILE).read_text(encoding="utf-8").strip()
+        except OSError:
+            saved = ""
+        if saved:
+            return saved
+    return os_user()
 
 
 def password_entry(url: str) -> str:
@@ -95,6 +109,12 @@ class TeamService:
     def shared(self) -> bool:
         """Whether this desktop is on a team database."""
         return isinstance(self.store.db, PgDatabase)
+
+    @property
+    def database_url(self) -> str | None:
+        """The team database this run uses, without its password (None: not on one)."""
+        db = self.store.db
+        return db.target.without_password() if isinstance(db, PgDatabase) else None
 
     # -- claims ---------------------------------------------------------------------
 

@@ -121,6 +121,7 @@ def _unavailable(target: PgTarget, exc: BaseException) -> TeamDatabaseUnavailabl
         ("timeout", "it did not answer in time"),
         ("timed out", "it did not answer in time"),
         ("could not translate host name", "that host name is unknown"),
+        ("failed to resolve host", "that host name is unknown"),
         ("administrator command", "the database server was restarted"),
         ("server closed the connection", "the connection was cut"),
         ("consuming input failed", "the connection was cut"),
@@ -131,6 +132,55 @@ def _unavailable(target: PgTarget, exc: BaseException) -> TeamDatabaseUnavailabl
     )
     reason = next((why for needle, why in reasons if needle in text), "the connection failed")
     return TeamDatabaseUnavailableError(target.where, reason)
+
+
+def _checked_target(url: str) -> PgTarget:
+    target = PgTarget(url.strip())
+    try:
+        if not is_database_url(target.url):
+            raise psycopg.ProgrammingError("it does not start with postgresql://")
+        target.params()
+        urlsplit(target.url).port  # noqa: B018 - raises ValueError on a port that is not one
+    except ValueError:
+        raise StoreError(
+            "The team database URL's port is not a number; it looks like "
+            "postgresql://user@host:5432/dbname."
+        ) from None
+    except psycopg.ProgrammingError as exc:
+        # libpq quotes the URL it could not parse, password and all: never repeat that.
+        why = str(exc).strip().splitlines()[0].replace(target.url, "…")
+        why = re.sub(r"://[^@\s\"]*@", "://…@", why)
+        raise StoreError(
+            f"The team database URL is not valid ({why}); it looks like "
+            "postgresql://user@host:5432/dbname."
+        ) from None
+    return target
+
+
+@dataclass(frozen=True)
+class PgProbe:
+    """What one test connection found at a team database."""
+
+    where: str
+    server_version: str  # "16.4"
+    schema_version: int | None  # None: no BidDesk tables there yet
+
+
+def probe(
+    url: str, password: str | None = None, *, timeout: float = DEFAULT_CONNECT_TIMEOUT
+) -> PgProbe:
+    """Connect once, read the server's version and BidDesk's schema version, change
+    nothing. Raises `TeamDatabaseUnavailableError` (one sentence) or `StoreError` (a URL
+    that is not one). Blocking: call it off the GUI loop."""
+    target = _checked_target(url)
+    try:
+        with psycopg.connect(target.conninfo(password, timeout=timeout), autocommit=True) as conn:
+            version = (conn.info.parameter_status("server_version") or "").split(" ", 1)[0]
+            row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (_VERSION_TABLE,)).fetchone()
+            schema = _version(conn) if row is not None and row[0] else None
+    except psycopg.OperationalError as exc:
+        raise _unavailable(target, exc) from None
+    return PgProbe(target.where, version or "(unknown version)", schema)
 
 
 class _BoolAsInt(Dumper):
@@ -505,14 +555,7 @@ class PgDatabase(Database):
         The first connection is made here, so an unreachable server is one sentence
         (`TeamDatabaseUnavailableError`) now rather than a stalled pool later.
         """
-        target = PgTarget(url.strip())
-        try:
-            target.params()
-        except psycopg.ProgrammingError as exc:
-            raise StoreError(
-                f"The team database URL is not valid ({exc}); it looks like "
-                "postgresql://user@host:5432/dbname."
-            ) from None
+        target = _checked_target(url)
         conninfo = target.conninfo(password, timeout=connect_timeout)
         try:
             with psycopg.connect(conninfo, autocommit=True) as first:

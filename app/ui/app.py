@@ -65,7 +65,9 @@ from app.ui.tray import Tray
 
 if TYPE_CHECKING:
     from app.sandbox import Sandbox
+    from app.ui.controllers.team_page import TeamPageController
     from app.ui.dialogs.preferences import PreferencesDialog, PreferenceValues
+    from app.ui.dialogs.preferences_team import TeamPage
     from app.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -391,13 +393,32 @@ class App:
         has_tray = self.tray is not None and self.tray.icon is not None
         settings = self.services.store.settings
         values = current_preferences(self.notifications, settings, self.autostart)
-        dialog = PreferencesDialog(values, tray=has_tray, parent=self.window)
+        team_page, team_controller = self._team_page()
+        dialog = PreferencesDialog(values, tray=has_tray, parent=self.window, team=team_page)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         dialog.accepted.connect(lambda: self._apply_preferences(dialog.values(), has_tray))
         dialog.finished.connect(lambda _: setattr(self, "_preferences", None))
+        dialog.finished.connect(lambda _: team_controller.stop())
         self._preferences = dialog
         dialog.open()
         return dialog
+
+    def _team_page(self) -> tuple[TeamPage, TeamPageController]:
+        """Preferences' Team page and what runs its test and save (off the GUI loop)."""
+        from app.services.team_setup import TeamSetup
+        from app.ui.controllers.team_page import TeamPageController
+        from app.ui.dialogs.preferences_team import TeamPage
+
+        services = self.services
+        assert services is not None
+        setup = TeamSetup(
+            services.data_dir,
+            services.secrets,
+            running_url=services.team.database_url,
+            running_member=services.team.member,
+        )
+        page = TeamPage()
+        return page, TeamPageController(page, setup, services.tasks)
 
     def _apply_preferences(self, values: PreferenceValues, has_tray: bool) -> None:
         from app.ui.dialogs.preferences import apply_preferences

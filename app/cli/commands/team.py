@@ -165,16 +165,12 @@ def cmd_team_local(args: argparse.Namespace, directory: Path) -> int:
 def _join(services: Services) -> int:
     """Remember the team database for this profile: its URL without the password (which
     goes to this machine's keyring), in the profile folder. Reaching it was the test."""
-    from app.services.secrets import SecretStore
+    from app.services.team_setup import remember_team
 
     db = services.store.db
     assert isinstance(db, PgDatabase)
     target = db.target
-    if target.password:
-        SecretStore().set(password_entry(target.url), target.password)
-    file = services.data_dir / TEAM_FILE
-    file.write_text(target.without_password() + "\n", encoding="utf-8")
-    file.chmod(0o600)
+    remember_team(services.data_dir, services.secrets, target.url, target.password)
     _out(
         f"The profile {services.data_dir} now uses the team database at {target.where} "
         f"as {services.team.member}; `biddesk team leave` undoes it."

@@ -1,4 +1,5 @@
-"""Preferences (Ctrl+,): what to be notified about, quiet hours, tray and login behaviour.
+"""Preferences (Ctrl+,): what to be notified about, quiet hours, tray and login behaviour,
+and (its own tab, `preferences_team`) the team database this profile uses.
 
 The dialog edits a `PreferenceValues` and hands it back on OK (`values()`); it saves
 nothing itself. `apply_preferences` is where the values go: notification rules to the
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QTabWidget,
     QTimeEdit,
     QVBoxLayout,
     QWidget,
@@ -26,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from app.services.autostart import Autostart, AutostartError
 from app.services.notifications import NotificationRules, NotificationService
+from app.ui.dialogs.preferences_team import TeamPage
 from app.ui.tray import CLOSE_TO_TRAY_KEY, Settings, close_to_tray_enabled
 
 DEFAULT_QUIET = (time(22, 0), time(7, 0))
@@ -49,10 +52,16 @@ def _time(value: QTime) -> time:
 
 
 class PreferencesDialog(QDialog):
-    """One form; `values()` reads it back. `tray` False greys out close-to-tray."""
+    """One form; `values()` reads it back. `tray` False greys out close-to-tray. With
+    `team`, a second tab holds the Team page (which saves on its own button, not on OK)."""
 
     def __init__(
-        self, values: PreferenceValues, *, tray: bool, parent: QWidget | None = None
+        self,
+        values: PreferenceValues,
+        *,
+        tray: bool,
+        parent: QWidget | None = None,
+        team: TeamPage | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("preferencesDialog")
@@ -150,11 +159,24 @@ class PreferencesDialog(QDialog):
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        general = QWidget(self)
+        general_layout = QVBoxLayout(general)
+        general_layout.setContentsMargins(0, 0, 0, 0)
+        general_layout.addWidget(matches)
+        general_layout.addWidget(notify)
+        general_layout.addWidget(desktop)
+        general_layout.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.addWidget(matches)
-        layout.addWidget(notify)
-        layout.addWidget(desktop)
-        layout.addStretch(1)
+        self.team = team
+        if team is None:
+            layout.addWidget(general)
+        else:
+            tabs = QTabWidget(self)
+            tabs.setObjectName("preferencesTabs")
+            tabs.addTab(general, "General")
+            tabs.addTab(team, "Team")
+            self.tabs = tabs
+            layout.addWidget(tabs)
         layout.addWidget(buttons)
         self.setMinimumWidth(self.fontMetrics().horizontalAdvance("M") * 40)
         self.setWindowModality(Qt.WindowModality.WindowModal)
