@@ -91,6 +91,10 @@ class Connections:
         """Connections accepted and not yet closed."""
         return len(self._open) + self._arriving
 
+    def transports(self) -> list[asyncio.BaseTransport]:
+        """The transports open now (connection_made run, connection_lost not yet)."""
+        return list(self._open)
+
     def wrap(self, factory: Callable[[], Any]) -> Callable[[], asyncio.Protocol]:
         """A protocol factory for `loop.create_server` that tracks what `factory` makes."""
 

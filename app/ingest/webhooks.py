@@ -71,6 +71,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from app.connections import Connections
 from app.domain import Account, Opportunity, Platform, Submission, utcnow
 from app.domain.submission import StatusUpdate
 from app.ingest.hookkeys import HookCredentials
@@ -428,42 +429,6 @@ class _Busy(asyncio.Protocol):
         transport.close()
 
 
-class _Tracked(asyncio.Protocol):
-    """A connection's protocol, with its transport kept in `transports` from
-    connection_made until connection_lost, so the receiver can close every socket it
-    accepted, whoever else forgot it."""
-
-    __slots__ = ("_inner", "_transport", "_transports")
-
-    def __init__(self, inner: Any, transports: set[asyncio.BaseTransport]) -> None:
-        self._inner = inner
-        self._transports = transports
-        self._transport: asyncio.BaseTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = transport
-        self._transports.add(transport)
-        self._inner.connection_made(transport)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self._transport is not None:
-            self._transports.discard(self._transport)
-        self._inner.connection_lost(exc)
-
-    def data_received(self, data: bytes) -> None:
-        self._inner.data_received(data)
-
-    def eof_received(self) -> bool | None:
-        result: bool | None = self._inner.eof_received()
-        return result
-
-    def pause_writing(self) -> None:
-        self._inner.pause_writing()
-
-    def resume_writing(self) -> None:
-        self._inner.resume_writing()
-
-
 class _Closing(asyncio.Protocol):
     """A connection whose accept finished after the receiver began to stop: closed at once.
 
@@ -538,8 +503,8 @@ class WebhookReceiver:
         # socket closed). Pruned as connections come, so it stays about as long as the
         # open connections (at most MAX_CONNECTIONS).
         self._made: list[tuple[Any, float]] = []
-        # Every transport from connection_made until connection_lost (its socket closed).
-        self._transports: set[asyncio.BaseTransport] = set()
+        # Every connection from its accept until its socket is closed (app/connections.py).
+        self._connections = Connections()
         self._background: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
@@ -592,9 +557,6 @@ class WebhookReceiver:
         assert server is not None
         cap = self.max_connections
 
-        def protocol() -> asyncio.Protocol:
-            return _Tracked(made(), self._transports)
-
         def made() -> asyncio.BaseProtocol:
             if self._stopping:
                 return _Closing()
@@ -609,10 +571,11 @@ class WebhookReceiver:
             self._made.append((handler, now))
             return handler
 
+        self._connections = Connections()
         loop = asyncio.get_running_loop()
         try:
             self._server = await loop.create_server(
-                protocol, self.host, self.port, reuse_address=True
+                self._connections.wrap(made), self.host, self.port, reuse_address=True
             )
         except OSError as exc:
             await runner.cleanup()
@@ -647,6 +610,9 @@ class WebhookReceiver:
             for _ in range(3):  # the accept task, then its connection_made
                 await asyncio.sleep(0)
             self.abort_connections(server.connections)
+        # Every socket accepted, also one whose connection_made is still to come, closed
+        # before this returns (not a loop pass later, when the thread's loop may be gone).
+        await self._connections.close_all()
         # Let what was answered be processed; whatever is left stays pending in the store
         # and is replayed on the next start.
         try:
@@ -677,7 +643,7 @@ class WebhookReceiver:
         # aiohttp lets go of a transport it closes gracefully (force_close), while a reply
         # still waits to be flushed to a peer that does not read: that socket is open until
         # the flush, and was left open when the loop ended. Every socket not yet lost:
-        for transport in list(self._transports):
+        for transport in self._connections.transports():
             if isinstance(transport, asyncio.Transport) and (
                 closing_too or not transport.is_closing()
             ):
