@@ -28,6 +28,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import sysconfig
 import tarfile
 import tempfile
 import time
@@ -671,6 +672,24 @@ def _patchelf(tool: str, *args: str) -> str:
     return done.stdout.strip()
 
 
+def restore_wheel_libs(bundle: Path, site_packages: Path) -> int:
+    """Put back, unstripped, the libraries wheels vendor in `<package>.libs` folders
+    (auditwheel's: numpy's OpenBLAS and gfortran). auditwheel rewrote them with patchelf,
+    and `strip` on such a file breaks its program headers: the frozen app then failed to
+    import numpy ("ELF load command address/offset not page-aligned"). Returns how many."""
+    restored = 0
+    for folder in bundle.rglob("*.libs"):
+        source = site_packages / folder.name
+        if not folder.is_dir() or not source.is_dir():
+            continue
+        for original in source.iterdir():
+            target = folder / original.name
+            if original.is_file() and target.exists():
+                shutil.copy2(original, target)
+                restored += 1
+    return restored
+
+
 def fix_runpaths(bundle: Path) -> int:
     """Rewrite every ELF file's RUNPATH in the bundle to planned_runpath; returns how many
     changed. Idempotent, so --skip-freeze runs it again safely."""
@@ -1259,6 +1278,10 @@ def main(argv: list[str] | None = None) -> int:
             raise BuildError(f"There is no frozen app at {bundle}; run without --skip-freeze.")
         print(f"one-dir app: {bundle} ({_size(bundle)})")
         if sys.platform.startswith("linux"):
+            site_packages = Path(sysconfig.get_paths()["purelib"])
+            print(
+                f"wheel libraries restored unstripped: {restore_wheel_libs(bundle, site_packages)}"
+            )
             print(f"RUNPATH rewritten in {fix_runpaths(bundle)} files (no build-machine paths)")
         missing = missing_modules(bundled_modules())
         if missing:

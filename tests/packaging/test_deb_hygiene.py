@@ -383,3 +383,20 @@ def test_metainfo_with_and_without_urls_passes_appstreamcli(
     )
     assert done.returncode == 0, done.stdout
     assert ("screenshot" in path.read_text()) is with_urls
+
+
+def test_wheel_vendored_libraries_are_put_back_unstripped(
+    build: ModuleType, tmp_path: Path
+) -> None:
+    """`strip` broke numpy's OpenBLAS (auditwheel had patchelf'd it): the frozen app could
+    not import numpy. The build puts each `<package>.libs` file back as the wheel had it."""
+    site = tmp_path / "site-packages" / "numpy.libs"
+    site.mkdir(parents=True)
+    (site / "libopenblas.so").write_bytes(b"\x7fELF original")
+    bundled = tmp_path / "bundle" / "_internal" / "numpy.libs"
+    bundled.mkdir(parents=True)
+    (bundled / "libopenblas.so").write_bytes(b"\x7fELF stripped")
+    (bundled / "only-in-bundle.so").write_bytes(b"\x7fELF kept")
+    assert build.restore_wheel_libs(tmp_path / "bundle", tmp_path / "site-packages") == 1
+    assert (bundled / "libopenblas.so").read_bytes() == b"\x7fELF original"
+    assert (bundled / "only-in-bundle.so").read_bytes() == b"\x7fELF kept"
