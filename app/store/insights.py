@@ -272,16 +272,23 @@ class InsightsRepo:
         ).fetchall()
         reached: dict[str, int] = {}
         signer: dict[str, str] = {}
-        # Who sent it: the signer of the `submitted` entry, else whoever signed any.
-        for sub_id, rank, sender, anyone in conn.execute(
-            f"SELECT submission_id, max({_REACHED_SQL}),"
-            " max(CASE WHEN state = 'submitted' THEN member END), max(member)"
-            f" FROM submission_events{where_sub} GROUP BY submission_id",
+        # Who sent it: the signer of its first `submitted` entry (later ones are outcomes,
+        # signed by whichever desktop polled them), else of its first signed entry.
+        for sub_id, rank, sender, starter in conn.execute(
+            "SELECT f.submission_id, f.reached, s.member, g.member FROM ("
+            f"SELECT submission_id, max({_REACHED_SQL}) AS reached,"
+            " min(CASE WHEN state = 'submitted' THEN seq END) AS sent_seq,"
+            " min(CASE WHEN member IS NOT NULL THEN seq END) AS signed_seq"
+            f" FROM submission_events{where_sub} GROUP BY submission_id) AS f"
+            " LEFT JOIN submission_events AS s"
+            " ON s.submission_id = f.submission_id AND s.seq = f.sent_seq"
+            " LEFT JOIN submission_events AS g"
+            " ON g.submission_id = f.submission_id AND g.seq = f.signed_seq",
             keys,
         ):
             reached[sub_id] = rank
-            if sender or anyone:
-                signer[sub_id] = sender or anyone
+            if sender or starter:
+                signer[sub_id] = sender or starter
         drafts = {
             row[0] for row in conn.execute(f"SELECT opportunity_key FROM drafts{where_key}", keys)
         }
