@@ -5,7 +5,7 @@ per opportunity the user worked on, ~20,000 in a busy year) are read once and ke
 period or platform is then one small SQL count (opportunities seen) plus a pass over the
 facts in `app.domain.insights`. `invalidate()` (a submission changed, a draft was made)
 makes the next query read them again. Everything that touches the database runs in
-`asyncio.to_thread`, on the store's own read-only connection for insights.
+`asyncio.to_thread`, on the store's reader (`Database.reader()`) for insights.
 
 It also records the editor's measurements (opened, draft ready, active time, notified),
 small writes on the app's connection.
@@ -24,7 +24,16 @@ from collections.abc import Callable, Generator, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TextIO
 
-from app.domain.insights import Activity, Dimension, ProposalFact, Query, Report, report
+from app.domain.insights import (
+    ME,
+    NOT_SIGNED,
+    Activity,
+    Dimension,
+    ProposalFact,
+    Query,
+    Report,
+    report,
+)
 from app.domain.opportunity import Opportunity, Platform, utcnow
 from app.domain.submission import Submission
 from app.store import Store
@@ -42,9 +51,16 @@ SEEN_TTL = 60.0  # seconds
 
 
 class Insights:
-    def __init__(self, store: Store) -> None:
+    """`member` is this desktop's name on the team (the CLI and the window pass
+    `TeamService.member`: $BIDDESK_MEMBER, else the OS user). On a desktop of its own no
+    submission is signed, so the `member` breakdown shows every proposal under that name
+    (or "you" without one); on a team database each proposal is under whoever sent it,
+    and one no one signed (sent before the team) under "(not signed)"."""
+
+    def __init__(self, store: Store, member: str | None = None) -> None:
         self.store = store
-        self.repo = InsightsRepo(store.db)
+        unsigned = (member or ME) if store.backend == "sqlite" else NOT_SIGNED
+        self.repo = InsightsRepo(store.db, unsigned)
         self.activity = ActivityRepo(store.db)
         self._facts: list[ProposalFact] | None = None
         self._lock = threading.Lock()

@@ -6,9 +6,11 @@ as the fixed-width ISO text they are stored as, and per-proposal arithmetic happ
 touches the 1,000,000-row table counts opportunities seen per platform in a period, three
 range counts on the (platform, detected_at) index of migration 7.
 
-Heavy reads run on a read-only connection of their own (when the database is a file), so
-the app's one shared connection — and with it webhooks and the window — is never held for
-the length of an insights query; WAL lets the two read and write side by side.
+Heavy reads run on the store's reader (`Database.reader()`): on SQLite a read-only
+connection of its own, so the app's one shared connection — and with it webhooks and the
+window — is never held for the length of an insights query (WAL lets the two read and
+write side by side); on a team's PostgreSQL a connection of the pool, in one REPEATABLE
+READ snapshot. The same SQL runs on both.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ from app.store._codec import (
     in_chunks,
     text_to_dt_or_none,
 )
-from app.store.db import Database, _connect_read_only
-from app.store.errors import translate_errors
+from app.store.db import Database
+from app.store.errors import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -168,11 +170,16 @@ def _text(value: datetime | None) -> str | None:
 
 
 class InsightsRepo:
-    """The reads behind the Insights view, `biddesk stats` and `biddesk export`."""
+    """The reads behind the Insights view, `biddesk stats` and `biddesk export`.
 
-    def __init__(self, db: Database) -> None:
+    `unsigned` names the member of a proposal whose history no one signed (a desktop of
+    its own writes none): the `member` breakdown shows it for them.
+    """
+
+    def __init__(self, db: Database, unsigned: str | None = None) -> None:
         self._db = db
-        self._reader: sqlite3.Connection | None = None
+        self._unsigned = unsigned
+        self._reader: Database | None = None
         self._reader_lock = threading.Lock()
         self._reader_failed = False
 
@@ -182,26 +189,22 @@ class InsightsRepo:
                 self._reader.close()
                 self._reader = None
 
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        """A connection for a long read: our own read-only one, else the shared one."""
+    def _reader_db(self) -> Database:
+        """The store's reader (SQLite: a read-only connection of its own; a team's
+        PostgreSQL: a connection of the pool), else the shared database."""
         with self._reader_lock:
             if self._reader is None and not self._reader_failed:
                 try:
-                    self._reader = _connect_read_only(self._db.path, 5.0)
-                except sqlite3.Error:
+                    self._reader = self._db.reader()
+                except (StoreError, sqlite3.Error):
                     log.info("insights read on the shared connection", exc_info=True)
                     self._reader_failed = True
-            if self._reader is not None:
-                with translate_errors(self._db.path):
-                    # One snapshot for the statements of this read.
-                    self._reader.execute("BEGIN")
-                    try:
-                        yield self._reader
-                    finally:
-                        self._reader.execute("COMMIT")
-                return
-        with self._db.transaction(immediate=False) as conn:
+            return self._reader or self._db
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A connection for a long read, in one snapshot for its statements."""
+        with self._reader_db().transaction(immediate=False) as conn:
             yield conn
 
     def seen(self, since: datetime | None, until: datetime | None) -> dict[Platform, int]:
@@ -267,13 +270,25 @@ class InsightsRepo:
             f" submitted_at, created_at FROM submissions{where_key}",
             keys,
         ).fetchall()
-        reached = dict(
-            conn.execute(
-                f"SELECT submission_id, max({_REACHED_SQL}) FROM submission_events{where_sub}"
-                " GROUP BY submission_id",
-                keys,
-            ).fetchall()
-        )
+        reached: dict[str, int] = {}
+        signer: dict[str, str] = {}
+        # Who sent it: the signer of its first `submitted` entry (later ones are outcomes,
+        # signed by whichever desktop polled them), else of its first signed entry.
+        for sub_id, rank, sender, starter in conn.execute(
+            "SELECT f.submission_id, f.reached, s.member, g.member FROM ("
+            f"SELECT submission_id, max({_REACHED_SQL}) AS reached,"
+            " min(CASE WHEN state = 'submitted' THEN seq END) AS sent_seq,"
+            " min(CASE WHEN member IS NOT NULL THEN seq END) AS signed_seq"
+            f" FROM submission_events{where_sub} GROUP BY submission_id) AS f"
+            " LEFT JOIN submission_events AS s"
+            " ON s.submission_id = f.submission_id AND s.seq = f.sent_seq"
+            " LEFT JOIN submission_events AS g"
+            " ON g.submission_id = f.submission_id AND g.seq = f.signed_seq",
+            keys,
+        ):
+            reached[sub_id] = rank
+            if sender or starter:
+                signer[sub_id] = sender or starter
         drafts = {
             row[0] for row in conn.execute(f"SELECT opportunity_key FROM drafts{where_key}", keys)
         }
@@ -294,7 +309,11 @@ class InsightsRepo:
                 held[8],
             ):
                 best[key] = sub
-        return [_fact(row, best.get(row[0]), reached, drafts, activity) for row in opps]
+        unsigned = self._unsigned
+        return [
+            _fact(row, best.get(row[0]), reached, drafts, activity, signer, unsigned)
+            for row in opps
+        ]
 
     def opportunity_rows(self, batch: int = 5000) -> Generator[list[tuple[Any, ...]]]:
         """Every opportunity as export columns (no raw payload), in batches."""
@@ -404,6 +423,8 @@ def _fact(
     reached: dict[str, int],
     drafts: set[str],
     activity: dict[str, Sequence[Any]],
+    signer: dict[str, str],
+    unsigned: str | None,
 ) -> ProposalFact:
     # 20,000 of these are built in one read: plain lookups, no enum calls or codec layers.
     (key, platform, detected, posted, kind, budget, low, high, skills, category, client,
@@ -415,6 +436,7 @@ def _fact(
     rank = Reached.NONE
     bid: dict[str, Any] = {}
     connects = uphunt = 0
+    member: str | None = None
     profile = act[6] if act else None
     if sub is not None:
         bid = fast_loads(sub[5]) if sub[5] else {}
@@ -423,6 +445,7 @@ def _fact(
             route = _PLATFORMS[sub[2]]
             sent_at = _dt(sub[7] or sub[8])
             rank = _RANKS[max(reached.get(sub[0], 0), _outcome_rank(sub[4]))]
+            member = signer.get(sub[0], unsigned)
             if route is not Platform.GIGIAC:
                 connects = int(connects_price or 0) + int(bid.get("boost_connects") or 0)
             if route is Platform.UPHUNT:
@@ -453,6 +476,7 @@ def _fact(
         opened_at=_dt_or_none(act[2]) if act else None,
         draft_ready_at=_dt_or_none(act[3]) if act else None,
         active_seconds=(act[4] or 0) / 1000.0 if act else 0.0,
+        member=member,
     )
 
 

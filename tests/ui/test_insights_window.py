@@ -60,6 +60,16 @@ async def test_ctrl_3_opens_insights_and_filters_change_the_numbers(tmp_path: Pa
         await wait_for(
             lambda: pane.table.rowCount() == 1 and pane.table.item(0, 0).text() == "unknown"
         )
+        # A desktop of its own: one member, this desktop's user, with every proposal.
+        member = app.services.team.member  # type: ignore[union-attr]
+        pane.breakdown.setCurrentIndex(pane.breakdown.findData("member"))
+        await wait_for(
+            lambda: (
+                pane.table.rowCount() == 1
+                and pane.table.item(0, 0).text() == member
+                and pane.table.item(0, 1).text() == "1"
+            )
+        )
 
         # A proposal's outcome changes while the tab is showing: the numbers follow.
         pane.platform.setCurrentIndex(0)

@@ -44,7 +44,7 @@ def cmd_stats(args: argparse.Namespace, services: Services) -> int:
         platforms=frozenset(Platform(p) for p in args.platform),
     )
     by = Dimension(args.by) if args.by else None
-    insights = Insights(services.store)
+    insights = Insights(services.store, services.team.member)
     try:
         report = insights.compute(query, [by] if by else [])
     finally:
@@ -115,7 +115,7 @@ def _print_groups(by: Dimension, groups: tuple[Group, ...]) -> None:
 
 
 def cmd_export(args: argparse.Namespace, services: Services) -> int:
-    insights = Insights(services.store)
+    insights = Insights(services.store, services.team.member)
     out: TextIO
     try:
         if args.output:

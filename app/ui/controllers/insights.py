@@ -56,7 +56,7 @@ class InsightsController(QObject):
     ) -> None:
         super().__init__(parent)
         self.services = services
-        self.insights = Insights(services.store)
+        self.insights = Insights(services.store, services.team.member)
         self.pane = pane
         self.editor = editor
         self._tab_visible = tab_visible

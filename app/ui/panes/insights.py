@@ -60,6 +60,7 @@ BREAKDOWNS: tuple[tuple[str, Dimension], ...] = (
     ("Time to send (posted)", Dimension.SPEED),
     ("Time to send (detected)", Dimension.DETECTED_SPEED),
     ("Hour sent (UTC)", Dimension.HOUR),
+    ("Member (who sent it)", Dimension.MEMBER),
 )
 TABLE_COLUMNS = ("Group", "Sent", "Viewed", "Replied", "Accepted", "Connects", "per win")
 
