@@ -1071,6 +1071,9 @@ biddesk: embedded-library expat [opt/biddesk/_internal/python3*/lib-dynload/pyex
 # weak references the loader resolves), so they have no reason to link libc.
 biddesk: library-not-linked-against-libc [opt/biddesk/_internal/python3*/lib-dynload/_statistics.*]
 biddesk: library-not-linked-against-libc [opt/biddesk/_internal/python3*/lib-dynload/_uuid.*]
+# numpy's vendored OpenBLAS ships as its wheel has it: auditwheel rewrote it with
+# patchelf, and strip then breaks its program headers (numpy fails to import).
+biddesk: unstripped-binary-or-object [opt/biddesk/_internal/numpy.libs/*]
 """
 
 # /opt is the system's (no Debian package ships it), so the .deb leaves it out of its
