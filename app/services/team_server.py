@@ -70,11 +70,7 @@ class TeamServer:
     async def _outbox(self) -> None:
         self._wake.set()  # drain what was staged while no server ran
         while True:
-            # A NOTIFY wakes it at once. One sent before this server's LISTEN was up, or
-            # lost while its connection was re-made, is caught at the heartbeat's cadence:
-            # a staged proposal never waits for the next change to be sent.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._beat_every)
+            await self._wake.wait()
             self._wake.clear()
             try:
                 while (taken := await asyncio.to_thread(take_staged, self.store)) is not None:
