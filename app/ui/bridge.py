@@ -28,6 +28,7 @@ from app.services.events import (
     AccountStatus,
     CreditsLow,
     OpportunitiesAdded,
+    OpportunitiesArchived,
     OpportunitiesUpdated,
     RealtimeStatus,
     SubmissionChanged,
@@ -55,6 +56,7 @@ EXPECTED = (SubmitError, AccountError, SecretError, PlatformError, StoreError)
 class Bridge(QObject):
     opportunities_added = Signal(object)  # tuple[Opportunity, ...], one per tick
     opportunities_updated = Signal(object)  # tuple[Opportunity, ...], one per tick
+    opportunities_archived = Signal(object)  # tuple[str, ...]: retention archived them by age
     submission_changed = Signal(object)  # Submission
     account_status_changed = Signal(object)  # AccountStatus
     error_occurred = Signal(str, str)  # title, sentence
@@ -80,6 +82,9 @@ class Bridge(QObject):
         self._unsubscribe = [
             bus.subscribe(OpportunitiesAdded, self._on_bus_added),
             bus.subscribe(OpportunitiesUpdated, self._on_bus_updated),
+            bus.subscribe(
+                OpportunitiesArchived, lambda e: self.opportunities_archived.emit(e.keys)
+            ),
             bus.subscribe(SubmissionChanged, self._on_bus_submission),
             bus.subscribe(AccountStatus, self.account_status_changed.emit),
             bus.subscribe(RealtimeStatus, self.realtime_status_changed.emit),

@@ -177,6 +177,7 @@ class InboxController(QObject):
         self._filter_wanted: FilterSpec | None = None  # the latest spec asked for
         bridge.opportunities_added.connect(self._on_bridge_opportunities)
         bridge.opportunities_updated.connect(self._on_bridge_opportunities)
+        bridge.opportunities_archived.connect(self._on_bridge_opportunities_archived)
         bridge.submission_changed.connect(self._on_bridge_submission_changed)
         filter_bar.filter_changed.connect(self.on_filter_changed)
         filter_bar.saved_filters_changed.connect(self._on_filter_bar_saved_filters_changed)
@@ -388,6 +389,13 @@ class InboxController(QObject):
             self._arrived.update((opportunity.key, opportunity) for opportunity in opportunities)
         self.model.add_or_update(opportunities)
         self._select_first()
+
+    def _on_bridge_opportunities_archived(self, keys: Sequence[str]) -> None:
+        """Retention archived these by age: they leave the live inbox now, not at the next
+        start (the filter's "archived" state still finds them)."""
+        for key in keys:
+            self._mark(key)
+            self.model.set_flags(key, archived=True)
 
     def _on_bridge_submission_changed(self, sub: Submission) -> None:
         self.submissions.upsert(sub, self.title(sub.opportunity_key))
