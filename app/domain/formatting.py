@@ -68,6 +68,18 @@ def age_text(seconds: float) -> str:
     return f"{int(seconds // _DAY)}d"
 
 
+def minutes_text(value: float | None) -> str:
+    """A duration given in minutes, as the insights show it: "42 min", "3.5 h", "2.0 days";
+    "—" when there is none."""
+    if value is None:
+        return "—"
+    if value < 90:
+        return f"{value:.0f} min"
+    if value < 48 * 60:
+        return f"{value / 60:.1f} h"
+    return f"{value / 1440:.1f} days"
+
+
 def client_facts_text(
     country: str | None, spend: int | None, hire_rate: float | None, verified: bool | None
 ) -> str:

@@ -15,6 +15,7 @@ from app.domain.formatting import (
     client_tooltip_text,
     compact_inner,
     compact_money,
+    minutes_text,
     money_text,
     rate_text,
     skills_joined,
@@ -82,3 +83,11 @@ def test_compact_inner_only_for_escape_free_lists() -> None:
     assert compact_inner('["a\\"b"]') is None
     assert compact_inner('["",""]') is None
     assert compact_inner("[]") is None
+
+
+def test_minutes_text_reads_as_minutes_hours_then_days() -> None:
+    assert minutes_text(None) == "—"
+    assert minutes_text(42.4) == "42 min"
+    assert minutes_text(90) == "1.5 h"
+    assert minutes_text(47 * 60) == "47.0 h"
+    assert minutes_text(3 * 1440) == "3.0 days"

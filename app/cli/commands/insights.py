@@ -16,25 +16,17 @@ from typing import TextIO
 from app.cli.common import EXIT_OK, CliError
 from app.cli.output import _err, _json_out, _out
 from app.domain import Platform
+from app.domain.formatting import minutes_text
 from app.domain.insights import STAGES, Dimension, Group, Query, Report, Spread
 from app.services.container import Services
 from app.services.insights import Insights
 
 
-def _minutes(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if value < 90:
-        return f"{value:.0f} min"
-    if value < 48 * 60:
-        return f"{value / 60:.1f} h"
-    return f"{value / 1440:.1f} days"
-
-
 def _spread(s: Spread) -> str:
     if s.n == 0:
         return "—"
-    return f"{_minutes(s.median)} (middle half {_minutes(s.p25)}–{_minutes(s.p75)}, n={s.n})"
+    middle = f"{minutes_text(s.p25)}–{minutes_text(s.p75)}"
+    return f"{minutes_text(s.median)} (middle half {middle}, n={s.n})"
 
 
 def cmd_stats(args: argparse.Namespace, services: Services) -> int:
@@ -78,9 +70,9 @@ def _print_report(report: Report, by: Dimension | None) -> None:
     _out(f"Time to send, after detection:  {_spread(speed.detected_to_sent)}")
     _out(
         "Where the minutes go (medians):"
-        f" detected → opened {_minutes(speed.detected_to_opened.median)}"
-        f", opened → draft ready {_minutes(speed.opened_to_draft.median)}"
-        f", draft ready → sent {_minutes(speed.draft_to_sent.median)}"
+        f" detected → opened {minutes_text(speed.detected_to_opened.median)}"
+        f", opened → draft ready {minutes_text(speed.opened_to_draft.median)}"
+        f", draft ready → sent {minutes_text(speed.draft_to_sent.median)}"
     )
     _out()
     cost = report.cost

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.formatting import minutes_text
 from app.domain.insights import STAGES, Dimension, Group, Query, Rate, Report, Spread, Week
 from app.domain.opportunity import Platform
 from app.ui.widgets.charts import (
@@ -63,16 +64,6 @@ BREAKDOWNS: tuple[tuple[str, Dimension], ...] = (
     ("Member (who sent it)", Dimension.MEMBER),
 )
 TABLE_COLUMNS = ("Group", "Sent", "Viewed", "Replied", "Accepted", "Connects", "per win")
-
-
-def _minutes(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if value < 90:
-        return f"{value:.0f} min"
-    if value < 48 * 60:
-        return f"{value / 60:.1f} h"
-    return f"{value / 1440:.1f} days"
 
 
 def _card(title: str) -> tuple[QFrame, QLabel]:
@@ -219,7 +210,7 @@ class InsightsPane(QWidget):
         self.cards["sent"].setText(f"{funnel.sent:,} of {funnel.drafted:,} drafted")
         self.cards["replied"].setText(report.replied.text())
         self.cards["accepted"].setText(report.accepted.text())
-        self.cards["median"].setText(_minutes(report.speed.posted_to_sent.median))
+        self.cards["median"].setText(minutes_text(report.speed.posted_to_sent.median))
         per_win = report.cost.per(funnel.accepted)
         if per_win["connects"] is None:
             self.cards["cost"].setText("no wins yet")
@@ -291,7 +282,7 @@ def _where_minutes_go(report: Report) -> str:
     s = report.speed
 
     def part(name: str, spread: Spread) -> str | None:
-        return None if spread.n == 0 else f"{name} {_minutes(spread.median)}"
+        return None if spread.n == 0 else f"{name} {minutes_text(spread.median)}"
 
     parts = [
         part("notification → opened", s.notified_to_opened),
