@@ -22,6 +22,8 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import asyncio
+import gc
+import itertools
 import logging
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -41,10 +43,15 @@ _ERROR_RECORDER = logfail.ErrorRecorder()
 
 def pytest_configure(config: pytest.Config) -> None:
     logging.getLogger().addHandler(_ERROR_RECORDER)
+    # Garbage cycles are collected on the main thread only, between tests (`_collected`):
+    # one holding a Qt object left by a GUI test must not be destroyed later on some
+    # worker thread of another test, which crashes Qt (app/ui/collector.py says why).
+    gc.disable()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     logging.getLogger().removeHandler(_ERROR_RECORDER)
+    gc.enable()
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -79,6 +86,19 @@ def _fail_on_unobserved_errors(request: pytest.FixtureRequest) -> Iterator[None]
     unexpected = logfail.judge(incidents.items(), allowed)
     if unexpected:
         pytest.fail(logfail.report(unexpected), pytrace=False)
+
+
+_FULL_COLLECTION_EVERY = 25  # tests; the youngest generation is collected after each
+_TESTS_ENDED = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _collected() -> Iterator[None]:
+    """Collect this test's garbage cycles on the main thread when it ends (with automatic
+    collection off, everything the test allocated is still in the youngest generation)."""
+    yield
+    full = next(_TESTS_ENDED) % _FULL_COLLECTION_EVERY == 0
+    gc.collect(2 if full else 0)
 
 
 @pytest.fixture(autouse=True)

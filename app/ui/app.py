@@ -59,6 +59,7 @@ from app.services.secrets import env_var_for
 from app.store.errors import StoreError
 from app.store.paths import data_dir
 from app.ui.bridge import Bridge
+from app.ui.collector import MainThreadCollector
 from app.ui.controllers.database import recover
 from app.ui.dialogs._lifetime import alive
 from app.ui.tray import Tray
@@ -158,6 +159,7 @@ class App:
         self.directory: Path | None = None  # the profile folder, once start() chose it
         self._unhook_errors: Callable[[], None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._collector: MainThreadCollector | None = None
         self.exit_code = 0
 
     @property
@@ -201,6 +203,9 @@ class App:
             self._tmp = tempfile.TemporaryDirectory(prefix="biddesk-sandbox-")
             profile = Path(self._tmp.name)
         directory = self.directory = data_dir(profile)
+        # From here on worker threads allocate: garbage cycles holding Qt objects must be
+        # collected on this thread, never on theirs (app/ui/collector.py).
+        self._collector = MainThreadCollector(self.qapp)
         self._listen(directory)
         self.services = open_services(directory)
         if self.options.sandbox:
@@ -561,6 +566,7 @@ class App:
             self._server.close()
         if self._instance_notifier is not None:
             self._instance_notifier.setEnabled(False)
+            self._instance_notifier.deleteLater()  # its parent is the QApplication
             self._instance_notifier = None
         if self._instance is not None and self._owns_instance:
             self._instance.close()
@@ -571,6 +577,10 @@ class App:
             self.window.deleteLater()
         if self._tmp is not None:
             self._tmp.cleanup()
+        if self._collector is not None:
+            self._collector.close()  # the window's garbage goes here, on the GUI thread
+            self._collector.deleteLater()
+            self._collector = None
 
     # -- single instance ------------------------------------------------------------------
 
