@@ -5,6 +5,11 @@ the view keeps the user's place by remembering the selected opportunity's key an
 selecting it again afterwards, and tells the window only when that key really changes
 (`current_key_changed`). j/k move like the arrows.
 
+Rows that arrive, leave or move while the user reads (scrolled down) or aims (the pointer
+over the rows) do not move the rows under their eyes: the row at the pointer, or the top
+row, stays where it was on screen, and the table scrolls by what changed above it. At the
+top with the pointer elsewhere, new rows show at the top as they come.
+
 Every keystroke in the search box repaints the whole table, so painting is on the
 keystroke's budget: Qt's default delegate asks the model for seven roles per cell and
 lays the text out with QTextLayout (about 20 ms for a screenful here). `_CellDelegate`
@@ -39,6 +44,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QBrush,
     QColor,
+    QCursor,
     QFont,
     QFontMetrics,
     QKeyEvent,
@@ -206,6 +212,7 @@ class InboxView(QTableView):
         super().__init__(parent)
         self._current_key: str | None = None
         self._restoring = False
+        self._anchor: tuple[str, int] | None = None  # (key, row) held across a change
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -325,7 +332,42 @@ class InboxView(QTableView):
             (model.modelReset, self._on_model_changed),
             (model.layoutAboutToBeChanged, self._on_model_about_to_change),
             (model.layoutChanged, self._on_model_changed),
+            (model.rowsAboutToBeInserted, self._hold_place),
+            (model.rowsAboutToBeRemoved, self._hold_place),
+            (model.rowsAboutToBeMoved, self._hold_place),
+            (model.rowsInserted, self._keep_place),
+            (model.rowsRemoved, self._keep_place),
+            (model.rowsMoved, self._keep_place),
         ]
+
+    def _holds_place(self) -> bool:
+        """Is the user reading (scrolled down) or aiming (pointer over the rows)?"""
+        return self.verticalScrollBar().value() > 0 or self.viewport().underMouse()
+
+    def _hold_place(self, *_args: object) -> None:
+        if self._anchor is not None or not self._holds_place():
+            return
+        y = self.viewport().mapFromGlobal(QCursor.pos()).y()
+        if not self.viewport().underMouse() or not 0 <= y < self.viewport().height():
+            y = 0
+        row = self.rowAt(y)
+        if row < 0:
+            return
+        key = self.model().index(row, 0).data(KEY_ROLE)
+        if isinstance(key, str):
+            self._anchor = (key, row)
+
+    def _keep_place(self, *_args: object) -> None:
+        anchor, self._anchor = self._anchor, None
+        if anchor is None:
+            return
+        key, before = anchor
+        row = self._row_of(key)
+        if row is None or row == before:
+            return
+        self.updateGeometries()  # Qt lays out later: the scroll range must count the change
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.value() + row - before)  # one step is one row (ScrollPerItem)
 
     def _set_up_columns(self) -> None:
         header = self.horizontalHeader()
