@@ -104,12 +104,16 @@ class Retention:
         if config.archive_days is not None:
             cutoff = now - timedelta(days=config.archive_days)
             archived = archive_older_than(self.store.db, cutoff, chunk=CHUNK)
+        # What was freed goes back to the disk: the file shrinks, not only stops growing.
+        released = self.store.db.release_free_pages()
         if forgotten or dropped or archived:
             log.info(
-                "retention: %d deliveries forgotten, %d bodies dropped, %d opportunities archived",
+                "retention: %d deliveries forgotten, %d bodies dropped, %d opportunities"
+                " archived, %d pages returned to the disk",
                 forgotten,
                 dropped,
                 len(archived),
+                released,
             )
         return RetentionReport(forgotten, dropped, tuple(archived), file_sizes(self.store.db))
 

@@ -728,6 +728,15 @@ class PgDatabase(Database):
     def checkpoint(self) -> None:
         """PostgreSQL checkpoints by itself."""
 
+    def releases_free_pages(self) -> bool:
+        return False  # the server's autovacuum reuses and returns space
+
+    def release_free_pages(self, *, step: int = 0) -> int:
+        return 0
+
+    def compact(self) -> None:
+        """PostgreSQL's autovacuum compacts by itself."""
+
     @property
     def closed(self) -> bool:
         return self._pool is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -88,3 +89,38 @@ def test_the_cli_sets_archiving_runs_it_and_archived_rows_stay_searchable(
     with pytest.raises(SystemExit):
         run(["--profile", profile, "retention", "--archive-after", "soon"], capsys)
     assert "not a number of days" in capsys.readouterr().err
+
+
+def test_the_cli_compacts_an_older_profile_once_then_pages_go_back_by_themselves(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    profile = str(tmp_path / "p")
+    services = open_services(profile)
+    try:
+        store = services.store
+        with store.db.read() as conn:  # made before free pages went back to the disk
+            conn.execute("PRAGMA auto_vacuum = NONE")
+            conn.execute("VACUUM")
+        old = utcnow() - timedelta(days=60)
+        body = b'{"data": "x"}' * 400
+        for n in range(2000):
+            store.webhooks.record(
+                Platform.GIGRADAR,
+                f"d{n}",
+                body,
+                received_at=old,
+                account="gr",
+                event="E",
+                processed=True,
+            )
+    finally:
+        services.store.close()
+    code, out, _ = run(["--profile", profile, "retention", "--run"], capsys)
+    assert code == 0 and "2000 deliveries forgotten" in out
+    assert "--compact` once" in out  # the freed space stays inside the file
+    code, out, _ = run(["--profile", profile, "retention", "--compact", "--json"], capsys)
+    shown = json.loads(out)
+    assert code == 0 and shown["free_pages_return_to_disk"] is True
+    assert shown["compacted"]["bytes_after"] < shown["compacted"]["bytes_before"] / 4
+    code, out, _ = run(["--profile", profile, "retention"], capsys)
+    assert "--compact` once" not in out

@@ -7,6 +7,7 @@ working on (starred, drafted, submitted) is never archived by age.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from app.domain import Platform
@@ -95,3 +96,62 @@ def test_file_sizes_report_the_database_and_its_wal(store: Store) -> None:
     store.db.checkpoint()
     after = file_sizes(store.db)
     assert after.wal == 0 and after.database > sizes.database
+
+
+def _folded(store: Store) -> None:
+    """Checkpoint until the WAL is empty (the background checkpointer may hold the
+    checkpoint lock for a moment: then TRUNCATE gives up at once)."""
+    deadline = time.monotonic() + 60  # a bound for a broken fold, not a speed
+    while time.monotonic() < deadline:
+        store.db.checkpoint()
+        if file_sizes(store.db).wal == 0:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the WAL was never folded in")
+
+
+def _fill_and_prune(store: Store) -> None:
+    for n in range(3000):
+        record(store, f"d{n}")
+    _folded(store)
+    store.webhooks.prune(T0, chunk=500)
+    _folded(store)
+
+
+def test_pruned_pages_go_back_to_the_disk_in_short_steps(sqlite_store: Store) -> None:
+    store = sqlite_store
+    assert store.db.releases_free_pages()  # a new file: incremental auto-vacuum
+    _fill_and_prune(store)
+    before = file_sizes(store.db)
+    assert before.free > 4_000_000  # ~7.5 MB of bodies were forgotten: the pages are free
+    steps: list[int] = []
+    original = store.db.transaction
+
+    def counted(**kw: object):  # type: ignore[no-untyped-def]
+        steps.append(1)
+        return original(**kw)
+
+    store.db.transaction = counted  # type: ignore[method-assign]
+    released = store.db.release_free_pages(step=100)
+    _folded(store)
+    after = file_sizes(store.db)
+    assert released * 8192 == before.free and after.free == 0
+    assert after.database <= before.database - before.free
+    assert len(steps) > 3  # many short write transactions, not one long one
+
+
+def test_an_older_file_keeps_its_free_pages_until_compacted(sqlite_store: Store) -> None:
+    store = sqlite_store
+    with store.db.read() as conn:  # a file made before incremental auto-vacuum
+        conn.execute("PRAGMA auto_vacuum = NONE")
+        conn.execute("VACUUM")
+    assert not store.db.releases_free_pages()
+    _fill_and_prune(store)
+    before = file_sizes(store.db)
+    assert store.db.release_free_pages() == 0
+    assert file_sizes(store.db).database == before.database
+    store.db.compact()
+    after = file_sizes(store.db)
+    assert after.free == 0 and after.database < (before.database - before.free) * 1.1
+    assert store.db.releases_free_pages()  # from now on retention returns pages itself
+    assert store.webhooks.sizes()[0] == 0  # nothing but the free pages went

@@ -4,6 +4,9 @@ biddesk retention                      the settings, the database's size, its WA
 biddesk retention --archive-after 90   archive opportunities older than 90 days
 biddesk retention --archive-after off  never archive by age (the default)
 biddesk retention --delivery-days 14 --body-hours 6 --run
+biddesk retention --compact            rewrite the file without its free space, once
+                                       (a profile made before free pages went back to
+                                       the disk by themselves)
 """
 
 from __future__ import annotations
@@ -51,12 +54,22 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="archive opportunities older than DAYS (not starred, drafted or submitted)",
     )
     p.add_argument("--run", action="store_true", help="apply the settings now")
+    p.add_argument(
+        "--compact",
+        action="store_true",
+        help="rewrite the database without its free space (other writers wait meanwhile)",
+    )
     p.add_argument("--json", action="store_true")
 
 
 def writes(args: argparse.Namespace) -> bool:
     changes = (args.delivery_days, args.body_hours)
-    return args.run or any(c is not None for c in changes) or hasattr(args, "archive_after")
+    return (
+        args.run
+        or args.compact
+        or any(c is not None for c in changes)
+        or hasattr(args, "archive_after")
+    )
 
 
 def cmd_retention(args: argparse.Namespace, services: Services) -> int:
@@ -77,6 +90,13 @@ def cmd_retention(args: argparse.Namespace, services: Services) -> int:
     retention = Retention(store)
     report = retention.run_now(config=config) if args.run else None
     sizes = report.sizes if report else file_sizes(store.db)
+    compacted: tuple[int, int] | None = None
+    if args.compact and store.db.backend == "sqlite":
+        if not args.json:
+            _out(f"Compacting {_mb(sizes.database)}; BidDesk's other writes wait until it is done…")
+        store.db.compact()
+        before, sizes = sizes.database, file_sizes(store.db)
+        compacted = (before, sizes.database)
     deliveries, bodies = store.webhooks.sizes()
     opportunities = store.opportunities.count()
     if args.json:
@@ -89,6 +109,10 @@ def cmd_retention(args: argparse.Namespace, services: Services) -> int:
                 "opportunities": opportunities,
                 "deliveries": deliveries,
                 "delivery_body_bytes": bodies,
+                "compacted": None
+                if compacted is None
+                else {"bytes_before": compacted[0], "bytes_after": compacted[1]},
+                "free_pages_return_to_disk": store.db.releases_free_pages(),
                 "run": None
                 if report is None
                 else {
@@ -112,6 +136,15 @@ def cmd_retention(args: argparse.Namespace, services: Services) -> int:
         _out(
             f"Now: {report.deliveries_forgotten} deliveries forgotten, {report.bodies_dropped} "
             f"bodies dropped, {len(report.archived)} opportunities archived."
+        )
+    if compacted is not None:
+        _out(f"Compacted: {_mb(compacted[0])} → {_mb(compacted[1])}.")
+    elif args.compact:
+        _out("A team database is compacted by PostgreSQL's own autovacuum.")
+    if store.db.backend == "sqlite" and not store.db.releases_free_pages():
+        _out(
+            "Space freed by pruning is reused but not given back to the disk on this "
+            "profile: `biddesk retention --compact` once changes that."
         )
     _out(
         f"Database {_mb(sizes.database)} ({_mb(sizes.free)} of it free for reuse), "
