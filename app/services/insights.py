@@ -63,7 +63,10 @@ class Insights:
         self.repo = InsightsRepo(store.db, unsigned)
         self.activity = ActivityRepo(store.db)
         self._facts: list[ProposalFact] | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the fields below, never held for a read
+        self._loading = threading.Lock()  # one read of the whole history at a time
+        self._generation = 0  # bumped by invalidate(): a read started before is stale
+        self._missed: set[str] | None = None  # changed while the whole history was read
 
     def close(self) -> None:
         self.repo.close()
@@ -72,23 +75,45 @@ class Insights:
         """Something the facts depend on changed: read them again next time."""
         with self._lock:
             self._facts = None
+            self._generation += 1
 
     # -- synchronous (a worker thread, or the CLI) ----------------------------------------
 
     def facts(self) -> list[ProposalFact]:
-        with self._lock:
-            if self._facts is None:
-                self._facts = self.repo.facts()
-            return self._facts
+        """Every fact, read once and held. The read (the longest one here) runs on a
+        connection of its own and holds no lock the others need: a report asked for
+        meanwhile reads its own part at once, and a fact that changes meanwhile is read
+        again when it is done."""
+        with self._loading:
+            with self._lock:
+                if self._facts is not None:
+                    return self._facts
+                generation = self._generation
+                self._missed = set()
+            try:
+                fresh = self.repo.facts()
+            finally:
+                with self._lock:
+                    missed, self._missed = self._missed or set(), None
+            with self._lock:
+                if self._generation == generation:
+                    self._facts = fresh
+            if missed:
+                self.update(missed)
+            with self._lock:
+                return fresh if self._facts is None else self._facts
 
     def update(self, keys: Iterable[str]) -> None:
         """These opportunities changed (a submission moved, a draft was made): read their
-        facts again, keeping the rest. Nothing is read if no facts are held yet."""
+        facts again, keeping the rest. Nothing is read if no facts are held yet (one
+        being read then reads them again when it is done)."""
         wanted = sorted(set(keys))
         if not wanted:
             return
         with self._lock:
             if self._facts is None:
+                if self._missed is not None:
+                    self._missed.update(wanted)
                 return
         fresh = self.repo.facts(wanted)
         with self._lock:

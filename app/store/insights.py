@@ -197,10 +197,25 @@ class InsightsRepo:
             return self._reader or self._db
 
     @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        """A connection for a long read, in one snapshot for its statements."""
-        with self._reader_db().transaction(immediate=False) as conn:
-            yield conn
+    def _read(self, *, own: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection for a read, in one snapshot for its statements. `own`: a reader
+        opened for this read alone (the whole history's facts, the longest read here), so
+        the short ones (a period's count, a report's part) never queue behind it."""
+        db: Database | None = None
+        if own:
+            try:
+                db = self._db.reader()
+            except (StoreError, sqlite3.Error):
+                log.info("insights read on the shared reader", exc_info=True)
+        if db is None:
+            with self._reader_db().transaction(immediate=False) as conn:
+                yield conn
+            return
+        try:
+            with db.transaction(immediate=False) as conn:
+                yield conn
+        finally:
+            db.close()
 
     def seen(self, since: datetime | None, until: datetime | None) -> dict[Platform, int]:
         """Opportunities detected in [since, until), per platform: the whole days of the
@@ -224,7 +239,8 @@ class InsightsRepo:
         report asked for before the whole history was read)."""
         # Paused collector: 20,000 facts on a worker thread would otherwise run the cyclic
         # GC there, which may collect the window's Qt objects off their thread.
-        with gc_paused(), self._read() as conn:
+        whole = keys is None and since is None and until is None and not platforms
+        with gc_paused(), self._read(own=whole) as conn:
             if keys is None:
                 where, params = _period("detected_at", since, until)
                 if platforms:
