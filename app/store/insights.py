@@ -2,9 +2,11 @@
 
 Reads are plain, portable SQL (no date arithmetic, no JSON functions): times are compared
 as the fixed-width ISO text they are stored as, and per-proposal arithmetic happens in
-`app.domain.insights` over ~20,000 facts rather than in a dialect. The one query that
-touches the 1,000,000-row table counts opportunities seen per platform in a period, three
-range counts on the (platform, detected_at) index of migration 7.
+`app.domain.insights` over ~20,000 facts rather than in a dialect. No report reads the
+1,000,000-row table at length (migration 11; only an export does, in batches): the
+opportunities seen in a period are per-day counts summed (plus index range counts of its
+two partial days), and the facts' job columns come from `insight_jobs`, the worked-on
+jobs' copy kept by triggers.
 
 Heavy reads run on the store's reader (`Database.reader()`): on SQLite a read-only
 connection of its own, so the app's one shared connection — and with it webhooks and the
