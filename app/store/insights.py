@@ -473,11 +473,11 @@ def _count_rows(
         where += " AND detected_at < ?"
         params.append(high)
     for platform in Platform:
-        row = conn.execute(
+        [(n,)] = conn.execute(
             f"SELECT count(*) FROM opportunities WHERE platform = ?{where}",
             (platform.value, *params),
-        ).fetchone()
-        out[platform] += int(row[0])
+        ).fetchall()
+        out[platform] += int(n)
 
 
 def _float(value: Any) -> float | None:

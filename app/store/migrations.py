@@ -353,7 +353,10 @@ _V10_TEAM: tuple[str, ...] = (
 #   period.
 #
 # Both are backfilled here. A day is the first ten characters of the fixed-width UTC text
-# `detected_at` is stored as (`_codec.dt_to_text`).
+# `detected_at` is stored as (`_codec.dt_to_text`). Opportunities are written with
+# `INSERT ... ON CONFLICT DO UPDATE` (OpportunityRepo.upsert_many), never `INSERT OR
+# REPLACE`: on SQLite the delete a REPLACE does fires no trigger (unless
+# recursive_triggers is on), so a replaced row would be counted twice.
 _INSIGHT_JOB_COLUMNS = (
     "key, platform, detected_at, posted_at, kind, budget_cents, hourly_min_cents,"
     " hourly_max_cents, skills, category, client, match_score, connects_price"
