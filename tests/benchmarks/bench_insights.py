@@ -25,14 +25,17 @@ machine, so it measures the queries and the driver, not a network) and SQLite be
 history is written with plain SQL and COPY, so the triggers of migration 11 keep the
 per-day counts and the worked-on jobs' copy as they would for any writer.
 
-Measured at 1,000,000 / 20,000 on 2 shared cores, three runs each (before: load 1.5-5.7;
-after: 3.6-4.2). Before migration 11: SQLite open 36-69 ms, cold 582-1051 ms, filter
+Measured at 1,000,000 / 20,000 on 2 shared cores (3 runs before, load 1.5-5.7; 5 after,
+load 3.6-6.7). Before migration 11: SQLite open 36-69 ms, cold 582-1051 ms, filter
 median 43-73 ms (worst 110-185: a year's "seen" count); PostgreSQL open 111-175 ms, cold
 1426-1673 ms, filter median 529-638 ms (worst 853-863; "seen" 460-529 ms of the median).
-After: SQLite open 26-38 ms, cold 198-248 ms, filter median 40-44 ms (worst 67-99);
-PostgreSQL open 26-47 ms, cold 228-344 ms, filter median 45-65 ms (worst 84-117);
-"seen" 0.2-1.5 ms. The background read of all 20,000 facts is still 0.6-0.8 s (Python
-building the facts, ~15 µs each here), off the clock of every figure above.
+After: SQLite open 26-66 ms, cold 157-281 ms, filter median 40-65 ms (worst 67-99, one
+181 at load 6.7); PostgreSQL open 24-47 ms, cold 228-385 ms, filter median 33-65 ms
+(worst 79-117); "seen" 0.2-1.5 ms. Paint floor 22-45 ms. PostgreSQL's cold open is the
+one figure still over its budget in some runs: reading the 4,600 facts of the default
+12 weeks is ~140 ms of server time (the entries' grouped scan and self-joins most of it)
+and ~75 ms of Python building them. The background read of all 20,000 facts is still
+0.5-0.8 s (Python building the facts, ~15 µs each here), off the clock of every figure.
 """
 
 from __future__ import annotations
