@@ -2,10 +2,13 @@
 
 The window's Insights tab, `biddesk stats` and `biddesk export` share this. Facts (one
 per opportunity the user worked on, ~20,000 in a busy year) are read once and kept; a new
-period or platform is then one small SQL count (opportunities seen) plus a pass over the
-facts in `app.domain.insights`. `invalidate()` (a submission changed, a draft was made)
-makes the next query read them again. Everything that touches the database runs in
-`asyncio.to_thread`, on the store's reader (`Database.reader()`) for insights.
+period or platform is then one small SQL count (opportunities seen: per-day counts kept by
+the database, so always current) plus a pass over the facts in `app.domain.insights`. A
+report asked for before the whole history was read (the tab opened in the first seconds
+after start) reads the facts of its own period and platforms only. `invalidate()` (a
+submission changed, a draft was made) makes the next query read them again. Everything
+that touches the database runs in `asyncio.to_thread`, on the store's reader
+(`Database.reader()`) for insights.
 
 It also records the editor's measurements (opened, draft ready, active time, notified),
 small writes on the app's connection.
@@ -19,7 +22,6 @@ import csv
 import io
 import json
 import threading
-import time
 from collections.abc import Callable, Generator, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TextIO
@@ -47,8 +49,6 @@ from app.store.insights import (
 
 __all__ = ["Activity", "Insights", "import_history", "seed_history"]
 
-SEEN_TTL = 60.0  # seconds
-
 
 class Insights:
     """`member` is this desktop's name on the team (the CLI and the window pass
@@ -63,10 +63,10 @@ class Insights:
         self.repo = InsightsRepo(store.db, unsigned)
         self.activity = ActivityRepo(store.db)
         self._facts: list[ProposalFact] | None = None
-        self._lock = threading.Lock()
-        self._seen_cache: dict[
-            tuple[datetime | None, datetime | None], tuple[float, dict[Platform, int]]
-        ] = {}
+        self._lock = threading.Lock()  # guards the fields below, never held for a read
+        self._loading = threading.Lock()  # one read of the whole history at a time
+        self._generation = 0  # bumped by invalidate(): a read started before is stale
+        self._missed: set[str] | None = None  # changed while the whole history was read
 
     def close(self) -> None:
         self.repo.close()
@@ -75,24 +75,45 @@ class Insights:
         """Something the facts depend on changed: read them again next time."""
         with self._lock:
             self._facts = None
-            self._seen_cache.clear()
+            self._generation += 1
 
     # -- synchronous (a worker thread, or the CLI) ----------------------------------------
 
     def facts(self) -> list[ProposalFact]:
-        with self._lock:
-            if self._facts is None:
-                self._facts = self.repo.facts()
-            return self._facts
+        """Every fact, read once and held. The read (the longest one here) runs on a
+        connection of its own and holds no lock the others need: a report asked for
+        meanwhile reads its own part at once, and a fact that changes meanwhile is read
+        again when it is done."""
+        with self._loading:
+            with self._lock:
+                if self._facts is not None:
+                    return self._facts
+                generation = self._generation
+                self._missed = set()
+            try:
+                fresh = self.repo.facts()
+            finally:
+                with self._lock:
+                    missed, self._missed = self._missed or set(), None
+            with self._lock:
+                if self._generation == generation:
+                    self._facts = fresh
+            if missed:
+                self.update(missed)
+            with self._lock:
+                return fresh if self._facts is None else self._facts
 
     def update(self, keys: Iterable[str]) -> None:
         """These opportunities changed (a submission moved, a draft was made): read their
-        facts again, keeping the rest. Nothing is read if no facts are held yet."""
+        facts again, keeping the rest. Nothing is read if no facts are held yet (one
+        being read then reads them again when it is done)."""
         wanted = sorted(set(keys))
         if not wanted:
             return
         with self._lock:
             if self._facts is None:
+                if self._missed is not None:
+                    self._missed.update(wanted)
                 return
         fresh = self.repo.facts(wanted)
         with self._lock:
@@ -108,21 +129,26 @@ class Insights:
             return self._facts is not None
 
     def seen(self, since: datetime | None, until: datetime | None) -> dict[Platform, int]:
-        """Opportunities seen in the period; a count is reused for SEEN_TTL seconds (new
-        jobs arrive all the time, but a filter toggled back and forth need not recount)."""
-        key = (since, until)
-        now = time.monotonic()
-        with self._lock:
-            cached = self._seen_cache.get(key)
-        if cached is not None and now - cached[0] < SEEN_TTL:
-            return cached[1]
-        counts = self.repo.seen(since, until)
-        with self._lock:
-            self._seen_cache[key] = (now, counts)
-        return counts
+        """Opportunities seen in the period, counted now (a few milliseconds: per-day
+        counts kept by the database), so jobs that arrived since the last report count."""
+        return self.repo.seen(since, until)
 
-    def compute(self, query: Query, dimensions: Iterable[Dimension] = ()) -> Report:
-        facts = self.facts()
+    def compute(
+        self, query: Query, dimensions: Iterable[Dimension] = (), *, read_all: bool = True
+    ) -> Report:
+        """The report for `query`. The facts are read once and held (`facts()`); with
+        `read_all=False` (the window) a report asked for before they are held reads the
+        facts its query admits instead, and holds nothing: that is what opens the tab at
+        once in the first seconds after start, before the background read is done."""
+        with self._lock:
+            facts = self._facts
+        if facts is None:
+            if read_all:
+                facts = self.facts()
+            else:
+                facts = self.repo.facts(
+                    since=query.since, until=query.until, platforms=query.platforms
+                )
         seen = self.seen(query.since, query.until)
         with gc_paused():  # on a worker thread: see InsightsRepo.facts
             return report(facts, seen, query, dimensions)
@@ -131,7 +157,7 @@ class Insights:
 
     async def areport(self, query: Query, dimensions: Iterable[Dimension] = ()) -> Report:
         wanted = tuple(dimensions)
-        return await asyncio.to_thread(self.compute, query, wanted)
+        return await asyncio.to_thread(self.compute, query, wanted, read_all=False)
 
     # -- the editor's measurements -------------------------------------------------------------
 

@@ -196,6 +196,9 @@ ROWS_BY_VERSION = {
     7: _V7_ROWS,
     8: _V8_ROWS,
     9: (),  # version 9 added a table of its own and an index: no rows of a new kind
+    # Version 10 added a team's tables; version 11's counts and worked-on jobs are filled
+    # from the rows above (an opportunity with a draft and a submission).
+    10: (),
 }
 
 
@@ -346,6 +349,12 @@ def test_upgrade_keeps_data_and_backs_up(profile: Path, version: int) -> None:
             assert (fact.key, fact.sent, fact.reached) == ("gigradar:opp-1", True, Reached.VIEWED)
             assert fact.opened_at == _at(T)
             assert insights.seen(None, None)[Platform.GIGRADAR] == 1
+            # Version 11's tables were filled from the old rows (and kept since by triggers).
+            with store.db.read() as conn:
+                days = conn.execute("SELECT platform, day, seen FROM opportunity_days").fetchall()
+                jobs = conn.execute("SELECT key, detected_at FROM insight_jobs").fetchall()
+            assert [tuple(d) for d in days] == [("gigradar", T[:10], 1)]
+            assert [tuple(j) for j in jobs] == [("gigradar:opp-1", T)]
         finally:
             insights.close()
 

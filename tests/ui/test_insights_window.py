@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from app.domain.opportunity import utcnow
 from app.domain.submission import Outcome, StatusUpdate
 from app.services.notifications import Notification, NotificationKind
 from app.store import Store
@@ -17,6 +18,7 @@ from app.ui.app import App, GuiOptions
 from app.ui.panes.insights import PERIODS
 from tests.helpers.wait import wait_for
 from tests.insights.conftest import build_history
+from tests.store.factories import opportunity
 
 pytestmark = pytest.mark.integration
 
@@ -80,6 +82,19 @@ async def test_ctrl_3_opens_insights_and_filters_change_the_numbers(tmp_path: Pa
         store.submissions.save(won)
         app.bridge.submission_changed.emit(won)  # type: ignore[union-attr]
         await wait_for(lambda: pane.cards["accepted"].text() == "2/5 (few)")
+
+        # A job arrives while the tab is showing: it is counted as seen, without a click.
+        def seen() -> int | None:
+            text = pane.status.text()
+            return int(text.split()[0].replace(",", "")) if text.endswith("jobs seen") else None
+
+        await wait_for(lambda: seen() is not None)
+        shown = seen()
+        assert shown is not None
+        job = opportunity(9001, upwork_job_id=None, url=None, detected_at=utcnow())
+        store.opportunities.upsert_many([job])
+        app.bridge.opportunities_added.emit((job,))  # type: ignore[union-attr]
+        await wait_for(lambda: (seen() or 0) > shown)
     finally:
         await app.stop()
 

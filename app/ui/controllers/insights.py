@@ -5,7 +5,8 @@ while the user works.
   worker thread (`Insights.areport`), the newest request replacing an older one, and
   handed to the pane. The facts are read once, in the background a few seconds after
   start; a submission that changes has its fact read again before the next report (at
-  once if the tab is showing, after a short pause).
+  once if the tab is showing, after a short pause), and jobs that arrive while the tab
+  is showing are counted as seen after the same pause.
 - Speed to proposal: when the editor shows a job, BidDesk records when (the first time);
   while the window is active on the Inbox tab, the seconds on that job add up; a draft
   made by a template or the model marks "draft ready" with its source. The editor shows
@@ -38,7 +39,7 @@ WARM_TASK = "insights:warm"
 WARM_DELAY_MS = 5000  # after start-up's busy seconds, the facts are read in the background
 TICK_MS = 1000  # how often the time on a job is counted
 SAVE_EVERY_S = 15.0  # how often it is written down (and the editor's line refreshed)
-STALE_DELAY_MS = 2000  # after a submission changes, before the shown tab is refreshed
+STALE_DELAY_MS = 2000  # after a submission changes or jobs arrive, before the shown tab follows
 
 
 class InsightsController(QObject):
@@ -73,6 +74,7 @@ class InsightsController(QObject):
 
         pane.query_changed.connect(self.refresh)
         bridge.submission_changed.connect(self._on_bridge_submission_changed)
+        bridge.opportunities_added.connect(self._on_bridge_opportunities_added)
         inbox.opportunity_shown.connect(self._on_inbox_opportunity_shown)
         editor.draft_requested.connect(self._on_editor_draft_requested)
         editor.draft_changed.connect(self._on_editor_draft_changed)
@@ -117,13 +119,16 @@ class InsightsController(QObject):
         """The tab came into view: show a report (read afresh if anything changed)."""
         self.refresh()
 
-    def refresh(self) -> None:
+    def refresh(self, *, busy: bool = True) -> None:
+        """Ask for a report of the pane's query; `busy=False` (the data changed, not the
+        question) keeps the numbers shown until the new ones replace them."""
         if not self._can_run():
             return
         dirty, self._dirty = self._dirty, set()
         query = self.pane.query(utcnow())
         by = self.pane.dimension()
-        self.pane.set_busy("Counting…")
+        if busy:
+            self.pane.set_busy("Counting…")
 
         async def run() -> None:
             if dirty:
@@ -139,9 +144,15 @@ class InsightsController(QObject):
         if self._tab_visible():
             self._stale_timer.start()
 
+    def _on_bridge_opportunities_added(self, _added: object) -> None:
+        # New jobs count as seen: a showing tab follows them shortly, once per pause
+        # however fast they arrive (the timer is not restarted while it runs).
+        if self._tab_visible() and not self._stale_timer.isActive():
+            self._stale_timer.start()
+
     def _on_stale_timer_timeout(self) -> None:
         if self._tab_visible():
-            self.refresh()
+            self.refresh(busy=False)
 
     # -- speed to proposal ----------------------------------------------------------------
 
