@@ -20,8 +20,23 @@ from PySide6.QtCore import QObject, QTimer
 
 log = logging.getLogger(__name__)
 
+_paused = 0  # bulk work in progress (`pause`): nothing is collected meanwhile
+
 INTERVAL_MS = 1000  # how often the generations are looked at; a collection is due rarely
 SLOW_COLLECTION = 0.05  # seconds: a collection this long is logged (it stalled the loop)
+
+
+def pause() -> None:
+    """No collection while bulk work allocates (the inbox's load builds a million rows'
+    worth of objects on a worker): a full collection meanwhile would walk them all on the
+    GUI thread, a stall of 50-100 ms each time, for no garbage. Pair with `resume`."""
+    global _paused
+    _paused += 1
+
+
+def resume() -> None:
+    global _paused
+    _paused = max(0, _paused - 1)
 
 
 class MainThreadCollector(QObject):
@@ -40,6 +55,8 @@ class MainThreadCollector(QObject):
     def collect_due(self) -> int:
         """Collect each generation whose count passed the interpreter's threshold, youngest
         first, as the interpreter would; returns how many objects were unreachable."""
+        if _paused:
+            return 0
         young, middle, old = gc.get_count()
         t0 = time.perf_counter()
         found = 0

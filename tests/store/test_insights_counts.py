@@ -218,9 +218,7 @@ def test_insight_jobs_are_the_worked_on_jobs(store: Store) -> None:
     with store.db.transaction() as conn:
         conn.execute("DELETE FROM opportunities WHERE key = ?", (jobs[1].key,))
     assert _insight_jobs(store) == _worked_jobs(store)
-    assert [j[0] for j in _insight_jobs(store)] == sorted(
-        [jobs[2].key, jobs[3].key, jobs[5].key]
-    )
+    assert [j[0] for j in _insight_jobs(store)] == sorted([jobs[2].key, jobs[3].key, jobs[5].key])
 
     # The facts read from it are the worked-on jobs, whole or by period.
     repo = InsightsRepo(store.db)

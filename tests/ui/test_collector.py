@@ -7,10 +7,12 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Iterator
+from typing import ClassVar
 
 import pytest
 from PySide6.QtCore import QObject
 
+from app.ui import collector as collector_module
 from app.ui.collector import MainThreadCollector
 
 
@@ -18,7 +20,7 @@ class _Cycle:
     """A garbage cycle, like a widget and a slot that refers back to it, which tells on
     which thread it was destroyed."""
 
-    destroyed_on: list[str] = []
+    destroyed_on: ClassVar[list[str]] = []
 
     def __init__(self) -> None:
         self.me = self
@@ -84,3 +86,20 @@ def test_closing_it_collects_what_is_left_and_keeps_collection_off_if_it_was(qap
     collector.close()
     assert _Cycle.destroyed_on == [threading.current_thread().name]
     assert not gc.isenabled()
+
+
+def test_nothing_is_collected_while_bulk_work_pauses_it(qapp, interpreter_collects) -> None:
+    collector = MainThreadCollector(interval_ms=60_000)
+    try:
+        _Cycle()
+        rows = _allocate_on_a_worker()
+        collector_module.pause()  # the inbox's load
+        try:
+            assert collector.collect_due() == 0
+            assert _Cycle.destroyed_on == [] and len(rows) == 50_000
+        finally:
+            collector_module.resume()
+        collector.collect_due()
+        assert _Cycle.destroyed_on == [threading.current_thread().name]
+    finally:
+        collector.close()

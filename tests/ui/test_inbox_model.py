@@ -735,6 +735,10 @@ def test_painting_rows_at_once_renders_what_the_delegate_renders(
     assert len({batch_image.pixel(x, 12) for x in range(0, batch_image.width(), 3)}) > 3
 
 
+def _newest(n: int) -> Opportunity:
+    return make_opportunity(n, posted_at=NOW)
+
+
 def _top_key(view: InboxView, model: OpportunityTableModel) -> str | None:
     return model.key_at(view.rowAt(0))
 
@@ -745,12 +749,12 @@ def test_rows_arriving_above_do_not_move_the_rows_being_read(
     view.verticalScrollBar().setValue(10)  # the user scrolled down to read
     qtbot.waitUntil(lambda: view.rowAt(0) == 10)
     reading = _top_key(view, model)
-    model.add_or_update([make_opportunity(400, posted_at=NOW), make_opportunity(401, posted_at=NOW)])  # newest: on top
-    assert model.row_of(make_opportunity(400, posted_at=NOW).key) == 0
+    model.add_or_update([_newest(400), _newest(401)])  # newest: on top
+    assert model.row_of(_newest(400).key) == 0
     assert _top_key(view, model) == reading
     model.set_flags(model.key_at(0) or "", archived=True)  # one leaves above
     assert _top_key(view, model) == reading
-    model.add_or_update([make_opportunity(5, posted_at=NOW)])  # one moves above
+    model.add_or_update([_newest(5)])  # one moves above
     assert _top_key(view, model) == reading
 
 
@@ -758,10 +762,10 @@ def test_rows_arriving_at_the_top_wait_above_while_the_pointer_is_on_the_rows(
     view: InboxView, model: OpportunityTableModel, qtbot: QtBot
 ) -> None:
     # At the top, with the pointer elsewhere, new rows show at the top as they come ...
-    model.add_or_update([make_opportunity(400, posted_at=NOW)])
-    assert _top_key(view, model) == make_opportunity(400, posted_at=NOW).key
+    model.add_or_update([_newest(400)])
+    assert _top_key(view, model) == _newest(400).key
     # ... but not while the user aims at a row: the click must hit the row they see.
     view.viewport().setAttribute(Qt.WidgetAttribute.WA_UnderMouse, True)
-    model.add_or_update([make_opportunity(401, posted_at=NOW), make_opportunity(402, posted_at=NOW)])
-    assert _top_key(view, model) == make_opportunity(400, posted_at=NOW).key
+    model.add_or_update([_newest(401), _newest(402)])
+    assert _top_key(view, model) == _newest(400).key
     assert view.verticalScrollBar().value() == 2  # the two new rows wait above

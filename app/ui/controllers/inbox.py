@@ -23,6 +23,7 @@ from app.domain.filters import FilterSpec
 from app.services.container import Services
 from app.services.inbox_index import IndexData, LoadCancelled, build_index
 from app.services.inbox_source import StoreSource
+from app.ui import collector
 from app.ui.bridge import Bridge
 from app.ui.controllers.feedback import Feedback
 from app.ui.models.opportunities import OpportunityTableModel
@@ -75,6 +76,7 @@ class InboxLoad:
     def start(cls, services: Services, view: tuple[FilterSpec, int | None, bool]) -> InboxLoad:
         collecting = gc.isenabled()
         gc.disable()
+        collector.pause()  # nor on the GUI thread's timer (app/ui/collector.py)
         loop = asyncio.get_running_loop()
         first: asyncio.Future[IndexData | None] = loop.create_future()
         states = services.inbox.local_states()
@@ -120,6 +122,7 @@ class InboxLoad:
             # Nobody awaits it any more: retrieve its LoadCancelled when it comes.
             self.result.add_done_callback(_quietly)
         gc.freeze()
+        collector.resume()
         if self._collecting:
             gc.enable()
 
