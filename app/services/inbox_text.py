@@ -61,15 +61,17 @@ _POWERS = np.array([pow(_BASE, i, 2**64) for i in range(MAX_TOKEN + 1)], dtype=n
 _LENGTH_MIX = np.uint64(0xC2B2AE3D27D4EB4F)
 
 HaystackSource = Callable[[Sequence[int]], Sequence[str]]
-_CHUNK = 2_000  # rows tokenized at once: ~2 MB of text, ~40 MB of numpy scratch
+_CHUNK = 1_000  # rows tokenized at once: ~1.2 MB of text, ~40 MB of numpy scratch
 _INVERSE = pow(_BASE, -1, 2**64)
 _power_tables: list[tuple[NDArray[np.uint64], NDArray[np.uint64]]] = []
 
 
 def _powers(size: int) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
-    """base**i and base**-i mod 2**64 for i < size (cached, grown by doubling)."""
+    """base**i and base**-i mod 2**64 for i < size (cached until `release_scratch`; a
+    quarter of headroom when grown, not doubled: at 8 bytes an entry, a doubled table for
+    one long chunk held 80 MB for the life of the process)."""
     if not _power_tables or len(_power_tables[0][0]) < size:
-        length = max(size, 2 * len(_power_tables[0][0]) if _power_tables else 1 << 20)
+        length = max(size + size // 4, 1 << 18)
         tables = []
         for base in (_BASE, _INVERSE):
             # Doubling: [1, b, ..., b**(k-1)] * b**k gives the next k powers.
@@ -84,6 +86,12 @@ def _powers(size: int) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
         _power_tables[:] = [(tables[0], tables[1])]
     powers, inverses = _power_tables[0]
     return powers[:size], inverses[:size]
+
+
+def release_scratch() -> None:
+    """Drop the cached power tables (tens of MB): a bulk load is over, and rows that
+    arrive one by one do not need them."""
+    _power_tables.clear()
 
 
 def is_simple(term: str) -> bool:
@@ -200,6 +208,7 @@ class TextIndex:
         for bitmap in self._bitmaps:
             bitmap.run_optimize()
             bitmap.shrink_to_fit()
+        release_scratch()
 
     def set_row(self, i: int, haystack: str) -> None:
         """Row i is new or its text changed after the bulk load."""

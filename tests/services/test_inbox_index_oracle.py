@@ -101,3 +101,21 @@ def test_punctuation_only_terms_and_rows_without_words() -> None:
     text.add(list(range(len(hays))), hays)
     for term in ("+", "a+", "++", " +", "c#", "#", "c++ a", "x"):
         assert set(text.term(term)) == {i for i, hay in enumerate(hays) if term in hay}, term
+
+
+def test_a_bulk_load_leaves_no_scratch_behind_and_a_later_one_still_finds_words() -> None:
+    """The power tables of the token hashes are tens of MB at a year's inbox: gone once
+    the load is over, made again for the next bulk load, with the same hashes."""
+    from app.services import inbox_text
+    from app.services.inbox_text import TextIndex
+
+    hays = [f"python developer {n} for django and react" for n in range(3000)]
+    text = TextIndex(lambda ids: [hays[i] for i in ids])
+    text.add(list(range(2000)), hays[:2000])
+    assert inbox_text._power_tables  # made for the load
+    text.finish()
+    assert inbox_text._power_tables == []
+    text.add(list(range(2000, 3000)), hays[2000:])
+    text.finish()
+    assert set(text.term("django")) == set(range(3000))
+    assert set(text.term("2500")) == {2500}
