@@ -14,8 +14,9 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QEvent, QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QImage
+from PySide6.QtWidgets import QAbstractSlider, QApplication
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -769,3 +770,30 @@ def test_rows_arriving_at_the_top_wait_above_while_the_pointer_is_on_the_rows(
     model.add_or_update([_newest(401), _newest(402)])
     assert _top_key(view, model) == _newest(400).key
     assert view.verticalScrollBar().value() == 2  # the two new rows wait above
+
+
+def _pointer_leaves(view: InboxView) -> None:
+    view.viewport().setAttribute(Qt.WidgetAttribute.WA_UnderMouse, False)
+    QApplication.sendEvent(view.viewport(), QEvent(QEvent.Type.Leave))
+
+
+def test_rows_held_above_for_the_pointer_show_once_it_leaves(
+    view: InboxView, model: OpportunityTableModel, qtbot: QtBot
+) -> None:
+    view.viewport().setAttribute(Qt.WidgetAttribute.WA_UnderMouse, True)
+    model.add_or_update([_newest(401), _newest(402)])
+    assert view.verticalScrollBar().value() == 2
+    _pointer_leaves(view)
+    assert view.verticalScrollBar().value() == 0  # new jobs are never left out of sight
+    assert _top_key(view, model) in {_newest(401).key, _newest(402).key}
+
+
+def test_a_place_the_user_scrolled_to_is_kept_when_the_pointer_leaves(
+    view: InboxView, model: OpportunityTableModel, qtbot: QtBot
+) -> None:
+    view.viewport().setAttribute(Qt.WidgetAttribute.WA_UnderMouse, True)
+    model.add_or_update([_newest(401)])
+    view.verticalScrollBar().triggerAction(QAbstractSlider.SliderAction.SliderSingleStepAdd)
+    reading = _top_key(view, model)
+    _pointer_leaves(view)
+    assert _top_key(view, model) == reading

@@ -8,7 +8,9 @@ selecting it again afterwards, and tells the window only when that key really ch
 Rows that arrive, leave or move while the user reads (scrolled down) or aims (the pointer
 over the rows) do not move the rows under their eyes: the row at the pointer, or the top
 row, stays where it was on screen, and the table scrolls by what changed above it. At the
-top with the pointer elsewhere, new rows show at the top as they come.
+top with the pointer elsewhere, new rows show at the top as they come; rows held above
+only while the pointer was on the table show as soon as it leaves (unless the user
+scrolled meanwhile): being early is the point, so new jobs never stay out of sight.
 
 Every keystroke in the search box repaints the whole table, so painting is on the
 keystroke's budget: Qt's default delegate asks the model for seven roles per cell and
@@ -213,6 +215,7 @@ class InboxView(QTableView):
         self._current_key: str | None = None
         self._restoring = False
         self._anchor: tuple[str, int] | None = None  # (key, row) held across a change
+        self._held_from_top = False  # rows wait above only because the pointer is here
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -223,6 +226,7 @@ class InboxView(QTableView):
         self.setCornerButtonEnabled(False)
         self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
+        self.verticalScrollBar().actionTriggered.connect(self._on_scroll_bar_action_triggered)
         rows = self.verticalHeader()
         rows.hide()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -347,6 +351,8 @@ class InboxView(QTableView):
     def _hold_place(self, *_args: object) -> None:
         if self._anchor is not None or not self._holds_place():
             return
+        if self.verticalScrollBar().value() == 0:
+            self._held_from_top = True  # the user was at the top, aiming
         y = self.viewport().mapFromGlobal(QCursor.pos()).y()
         if not self.viewport().underMouse() or not 0 <= y < self.viewport().height():
             y = 0
@@ -368,6 +374,16 @@ class InboxView(QTableView):
         self.updateGeometries()  # Qt lays out later: the scroll range must count the change
         bar = self.verticalScrollBar()
         bar.setValue(bar.value() + row - before)  # one step is one row (ScrollPerItem)
+
+    def _on_scroll_bar_action_triggered(self, _action: int) -> None:
+        self._held_from_top = False  # the user scrolled: where they are now is theirs
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Leave and self._held_from_top:
+            # The pointer left: the rows that waited above while it aimed show now.
+            self._held_from_top = False
+            self.verticalScrollBar().setValue(0)
+        return super().viewportEvent(event)
 
     def _set_up_columns(self) -> None:
         header = self.horizontalHeader()
@@ -486,6 +502,7 @@ class InboxView(QTableView):
         )
         selection.setCurrentIndex(index, flags)
         if scroll:
+            self._held_from_top = False  # the user moved to a row: that place is theirs
             self.scrollTo(index, QAbstractItemView.ScrollHint.EnsureVisible)
 
     def _set_current_key(self, key: str | None) -> None:
