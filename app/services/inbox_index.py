@@ -621,13 +621,15 @@ def _facet_mask(
     else:
         c = {name: column[ids] for name, column in data.cols.items()}
     mask = c["alive"].copy()
-    codes = _state_codes(c, data.flows)
     archived_code = data.flows.code(ARCHIVED)
-    seen = np.where(c["archived"], archived_code, codes)
     if spec.states:
+        seen = np.where(c["archived"], archived_code, _state_codes(c, data.flows))
         mask &= np.isin(seen, data.flows.codes(spec.states))
     elif not spec.include_archived:
-        mask &= seen != archived_code
+        # `seen != archived_code` without computing every row's state (5 ms at 1M rows,
+        # a third of a keystroke): read and new are codes of their own, so only the flag
+        # or a workflow state of that name is "archived".
+        mask &= ~c["archived"] & (c["flow"] != archived_code)
     if spec.platforms:
         # Any source of the job: a GigRadar row also found by UpHunt is an UpHunt job.
         mask &= (c["sources"] & platform_bits(spec.platforms)) != 0
