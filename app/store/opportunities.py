@@ -541,7 +541,7 @@ class OpportunityRepo:
             " WHERE primary_key IS NULL ORDER BY detected_at DESC, key"
         )  # one row per job (the NULL: its sources, filled in by `_JobExtras`)
         make = OpportunityRow._make
-        db = Database.open(self._db.path, read_only=True)
+        db = self._db.reader()  # SQLite: a read-only connection of its own; or the team's
         try:
             with db.read() as conn:
                 extras = _JobExtras.read(conn)

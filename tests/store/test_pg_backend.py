@@ -269,3 +269,15 @@ def test_a_long_in_list_is_planned_for_its_values_not_prepared(pg_url: str, tmp_
             ]
     assert any("WHERE key = $1" in text for text in prepared), prepared
     assert not any("WHERE key IN" in text for text in prepared), prepared
+
+
+def test_the_inbox_loads_its_slices_from_a_team_database(pg_url: str, tmp_path: Path) -> None:
+    """The window's start-up read (`iter_row_slices`, the columnar inbox's) opened a SQLite
+    file in the profile folder whatever the backend: on a team database the window
+    failed to start with a disk I/O error."""
+    with Store.open(tmp_path, url=pg_url) as store:
+        store.opportunities.upsert_many(opportunity(n) for n in range(5))
+        slices = list(store.opportunities.iter_row_slices(size=3, first=2))
+    assert [len(rowids) for rowids, _rows in slices] == [2, 3]
+    keys = [row.key for _rowids, rows in slices for row in rows]
+    assert keys == [opportunity(n).key for n in (4, 3, 2, 1, 0)]  # newest detected first
