@@ -196,6 +196,9 @@ ROWS_BY_VERSION = {
     7: _V7_ROWS,
     8: _V8_ROWS,
     9: (),  # version 9 added a table of its own and an index: no rows of a new kind
+    # version 10's team tables (claims, members, who signed a history entry) are written
+    # on a team database only; a desktop of its own leaves them empty
+    10: (),
 }
 
 

@@ -281,3 +281,21 @@ def test_the_inbox_loads_its_slices_from_a_team_database(pg_url: str, tmp_path: 
     assert [len(rowids) for rowids, _rows in slices] == [2, 3]
     keys = [row.key for _rowids, rows in slices for row in rows]
     assert keys == [opportunity(n).key for n in (4, 3, 2, 1, 0)]  # newest detected first
+
+
+def test_the_inbox_reads_rows_by_rowid_through_an_index(pg_url: str, tmp_path: Path) -> None:
+    """SQLite's rowid is its table's b-tree; on a team database the inbox's page reads and
+    candidate checks (`WHERE rowid IN …`) scanned the whole table without an index."""
+    with Store.open(tmp_path, url=pg_url) as store:
+        store.opportunities.upsert_many(opportunity(n) for n in range(3))
+        with store.db.transaction() as conn:
+            conn.execute("SET LOCAL enable_seqscan = off")  # a tiny table: force the choice
+            plan = "\n".join(
+                str(row[0])
+                for row in conn.execute(
+                    "EXPLAIN SELECT key FROM opportunities WHERE rowid IN (1, 2)"
+                ).fetchall()
+            )
+        rows = store.opportunities.rows_by_rowid([1, 2, 3])
+    assert "Seq Scan" not in plan, plan
+    assert sorted(row.key for row in rows.values()) == sorted(opportunity(n).key for n in range(3))
