@@ -283,6 +283,24 @@ def test_the_inbox_loads_its_slices_from_a_team_database(pg_url: str, tmp_path: 
     assert keys == [opportunity(n).key for n in (4, 3, 2, 1, 0)]  # newest detected first
 
 
+def test_the_inbox_start_up_read_streams_and_can_stop_early(pg_url: str, tmp_path: Path) -> None:
+    """On a team database the rows come as the server sends them (the first slice does
+    not wait for the last row); a read stopped early cancels the query and leaves the
+    pooled connection usable."""
+    with Store.open(tmp_path, url=pg_url) as store:
+        store.opportunities.upsert_many(opportunity(n) for n in range(50))
+        with store.db.read() as conn:
+            streamed = conn.stream("SELECT key FROM opportunities ORDER BY key", size=10)
+            assert len(streamed.fetchmany(7)) == 7
+            streamed.close()
+            assert conn.execute("SELECT count(*) FROM opportunities").fetchone() == (50,)
+        slices = store.opportunities.iter_row_slices(size=10, first=5)
+        _rowids, rows = next(slices)
+        assert len(rows) == 5
+        slices.close()
+        assert store.opportunities.count() == 50
+
+
 def test_the_inbox_reads_rows_by_rowid_through_an_index(pg_url: str, tmp_path: Path) -> None:
     """SQLite's rowid is its table's b-tree; on a team database the inbox's page reads and
     candidate checks (`WHERE rowid IN …`) scanned the whole table without an index."""
