@@ -242,9 +242,88 @@ THIRD_PARTY: tuple[tuple[str, str, str, str], ...] = (
     # the inbox index: numpy's wheel bundles OpenBLAS and its runtime (BSD-3-Clause with
     # those libraries' own terms); pyroaring wraps CRoaring (Apache-2.0 OR MIT)
     ("numpy", "BSD-3-Clause", "NumPy Developers", "_internal/numpy/*"),
+    (
+        "OpenBLAS (bundled with numpy)",
+        "BSD-3-Clause",
+        "The OpenBLAS Project; 2009-2010 The University of Texas at Austin",
+        "_internal/numpy.libs/libscipy_openblas*",
+    ),
+    (
+        "libgfortran (GCC's runtime, bundled with numpy)",
+        "GPL-3.0-or-later WITH GCC-exception-3.1",
+        "Free Software Foundation, Inc.",
+        "_internal/numpy.libs/libgfortran-*",
+    ),
+    (
+        "libquadmath (GCC's runtime, bundled with numpy)",
+        "LGPL-2.1-or-later",
+        "Free Software Foundation, Inc.",
+        "_internal/numpy.libs/libquadmath-*",
+    ),
     ("pyroaring", "MIT", "Tom Cornebize and contributors", ""),
     ("psycopg", "LGPL-3.0-only", "Daniele Varrazzo and the psycopg developers", ""),
     ("psycopg-pool", "LGPL-3.0-only", "Daniele Varrazzo and the psycopg developers", ""),
+    (
+        "psycopg-binary",
+        "LGPL-3.0-only",
+        "Daniele Varrazzo and the psycopg developers",
+        "_internal/psycopg_binary/*",
+    ),
+    # psycopg-binary's wheel bundles libpq and what libpq links to (auditwheel's
+    # psycopg_binary.libs: OpenSSL, MIT Kerberos, OpenLDAP, Cyrus SASL and their runtime),
+    # each under its own licence; `.libs` file names carry a hash, hence the patterns.
+    (
+        "libpq (PostgreSQL's client library, bundled with psycopg-binary)",
+        "PostgreSQL",
+        "1996-2025 The PostgreSQL Global Development Group; 1994 Regents of the U. of California",
+        "_internal/psycopg_binary.libs/libpq-*",
+    ),
+    (
+        "OpenSSL 3 (bundled with psycopg-binary)",
+        "Apache-2.0",
+        "The OpenSSL Project Authors",
+        "_internal/psycopg_binary.libs/libssl-* _internal/psycopg_binary.libs/libcrypto-*",
+    ),
+    (
+        "MIT Kerberos 5 (bundled with psycopg-binary; parts under the terms its NOTICE lists)",
+        "BSD-2-Clause",
+        "Massachusetts Institute of Technology and the other holders its NOTICE names",
+        " ".join(
+            f"_internal/psycopg_binary.libs/{name}"
+            for name in ("libgssapi_krb5-*", "libkrb5-*", "libkrb5support-*", "libk5crypto-*")
+        )
+        + " _internal/psycopg_binary.libs/libcom_err-*.so.3*",
+    ),
+    (
+        "OpenLDAP (bundled with psycopg-binary)",
+        "OLDAP-2.8",
+        "The OpenLDAP Foundation",
+        "_internal/psycopg_binary.libs/libldap-* _internal/psycopg_binary.libs/liblber-*",
+    ),
+    (
+        "Cyrus SASL (bundled with psycopg-binary)",
+        "BSD-4-Clause",
+        "1998-2003 Carnegie Mellon University",
+        "_internal/psycopg_binary.libs/libsasl2-*",
+    ),
+    (
+        "com_err of e2fsprogs (bundled with psycopg-binary, for Cyrus SASL)",
+        "MIT",
+        "1987-1988 Student Information Processing Board of the Massachusetts Inst. of Technology",
+        "_internal/psycopg_binary.libs/libcom_err-*.so.2*",
+    ),
+    (
+        "keyutils (bundled with psycopg-binary)",
+        "LGPL-2.1-or-later",
+        "Red Hat, Inc.",
+        "_internal/psycopg_binary.libs/libkeyutils-*",
+    ),
+    (
+        "libxcrypt (bundled with psycopg-binary; some files under permissive terms)",
+        "LGPL-2.1-or-later",
+        "the libxcrypt contributors",
+        "_internal/psycopg_binary.libs/libcrypt-*",
+    ),
     (
         "cryptography",
         "Apache-2.0 OR BSD-3-Clause",
@@ -270,6 +349,8 @@ THIRD_PARTY: tuple[tuple[str, str, str, str], ...] = (
 # stand-alone texts or pointers for the others.
 COMMON_LICENSES = {
     "LGPL-3.0-only": "LGPL-3",
+    "LGPL-2.1-or-later": "LGPL-2.1",
+    "GPL-3.0-or-later": "GPL-3",
     "GPL-2.0-or-later": "GPL-2",
     "Apache-2.0": "Apache-2.0",
     "MPL-2.0": "MPL-2.0",
@@ -870,8 +951,8 @@ def _license_ids(expression: str) -> list[str]:
     skipping = False
     for word in words:
         lowered = word.lower()
-        if skipping:  # SPDX "WITH X-exception", DEP-5 "with X exception"
-            skipping = not lowered.endswith("exception")
+        if skipping:  # SPDX "WITH X-exception[-1.0]", DEP-5 "with X exception"
+            skipping = "exception" not in lowered
             continue
         if lowered == "with":
             skipping = True
@@ -883,7 +964,11 @@ def _license_ids(expression: str) -> list[str]:
 
 def dep5_license(spdx: str) -> str:
     """An SPDX expression in DEP-5 spelling: lower-case operators, "with X exception"."""
-    text = re.sub(r" WITH (\S+)-exception\b", r" with \1 exception", spdx)
+    text = re.sub(
+        r" WITH (\S+?)-exception(-[\d.]+)?(?=[\s)]|$)",
+        lambda found: f" with {found[1]}{found[2] or ''} exception",
+        spdx,
+    )
     return text.replace(" AND ", " and ").replace(" OR ", " or ")
 
 

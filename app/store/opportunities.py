@@ -540,26 +540,18 @@ class OpportunityRepo:
             f"SELECT rowid, {', '.join(_ROW_COLUMNS)}, NULL FROM opportunities"
             " WHERE primary_key IS NULL ORDER BY detected_at DESC, key"
         )  # one row per job (the NULL: its sources, filled in by `_JobExtras`)
-        make = OpportunityRow._make
-        db = Database.open(self._db.path, read_only=True)
+        db = self._db.reader()  # SQLite: a read-only connection of its own; or the team's
         try:
             with db.read() as conn:
                 extras = _JobExtras.read(conn)
-                cursor = conn.execute(sql)
-                wanted = first or size
-                while True:
-                    # Fetched a thousand at a time: fetchmany builds its rows holding the
-                    # GIL, which a GUI thread waiting for it feels as a stall.
-                    batch: list[Any] = []
-                    while len(batch) < wanted and (more := cursor.fetchmany(min(1_000, wanted))):
-                        batch += more
-                    if not batch:
-                        break
-                    yield (
-                        [row[0] for row in batch],
-                        list(extras.apply(make(row[1:]) for row in batch)),
-                    )
-                    wanted = size
+                # A team database sends the rows as they come (`PgConnection.stream`), so
+                # the first slice does not wait for the last row; SQLite's cursor steps.
+                stream = getattr(conn, "stream", None)
+                cursor = stream(sql) if stream is not None else conn.execute(sql)
+                try:
+                    yield from _slices(cursor, extras, size, first)
+                finally:
+                    cursor.close()
         finally:
             db.close()
 
@@ -843,3 +835,24 @@ class _JobExtras:
             else row._replace(match_score=extra[0], sources=extra[1])
             for row in rows
         )
+
+
+def _slices(
+    cursor: Any, extras: _JobExtras, size: int, first: int | None
+) -> Generator[tuple[list[int], list[OpportunityRow]], None, None]:
+    """`iter_row_slices`' slices from its open cursor."""
+    make = OpportunityRow._make
+    wanted = first or size
+    while True:
+        # Fetched a thousand at a time: fetchmany builds its rows holding the GIL, which
+        # a GUI thread waiting for it feels as a stall.
+        batch: list[Any] = []
+        while len(batch) < wanted and (more := cursor.fetchmany(min(1_000, wanted))):
+            batch += more
+        if not batch:
+            break
+        yield (
+            [row[0] for row in batch],
+            list(extras.apply(make(row[1:]) for row in batch)),
+        )
+        wanted = size

@@ -1,6 +1,11 @@
 """Inbox filter and sort benchmark at 100,000 or 1,000,000 opportunities; prints JSON.
 
 Run: python tests/benchmarks/bench_filter.py --rows 1000000 [--profile DIR] [--runs 5]
+     [--backend sqlite|pg|both]
+
+`--backend pg`: the rows are on a team database (a throwaway PostgreSQL cluster, fsync
+on, make_profile.team_database); the index is built from it and a query's candidates are
+checked against it, as on a desktop of a team. `both`: SQLite, then PostgreSQL.
 
 The profile comes from make_profile.py (the same generator as every benchmark; reused
 when DIR already holds the rows). The inbox is built as the window builds it
@@ -35,10 +40,12 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import argparse
+import contextlib
 import gc
 import json
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -129,23 +136,49 @@ def timed(action: Callable[[], None], settle: Callable[[], None]) -> float:
 
 
 def main() -> None:
+    from tests.benchmarks.make_profile import team_database
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--profile", type=Path, help="profile to use (made if it lacks rows)")
     parser.add_argument("--runs", type=int, default=5, help="passes over the specs")
+    parser.add_argument("--backend", choices=["sqlite", "pg", "both"], default="sqlite")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="biddesk-bench-") as tmp:
-        directory = args.profile or Path(tmp)
-        result: dict[str, Any] = {"rows": args.rows, "runs": args.runs}
-        with Store.open(directory, daily_backups=False) as store:
-            if store.opportunities.count() < args.rows:
-                store.close()
-                result["make_profile"] = make_profile(directory, args.rows)
-        run(directory, args, result)
-    print(json.dumps(result, ensure_ascii=False))
+    if args.backend == "both":  # a process each: peak RSS is the process's own
+        both = {}
+        for backend in ("sqlite", "pg"):
+            argv = [sys.executable, __file__, "--rows", str(args.rows), "--runs", str(args.runs)]
+            if args.profile is not None and backend == "sqlite":
+                argv += ["--profile", str(args.profile)]
+            done = subprocess.run([*argv, "--backend", backend], capture_output=True, text=True)
+            if done.returncode != 0:
+                raise SystemExit(done.stderr[-4000:])
+            both[backend] = json.loads(done.stdout.strip().splitlines()[-1])
+        print(json.dumps(both, ensure_ascii=False))
+        return
+    backends = [args.backend]
+    results: dict[str, Any] = {}
+    for backend in backends:
+        with tempfile.TemporaryDirectory(prefix="biddesk-bench-") as tmp:
+            with contextlib.ExitStack() as stack:
+                url = None
+                if backend == "pg":
+                    url, _empty = stack.enter_context(team_database())
+                directory = Path(tmp) if backend == "pg" else args.profile or Path(tmp)
+                result: dict[str, Any] = {"rows": args.rows, "runs": args.runs}
+                result["backend"] = backend
+                with Store.open(directory, daily_backups=False, url=url) as store:
+                    if store.opportunities.count() < args.rows:
+                        store.close()
+                        result["make_profile"] = make_profile(directory, args.rows, url=url)
+                run(directory, args, result, url)
+            results[backend] = result
+    print(json.dumps(results[backends[0]], ensure_ascii=False))
 
 
-def run(directory: Path, args: argparse.Namespace, result: dict[str, Any]) -> None:
+def run(
+    directory: Path, args: argparse.Namespace, result: dict[str, Any], url: str | None = None
+) -> None:
     from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
     from app.services.inbox_index import build_index
@@ -154,7 +187,7 @@ def run(directory: Path, args: argparse.Namespace, result: dict[str, Any]) -> No
     from app.ui.widgets.filter_bar import FilterBar
     from app.ui.widgets.inbox_view import InboxView
 
-    store = Store.open(directory, daily_backups=False)
+    store = Store.open(directory, daily_backups=False, url=url)
     app = QApplication.instance() or QApplication(["bench-filter"])
     source = StoreSource(store.opportunities)
     model = OpportunityTableModel(source=source)

@@ -1,6 +1,12 @@
 """GUI benchmarks from outside the process; prints one JSON object.
 
 Run: python tests/benchmarks/bench_ui.py --rows 1000000 [--profile DIR] [--runs 5]
+     [--backend sqlite|pg|both]
+
+`--backend pg` puts the inbox on a team database (a throwaway PostgreSQL cluster, fsync
+on, from make_profile.team_database): the window's process gets $BIDDESK_DATABASE_URL,
+and the floor is the same window over an empty team database. `both` runs SQLite, then
+PostgreSQL, in one run, and prints each under its name.
 
 - cold start: a fresh process (the real `App`, offscreen) over a profile holding N
   opportunities from make_profile.py. The clock starts just before the process is
@@ -20,6 +26,7 @@ Figures, not assertions (shared, noisy machines). Budgets: first rows painted < 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -97,18 +104,29 @@ with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
 """
 
 
-def run_driver(driver: str, *args: str) -> dict[str, Any]:
+# Where the window's store is: None, the profile's SQLite file; else a team database's
+# URL (the driver process gets it as $BIDDESK_DATABASE_URL, as a user would set it).
+_DATABASE: dict[str, str | None] = {"url": None, "empty": None}
+
+
+def run_driver(driver: str, *args: str, url: str | None = None) -> dict[str, Any]:
     """One fresh process running `driver`; its last stdout line is a JSON object, its
     marks in CLOCK_MONOTONIC, made relative to just before the spawn."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("BIDDESK_DATABASE_URL", None)
+    if url is not None:
+        env["BIDDESK_DATABASE_URL"] = url
     spawned = time.monotonic()
     out = subprocess.run(
         [sys.executable, "-c", driver, *args],
         capture_output=True,
         text=True,
         timeout=900,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-        check=True,
+        env=env,
+        check=False,
     )
+    if out.returncode != 0:
+        raise SystemExit(out.stderr[-4000:])
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     for mark in ("painted", "rows_painted", "loaded"):
         if mark in result:
@@ -125,10 +143,13 @@ def stats(values: list[float], digits: int = 3) -> dict[str, float]:
 
 
 def cold_start(profile: Path, empty: Path, runs: int) -> dict[str, Any]:
-    run_driver(COLD_START_DRIVER, str(profile), str(ROOT))  # warm-up: the day's backup
-    run_driver(COLD_START_DRIVER, str(empty), str(ROOT))
-    results = [run_driver(COLD_START_DRIVER, str(profile), str(ROOT)) for _ in range(runs)]
-    floors = [run_driver(COLD_START_DRIVER, str(empty), str(ROOT)) for _ in range(runs)]
+    url, empty_url = _DATABASE["url"], _DATABASE["empty"]
+    run_driver(COLD_START_DRIVER, str(profile), str(ROOT), url=url)  # warm-up: the backup
+    run_driver(COLD_START_DRIVER, str(empty), str(ROOT), url=empty_url)
+    results = [run_driver(COLD_START_DRIVER, str(profile), str(ROOT), url=url) for _ in range(runs)]
+    floors = [
+        run_driver(COLD_START_DRIVER, str(empty), str(ROOT), url=empty_url) for _ in range(runs)
+    ]
     first = stats([r["rows_painted"] for r in results])
     floor = stats([r["painted"] for r in floors])
     return {
@@ -206,7 +227,8 @@ with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
 
 def burst(directory: Path, n: int, runs: int) -> dict[str, Any]:
     results = [
-        run_driver(BURST_DRIVER, str(directory), str(ROOT), str(n), str(run)) for run in range(runs)
+        run_driver(BURST_DRIVER, str(directory), str(ROOT), str(n), str(run), url=_DATABASE["url"])
+        for run in range(runs)
     ]
     return {
         "opportunities": n,
@@ -218,28 +240,40 @@ def burst(directory: Path, n: int, runs: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    from tests.benchmarks.make_profile import make_profile
+    from tests.benchmarks.make_profile import make_profile, team_database
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--profile", type=Path, help="profile to use (made if it lacks rows)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--burst", type=int, default=1_000, help="0: no burst")
+    parser.add_argument("--backend", choices=["sqlite", "pg", "both"], default="sqlite")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="biddesk-bench-") as tmp:
-        profile = args.profile or Path(tmp) / "profile"
-        report: dict[str, Any] = {}
-        from app.store import Store
+    backends = ["sqlite", "pg"] if args.backend == "both" else [args.backend]
+    reports: dict[str, Any] = {}
+    for backend in backends:
+        with tempfile.TemporaryDirectory(prefix="biddesk-bench-") as tmp:
+            with contextlib.ExitStack() as stack:
+                url = empty_url = None
+                if backend == "pg":
+                    url, empty_url = stack.enter_context(team_database())
+                _DATABASE.update(url=url, empty=empty_url)
+                profile = args.profile or Path(tmp) / "profile"
+                if backend == "pg":
+                    profile = Path(tmp) / "profile-pg"
+                report: dict[str, Any] = {"backend": backend}
+                from app.store import Store
 
-        with Store.open(profile, daily_backups=False) as store:
-            missing = store.opportunities.count() < args.rows
-        if missing:
-            report["make_profile"] = make_profile(profile, args.rows)
-        empty = Path(tmp) / "empty"
-        report["cold_start"] = cold_start(profile, empty, args.runs)
-        if args.burst:
-            report["burst"] = burst(profile, args.burst, min(args.runs, 3))
-    print(json.dumps(report, indent=2))
+                with Store.open(profile, daily_backups=False, url=url) as store:
+                    missing = store.opportunities.count() < args.rows
+                if missing:
+                    report["make_profile"] = make_profile(profile, args.rows, url=url)
+                empty = Path(tmp) / "empty"
+                report["cold_start"] = cold_start(profile, empty, args.runs)
+                if args.burst:
+                    report["burst"] = burst(profile, args.burst, min(args.runs, 3))
+            reports[backend] = report
+    print(json.dumps(reports if len(reports) > 1 else reports[backends[0]], indent=2))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,11 @@
 """Write a BidDesk profile holding N realistic opportunities, quickly.
 
 Run: python tests/benchmarks/make_profile.py --rows 1000000 DIR [--seed 7]
+     [--database-url postgresql://…]   (the rows go to that team database; DIR is the profile)
+
+`team_database()` gives the benchmarks (bench_ui.py, bench_filter.py `--backend pg`) a
+throwaway PostgreSQL cluster (tests/helpers/postgres.py) with a database to fill and an
+empty one for the floor.
 
 Every benchmark that needs a full inbox uses this one generator. The job posts come from
 the sandbox's generators (`app/sandbox/data.py`: Upwork jobs as GigRadar and UpHunt see
@@ -17,6 +22,7 @@ reads it).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import sys
@@ -140,12 +146,15 @@ def rows(
         yield batch
 
 
-def make_profile(directory: Path, count: int, seed: int = 7) -> dict[str, float]:
-    """Write `count` opportunities into the profile at `directory` (created if need be)."""
+def make_profile(
+    directory: Path, count: int, seed: int = 7, url: str | None = None
+) -> dict[str, float]:
+    """Write `count` opportunities into the profile at `directory` (created if need be),
+    or into the team database at `url`."""
     began = time.perf_counter()
     templates = pool(seed)
     pooled = time.perf_counter()
-    with Store.open(directory, daily_backups=False) as store:
+    with Store.open(directory, daily_backups=False, url=url) as store:
         for batch in rows(count, seed, templates):
             with store.db.transaction() as conn:
                 conn.executemany(_INSERT, batch)
@@ -159,13 +168,31 @@ def make_profile(directory: Path, count: int, seed: int = 7) -> dict[str, float]
     }
 
 
+@contextlib.contextmanager
+def team_database() -> Iterator[tuple[str, str]]:
+    """A throwaway PostgreSQL cluster (Debian's package, fsync on) for a benchmark: the
+    URLs of a database to fill and of an empty one (the floor); destroyed afterwards."""
+    from tests.helpers.postgres import PgCluster, pg_unavailable
+
+    reason = pg_unavailable()
+    if reason is not None:
+        raise SystemExit(reason)
+    cluster = PgCluster(fsync=True).init()
+    cluster.start()
+    try:
+        yield cluster.create_database("bench"), cluster.create_database("empty")
+    finally:
+        cluster.destroy()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("directory", type=Path)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--database-url", help="fill this team database instead")
     args = parser.parse_args()
-    print(json.dumps(make_profile(args.directory, args.rows, args.seed)))
+    print(json.dumps(make_profile(args.directory, args.rows, args.seed, args.database_url)))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ system, the right Recommends, AppStream screenshots and no invented homepage (is
 
 from __future__ import annotations
 
+import fnmatch
 import gzip
 import importlib.metadata
 import re
@@ -216,24 +217,45 @@ def test_copyright_is_dep5_with_the_project_licence_and_the_bundled_ones(
 
 
 def _runtime_distributions() -> set[str]:
-    seen: set[str] = set()
-    todo = ["biddesk"]
+    """The distributions `biddesk` needs at run time, following the extras it asks for
+    (`psycopg[binary]` brings psycopg-binary, which bundles libpq)."""
+    seen: set[tuple[str, str]] = set()
+    todo: list[tuple[str, str]] = [("biddesk", "")]
     while todo:
-        name = re.sub(r"[-_.]+", "-", todo.pop()).lower()
-        if name in seen:
+        raw, extra = todo.pop()
+        name = re.sub(r"[-_.]+", "-", raw).lower()
+        if (name, extra) in seen:
             continue
-        seen.add(name)
+        seen.add((name, extra))
         for text in importlib.metadata.distribution(name).requires or []:
             requirement = Requirement(text)
-            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-                todo.append(requirement.name)
-    return seen - {"biddesk"}
+            if requirement.marker is None or requirement.marker.evaluate({"extra": extra}):
+                todo.append((requirement.name, ""))
+                todo += [(requirement.name, wanted) for wanted in requirement.extras]
+    return {name for name, _extra in seen} - {"biddesk"}
 
 
 def test_copyright_names_every_python_package_the_app_bundles(build: ModuleType) -> None:
     listed = {re.sub(r"[-_.]+", "-", c).lower() for c, *_ in build.THIRD_PARTY}
     missing = sorted(_runtime_distributions() - listed)
     assert not missing, f"add these to THIRD_PARTY in packaging/build.py: {missing}"
+
+
+def test_copyright_names_every_library_a_bundled_wheel_vendors(build: ModuleType) -> None:
+    """auditwheel puts the C libraries a wheel links to in `<package>.libs` (psycopg-binary:
+    libpq, OpenSSL, Kerberos, OpenLDAP, SASL; numpy: OpenBLAS, libgfortran); PyInstaller
+    bundles them as `_internal/<package>.libs/<file>`. Each needs a paragraph of its own,
+    or the copyright file would leave it under `Files: *`, BidDesk's own licence."""
+    patterns = [pattern for _c, _s, _h, files in build.THIRD_PARTY for pattern in files.split()]
+    vendored: list[str] = []
+    for name in sorted(_runtime_distributions()):
+        for file in importlib.metadata.distribution(name).files or []:
+            folder, *rest = file.parts
+            if folder.endswith(".libs") and len(rest) == 1:
+                vendored.append(f"_internal/{folder}/{rest[0]}")
+    assert any("psycopg_binary.libs/libpq" in path for path in vendored), vendored
+    unnamed = [p for p in vendored if not any(fnmatch.fnmatch(p, pat) for pat in patterns)]
+    assert not unnamed, f"add these to THIRD_PARTY in packaging/build.py: {unnamed}"
 
 
 def test_changelog_is_in_debian_format_with_the_pyproject_version(

@@ -196,9 +196,12 @@ ROWS_BY_VERSION = {
     7: _V7_ROWS,
     8: _V8_ROWS,
     9: (),  # version 9 added a table of its own and an index: no rows of a new kind
-    # Version 10 added a team's tables; version 11's counts and worked-on jobs are filled
-    # from the rows above (an opportunity with a draft and a submission).
+    # version 10's team tables (claims, members, who signed a history entry) are written
+    # on a team database only; a desktop of its own leaves them empty. Version 11's
+    # counts and worked-on jobs are filled from the rows above (an opportunity with a
+    # draft and a submission); version 12 only indexes a team database.
     10: (),
+    11: (),  # derived tables, kept by triggers: nothing of a new kind to write
 }
 
 

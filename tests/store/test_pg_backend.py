@@ -245,3 +245,75 @@ def test_a_read_only_open_refuses_writes_with_a_sentence(pg_url: str, tmp_path: 
         assert store.opportunities.count() == 0
         with pytest.raises(ReadOnlyError):
             store.settings.set("x", 1)
+
+
+def test_a_long_in_list_is_planned_for_its_values_not_prepared(pg_url: str, tmp_path: Path) -> None:
+    """psycopg prepares a statement run five times, and PostgreSQL then plans it once for
+    any values: a 500-key `IN (…)` list is then compared key by key with every row
+    scanned instead of hashed (changed-row upserts ran 7x slower than new ones). Short
+    statements, which gain from it, are still prepared."""
+    keys = [opportunity(n).key for n in range(500)]
+    placeholders = "(" + ", ".join("?" * len(keys)) + ")"
+    with Store.open(tmp_path, url=pg_url) as store:
+        store.opportunities.upsert_many(opportunity(n) for n in range(500))
+        with store.db.transaction() as conn:
+            for _ in range(8):
+                found = conn.execute(
+                    f"SELECT key FROM opportunities WHERE key IN {placeholders}", keys
+                ).fetchall()
+                assert len(found) == len(keys)
+                conn.execute("SELECT key FROM opportunities WHERE key = ?", keys[:1]).fetchall()
+            prepared = [
+                row[0]
+                for row in conn.execute("SELECT statement FROM pg_prepared_statements").fetchall()
+            ]
+    assert any("WHERE key = $1" in text for text in prepared), prepared
+    assert not any("WHERE key IN" in text for text in prepared), prepared
+
+
+def test_the_inbox_loads_its_slices_from_a_team_database(pg_url: str, tmp_path: Path) -> None:
+    """The window's start-up read (`iter_row_slices`, the columnar inbox's) opened a SQLite
+    file in the profile folder whatever the backend: on a team database the window
+    failed to start with a disk I/O error."""
+    with Store.open(tmp_path, url=pg_url) as store:
+        store.opportunities.upsert_many(opportunity(n) for n in range(5))
+        slices = list(store.opportunities.iter_row_slices(size=3, first=2))
+    assert [len(rowids) for rowids, _rows in slices] == [2, 3]
+    keys = [row.key for _rowids, rows in slices for row in rows]
+    assert keys == [opportunity(n).key for n in (4, 3, 2, 1, 0)]  # newest detected first
+
+
+def test_the_inbox_start_up_read_streams_and_can_stop_early(pg_url: str, tmp_path: Path) -> None:
+    """On a team database the rows come as the server sends them (the first slice does
+    not wait for the last row); a read stopped early cancels the query and leaves the
+    pooled connection usable."""
+    with Store.open(tmp_path, url=pg_url) as store:
+        store.opportunities.upsert_many(opportunity(n) for n in range(50))
+        with store.db.read() as conn:
+            streamed = conn.stream("SELECT key FROM opportunities ORDER BY key", size=10)
+            assert len(streamed.fetchmany(7)) == 7
+            streamed.close()
+            assert conn.execute("SELECT count(*) FROM opportunities").fetchone() == (50,)
+        slices = store.opportunities.iter_row_slices(size=10, first=5)
+        _rowids, rows = next(slices)
+        assert len(rows) == 5
+        slices.close()
+        assert store.opportunities.count() == 50
+
+
+def test_the_inbox_reads_rows_by_rowid_through_an_index(pg_url: str, tmp_path: Path) -> None:
+    """SQLite's rowid is its table's b-tree; on a team database the inbox's page reads and
+    candidate checks (`WHERE rowid IN …`) scanned the whole table without an index."""
+    with Store.open(tmp_path, url=pg_url) as store:
+        store.opportunities.upsert_many(opportunity(n) for n in range(3))
+        with store.db.transaction() as conn:
+            conn.execute("SET LOCAL enable_seqscan = off")  # a tiny table: force the choice
+            plan = "\n".join(
+                str(row[0])
+                for row in conn.execute(
+                    "EXPLAIN SELECT key FROM opportunities WHERE rowid IN (1, 2)"
+                ).fetchall()
+            )
+        rows = store.opportunities.rows_by_rowid([1, 2, 3])
+    assert "Seq Scan" not in plan, plan
+    assert sorted(row.key for row in rows.values()) == sorted(opportunity(n).key for n in range(3))

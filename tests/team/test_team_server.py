@@ -55,15 +55,49 @@ def _wait_server(desktop: Desktop, alive: bool) -> None:
     )
 
 
-def _inbox_task(desktop: Desktop) -> dict[str, Any]:
-    listing: list[dict[str, Any]] = []
+def _post_task(sandbox: dict[str, Any], **overrides: Any) -> str:
+    base = httpx.URL(sandbox["sandbox"]["gigiac"]["base_url"])
+    posted = httpx.post(
+        f"{base.scheme}://{base.host}:{base.port}/_sandbox/tasks", json=overrides
+    ).raise_for_status()
+    return f"gigiac:{posted.json()['id']}"
+
+
+def _inbox_task(sandbox: dict[str, Any], desktop: Desktop) -> dict[str, Any]:
+    """A Gigiac task of this test's own that Gigiac accepts a proposal on, once the
+    server's poll has brought it into `desktop`'s inbox.
+
+    Not "the best-scored task in the inbox": the sandbox (shared by this module's tests,
+    its clock at 600x) now and then posts an on-site task with a top score, which Gigiac
+    refuses until the operator sets a location, and the module's earlier test has already
+    proposed on its own pick. The server then sent once and the platform said no; a test
+    waiting for the proposal to arrive waited in vain. A decoy on-site task with a
+    perfect score is posted first, so that choice is tested on every run."""
+    decoy = _post_task(sandbox, location_type="on_site", match_score=1.0)
+    key = _post_task(sandbox, location_type="remote", match_score=0.99, proposal_count=0)
+    listing: dict[str, dict[str, Any]] = {}
 
     def has_task() -> bool:
-        listing[:] = desktop.json("list", "--json", "--limit", "0")["opportunities"]
-        return any(o["platform"] == "gigiac" and not o["questions"] for o in listing)
+        found = desktop.json("list", "--json", "--limit", "0")["opportunities"]
+        listing.update((o["key"], o) for o in found)
+        return key in listing and decoy in listing
 
-    wait_for_sync(has_task, timeout=60, message="the server's poll filled the inbox")
-    return next(o for o in listing if o["platform"] == "gigiac" and not o["questions"])
+    wait_for_sync(has_task, timeout=60, message="the server's poll brought the task")
+    return listing[key]
+
+
+def _wait_sent(sandbox: dict[str, Any], desktop: Desktop, key: str, before: int) -> None:
+    """Until the platform holds one more proposal; fail at once, saying why, when the
+    submission ended without one (the platform refused it)."""
+
+    def sent() -> bool:
+        if control(sandbox, "/info")["state"]["gigiac_proposals"] > before:
+            return True
+        sub = _status(desktop, key)[0]
+        assert sub["state"] not in ("failed", "withdrawn"), f"the send ended without: {sub}"
+        return False
+
+    wait_for_sync(sent, timeout=60, message="the platform received the proposal")
 
 
 def test_the_server_polls_for_everyone_and_sends_a_staged_proposal_once(
@@ -73,7 +107,7 @@ def test_the_server_polls_for_everyone_and_sends_a_staged_proposal_once(
     proc = _serve(server)
     try:
         _wait_server(bob, True)
-        job = _inbox_task(bob)  # Bob never fetched: the server's poll brought it
+        job = _inbox_task(sandbox, bob)  # Bob never fetched: the server's poll brought it
         letter = tmp_path / "letter.txt"
         letter.write_text(LETTER, encoding="utf-8")
         before = control(sandbox, "/info")["state"]["gigiac_proposals"]
@@ -101,7 +135,7 @@ def test_a_server_killed_mid_send_does_not_send_twice(
     second: subprocess.Popen[str] | None = None
     try:
         _wait_server(bob, True)
-        job = _inbox_task(bob)
+        job = _inbox_task(sandbox, bob)
         # The platform takes the proposal, then holds its answer: the send is mid-way.
         base = httpx.URL(sandbox["sandbox"]["gigiac"]["base_url"])
         httpx.post(
@@ -120,11 +154,8 @@ def test_a_server_killed_mid_send_does_not_send_twice(
             "submit", job["key"], "--cover-letter-file", str(letter), *_bid(job), "--yes"
         )
         assert done.returncode == 0, done.stderr
-        wait_for_sync(
-            lambda: control(sandbox, "/info")["state"]["gigiac_proposals"] == before + 1,
-            timeout=60,
-            message="the platform received the proposal",
-        )
+        _wait_sent(sandbox, bob, job["key"], before)
+        assert control(sandbox, "/info")["state"]["gigiac_proposals"] == before + 1
         assert _status(bob, job["key"])[0]["state"] == "submitting"
         _stop(proc, signal.SIGKILL)
         second = _serve(server)  # restarted: reconciles instead of sending again
