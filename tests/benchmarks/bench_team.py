@@ -145,8 +145,6 @@ def bench_submission(store: Store, samples: int) -> dict[str, Any]:
 
 
 def bench_delay(url: str, workdir: Path, samples: int) -> dict[str, Any]:
-    import psycopg
-
     env = dict(os.environ, BIDDESK_MEMBER="bob")
     env.pop("BIDDESK_DATABASE_URL", None)
     watch = subprocess.Popen(
@@ -192,19 +190,7 @@ def bench_delay(url: str, workdir: Path, samples: int) -> dict[str, Any]:
     finally:
         watch.terminate()
         watch.wait(timeout=10)
-    # The floor: a bare NOTIFY from one connection to a LISTEN on another.
-    floors: list[float] = []
-    with (
-        psycopg.connect(url, autocommit=True) as listener,
-        psycopg.connect(url, autocommit=True) as sender,
-    ):
-        listener.execute("LISTEN bench_floor")
-        for _ in range(samples):
-            start = time.time()
-            sender.execute("SELECT pg_notify('bench_floor', 'x')")
-            next(listener.notifies(timeout=10, stop_after=1))
-            floors.append(time.time() - start)
-    ours, floor = _pcts(delays), _pcts(floors)
+    ours, floor = _pcts(delays), _pcts(_notify_floor(url, samples))
     return {
         **ours,
         "floor_median_ms": floor["median_ms"],

@@ -232,7 +232,9 @@ class InboxController(QObject):
         found = store.opportunities.get_many({s.opportunity_key for s in subs})
         self._titles = {key: opp.title for key, opp in found.items()}
         self.submissions.set_submissions(subs, self._titles)
-        self.accounts_changed()
+        # The first row was shown once already, with its submissions (read from the store)
+        # and the accounts: filling the editor again here was a second fill right after
+        # the first paint, inside the start's longest stall (seen in stack samples).
         self._select_first()
 
     async def _load_rest(self, load: InboxLoad) -> None:
