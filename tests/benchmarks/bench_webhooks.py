@@ -332,6 +332,7 @@ from app.domain.filters import FilterSpec
 from app.services.events import OpportunitiesAdded
 from app.store import Store
 from app.ui.app import App, GuiOptions
+from app.ui.models.opportunities import OpportunityTableModel
 from app.ui.widgets.inbox_view import InboxView
 from tests.benchmarks.bench_core import synthetic
 
@@ -346,15 +347,43 @@ watch = {}  # key -> painted time, for the keys being watched
 state = {"model": None}
 original_paint = InboxView.paintEvent
 
+# The observer must cost the window next to nothing: asking `row_of` for every watched
+# key at every paint was one SQL lookup per key per paint (a thousand per frame during the
+# burst), which made the figure mostly the benchmark's own work. Keys are looked at only
+# once the model has been handed them, and resolved to row ids in one lookup a paint.
+arrived = set()  # watched keys handed to the model, not yet painted
+ids = {}  # key -> the index's row id
+original_add = OpportunityTableModel.add_or_update
+
+def add_or_update(self, opportunities):
+    opportunities = list(opportunities)
+    original_add(self, opportunities)
+    for opp in opportunities:
+        if watch.get(opp.key, 0) is None:
+            arrived.add(opp.key)
+
+OpportunityTableModel.add_or_update = add_or_update
+
 def paint(self, event):
     original_paint(self, event)
     model = state["model"]
-    if model is None or not watch:
+    if model is None or not arrived:
         return
     now = time.perf_counter()
-    for key, when in watch.items():
-        if when is None and model.row_of(key) is not None:
+    data = model._index._data
+    unknown = [key for key in arrived if key not in ids]
+    if unknown:
+        for key, ref in data.source.refs_of(unknown).items():
+            i = data.id_of_ref(ref)
+            if i is not None:
+                ids[key] = i
+    for key in list(arrived):
+        i = ids.get(key)
+        if watch.get(key, 0) is not None:
+            arrived.discard(key)  # no longer watched (the floor's keys, once it is over)
+        elif i is not None and model._index.position_of_id(i) is not None:
             watch[key] = now
+            arrived.discard(key)
 
 InboxView.paintEvent = paint
 
@@ -379,11 +408,14 @@ async def main():
         now = time.perf_counter()
         idle_gaps.append(now - last)
         last = now
-    # The floor: rows published on the app's bus (no HTTP, no SQLite) -> painted.
+    # The floor: rows published on the app's bus (no HTTP, no parsing) -> painted. Each is
+    # stored first, off the clock: the inbox's index shows stored rows only (it reads a
+    # row's page back from the store), so an unstored one would never be painted.
     floor = []
     for opp in synthetic(40, seed=int(tag) + 99):
         changes = {"platform": Platform.GIGRADAR, "external_id": "floor" + opp.external_id}
         opp = opp.model_copy(update=changes)
+        app.services.store.opportunities.upsert_many([opp])
         watch.clear()
         watch[opp.key] = None
         t = time.perf_counter()
