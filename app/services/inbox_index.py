@@ -449,7 +449,7 @@ class IndexData:
         key, missing = self.sort_key(column)
         seq = self.col("seq")
         alive = self.col("alive")
-        if perm is None or (stale is not None and len(stale) > max(1_000, self.n // 50)):
+        if perm is None or (stale is not None and len(stale) > self._stale_limit()):
             perm = _full_order(key, missing, seq, alive, self.min_seq < 0)
         else:
             assert stale is not None
@@ -465,11 +465,26 @@ class IndexData:
         return perm
 
     def mark_stale(self, ids: Iterable[int]) -> None:
-        """Rows whose sort keys (or existence) changed: each kept order re-places them."""
+        """Rows whose sort keys (or existence) changed: each kept order re-places them.
+
+        Only the column shown is re-placed at once; the others gather their rows until
+        someone sorts by them. Past `_stale_limit` rows that order would be recomputed
+        whole anyway, so it is dropped then: a session of arrivals does not keep a set
+        of every new row per column (nor the outdated order) for a sort that may never
+        come."""
         ids = list(ids)
         self.version += 1
+        limit = self._stale_limit()
         for column in list(self.perms):
-            self.stale.setdefault(column, set()).update(ids)
+            stale = self.stale.setdefault(column, set())
+            stale.update(ids)
+            if len(stale) > limit:
+                del self.perms[column], self.stale[column]
+                self.descending_perms.pop(column, None)
+
+    def _stale_limit(self) -> int:
+        """Above this many rows to re-place, a column's order is recomputed whole."""
+        return max(1_000, self.n // 50)
 
     def descending(self, column: int) -> NDArray[np.int64]:
         """`perm(column)` for a descending sort (derived once per version of the order)."""
@@ -1066,6 +1081,10 @@ class InboxIndex:
             for i, (_ref, item, _opp) in zip(ids.tolist(), new, strict=True):
                 self._pages[i] = item
             changed.extend(ids.tolist())
+        # Arrivals are the rows most likely painted next, but the cache stays a cache: a
+        # session's arrivals would otherwise all stay here (a row's record and haystack,
+        # ~2 KB), since rows found in it never trim it.
+        self._trim_pages()
         self._refresh(changed)
 
     def remove(self, keys: Iterable[str]) -> None:
@@ -1141,9 +1160,18 @@ class InboxIndex:
         for j, found in zip(wanted, data.source.fetch(refs), strict=True):
             if found is not None:
                 pages[j] = found
+        self._trim_pages()
+        return pages.get(i)
+
+    def _trim_pages(self) -> None:
+        """Forget the least recently read display records beyond `_PAGE_CACHE`."""
+        pages = self._pages
         while len(pages) > _PAGE_CACHE:
             pages.popitem(last=False)
-        return pages.get(i)
+
+    def cached_records(self) -> int:
+        """How many display records the page cache holds (tests, benchmarks)."""
+        return len(self._pages)
 
     def _replace(self, i: int, ref: int, opportunity: Opportunity) -> None:
         """New content for row i; the user's marks and the workflow state stay."""
