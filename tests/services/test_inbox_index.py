@@ -384,3 +384,22 @@ def test_orders_nobody_shows_do_not_gather_every_arrival() -> None:
             assert_ordered(index)
             assert view.keys == visible_keys(index)
             assert len(view.keys) == 1_320
+
+
+def test_an_arrival_is_prepared_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Preparing a row twice made two haystacks of it: one in the page cache, one in the
+    # text overlay (~0.6 KB a row for the session's length), and twice the work.
+    calls: list[str] = []
+    made = inbox_index.records_of
+
+    def counted(opportunity: Opportunity) -> object:
+        calls.append(opportunity.key)
+        return made(opportunity)
+
+    monkeypatch.setattr(inbox_index, "records_of", counted)
+    index, view = watched([make_opportunity(n) for n in range(5)])
+    assert len(calls) == 5
+    index.add_or_update([make_opportunity(n) for n in range(3, 8)])  # 2 known, 3 new
+    assert len(calls) == 10
+    assert index.total_count() == 8
+    assert view.keys == visible_keys(index)
