@@ -39,7 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pyroaring import BitMap
 
-from app.domain.filter_rows import ARCHIVED_FIELD, SOURCES_FIELD, FilterFields
+from app.domain.filter_rows import ARCHIVED_FIELD, SOURCES_FIELD, Fields, FilterFields
 from app.domain.filters import ARCHIVED, FilterSpec
 from app.domain.opportunity import JobKind, Opportunity, Platform, ensure_utc, platform_bits
 from app.services.inbox import LOCAL_STATES
@@ -449,7 +449,7 @@ class IndexData:
         key, missing = self.sort_key(column)
         seq = self.col("seq")
         alive = self.col("alive")
-        if perm is None or (stale is not None and len(stale) > max(1_000, self.n // 50)):
+        if perm is None or (stale is not None and len(stale) > self._stale_limit()):
             perm = _full_order(key, missing, seq, alive, self.min_seq < 0)
         else:
             assert stale is not None
@@ -465,11 +465,26 @@ class IndexData:
         return perm
 
     def mark_stale(self, ids: Iterable[int]) -> None:
-        """Rows whose sort keys (or existence) changed: each kept order re-places them."""
+        """Rows whose sort keys (or existence) changed: each kept order re-places them.
+
+        Only the column shown is re-placed at once; the others gather their rows until
+        someone sorts by them. Past `_stale_limit` rows that order would be recomputed
+        whole anyway, so it is dropped then: a session of arrivals does not keep a set
+        of every new row per column (nor the outdated order) for a sort that may never
+        come."""
         ids = list(ids)
         self.version += 1
+        limit = self._stale_limit()
         for column in list(self.perms):
-            self.stale.setdefault(column, set()).update(ids)
+            stale = self.stale.setdefault(column, set())
+            stale.update(ids)
+            if len(stale) > limit:
+                del self.perms[column], self.stale[column]
+                self.descending_perms.pop(column, None)
+
+    def _stale_limit(self) -> int:
+        """Above this many rows to re-place, a column's order is recomputed whole."""
+        return max(1_000, self.n // 50)
 
     def descending(self, column: int) -> NDArray[np.int64]:
         """`perm(column)` for a descending sort (derived once per version of the order)."""
@@ -1036,10 +1051,10 @@ class InboxIndex:
         if not batch:
             return
         data = self._data
-        items: list[Item] = []
-        for opportunity in batch.values():
-            record, hay, _fields = records_of(opportunity)
-            items.append((opportunity.key, record, hay))
+        # Each row's record, haystack and filter fields, made once: the page cache and the
+        # text overlay share one haystack (a second copy costs ~0.6 KB a row).
+        made = {key: records_of(opportunity) for key, opportunity in batch.items()}
+        items: list[Item] = [(key, record, hay) for key, (record, hay, _f) in made.items()]
         refs = data.source.admit(items)
         known: list[tuple[int, Item, Opportunity]] = []
         new: list[tuple[int, Item, Opportunity]] = []
@@ -1052,13 +1067,13 @@ class InboxIndex:
         for ref, item, opportunity in known:
             i = data.id_of_ref(ref)
             assert i is not None
-            self._replace(i, ref, opportunity)
+            self._replace(i, ref, opportunity, made)
             self._pages[i] = item
             data.text.set_row(i, item[2])
             changed.append(i)
         if new:
             data.min_seq -= len(new)
-            prepared = _prepared_of([opp for _r, _i, opp in new])
+            prepared = _prepared_of([opp for _r, _i, opp in new], made)
             ids = data.append(
                 [ref for ref, _i, _o in new],
                 prepared,
@@ -1068,6 +1083,10 @@ class InboxIndex:
             for i, (_ref, item, _opp) in zip(ids.tolist(), new, strict=True):
                 self._pages[i] = item
             changed.extend(ids.tolist())
+        # Arrivals are the rows most likely painted next, but the cache stays a cache: a
+        # session's arrivals would otherwise all stay here (a row's record and haystack,
+        # ~2 KB), since rows found in it never trim it.
+        self._trim_pages()
         self._refresh(changed)
 
     def remove(self, keys: Iterable[str]) -> None:
@@ -1143,14 +1162,29 @@ class InboxIndex:
         for j, found in zip(wanted, data.source.fetch(refs), strict=True):
             if found is not None:
                 pages[j] = found
-        while len(pages) > _PAGE_CACHE:
-            pages.popitem(last=False)
+        self._trim_pages()
         return pages.get(i)
 
-    def _replace(self, i: int, ref: int, opportunity: Opportunity) -> None:
+    def _trim_pages(self) -> None:
+        """Forget the least recently read display records beyond `_PAGE_CACHE`."""
+        pages = self._pages
+        while len(pages) > _PAGE_CACHE:
+            pages.popitem(last=False)
+
+    def cached_records(self) -> int:
+        """How many display records the page cache holds (tests, benchmarks)."""
+        return len(self._pages)
+
+    def _replace(
+        self,
+        i: int,
+        ref: int,
+        opportunity: Opportunity,
+        made: Mapping[str, tuple[RowRecord, str, Fields]] | None = None,
+    ) -> None:
         """New content for row i; the user's marks and the workflow state stay."""
         data = self._data
-        prepared = _prepared_of([opportunity])
+        prepared = _prepared_of([opportunity], made)
         c = data.cols
         keep = {name: c[name][i] for name in ("read", "starred", "flow", "archived", "seq")}
         scratch = IndexData(data.source)
@@ -1304,11 +1338,16 @@ def _runs(positions: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def _prepared_of(opportunities: Sequence[Opportunity]) -> PreparedRows:
-    """`PreparedRows` for opportunities that came from the bridge (new rows: unread)."""
+def _prepared_of(
+    opportunities: Sequence[Opportunity],
+    made: Mapping[str, tuple[RowRecord, str, Fields]] | None = None,
+) -> PreparedRows:
+    """`PreparedRows` for opportunities that came from the bridge (new rows: unread);
+    `made` holds their `records_of` by key where already computed."""
     prepared = PreparedRows([], [], [], [], [], [], [], [], [])
     for opportunity in opportunities:
-        record, hay, fields = records_of(opportunity)
+        found = made.get(opportunity.key) if made is not None else None
+        record, hay, fields = found if found is not None else records_of(opportunity)
         prepared.keys.append(opportunity.key)
         prepared.rows.append(record)
         prepared.haystacks.append(hay)

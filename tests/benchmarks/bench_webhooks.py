@@ -22,8 +22,12 @@ CLOCK_MONOTONIC and so shared by the processes of one machine). Each is a median
   window, rows published straight onto the app's bus (no HTTP, no SQLite) → painted.
 - session: `biddesk --sandbox` at speed 120 (the real window, the sandbox's platforms and
   webhooks) for --session-minutes; RSS sampled every 5 s, growth in MB/min by least
-  squares after the first minute. Floor: the same window with no sandbox for the same
-  time.
+  squares after the first minute, and per 1,000 rows arrived. Floor: the same window with
+  no sandbox for the same time. The growth is split (minute 1 -> end): the sandbox's own
+  data (it runs in the window's process and keeps every job it made), the rows' own cost
+  in the inbox index, SQLite's page caches, the inbox's page cache while it fills, and
+  what is left: the figure to hold against a leak (it includes the allocator's own growth
+  and Qt's, which nothing here measures).
 
 Budgets (DESIGN.md): ack p99 < 5 ms at 500/s; write → painted p99 < 20 ms in a 100k inbox
 during a 1,000-delivery burst; UI stall < 50 ms; session RSS growth < 0.5 MB/min.
@@ -560,7 +564,8 @@ def painted(rows: int, burst: int, runs: int, connections: int, rate: float) -> 
 # -- a session's memory --------------------------------------------------------------------
 
 SESSION_DRIVER = r"""
-import asyncio, json, os, sys, time
+import asyncio, ctypes, gc, json, os, sys, time
+from collections import deque
 sys.path.insert(0, sys.argv[2])
 import qasync
 from pathlib import Path
@@ -572,30 +577,96 @@ keyring.set_keyring(MemoryKeyring())
 
 profile, seconds, sandbox = Path(sys.argv[1]), float(sys.argv[3]), sys.argv[4] == "1"
 qapp = QApplication([])
+try:  # the library sqlite3 is linked to: its page caches, all connections together
+    sqlite = ctypes.CDLL("libsqlite3.so.0")
+    sqlite.sqlite3_memory_used.restype = ctypes.c_int64
+except OSError:
+    sqlite = None
 
 def rss_mb():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
+PLAIN = (dict, list, tuple, set, frozenset, deque, str, bytes, int, float, bool)
+
+def sandbox_bytes(root):
+    # The sandbox's own data (its world, logs, queues): plain containers and objects of
+    # app.sandbox's classes reached from it; loops, sockets, servers and code not followed.
+    seen, total, stack = set(), 0, [root]
+    while stack:
+        o = stack.pop()
+        if id(o) in seen:
+            continue
+        seen.add(id(o))
+        kind = type(o)
+        if not (kind in PLAIN or kind.__module__.startswith("app.sandbox")):
+            continue
+        total += sys.getsizeof(o)
+        if kind is not str and kind is not bytes:
+            stack.extend(gc.get_referents(o))
+            if hasattr(o, "__dict__") and kind not in PLAIN:
+                stack.append(vars(o))
+    return total
+
+def rows_own_bytes(app):
+    # What the inbox's rows themselves cost in its index: the columns at their width,
+    # the text bitmaps, and the text of rows arrived after the load (kept as text).
+    index = app.window.model.inbox_index
+    data = index.data
+    text = data.text
+    width = sum(column.itemsize for column in data.cols.values()) + 4 + 8
+    overlay = sum(sys.getsizeof(h) for h in text._overlay.values())
+    overlay += sys.getsizeof(text._overlay)
+    return data.n * width + overlay + text.memory_bytes()
+
+def page_cache_bytes(app):
+    # The display records of the index's page cache (bounded: a cache filling up), less
+    # the haystacks the text overlay holds too; nested values counted one level deep.
+    index = app.window.model.inbox_index
+    overlay = index.data.text._overlay
+    total = 0
+    for i, (key, record, hay) in index._pages.items():
+        total += sys.getsizeof(key) + sys.getsizeof(record) + 100  # tuple, dict entry
+        total += sum(sys.getsizeof(x) for x in record if x is not None)
+        total += 0 if overlay.get(i) is hay else sys.getsizeof(hay)
+    return total
+
+def parts(app):
+    gc.collect()
+    return {
+        "t": time.perf_counter() - t0,
+        "rows": app.window.model.total_count(),
+        "sandbox": sandbox_bytes(app.sandbox) / 1e6 if app.sandbox is not None else 0.0,
+        "rows_own": rows_own_bytes(app) / 1e6,
+        "sqlite": sqlite.sqlite3_memory_used() / 1e6 if sqlite is not None else 0.0,
+        "page_cache": app.window.model.inbox_index.cached_records(),
+        "page_cache_mb": page_cache_bytes(app) / 1e6,
+    }
+
 async def main():
+    global t0
     app = App(qapp, GuiOptions(profile=profile, sandbox=sandbox, sandbox_speed=120.0))
     await app.start()
     app.window.show()
-    samples, t0 = [], time.perf_counter()
+    samples, t0, first = [], time.perf_counter(), None
     while time.perf_counter() - t0 < seconds:
         await asyncio.sleep(5.0)
-        samples.append((time.perf_counter() - t0, rss_mb()))
+        samples.append((time.perf_counter() - t0, rss_mb(), app.window.model.total_count()))
+        if first is None and samples[-1][0] >= 60.0:
+            first = parts(app)
+    last = parts(app)
     rows = app.window.model.total_count()
     await app.stop()
-    print(json.dumps({"samples": samples, "rows": rows}))
+    print(json.dumps({"samples": samples, "rows": rows, "parts": [first or last, last]}))
 
 with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
     runner.run(main())
 """
 
 
-def slope_mb_per_min(samples: list[tuple[float, float]], skip_s: float = 60.0) -> float:
-    points = [(t, m) for t, m in samples if t >= skip_s] or samples
+def slope_mb_per_min(samples: list[tuple[float, ...]], skip_s: float = 60.0, at: int = 1) -> float:
+    """Least-squares growth per minute of `samples`' item `at` (RSS; 2: rows) after skip_s."""
+    points = [(x[0], x[at]) for x in samples if x[0] >= skip_s] or [(x[0], x[at]) for x in samples]
     if len(points) < 2:
         return 0.0
     mean_t = statistics.fmean(t for t, _ in points)
@@ -630,13 +701,34 @@ def session(minutes: float, runs: int) -> dict[str, Any]:
         return result
 
     growth, floor, rows, end_rss = [], [], [], []
+    per_min: dict[str, list[float]] = {
+        k: []
+        for k in ("rows", "sandbox", "rows_own", "sqlite", "page_cache_mb", "left", "left_per_1000")
+    }
+    per_1000, page_cache = [], []
     for run in range(runs):
         s = one(True, run)
         f = one(False, run)
-        growth.append(slope_mb_per_min(s["samples"]))
+        g = slope_mb_per_min(s["samples"])
+        growth.append(g)
         floor.append(slope_mb_per_min(f["samples"]))
         rows.append(s["rows"])
         end_rss.append(s["samples"][-1][1])
+        rows_per_min = slope_mb_per_min(s["samples"], at=2)
+        first, last = s["parts"]
+        minutes_between = (last["t"] - first["t"]) / 60.0 or 1.0
+        rate = {
+            name: float(last[name] - first[name]) / minutes_between
+            for name in ("sandbox", "rows_own", "sqlite", "page_cache_mb")
+        }
+        left = g - sum(rate.values())
+        per_min["rows"].append(rows_per_min)
+        for name, value in rate.items():
+            per_min[name].append(value)
+        per_min["left"].append(left)
+        per_min["left_per_1000"].append(left / rows_per_min * 1000 if rows_per_min else 0.0)
+        per_1000.append(g / rows_per_min * 1000 if rows_per_min else 0.0)
+        page_cache.append(last["page_cache"])
     out = {
         "clock": "process start (the window with the sandbox at x120) -> RSS every 5 s",
         "minutes": minutes,
@@ -644,6 +736,21 @@ def session(minutes: float, runs: int) -> dict[str, Any]:
         "rss_growth_mb_per_min": summary(growth, None, 3),
         "floor_rss_growth_mb_per_min": summary(floor, None, 3),
         "floor": "the same window without the sandbox, same time",
+        "rows_per_min": summary(per_min["rows"], None, 1),
+        "rss_growth_mb_per_1000_rows": summary(per_1000, None, 2),
+        # Where the growth goes, from minute 1 to the end (MB/min):
+        "of_which_sandbox_mb_per_min": summary(per_min["sandbox"], None, 3),
+        "sandbox": "the emulator's own data (its world, event log, queues), in this process",
+        "of_which_rows_own_cost_mb_per_min": summary(per_min["rows_own"], None, 3),
+        "rows_own_cost": "the index's columns, text bitmaps and the text of rows arrived live",
+        "of_which_sqlite_mb_per_min": summary(per_min["sqlite"], None, 3),
+        "sqlite": "SQLite's page caches (bounded per connection), every connection",
+        "of_which_page_cache_mb_per_min": summary(per_min["page_cache_mb"], None, 3),
+        "page_cache": "the inbox's display records (bounded: 4,000) while it fills",
+        "left_mb_per_min": summary(per_min["left"], None, 3),
+        "left": "RSS growth less the four above: the figure to hold against a leak",
+        "left_mb_per_1000_rows": summary(per_min["left_per_1000"], None, 2),
+        "page_cache_records_at_end": summary(page_cache, None, 0),
         "rows_at_end_median": statistics.median(rows),
         "rss_mb_at_end": summary(end_rss, None, 1),
     }

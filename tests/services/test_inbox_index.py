@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from app.domain.filters import ARCHIVED, FilterSpec, haystack
 from app.domain.opportunity import ClientInfo, JobKind, Opportunity, Platform
+from app.services import inbox_index
 from app.services.inbox_index import ROW_SIGNALS_LIMIT, InboxIndex
 from app.services.inbox_rows import Column
 from app.store import Store
@@ -352,3 +353,53 @@ def test_removing_many_shown_rows_is_one_reset() -> None:
     assert view.signals == ["reset"]
     assert view.keys == visible_keys(index)
     assert index.total_count() == len(keys) - (ROW_SIGNALS_LIMIT + 1)
+
+
+def test_arrivals_keep_the_page_cache_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A session of arrivals: each new row's display record enters the page cache, and
+    # rows found there never trim it; the cache must stay a cache all the same.
+    monkeypatch.setattr(inbox_index, "_PAGE_CACHE", 300)  # above a page read around a row
+    index, view = watched([make_opportunity(n) for n in range(10)])
+    for first in range(100, 900, 50):
+        index.add_or_update([make_opportunity(n) for n in range(first, first + 50)])
+        assert index.cached_records() <= 300
+    assert index.total_count() == 810
+    assert view.keys == visible_keys(index)  # rows beyond the cache are read again
+
+
+def test_orders_nobody_shows_do_not_gather_every_arrival() -> None:
+    # Every column's order is kept (the load computes them all) but only the one shown
+    # re-places arrivals at once; the others must not keep a set of every new row.
+    index, view = watched([make_opportunity(n) for n in range(20)])
+    data = index.data
+    for column in Column:
+        data.perm(column)
+    for first in range(100, 1_400, 100):
+        index.add_or_update([make_opportunity(n) for n in range(first, first + 100)])
+    limit = max(1_000, data.n // 50)
+    assert all(len(rows) <= limit for rows in data.stale.values())
+    for column in (Column.SCORE, Column.POSTED):  # a dropped order comes back whole
+        for descending in (False, True):
+            index.sort(column, descending)
+            assert_ordered(index)
+            assert view.keys == visible_keys(index)
+            assert len(view.keys) == 1_320
+
+
+def test_an_arrival_is_prepared_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Preparing a row twice made two haystacks of it: one in the page cache, one in the
+    # text overlay (~0.6 KB a row for the session's length), and twice the work.
+    calls: list[str] = []
+    made = inbox_index.records_of
+
+    def counted(opportunity: Opportunity) -> object:
+        calls.append(opportunity.key)
+        return made(opportunity)
+
+    monkeypatch.setattr(inbox_index, "records_of", counted)
+    index, view = watched([make_opportunity(n) for n in range(5)])
+    assert len(calls) == 5
+    index.add_or_update([make_opportunity(n) for n in range(3, 8)])  # 2 known, 3 new
+    assert len(calls) == 10
+    assert index.total_count() == 8
+    assert view.keys == visible_keys(index)
