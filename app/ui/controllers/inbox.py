@@ -67,6 +67,7 @@ class InboxLoad:
         self.result = result
         self._collecting = collecting
         self._stop = stop
+        self._finished = False
         # While the worker runs, the GUI thread waiting for the GIL asks for it after 1 ms
         # instead of 5 (the worker's SQLite reads otherwise hold it off for 100 ms here).
         self._switch = sys.getswitchinterval()
@@ -115,7 +116,11 @@ class InboxLoad:
         return cls(first, result, collecting, stop)
 
     def finish(self) -> None:
-        """The load is over, or abandoned: the worker stops at its next slice."""
+        """The load is over, or abandoned: the worker stops at its next slice. Once only
+        (the task that awaits the rest may also never start: see `load`)."""
+        if self._finished:
+            return
+        self._finished = True
         sys.setswitchinterval(self._switch)
         self._stop.set()
         if not self.result.done():
@@ -224,8 +229,10 @@ class InboxController(QObject):
             self.model.adopt(head)
             notice(f"Loading the inbox… the newest {head.n:,} are shown.", 0)
             self._select_first()
-            # The rest builds on the worker while the window works.
-            self.services.tasks.spawn(self._load_rest(load), name="inbox:load")
+            # The rest builds on the worker while the window works. A task cancelled
+            # before it starts (a quick quit) never runs its `finally`: finish it then.
+            rest = self.services.tasks.spawn(self._load_rest(load), name="inbox:load")
+            rest.add_done_callback(lambda _task: load.finish())
         else:
             await self._load_rest(load)
         subs = store.submissions.list()
