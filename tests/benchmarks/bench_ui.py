@@ -17,7 +17,10 @@ PostgreSQL, in one run, and prints each under its name.
   RSS. Floor: the same process over an empty profile, to its first painted frame of the
   (empty) table. One warm-up run first, not counted (it makes the day's backup copy).
 - burst: the longest stall of the UI loop while 1,000 opportunities arrive in one burst,
-  and the time until they are all in the table.
+  beside the same window's longest tick while idle, and the time from the first one handed
+  to the inbox until all are in its model (not the pixels: most sort below the first
+  screen, where nothing is painted; `bench_webhooks.py --only painted` clocks rows that
+  show, from the sender's write to the frame).
 
 Figures, not assertions (shared, noisy machines). Budgets: first rows painted < 1.5 s at
 1M (< 1.0 s at 100k), no stall > 50 ms, peak RSS < 400 MB.
@@ -208,7 +211,8 @@ async def main():
 
     await asyncio.sleep(1.0)  # let start-up settle: only the burst is measured
     beat = asyncio.ensure_future(heartbeat())
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(1.0)  # the floor: the same window idle, its loop's own ticks
+    idle = sorted(gaps)
     gaps.clear()
     t0 = time.perf_counter()
     for i in range(0, n, 10):
@@ -216,6 +220,9 @@ async def main():
         await asyncio.sleep(0.001)
     while window.model.total_count() < before + n:
         await asyncio.sleep(0.001)
+    # Stopped at the model, not the pixels: most of the burst sorts below the first screen,
+    # where no frame is painted to stop at (the webhook benchmark's "painted" clocks rows
+    # that show).
     visible = time.perf_counter() - t0
     await asyncio.sleep(0.05)
     stop.set()
@@ -223,7 +230,8 @@ async def main():
     await app.stop()
     gaps.sort()
     print(json.dumps({"all_in_table_s": visible, "longest_stall_ms": gaps[-1] * 1000,
-                      "p99_tick_ms": gaps[int(len(gaps) * 0.99)] * 1000}))
+                      "p99_tick_ms": gaps[int(len(gaps) * 0.99)] * 1000,
+                      "idle_longest_stall_ms": idle[-1] * 1000}))
 
 with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
     runner.run(main())
@@ -238,8 +246,11 @@ def burst(directory: Path, n: int, runs: int) -> dict[str, Any]:
     return {
         "opportunities": n,
         "runs": runs,
+        "clock": "the first opportunity handed to the inbox -> all of them in the inbox's "
+        "model (rows below the first screen get no frame to stop at)",
         "all_in_table_s": stats([r["all_in_table_s"] for r in results], 2),
         "longest_stall_ms": stats([r["longest_stall_ms"] for r in results], 1),
+        "floor_idle_longest_stall_ms": stats([r["idle_longest_stall_ms"] for r in results], 1),
         "p99_tick_ms": stats([r["p99_tick_ms"] for r in results], 2),
     }
 
