@@ -73,6 +73,8 @@ NONE = np.iinfo(np.int64).min  # a missing integer (money in cents)
 NONE32 = np.iinfo(np.int32).min  # a missing connects price
 _PAGE = 200  # rows fetched around a missing one
 _PAGE_CACHE = 4_000  # display records kept
+# Up to this many changed rows at once are placed into the shown rows by binary search.
+_PLACE_LIMIT = 256
 # Bytes of the casefolded title and skills kept for sorting: rows alike that far sort by
 # arrival (a million rows: 32 MB instead of the ~100 MB of the full texts).
 _TITLE_PREFIX = 20
@@ -407,21 +409,29 @@ class IndexData:
 
     # -- order -------------------------------------------------------------------------
 
-    def sort_key(self, column: int) -> tuple[NDArray[Any], NDArray[np.bool_]]:
-        """(key, missing) per row for `column`, as `SORT_KEYS` orders it."""
-        c = {name: self.col(name) for name in self.cols}
+    def sort_key(
+        self, column: int, ids: NDArray[np.int64] | None = None
+    ) -> tuple[NDArray[Any], NDArray[np.bool_]]:
+        """(key, missing) per row for `column`, as `SORT_KEYS` orders it: of every row, or
+        of the rows `ids` only (placing a few arrivals reads a few keys, not a column)."""
+        if ids is None:
+            c = {name: self.col(name) for name in self.cols}
+            count = self.n
+        else:
+            c = _Picked(self.cols, ids)
+            count = len(ids)
         if column == Column.SCORE:
             return c["score"], np.isnan(c["score"])
         if column == Column.PLATFORM:
             labels = [_platform_label(name).casefold() for name in self.platforms.names]
             ranks = np.argsort(np.argsort(np.array(labels, dtype=object), kind="stable"))
-            return ranks[c["platform"]], np.zeros(self.n, dtype=bool)
+            return ranks[c["platform"]], np.zeros(count, dtype=bool)
         if column == Column.TITLE:
-            return c["title"], np.zeros(self.n, dtype=bool)
+            return c["title"], np.zeros(count, dtype=bool)
         if column == Column.KIND:
             names = np.array(self.kinds.names, dtype=object)
             ranks = np.argsort(np.argsort(names, kind="stable"))
-            return ranks[c["kind"]], np.zeros(self.n, dtype=bool)
+            return ranks[c["kind"]], np.zeros(count, dtype=bool)
         if column == Column.BUDGET:
             value = _budget_sort(c, self.kinds.code(JobKind.HOURLY.value))
             return value, value == NONE
@@ -430,7 +440,7 @@ class IndexData:
         if column == Column.SKILLS:
             return c["skills"], c["skills"] == b""
         if column == Column.POSTED:
-            return c["posted"], np.zeros(self.n, dtype=bool)
+            return c["posted"], np.zeros(count, dtype=bool)
         if column == Column.CONNECTS:
             return c["connects"], c["connects"] == NONE32
         state_rank = {state: rank for rank, state in enumerate(LOCAL_STATES)}
@@ -438,7 +448,7 @@ class IndexData:
             [state_rank.get(name, len(state_rank)) for name in self.flows.names], dtype=np.int64
         )
         codes = _state_codes(c, self.flows)
-        return ranks[codes], np.zeros(self.n, dtype=bool)
+        return ranks[codes], np.zeros(count, dtype=bool)
 
     def perm(self, column: int) -> NDArray[np.int64]:
         """Every live row in ascending order of `column` (missing last, ties by arrival)."""
@@ -510,6 +520,18 @@ class IndexData:
                 del self.facet_cache[next(iter(self.facet_cache))]
             self.facet_cache[key] = mask
         return mask
+
+
+class _Picked(dict[str, NDArray[Any]]):
+    """The columns' values at some rows, each column read when first asked for."""
+
+    def __init__(self, cols: Mapping[str, NDArray[Any]], ids: NDArray[np.int64]) -> None:
+        super().__init__()
+        self._cols, self._ids = cols, ids
+
+    def __missing__(self, name: str) -> NDArray[Any]:
+        value = self[name] = self._cols[name][self._ids]
+        return value
 
 
 def _full_order(
@@ -845,6 +867,7 @@ class InboxIndex:
         self._spec = FilterSpec()
         self._now = datetime.fromtimestamp(clock(), UTC)
         self._mask: NDArray[np.bool_] = np.zeros(0, dtype=bool)
+        self._mask_room: NDArray[np.bool_] = np.zeros(0, dtype=bool)  # _mask's buffer
         self._pages: OrderedDict[int, Item] = OrderedDict()
         self._last_counts = (-1, -1)
         self.keys = _Lazy(self, 0)
@@ -1204,20 +1227,167 @@ class InboxIndex:
 
     def _refresh(self, changed: list[int]) -> None:
         """Rows `changed` changed (content, marks, existence): recompute what shows, and
-        tell the listener the difference."""
+        tell the listener the difference.
+
+        A few rows changing among many are placed by binary search into the rows shown
+        (`_placed`): the cost grows with the changed rows and the log of the inbox, not
+        with the inbox. Many at once, or rows that move among each other, take the
+        whole-table path (`_order` and `_announce`)."""
         data = self._data
         data.mark_stale(changed)
         spec = self._spec
-        if len(self._mask) != data.n:
-            grown = np.zeros(data.n, dtype=bool)
-            grown[: len(self._mask)] = self._mask
-            self._mask = grown
+        mask = self._mask
+        if len(mask) != data.n:
+            # Grown with room to spare: arrivals come a few at a time, and copying the
+            # whole mask for each batch would be a pass over the inbox per batch.
+            spare = self._mask_room
+            if mask.base is not spare or len(spare) < data.n:
+                spare = np.zeros(max(data.n, len(spare) + len(spare) // 2 + 1024), dtype=bool)
+                spare[: len(mask)] = mask
+                self._mask_room = spare
+            else:
+                spare[len(mask) : data.n] = False
+            mask = self._mask = spare[: data.n]
         ids = np.array(changed, dtype=np.int64)
-        self._mask[ids] = self._passes(ids, spec)
         old = self.visible
-        new = self._order()
-        self._announce(old, new, changed)
+        was = mask[ids].copy()
+        mask[ids] = self._passes(ids, spec)
+        if not self._placed(old, ids, was, mask[ids], changed):
+            self._announce(old, self._order(), changed)
         self._emit_counts()
+
+    def _placed(
+        self,
+        old: NDArray[np.int64],
+        ids: NDArray[np.int64],
+        was: NDArray[np.bool_],
+        now: NDArray[np.bool_],
+        changed: list[int],
+    ) -> bool:
+        """The incremental path of `_refresh`; False when it does not apply (nothing
+        was changed then)."""
+        if len(ids) > _PLACE_LIMIT or len(ids) * 8 > len(old) + 64:
+            return False
+        leaving, staying, entering = ids[was & ~now], ids[was & now], ids[~was & now]
+        # A shown row whose content changed may have to move: it has not if it still
+        # sorts between its two neighbours (a move is the whole path's).
+        if self._sort_column is not None and not all(
+            self._in_place(old, int(i)) for i in staying.tolist()
+        ):
+            return False
+        out = np.array([self.position_of_id(int(i)) for i in leaving.tolist()], dtype=np.int64)
+        base = np.delete(old, out) if len(out) else old
+        entering = self._arrival_order(entering)
+        at = self._insertion_points(base, entering)
+        final = at + np.arange(len(at))  # the entering rows' places among the new rows
+        runs_out = _runs(sorted(out.tolist()))
+        runs_in = _runs(final.tolist())
+        if len(runs_out) > ROW_SIGNALS_LIMIT or len(runs_in) > ROW_SIGNALS_LIMIT:
+            new = np.insert(base, at, entering.astype(base.dtype)) if len(entering) else base
+            self._announce(old, new, changed)
+            return True
+        listener = self._listener
+        visible = old
+        for first, last in reversed(runs_out):
+            listener.begin_remove(first, last)
+            visible = np.concatenate((visible[:first], visible[last + 1 :]))
+            self.visible = visible
+            self._positions = None
+            listener.end_remove()
+        # Runs from the last up: the rows before a run are then the same as in `base`,
+        # so each step is one copy of the shown rows, not a fresh insert of all runs.
+        for first, last in reversed(runs_in):
+            start = int(np.searchsorted(final, first))
+            rows = entering[start : start + last - first + 1].astype(visible.dtype)
+            where = int(at[start])
+            listener.begin_insert(where, where + len(rows) - 1)
+            visible = np.concatenate((visible[:where], rows, visible[where:]))
+            self.visible = visible
+            self._positions = None
+            listener.end_insert()
+        self._repaint(staying.tolist())
+        return True
+
+    def _order_keys(
+        self, ids: NDArray[np.int64]
+    ) -> tuple[NDArray[np.bool_], NDArray[Any], NDArray[np.int64]]:
+        """(missing, key, seq) of rows `ids` in the current sort (key: the sort key,
+        or seq alone when unsorted)."""
+        seq = self._data.cols["seq"][ids].astype(np.int64)
+        column = self._sort_column
+        if column is None:
+            return np.zeros(len(ids), dtype=bool), seq, seq
+        key, missing = self._data.sort_key(column, ids)
+        return missing, key, seq
+
+    def _before(
+        self,
+        a: tuple[NDArray[np.bool_], NDArray[Any], NDArray[np.int64]],
+        b: tuple[NDArray[np.bool_], NDArray[Any], NDArray[np.int64]],
+    ) -> NDArray[np.bool_]:
+        """Elementwise: does the row of `a` come before the row of `b` in the order
+        `_order` gives (missing values last, key either way, then arrival)?"""
+        a_missing, a_key, a_seq = a
+        b_missing, b_key, b_seq = b
+        both = ~a_missing & ~b_missing
+        with np.errstate(invalid="ignore"):
+            smaller = both & (a_key < b_key)
+            larger = both & (a_key > b_key)
+        if self._descending:
+            smaller, larger = larger, smaller
+        equal = (a_missing == b_missing) & ~smaller & ~larger
+        earlier: NDArray[np.bool_] = (~a_missing & b_missing) | smaller | (equal & (a_seq < b_seq))
+        return earlier
+
+    def _insertion_points(
+        self, base: NDArray[np.int64], rows: NDArray[np.int64]
+    ) -> NDArray[np.int64]:
+        """For each of `rows` (in order), how many of `base` (in order) come before it:
+        one vectorised binary search, reading ~log2(len(base)) keys per row."""
+        count = len(rows)
+        lo = np.zeros(count, dtype=np.int64)
+        hi = np.full(count, len(base), dtype=np.int64)
+        if count == 0 or len(base) == 0:
+            return lo
+        mine = self._order_keys(rows)
+        active = np.flatnonzero(lo < hi)
+        while len(active):
+            mid = (lo[active] + hi[active]) // 2
+            theirs = self._order_keys(base[mid].astype(np.int64))
+            sub = tuple(part[active] for part in mine)
+            earlier = self._before(theirs, sub)  # type: ignore[arg-type]
+            lo[active[earlier]] = mid[earlier] + 1
+            hi[active[~earlier]] = mid[~earlier]
+            active = active[lo[active] < hi[active]]
+        return lo
+
+    def _arrival_order(self, rows: NDArray[np.int64]) -> NDArray[np.int64]:
+        """`rows` sorted among themselves by the current order."""
+        if len(rows) < 2:
+            return rows
+        missing, key, seq = self._order_keys(rows)
+        rank = np.unique(key, return_inverse=True)[1].reshape(-1).astype(np.int64)
+        rank[missing] = 0
+        if self._descending:
+            rank = -rank
+        return rows[np.lexsort((seq, rank, missing))]
+
+    def _in_place(self, visible: NDArray[np.int64], i: int) -> bool:
+        """Is shown row i still between its neighbours in the current order?"""
+        position = self.position_of_id(i)
+        if position is None:
+            return False
+        row = np.array([i], dtype=np.int64)
+        mine = self._order_keys(row)
+        if position > 0:
+            before = self._order_keys(visible[position - 1 : position].astype(np.int64))
+            if not self._before(before, mine)[0]:
+                return False
+        if position + 1 < len(visible):
+            after = self._order_keys(visible[position + 1 : position + 2].astype(np.int64))
+            if not self._before(mine, after)[0]:
+                return False
+        return True
 
     def _passes(self, ids: NDArray[np.int64], spec: FilterSpec) -> NDArray[np.bool_]:
         data = self._data

@@ -403,3 +403,76 @@ def test_an_arrival_is_prepared_once(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(calls) == 10
     assert index.total_count() == 8
     assert view.keys == visible_keys(index)
+
+
+BATCHES = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("add"),
+            st.lists(st.tuples(st.integers(0, 300), st.floats(0.0, 1.0)), min_size=1, max_size=12),
+        ),
+        st.tuples(st.just("star"), st.integers(0, 199), st.booleans()),
+        st.tuples(st.just("state"), st.integers(0, 199), st.sampled_from(["read", "drafted"])),
+        st.tuples(st.just("archive"), st.integers(0, 199), st.booleans()),
+        st.tuples(st.just("remove"), st.lists(st.integers(0, 300), max_size=6)),
+    ),
+    min_size=1,
+    max_size=10,
+)
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(
+    st.sampled_from([-1, *Column]),
+    st.booleans(),
+    st.sampled_from(
+        [FilterSpec(), FilterSpec(text="react"), FilterSpec(platforms=frozenset({Platform.GIGIAC}))]
+    ),
+    BATCHES,
+)
+def test_rows_placed_one_by_one_are_where_the_whole_order_puts_them(
+    column: int, descending: bool, spec: FilterSpec, operations: list[tuple[object, ...]]
+) -> None:
+    """Few changed rows among many are placed by binary search into the shown rows; the
+    result must be exactly the order and the rows computed from scratch, ties included,
+    and a view kept by the announced ranges alone must agree."""
+    index, view = watched([make_opportunity(n) for n in range(200)])
+    index.sort(column, descending)
+    index.set_filter(spec)
+    for operation in operations:
+        kind, *args = operation
+        if kind == "add":
+            batch = [
+                make_opportunity(n, match_score=round(score, 1))  # ties on purpose
+                for n, score in args[0]  # type: ignore[attr-defined]
+            ]
+            index.add_or_update(batch)
+        elif kind == "remove":
+            index.remove({make_opportunity(n).key for n in args[0]})  # type: ignore[attr-defined]
+        elif kind == "state":
+            index.set_state(make_opportunity(int(args[0])).key, str(args[1]))  # type: ignore[call-overload]
+        else:
+            flag = {"star": "starred", "archive": "archived"}[str(kind)]
+            index.set_flags(make_opportunity(int(args[0])).key, **{flag: bool(args[1])})  # type: ignore[call-overload, arg-type]
+        data = index.data
+        mask = inbox_index._filter_mask(data, index.spec(), datetime.fromtimestamp(clock(), UTC))
+        whole = inbox_index._ordered(data, mask, *index.sort_state())
+        assert index.visible.tolist() == whole.tolist()
+        assert view.keys == visible_keys(index)
+
+
+def test_a_few_arrivals_in_a_large_inbox_do_not_recompute_the_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Arrivals into a big sorted inbox are placed, not re-sorted: the whole-table order
+    (a pass over every row per batch) is not computed, and each run is one insert."""
+    index, view = watched([make_opportunity(n) for n in range(600)])
+    index.sort(Column.POSTED, descending=True)
+    calls: list[int] = []
+    monkeypatch.setattr(inbox_index, "_ordered", lambda *a: calls.append(1) or [])
+    view.signals.clear()
+    index.add_or_update([make_opportunity(n) for n in range(1000, 1005)])
+    assert calls == []
+    assert set(view.signals) == {"insert"}
+    assert view.keys == visible_keys(index)
+    assert_ordered(index)
