@@ -336,7 +336,6 @@ from app.domain.filters import FilterSpec
 from app.services.events import OpportunitiesAdded
 from app.store import Store
 from app.ui.app import App, GuiOptions
-from app.ui.models.opportunities import OpportunityTableModel
 from app.ui.widgets.inbox_view import InboxView
 from tests.benchmarks.bench_core import synthetic
 
@@ -353,20 +352,23 @@ original_paint = InboxView.paintEvent
 
 # The observer must cost the window next to nothing: asking `row_of` for every watched
 # key at every paint was one SQL lookup per key per paint (a thousand per frame during the
-# burst), which made the figure mostly the benchmark's own work. Keys are looked at only
-# once the model has been handed them, and resolved to row ids in one lookup a paint.
-arrived = set()  # watched keys handed to the model, not yet painted
-ids = {}  # key -> the index's row id
-original_add = OpportunityTableModel.add_or_update
+# burst), and even one lookup a paint for the keys just handed over was a fifth of the GUI
+# thread's time in a stack sample. So the row id of a watched key is taken where the index
+# appends the row (no lookup at all), and a paint asks the filter's mask whether the row
+# is shown (one array read; building the row -> position table was another pass a paint).
+from app.services.inbox_index import IndexData
+arrived = {}  # watched key -> the index's row id, handed to the model, not yet painted
+original_append = IndexData.append
 
-def add_or_update(self, opportunities):
-    opportunities = list(opportunities)
-    original_add(self, opportunities)
-    for opp in opportunities:
-        if watch.get(opp.key, 0) is None:
-            arrived.add(opp.key)
+def append(self, refs, prepared, *args, **kwargs):
+    ids = original_append(self, refs, prepared, *args, **kwargs)
+    if watch:
+        for key, i in zip(prepared.keys, ids.tolist()):
+            if key in watch and watch[key] is None:
+                arrived[key] = i
+    return ids
 
-OpportunityTableModel.add_or_update = add_or_update
+IndexData.append = append
 
 def paint(self, event):
     original_paint(self, event)
@@ -374,20 +376,14 @@ def paint(self, event):
     if model is None or not arrived:
         return
     now = time.perf_counter()
-    data = model._index._data
-    unknown = [key for key in arrived if key not in ids]
-    if unknown:
-        for key, ref in data.source.refs_of(unknown).items():
-            i = data.id_of_ref(ref)
-            if i is not None:
-                ids[key] = i
-    for key in list(arrived):
-        i = ids.get(key)
+    index = model._index
+    mask, data = index._mask, index._data
+    for key, i in list(arrived.items()):
         if watch.get(key, 0) is not None:
-            arrived.discard(key)  # no longer watched (the floor's keys, once it is over)
-        elif i is not None and model._index.position_of_id(i) is not None:
+            del arrived[key]  # no longer watched (the floor's keys, once it is over)
+        elif index._data is data and i < len(mask) and mask[i]:
             watch[key] = now
-            arrived.discard(key)
+            del arrived[key]
 
 InboxView.paintEvent = paint
 
