@@ -314,16 +314,26 @@ class Sandbox:
         )
         return self._info
 
+    def halt(self) -> None:
+        """Stop at once what runs by itself: the lifecycle clock and the periodic save.
+
+        For a `stop` cut short (a shutdown's timeout): what it did not reach would go on
+        firing after the owner's loop stopped (measured: the save's thread hand-off ran
+        in qasync's last pass of Qt events, outside any running loop, and failed)."""
+        self.scheduler.detach()
+        saver, self._saver = self._saver, None
+        if saver is not None:
+            saver.cancel()
+
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
         if runner is None:
             return
-        self.scheduler.detach()
+        saver = self._saver
+        self.halt()
         if self.ctx.closing is not None:
             self.ctx.closing.set()
-        saver, self._saver = self._saver, None
         if saver is not None:
-            saver.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await saver
         await self.deliverer.stop()

@@ -560,8 +560,11 @@ class App:
             except TimeoutError:
                 log.warning("shutdown took longer than %.1f s", SHUTDOWN_TIMEOUT)
         if self.sandbox is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.sandbox.stop(), SHUTDOWN_TIMEOUT)
+            try:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self.sandbox.stop(), SHUTDOWN_TIMEOUT)
+            finally:
+                self.sandbox.halt()  # a stop cut short leaves nothing firing by itself
         if self._server is not None:
             self._server.close()
         if self._instance_notifier is not None:

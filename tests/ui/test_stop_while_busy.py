@@ -3,6 +3,7 @@ fails unobserved (the autouse error check in tests/conftest.py judges it)."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,37 @@ async def test_editor_timers_that_fire_after_the_store_closed_do_nothing(tmp_pat
         sandbox.stop = slow_stop  # type: ignore[method-assign]
     finally:
         await app.stop()
+
+
+async def test_a_sandbox_stop_cut_short_leaves_nothing_firing_by_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shutdown gives the sandbox SHUTDOWN_TIMEOUT to stop. On a busy machine that
+    was not enough, and its periodic save of the world went on firing: after the test's
+    loop ended, in qasync's last pass of Qt events, where its thread hand-off fails with
+    "no running event loop". A stop cut short must still halt the clock and the save."""
+    from app.ui import app as app_module
+
+    monkeypatch.setattr(app_module, "SHUTDOWN_TIMEOUT", 0.2)
+    app = App(
+        QApplication.instance(),  # type: ignore[arg-type]
+        GuiOptions(profile=tmp_path / "p", sandbox=True, sandbox_speed=600.0, sandbox_seed=5),
+    )
+    await app.start()
+    sandbox = app.sandbox
+    assert sandbox is not None
+    saver = sandbox._saver
+    assert saver is not None and not saver.done()
+
+    async def stuck() -> None:
+        await asyncio.Event().wait()  # never stops by itself; the timeout cancels it
+
+    real_stop = sandbox.stop
+    sandbox.stop = stuck  # type: ignore[method-assign]
+    try:
+        await app.stop()
+        await until(saver.done)
+        assert saver.cancelled()
+        assert sandbox.scheduler._loop is None  # the lifecycle clock is detached
+    finally:
+        await real_stop()  # its sockets, which the stuck stop never reached
