@@ -9,17 +9,26 @@ row. A term is a substring query (`term in haystack`, filters.py), answered exac
   maximal run of word characters — one token — so its rows are the union of the bitmaps
   of the tokens that contain it. The tokens are found in the vocabulary (a few MB of
   bytes, searched with numpy), and the bitmaps are united in C.
-- Any other term ("c++", "node.js", "mobile app") is narrowed the same way by each of its
-  word runs (the first must end a token, the last begin one, those between be whole
-  tokens), and the candidates are checked against their real haystacks, fetched from the
-  row source (the store). Exact, but its cost grows with the candidates.
+- A term without spaces that holds punctuation and a letter ("node.js", "c++") lies in
+  one *span* of the haystack (a maximal run of bytes above the space), and inside its
+  *core*: the span without the sentence punctuation at its edges ("node.js," -> "node.js"),
+  unless the term itself begins or ends with such punctuation. The cores that hold
+  punctuation and a letter (a few a row) have bitmaps too, so such a term's rows are the
+  union of the bitmaps of the cores containing it; no text is read.
+- Any other term ("mobile app", "(c++") is narrowed by each of its word runs (the first
+  must end a token, the last begin one, those between be whole tokens), by its punctuation
+  (`_marked`) and by the cores of its pieces between spaces, and the candidates are
+  checked against their real haystacks, fetched from the row source (the store). Exact,
+  but its cost grows with the candidates: ~19 us each.
 
 Word bytes are ASCII letters, digits and "_" and every byte of a non-ASCII character, so
 splitting the UTF-8 bytes never cuts a character, and a term is simple when all its
 characters are word characters. Tokens are found in slices of a few thousand rows with
 numpy (`add`): word-byte runs, a 64-bit polynomial hash per run, one sort. Rows holding a
 token longer than `MAX_TOKEN` bytes, and rows added or changed after the bulk load, are
-kept as text in a small *overlay* and tested with `in` directly.
+kept as text in a small *overlay* and tested with `in` directly. Rows holding a core
+longer than `MAX_TOKEN`, or met after `MAX_CORES` distinct cores, are checked against
+their text for core-answered terms.
 """
 
 from __future__ import annotations
@@ -36,7 +45,7 @@ from pyroaring import BitMap
 
 from app.domain.filters import And, Not, Or, QueryNode, Term
 
-__all__ = ["MAX_TOKEN", "TextIndex", "is_simple", "word_runs"]
+__all__ = ["MAX_CORES", "MAX_TOKEN", "TextIndex", "is_simple", "word_runs"]
 
 MAX_TOKEN = 64  # bytes; rows with a longer token live in the overlay
 _CACHE = 96  # remembered term results
@@ -67,6 +76,16 @@ for _c in b".,;:!?\"'()[]{}<>*-`":
 _EDGE_CHARS = frozenset(".,;:!?\"'()[]{}<>*-`")
 _SPACE_RE = re.compile(r"[\x00-\x20]+")
 _STRIP_STEPS = 4  # edge bytes stripped at most per side: a longer edge stays (still exact)
+# Only cores with a letter are indexed ("$1,500" and "10-15" would grow the vocabulary by
+# the number), so a piece of a term is answered from them only when it has one too.
+_LETTER = np.zeros(256, dtype=bool)
+for _c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
+    _LETTER[_c] = True
+_LETTER[0x80:] = True
+_LETTER_RE = re.compile(r"[a-zA-Z\x80-\U0010ffff]")
+# Distinct cores kept at most (~0.3 KB each with their bitmaps): rows holding a core met
+# after that are checked against their text instead, as rows with a too long one are.
+MAX_CORES = 65_536
 
 _BASE = 0x9E3779B97F4A7C15  # odd: invertible mod 2**64
 _POWERS = np.array([pow(_BASE, i, 2**64) for i in range(MAX_TOKEN + 1)], dtype=np.uint64)
@@ -113,12 +132,14 @@ def is_simple(term: str) -> bool:
 
 def _cored(piece: str) -> bool:
     """Whether the cores that contain `piece` (text without spaces) are the spans that
-    do: it holds punctuation, and neither begins nor ends with edge punctuation."""
+    do: it holds punctuation and a letter, and neither begins nor ends with edge
+    punctuation."""
     return (
         bool(piece)
         and not is_simple(piece)
         and piece[0] not in _EDGE_CHARS
         and piece[-1] not in _EDGE_CHARS
+        and _LETTER_RE.search(piece) is not None
     )
 
 
@@ -165,8 +186,10 @@ def _gather(
     by_hash: dict[int, int],
     bitmaps: list[BitMap],
     names: list[str],
-) -> None:
-    """Add each run's row to the bitmap of its text (made when new)."""
+    limit: int | None = None,
+) -> list[int]:
+    """Add each run's row to the bitmap of its text (made when new, while there are
+    fewer than `limit`). Returns the rows (ids) of the runs left out by the limit."""
     # Runs are in row order, so a stable sort by hash keeps each text's rows sorted.
     order = np.argsort(hashes, kind="stable")
     hashes, rows, starts, lengths = hashes[order], rows[order], starts[order], lengths[order]
@@ -177,15 +200,20 @@ def _gather(
     bounds_list = np.append(group, len(hashes)).tolist()
     # pyroaring adds from an array.array('I') in C; from numpy, one element at a time.
     row_ids = array("I", ids[rows].astype(np.uint32).tobytes())
+    left_out: list[int] = []
     for n, h in enumerate(hashes[group].tolist()):
         first = bounds_list[n]
         tid = by_hash.get(h)
         if tid is None:
+            if limit is not None and len(names) >= limit:
+                left_out += row_ids[first : bounds_list[n + 1]]
+                continue
             s = int(starts[first])
             tid = by_hash[h] = len(names)
             names.append(raw[s : s + int(lengths[first])].decode("utf-8"))
             bitmaps.append(BitMap())
         bitmaps[tid].update(row_ids[first : bounds_list[n + 1]])
+    return left_out
 
 
 def _holding(
@@ -327,7 +355,9 @@ class TextIndex:
         starts, ends = starts.copy(), ends.copy()
         nonword = np.zeros(len(data) + 1, dtype=np.int64)
         np.cumsum(~_WORD[data], out=nonword[1:])
-        punctuated = nonword[ends] - nonword[starts] > 0
+        letters = np.zeros(len(data) + 1, dtype=np.int64)
+        np.cumsum(_LETTER[data], out=letters[1:])
+        punctuated = (nonword[ends] - nonword[starts] > 0) & (letters[ends] - letters[starts] > 0)
         starts, ends = starts[punctuated], ends[punctuated]
         # Strip the sentence punctuation at the edges, a byte a step: a core is a
         # substring of its span, and it holds every occurrence in the span of a term
@@ -344,6 +374,7 @@ class TextIndex:
                 break
             ends[step] -= 1
         kept = (starts < ends) & (nonword[ends] - nonword[starts] > 0)
+        kept &= letters[ends] - letters[starts] > 0
         starts, ends = starts[kept], ends[kept]
         if len(starts) == 0:
             return
@@ -360,7 +391,11 @@ class TextIndex:
                 return
         hashes = _hashes(prefix, inverses, starts, ends)
         by_hash, bitmaps, cores = self._core_by_hash, self._core_bitmaps, self._cores
-        _gather(ids, rows, hashes, starts, lengths, raw, by_hash, bitmaps, cores)
+        left_out = _gather(
+            ids, rows, hashes, starts, lengths, raw, by_hash, bitmaps, cores, MAX_CORES
+        )
+        if left_out:
+            self._core_unindexed.update(left_out)
 
     def finish(self) -> None:
         """The bulk load is over: compact the bitmaps."""

@@ -13,14 +13,15 @@ from collections.abc import Sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.services import inbox_text
 from app.services.inbox_text import MAX_TOKEN, TextIndex
 from tests.helpers.profiles import examples
 
-ALPHABET = "ab c.+-,()#'\x1f/é"
+ALPHABET = "ab1 c.+-,()#'\x1f/é"
 TEXTS = st.text(alphabet=ALPHABET, max_size=14)
 # Pieces of words and punctuation, and now and then a span longer than a core may be.
 HAYSTACK = st.lists(
-    st.sampled_from(["node.js", "c++", "c#", "(c++)", "node", "js.", "a.b.c", "e-com"])
+    st.sampled_from(["node.js", "c++", "c#", "(c++)", "node", "js.", "a.b.c", "e-com", "1,500"])
     | TEXTS
     | st.just("x." * (MAX_TOKEN // 2 + 1)),
     max_size=5,
@@ -65,7 +66,7 @@ def test_a_punctuated_term_matches_the_rows_whose_haystack_holds_it(
 
 
 def test_a_term_that_is_one_core_is_answered_without_reading_any_text() -> None:
-    """"node.js" or "c++" in 3,000 rows: the rows holding it come from the cores' bitmaps;
+    """ "node.js" or "c++" in 3,000 rows: the rows holding it come from the cores' bitmaps;
     the rows merely holding "node", "js", "c" and a "+" somewhere are not checked one by
     one against their text (at a million rows that cost seconds)."""
     kinds = [
@@ -100,3 +101,28 @@ def test_spans_without_inner_punctuation_make_no_core() -> None:
     stay a few a row, not one per word."""
     text, _source = bulk(["hello, world. (this) is 'quoted'! ok?", "node.js, (c++)."])
     assert sorted(text._cores) == ["c++", "node.js"]
+
+
+def test_cores_without_a_letter_are_not_kept_and_their_terms_still_match() -> None:
+    """Numbers with punctuation ("$1,500", "10-15") would grow the cores by the number:
+    not kept, and a term of digits and punctuation is checked against the text."""
+    haystacks = ["budget $1,500 for 10-15 pages", "1,5 and 00", "node.js"]
+    text, _source = bulk(haystacks)
+    assert text._cores == ["node.js"]
+    assert set(text.term("1,500")) == {0}
+    assert set(text.term("10-15 p")) == {0}
+
+
+def test_past_the_cap_on_cores_new_cores_rows_are_checked_and_still_found() -> None:
+    haystacks = [f"{'node.js' if n % 2 else 'vue.js'} c++ job {n}" for n in range(400)]
+    kept = inbox_text.MAX_CORES
+    inbox_text.MAX_CORES = 1  # one of "vue.js", "node.js", "c++" is kept
+    try:
+        text, source = bulk(haystacks)
+    finally:
+        inbox_text.MAX_CORES = kept
+    assert len(text._cores) == 1
+    assert set(text.term("vue.js")) == set(range(0, 400, 2))
+    assert set(text.term("node.js")) == set(range(1, 400, 2))
+    assert set(text.term("c++")) == set(range(400))
+    assert source.fetched > 0  # the rows left out are checked, not lost
