@@ -78,10 +78,13 @@ _SPACE_RE = re.compile(r"[\x00-\x20]+")
 _STRIP_STEPS = 4  # edge bytes stripped at most per side: a longer edge stays (still exact)
 # Only cores with a letter are indexed ("$1,500" and "10-15" would grow the vocabulary by
 # the number), so a piece of a term is answered from them only when it has one too.
-_LETTER = np.zeros(256, dtype=bool)
-for _c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
-    _LETTER[_c] = True
-_LETTER[0x80:] = True
+# Each byte's kind for the cores: a letter (any byte of a non-ASCII character too), a
+# digit or "_", other punctuation, or a space (control characters included).
+_LETTER_KIND, _DIGIT, _PUNCT, _BLANK = 0, 1, 2, 3
+_KIND = np.full(256, _LETTER_KIND, dtype=np.uint8)
+_KIND[[*b"0123456789_"]] = _DIGIT
+_KIND[~_WORD] = _PUNCT
+_KIND[_SPACE] = _BLANK
 _LETTER_RE = re.compile(r"[a-zA-Z\x80-\U0010ffff]")
 # Distinct cores kept at most (~0.3 KB each with their bitmaps): rows holding a core met
 # after that are checked against their text instead, as rows with a too long one are.
@@ -348,33 +351,40 @@ class TextIndex:
         inverses: NDArray[np.uint64],
         raw: bytes,
     ) -> None:
-        """Index the slice's cores that hold a non-word byte ("node.js", "c++", "&")."""
-        starts, ends = _runs(~_SPACE[data])
-        if len(starts) == 0:
+        """Index the slice's cores that hold punctuation and a letter ("node.js", "c++")."""
+        # Only the spans around punctuation bytes are looked at (a few in a hundred
+        # bytes): found from the positions of the punctuation and of the spaces.
+        kind = _KIND[data]
+        punct = np.flatnonzero(kind == _PUNCT)
+        if len(punct) == 0:
             return
-        starts, ends = starts.copy(), ends.copy()
-        nonword = np.zeros(len(data) + 1, dtype=np.int64)
-        np.cumsum(~_WORD[data], out=nonword[1:])
-        letters = np.zeros(len(data) + 1, dtype=np.int64)
-        np.cumsum(_LETTER[data], out=letters[1:])
-        punctuated = (nonword[ends] - nonword[starts] > 0) & (letters[ends] - letters[starts] > 0)
-        starts, ends = starts[punctuated], ends[punctuated]
+        spaces = np.concatenate(([-1], np.flatnonzero(kind == _BLANK), [len(data)]))
+        digits = np.flatnonzero(kind == _DIGIT)
+        del kind
+        after = np.searchsorted(spaces, punct)
+        starts, ends = spaces[after - 1] + 1, spaces[after]
+        first = np.ones(len(starts), dtype=bool)
+        first[1:] = starts[1:] != starts[:-1]
+        starts, ends = starts[first], ends[first]
         # Strip the sentence punctuation at the edges, a byte a step: a core is a
         # substring of its span, and it holds every occurrence in the span of a term
         # that neither begins nor ends with such a byte. A longer edge stays: exact too.
-        at_edge = np.append(_EDGE[data], False)
+        last = len(data) - 1
         for _ in range(_STRIP_STEPS):
-            step = (starts < ends) & at_edge[starts]
+            step = (starts < ends) & _EDGE[data[np.minimum(starts, last)]]
             if not step.any():
                 break
             starts[step] += 1
         for _ in range(_STRIP_STEPS):
-            step = (starts < ends) & at_edge[ends - 1]
+            step = (starts < ends) & _EDGE[data[np.maximum(ends - 1, 0)]]
             if not step.any():
                 break
             ends[step] -= 1
-        kept = (starts < ends) & (nonword[ends] - nonword[starts] > 0)
-        kept &= letters[ends] - letters[starts] > 0
+        # Kept: punctuation left inside, and a letter (a byte neither punctuation nor a
+        # digit nor "_": in a span every byte is one of the three).
+        marks = np.searchsorted(punct, ends) - np.searchsorted(punct, starts)
+        figures = np.searchsorted(digits, ends) - np.searchsorted(digits, starts)
+        kept = (starts < ends) & (marks > 0) & (ends - starts - marks - figures > 0)
         starts, ends = starts[kept], ends[kept]
         if len(starts) == 0:
             return
