@@ -67,7 +67,8 @@ del _bit, _byte
 
 # Spans: maximal runs of bytes above the space (the haystack's words with their
 # punctuation, "node.js," or "c++"). A span's *core* is the span without the sentence
-# punctuation at its edges ("node.js"); the cores holding a non-word byte are indexed.
+# punctuation at its edges ("node.js"); the cores holding punctuation and a letter are
+# indexed.
 _SPACE = np.zeros(256, dtype=bool)
 _SPACE[: 0x20 + 1] = True
 _EDGE = np.zeros(256, dtype=bool)
