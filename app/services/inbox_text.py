@@ -87,9 +87,10 @@ _KIND[[*b"0123456789_"]] = _DIGIT
 _KIND[~_WORD] = _PUNCT
 _KIND[_SPACE] = _BLANK
 _LETTER_RE = re.compile(r"[a-zA-Z\x80-\U0010ffff]")
-# Distinct cores kept at most (~0.3 KB each with their bitmaps): rows holding a core met
-# after that are checked against their text instead, as rows with a too long one are.
-MAX_CORES = 65_536
+# Distinct cores kept at most (~0.4 KB each with a small bitmap, so ~6 MB at most): rows
+# holding a core met after that are checked against their text instead, as rows with a
+# too long one are.
+MAX_CORES = 16_384
 
 _BASE = 0x9E3779B97F4A7C15  # odd: invertible mod 2**64
 _POWERS = np.array([pow(_BASE, i, 2**64) for i in range(MAX_TOKEN + 1)], dtype=np.uint64)
