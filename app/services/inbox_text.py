@@ -9,17 +9,26 @@ row. A term is a substring query (`term in haystack`, filters.py), answered exac
   maximal run of word characters — one token — so its rows are the union of the bitmaps
   of the tokens that contain it. The tokens are found in the vocabulary (a few MB of
   bytes, searched with numpy), and the bitmaps are united in C.
-- Any other term ("c++", "node.js", "mobile app") is narrowed the same way by each of its
-  word runs (the first must end a token, the last begin one, those between be whole
-  tokens), and the candidates are checked against their real haystacks, fetched from the
-  row source (the store). Exact, but its cost grows with the candidates.
+- A term without spaces that holds punctuation and a letter ("node.js", "c++") lies in
+  one *span* of the haystack (a maximal run of bytes above the space), and inside its
+  *core*: the span without the sentence punctuation at its edges ("node.js," -> "node.js"),
+  unless the term itself begins or ends with such punctuation. The cores that hold
+  punctuation and a letter (a few a row) have bitmaps too, so such a term's rows are the
+  union of the bitmaps of the cores containing it; no text is read.
+- Any other term ("mobile app", "(c++") is narrowed by each of its word runs (the first
+  must end a token, the last begin one, those between be whole tokens), by its punctuation
+  (`_marked`) and by the cores of its pieces between spaces, and the candidates are
+  checked against their real haystacks, fetched from the row source (the store). Exact,
+  but its cost grows with the candidates: ~19 us each.
 
 Word bytes are ASCII letters, digits and "_" and every byte of a non-ASCII character, so
 splitting the UTF-8 bytes never cuts a character, and a term is simple when all its
 characters are word characters. Tokens are found in slices of a few thousand rows with
 numpy (`add`): word-byte runs, a 64-bit polynomial hash per run, one sort. Rows holding a
 token longer than `MAX_TOKEN` bytes, and rows added or changed after the bulk load, are
-kept as text in a small *overlay* and tested with `in` directly.
+kept as text in a small *overlay* and tested with `in` directly. Rows holding a core
+longer than `MAX_TOKEN`, or met after `MAX_CORES` distinct cores, are checked against
+their text for core-answered terms.
 """
 
 from __future__ import annotations
@@ -36,7 +45,7 @@ from pyroaring import BitMap
 
 from app.domain.filters import And, Not, Or, QueryNode, Term
 
-__all__ = ["MAX_TOKEN", "TextIndex", "is_simple", "word_runs"]
+__all__ = ["MAX_CORES", "MAX_TOKEN", "TextIndex", "is_simple", "word_runs"]
 
 MAX_TOKEN = 64  # bytes; rows with a longer token live in the overlay
 _CACHE = 96  # remembered term results
@@ -55,6 +64,33 @@ _MARK_VALUE = np.zeros(256, dtype=np.uint64)
 for _bit, _byte in enumerate(b for b in range(128) if not _WORD[b] and b != 10):
     _MARK_VALUE[_byte] = np.uint64(1) << np.uint64(_bit)
 del _bit, _byte
+
+# Spans: maximal runs of bytes above the space (the haystack's words with their
+# punctuation, "node.js," or "c++"). A span's *core* is the span without the sentence
+# punctuation at its edges ("node.js"); the cores holding punctuation and a letter are
+# indexed.
+_SPACE = np.zeros(256, dtype=bool)
+_SPACE[: 0x20 + 1] = True
+_EDGE = np.zeros(256, dtype=bool)
+for _c in b".,;:!?\"'()[]{}<>*-`":
+    _EDGE[_c] = True
+_EDGE_CHARS = frozenset(".,;:!?\"'()[]{}<>*-`")
+_SPACE_RE = re.compile(r"[\x00-\x20]+")
+_STRIP_STEPS = 4  # edge bytes stripped at most per side: a longer edge stays (still exact)
+# Only cores with a letter are indexed ("$1,500" and "10-15" would grow the vocabulary by
+# the number), so a piece of a term is answered from them only when it has one too.
+# Each byte's kind for the cores: a letter (any byte of a non-ASCII character too), a
+# digit or "_", other punctuation, or a space (control characters included).
+_LETTER_KIND, _DIGIT, _PUNCT, _BLANK = 0, 1, 2, 3
+_KIND = np.full(256, _LETTER_KIND, dtype=np.uint8)
+_KIND[[*b"0123456789_"]] = _DIGIT
+_KIND[~_WORD] = _PUNCT
+_KIND[_SPACE] = _BLANK
+_LETTER_RE = re.compile(r"[a-zA-Z\x80-\U0010ffff]")
+# Distinct cores kept at most (~0.4 KB each with a small bitmap, so ~6 MB at most): rows
+# holding a core met after that are checked against their text instead, as rows with a
+# too long one are.
+MAX_CORES = 16_384
 
 _BASE = 0x9E3779B97F4A7C15  # odd: invertible mod 2**64
 _POWERS = np.array([pow(_BASE, i, 2**64) for i in range(MAX_TOKEN + 1)], dtype=np.uint64)
@@ -99,12 +135,133 @@ def is_simple(term: str) -> bool:
     return bool(term) and _NON_WORD_RE.search(term) is None
 
 
+def _cored(piece: str) -> bool:
+    """Whether the cores that contain `piece` (text without spaces) are the spans that
+    do: it holds punctuation and a letter, and neither begins nor ends with edge
+    punctuation."""
+    return (
+        bool(piece)
+        and not is_simple(piece)
+        and piece[0] not in _EDGE_CHARS
+        and piece[-1] not in _EDGE_CHARS
+        and _LETTER_RE.search(piece) is not None
+    )
+
+
 def word_runs(term: str) -> list[tuple[str, bool, bool]]:
     """The word runs of `term`, each with (run, open on the left, open on the right)."""
     runs = []
     for match in _WORD_RUN_RE.finditer(term):
         runs.append((match.group(), match.start() == 0, match.end() == len(term)))
     return runs
+
+
+def _runs(member: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(starts, ends) of the maximal runs of True in `member`."""
+    if not member.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    edge = np.empty(len(member) + 1, dtype=bool)
+    edge[0] = member[0]
+    np.not_equal(member[1:], member[:-1], out=edge[1:-1])
+    edge[-1] = member[-1]
+    bounds = np.flatnonzero(edge)
+    return bounds[0::2], bounds[1::2]
+
+
+def _hashes(
+    prefix: NDArray[np.uint64],
+    inverses: NDArray[np.uint64],
+    starts: NDArray[np.int64],
+    ends: NDArray[np.int64],
+) -> NDArray[np.uint64]:
+    """The polynomial hash of each run (as `_find_exact` computes it for one text)."""
+    hashes: NDArray[np.uint64] = (prefix[ends] - prefix[starts]) * inverses[starts]
+    hashes ^= (ends - starts).astype(np.uint64) * _LENGTH_MIX
+    return hashes
+
+
+def _gather(
+    ids: NDArray[np.int64],
+    rows: NDArray[np.int64],
+    hashes: NDArray[np.uint64],
+    starts: NDArray[np.int64],
+    lengths: NDArray[np.int64],
+    raw: bytes,
+    by_hash: dict[int, int],
+    bitmaps: list[BitMap],
+    names: list[str],
+    limit: int | None = None,
+) -> list[int]:
+    """Add each run's row to the bitmap of its text (made when new, while there are
+    fewer than `limit`). Returns the rows (ids) of the runs left out by the limit."""
+    # Runs are in row order, so a stable sort by hash keeps each text's rows sorted.
+    order = np.argsort(hashes, kind="stable")
+    hashes, rows, starts, lengths = hashes[order], rows[order], starts[order], lengths[order]
+    fresh = np.ones(len(hashes), dtype=bool)
+    fresh[1:] = (hashes[1:] != hashes[:-1]) | (rows[1:] != rows[:-1])
+    hashes, rows, starts, lengths = hashes[fresh], rows[fresh], starts[fresh], lengths[fresh]
+    group = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1])))
+    bounds_list = np.append(group, len(hashes)).tolist()
+    # pyroaring adds from an array.array('I') in C; from numpy, one element at a time.
+    row_ids = array("I", ids[rows].astype(np.uint32).tobytes())
+    left_out: list[int] = []
+    for n, h in enumerate(hashes[group].tolist()):
+        first = bounds_list[n]
+        tid = by_hash.get(h)
+        if tid is None:
+            if limit is not None and len(names) >= limit:
+                left_out += row_ids[first : bounds_list[n + 1]]
+                continue
+            s = int(starts[first])
+            tid = by_hash[h] = len(names)
+            names.append(raw[s : s + int(lengths[first])].decode("utf-8"))
+            bitmaps.append(BitMap())
+        bitmaps[tid].update(row_ids[first : bounds_list[n + 1]])
+    return left_out
+
+
+def _holding(
+    vocab: NDArray[np.uint8],
+    starts: NDArray[np.int64],
+    text: str,
+    left_open: bool = True,
+    right_open: bool = True,
+) -> list[int]:
+    """The ids of the entries of `vocab` (entries joined by newlines, beginning at
+    `starts`) that contain `text` (end with it when only the left is open, begin with it
+    when only the right is)."""
+    needle = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    size = len(needle)
+    if size == 0 or size > len(vocab):
+        return []
+    hits = np.flatnonzero(vocab[: len(vocab) - size + 1] == needle[0])
+    for k in range(1, size):
+        hits = hits[vocab[hits + k] == needle[k]]
+        if len(hits) == 0:
+            return []
+    if not left_open:  # must start an entry: preceded by the separator (or at 0)
+        hits = hits[(hits == 0) | (vocab[np.maximum(hits - 1, 0)] == 10)]
+    if not right_open:  # must end an entry
+        after = hits + size
+        hits = hits[(after >= len(vocab)) | (vocab[np.minimum(after, len(vocab) - 1)] == 10)]
+    found: list[int] = np.unique(np.searchsorted(starts, hits, side="right") - 1).tolist()
+    return found
+
+
+def _bitmap_bytes(bitmaps: Iterable[BitMap]) -> int:
+    total = 0
+    for bitmap in bitmaps:
+        stats = bitmap.get_statistics()
+        total += stats["n_bytes_array_containers"] + stats["n_bytes_bitset_containers"]
+        total += stats["n_bytes_run_containers"]
+    return total
+
+
+def _joined(names: list[str]) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
+    encoded = [name.encode("utf-8") for name in names]
+    lengths = np.fromiter((len(t) + 1 for t in encoded), dtype=np.int64, count=len(encoded))
+    return np.frombuffer(b"\n".join(encoded), dtype=np.uint8), np.cumsum(lengths) - lengths
 
 
 class TextIndex:
@@ -124,6 +281,14 @@ class TextIndex:
         # for "c++" or "c#" before the text is checked.
         self._marks: NDArray[np.uint64] = np.zeros(0, dtype=np.uint64)
         self._indexed = BitMap()  # rows in the bitmaps (not the overlay's)
+        # Per distinct core with punctuation in it ("node.js", "c++", "e-commerce"), the
+        # rows holding it: a term without spaces that holds punctuation is answered from
+        # them exactly, with no text read (see `_base_term`); ~4 cores a row.
+        self._cores: list[str] = []
+        self._core_bitmaps: list[BitMap] = []
+        self._core_by_hash: dict[int, int] = {}
+        self._core_vocab: tuple[NDArray[np.uint8], NDArray[np.int64]] | None = None
+        self._core_unindexed = BitMap()  # rows with a core too long to index: checked
         self._cache: OrderedDict[str, BitMap] = OrderedDict()  # base results by term
 
     # -- building ------------------------------------------------------------------------
@@ -134,6 +299,7 @@ class TextIndex:
         for first in range(0, len(haystacks), _CHUNK):
             self._add(ids[first : first + _CHUNK], haystacks[first : first + _CHUNK])
         self._vocab = None
+        self._core_vocab = None
         self._cache.clear()
 
     def _add(self, ids: NDArray[np.int64], haystacks: Sequence[str]) -> None:
@@ -150,25 +316,21 @@ class TextIndex:
         data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
         newlines = np.flatnonzero(data == 10)
         self._mark_rows(ids, data, newlines)
-        word = _WORD[data]
-        if not word.any():
-            return
-        edge = np.empty(len(word) + 1, dtype=bool)
-        edge[0] = word[0]
-        np.not_equal(word[1:], word[:-1], out=edge[1:-1])
-        edge[-1] = word[-1]
-        bounds = np.flatnonzero(edge)
-        starts, ends = bounds[0::2], bounds[1::2]
-        lengths = ends - starts
-        rows = np.searchsorted(newlines, starts)  # the slice's row of each run
         # A polynomial hash of each run, sum(byte * base**place in the run), from prefix
         # sums of byte * base**position (uint64 arithmetic wraps: mod 2**64), brought to
-        # the run's start by the inverse power.
+        # the run's start by the inverse power. Shared by the tokens and the cores.
         powers, inverses = _powers(len(data))
         prefix = np.zeros(len(data) + 1, dtype=np.uint64)
         np.cumsum(data * powers, out=prefix[1:])
-        hashes = (prefix[ends] - prefix[starts]) * inverses[starts]
-        hashes ^= lengths.astype(np.uint64) * _LENGTH_MIX
+        raw = data.tobytes()
+        self._add_cores(ids, data, newlines, prefix, inverses, raw)
+        word = _WORD[data]
+        if not word.any():
+            return
+        starts, ends = _runs(word)
+        lengths = ends - starts
+        rows = np.searchsorted(newlines, starts)  # the slice's row of each run
+        hashes = _hashes(prefix, inverses, starts, ends)
         del prefix
         long_runs = lengths > MAX_TOKEN
         if long_runs.any():
@@ -180,32 +342,76 @@ class TextIndex:
             rows = rows[short]
             if len(starts) == 0:
                 return
-        # Runs are in row order, so a stable sort by hash keeps each token's rows sorted.
-        order = np.argsort(hashes, kind="stable")
-        hashes, rows, starts, lengths = hashes[order], rows[order], starts[order], lengths[order]
-        fresh = np.ones(len(hashes), dtype=bool)
-        fresh[1:] = (hashes[1:] != hashes[:-1]) | (rows[1:] != rows[:-1])
-        hashes, rows, starts, lengths = hashes[fresh], rows[fresh], starts[fresh], lengths[fresh]
-        group = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1])))
-        bounds_list = np.append(group, len(hashes)).tolist()
-        # pyroaring adds from an array.array('I') in C; from numpy, one element at a time.
-        row_ids = array("I", ids[rows].astype(np.uint32).tobytes())
-        group_hashes = hashes[group].tolist()
-        by_hash, bitmaps, tokens = self._by_hash, self._bitmaps, self._tokens
-        raw = data.tobytes()
-        for n, h in enumerate(group_hashes):
-            first = bounds_list[n]
-            tid = by_hash.get(h)
-            if tid is None:
-                s = int(starts[first])
-                tid = by_hash[h] = len(tokens)
-                tokens.append(raw[s : s + int(lengths[first])].decode("utf-8"))
-                bitmaps.append(BitMap())
-            bitmaps[tid].update(row_ids[first : bounds_list[n + 1]])
+        _gather(ids, rows, hashes, starts, lengths, raw, self._by_hash, self._bitmaps, self._tokens)
+
+    def _add_cores(
+        self,
+        ids: NDArray[np.int64],
+        data: NDArray[np.uint8],
+        newlines: NDArray[np.int64],
+        prefix: NDArray[np.uint64],
+        inverses: NDArray[np.uint64],
+        raw: bytes,
+    ) -> None:
+        """Index the slice's cores that hold punctuation and a letter ("node.js", "c++")."""
+        # Only the spans around punctuation bytes are looked at (a few in a hundred
+        # bytes): found from the positions of the punctuation and of the spaces.
+        kind = _KIND[data]
+        punct = np.flatnonzero(kind == _PUNCT)
+        if len(punct) == 0:
+            return
+        spaces = np.concatenate(([-1], np.flatnonzero(kind == _BLANK), [len(data)]))
+        digits = np.flatnonzero(kind == _DIGIT)
+        del kind
+        after = np.searchsorted(spaces, punct)
+        starts, ends = spaces[after - 1] + 1, spaces[after]
+        first = np.ones(len(starts), dtype=bool)
+        first[1:] = starts[1:] != starts[:-1]
+        starts, ends = starts[first], ends[first]
+        # Strip the sentence punctuation at the edges, a byte a step: a core is a
+        # substring of its span, and it holds every occurrence in the span of a term
+        # that neither begins nor ends with such a byte. A longer edge stays: exact too.
+        last = len(data) - 1
+        for _ in range(_STRIP_STEPS):
+            step = (starts < ends) & _EDGE[data[np.minimum(starts, last)]]
+            if not step.any():
+                break
+            starts[step] += 1
+        for _ in range(_STRIP_STEPS):
+            step = (starts < ends) & _EDGE[data[np.maximum(ends - 1, 0)]]
+            if not step.any():
+                break
+            ends[step] -= 1
+        # Kept: punctuation left inside, and a letter (a byte neither punctuation nor a
+        # digit nor "_": in a span every byte is one of the three).
+        marks = np.searchsorted(punct, ends) - np.searchsorted(punct, starts)
+        figures = np.searchsorted(digits, ends) - np.searchsorted(digits, starts)
+        kept = (starts < ends) & (marks > 0) & (ends - starts - marks - figures > 0)
+        starts, ends = starts[kept], ends[kept]
+        if len(starts) == 0:
+            return
+        lengths = ends - starts
+        rows = np.searchsorted(newlines, starts)
+        long_cores = lengths > MAX_TOKEN
+        if long_cores.any():  # a URL, say: its rows are checked against their text
+            self._core_unindexed.update(
+                array("I", ids[np.unique(rows[long_cores])].astype(np.uint32).tobytes())
+            )
+            short = ~long_cores
+            starts, ends, lengths, rows = starts[short], ends[short], lengths[short], rows[short]
+            if len(starts) == 0:
+                return
+        hashes = _hashes(prefix, inverses, starts, ends)
+        by_hash, bitmaps, cores = self._core_by_hash, self._core_bitmaps, self._cores
+        left_out = _gather(
+            ids, rows, hashes, starts, lengths, raw, by_hash, bitmaps, cores, MAX_CORES
+        )
+        if left_out:
+            self._core_unindexed.update(left_out)
 
     def finish(self) -> None:
         """The bulk load is over: compact the bitmaps."""
-        for bitmap in self._bitmaps:
+        for bitmap in (*self._bitmaps, *self._core_bitmaps):
             bitmap.run_optimize()
             bitmap.shrink_to_fit()
         release_scratch()
@@ -222,13 +428,17 @@ class TextIndex:
     def token_count(self) -> int:
         return len(self._tokens)
 
+    @property
+    def core_count(self) -> int:
+        return len(self._cores)
+
     def memory_bytes(self) -> int:
-        """The bitmaps' size, for the benchmarks."""
-        return sum(b.get_statistics()["n_bytes_array_containers"] for b in self._bitmaps) + sum(
-            b.get_statistics()["n_bytes_bitset_containers"]
-            + b.get_statistics()["n_bytes_run_containers"]
-            for b in self._bitmaps
-        )
+        """The bitmaps' size (tokens' and cores'), for the benchmarks."""
+        return _bitmap_bytes(self._bitmaps) + self.core_memory_bytes()
+
+    def core_memory_bytes(self) -> int:
+        """The cores' bitmaps' size, for the benchmarks."""
+        return _bitmap_bytes([*self._core_bitmaps, self._core_unindexed])
 
     # -- querying ------------------------------------------------------------------------
 
@@ -325,6 +535,33 @@ class TextIndex:
     def _base_term(self, term: str) -> BitMap:
         if is_simple(term):
             return self._union(self._tokens_matching(term, True, True))
+        # The term's pieces between spaces that hold punctuation: each lies in one span of
+        # a row holding the term, so in one of its cores when the piece neither begins
+        # nor ends with edge punctuation.
+        held: BitMap | None = None
+        for piece in _SPACE_RE.split(term):
+            if not _cored(piece):
+                continue
+            rows = BitMap.union(BitMap(), *self._cores_holding(piece))
+            if piece == term:  # the term is in a row's cores, or not there
+                if not self._core_unindexed:
+                    return rows
+                unindexed = (self._candidates(term) & self._core_unindexed) - rows
+                return rows | self._check(unindexed, term)
+            rows |= self._core_unindexed
+            held = rows if held is None else held & rows
+            if not held:
+                return BitMap()
+        candidates = self._candidates(term)
+        if held is not None:
+            candidates &= held
+        # Rows in the overlay are checked too (harmlessly: `term` replaces them), so this
+        # reads nothing a change on the index's thread may be writing.
+        return self._check(candidates, term)
+
+    def _candidates(self, term: str) -> BitMap:
+        """The bulk-loaded rows that may hold `term` (not simple), by its word runs and
+        its punctuation."""
         runs = word_runs(term)
         marked = self._marked(term)
         if not runs:
@@ -338,9 +575,7 @@ class TextIndex:
                     return BitMap()
             assert found is not None
             candidates = found if marked is None else found & marked
-        # Rows in the overlay are checked too (harmlessly: `term` replaces them), so this
-        # reads nothing a change on the index's thread may be writing.
-        return self._check(candidates, term)
+        return candidates
 
     def _check(self, candidates: BitMap, term: str) -> BitMap:
         found = BitMap()
@@ -368,22 +603,15 @@ class TextIndex:
             tid = self._find_exact(run)
             return [] if tid is None else [tid]
         vocab = self._vocabulary()
-        needle = np.frombuffer(run.encode("utf-8"), dtype=np.uint8)
-        size = len(needle)
-        if size == 0 or size > len(vocab):
-            return []
-        hits = np.flatnonzero(vocab[: len(vocab) - size + 1] == needle[0])
-        for k in range(1, size):
-            hits = hits[vocab[hits + k] == needle[k]]
-            if len(hits) == 0:
-                return []
-        if not left_open:  # must start a token: preceded by the separator (or at 0)
-            hits = hits[(hits == 0) | (vocab[np.maximum(hits - 1, 0)] == 10)]
-        if not right_open:  # must end a token
-            after = hits + size
-            hits = hits[(after >= len(vocab)) | (vocab[np.minimum(after, len(vocab) - 1)] == 10)]
-        found: list[int] = np.unique(np.searchsorted(self._starts, hits, side="right") - 1).tolist()
-        return found
+        return _holding(vocab, self._starts, run, left_open, right_open)
+
+    def _cores_holding(self, piece: str) -> list[BitMap]:
+        """The bitmaps of the cores that contain `piece`."""
+        if self._core_vocab is None:
+            self._core_vocab = _joined(self._cores)
+        vocab, starts = self._core_vocab
+        bitmaps = self._core_bitmaps
+        return [bitmaps[c] for c in _holding(vocab, starts, piece)]
 
     def _find_exact(self, token: str) -> int | None:
         data = np.frombuffer(token.encode("utf-8"), dtype=np.uint8)
@@ -396,8 +624,6 @@ class TextIndex:
 
     def _vocabulary(self) -> NDArray[np.uint8]:
         if self._vocab is None:
-            encoded = [token.encode("utf-8") for token in self._tokens]
-            lengths = np.fromiter((len(t) + 1 for t in encoded), dtype=np.int64, count=len(encoded))
-            self._starts = np.cumsum(lengths) - lengths
-            self._vocab = np.frombuffer(b"\n".join(encoded), dtype=np.uint8)
+            vocab, self._starts = _joined(self._tokens)
+            self._vocab = vocab
         return self._vocab
