@@ -20,10 +20,13 @@ logged with its traceback and shown by the window's one `ErrorPresenter`, which 
 repeats into one non-modal box with a count.
 """
 
+# ruff: noqa: E402  (the first-party imports follow `drop_feature_import_hook()` on purpose)
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
 import signal
@@ -42,13 +45,29 @@ from PySide6.QtGui import QIcon
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication
 
+
+def drop_feature_import_hook() -> None:
+    """Give `import` back to Python: PySide6 replaces `builtins.__import__` with a hook
+    for its `from __feature__ import ...` (which BidDesk never uses) that reads the whole
+    source of every module imported after Qt (`inspect.getsource`, PYSIDE-2029) — about
+    a third of the window's import time in stack samples of the start. PySide's docs keep
+    the original in `builtins.__orig_import__`. The hook is put back after any import made
+    through it (the C side restores it on return), so the start calls this again before
+    its late imports."""
+    import builtins
+
+    hook = getattr(builtins, "__feature_import__", None)
+    original = getattr(builtins, "__orig_import__", None)
+    if hook is not None and original is not None and builtins.__import__ is hook:
+        builtins.__import__ = original
+
+
+drop_feature_import_hook()  # before the imports below: they are most of the start's
+
 from app import __version__
 from app import instance as single_instance
 from app.domain import Account, utcnow
 from app.ingest.poller import Poller
-from app.ingest.realtime import Realtime, RealtimeConfig
-from app.ingest.runtime import Runtime
-from app.ingest.webhooks import HookCredentials
 from app.instance import AlreadyRunning, InstanceLock, instance_name
 from app.services.autostart import Autostart
 from app.services.container import Services, open_services
@@ -60,11 +79,13 @@ from app.store.errors import StoreError
 from app.store.paths import data_dir
 from app.ui.bridge import Bridge
 from app.ui.collector import MainThreadCollector
-from app.ui.controllers.database import recover
 from app.ui.dialogs._lifetime import alive
 from app.ui.tray import Tray
 
 if TYPE_CHECKING:
+    from app.ingest.realtime import Realtime, RealtimeConfig
+    from app.ingest.runtime import Runtime
+    from app.ingest.webhooks import HookCredentials
     from app.sandbox import Sandbox
     from app.ui.controllers.team_page import TeamPageController
     from app.ui.dialogs.preferences import PreferencesDialog, PreferenceValues
@@ -196,6 +217,7 @@ class App:
 
     async def start(self) -> None:
         """Build everything and show the window (tests call this on their own loop)."""
+        drop_feature_import_hook()  # an importer may have put it back (see there)
         from app.ui.main_window import MainWindow
 
         profile = self.options.profile
@@ -211,24 +233,26 @@ class App:
         if self.options.sandbox:
             await self._start_sandbox()
         services = self.services
-        runtime = self.runtime = Runtime(
-            services,
-            adjust_config=self._adjust_realtime_config,
-            notify=self._show_notification,
-            dashboard_hook=self._sandbox_dashboard,
+        # The bridge polls through the runtime's poller, which comes with the runtime after
+        # the first rows are painted (`_build_runtime`); until then, an unstarted one.
+        self.bridge = Bridge(
+            services, Poller(services.accounts, services.inbox, services.tasks, services.bus)
         )
-        self.bridge = Bridge(services, runtime.poller)
         self.window = MainWindow(services, self.bridge, sandbox=self.sandbox is not None)
         self._hook_errors()
         self.window.quit_requested.connect(self.request_quit)
         self.window.sandbox_requested.connect(self._on_window_sandbox_requested)
         self.window.webhooks_changed.connect(self._on_window_webhooks_changed)
         self.window.preferences_requested.connect(self.open_preferences)
-        self._start_tray()
+        if self.options.hidden:
+            await self._build_runtime()  # the tray is the window's way back: before it
         self._repair_autostart()
         self.window.restore_state()
         hidden = self._show_window()
         await self.window.load()  # the inbox, drafts, submissions (off the loop)
+        # The rest in slices of its own, each after a pass of the loop: the first rows are
+        # painted before any of it (each was a part of the start's longest stall).
+        await asyncio.sleep(0)
         if (
             not services.accounts.list()
             and self.sandbox is None
@@ -236,13 +260,39 @@ class App:
             and not hidden
         ):
             self.window.offer_first_run()
-        await runtime.start()  # tracking, webhooks, polling
+            await asyncio.sleep(0)
+        if self.runtime is None:
+            await self._build_runtime()
+        assert self.runtime is not None
+        await self.runtime.start()  # tracking, webhooks, polling
         self._show_realtime()
         self._schedule_warm_up()
         if self.options.screenshot is not None or self.options.quit_after is not None:
             QTimer.singleShot(
                 int((self.options.quit_after or 3.0) * 1000), self._finish_scripted_run
             )
+
+    async def _build_runtime(self) -> None:
+        """Polling, webhooks, notifications, tracking (`Runtime`), and the tray that shows
+        the notifications. The runtime's module brings the webhook receiver and aiohttp,
+        whose import alone builds an SSL context: a tenth of a second or more of the start
+        that the first screen of rows does not need. It is imported on a worker (the
+        loop keeps painting; the collector is the GUI thread's, app/ui/collector.py)."""
+        await asyncio.to_thread(importlib.import_module, "app.ingest.runtime")
+        from app.ingest.runtime import Runtime
+
+        assert self.services is not None and self.bridge is not None
+        runtime = self.runtime = Runtime(
+            self.services,
+            adjust_config=self._adjust_realtime_config,
+            notify=self._show_notification,
+            dashboard_hook=self._sandbox_dashboard,
+        )
+        # The bridge's interim poller never started; a pause asked of it meanwhile holds.
+        interim, self.bridge.poller = self.bridge.poller, runtime.poller
+        if interim.paused:
+            runtime.poller.pause()
+        self._start_tray()
 
     # -- errors ---------------------------------------------------------------------------
 
@@ -720,6 +770,8 @@ async def _run_app(
         except StoreError as error:
             if options.screenshot is not None:
                 raise
+            from app.ui.controllers.database import recover  # its dialog: only when needed
+
             chosen = await recover(error, app.directory)
             if chosen is None:
                 return 1
