@@ -73,7 +73,8 @@ from app.services.container import Services, open_services
 from app.services.drafting import MODEL_KEY, SECRET_NAME
 from app.services.events import RealtimeStatus
 from app.services.notifications import Notification, NotificationKind, NotificationService
-from app.services.secrets import env_var_for
+from app.services.secrets import SecretStore, env_var_for
+from app.store import database_url
 from app.store.errors import StoreError
 from app.store.paths import data_dir
 from app.ui.bridge import Bridge
@@ -239,8 +240,6 @@ class App:
     async def start(self) -> None:
         """Build everything and show the window (tests call this on their own loop)."""
         drop_feature_import_hook()  # an importer may have put it back (see there)
-        from app.ui.main_window import MainWindow
-
         profile = self.options.profile
         if profile is None and self.options.sandbox:
             self._tmp = tempfile.TemporaryDirectory(prefix="biddesk-sandbox-")
@@ -249,7 +248,21 @@ class App:
         # From here on worker threads allocate: garbage cycles holding Qt objects must be
         # collected on this thread, never on theirs (app/ui/collector.py).
         self._collector = MainThreadCollector(self.qapp)
+        # On a team database, opening the services reads the team's password from the
+        # keyring, whose first use looks for its backend (plugins, a compiler run to find
+        # macOS' library: 0.15 s of the PostgreSQL start in a profile); that runs on a
+        # worker while the window's modules import here.
+        keyring_ready = (
+            asyncio.ensure_future(asyncio.to_thread(SecretStore().status))
+            if database_url(None, directory)
+            else None
+        )
+        from app.ui.main_window import MainWindow
+
         self._listen(directory)
+        if keyring_ready is not None:
+            with contextlib.suppress(Exception):  # opening the services says what is wrong
+                await keyring_ready
         self.services = open_services(directory)
         if self.options.sandbox:
             await self._start_sandbox()
