@@ -178,6 +178,9 @@ class App:
         self.window: MainWindow | None = None
         self.bridge: Bridge | None = None
         self.runtime: Runtime | None = None  # polling, webhooks, notifications, tracking
+        # Set once `runtime` exists (after the first rows): what the window asks of it
+        # before then (the first-run dialog's sandbox, saved webhooks) waits for it.
+        self._runtime_built = asyncio.Event()
         self.sandbox: Sandbox | None = None
         self.tray: Tray | None = None
         self._autostart: Autostart | None = None  # made when first needed (after the paint)
@@ -327,6 +330,7 @@ class App:
         interim, self.bridge.poller = self.bridge.poller, runtime.poller
         if interim.paused:
             runtime.poller.pause()
+        self._runtime_built.set()
         await next_pass()
         self._start_tray()
 
@@ -409,6 +413,7 @@ class App:
             window.status.update_realtime(None)
 
     async def _restart_realtime(self) -> None:
+        await self._runtime_built.wait()
         assert self.runtime is not None
         if self.window is not None:
             self.window.webhooks.realtime = None
@@ -586,6 +591,7 @@ class App:
     def _on_window_sandbox_requested(self) -> None:
         async def run() -> None:
             await self._start_sandbox()
+            await self._runtime_built.wait()
             assert self.window is not None and self.runtime is not None
             self.window.accounts_changed()
             await self._restart_realtime()
