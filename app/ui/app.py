@@ -20,10 +20,13 @@ logged with its traceback and shown by the window's one `ErrorPresenter`, which 
 repeats into one non-modal box with a count.
 """
 
+# ruff: noqa: E402  (the first-party imports follow `drop_feature_import_hook()` on purpose)
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
 import signal
@@ -42,34 +45,53 @@ from PySide6.QtGui import QIcon
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication
 
+
+def drop_feature_import_hook() -> None:
+    """Give `import` back to Python: PySide6 replaces `builtins.__import__` with a hook
+    for its `from __feature__ import ...` (which BidDesk never uses) that reads the whole
+    source of every module imported after Qt (`inspect.getsource`, PYSIDE-2029) — about
+    a third of the window's import time in stack samples of the start. PySide's docs keep
+    the original in `builtins.__orig_import__`. The hook is put back after any import made
+    through it (the C side restores it on return), so the start calls this again before
+    its late imports."""
+    import builtins
+
+    hook = getattr(builtins, "__feature_import__", None)
+    original = getattr(builtins, "__orig_import__", None)
+    if hook is not None and original is not None and builtins.__import__ is hook:
+        builtins.__import__ = original
+
+
+drop_feature_import_hook()  # before the imports below: they are most of the start's
+
 from app import __version__
 from app import instance as single_instance
 from app.domain import Account, utcnow
 from app.ingest.poller import Poller
-from app.ingest.realtime import Realtime, RealtimeConfig
-from app.ingest.runtime import Runtime
-from app.ingest.webhooks import HookCredentials
 from app.instance import AlreadyRunning, InstanceLock, instance_name
-from app.services.autostart import Autostart
 from app.services.container import Services, open_services
 from app.services.drafting import MODEL_KEY, SECRET_NAME
 from app.services.events import RealtimeStatus
 from app.services.notifications import Notification, NotificationKind, NotificationService
-from app.services.secrets import env_var_for
+from app.services.secrets import SecretStore, env_var_for
+from app.store import database_url
 from app.store.errors import StoreError
 from app.store.paths import data_dir
 from app.ui.bridge import Bridge
 from app.ui.collector import MainThreadCollector
-from app.ui.controllers.database import recover
 from app.ui.dialogs._lifetime import alive
-from app.ui.tray import Tray
 
 if TYPE_CHECKING:
+    from app.ingest.realtime import Realtime, RealtimeConfig
+    from app.ingest.runtime import Runtime
+    from app.ingest.webhooks import HookCredentials
     from app.sandbox import Sandbox
+    from app.services.autostart import Autostart
     from app.ui.controllers.team_page import TeamPageController
     from app.ui.dialogs.preferences import PreferencesDialog, PreferenceValues
     from app.ui.dialogs.preferences_team import TeamPage
     from app.ui.main_window import MainWindow
+    from app.ui.tray import Tray
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +118,14 @@ def app_icon() -> QIcon:
         if path.exists():
             icon.addFile(str(path), QSize(size, size))
     return icon
+
+
+async def next_pass() -> None:
+    """Let the loop run what is due (a frame, input, timers) before the start's next
+    slice. Not `sleep(0)`: under qasync that is a zero-timer, and back-to-back zero-timers
+    run ahead of timers already due (measured here: 20 ms slices joined by `sleep(0)` kept
+    a 5 ms timer waiting 60 ms; joined by this, 25 ms)."""
+    await asyncio.sleep(0.001)
 
 
 WARM_UP_DELAY_MS = 4_000  # after the busy first seconds (inbox load, first polls)
@@ -148,9 +178,12 @@ class App:
         self.window: MainWindow | None = None
         self.bridge: Bridge | None = None
         self.runtime: Runtime | None = None  # polling, webhooks, notifications, tracking
+        # Set once `runtime` exists (after the first rows): what the window asks of it
+        # before then (the first-run dialog's sandbox, saved webhooks) waits for it.
+        self._runtime_built = asyncio.Event()
         self.sandbox: Sandbox | None = None
         self.tray: Tray | None = None
-        self.autostart = Autostart()
+        self._autostart: Autostart | None = None  # made when first needed (after the paint)
         self._preferences: PreferencesDialog | None = None
         self._server: QLocalServer | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -161,6 +194,19 @@ class App:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._collector: MainThreadCollector | None = None
         self.exit_code = 0
+
+    @property
+    def autostart(self) -> Autostart:
+        """The start-at-login entry (tests give one writing to a temporary folder)."""
+        if self._autostart is None:
+            from app.services.autostart import Autostart
+
+            self._autostart = Autostart()
+        return self._autostart
+
+    @autostart.setter
+    def autostart(self, autostart: Autostart) -> None:
+        self._autostart = autostart
 
     @property
     def poller(self) -> Poller | None:
@@ -196,8 +242,7 @@ class App:
 
     async def start(self) -> None:
         """Build everything and show the window (tests call this on their own loop)."""
-        from app.ui.main_window import MainWindow
-
+        drop_feature_import_hook()  # an importer may have put it back (see there)
         profile = self.options.profile
         if profile is None and self.options.sandbox:
             self._tmp = tempfile.TemporaryDirectory(prefix="biddesk-sandbox-")
@@ -206,29 +251,44 @@ class App:
         # From here on worker threads allocate: garbage cycles holding Qt objects must be
         # collected on this thread, never on theirs (app/ui/collector.py).
         self._collector = MainThreadCollector(self.qapp)
+        # On a team database, opening the services reads the team's password from the
+        # keyring, whose first use looks for its backend (plugins, a compiler run to find
+        # macOS' library: 0.15 s of the PostgreSQL start in a profile); that runs on a
+        # worker while the window's modules import here.
+        keyring_ready = (
+            asyncio.ensure_future(asyncio.to_thread(SecretStore().status))
+            if database_url(None, directory)
+            else None
+        )
+        from app.ui.main_window import MainWindow
+
         self._listen(directory)
+        if keyring_ready is not None:
+            with contextlib.suppress(Exception):  # opening the services says what is wrong
+                await keyring_ready
         self.services = open_services(directory)
         if self.options.sandbox:
             await self._start_sandbox()
         services = self.services
-        runtime = self.runtime = Runtime(
-            services,
-            adjust_config=self._adjust_realtime_config,
-            notify=self._show_notification,
-            dashboard_hook=self._sandbox_dashboard,
+        # The bridge polls through the runtime's poller, which comes with the runtime after
+        # the first rows are painted (`_build_runtime`); until then, an unstarted one.
+        self.bridge = Bridge(
+            services, Poller(services.accounts, services.inbox, services.tasks, services.bus)
         )
-        self.bridge = Bridge(services, runtime.poller)
         self.window = MainWindow(services, self.bridge, sandbox=self.sandbox is not None)
         self._hook_errors()
         self.window.quit_requested.connect(self.request_quit)
         self.window.sandbox_requested.connect(self._on_window_sandbox_requested)
         self.window.webhooks_changed.connect(self._on_window_webhooks_changed)
         self.window.preferences_requested.connect(self.open_preferences)
-        self._start_tray()
-        self._repair_autostart()
+        if self.options.hidden:
+            await self._build_runtime()  # the tray is the window's way back: before it
         self.window.restore_state()
         hidden = self._show_window()
         await self.window.load()  # the inbox, drafts, submissions (off the loop)
+        # The rest in slices of its own, each after a pass of the loop: the first rows are
+        # painted before any of it (each was a part of the start's longest stall).
+        await next_pass()
         if (
             not services.accounts.list()
             and self.sandbox is None
@@ -236,13 +296,43 @@ class App:
             and not hidden
         ):
             self.window.offer_first_run()
-        await runtime.start()  # tracking, webhooks, polling
+            await next_pass()
+        if self.runtime is None:
+            await self._build_runtime()
+        assert self.runtime is not None
+        await self.runtime.start()  # tracking, webhooks, polling
+        await next_pass()
+        self._repair_autostart()
         self._show_realtime()
         self._schedule_warm_up()
         if self.options.screenshot is not None or self.options.quit_after is not None:
             QTimer.singleShot(
                 int((self.options.quit_after or 3.0) * 1000), self._finish_scripted_run
             )
+
+    async def _build_runtime(self) -> None:
+        """Polling, webhooks, notifications, tracking (`Runtime`), and the tray that shows
+        the notifications. The runtime's module brings the webhook receiver and aiohttp,
+        whose import alone builds an SSL context: a tenth of a second or more of the start
+        that the first screen of rows does not need. It is imported on a worker (the
+        loop keeps painting; the collector is the GUI thread's, app/ui/collector.py)."""
+        await asyncio.to_thread(importlib.import_module, "app.ingest.runtime")
+        from app.ingest.runtime import Runtime
+
+        assert self.services is not None and self.bridge is not None
+        runtime = self.runtime = Runtime(
+            self.services,
+            adjust_config=self._adjust_realtime_config,
+            notify=self._show_notification,
+            dashboard_hook=self._sandbox_dashboard,
+        )
+        # The bridge's interim poller never started; a pause asked of it meanwhile holds.
+        interim, self.bridge.poller = self.bridge.poller, runtime.poller
+        if interim.paused:
+            runtime.poller.pause()
+        self._runtime_built.set()
+        await next_pass()
+        self._start_tray()
 
     # -- errors ---------------------------------------------------------------------------
 
@@ -323,6 +413,7 @@ class App:
             window.status.update_realtime(None)
 
     async def _restart_realtime(self) -> None:
+        await self._runtime_built.wait()
         assert self.runtime is not None
         if self.window is not None:
             self.window.webhooks.realtime = None
@@ -345,6 +436,8 @@ class App:
 
     def _start_tray(self) -> None:
         """Notifications decide in the core; the tray (or the banner) shows them."""
+        from app.ui.tray import Tray
+
         assert self.services is not None and self.window is not None and self.bridge is not None
         store = self.services.store
         assert self.notifications is not None  # the runtime's, with this sink
@@ -498,6 +591,7 @@ class App:
     def _on_window_sandbox_requested(self) -> None:
         async def run() -> None:
             await self._start_sandbox()
+            await self._runtime_built.wait()
             assert self.window is not None and self.runtime is not None
             self.window.accounts_changed()
             await self._restart_realtime()
@@ -723,6 +817,8 @@ async def _run_app(
         except StoreError as error:
             if options.screenshot is not None:
                 raise
+            from app.ui.controllers.database import recover  # its dialog: only when needed
+
             chosen = await recover(error, app.directory)
             if chosen is None:
                 return 1

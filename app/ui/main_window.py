@@ -37,8 +37,6 @@ from app.ui.controllers.inbox import InboxController
 from app.ui.controllers.insights import InsightsController
 from app.ui.controllers.webhooks import WebhooksController
 from app.ui.dialogs.error import ErrorPresenter
-from app.ui.dialogs.first_run import FirstRunDialog
-from app.ui.dialogs.shortcuts import SHORTCUTS, ShortcutsDialog
 from app.ui.models.opportunities import OpportunityTableModel
 from app.ui.panes.editor import EditorPane
 from app.ui.panes.insights import InsightsPane
@@ -359,6 +357,8 @@ class MainWindow(QMainWindow):
         self.errors.present(title, message, details)
 
     def open_shortcuts(self) -> None:
+        from app.ui.dialogs.shortcuts import SHORTCUTS, ShortcutsDialog
+
         dialog = ShortcutsDialog(SHORTCUTS, self)
         self._keep(dialog)
         dialog.open()
@@ -373,6 +373,8 @@ class MainWindow(QMainWindow):
         self.webhooks.open()
 
     def offer_first_run(self) -> None:
+        from app.ui.dialogs.first_run import FirstRunDialog
+
         dialog = FirstRunDialog(self)
         dialog.sandbox_chosen.connect(self.sandbox_requested.emit)
         dialog.add_account_chosen.connect(self.accounts.add_account)

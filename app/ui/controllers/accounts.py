@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
@@ -19,7 +20,9 @@ from app.services.secrets import KeyStatus
 from app.ui.bridge import Bridge
 from app.ui.controllers.feedback import EXPECTED_ERRORS, Feedback, sentence
 from app.ui.dialogs._lifetime import OpenDialog, alive
-from app.ui.dialogs.accounts import AccountDialog, AccountForm, AccountsDialog
+
+if TYPE_CHECKING:  # imported when first opened: the window's start does not need them
+    from app.ui.dialogs.accounts import AccountDialog, AccountForm, AccountsDialog
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ class AccountsController(QObject):
         self._accounts_changed = accounts_changed
         self._account_removed = account_removed
         self._window = parent
-        self._list = OpenDialog[AccountsDialog]()
+        self._list: OpenDialog[AccountsDialog] = OpenDialog()
 
     def _spawn(self, coro: object, name: str) -> object:
         return self.services.tasks.spawn(coro, name=name, replace=True)  # type: ignore[arg-type]
@@ -59,6 +62,8 @@ class AccountsController(QObject):
     # -- the list -------------------------------------------------------------------------
 
     def open_accounts(self) -> None:
+        from app.ui.dialogs.accounts import AccountsDialog
+
         dialog = AccountsDialog(self._window)
         # The rows at once; each key's state as soon as the keyring answered (off the loop).
         dialog.set_accounts([(a, CHECKING) for a in self.services.accounts.list()])
@@ -100,6 +105,8 @@ class AccountsController(QObject):
         self._open_account_dialog(name)
 
     def _open_account_dialog(self, name: str | None) -> None:
+        from app.ui.dialogs.accounts import AccountDialog
+
         account = self.services.accounts.get(name) if name else None
         dialog = (
             AccountDialog(self._window, account=account) if account else AccountDialog(self._window)

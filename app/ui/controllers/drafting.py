@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDesktopServices
@@ -23,12 +24,12 @@ from app.services.submissions import SubmitRequest
 from app.ui.bridge import Bridge
 from app.ui.controllers.feedback import Feedback
 from app.ui.controllers.inbox import InboxController
-from app.ui.controllers.model_settings import ModelSettingsController
 from app.ui.dialogs._lifetime import DialogFeed
-from app.ui.dialogs.model_settings import ModelSettingsDialog
-from app.ui.dialogs.profiles import ProfilesDialog
-from app.ui.dialogs.templates import TemplatesDialog
 from app.ui.panes.editor import EditorPane
+
+if TYPE_CHECKING:  # imported when first opened: the window's start does not need them
+    from app.ui.controllers.model_settings import ModelSettingsController
+    from app.ui.dialogs.templates import TemplatesDialog
 
 log = logging.getLogger(__name__)
 
@@ -265,6 +266,8 @@ class DraftingController(QObject):
     # -- dialogs --------------------------------------------------------------------------
 
     def open_profiles(self) -> None:
+        from app.ui.dialogs.profiles import ProfilesDialog
+
         accounts = [a.name for a in self.services.accounts.list()]
         dialog = ProfilesDialog(self.services.library, accounts, self._window)
         dialog.saved.connect(lambda: self.feedback.notice("Profiles saved.", 4000))
@@ -272,6 +275,8 @@ class DraftingController(QObject):
         dialog.open()
 
     def open_templates(self) -> None:
+        from app.ui.dialogs.templates import TemplatesDialog
+
         opp = self.inbox.current_opportunity()
         dialog = TemplatesDialog(self.services.library, opp, self._window)
         dialog.saved.connect(lambda: self.feedback.notice("Templates saved.", 4000))
@@ -285,6 +290,9 @@ class DraftingController(QObject):
         dialog.set_opportunity(opp)
 
     def open_model_settings(self) -> None:
+        from app.ui.controllers.model_settings import ModelSettingsController
+        from app.ui.dialogs.model_settings import ModelSettingsDialog
+
         drafter = self.services.drafter
         dialog = ModelSettingsDialog(drafter.model_settings(), self._window)
         controller = ModelSettingsController(

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
-from app.ingest.realtime import NGROK_SECRET, Realtime
-from app.ingest.realtime import SETTINGS_KEY as WEBHOOK_SETTINGS
 from app.services.container import Services
 from app.services.events import RealtimeStatus
 from app.services.secrets import SecretError
@@ -24,7 +23,10 @@ from app.services.webhook_settings import RealtimeConfig, Setup
 from app.ui.bridge import Bridge
 from app.ui.controllers.feedback import Feedback
 from app.ui.dialogs._lifetime import DialogFeed, OpenDialog, alive
-from app.ui.dialogs.webhooks import WebhooksDialog
+
+if TYPE_CHECKING:  # the receiver's module brings aiohttp: imported when the dialog opens
+    from app.ingest.realtime import Realtime
+    from app.ui.dialogs.webhooks import WebhooksDialog
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,7 @@ class WebhooksController(QObject):
         self._keep = keep
         self._window = parent
         self.realtime: Realtime | None = None  # set by the App while webhooks are on
-        self._dialog = OpenDialog[WebhooksDialog]()
+        self._dialog: OpenDialog[WebhooksDialog] = OpenDialog()
         self._shape: tuple[object, ...] | None = None
 
     def _spawn(self, coro: object, name: str) -> None:
@@ -77,6 +79,9 @@ class WebhooksController(QObject):
         return self._dialog.get()
 
     def open(self) -> None:
+        from app.ingest.realtime import SETTINGS_KEY
+        from app.ui.dialogs.webhooks import WebhooksDialog
+
         current = self._dialog.get()
         if current is not None:
             current.raise_()
@@ -87,7 +92,7 @@ class WebhooksController(QObject):
         config = (
             realtime.config
             if realtime is not None
-            else RealtimeConfig.from_settings(self.services.store.settings.get(WEBHOOK_SETTINGS))
+            else RealtimeConfig.from_settings(self.services.store.settings.get(SETTINGS_KEY))
         )
         dialog = WebhooksDialog(config, self._window)
         status = realtime.status() if realtime is not None else None
@@ -108,6 +113,8 @@ class WebhooksController(QObject):
         dialog.open()
 
     async def _load_token_state(self, dialog: WebhooksDialog) -> None:
+        from app.ingest.realtime import NGROK_SECRET
+
         try:
             await self.services.secrets.aget(NGROK_SECRET)
             stored = True
@@ -150,6 +157,8 @@ class WebhooksController(QObject):
             return
 
         async def run() -> None:
+            from app.ingest.realtime import NGROK_SECRET
+
             try:
                 await self.services.secrets.aset(NGROK_SECRET, token)
             except SecretError as exc:
@@ -161,7 +170,9 @@ class WebhooksController(QObject):
         self._spawn(run(), SAVE_TASK)
 
     def _store(self, config: RealtimeConfig) -> None:
-        self.services.store.settings.set(WEBHOOK_SETTINGS, config.to_settings())
+        from app.ingest.realtime import SETTINGS_KEY
+
+        self.services.store.settings.set(SETTINGS_KEY, config.to_settings())
         self.changed.emit()
 
     def _copy_secret(self, account: str) -> None:

@@ -1,0 +1,73 @@
+"""What a cold start imports before the first screen of rows (issue 15).
+
+Measured in a fresh interpreter, in the order the start benchmark imports (Qt first): the
+modules the window does not need for its first rows — the webhook receiver with aiohttp,
+the tray, the dialogs — wait until after the paint, and PySide's `__feature__` import hook
+(which reads the source of every module imported after Qt) is gone before our imports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = r"""
+import json, sys
+import qasync
+from PySide6.QtWidgets import QApplication
+import app.ui.app
+import app.ui.main_window
+feature = sys.modules.get("shibokensupport.feature")
+inspected = sorted(getattr(feature, "pyside_feature_dict", {}))
+print(json.dumps({"modules": sorted(sys.modules), "inspected": inspected}))
+"""
+
+LATER = (
+    "aiohttp",
+    "app.ingest.runtime",
+    "app.ingest.webhooks",
+    "app.services.autostart",
+    "app.ui.controllers.database",
+    "app.ui.controllers.model_settings",
+    "app.ui.dialogs.accounts",
+    "app.ui.dialogs.database_problem",
+    "app.ui.dialogs.first_run",
+    "app.ui.dialogs.model_settings",
+    "app.ui.dialogs.profiles",
+    "app.ui.dialogs.shortcuts",
+    "app.ui.dialogs.templates",
+    "app.ui.dialogs.webhooks",
+    "app.ui.tray",
+)
+
+
+def _probe() -> dict[str, list[str]]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    result: dict[str, list[str]] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_the_window_modules_leave_the_receiver_tray_and_dialogs_for_later() -> None:
+    probe = _probe()
+    loaded = set(probe["modules"])
+    assert "app.ui.main_window" in loaded  # the probe did import the window
+    assert sorted(loaded.intersection(LATER)) == []
+    # PySide's hook saw the probe's own `import app.ui.app` (it hands the hook the
+    # package `app`: the hook was there), and none of the imports made below it.
+    inspected = set(probe["inspected"])
+    assert "app" in inspected
+    assert sorted(m for m in inspected if m.startswith("app.")) == []
