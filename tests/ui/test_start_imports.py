@@ -43,6 +43,9 @@ LATER = (
     "app.ui.dialogs.templates",
     "app.ui.dialogs.webhooks",
     "app.ui.tray",
+    # the team database's driver: a SQLite profile never needs it
+    "psycopg",
+    "psycopg_pool",
 )
 
 
