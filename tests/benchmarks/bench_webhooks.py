@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import hashlib
 import json
 import os
 import pickle
@@ -154,7 +155,14 @@ def bodies(n: int, prefix: str) -> list[bytes]:
     for i in range(n):
         wire = world.add_opportunity()
         wire["id"] = f"{prefix}{i:020x}"[-24:]
-        out.append(json.dumps({"type": "GIGRADAR.OPPORTUNITY.CREATE", "data": wire}).encode())
+        # The Upwork job too: the inbox keeps one row per job, so a later run's burst on a
+        # copy of an earlier run's profile (same seed, same jobs) joined the rows that
+        # burst had made, and nothing new was ever painted.
+        digest = hashlib.sha256(f"{prefix}:{i}".encode()).hexdigest()
+        text = json.dumps({"type": "GIGRADAR.OPPORTUNITY.CREATE", "data": wire})
+        text = text.replace(wire["jobId"], "~01" + digest[:18])
+        text = text.replace(wire["jobUid"], str(int(digest[18:34], 16))[:19])
+        out.append(text.encode())
     return out
 
 
@@ -394,7 +402,11 @@ async def main():
     window.resize(1280, 800)
     window.show()
     rx = app.realtime.receiver
-    await asyncio.sleep(2.0)  # the inbox loaded, start-up settled
+    # The whole inbox in the table: a fixed 2 s here used to end while a 100k inbox was
+    # still loading (~6 s on this machine), so the burst met the first screen's 300 rows
+    # and the loaded index replaced them mid-burst.
+    await asyncio.wait_for(window.inbox_controller.loaded.wait(), 600)
+    await asyncio.sleep(1.0)  # start-up settled
     spec = FilterSpec(platforms=frozenset({Platform.GIGRADAR}))
     window.filter_bar.set_spec(spec)
     window.filter_bar.filter_changed.emit(window.filter_bar.spec())
