@@ -237,11 +237,15 @@ class _Codes:
         return [c for name in names if (c := self._code.get(name)) is not None]
 
 
+# The narrowest type each column's values fit: a million rows cost 129 bytes each. Codes
+# come from small tables (`_Codes`: platforms, kinds and workflow states are a few names;
+# countries a few hundred); a ref is a rowid, and `id_by_ref` already has one entry per
+# rowid, so refs stay far below 2**31.
 _NUMERIC: dict[str, type[np.generic]] = {
-    "ref": np.int64,  # the source's rowid
-    "platform": np.int16,
-    "sources": np.int16,  # the platforms of the job's sources, `platform_bits`
-    "kind": np.int16,
+    "ref": np.int32,  # the source's rowid
+    "platform": np.int8,
+    "sources": np.int8,  # the platforms of the job's sources, `platform_bits`
+    "kind": np.int8,
     "budget": np.int64,
     "hmin": np.int64,
     "hmax": np.int64,
@@ -258,7 +262,7 @@ _NUMERIC: dict[str, type[np.generic]] = {
     "archived": np.bool_,
     "read": np.bool_,
     "starred": np.bool_,
-    "flow": np.int16,  # workflow state code; -1: none (new or read by the flag)
+    "flow": np.int8,  # workflow state code; -1: none (new or read by the flag)
     "seq": np.int32,
     "alive": np.bool_,
 }
@@ -414,13 +418,12 @@ class IndexData:
             return c["score"], np.isnan(c["score"])
         if column == Column.PLATFORM:
             labels = [_platform_label(name).casefold() for name in self.platforms.names]
-            ranks = np.argsort(np.argsort(np.array(labels, dtype=object), kind="stable"))
+            ranks = _ranks(np.array(labels, dtype=object))
             return ranks[c["platform"]], np.zeros(self.n, dtype=bool)
         if column == Column.TITLE:
             return c["title"], np.zeros(self.n, dtype=bool)
         if column == Column.KIND:
-            names = np.array(self.kinds.names, dtype=object)
-            ranks = np.argsort(np.argsort(names, kind="stable"))
+            ranks = _ranks(np.array(self.kinds.names, dtype=object))
             return ranks[c["kind"]], np.zeros(self.n, dtype=bool)
         if column == Column.BUDGET:
             value = _budget_sort(c, self.kinds.code(JobKind.HOURLY.value))
@@ -435,7 +438,7 @@ class IndexData:
             return c["connects"], c["connects"] == NONE32
         state_rank = {state: rank for rank, state in enumerate(LOCAL_STATES)}
         ranks = np.array(
-            [state_rank.get(name, len(state_rank)) for name in self.flows.names], dtype=np.int64
+            [state_rank.get(name, len(state_rank)) for name in self.flows.names], dtype=np.int16
         )
         codes = _state_codes(c, self.flows)
         return ranks[codes], np.zeros(self.n, dtype=bool)
@@ -520,19 +523,32 @@ def _full_order(
     late_rows: bool,
 ) -> NDArray[np.int64]:
     """Every live row by (missing, key, seq): one stable sort of the key over the rows in
-    arrival order (ids are in arrival order unless rows arrived after the load)."""
-    ids = np.flatnonzero(alive)
+    arrival order (ids are in arrival order unless rows arrived after the load).
+
+    Its scratch stays small (a sort at a million rows is the peak of a load, or of a
+    click): ids are int32, and the common case (every row alive and present, in arrival
+    order) copies no column."""
+    n = len(alive)
+    whole = not late_rows and bool(alive.all())
+    ids = np.arange(n, dtype=np.int32) if whole else np.flatnonzero(alive).astype(np.int32)
     if late_rows:
         ids = ids[np.argsort(seq[ids], kind="stable")]
-    present = ids[~missing[ids]]
-    values = key[present]
-    if values.dtype.kind in "iu" and len(values):
+    absent = missing[ids] if not whole else missing
+    any_absent = bool(absent.any())
+    present = ids[~absent] if any_absent else ids
+    values = key if whole and not any_absent else key[present]
+    if values.dtype.kind in "iu" and len(values) and values.dtype.itemsize > 2:
         low, high = int(values.min()), int(values.max())
         if high - low < 1 << 15:  # small ranks: numpy's radix sort, linear
             values = (values - low).astype(np.int16)
-    order = present[np.argsort(values, kind="stable")]
-    # int32: a million rows' order in 4 MB (ten columns kept).
-    return np.concatenate((order, ids[missing[ids]])).astype(np.int32)
+    order = np.argsort(values, kind="stable")
+    del values
+    # int32: a million rows' order in 4 MB.
+    ordered = present[order]
+    del order
+    if not any_absent:
+        return ordered
+    return np.concatenate((ordered, ids[absent]))
 
 
 def _merge_sorted(
@@ -568,25 +584,40 @@ def _descending(
 ) -> NDArray[np.int64]:
     """The descending order from the ascending one: groups of equal keys reversed,
     each group keeping its arrival order; missing values stay last."""
-    present = perm[~missing[perm]]
-    absent = perm[missing[perm]]
+    absent_at = missing[perm]
+    any_absent = bool(absent_at.any())
+    present = perm[~absent_at] if any_absent else perm
     count = len(present)
     if count == 0:
         return perm
-    keys = key[present]
-    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
-    lengths = np.diff(np.append(starts, count))
+    # Where a new key starts, compared a slice at a time: the keys in order would be a
+    # copy of the column (20 MB of titles at a million rows).
+    starts_at = np.ones(count, dtype=bool)
+    step = 1 << 16
+    for first in range(1, count, step):
+        last = min(first + step, count)
+        keys = key[present[first - 1 : last]]
+        starts_at[first:last] = keys[1:] != keys[:-1]
+    starts = np.flatnonzero(starts_at).astype(np.int32)
+    del starts_at
+    tail = perm[absent_at] if any_absent else perm[:0]
     if len(starts) == count:  # every key distinct: a plain reversal
-        return np.concatenate((present[::-1], absent))
-    flags = np.zeros(count, dtype=np.int64)
-    flags[starts] = 1
-    group = np.cumsum(flags) - 1
-    ends = starts + lengths
-    after = count - ends  # rows in later groups, which come first when descending
-    position = np.arange(count) - starts[group] + after[group]
+        return np.concatenate((present[::-1], tail))
+    # Group g (first at starts[g], length len_g) goes to count - starts[g] - len_g; a row
+    # at offset k in it keeps offset k there. So row p goes to p + shift[g] where shift =
+    # count - 2 * starts[g] - len_g: one repeat of each group's shift.
+    lengths = np.diff(np.append(starts, np.int32(count)))
+    shift = (count - 2 * starts - lengths).astype(np.int32)
+    del starts
+    position = np.repeat(shift, lengths)
+    del shift, lengths
+    position += np.arange(count, dtype=np.int32)
     result = np.empty(count, dtype=perm.dtype)
     result[position] = present
-    return np.concatenate((result, absent))
+    del position
+    if not any_absent:
+        return result
+    return np.concatenate((result, tail))
 
 
 def _platform_label(value: str) -> str:
@@ -596,23 +627,33 @@ def _platform_label(value: str) -> str:
         return value
 
 
-def _state_codes(c: Mapping[str, NDArray[Any]], flows: _Codes) -> NDArray[np.int64]:
+def _state_codes(c: Mapping[str, NDArray[Any]], flows: _Codes) -> NDArray[np.int16]:
     """Each row's local state code: its workflow state, else read or new."""
     read_code, new_code = flows.code("read"), flows.code("new")
-    fallback = np.where(c["read"], read_code, new_code)
-    return np.where(c["flow"] >= 0, c["flow"], fallback).astype(np.int64)
+    codes = np.where(c["read"], np.int16(read_code), np.int16(new_code))
+    flow = c["flow"]
+    np.copyto(codes, flow, where=flow >= 0)
+    return codes
 
 
 def _budget_sort(c: Mapping[str, NDArray[Any]], hourly_code: int) -> NDArray[np.int64]:
-    """The amount the BUDGET column shows: the upper rate of an hourly job, else the budget."""
+    """The amount the BUDGET column shows: the upper rate of an hourly job, else the budget.
+
+    (The upper of two rates, one of them maybe missing, is their maximum: NONE is the
+    smallest integer.) One column of scratch, not six: it is made at every sort by it."""
     hmin, hmax, budget = c["hmin"], c["hmax"], c["budget"]
     has_rate = (hmin != NONE) | (hmax != NONE)
-    low = np.where(hmin == NONE, hmax, hmin)
-    high = np.where(hmax == NONE, hmin, hmax)
-    upper = np.maximum(low, high)
     kind_hourly = c["kind"] == hourly_code
-    hourly = np.where(kind_hourly, has_rate, has_rate & (budget == NONE))
-    return np.where(hourly, upper, budget)
+    fixed = ~np.where(kind_hourly, has_rate, has_rate & (budget == NONE))
+    del has_rate, kind_hourly
+    value = np.maximum(hmin, hmax)
+    np.copyto(value, budget, where=fixed)
+    return value
+
+
+def _ranks(names: NDArray[Any]) -> NDArray[np.int16]:
+    """Each name's place among them (a code's sort rank), for a column of codes."""
+    return np.argsort(np.argsort(names, kind="stable")).astype(np.int16)
 
 
 def _at_least(bound: Decimal) -> int:
@@ -762,17 +803,25 @@ def build_index(
     `all_orders` computes every column's order here, so no sort waits for one later."""
     data = IndexData(source)
     data.reserve(expected)
+    since_trim = 0
     for refs, rows in slices:
         if cancelled():
             raise LoadCancelled
         data.append(refs, prepare_rows(rows, states))
+        since_trim += len(refs)
+        if since_trim >= _TRIM_ROWS:
+            since_trim = 0
+            _trim_heap()
     data.finish()
+    _trim_heap()
     if all_orders:
         for column in range(COLUMNS):
             if cancelled():
                 raise LoadCancelled
             data.perm(column)
-    _trim_heap()
+            _trim_heap()
+    else:
+        _trim_heap()
     if view is not None:
         spec, sort_column, descending, now = view
         when = datetime.fromtimestamp(now, UTC)
@@ -782,11 +831,17 @@ def build_index(
     return data
 
 
+# Rows appended between two trims of the heap during a load.
+_TRIM_ROWS = 50_000
+
+
 def _trim_heap() -> None:
     """Hand the heap's free pages back to the system (glibc only).
 
     A load frees millions of small temporaries between the bitmaps' growing buffers;
-    without this the process keeps their pages (~150 MB at a million rows)."""
+    without this the process keeps their pages (~150 MB at a million rows). Done during
+    the load as well, every `_TRIM_ROWS` rows and after each order: the free pages
+    otherwise pile up to the end, and the process's peak is the end of the load."""
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:
