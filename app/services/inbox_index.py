@@ -33,7 +33,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -445,6 +445,8 @@ class IndexData:
 
     def perm(self, column: int) -> NDArray[np.int64]:
         """Every live row in ascending order of `column` (missing last, ties by arrival)."""
+        for other in [c for c in self.descending_perms if c != column]:
+            del self.descending_perms[other]  # see `descending`
         perm = self.perms.get(column)
         stale = self.stale.get(column)
         if perm is not None and not stale:
@@ -463,9 +465,30 @@ class IndexData:
             moved = moved[alive[moved]]
             moved = moved[np.lexsort((seq[moved], key[moved], missing[moved]))]
             perm = _merge_sorted(keep, moved, key, missing, seq)
+        if perm is not self.perms.get(column) and self.cheap_order(column):
+            # Made again in a few ms when asked for: only the last one made is kept.
+            for other in [c for c in self.perms if c != column and self.cheap_order(c)]:
+                del self.perms[other]
+                self.stale.pop(other, None)
         self.perms[column] = perm
         self.stale[column] = set()
         return perm
+
+    def cheap_order(self, column: int) -> bool:
+        """Whether `column`'s order is one radix sort of small integers (a few codes, or
+        Connects prices: a range below 2**15), made in ~10 ms at a million rows, so not
+        worth its 4 MB while another column is shown."""
+        if column in (Column.PLATFORM, Column.KIND, Column.STATE):
+            return True
+        if column != Column.CONNECTS:
+            return False
+        connects = self.col("connects")
+        known = connects != NONE32
+        if not known.any():
+            return True
+        low = int(connects.min(where=known, initial=np.iinfo(np.int32).max))
+        high = int(connects.max(where=known, initial=NONE32))
+        return high - low < 1 << 15
 
     def mark_stale(self, ids: Iterable[int]) -> None:
         """Rows whose sort keys (or existence) changed: each kept order re-places them.
@@ -497,7 +520,10 @@ class IndexData:
             return kept[1]
         key, missing = self.sort_key(column)
         result = _descending(perm, key, missing)
-        self.descending_perms[column] = (perm, result)
+        del key, missing
+        # Derived in linear time from the ascending order: only the one shown is kept
+        # (every column's, once a user has clicked them all, was another 40 MB at 1M).
+        self.descending_perms = {column: (perm, result)}
         return result
 
     def facets(self, spec: FilterSpec, now: datetime) -> NDArray[np.bool_]:
@@ -543,8 +569,8 @@ def _full_order(
             values = (values - low).astype(np.int16)
     order = np.argsort(values, kind="stable")
     del values
-    # int32: a million rows' order in 4 MB.
-    ordered = present[order]
+    # int32: a million rows' order in 4 MB (typed as the ids it holds).
+    ordered = cast("NDArray[np.int64]", present[order])
     del order
     if not any_absent:
         return ordered
@@ -606,7 +632,7 @@ def _descending(
     # Group g (first at starts[g], length len_g) goes to count - starts[g] - len_g; a row
     # at offset k in it keeps offset k there. So row p goes to p + shift[g] where shift =
     # count - 2 * starts[g] - len_g: one repeat of each group's shift.
-    lengths = np.diff(np.append(starts, np.int32(count)))
+    lengths = np.diff(np.append(starts, np.int32(count))).astype(np.int32, copy=False)
     shift = (count - 2 * starts - lengths).astype(np.int32)
     del starts
     position = np.repeat(shift, lengths)
@@ -646,7 +672,7 @@ def _budget_sort(c: Mapping[str, NDArray[Any]], hourly_code: int) -> NDArray[np.
     kind_hourly = c["kind"] == hourly_code
     fixed = ~np.where(kind_hourly, has_rate, has_rate & (budget == NONE))
     del has_rate, kind_hourly
-    value = np.maximum(hmin, hmax)
+    value: NDArray[np.int64] = np.maximum(hmin, hmax)
     np.copyto(value, budget, where=fixed)
     return value
 
@@ -818,16 +844,16 @@ def build_index(
         for column in range(COLUMNS):
             if cancelled():
                 raise LoadCancelled
-            data.perm(column)
-            _trim_heap()
-    else:
-        _trim_heap()
+            if not data.cheap_order(column):  # cheap ones are made when asked for
+                data.perm(column)
+                _trim_heap()
     if view is not None:
         spec, sort_column, descending, now = view
         when = datetime.fromtimestamp(now, UTC)
         mask = _filter_mask(data, spec, when)
         shown = _ordered(data, mask, sort_column, descending)
         data.view = (spec, sort_column, descending, when, mask, shown)
+        _trim_heap()
     return data
 
 
@@ -873,7 +899,9 @@ def _ordered(
 ) -> NDArray[np.int64]:
     """The rows of `mask` in the total order of `column`."""
     if column is None:
-        rows = np.flatnonzero(mask)
+        rows = cast("NDArray[np.int64]", np.flatnonzero(mask).astype(np.int32))
+        if data.min_seq >= 0:  # no arrivals since the load: ids are in arrival order
+            return rows
         return rows[np.argsort(data.col("seq")[rows], kind="stable")]
     perm = data.descending(column) if descending else data.perm(column)
     return perm[mask[perm]]

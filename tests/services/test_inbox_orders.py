@@ -14,8 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
-from app.services.inbox_index import _descending, _full_order
+from app.services.inbox_index import InboxIndex, _descending, _full_order, build_index
+from app.services.inbox_rows import Column
+from app.services.inbox_source import StoreSource
+from app.store import Store
 from tests.helpers.profiles import examples
+from tests.services.test_inbox_index import assert_ordered, make_opportunity, visible_keys
+
+CHEAP = {Column.PLATFORM, Column.KIND, Column.CONNECTS, Column.STATE}
 
 
 def reference(
@@ -93,3 +99,33 @@ def test_groups_of_equal_keys_across_the_slices_of_the_descending_order() -> Non
     assert np.all(np.diff(key[present]) >= 0)
     descending = _descending(ascending, key, missing)
     assert descending.tolist() == reference(key, missing, seq, alive, True)
+
+
+def test_a_load_makes_only_the_orders_that_take_a_full_sort(store: Store) -> None:
+    store.opportunities.upsert_many([make_opportunity(n) for n in range(30)])
+    source = StoreSource(store.opportunities)
+    data = build_index(source, source.load_slices(), {}, all_orders=True)
+    assert set(data.perms) == set(Column) - CHEAP
+    assert all(data.cheap_order(column) for column in CHEAP)
+
+
+def test_only_the_last_cheap_order_and_the_descending_order_shown_are_kept() -> None:
+    """A column of a few codes is sorted again when asked for (~10 ms at a million rows),
+    and a descending order is derived from the ascending one: neither is worth keeping
+    for a column not shown (4 MB each at a million rows)."""
+    index = InboxIndex()
+    index.add_or_update([make_opportunity(n) for n in range(40)])
+    arrival = visible_keys(index)
+    data = index.data
+    for column in (Column.PLATFORM, Column.KIND, Column.SCORE, Column.POSTED, Column.STATE):
+        for descending in (False, True):
+            index.sort(column, descending)
+            assert_ordered(index)
+            assert len(data.descending_perms) == int(descending)
+            assert [c for c in data.perms if c in CHEAP] == [
+                c for c in (column,) if c in CHEAP
+            ] or column not in CHEAP
+    assert [c for c in data.perms if c in CHEAP] == [Column.STATE]
+    assert {Column.SCORE, Column.POSTED} <= set(data.perms)
+    index.sort(-1, False)
+    assert visible_keys(index) == arrival
