@@ -856,7 +856,11 @@ def build_index(
     for refs, rows in slices:
         if cancelled():
             raise LoadCancelled
-        data.append(refs, prepare_rows(rows, states))
+        # A part at a time: the records of a whole slice (~3 KB a row with its haystack)
+        # would ride on top of the load's peak, beside the text index's own scratch.
+        for first in range(0, len(refs), _PART_ROWS):
+            part = slice(first, first + _PART_ROWS)
+            data.append(refs[part], prepare_rows(rows[part], states))
         since_trim += len(refs)
         if since_trim >= _TRIM_ROWS:
             since_trim = 0
@@ -882,6 +886,8 @@ def build_index(
 
 # Rows appended between two trims of the heap during a load.
 _TRIM_ROWS = 50_000
+# Rows prepared and appended at once (a slice of the source is split in parts).
+_PART_ROWS = 1_000
 
 
 def _trim_heap() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
@@ -130,3 +131,26 @@ def test_only_the_last_cheap_order_and_the_descending_order_shown_are_kept() -> 
     assert {Column.SCORE, Column.POSTED} <= set(data.perms)
     index.sort(-1, False)
     assert visible_keys(index) == arrival
+
+
+def test_a_load_prepared_in_parts_is_the_load_in_one(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`build_index` prepares each slice of the source a part at a time (the peak memory
+    of a load): every column, order and word is as if prepared at once."""
+    from app.services import inbox_index
+
+    store.opportunities.upsert_many([make_opportunity(n) for n in range(30)])
+    source = StoreSource(store.opportunities)
+    whole = build_index(source, source.load_slices(), {}, all_orders=True)
+    monkeypatch.setattr(inbox_index, "_PART_ROWS", 7)
+    parts = build_index(source, source.load_slices(size=12), {}, all_orders=True)
+    assert parts.n == whole.n == 30
+    for name in whole.cols:
+        nan = whole.col(name).dtype.kind == "f"
+        assert np.array_equal(parts.col(name), whole.col(name), equal_nan=nan), name
+    assert set(parts.perms) == set(whole.perms)
+    for column, order in whole.perms.items():
+        assert np.array_equal(parts.perms[column], order), column
+    for word in ("react", "python", "figma", "we"):
+        assert parts.text.term(word) == whole.text.term(word), word
