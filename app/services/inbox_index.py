@@ -15,8 +15,11 @@ passes over the columns instead of a Python call per row.
   keystroke that narrows the previous query costs a vocabulary lookup and a union.
 - The order is total: the sort key (None last, either direction), then arrival (`seq`:
   the store's order at load, later arrivals first). Per column the ascending permutation
-  of every row is computed once (on the loading thread for the current column) and kept
-  up to date incrementally; the descending one is derived from it in linear time. The
+  of every row (int32, 4 MB at 1M rows) is computed once, on the loading thread for the
+  columns that take a full sort (score, title, budget, client, skills, posted), and kept
+  up to date incrementally; a column of a few codes (`IndexData.cheap_order`) is one
+  radix sort when asked for, and only the last one is kept. The descending order is
+  derived from the ascending one in linear time, and only the one shown is kept. The
   visible rows are that permutation filtered by the filter's mask: a few ms at 1M rows.
 - A change of a few rows (arrivals, updates, marks, removals) is placed into the visible
   rows by binary search on the sort key, reading ~log2(n) keys per row: a webhook burst
@@ -36,7 +39,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -242,11 +245,15 @@ class _Codes:
         return [c for name in names if (c := self._code.get(name)) is not None]
 
 
+# The narrowest type each column's values fit: a million rows cost 129 bytes each. Codes
+# come from small tables (`_Codes`: platforms, kinds and workflow states are a few names;
+# countries a few hundred); a ref is a rowid, and `id_by_ref` already has one entry per
+# rowid, so refs stay far below 2**31.
 _NUMERIC: dict[str, type[np.generic]] = {
-    "ref": np.int64,  # the source's rowid
-    "platform": np.int16,
-    "sources": np.int16,  # the platforms of the job's sources, `platform_bits`
-    "kind": np.int16,
+    "ref": np.int32,  # the source's rowid
+    "platform": np.int8,
+    "sources": np.int8,  # the platforms of the job's sources, `platform_bits`
+    "kind": np.int8,
     "budget": np.int64,
     "hmin": np.int64,
     "hmax": np.int64,
@@ -263,7 +270,7 @@ _NUMERIC: dict[str, type[np.generic]] = {
     "archived": np.bool_,
     "read": np.bool_,
     "starred": np.bool_,
-    "flow": np.int16,  # workflow state code; -1: none (new or read by the flag)
+    "flow": np.int8,  # workflow state code; -1: none (new or read by the flag)
     "seq": np.int32,
     "alive": np.bool_,
 }
@@ -299,6 +306,8 @@ class IndexData:
         self.min_seq = 0
         self.version = 0  # counts changes of rows: what is remembered below is per version
         self.descending_perms: dict[int, tuple[NDArray[np.int64], NDArray[np.int64]]] = {}
+        # (column, version, order) of a `cheap_order` column sorted descending.
+        self.cheap_descending: tuple[int, int, NDArray[np.int64]] | None = None
         self.facet_cache: dict[tuple[FilterSpec, datetime | None, int], NDArray[np.bool_]] = {}
         # (spec, column, descending, now, mask, visible) computed by `build_index`.
         self.view: tuple[FilterSpec, int | None, bool, datetime, Any, Any] | None = None
@@ -427,13 +436,12 @@ class IndexData:
             return c["score"], np.isnan(c["score"])
         if column == Column.PLATFORM:
             labels = [_platform_label(name).casefold() for name in self.platforms.names]
-            ranks = np.argsort(np.argsort(np.array(labels, dtype=object), kind="stable"))
+            ranks = _ranks(np.array(labels, dtype=object))
             return ranks[c["platform"]], np.zeros(count, dtype=bool)
         if column == Column.TITLE:
             return c["title"], np.zeros(count, dtype=bool)
         if column == Column.KIND:
-            names = np.array(self.kinds.names, dtype=object)
-            ranks = np.argsort(np.argsort(names, kind="stable"))
+            ranks = _ranks(np.array(self.kinds.names, dtype=object))
             return ranks[c["kind"]], np.zeros(count, dtype=bool)
         if column == Column.BUDGET:
             value = _budget_sort(c, self.kinds.code(JobKind.HOURLY.value))
@@ -448,13 +456,17 @@ class IndexData:
             return c["connects"], c["connects"] == NONE32
         state_rank = {state: rank for rank, state in enumerate(LOCAL_STATES)}
         ranks = np.array(
-            [state_rank.get(name, len(state_rank)) for name in self.flows.names], dtype=np.int64
+            [state_rank.get(name, len(state_rank)) for name in self.flows.names], dtype=np.int16
         )
         codes = _state_codes(c, self.flows)
         return ranks[codes], np.zeros(count, dtype=bool)
 
     def perm(self, column: int) -> NDArray[np.int64]:
         """Every live row in ascending order of `column` (missing last, ties by arrival)."""
+        for other in [c for c in self.descending_perms if c != column]:
+            del self.descending_perms[other]  # see `descending`
+        if self.cheap_descending is not None and self.cheap_descending[0] != column:
+            self.cheap_descending = None
         perm = self.perms.get(column)
         stale = self.stale.get(column)
         if perm is not None and not stale:
@@ -473,9 +485,30 @@ class IndexData:
             moved = moved[alive[moved]]
             moved = moved[np.lexsort((seq[moved], key[moved], missing[moved]))]
             perm = _merge_sorted(keep, moved, key, missing, seq)
+        if perm is not self.perms.get(column) and self.cheap_order(column):
+            # Made again in a few ms when asked for: only the last one made is kept.
+            for other in [c for c in self.perms if c != column and self.cheap_order(c)]:
+                del self.perms[other]
+                self.stale.pop(other, None)
         self.perms[column] = perm
         self.stale[column] = set()
         return perm
+
+    def cheap_order(self, column: int) -> bool:
+        """Whether `column`'s order is one radix sort of small integers (a few codes, or
+        Connects prices: a range below 2**15): 15-35 ms at a million rows on a busy
+        2-core machine, so not worth its 4 MB while another column is shown."""
+        if column in (Column.PLATFORM, Column.KIND, Column.STATE):
+            return True
+        if column != Column.CONNECTS:
+            return False
+        connects = self.col("connects")
+        known = connects != NONE32
+        if not known.any():
+            return True
+        low = int(connects.min(where=known, initial=np.iinfo(np.int32).max))
+        high = int(connects.max(where=known, initial=NONE32))
+        return high - low < 1 << 15
 
     def mark_stale(self, ids: Iterable[int]) -> None:
         """Rows whose sort keys (or existence) changed: each kept order re-places them.
@@ -501,13 +534,32 @@ class IndexData:
 
     def descending(self, column: int) -> NDArray[np.int64]:
         """`perm(column)` for a descending sort (derived once per version of the order)."""
+        if self.cheap_order(column):
+            # One radix sort of the negated codes, as cheap as the ascending one (and
+            # half the cost of making that and reversing its groups); kept while no row
+            # changes and no other column is asked for.
+            found = self.cheap_descending
+            if found is not None and found[:2] == (column, self.version):
+                return found[2]
+            self.cheap_descending = None
+            for other in [c for c in self.perms if c != column and self.cheap_order(c)]:
+                del self.perms[other]
+                self.stale.pop(other, None)
+            key, missing = self.sort_key(column)
+            seq, alive = self.col("seq"), self.col("alive")
+            result = _full_order(np.negative(key), missing, seq, alive, self.min_seq < 0)
+            self.cheap_descending = (column, self.version, result)
+            return result
         perm = self.perm(column)
         kept = self.descending_perms.get(column)
         if kept is not None and kept[0] is perm:
             return kept[1]
         key, missing = self.sort_key(column)
         result = _descending(perm, key, missing)
-        self.descending_perms[column] = (perm, result)
+        del key, missing
+        # Derived in linear time from the ascending order: only the one shown is kept
+        # (every column's, once a user has clicked them all, was another 40 MB at 1M).
+        self.descending_perms = {column: (perm, result)}
         return result
 
     def facets(self, spec: FilterSpec, now: datetime) -> NDArray[np.bool_]:
@@ -545,19 +597,32 @@ def _full_order(
     late_rows: bool,
 ) -> NDArray[np.int64]:
     """Every live row by (missing, key, seq): one stable sort of the key over the rows in
-    arrival order (ids are in arrival order unless rows arrived after the load)."""
-    ids = np.flatnonzero(alive)
+    arrival order (ids are in arrival order unless rows arrived after the load).
+
+    Its scratch stays small (a sort at a million rows is the peak of a load, or of a
+    click): ids are int32, and the common case (every row alive and present, in arrival
+    order) copies no column."""
+    n = len(alive)
+    whole = not late_rows and bool(alive.all())
+    ids = np.arange(n, dtype=np.int32) if whole else np.flatnonzero(alive).astype(np.int32)
     if late_rows:
         ids = ids[np.argsort(seq[ids], kind="stable")]
-    present = ids[~missing[ids]]
-    values = key[present]
-    if values.dtype.kind in "iu" and len(values):
+    absent = missing[ids] if not whole else missing
+    any_absent = bool(absent.any())
+    present = ids[~absent] if any_absent else ids
+    values = key if whole and not any_absent else key[present]
+    if values.dtype.kind in "iu" and len(values) and values.dtype.itemsize > 2:
         low, high = int(values.min()), int(values.max())
         if high - low < 1 << 15:  # small ranks: numpy's radix sort, linear
             values = (values - low).astype(np.int16)
-    order = present[np.argsort(values, kind="stable")]
-    # int32: a million rows' order in 4 MB (ten columns kept).
-    return np.concatenate((order, ids[missing[ids]])).astype(np.int32)
+    order = np.argsort(values, kind="stable")
+    del values
+    # int32: a million rows' order in 4 MB (typed as the ids it holds).
+    ordered = cast("NDArray[np.int64]", present[order])
+    del order
+    if not any_absent:
+        return ordered
+    return np.concatenate((ordered, ids[absent]))
 
 
 def _merge_sorted(
@@ -593,25 +658,40 @@ def _descending(
 ) -> NDArray[np.int64]:
     """The descending order from the ascending one: groups of equal keys reversed,
     each group keeping its arrival order; missing values stay last."""
-    present = perm[~missing[perm]]
-    absent = perm[missing[perm]]
+    absent_at = missing[perm]
+    any_absent = bool(absent_at.any())
+    present = perm[~absent_at] if any_absent else perm
     count = len(present)
     if count == 0:
         return perm
-    keys = key[present]
-    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
-    lengths = np.diff(np.append(starts, count))
+    # Where a new key starts, compared a slice at a time: the keys in order would be a
+    # copy of the column (20 MB of titles at a million rows).
+    starts_at = np.ones(count, dtype=bool)
+    step = 1 << 16
+    for first in range(1, count, step):
+        last = min(first + step, count)
+        keys = key[present[first - 1 : last]]
+        starts_at[first:last] = keys[1:] != keys[:-1]
+    starts = np.flatnonzero(starts_at).astype(np.int32)
+    del starts_at
+    tail = perm[absent_at] if any_absent else perm[:0]
     if len(starts) == count:  # every key distinct: a plain reversal
-        return np.concatenate((present[::-1], absent))
-    flags = np.zeros(count, dtype=np.int64)
-    flags[starts] = 1
-    group = np.cumsum(flags) - 1
-    ends = starts + lengths
-    after = count - ends  # rows in later groups, which come first when descending
-    position = np.arange(count) - starts[group] + after[group]
+        return np.concatenate((present[::-1], tail))
+    # Group g (first at starts[g], length len_g) goes to count - starts[g] - len_g; a row
+    # at offset k in it keeps offset k there. So row p goes to p + shift[g] where shift =
+    # count - 2 * starts[g] - len_g: one repeat of each group's shift.
+    lengths = np.diff(np.append(starts, np.int32(count))).astype(np.int32, copy=False)
+    shift = (count - 2 * starts - lengths).astype(np.int32)
+    del starts
+    position = np.repeat(shift, lengths)
+    del shift, lengths
+    position += np.arange(count, dtype=np.int32)
     result = np.empty(count, dtype=perm.dtype)
     result[position] = present
-    return np.concatenate((result, absent))
+    del position
+    if not any_absent:
+        return result
+    return np.concatenate((result, tail))
 
 
 def _platform_label(value: str) -> str:
@@ -621,23 +701,33 @@ def _platform_label(value: str) -> str:
         return value
 
 
-def _state_codes(c: Mapping[str, NDArray[Any]], flows: _Codes) -> NDArray[np.int64]:
+def _state_codes(c: Mapping[str, NDArray[Any]], flows: _Codes) -> NDArray[np.int16]:
     """Each row's local state code: its workflow state, else read or new."""
     read_code, new_code = flows.code("read"), flows.code("new")
-    fallback = np.where(c["read"], read_code, new_code)
-    return np.where(c["flow"] >= 0, c["flow"], fallback).astype(np.int64)
+    codes = np.where(c["read"], np.int16(read_code), np.int16(new_code))
+    flow = c["flow"]
+    np.copyto(codes, flow, where=flow >= 0)
+    return codes
 
 
 def _budget_sort(c: Mapping[str, NDArray[Any]], hourly_code: int) -> NDArray[np.int64]:
-    """The amount the BUDGET column shows: the upper rate of an hourly job, else the budget."""
+    """The amount the BUDGET column shows: the upper rate of an hourly job, else the budget.
+
+    (The upper of two rates, one of them maybe missing, is their maximum: NONE is the
+    smallest integer.) One column of scratch, not six: it is made at every sort by it."""
     hmin, hmax, budget = c["hmin"], c["hmax"], c["budget"]
     has_rate = (hmin != NONE) | (hmax != NONE)
-    low = np.where(hmin == NONE, hmax, hmin)
-    high = np.where(hmax == NONE, hmin, hmax)
-    upper = np.maximum(low, high)
     kind_hourly = c["kind"] == hourly_code
-    hourly = np.where(kind_hourly, has_rate, has_rate & (budget == NONE))
-    return np.where(hourly, upper, budget)
+    fixed = ~np.where(kind_hourly, has_rate, has_rate & (budget == NONE))
+    del has_rate, kind_hourly
+    value: NDArray[np.int64] = np.maximum(hmin, hmax)
+    np.copyto(value, budget, where=fixed)
+    return value
+
+
+def _ranks(names: NDArray[Any]) -> NDArray[np.int16]:
+    """Each name's place among them (a code's sort rank), for a column of codes."""
+    return np.argsort(np.argsort(names, kind="stable")).astype(np.int16)
 
 
 def _at_least(bound: Decimal) -> int:
@@ -787,31 +877,51 @@ def build_index(
     `all_orders` computes every column's order here, so no sort waits for one later."""
     data = IndexData(source)
     data.reserve(expected)
+    since_trim = 0
     for refs, rows in slices:
         if cancelled():
             raise LoadCancelled
-        data.append(refs, prepare_rows(rows, states))
+        # A part at a time: the records of a whole slice (~3 KB a row with its haystack)
+        # would ride on top of the load's peak, beside the text index's own scratch.
+        for first in range(0, len(refs), _PART_ROWS):
+            part = slice(first, first + _PART_ROWS)
+            data.append(refs[part], prepare_rows(rows[part], states))
+        since_trim += len(refs)
+        if since_trim >= _TRIM_ROWS:
+            since_trim = 0
+            _trim_heap()
     data.finish()
+    _trim_heap()
     if all_orders:
         for column in range(COLUMNS):
             if cancelled():
                 raise LoadCancelled
-            data.perm(column)
-    _trim_heap()
+            if not data.cheap_order(column):  # cheap ones are made when asked for
+                data.perm(column)
+                _trim_heap()
     if view is not None:
         spec, sort_column, descending, now = view
         when = datetime.fromtimestamp(now, UTC)
         mask = _filter_mask(data, spec, when)
         shown = _ordered(data, mask, sort_column, descending)
         data.view = (spec, sort_column, descending, when, mask, shown)
+        _trim_heap()
     return data
+
+
+# Rows appended between two trims of the heap during a load.
+_TRIM_ROWS = 50_000
+# Rows prepared and appended at once (a slice of the source is split in parts).
+_PART_ROWS = 1_000
 
 
 def _trim_heap() -> None:
     """Hand the heap's free pages back to the system (glibc only).
 
     A load frees millions of small temporaries between the bitmaps' growing buffers;
-    without this the process keeps their pages (~150 MB at a million rows)."""
+    without this the process keeps their pages (~150 MB at a million rows). Done during
+    the load as well, every `_TRIM_ROWS` rows and after each order: the free pages
+    otherwise pile up to the end, and the process's peak is the end of the load."""
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:
@@ -843,7 +953,9 @@ def _ordered(
 ) -> NDArray[np.int64]:
     """The rows of `mask` in the total order of `column`."""
     if column is None:
-        rows = np.flatnonzero(mask)
+        rows = cast("NDArray[np.int64]", np.flatnonzero(mask).astype(np.int32))
+        if data.min_seq >= 0:  # no arrivals since the load: ids are in arrival order
+            return rows
         return rows[np.argsort(data.col("seq")[rows], kind="stable")]
     perm = data.descending(column) if descending else data.perm(column)
     return perm[mask[perm]]
