@@ -184,3 +184,26 @@ async def test_unknown_platform_route_gets_the_platforms_404(
     )
     assert r.status_code == 405
     assert r.json()["code"] == "METHOD_NOT_ALLOWED"
+
+
+async def test_a_client_leaving_mid_body_is_dropped_without_an_error(sandbox: Sandbox) -> None:
+    """An app stopping in the middle of a request (its webhook registration, say) closes
+    the connection before the body has arrived. The platform has no one to answer; the
+    sandbox must not log that as an ERROR (the test setup fails a test on one), and it
+    keeps serving."""
+    base = sandbox.info.gigradar.base_url
+    host, port = base.split("//", 1)[1].split("/", 1)[0].split(":")
+    path = "/" + base.split("//", 1)[1].split("/", 1)[1] + "/webhooks"
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"X-API-Key: {sandbox.keys['gigradar']}\r\n"
+        "Content-Length: 500\r\n\r\n{\"url\": \"http://127.0.0.1:9/h".encode()
+    )
+    await writer.drain()
+    writer.close()  # gone before the other 470 bytes
+    await writer.wait_closed()
+    await reader.read()  # the server's side of it is over
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        answered = await client.get(control(sandbox) + "/info")
+    assert answered.status_code == 200
