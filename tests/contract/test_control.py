@@ -198,7 +198,7 @@ async def test_a_client_leaving_mid_body_is_dropped_without_an_error(sandbox: Sa
     writer.write(
         f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
         f"X-API-Key: {sandbox.keys['gigradar']}\r\n"
-        "Content-Length: 500\r\n\r\n{\"url\": \"http://127.0.0.1:9/h".encode()
+        'Content-Length: 500\r\n\r\n{"url": "http://127.0.0.1:9/h'.encode()
     )
     await writer.drain()
     writer.close()  # gone before the other 470 bytes
