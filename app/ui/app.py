@@ -80,6 +80,7 @@ from app.store.paths import data_dir
 from app.ui.bridge import Bridge
 from app.ui.collector import MainThreadCollector
 from app.ui.dialogs._lifetime import alive
+from app.ui.loop import next_pass
 
 if TYPE_CHECKING:
     from app.ingest.realtime import Realtime, RealtimeConfig
@@ -118,14 +119,6 @@ def app_icon() -> QIcon:
         if path.exists():
             icon.addFile(str(path), QSize(size, size))
     return icon
-
-
-async def next_pass() -> None:
-    """Let the loop run what is due (a frame, input, timers) before the start's next
-    slice. Not `sleep(0)`: under qasync that is a zero-timer, and back-to-back zero-timers
-    run ahead of timers already due (measured here: 20 ms slices joined by `sleep(0)` kept
-    a 5 ms timer waiting 60 ms; joined by this, 25 ms)."""
-    await asyncio.sleep(0.001)
 
 
 WARM_UP_DELAY_MS = 4_000  # after the busy first seconds (inbox load, first polls)

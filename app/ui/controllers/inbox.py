@@ -26,6 +26,7 @@ from app.services.inbox_source import StoreSource
 from app.ui import collector
 from app.ui.bridge import Bridge
 from app.ui.controllers.feedback import Feedback
+from app.ui.loop import next_pass
 from app.ui.models.opportunities import OpportunityTableModel
 from app.ui.panes.editor import EditorPane
 from app.ui.panes.submissions import SubmissionsPane
@@ -231,7 +232,7 @@ class InboxController(QObject):
             # The rows paint first: selecting the first row fills the editor (its job,
             # submissions and accounts read from the store), which held the first paint
             # back by ~70 ms in one timeline at 100k, ~140 ms on a team database.
-            await asyncio.sleep(0.001)  # a pass of Qt's events: the paint, not a wait
+            await next_pass()
             self._select_first()
             # The rest builds on the worker while the window works. A task cancelled
             # before it starts (a quick quit) never runs its `finally`: finish it then.
