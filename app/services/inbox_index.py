@@ -1402,13 +1402,7 @@ class InboxIndex:
             self._announce(old, new, changed)
             return True
         listener = self._listener
-        visible = old
-        for first, last in reversed(runs_out):
-            listener.begin_remove(first, last)
-            visible = np.concatenate((visible[:first], visible[last + 1 :]))
-            self.visible = visible
-            self._positions = None
-            listener.end_remove()
+        visible = self._remove_runs(old, runs_out)
         # Runs from the last up: the rows before a run are then the same as in `base`,
         # so each step is one copy of the shown rows, not a fresh insert of all runs.
         for first, last in reversed(runs_in):
@@ -1545,14 +1539,7 @@ class InboxIndex:
             if len(gone) > ROW_SIGNALS_LIMIT:
                 self._reset(new)
                 return
-            runs = _runs(gone.tolist())
-            visible = old
-            for first, last in reversed(runs):
-                listener.begin_remove(first, last)
-                visible = np.concatenate((visible[:first], visible[last + 1 :]))
-                self.visible = visible
-                self._positions = None
-                listener.end_remove()
+            self._remove_runs(old, _runs(gone.tolist()))
             self._repaint(changed)
             return
         runs = _runs(added.tolist())
@@ -1575,6 +1562,20 @@ class InboxIndex:
             self._positions = None
             listener.end_insert()
         self._repaint([i for i in changed if in_old[i]])
+
+    def _remove_runs(
+        self, visible: NDArray[np.int64], runs: list[tuple[int, int]]
+    ) -> NDArray[np.int64]:
+        """Take the runs (positions in `visible`) out, the last first, each announced as
+        one removal; returns what is shown after."""
+        listener = self._listener
+        for first, last in reversed(runs):
+            listener.begin_remove(first, last)
+            visible = np.concatenate((visible[:first], visible[last + 1 :]))
+            self.visible = visible
+            self._positions = None
+            listener.end_remove()
+        return visible
 
     def _move(self, old: NDArray[np.int64], new: NDArray[np.int64], i: int) -> None:
         source = int(np.flatnonzero(old == i)[0])
