@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from app.domain import Outcome, Platform, SubmissionState
+from app.ingest import webhooks
 from app.ingest.webhooks import (
     BATCH,
     HookCredentials,
@@ -449,6 +450,37 @@ async def test_a_burst_leaves_the_loop_a_turn_between_slices(
     assert max(per_turn.values()) <= 4
     keys = [f"gigradar:{e['data']['id']}" for e in envelopes]
     assert len(services.store.opportunities.get_many(keys)) == 24
+
+
+async def test_a_delivery_is_answered_while_the_one_before_it_on_its_connection_is_applied(
+    services: Services, world: Sandbox, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A platform reuses its connections: the next delivery on one follows the answer to
+    # the last. Applying the first (slow here, held until the second is answered) must
+    # not hold the second back: aiohttp reads a connection's next request only once the
+    # handler of the last one returns.
+    monkeypatch.setattr(webhooks, "COALESCE", 0.0)  # due at once: applied right after
+    applying, release = asyncio.Event(), asyncio.Event()
+    process = receiver.processor.process
+
+    async def held(batch: Any) -> Any:
+        applying.set()
+        await release.wait()
+        return await process(batch)
+
+    monkeypatch.setattr(receiver.processor, "process", held)
+    first, second = created(world), created(world)
+    one = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    async with httpx.AsyncClient(base_url=receiver.base_url, timeout=5, limits=one) as http:
+        assert (await post_gr(http, first)).status_code == 200
+        await asyncio.wait_for(applying.wait(), 5)
+        answer = await asyncio.wait_for(post_gr(http, second), 3)  # the same connection
+        assert answer.status_code == 200
+        assert not release.is_set()  # answered while the first was still being applied
+        release.set()
+    await receiver.wait_idle()
+    keys = [f"gigradar:{e['data']['id']}" for e in (first, second)]
+    assert len(services.store.opportunities.get_many(keys)) == 2
 
 
 def test_credentials_never_show_in_their_repr() -> None:
