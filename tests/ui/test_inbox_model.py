@@ -736,6 +736,98 @@ def test_painting_rows_at_once_renders_what_the_delegate_renders(
     assert len({batch_image.pixel(x, 12) for x in range(0, batch_image.width(), 3)}) > 3
 
 
+def _seen_twice(view: InboxView) -> None:
+    """Paint twice: rows seen again unchanged are kept as pictures."""
+    _render(view, batch=True)
+    _render(view, batch=True)
+
+
+def _unread_row(model: OpportunityTableModel) -> int:
+    return next(r for r in range(model.rowCount()) if model.index(r, 0).data(STATE_ROLE) == "new")
+
+
+def _changed_title(view: InboxView, model: OpportunityTableModel) -> None:
+    key = model.key_at(0) or ""
+    n = int(key.rsplit("-", 1)[1])
+    model.add_or_update([make_opportunity(n, title="A changed title, much longer than before")])
+
+
+def _bigger_font(view: InboxView, model: OpportunityTableModel) -> None:
+    font = QFont(view.font())
+    font.setPointSize(font.pointSize() + 3)
+    view.setFont(font)
+
+
+CHANGES = {
+    "read": lambda v, m: m.set_flags(m.key_at(_unread_row(m)) or "", read=True),
+    "starred": lambda v, m: m.set_flags(m.key_at(5) or "", starred=True),
+    "state": lambda v, m: m.set_state(m.key_at(6) or "", "submitted"),
+    "record": _changed_title,
+    "selection": lambda v, m: v.select_key(m.key_at(7)),
+    "one arrival shifts every row": lambda v, m: m.add_or_update([_newest(500)]),
+    "column width": lambda v, m: v.horizontalHeader().resizeSection(
+        Column.BUDGET, v.horizontalHeader().sectionSize(Column.BUDGET) + 30
+    ),
+    "font": _bigger_font,
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_rows_painted_from_their_pictures_show_every_change(
+    view: InboxView, model: OpportunityTableModel, qtbot: QtBot, change: str
+) -> None:
+    view.select_key(model.key_at(4))
+    _seen_twice(view)
+    before = _render(view, batch=True)
+    CHANGES[change](view, model)
+    cached = _render(view, batch=True)
+    plain = _render(view, batch=False)
+    assert cached == plain
+    assert cached != before  # the change shows
+
+
+def test_the_age_of_a_row_painted_from_its_picture_follows_the_clock(
+    qtbot: QtBot, store: Store
+) -> None:
+    now = [NOW.timestamp()]
+    posted = NOW - timedelta(minutes=5)
+    fill(store, [make_opportunity(n, posted_at=posted) for n in range(3)])
+    model = OpportunityTableModel(clock=lambda: now[0])
+    model.load_rows(store.opportunities.load_all_rows(), {})
+    view = InboxView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(1000, 200)
+    view.show()
+    assert model.index(0, Column.POSTED).data() == "5m"
+    _seen_twice(view)
+    before = _render(view, batch=True)
+    now[0] += 600  # ten minutes on: "15m"
+    cached = _render(view, batch=True)
+    assert cached == _render(view, batch=False)
+    assert cached != before
+
+
+def test_unchanged_rows_are_not_painted_cell_by_cell_again(
+    view: InboxView, model: OpportunityTableModel
+) -> None:
+    asked: list[int] = []
+    cell = model.cell
+
+    def counting(row: int, column: int) -> object:
+        asked.append(row)
+        return cell(row, column)
+
+    model.cell = counting  # type: ignore[method-assign]
+    _seen_twice(view)
+    asked.clear()
+    _render(view, batch=True)
+    assert asked == []  # every row from its picture
+    model.set_flags(model.key_at(3) or "", starred=True)
+    _render(view, batch=True)
+    assert set(asked) == {3}  # the changed row only
+
+
 def _newest(n: int) -> Opportunity:
     return make_opportunity(n, posted_at=NOW)
 

@@ -108,6 +108,11 @@ _FAILED = "#d32f2f"
 _DOT_SIZE = 10
 
 
+# What a row's cells are painted from (`OpportunityTableModel.row_look`): its record,
+# state, starred, read, and the age text.
+RowLook = tuple[Any, str, bool, bool, str]
+
+
 class Cell(NamedTuple):
     """One cell as the view's delegate paints it (see `OpportunityTableModel.cell`)."""
 
@@ -235,6 +240,23 @@ class OpportunityTableModel(QAbstractTableModel):
             self._dot(state)[0] if column == Column.STATE else None,
             _RIGHT_ALIGNED[column],
         )
+
+    def row_look(self, row: int) -> tuple[int, RowLook] | None:
+        """(row id, everything the row's cells are painted from), for the view's cache of
+        painted rows: two rows with equal looks paint the same pixels. The age is the one
+        text that changes with the clock. None out of range."""
+        visible = self._index.visible
+        if not 0 <= row < len(visible):
+            return None
+        i = int(visible[row])
+        record = self._records[i]
+        if record is None:
+            return None
+        index = self._index
+        state = self._states[i]
+        starred = bool(index.starred[i])
+        age = CELL_TEXTS[Column.POSTED](record, state, starred, self._clock)
+        return i, (record, state, starred, bool(index.read[i]), age)
 
     # -- loading, filtering, changes: the index's, reported back through RowChanges -------
 
