@@ -26,6 +26,7 @@ Connection failures become `TeamDatabaseUnavailableError`: one sentence, no trac
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import json
 import logging
@@ -545,7 +546,58 @@ NOTIFIED_TABLES: tuple[tuple[str, str], ...] = (
 )
 
 
+def _trigger_statements(tables: set[str]) -> list[str]:
+    return [
+        f"CREATE OR REPLACE TRIGGER {table}_notify_{op.lower()} AFTER {op}"
+        f" ON {table} REFERENCING {which} TABLE AS changed"
+        f" FOR EACH STATEMENT EXECUTE FUNCTION biddesk_notify('{key}')"
+        for table, key in NOTIFIED_TABLES
+        if table in tables
+        for op, which in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))
+    ]
+
+
+def _trigger_names(tables: set[str]) -> set[str]:
+    return {
+        f"{table}_notify_{op}"
+        for table, _key in NOTIFIED_TABLES
+        if table in tables
+        for op in ("insert", "update", "delete")
+    }
+
+
+def _notify_fingerprint(tables: set[str]) -> str:
+    text = "\n".join([_NOTIFY_FUNCTION, *_trigger_statements(tables)])
+    return "biddesk-notify " + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+_NOTIFY_INSTALLED = """
+SELECT
+    (SELECT obj_description(p.oid, 'pg_proc') FROM pg_proc p
+      WHERE p.proname = 'biddesk_notify' AND p.pronamespace = current_schema()::regnamespace
+      LIMIT 1),
+    ARRAY(SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()),
+    ARRAY(SELECT t.tgname::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+           WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal)
+"""
+
+
 def _install_notify_triggers(raw: psycopg.Connection[Any]) -> None:
+    """The change-notification triggers, installed when missing or different.
+
+    Only then: `CREATE OR REPLACE TRIGGER` takes a SHARE ROW EXCLUSIVE lock on the
+    table, which waits for every transaction writing to it and for autovacuum (cancelled
+    only after `deadlock_timeout`, 1 s), and holds the team's writes meanwhile. Run at
+    every start, it added that second to the first rows painted on a team database
+    whose opportunities autovacuum was working through (seen at 1,000,000 rows: 1,001 ms
+    for the first trigger statement, then "canceling autovacuum task" in the server's log).
+    What is installed is recognised by a fingerprint kept as the function's comment.
+    """
+    row = raw.execute(_NOTIFY_INSTALLED).fetchone()
+    if row is not None:
+        comment, tables, triggers = row[0], set(row[1] or ()), set(row[2] or ())
+        if comment == _notify_fingerprint(tables) and _trigger_names(tables) <= triggers:
+            return
     with raw.transaction():
         raw.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
         raw.execute(_NOTIFY_FUNCTION.encode())
@@ -555,15 +607,10 @@ def _install_notify_triggers(raw: psycopg.Connection[Any]) -> None:
                 "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
             )
         }
-        for table, key in NOTIFIED_TABLES:
-            if table not in tables:
-                continue
-            for op, which in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
-                raw.execute(
-                    f"CREATE OR REPLACE TRIGGER {table}_notify_{op.lower()} AFTER {op}"
-                    f" ON {table} REFERENCING {which} TABLE AS changed"
-                    f" FOR EACH STATEMENT EXECUTE FUNCTION biddesk_notify('{key}')".encode()
-                )
+        for statement in _trigger_statements(tables):
+            raw.execute(statement.encode())
+        fingerprint = _notify_fingerprint(tables)
+        raw.execute(f"COMMENT ON FUNCTION biddesk_notify() IS '{fingerprint}'".encode())
 
 
 # --- the database -----------------------------------------------------------------------
