@@ -31,6 +31,7 @@ import itertools
 import json
 import logging
 import re
+import select
 import sqlite3
 import threading
 import time
@@ -616,6 +617,26 @@ def _install_notify_triggers(raw: psycopg.Connection[Any]) -> None:
 # --- the database -----------------------------------------------------------------------
 
 
+def _check_lent(conn: psycopg.Connection[Any]) -> None:
+    """The pool's check of a connection it lends: a round trip only when its socket has
+    something to say.
+
+    A server that restarts or drops the connection says so on the socket (the
+    termination message, then the end of the stream), which is then readable: the
+    round trip of the pool's own check finds it broken and the pool replaces it. Idle
+    and quiet, the connection is as good as the check would find it, and a round trip
+    per lend made half of the GUI thread's round trips (at 100,000 rows on a team
+    database: 25 lends in the start's first second after the rows painted, 50-90 ms
+    under load).
+    """
+    try:
+        readable = bool(select.select([conn.pgconn.socket], [], [], 0)[0])
+    except (OSError, ValueError, psycopg.Error):
+        readable = True
+    if readable:
+        ConnectionPool.check_connection(conn)
+
+
 class PgDatabase(Database):
     """An open team database. Use `PgDatabase.connect`, then `close()`."""
 
@@ -688,7 +709,7 @@ class PgDatabase(Database):
             min_size=1,
             max_size=max(1, pool_size),
             configure=configure,
-            check=ConnectionPool.check_connection,
+            check=_check_lent,
             timeout=min(POOL_WAIT, connect_timeout),
             reconnect_timeout=365 * 24 * 3600.0,  # keep trying while the server is away
             name="biddesk-team",
@@ -787,6 +808,15 @@ class PgDatabase(Database):
         """A connection for statements that each stand alone (autocommit)."""
         with self._errors(), self._borrow() as (conn, _fresh):
             yield cast(sqlite3.Connection, conn)
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """This thread keeps one pooled connection until the block ends: the calls made
+        in it (each a `read()` or a `transaction()`) use it without asking the pool, which
+        checks a connection with a round trip of its own each time it lends one. A row's
+        selection made 11 statements, and as many checks, on the GUI thread."""
+        with self._errors(), self._borrow():
+            yield
 
     def notify(self, payload: dict[str, Any]) -> None:
         with self.read() as conn:
