@@ -80,11 +80,13 @@ async def test_the_first_row_is_selected_with_few_round_trips_on_the_gui_thread(
     app = App(QApplication.instance(), GuiOptions(profile=profile))  # type: ignore[arg-type]
     await app.start()
     try:
-        await until(lambda: app.window.inbox_controller.current_key is not None)
-        controller = app.window.inbox_controller
-        assert controller.current_key == app.window.model.key_at(0)
-        assert app.window.editor._opportunity is not None
-        assert app.window.editor._opportunity.key == controller.current_key
+        window = app.window
+        assert window is not None
+        controller = window.inbox_controller
+        await until(lambda: controller.current_key is not None)
+        assert controller.current_key == window.model.key_at(0)
+        shown = window.editor._opportunity
+        assert shown is not None and shown.key == controller.current_key
         assert 0 < len(statements.seen) <= MOST, "\n".join(statements.seen)
         # No pool check, no BEGIN/COMMIT of the reads the editor needs: those are done.
         reads = [s for s in statements.seen if "FROM opportunities WHERE key =" in s]
