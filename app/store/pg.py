@@ -706,7 +706,7 @@ class PgDatabase(Database):
         pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             conninfo,
             kwargs={"autocommit": True},
-            min_size=1,
+            min_size=min(2, max(1, pool_size)),
             max_size=max(1, pool_size),
             configure=configure,
             check=_check_lent,
