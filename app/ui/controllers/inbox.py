@@ -318,7 +318,11 @@ class InboxController(QObject):
         key = self.model.key_at(0)
         if key is None:
             return
-        found = await asyncio.to_thread(self._read_shown, key)
+        try:
+            found = await asyncio.to_thread(self._read_shown, key)
+        except Exception:  # read again here, as before, and fail the same way if it does
+            log.debug("the first row's read ahead failed", exc_info=True)
+            found = None
         self._ready = found
         try:
             self._select_first()  # what happened meanwhile decides: see _show_opportunity
