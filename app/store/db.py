@@ -387,6 +387,13 @@ class Database:
         with self._lock, translate_errors(self.path):
             yield self._connection()
 
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Keep this thread on one connection for a burst of small calls (a row's
+        selection): nothing to do here, where there is one connection and the calls take
+        its lock each, as before. A team database lends its connection once for them."""
+        yield
+
     def reader(self) -> Database:
         """A read-only database of its own for a worker thread's long read (WAL lets it
         run beside the writes); close it when done."""

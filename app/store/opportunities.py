@@ -679,6 +679,19 @@ class OpportunityRepo:
             ).fetchall()
         return [_decode(row) for row in rows]
 
+    def sources_of(self, key: str) -> tuple[str, list[Opportunity]]:
+        """`primary_of(key) or key` and `members(key)`, in one statement."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                f"SELECT {_CONTENT}, {_PRIMARY_OF} FROM opportunities"
+                f" WHERE key = {_PRIMARY_OF} OR primary_key = {_PRIMARY_OF}"
+                " ORDER BY primary_key IS NOT NULL, first_seen_at, key",
+                (key, key, key),
+            ).fetchall()
+        if not rows:  # `key` is not stored
+            return key, []
+        return str(rows[0][-1]), [_decode(row[:-1]) for row in rows]
+
     def job(self, key: str) -> Opportunity | None:
         """The job `key` is a source of, as the inbox shows it: its row's opportunity
         with every source (`sources`) and the best of their match scores."""

@@ -107,6 +107,30 @@ async def test_marks_draft_and_state_belong_to_the_job(services: Services) -> No
     assert flags is not None and flags.starred
 
 
+async def test_the_editor_s_read_of_a_job_is_row_key_job_draft_and_submissions(
+    services: Services, adapters: dict[Platform, ScriptedAdapter]
+) -> None:
+    """`shown_job` reads the sources once: what it gives is what the four reads give,
+    from any source's key."""
+    inbox, store = services.inbox, services.store
+    uphunt, first, second = _uphunt(), _scanner("gr-a", "react", 0.6), _scanner("gr-b", "x", 0.9)
+    await inbox.ingest([uphunt])
+    await inbox.ingest([first, second])
+    store.drafts.save(Draft(opportunity_key=second.key, cover_letter="Hello"))
+    adapters[Platform.GIGRADAR].submit_script.append(_sent())
+    await services.submissions.submit(_request(uphunt.key, via=Platform.GIGRADAR))
+    for key in (uphunt.key, first.key, second.key):
+        shown = inbox.shown_job(key)
+        assert shown is not None
+        assert shown.key == inbox.row_key(key) == uphunt.key
+        assert shown.job == inbox.job(key)
+        assert shown.source_keys == [uphunt.key, first.key, second.key]
+        assert inbox.newest_draft(shown.source_keys) == inbox.draft_for(key)
+        assert inbox.submissions_of(shown.source_keys) == inbox.submissions_for(key)
+        assert len(inbox.submissions_for(key)) == 1
+    assert inbox.shown_job("gigradar:unknown") is None
+
+
 async def test_the_route_choice_sends_on_that_routes_source(
     services: Services, adapters: dict[Platform, ScriptedAdapter]
 ) -> None:

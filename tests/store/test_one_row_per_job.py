@@ -87,6 +87,8 @@ def test_a_job_found_three_ways_is_one_row(store: Store) -> None:
         other.key: other.key,
     }
     assert repo.with_sources([other.key, first.key]) == [first.key]
+    for key in (first.key, uphunt.key, other.key, "gigradar:nope"):  # members, in one read
+        assert repo.sources_of(key) == (repo.primary_of(key) or key, repo.members(key))
 
     # A poll that brings the first scanner's copy again changes nothing about the job.
     again = repo.upsert_many([first])

@@ -154,6 +154,55 @@ def test_two_desktops_starting_together_migrate_once(pg_clusters: Clusters, tmp_
             db.close()
 
 
+def _notify_objects(url: str) -> list[tuple[str, str]]:
+    """The notification function's and triggers' catalog rows, with their xmin: a
+    CREATE OR REPLACE rewrites them (a new xmin) even when nothing changes."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT proname::text, xmin::text FROM pg_proc WHERE proname = 'biddesk_notify'"
+            " UNION ALL SELECT tgname::text, xmin::text FROM pg_trigger WHERE NOT tgisinternal"
+            " ORDER BY 1"
+        ).fetchall()
+    return [(str(name), str(xmin)) for name, xmin in rows]
+
+
+def test_a_start_on_an_up_to_date_database_changes_no_trigger(pg_url: str, tmp_path: Path) -> None:
+    PgDatabase.connect(pg_url, tmp_path).close()
+    before = _notify_objects(pg_url)
+    assert {"biddesk_notify", "opportunities_notify_insert"} <= dict(before).keys()
+    PgDatabase.connect(pg_url, tmp_path).close()
+    assert _notify_objects(pg_url) == before
+
+
+def test_a_start_does_not_wait_for_a_writer_of_the_notified_tables(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """Autovacuum or another desktop's long write on `opportunities` holds a lock that
+    re-creating its triggers waited for (1 s when autovacuum, until it was cancelled;
+    as long as the write otherwise): a desktop starting meanwhile must not wait."""
+    PgDatabase.connect(pg_url, tmp_path).close()
+    opened: list[PgDatabase] = []
+    with psycopg.connect(pg_url) as writer:
+        writer.execute("LOCK TABLE opportunities IN SHARE UPDATE EXCLUSIVE MODE")  # autovacuum's
+        start = threading.Thread(target=lambda: opened.append(PgDatabase.connect(pg_url, tmp_path)))
+        start.start()
+        start.join(20)
+        started = not start.is_alive()
+        writer.rollback()
+    start.join()
+    for db in opened:
+        db.close()
+    assert started, "the start waited for the lock on opportunities"
+
+
+def test_a_missing_notify_trigger_is_installed_again_at_start(pg_url: str, tmp_path: Path) -> None:
+    PgDatabase.connect(pg_url, tmp_path).close()
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("DROP TRIGGER claims_notify_insert ON claims")
+    PgDatabase.connect(pg_url, tmp_path).close()
+    assert "claims_notify_insert" in dict(_notify_objects(pg_url))
+
+
 @pytest.mark.parametrize(
     ("url", "reason"),
     [

@@ -15,12 +15,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.domain import LocalState, Opportunity, Submission
+from app.domain import Draft, LocalState, Opportunity, Platform, Submission
 from app.domain.filters import FilterSpec
 from app.services.container import Services
+from app.services.inbox import ShownJob
 from app.services.inbox_index import IndexData, LoadCancelled, build_index
 from app.services.inbox_source import StoreSource
 from app.ui import collector
@@ -138,6 +140,15 @@ def _quietly(future: asyncio.Future[IndexData]) -> None:
         future.result()  # anything else is a bug: let the loop report it
 
 
+class _Shown(NamedTuple):
+    """What the editor shows of a job, read ahead on a worker."""
+
+    shown: ShownJob
+    draft: Draft | None
+    submissions: list[Submission]
+    accounts: dict[Platform, list[str]]
+
+
 class InboxController(QObject):
     """The selected opportunity and everything the inbox shows about it."""
 
@@ -184,6 +195,7 @@ class InboxController(QObject):
         self._marked: set[str] = set()
         self.loaded = asyncio.Event()  # set when the whole inbox is in the table
         self._filter_wanted: FilterSpec | None = None  # the latest spec asked for
+        self._ready: _Shown | None = None  # for the selection being made, read ahead
         bridge.opportunities_added.connect(self._on_bridge_opportunities)
         bridge.opportunities_updated.connect(self._on_bridge_opportunities)
         bridge.opportunities_archived.connect(self._on_bridge_opportunities_archived)
@@ -233,16 +245,16 @@ class InboxController(QObject):
             # submissions and accounts read from the store), which held the first paint
             # back by ~70 ms in one timeline at 100k, ~140 ms on a team database.
             await next_pass()
-            self._select_first()
+            await self._select_first_read_off_the_loop()
             # The rest builds on the worker while the window works. A task cancelled
             # before it starts (a quick quit) never runs its `finally`: finish it then.
             rest = self.services.tasks.spawn(self._load_rest(load), name="inbox:load")
             rest.add_done_callback(lambda _task: load.finish())
         else:
             await self._load_rest(load)
-        subs = store.submissions.list()
-        found = store.opportunities.get_many({s.opportunity_key for s in subs})
-        self._titles = {key: opp.title for key, opp in found.items()}
+        # Read on a worker: on a team database these are round trips, made while the
+        # rest of the inbox loads and takes the GIL between them.
+        subs, self._titles = await asyncio.to_thread(self._submitted)
         self.submissions.set_submissions(subs, self._titles)
         # The first row was shown once already, with its submissions (read from the store)
         # and the accounts: filling the editor again here was a second fill right after
@@ -286,6 +298,47 @@ class InboxController(QObject):
                 )
                 self.model.set_state(key, inbox.state_of(key))
 
+    def _submitted(self) -> tuple[list[Submission], dict[str, str]]:
+        """Every submission, and the titles of their opportunities."""
+        store = self.services.store
+        with store.db.pinned():
+            subs = store.submissions.list()
+            found = store.opportunities.get_many({s.opportunity_key for s in subs})
+        return subs, {key: opp.title for key, opp in found.items()}
+
+    async def _select_first_read_off_the_loop(self) -> None:
+        """`_select_first`, with what the editor shows read on a worker first.
+
+        On a team database the reads are round trips; made on this thread while the
+        rest of the inbox loads on the worker, each also waits to take the GIL back, and
+        the first row's selection was the start's longest stall (at 100,000 rows: 25
+        round trips, 55-75 ms, on top of the first paint of rows in the same pass)."""
+        if self.current_key is not None or not self.model.rowCount():
+            return
+        key = self.model.key_at(0)
+        if key is None:
+            return
+        try:
+            found = await asyncio.to_thread(self._read_shown, key)
+        except Exception:  # read again here, as before, and fail the same way if it does
+            log.debug("the first row's read ahead failed", exc_info=True)
+            found = None
+        self._ready = found
+        try:
+            self._select_first()  # what happened meanwhile decides: see _show_opportunity
+        finally:
+            self._ready = None
+
+    def _read_shown(self, key: str) -> _Shown | None:
+        inbox = self.services.inbox
+        with self.services.store.db.pinned():
+            shown = inbox.shown_job(key)
+            if shown is None:
+                return None
+            draft = inbox.newest_draft(shown.source_keys)
+            subs = inbox.submissions_of(shown.source_keys)
+            return _Shown(shown, draft, subs, self.bridge.accounts_by_platform())
+
     def _select_first(self) -> None:
         if self.current_key is None and self.model.rowCount():
             self._auto_selecting = True
@@ -310,13 +363,42 @@ class InboxController(QObject):
             self.current_key = None
             self.editor.show_opportunity(None, None, (), self.bridge.accounts_by_platform())
             return
+        # On a team database every read below is a round trip made on this thread: they
+        # share one connection (the pool's check of a lent connection is a round trip
+        # too), and the job's sources are read once. The first row's selection at start
+        # made 25 round trips, ~55 ms of the start's longest stall at 100k rows.
+        with self.services.store.db.pinned():
+            self._show_opportunity(key)
+
+    def _show_opportunity(self, key: str) -> None:
         inbox = self.services.inbox
+        ready, self._ready = self._ready, None
+        if ready is not None and ready.shown.key == key and self.current_key is None:
+            # Read on a worker for the start's first selection, of this very row.
+            shown, draft, subs, accounts = ready
+            self._show(shown, lambda: (draft, subs), accounts)
+            return
         # One row per job: any source's key (a submission's, a notification's) shows the
         # job's row, with the draft and submissions of all its sources.
-        key = inbox.row_key(key)
-        opp = inbox.job(key)
-        if opp is None:
+        found = inbox.shown_job(key)
+        if found is None:
             return
+        self._show(
+            found,
+            lambda: (
+                inbox.newest_draft(found.source_keys),
+                inbox.submissions_of(found.source_keys),
+            ),
+            None,
+        )
+
+    def _show(
+        self,
+        shown: ShownJob,
+        read: Callable[[], tuple[Draft | None, list[Submission]]],
+        accounts: dict[Platform, list[str]] | None,
+    ) -> None:
+        key, opp = shown.key, shown.job
         moved = key != self.current_key
         if moved:
             self.editor.flush_draft()
@@ -325,9 +407,10 @@ class InboxController(QObject):
             else:
                 self._dwell.start()
         self.current_key = key
-        draft = inbox.draft_for(key)
-        subs = inbox.submissions_for(key)
-        self.editor.show_opportunity(opp, draft, subs, self.bridge.accounts_by_platform())
+        draft, subs = read()  # after the flush: the draft kept may be this job's own
+        if accounts is None:
+            accounts = self.bridge.accounts_by_platform()
+        self.editor.show_opportunity(opp, draft, subs, accounts)
         self.opportunity_shown.emit(opp)
 
     def mark_read(self, key: str | None = None) -> None:
