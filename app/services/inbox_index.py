@@ -75,8 +75,6 @@ __all__ = [
 
 # Above this many rows changing at once, one reset is cheaper than a signal per row.
 ROW_SIGNALS_LIMIT = 32
-NONE = np.iinfo(np.int64).min  # a missing integer (money in cents)
-NONE32 = np.iinfo(np.int32).min  # a missing connects price
 _PAGE = 200  # rows fetched around a missing one
 _PAGE_CACHE = 4_000  # display records kept
 # Up to this many changed rows at once are placed into the shown rows by binary search.
@@ -245,27 +243,33 @@ class _Codes:
         return [c for name in names if (c := self._code.get(name)) is not None]
 
 
-# The narrowest type each column's values fit: a million rows cost 129 bytes each. Codes
+# The narrowest type each column's values fit: a million rows cost 103 bytes each. Codes
 # come from small tables (`_Codes`: platforms, kinds and workflow states are a few names;
 # countries a few hundred); a ref is a rowid, and `id_by_ref` already has one entry per
 # rowid, so refs stay far below 2**31.
+#
+# Money (cents) and counts start narrow and are widened, exactly, when a value does not
+# fit (`IndexData._put_ints`): int32 holds $21.4M, int16 32,767 Connects, proposals or
+# hires. A missing value is the smallest value of the column's type (`_none`), so a
+# value equal to it widens the column too. The money columns share one type: the budget's
+# sort key takes the maximum of two of them and the budget (`_budget_sort`).
 _NUMERIC: dict[str, type[np.generic]] = {
     "ref": np.int32,  # the source's rowid
     "platform": np.int8,
     "sources": np.int8,  # the platforms of the job's sources, `platform_bits`
     "kind": np.int8,
-    "budget": np.int64,
-    "hmin": np.int64,
-    "hmax": np.int64,
-    "spend": np.int64,
-    "connects": np.int32,
-    "proposals": np.int32,  # the most proposals so far (`proposals_most`); NONE32: unknown
-    "hires": np.int32,  # the client's total hires; NONE32: unknown
-    "avgrate": np.int64,  # the client's average hourly rate paid, cents; NONE: unknown
+    "budget": np.int32,
+    "hmin": np.int32,
+    "hmax": np.int32,
+    "spend": np.int32,
+    "connects": np.int16,
+    "proposals": np.int16,  # the most proposals so far (`proposals_most`)
+    "hires": np.int16,  # the client's total hires
+    "avgrate": np.int32,  # the client's average hourly rate paid, cents
     "hire": np.float64,
     "score": np.float64,
     "verified": np.int8,
-    "country": np.int32,
+    "country": np.int16,  # a code of `IndexData.countries`; -1: none (widened past 32,767)
     "posted": np.float64,
     "archived": np.bool_,
     "read": np.bool_,
@@ -274,6 +278,20 @@ _NUMERIC: dict[str, type[np.generic]] = {
     "seq": np.int32,
     "alive": np.bool_,
 }
+# Integer columns widened together when a value does not fit (see `_NUMERIC`).
+_MONEY = ("budget", "hmin", "hmax", "spend", "avgrate")
+_INT_GROUPS: tuple[tuple[str, ...], ...] = (_MONEY, ("connects",), ("proposals",), ("hires",))
+_WIDER: dict[np.dtype[Any], type[np.signedinteger[Any]]] = {
+    np.dtype(np.int16): np.int32,
+    np.dtype(np.int32): np.int64,
+}
+
+
+def _none(column: NDArray[Any]) -> int:
+    """The value that stands for a missing one in an integer column of money or counts."""
+    return int(np.iinfo(column.dtype).min)
+
+
 _TEXT: dict[str, np.dtype[Any]] = {
     "title": np.dtype(f"S{_TITLE_PREFIX}"),
     "skills": np.dtype(f"S{_SKILLS_PREFIX}"),
@@ -332,6 +350,47 @@ class IndexData:
     def col(self, name: str) -> NDArray[Any]:
         return self.cols[name][: self.n]
 
+    def _widen(self, names: Sequence[str], low: int, high: int) -> None:
+        """Widen the columns `names` (one type) until `low` and `high` fit above `_none`."""
+        dtype = self.cols[names[0]].dtype
+        # int64 is the widest (the value int64's minimum then reads as missing, as always).
+        while dtype in _WIDER and not np.iinfo(dtype).min < low <= high <= np.iinfo(dtype).max:
+            dtype = np.dtype(_WIDER[dtype])
+        if dtype == self.cols[names[0]].dtype:
+            return
+        for name in names:
+            column = self.cols[name]
+            wide = column.astype(dtype)
+            wide[column == _none(column)] = np.iinfo(dtype).min
+            self.cols[name] = wide
+
+    def _put_ints(
+        self, names: Sequence[str], rows: slice, values: Sequence[Sequence[int | None]]
+    ) -> None:
+        """Write integers or None (missing) into the columns `names` of one type, at `rows`,
+        widening them first when a value does not fit."""
+        arrays = []
+        for column_values in values:
+            array_ = np.array([0 if v is None else v for v in column_values], dtype=np.int64)
+            missing = np.fromiter((v is None for v in column_values), dtype=bool)
+            arrays.append((array_, missing))
+        present = [a[~m] for a, m in arrays if not m.all()]
+        if present:
+            self._widen(
+                names, min(int(p.min()) for p in present), max(int(p.max()) for p in present)
+            )
+        for name, (array_, missing) in zip(names, arrays, strict=True):
+            column = self.cols[name]
+            array_[missing] = _none(column)
+            column[rows] = array_
+
+    def _put_codes(self, name: str, rows: slice, codes: Sequence[int]) -> None:
+        """Write codes (-1: none) into a code column, widened when a code does not fit."""
+        column = self.cols[name]
+        if codes and max(codes) > np.iinfo(column.dtype).max:
+            column = self.cols[name] = column.astype(_WIDER[column.dtype])
+        column[rows] = codes
+
     def _haystacks(self, ids: Sequence[int]) -> list[str]:
         refs = self.cols["ref"][np.asarray(ids, dtype=np.int64)].tolist()
         return list(self.source.haystacks(refs))
@@ -359,19 +418,18 @@ class IndexData:
             f = list(zip(*prepared.fields, strict=True))
             c["platform"][sl] = [self.platforms.code(v) for v in f[0]]
             c["kind"][sl] = [self.kinds.code(v) for v in f[1]]
-            for name, pos in (("budget", 2), ("hmin", 3), ("hmax", 4), ("spend", 5)):
-                c[name][sl] = [NONE if v is None else v for v in f[pos]]
+            self._put_ints(_MONEY, sl, (f[2], f[3], f[4], f[5], f[14]))
             c["hire"][sl] = np.array(f[6], dtype=np.float64)  # None -> nan
             c["verified"][sl] = [-1 if v is None else int(v) for v in f[7]]
-            c["country"][sl] = [-1 if v is None else self.countries.code(v) for v in f[8]]
+            countries = [-1 if v is None else self.countries.code(v) for v in f[8]]
+            self._put_codes("country", sl, countries)
             c["score"][sl] = np.array(f[9], dtype=np.float64)
             c["posted"][sl] = f[10]
             c["archived"][sl] = f[ARCHIVED_FIELD]
-            for name, pos in (("proposals", 12), ("hires", 13)):
-                c[name][sl] = [NONE32 if v is None else v for v in f[pos]]
-            c["avgrate"][sl] = [NONE if v is None else v for v in f[14]]
+            self._put_ints(("proposals",), sl, (f[12],))
+            self._put_ints(("hires",), sl, (f[13],))
             c["sources"][sl] = f[SOURCES_FIELD]
-            c["connects"][sl] = [NONE32 if r[9] is None else r[9] for r in prepared.rows]
+            self._put_ints(("connects",), sl, ([r[9] for r in prepared.rows],))
             title_key, skills_key = SORT_KEYS[Column.TITLE], SORT_KEYS[Column.SKILLS]
             c["title"][sl] = [
                 title_key(r, "").encode("utf-8")[:_TITLE_PREFIX] for r in prepared.rows
@@ -445,15 +503,15 @@ class IndexData:
             return ranks[c["kind"]], np.zeros(count, dtype=bool)
         if column == Column.BUDGET:
             value = _budget_sort(c, self.kinds.code(JobKind.HOURLY.value))
-            return value, value == NONE
+            return value, value == _none(value)
         if column == Column.CLIENT:
-            return c["spend"], c["spend"] == NONE
+            return c["spend"], c["spend"] == _none(c["spend"])
         if column == Column.SKILLS:
             return c["skills"], c["skills"] == b""
         if column == Column.POSTED:
             return c["posted"], np.zeros(count, dtype=bool)
         if column == Column.CONNECTS:
-            return c["connects"], c["connects"] == NONE32
+            return c["connects"], c["connects"] == _none(c["connects"])
         state_rank = {state: rank for rank, state in enumerate(LOCAL_STATES)}
         ranks = np.array(
             [state_rank.get(name, len(state_rank)) for name in self.flows.names], dtype=np.int16
@@ -503,11 +561,12 @@ class IndexData:
         if column != Column.CONNECTS:
             return False
         connects = self.col("connects")
-        known = connects != NONE32
+        known = connects != _none(connects)
         if not known.any():
             return True
-        low = int(connects.min(where=known, initial=np.iinfo(np.int32).max))
-        high = int(connects.max(where=known, initial=NONE32))
+        info = np.iinfo(connects.dtype)
+        low = int(connects.min(where=known, initial=info.max))
+        high = int(connects.max(where=known, initial=info.min))
         return high - low < 1 << 15
 
     def mark_stale(self, ids: Iterable[int]) -> None:
@@ -713,12 +772,14 @@ def _state_codes(c: Mapping[str, NDArray[Any]], flows: _Codes) -> NDArray[np.int
 def _budget_sort(c: Mapping[str, NDArray[Any]], hourly_code: int) -> NDArray[np.int64]:
     """The amount the BUDGET column shows: the upper rate of an hourly job, else the budget.
 
-    (The upper of two rates, one of them maybe missing, is their maximum: NONE is the
-    smallest integer.) One column of scratch, not six: it is made at every sort by it."""
+    (The upper of two rates, one of them maybe missing, is their maximum: `_none` is the
+    smallest value of their type, which the money columns share.) One column of scratch,
+    not six: it is made at every sort by it."""
     hmin, hmax, budget = c["hmin"], c["hmax"], c["budget"]
-    has_rate = (hmin != NONE) | (hmax != NONE)
+    none = _none(budget)
+    has_rate = (hmin != none) | (hmax != none)
     kind_hourly = c["kind"] == hourly_code
-    fixed = ~np.where(kind_hourly, has_rate, has_rate & (budget == NONE))
+    fixed = ~np.where(kind_hourly, has_rate, has_rate & (budget == none))
     del has_rate, kind_hourly
     value: NDArray[np.int64] = np.maximum(hmin, hmax)
     np.copyto(value, budget, where=fixed)
@@ -772,39 +833,47 @@ def _facet_mask(
             mask &= c["score"] >= spec.min_match_score  # nan compares False
         if spec.hire_rate_min is not None:
             mask &= c["hire"] >= spec.hire_rate_min
+    # A bound outside a narrow column's type compares exactly (numpy >= 2 compares a
+    # Python int with the column's values, not with the int cast to their type).
     if spec.client_spend_min is not None:
-        mask &= (c["spend"] != NONE) & (c["spend"] >= _at_least(spec.client_spend_min))
+        spend = c["spend"]
+        mask &= (spend != _none(spend)) & (spend >= _at_least(spec.client_spend_min))
     if spec.posted_within is not None:
         cutoff = (ensure_utc(now) - spec.posted_within).timestamp()
         mask &= c["posted"] >= cutoff
     # Depth: a job with no Connects price passes a Connects bound (a Gigiac task costs
     # none); unknown competition or client history fails its bound.
     if spec.connects_max is not None:
-        mask &= (c["connects"] == NONE32) | (c["connects"] <= spec.connects_max)
+        connects = c["connects"]
+        mask &= (connects == _none(connects)) | (connects <= spec.connects_max)
     if spec.proposals_max is not None:
-        mask &= (c["proposals"] != NONE32) & (c["proposals"] <= spec.proposals_max)
+        proposals = c["proposals"]
+        mask &= (proposals != _none(proposals)) & (proposals <= spec.proposals_max)
     if spec.client_hires_min is not None:
-        mask &= (c["hires"] != NONE32) & (c["hires"] >= spec.client_hires_min)
+        hires = c["hires"]
+        mask &= (hires != _none(hires)) & (hires >= spec.client_hires_min)
     if spec.client_avg_rate_min is not None:
         least = _at_least(spec.client_avg_rate_min)
-        mask &= (c["avgrate"] != NONE) & (c["avgrate"] >= least)
+        avgrate = c["avgrate"]
+        mask &= (avgrate != _none(avgrate)) & (avgrate >= least)
     kind, budget, hmin, hmax = c["kind"], c["budget"], c["hmin"], c["hmax"]
+    none = _none(budget)  # the money columns share one type
     unknown = kind == data.kinds.code(JobKind.UNKNOWN.value)
-    has_rate = (hmin != NONE) | (hmax != NONE)
+    has_rate = (hmin != none) | (hmax != none)
     if spec.budget_min is not None or spec.budget_max is not None:
         hourly = np.where(
-            unknown, (budget == NONE) & has_rate, kind == data.kinds.code(JobKind.HOURLY.value)
+            unknown, (budget == none) & has_rate, kind == data.kinds.code(JobKind.HOURLY.value)
         )
-        ok = budget != NONE
+        ok = budget != none
         if spec.budget_min is not None:
             ok &= budget >= _at_least(spec.budget_min)
         if spec.budget_max is not None:
             ok &= budget <= _at_most(spec.budget_max)
         mask &= hourly | ok
     if spec.hourly_min is not None or spec.hourly_max is not None:
-        fixed = np.where(unknown, budget != NONE, kind == data.kinds.code(JobKind.FIXED.value))
-        lo = np.where(hmin != NONE, hmin, hmax)
-        hi = np.where(hmax != NONE, hmax, hmin)
+        fixed = np.where(unknown, budget != none, kind == data.kinds.code(JobKind.FIXED.value))
+        lo = np.where(hmin != none, hmin, hmax)
+        hi = np.where(hmax != none, hmax, hmin)
         lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
         ok = has_rate.copy()
         if spec.hourly_max is not None:
@@ -1074,15 +1143,13 @@ class InboxIndex:
 
         def money(name: str) -> int | None:
             value = int(c[name][i])
-            return None if value == NONE else value
+            return None if value == _none(c[name]) else value
 
         def real(name: str) -> float | None:
             value = float(c[name][i])
             return None if value != value else value
 
-        def count(name: str) -> int | None:
-            value = int(c[name][i])
-            return None if value == NONE32 else value
+        count = money
 
         verified = int(c["verified"][i])
         country = int(c["country"][i])
@@ -1329,8 +1396,16 @@ class InboxIndex:
         scratch.platforms, scratch.kinds = data.platforms, data.kinds
         scratch.countries, scratch.flows = data.countries, data.flows
         scratch.append([ref], prepared, bulk=False)
+        row = slice(i, i + 1)
+        copied = {"country"}
+        data._put_codes("country", row, [int(scratch.cols["country"][0])])
+        for names in _INT_GROUPS:  # widened here too if the new values do not fit
+            values = [(int(scratch.cols[name][0]), _none(scratch.cols[name])) for name in names]
+            data._put_ints(names, row, [[None if v == none else v] for v, none in values])
+            copied.update(names)
         for name in c:
-            c[name][i] = scratch.cols[name][0]
+            if name not in copied:
+                c[name][i] = scratch.cols[name][0]
         for name, value in keep.items():
             c[name][i] = value
 
