@@ -1027,6 +1027,10 @@ def _ordered(
             return rows
         return rows[np.argsort(data.col("seq")[rows], kind="stable")]
     perm = data.descending(column) if descending else data.perm(column)
+    if len(mask) == len(perm) and bool(mask.all()):
+        # Every row shown (no filter): the order itself, not a 4 MB copy of it at 1M rows.
+        # Nothing writes into `visible`: every change makes a new array.
+        return perm
     return perm[mask[perm]]
 
 
@@ -1045,7 +1049,7 @@ class InboxIndex:
         self._data = IndexData(source or MemorySource())
         self._data.finish()
         self.visible: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
-        self._positions: NDArray[np.int64] | None = None
+        self._positions: NDArray[np.int32] | None = None
         self._sort_column: int | None = None
         self._descending = False
         self._spec = FilterSpec()
@@ -1114,8 +1118,9 @@ class InboxIndex:
 
     def position_of_id(self, i: int) -> int | None:
         if self._positions is None:
-            positions = np.full(self._data.n, -1, dtype=np.int64)
-            positions[self.visible] = np.arange(len(self.visible))
+            # int32: made at the first row painted after a load, 4 MB at 1M rows, not 8.
+            positions = np.full(self._data.n, -1, dtype=np.int32)
+            positions[self.visible] = np.arange(len(self.visible), dtype=np.int32)
             self._positions = positions
         if not 0 <= i < len(self._positions):
             return None
