@@ -266,8 +266,8 @@ _NUMERIC: dict[str, type[np.generic]] = {
     "proposals": np.int16,  # the most proposals so far (`proposals_most`)
     "hires": np.int16,  # the client's total hires
     "avgrate": np.int32,  # the client's average hourly rate paid, cents
-    "hire": np.float64,
-    "score": np.float64,
+    "hire": np.uint8,  # a code of `IndexData.reals["hire"]` (see `_Reals`)
+    "score": np.uint8,  # a code of `IndexData.reals["score"]`
     "verified": np.int8,
     "country": np.int16,  # a code of `IndexData.countries`; -1: none (widened past 32,767)
     "posted": np.float64,
@@ -285,6 +285,40 @@ _WIDER: dict[np.dtype[Any], type[np.signedinteger[Any]]] = {
     np.dtype(np.int16): np.int32,
     np.dtype(np.int32): np.int64,
 }
+
+
+class _Reals:
+    """The distinct values of a column of fractions (hire rate, match score), which the
+    column holds as codes: a uint8 a row instead of a float64 while there are at most 256
+    of them (rates and scores are mostly percentages), a uint16 up to 65,536; past that
+    the column holds the floats themselves (`IndexData._put_reals`). Exact either way:
+    a code stands for one float. Code 0 is nan: a missing value."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = [float("nan")]
+        self._code: dict[float, int] = {}
+        self._array: NDArray[np.float64] | None = None
+
+    def codes(self, values: Iterable[float | None]) -> list[int]:
+        found = self._code
+        out = []
+        for value in values:
+            if value is None or value != value:
+                out.append(0)
+                continue
+            code = found.get(value)
+            if code is None:
+                code = found[value] = len(self.values)
+                self.values.append(float(value))
+                self._array = None
+            out.append(code)
+        return out
+
+    @property
+    def array(self) -> NDArray[np.float64]:
+        if self._array is None:
+            self._array = np.array(self.values, dtype=np.float64)
+        return self._array
 
 
 def _none(column: NDArray[Any]) -> int:
@@ -314,6 +348,8 @@ class IndexData:
         self.kinds = _Codes(k.value for k in JobKind)
         self.countries = _Codes()
         self.flows = _Codes(LOCAL_STATES)
+        # Per column of fractions, its values' table; None once the column holds floats.
+        self.reals: dict[str, _Reals | None] = {"hire": _Reals(), "score": _Reals()}
         self.text = TextIndex(self._haystacks)
         # The row id of each of the source's refs (-1: none): a key is found by asking
         # the source for its ref (the store's key index), not by keeping every key here.
@@ -384,6 +420,37 @@ class IndexData:
             array_[missing] = _none(column)
             column[rows] = array_
 
+    def _put_reals(self, name: str, rows: slice, values: Sequence[float | None]) -> None:
+        """Write fractions (None: missing) into the column `name` of `reals`, widening its
+        codes, or turning it into floats, when the distinct values outgrow them."""
+        reals = self.reals[name]
+        if reals is not None:
+            codes = reals.codes(values)
+            column = self.cols[name]
+            if len(reals.values) <= np.iinfo(column.dtype).max + 1:
+                column[rows] = codes
+                return
+            if len(reals.values) <= 1 << 16:
+                column = self.cols[name] = column.astype(np.uint16)
+                column[rows] = codes
+                return
+            self.cols[name] = reals.array[column]  # the floats themselves from now on
+            self.reals[name] = None
+        self.cols[name][rows] = np.array(values, dtype=np.float64)  # None -> nan
+
+    def real(self, name: str, column: NDArray[Any]) -> NDArray[np.float64]:
+        """The floats of `column` (the column `name` of `reals`, or some of its rows)."""
+        reals = self.reals[name]
+        return column if reals is None else reals.array[column]
+
+    def real_at_least(self, name: str, column: NDArray[Any], bound: float) -> NDArray[np.bool_]:
+        """`real(name, column) >= bound` (nan: False), from the table when there is one."""
+        reals = self.reals[name]
+        with np.errstate(invalid="ignore"):
+            values = column if reals is None else reals.array
+            passes: NDArray[np.bool_] = values >= bound
+        return passes if reals is None else passes[column]
+
     def _put_codes(self, name: str, rows: slice, codes: Sequence[int]) -> None:
         """Write codes (-1: none) into a code column, widened when a code does not fit."""
         column = self.cols[name]
@@ -419,11 +486,11 @@ class IndexData:
             c["platform"][sl] = [self.platforms.code(v) for v in f[0]]
             c["kind"][sl] = [self.kinds.code(v) for v in f[1]]
             self._put_ints(_MONEY, sl, (f[2], f[3], f[4], f[5], f[14]))
-            c["hire"][sl] = np.array(f[6], dtype=np.float64)  # None -> nan
+            self._put_reals("hire", sl, f[6])
             c["verified"][sl] = [-1 if v is None else int(v) for v in f[7]]
             countries = [-1 if v is None else self.countries.code(v) for v in f[8]]
             self._put_codes("country", sl, countries)
-            c["score"][sl] = np.array(f[9], dtype=np.float64)
+            self._put_reals("score", sl, f[9])
             c["posted"][sl] = f[10]
             c["archived"][sl] = f[ARCHIVED_FIELD]
             self._put_ints(("proposals",), sl, (f[12],))
@@ -491,7 +558,8 @@ class IndexData:
             c = _Picked(self.cols, ids)
             count = len(ids)
         if column == Column.SCORE:
-            return c["score"], np.isnan(c["score"])
+            score = self.real("score", c["score"])
+            return score, np.isnan(score)
         if column == Column.PLATFORM:
             labels = [_platform_label(name).casefold() for name in self.platforms.names]
             ranks = _ranks(np.array(labels, dtype=object))
@@ -828,11 +896,10 @@ def _facet_mask(
         mask &= np.isin(c["kind"], data.kinds.codes(k.value for k in spec.kinds))
     if spec.payment_verified is not None:
         mask &= c["verified"] == int(spec.payment_verified)
-    with np.errstate(invalid="ignore"):
-        if spec.min_match_score is not None:
-            mask &= c["score"] >= spec.min_match_score  # nan compares False
-        if spec.hire_rate_min is not None:
-            mask &= c["hire"] >= spec.hire_rate_min
+    if spec.min_match_score is not None:
+        mask &= data.real_at_least("score", c["score"], spec.min_match_score)
+    if spec.hire_rate_min is not None:
+        mask &= data.real_at_least("hire", c["hire"], spec.hire_rate_min)
     # A bound outside a narrow column's type compares exactly (numpy >= 2 compares a
     # Python int with the column's values, not with the int cast to their type).
     if spec.client_spend_min is not None:
@@ -1151,7 +1218,7 @@ class InboxIndex:
             return None if value == _none(c[name]) else value
 
         def real(name: str) -> float | None:
-            value = float(c[name][i])
+            value = float(data.real(name, c[name][i : i + 1])[0])
             return None if value != value else value
 
         count = money
@@ -1402,7 +1469,10 @@ class InboxIndex:
         scratch.countries, scratch.flows = data.countries, data.flows
         scratch.append([ref], prepared, bulk=False)
         row = slice(i, i + 1)
-        copied = {"country"}
+        copied = {"country", *data.reals}
+        for name in data.reals:  # the scratch's codes are of its own tables
+            value = float(scratch.real(name, scratch.cols[name][:1])[0])
+            data._put_reals(name, row, [value])
         data._put_codes("country", row, [int(scratch.cols["country"][0])])
         for names in _INT_GROUPS:  # widened here too if the new values do not fit
             values = [(int(scratch.cols[name][0]), _none(scratch.cols[name])) for name in names]

@@ -154,3 +154,29 @@ def test_columns_start_narrow_and_widen_only_when_a_value_does_not_fit() -> None
     assert cols["connects"].dtype == np.int32
     index.set_filter(FilterSpec(budget_min=Decimal(29_000_000), kinds={JobKind.FIXED}))
     assert visible_keys(index) == [big.key]
+
+
+def test_fractions_stay_exact_as_codes_wider_codes_and_floats() -> None:
+    # A code a row while there are few distinct values; 300 need a uint16.
+    scores = [n / 299 for n in range(300)]
+    index = bulk_index([make_opportunity(n, match_score=scores[n]) for n in range(300)])
+    data = index.data
+    assert data.cols["score"].dtype == np.uint16
+    assert data.cols["hire"].dtype == np.uint8  # make_opportunity's rates: few of them
+    for n in (0, 1, 150, 299):
+        fields = index.fields_of_key(make_opportunity(n).key)
+        assert fields is not None and fields.match_score == scores[n]
+    index.set_filter(FilterSpec(min_match_score=scores[250]))
+    assert len(visible_keys(index)) == 50
+    index.sort(Column.SCORE, True)
+    assert_ordered(index)
+    # Past 65,536 distinct values the column holds the floats themselves.
+    values = [n / 70_001 for n in range(70_000)]
+    wide = type(data)(data.source)
+    wide.reserve(70_000)
+    wide.n = 70_000
+    wide._put_reals("score", slice(0, 70_000), [None, *values[1:]])
+    assert wide.reals["score"] is None and wide.cols["score"].dtype == np.float64
+    decoded = wide.real("score", wide.col("score"))
+    assert np.isnan(decoded[0]) and decoded[1:].tolist() == values[1:]
+    assert wide.real_at_least("score", wide.col("score"), values[5]).sum() == 70_000 - 5
