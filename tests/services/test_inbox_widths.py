@@ -180,3 +180,24 @@ def test_fractions_stay_exact_as_codes_wider_codes_and_floats() -> None:
     decoded = wide.real("score", wide.col("score"))
     assert np.isnan(decoded[0]) and decoded[1:].tolist() == values[1:]
     assert wide.real_at_least("score", wide.col("score"), values[5]).sum() == 70_000 - 5
+
+
+def test_skills_prefixes_sort_the_same_as_codes_and_as_prefixes() -> None:
+    skills = [("Zeta",), ("alpha", "Beta"), (), ("alpha",), ("Ägypten",), ("beta",)]
+    rows = [make_opportunity(n, skills=skills[n % len(skills)]) for n in range(30)]
+    index = bulk_index(rows[:20])
+    index.add_or_update(rows[20:])  # arrivals placed by their prefixes' codes
+    assert index.data.cols["skills"].dtype == np.uint16
+    for descending in (False, True):
+        index.sort(Column.SKILLS, descending)
+        assert_ordered(index)
+    # Past 65,536 distinct prefixes the column holds the prefixes themselves.
+    data = index.data
+    wide = type(data)(data.source)
+    wide.reserve(70_000)
+    wide.n = 70_000
+    prefixes = [f"{n:06d}".encode() for n in range(70_000)]
+    wide._put_skills(slice(0, 70_000), prefixes)
+    assert wide.skills is None and wide.cols["skills"].dtype.kind == "S"
+    key, missing = wide.sort_key(Column.SKILLS)
+    assert key.tolist() == prefixes and not missing.any()
