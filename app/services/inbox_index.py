@@ -6,8 +6,8 @@ hire rate, payment, country, match score, posting time, the user's marks and the
 state) and a prefix of what the title and skills columns sort by. The text a query
 searches is a `TextIndex` (app/services/inbox_text.py) of token bitmaps. What a row
 *shows* is read from a `RowSource` (the store) for the rows on screen only, kept in a
-small page cache. So memory is ~250 bytes a row, and a query or a sort costs a few numpy
-passes over the columns instead of a Python call per row.
+small page cache. So memory is ~200 bytes a row (measured at 1M rows), and a query or a
+sort costs a few numpy passes over the columns instead of a Python call per row.
 
 - A filter is evaluated whole: the text query on the bitmaps, each structured condition
   as a vectorized comparison, meaning exactly what `FilterSpec.compile` means (the
@@ -243,7 +243,7 @@ class _Codes:
         return [c for name in names if (c := self._code.get(name)) is not None]
 
 
-# The narrowest type each column's values fit: a million rows cost 103 bytes each. Codes
+# The narrowest type each column's values fit: a million rows cost 77 bytes each. Codes
 # come from small tables (`_Codes`: platforms, kinds and workflow states are a few names;
 # countries a few hundred); a ref is a rowid, and `id_by_ref` already has one entry per
 # rowid, so refs stay far below 2**31.
