@@ -126,3 +126,23 @@ def test_past_the_cap_on_cores_new_cores_rows_are_checked_and_still_found() -> N
     assert set(text.term("node.js")) == set(range(1, 400, 2))
     assert set(text.term("c++")) == set(range(400))
     assert source.fetched > 0  # the rows left out are checked, not lost
+
+
+@settings(database=None, deadline=None, max_examples=examples(200))
+@given(st.lists(HAYSTACK, min_size=1, max_size=12), st.lists(TEXTS, min_size=1, max_size=4))
+def test_the_punctuation_cut_keeps_exactly_the_rows_holding_every_mark_of_the_term(
+    haystacks: list[str], terms: list[str]
+) -> None:
+    # `_marked` narrows a checked term's candidates to the rows holding each of its ASCII
+    # punctuation and space characters (one bitmap per character): exactly those rows,
+    # or the term's answer would miss rows (too few) or read more text (too many).
+    text, _source = bulk(haystacks)
+    for term in terms:
+        marks = {c for c in term if c.isascii() and not (c.isalnum() or c in "_\n")}
+        found = text._marked(term)
+        if not marks:
+            assert found is None
+            continue
+        expected = {i for i, hay in enumerate(haystacks) if marks <= set(hay)}
+        assert found is not None
+        assert set(found) == expected, (term, haystacks)
