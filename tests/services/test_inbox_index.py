@@ -290,14 +290,19 @@ def test_change_ranges_keep_a_view_in_step_and_filters_exact(
                 archived.discard(key)
         else:
             key = make_opportunity(int(args[0])).key  # type: ignore[call-overload]
+            # A row that is not there (removed) has no flags or state to change: one
+            # added again later is a new row (found by hypothesis: remove, archive, add).
+            there = key in opportunities
             if kind == "archive":
                 index.set_flags(key, archived=bool(args[1]))
-                (archived.add if args[1] else archived.discard)(key)
+                if there:
+                    (archived.add if args[1] else archived.discard)(key)
             elif kind == "star":
                 index.set_flags(key, starred=bool(args[1]))
             else:
                 index.set_state(key, str(args[1]))
-                states[key] = str(args[1])
+                if there:
+                    states[key] = str(args[1])
         assert view.keys == visible_keys(index)
         assert_ordered(index)
         predicate = index.spec().compile(NOW)
