@@ -22,33 +22,21 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from app.cli.commands import retention
-from app.cli.commands.accounts import cmd_account
-from app.cli.commands.inbox import cmd_fetch, cmd_list, cmd_status, fetch_all
-from app.cli.commands.insights import cmd_export, cmd_stats
-from app.cli.commands.maintenance import cmd_backup, cmd_check, cmd_restore
-from app.cli.commands.sandbox import cmd_demo, cmd_sandbox
-from app.cli.commands.submit import cmd_draft, cmd_retry, cmd_submit
-from app.cli.commands.team import cmd_claim, cmd_release, cmd_team, cmd_team_local
-from app.cli.commands.webhooks import cmd_serve, cmd_webhooks
+from app.cli.commands import retention  # the parser's already (its subcommand's options)
 from app.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CliError, resolve_opportunity
-from app.cli.demo import run_demo
 from app.cli.gui import _run_gui
 from app.cli.logging_setup import remove_logging, setup_logging
 from app.cli.output import _err, _json_out, _out, opportunity_json, submission_json
 from app.cli.parser import build_parser
 from app.instance import InstanceLock
-from app.platforms.errors import PlatformError
-from app.services.accounts import AccountError
-from app.services.container import Services, open_services
-from app.services.drafting import DraftingError
-from app.services.secrets import SecretError
-from app.services.submissions import SubmitError
 from app.store import DATABASE_URL_ENV, database_url
 from app.store.errors import StoreError
 from app.store.paths import data_dir, profile_is_read_only
+
+if TYPE_CHECKING:
+    from app.services.container import Services
 
 __all__ = [
     "EXIT_ERROR",
@@ -70,6 +58,20 @@ __all__ = [
 ]
 
 log = logging.getLogger("app.cli")
+
+# Imported when a command runs, not for the window: the commands bring the team
+# database's driver (psycopg, ~100 ms), the insights and the demo, none of which the
+# window's start needs (`biddesk` imports this package before every window start).
+_LAZY = {"fetch_all": "app.cli.commands.inbox", "run_demo": "app.cli.demo"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
 
 
 def _writes(args: argparse.Namespace) -> bool:
@@ -119,6 +121,21 @@ def main(
     # A read-only profile gets no log file: writing one would fail (or leave a trace in
     # someone else's folder).
     log_file, handlers_added = setup_logging(None if read_only else directory, args.verbose)
+    from app.cli.commands.accounts import cmd_account
+    from app.cli.commands.inbox import cmd_fetch, cmd_list, cmd_status
+    from app.cli.commands.insights import cmd_export, cmd_stats
+    from app.cli.commands.maintenance import cmd_backup, cmd_check, cmd_restore
+    from app.cli.commands.sandbox import cmd_demo, cmd_sandbox
+    from app.cli.commands.submit import cmd_draft, cmd_retry, cmd_submit
+    from app.cli.commands.team import cmd_claim, cmd_release, cmd_team, cmd_team_local
+    from app.cli.commands.webhooks import cmd_serve, cmd_webhooks
+    from app.platforms.errors import PlatformError
+    from app.services.accounts import AccountError
+    from app.services.container import open_services
+    from app.services.drafting import DraftingError
+    from app.services.secrets import SecretError
+    from app.services.submissions import SubmitError
+
     try:
         if args.command == "sandbox":
             return cmd_sandbox(args)
