@@ -9,6 +9,7 @@ spends, and how its errors and headers look.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -70,6 +71,15 @@ class SandboxContext:
         except TimeoutError:
             return True
         return False
+
+
+def journal_arrival(platform: str, at: float, overrides: dict[str, Any]) -> dict[str, Any]:
+    """A kept world's journal entry for one arrival (world.py): overrides only when given,
+    since the journal holds one per arrival for as long as the world lives."""
+    entry: dict[str, Any] = {"platform": platform, "at": at}
+    if overrides:
+        entry["overrides"] = copy.deepcopy(overrides)
+    return entry
 
 
 def bearer_token(request: web.Request) -> str:

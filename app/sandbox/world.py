@@ -121,6 +121,7 @@ def replay(sandbox: Sandbox, world: KeptWorld) -> None:
     """Rebuild the arrivals, then apply what the requests changed. Muted: nothing recorded."""
     clock, events = sandbox.clock, sandbox.events
     events.muted = True
+    _hold_saved(sandbox, world.state)
     try:
         for entry in world.journal:
             platform = entry.get("platform")
@@ -142,6 +143,26 @@ def replay(sandbox: Sandbox, world: KeptWorld) -> None:
         _restore(sandbox, world.state)
     finally:
         events.muted = False
+        # Restored applications and proposals hold their opportunities and tasks now.
+        sandbox.gigradar.pinned.clear()
+        sandbox.gigiac.pinned.clear()
+
+
+def _hold_saved(sandbox: Sandbox, state: dict[str, Any]) -> None:
+    """What the saved state gives an application, a proposal or a queue item back to is
+    held from the replay's start: the first run held it from the moment it was applied
+    to, and only then could a later arrival have pushed it out of the window."""
+    try:
+        sandbox.gigradar.pinned.update(state.get("gigradar_applications") or {})
+        saved_gigiac = state.get("gigiac") or {}
+        for saved in saved_gigiac.get("proposals") or []:
+            if isinstance(saved, dict) and isinstance(saved.get("task_id"), str):
+                sandbox.gigiac.pinned.add(saved["task_id"])
+        for saved in (state.get("uphunt") or {}).get("queue") or []:
+            if isinstance(saved, dict) and isinstance(saved.get("job"), str):
+                sandbox.universe.pin(saved["job"])
+    except (AttributeError, TypeError):  # a damaged file: _restore will say so
+        return
 
 
 def snapshot(sandbox: Sandbox, world: KeptWorld) -> dict[str, Any]:
