@@ -34,7 +34,7 @@ from app.sandbox.faults import FaultInjector
 from app.sandbox.gigiac import KEEP_TASKS, GigiacApi, GigiacState
 from app.sandbox.gigradar import KEEP_OPPORTUNITIES, GigRadarApi, GigRadarState
 from app.sandbox.openai_api import MODEL, OpenAIApi
-from app.sandbox.platform import PlatformApi, SandboxContext
+from app.sandbox.platform import Journal, PlatformApi, SandboxContext
 from app.sandbox.ratelimit import RateLimiter
 from app.sandbox.uphunt import UpHuntApi, UpHuntState
 
@@ -211,7 +211,8 @@ class Sandbox:
             )
         if self.world is not None:
             kept.replay(self, self.world)
-            self.ctx.journal = list(self.world.journal)
+            self.ctx.journal = Journal(self.world.journal)
+            self.world.journal = []  # replayed: the encoded copy is the one kept
         self.keys = {
             name: api_key(name, cfg.seed) for name in ("gigradar", "uphunt", "gigiac", "openai")
         }

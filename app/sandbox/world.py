@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.sandbox.gigiac import Proposal
 from app.sandbox.gigradar import Application
+from app.sandbox.platform import Journal
 from app.sandbox.uphunt import QueueItem
 
 if TYPE_CHECKING:
@@ -210,7 +211,8 @@ def snapshot(sandbox: Sandbox, world: KeptWorld) -> dict[str, Any]:
         "epoch": world.epoch,
         "starts": world.starts,
         "saved_at": time.time(),
-        "journal": list(sandbox.ctx.journal or []),
+        # Spliced in by `encode` from the bytes the journal keeps (platform.Journal).
+        "journal": sandbox.ctx.journal if sandbox.ctx.journal is not None else [],
         "state": state,
     }
 
@@ -219,9 +221,18 @@ _TASK_FIELDS = ("status", "updated_at", "assigned_to", "proposal_count")
 _ITEM_FIELDS = tuple(f.name for f in dataclasses.fields(QueueItem) if f.name != "job")
 
 
+_JOURNAL_MARK = "\x00journal\x00"
+
+
 def encode(document: dict[str, Any]) -> bytes:
-    """The file's bytes (on the loop: see `write`)."""
-    return json.dumps(document, separators=(",", ":"), default=str).encode()
+    """The file's bytes (on the loop: see `write`); the journal goes in already encoded."""
+    journal = document.get("journal")
+    if not isinstance(journal, Journal):
+        return json.dumps(document, separators=(",", ":"), default=str).encode()
+    # "journal" comes before "state" (the only place a client's text could appear), so the
+    # first occurrence of the mark is the journal's.
+    text = json.dumps({**document, "journal": _JOURNAL_MARK}, separators=(",", ":"), default=str)
+    return text.encode().replace(json.dumps(_JOURNAL_MARK).encode(), journal.encoded(), 1)
 
 
 def write(path: Path, data: bytes) -> None:

@@ -6,6 +6,7 @@ Driven by a manual clock: three simulated days of arrivals (~4,300 GigRadar oppo
 
 from __future__ import annotations
 
+import json
 import random
 from collections import deque
 from typing import Any
@@ -17,7 +18,7 @@ from app.sandbox.events import KEEP_SANDBOX_SECONDS, EventLog
 from app.sandbox.faults import FaultInjector
 from app.sandbox.gigiac import GigiacState
 from app.sandbox.gigradar import GigRadarState
-from app.sandbox.platform import SandboxContext
+from app.sandbox.platform import Journal, SandboxContext
 from app.sandbox.ratelimit import RateLimiter
 from app.sandbox.uphunt import UpHuntState
 
@@ -36,7 +37,7 @@ class World:
             events=EventLog(self.clock),
             seed=11,
             timeout_hold=1.0,
-            journal=[],
+            journal=Journal(),
         )
         data_rng = random.Random("data:11")
         self.universe = UpworkUniverse(random.Random("universe:11"))
@@ -145,3 +146,19 @@ def test_an_event_shows_the_state_when_it_happened() -> None:
     assert event.data == {"job": {"status": "open"}, "tags": ["a"]}
     event.data["job"]["status"] = "changed by a reader"
     assert event.envelope()["data"]["job"]["status"] == "open"
+
+
+def test_the_journal_is_kept_encoded_and_saved_as_before() -> None:
+    from app.sandbox import world as kept
+
+    entries: list[dict[str, Any]] = [
+        {"platform": "gigradar", "gap": True} if i % 2 else {"platform": "gigiac", "at": i + 0.5}
+        for i in range(2_345)  # across chunks
+    ]
+    entries.append({"platform": "gigradar", "at": 1.0, "overrides": {"title": "Café \x00 ünïcode"}})
+    journal = Journal(entries)
+    assert len(journal) == len(entries)
+    assert journal.entries() == entries
+    document = {"version": 1, "journal": journal, "state": {"x": "\x00journal\x00"}}
+    assert json.loads(kept.encode(document)) == {**document, "journal": entries}
+    assert json.loads(Journal().encoded()) == []
