@@ -642,6 +642,31 @@ def page_cache_bytes(app):
         total += 0 if overlay.get(i) is hay else sys.getsizeof(hay)
     return total
 
+def index_bytes(app):
+    # Everything the inbox's index holds, whatever its structure: plain containers, the
+    # index's and the domain's objects (records, haystacks, pages, overlays), numpy arrays
+    # at their data size, and the text bitmaps; the store, the bus and Qt not followed.
+    root = app.window.model.inbox_index
+    seen, total, stack = set(), 0, [root]
+    while stack:
+        o = stack.pop()
+        if id(o) in seen:
+            continue
+        seen.add(id(o))
+        kind = type(o)
+        module = kind.__module__ or ""
+        if kind.__name__ == "ndarray":
+            total += o.nbytes + 112
+            continue
+        if not (kind in PLAIN or module.startswith(("app.services.inbox", "app.domain"))):
+            continue
+        total += sys.getsizeof(o)
+        if kind is not str and kind is not bytes:
+            stack.extend(gc.get_referents(o))
+            if hasattr(o, "__dict__") and kind not in PLAIN:
+                stack.append(vars(o))
+    return total + root.data.text.memory_bytes()
+
 def parts(app):
     gc.collect()
     return {
@@ -652,6 +677,7 @@ def parts(app):
         "sqlite": sqlite.sqlite3_memory_used() / 1e6 if sqlite is not None else 0.0,
         "page_cache": app.window.model.inbox_index.cached_records(),
         "page_cache_mb": page_cache_bytes(app) / 1e6,
+        "index_all": index_bytes(app) / 1e6,
     }
 
 async def main():
@@ -698,6 +724,10 @@ def _rates(first: dict[str, Any], last: dict[str, Any], growth: float) -> dict[s
         for name in ("sandbox", "rows_own", "sqlite", "page_cache_mb")
     }
     rate["left"] = growth - sum(rate.values())
+    # The same, with everything the index holds walked instead of its two estimates.
+    index_all = float(last.get("index_all", 0.0) - first.get("index_all", 0.0))
+    rate["index_all"] = index_all / minutes_between
+    rate["left_after_index_all"] = growth - rate["sandbox"] - rate["sqlite"] - rate["index_all"]
     return rate
 
 
@@ -733,12 +763,32 @@ def session(minutes: float, runs: int, floor_minutes: float | None = None) -> di
     growth, floor, rows, end_rss = [], [], [], []
     per_min: dict[str, list[float]] = {
         k: []
-        for k in ("rows", "sandbox", "rows_own", "sqlite", "page_cache_mb", "left", "left_per_1000")
+        for k in (
+            "rows",
+            "sandbox",
+            "rows_own",
+            "sqlite",
+            "page_cache_mb",
+            "left",
+            "left_per_1000",
+            "index_all",
+            "left_after_index_all",
+        )
     }
     per_1000, page_cache = [], []
     # The second half of each run alone: what a long run's steady state grows by.
     half: dict[str, list[float]] = {
-        k: [] for k in ("total", "sandbox", "rows_own", "sqlite", "page_cache_mb", "left")
+        k: []
+        for k in (
+            "total",
+            "sandbox",
+            "rows_own",
+            "sqlite",
+            "page_cache_mb",
+            "left",
+            "index_all",
+            "left_after_index_all",
+        )
     }
     for run in range(runs):
         s = one(True, run)
@@ -788,6 +838,12 @@ def session(minutes: float, runs: int, floor_minutes: float | None = None) -> di
         "left_mb_per_min": summary(per_min["left"], None, 3),
         "left": "RSS growth less the four above: the figure to hold against a leak",
         "left_mb_per_1000_rows": summary(per_min["left_per_1000"], None, 2),
+        "of_which_index_all_mb_per_min": summary(per_min["index_all"], None, 3),
+        "index_all": "everything the inbox index holds, walked (rows' own cost and page cache"
+        " together, measured rather than estimated)",
+        "left_after_index_all_mb_per_min": summary(per_min["left_after_index_all"], None, 3),
+        "left_after_index_all": "RSS growth less sandbox, sqlite and index_all: allocator, Qt,"
+        " and Python objects held outside the sandbox and the index",
         "second_half_mb_per_min": {name: summary(v, None, 3) for name, v in half.items()},
         "second_half": "the same figures from the run's half-way point to its end",
         "page_cache_records_at_end": summary(page_cache, None, 0),
