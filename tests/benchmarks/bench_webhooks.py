@@ -658,10 +658,11 @@ def index_bytes(app):
         if kind.__name__ == "ndarray":
             total += o.nbytes + 112
             continue
-        if not (kind in PLAIN or module.startswith(("app.services.inbox", "app.domain"))):
+        # isinstance, not the exact types: the page cache is an OrderedDict.
+        if not (isinstance(o, PLAIN) or module.startswith(("app.services.inbox", "app.domain"))):
             continue
         total += sys.getsizeof(o)
-        if kind is not str and kind is not bytes:
+        if not isinstance(o, (str, bytes)):
             stack.extend(gc.get_referents(o))
             if hasattr(o, "__dict__") and kind not in PLAIN:
                 stack.append(vars(o))
