@@ -100,6 +100,15 @@ jobs, tasks and scanners under the same ids (built at the first start's time), t
 since, and what requests changed (applications, UpHunt's queue, Gigiac proposals, closed
 jobs). The window passes `<profile>/sandbox` for a kept profile (`--sandbox --profile DIR`).
 
+Bounded memory (it runs inside the window for hours: at speed 120 some 200 arrivals a real
+minute): the newest `SandboxConfig.keep_opportunities` GigRadar opportunities and
+`keep_tasks` Gigiac tasks (1,000 each) are kept, older ones nobody applied to are forgotten
+with their Upwork jobs (reads answer 404, as for a deleted task or an unscraped job); what a
+client applied to, proposed on or queued is kept for good. The event log keeps what a
+platform may still be delivering (8 sandbox hours, the newest 1,000 at least), each event's
+payload as compact JSON. Upwork clients and a kept world's journal still grow, slowly (about
+1 KB an arrival).
+
 Python API: `Sandbox(SandboxConfig(...))` with `start()` / `stop()` (or `async with`),
 `info`, `faults`, `events`, the state objects `gigradar` / `uphunt` / `gigiac`,
 `close_job`, `close_task`, `add_opportunity`, `add_task`; and `run_sandbox(config, out)`.

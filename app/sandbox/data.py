@@ -13,6 +13,7 @@ out for the documents-only sandbox.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 from collections.abc import Callable
@@ -373,7 +374,13 @@ CloseListener = Callable[[UpworkJob], None]
 
 
 class UpworkUniverse:
-    """Every Upwork job the sandbox knows, its clients, and the agency's sent proposals."""
+    """Every Upwork job the sandbox knows, its clients, and the agency's sent proposals.
+
+    A job no platform holds any more is forgotten (`forget`): GigRadar lets go of the
+    opportunities that left its window (gigradar.py, `keep`), and a job UpHunt scraped or
+    queued an application for is `pin`ned. Clients are kept: the next job's client is
+    drawn among them, so forgetting one would change every later draw of the world (and a
+    kept world's replay, world.py)."""
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
@@ -383,6 +390,7 @@ class UpworkUniverse:
         self._close_listeners: list[CloseListener] = []
         # ciphertext -> platform that got a proposal accepted by Upwork for our agency
         self.agency_proposals: dict[str, str] = {}
+        self._pinned: set[str] = set()
 
     def new_job(
         self,
@@ -427,6 +435,23 @@ class UpworkUniverse:
 
     def on_close(self, listener: CloseListener) -> None:
         self._close_listeners.append(listener)
+
+    def pin(self, cipher: str) -> None:
+        """Keep this job whatever GigRadar does (UpHunt scraped it, or queued an apply)."""
+        self._pinned.add(cipher)
+
+    def forget(self, cipher: str) -> bool:
+        """Drop a job nothing pins and no proposal of the agency went to; True if dropped.
+        Reads of it answer 404 from then on, as for a job the sandbox never knew."""
+        job = self.jobs.get(cipher)
+        if job is None or cipher in self._pinned or cipher in self.agency_proposals:
+            return False
+        del self.jobs[cipher]
+        if self._by_processed.get(job.processed_id) is job:
+            del self._by_processed[job.processed_id]
+        with contextlib.suppress(ValueError):
+            job.client.ciphertexts.remove(cipher)
+        return True
 
 
 def make_task(

@@ -9,7 +9,6 @@ the real API's inconsistent wrappings on purpose: `{"data": [...], "count"}`,
 from __future__ import annotations
 
 import bisect
-import copy
 import logging
 import random
 from dataclasses import dataclass
@@ -22,12 +21,16 @@ from aiohttp import web
 from app.sandbox import corpus, outcomes
 from app.sandbox.common import has_magic, iso_pg, json_response, read_json, seeded_uuid
 from app.sandbox.data import make_task, task_budget_cents
-from app.sandbox.platform import PlatformApi, SandboxContext, bearer_token
+from app.sandbox.platform import PlatformApi, SandboxContext, bearer_token, journal_arrival
 from app.sandbox.ratelimit import MINUTE, RateDecision, Window
 
 logger = logging.getLogger(__name__)
 
 PLATFORM = "gigiac"
+_GAP = {"platform": PLATFORM, "gap": True}  # one shared journal entry per draw (read only)
+# Tasks kept that we neither proposed on nor posted: the newest 1,000 (~25 sandbox hours of
+# arrivals, ~12 real minutes at speed 120); older ones are forgotten. Ours stay for good.
+KEEP_TASKS = 1_000
 TASK_STATUSES = ("open", "in_progress", "delivered", "completed", "cancelled")
 LOW_BALANCE_THRESHOLD_CENTS = 500
 _WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
@@ -64,8 +67,19 @@ class Proposal:
 class GigiacState:
     """Open tasks, our bot's proposals and credit balance."""
 
-    def __init__(self, ctx: SandboxContext, data_rng: random.Random, *, initial: int = 30) -> None:
+    def __init__(
+        self,
+        ctx: SandboxContext,
+        data_rng: random.Random,
+        *,
+        initial: int = 30,
+        keep: int = KEEP_TASKS,
+    ) -> None:
         self.ctx = ctx
+        self.keep = keep
+        # Tasks a kept world will give a proposal back to (world.py), held while its
+        # journal is replayed, as the first run held them.
+        self.pinned: set[str] = set()
         self.rng = random.Random(f"gigiac-runtime:{ctx.seed}{ctx.runtime_salt}")
         self.arrival_rng = random.Random(f"gigiac-arrivals:{ctx.seed}")
         self.me: dict[str, Any] = {
@@ -75,7 +89,6 @@ class GigiacState:
         }
         self.tasks: dict[str, dict[str, Any]] = {}
         self._order: list[tuple[str, str]] = []  # ascending (created_at, id)
-        self._haystack: dict[str, str] = {}
         self.proposals: dict[str, Proposal] = {}
         self._mine_by_task: dict[str, list[Proposal]] = {}
         self.balance_cents = 2500
@@ -91,16 +104,36 @@ class GigiacState:
     def _add(self, task: dict[str, Any]) -> None:
         self.tasks[task["id"]] = task
         bisect.insort(self._order, (task["created_at"], task["id"]))
-        self._haystack[task["id"]] = f"{task['title']}\n{task['description']}".lower()
+        self._let_go()
+
+    def held(self, task_id: str) -> bool:
+        """Whether a task stays past the window: we proposed on it, or posted it."""
+        return (
+            task_id in self._mine_by_task
+            or task_id in self.pinned
+            or self.tasks[task_id].get("poster_id") == self.me["id"]
+        )
+
+    def _let_go(self) -> None:
+        """Forget the tasks older than the newest `keep` that we neither proposed on nor
+        posted: a commissioner deletes or lets a task lapse (platform-apis.md §3.7,
+        `DELETE /api/tasks/{id}`), and its reads answer 404. Depends only on each task's
+        place in the order and on our proposals, so a kept world's replay forgets the same."""
+        order = self._order
+        outside = len(order) - self.keep
+        if outside <= 0:
+            return
+        gone = [key for key in order[:outside] if not self.held(key[1])]
+        for key in gone:
+            del order[bisect.bisect_left(order, key)]
+            del self.tasks[key[1]]
 
     # -- tasks ---------------------------------------------------------------------------
 
     def add_task(self, **overrides: Any) -> dict[str, Any]:
         """A task posted now; any task field may be overridden (e.g. location_type)."""
         now = self.ctx.clock.wall()
-        self.ctx.journal_entry(
-            {"platform": PLATFORM, "at": now, "overrides": copy.deepcopy(overrides)}
-        )
+        self.ctx.journal_entry(journal_arrival(PLATFORM, now, overrides))
         task = make_task(self.arrival_rng, now, age=(0.0, 0.0))
         task_id = overrides.pop("id", None)
         if task_id is not None:
@@ -134,7 +167,7 @@ class GigiacState:
 
     def next_gap(self) -> float:
         """Sandbox seconds to the next task (journalled: it draws on arrivals)."""
-        self.ctx.journal_entry({"platform": PLATFORM, "gap": True})
+        self.ctx.journal_entry(_GAP)
         return self.arrival_rng.expovariate(1 / 90.0)
 
     def _arrive(self) -> None:
@@ -155,7 +188,10 @@ class GigiacState:
         return [self.tasks[task_id] for _, task_id in reversed(self._order)]
 
     def matches_search(self, task_id: str, needle: str) -> bool:
-        return all(term in self._haystack[task_id] for term in needle.lower().split())
+        # Built per search, not kept per task: searches are rare, tasks arrive all day.
+        task = self.tasks[task_id]
+        haystack = f"{task['title']}\n{task['description']}".lower()
+        return all(term in haystack for term in needle.lower().split())
 
     def proposed_on(self, task_id: str) -> bool:
         return any(p.status != "withdrawn" for p in self._mine_by_task.get(task_id, []))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
-import copy
 import json
 import logging
 import random
@@ -35,12 +34,13 @@ from app.sandbox.common import (
     read_json,
 )
 from app.sandbox.data import UpworkJob, UpworkUniverse, served_job
-from app.sandbox.platform import PlatformApi, SandboxContext
+from app.sandbox.platform import PlatformApi, SandboxContext, journal_arrival
 from app.sandbox.ratelimit import DAY, MINUTE, RateDecision, Window
 
 logger = logging.getLogger(__name__)
 
 PLATFORM = "gigradar"
+_GAP = {"platform": PLATFORM, "gap": True}  # one shared journal entry per draw (read only)
 OPPORTUNITY_CREATE = "GIGRADAR.OPPORTUNITY.CREATE"
 PROPOSAL_UPDATE = "GIGRADAR.PROPOSAL.UPDATE"
 WEBHOOK_SCOPES = (OPPORTUNITY_CREATE, PROPOSAL_UPDATE)
@@ -57,6 +57,11 @@ PROPOSAL_STATUS_CODES = {
 }
 _OPEN_PROPOSAL = frozenset({"SUBMITTED", "ACTIVE"})
 _ID_ANCHOR = 1_748_736_000.0  # 2025-06-01T00:00:00Z
+# Opportunities kept that nobody applied to: the newest 1,000 (~17 sandbox hours of
+# scanner matches, ~8 real minutes at speed 120). An older one is forgotten with its job
+# unless UpHunt holds that: its reads answer 404 as for an opportunity that never was.
+# Applied-to ones are kept for good. An emulator that runs for hours stays bounded.
+KEEP_OPPORTUNITIES = 1_000
 
 # errorCode -> (name, message). 234 is the one a client may fix by rescheduling.
 SEND_ERRORS: dict[int | str, tuple[str, str]] = {
@@ -248,9 +253,14 @@ class GigRadarState:
         data_rng: random.Random,
         *,
         initial: int = 40,
+        keep: int = KEEP_OPPORTUNITIES,
     ) -> None:
         self.ctx = ctx
         self.universe = universe
+        self.keep = keep
+        # Opportunities a kept world will give an application back to (world.py): held
+        # while its journal is replayed, as the first run held them.
+        self.pinned: set[str] = set()
         self._data_rng = data_rng
         self.rng = random.Random(f"gigradar-runtime:{ctx.seed}{ctx.runtime_salt}")
         self.arrival_rng = random.Random(f"gigradar-arrivals:{ctx.seed}")
@@ -337,6 +347,36 @@ class GigRadarState:
         self.opportunities[opp.id] = opp
         bisect.insort(self._order, opp.sort_key)
         self._by_job.setdefault(opp.job.ciphertext, []).append(opp)
+        self._let_go()
+
+    def held(self, opp: Opportunity) -> bool:
+        """Whether an opportunity stays past the window: a client applied to it."""
+        return (
+            opp.application is not None or opp.applications_created > 0 or (opp.id in self.pinned)
+        )
+
+    def _let_go(self) -> None:
+        """Forget the opportunities older than the newest `keep` that nobody applied to.
+
+        Which ones go depends only on each one's place in the detected order and on
+        whether it was applied to (which can no longer happen once it is gone), so a kept
+        world's replay lets go of exactly the ones the first run did. Before the window,
+        only held opportunities remain: the sweep is as long as they are few."""
+        order = self._order
+        outside = len(order) - self.keep
+        if outside <= 0:
+            return
+        gone = [key for key in order[:outside] if not self.held(self.opportunities[key[1]])]
+        for key in gone:
+            del order[bisect.bisect_left(order, key)]
+            opp = self.opportunities.pop(key[1])
+            cipher = opp.job.ciphertext
+            siblings = [o for o in self._by_job.get(cipher, []) if o is not opp]
+            if siblings:
+                self._by_job[cipher] = siblings
+            else:
+                self._by_job.pop(cipher, None)
+                self.universe.forget(cipher)
 
     def add_opportunity(self, **overrides: Any) -> Opportunity:
         """A scanner matches a new (or, with `jobId`, an existing) job now.
@@ -347,9 +387,7 @@ class GigRadarState:
         rng = self.arrival_rng
         now = self.ctx.clock.wall()
         # First, even if the overrides turn out wrong: the draws below happen either way.
-        self.ctx.journal_entry(
-            {"platform": PLATFORM, "at": now, "overrides": copy.deepcopy(overrides)}
-        )
+        self.ctx.journal_entry(journal_arrival(PLATFORM, now, overrides))
         scanner_id = overrides.pop("scannerId", None)
         if scanner_id is not None and scanner_id not in self.scanners:
             raise KeyError(f"unknown scanner {scanner_id!r}")
@@ -401,7 +439,7 @@ class GigRadarState:
 
     def next_gap(self) -> float:
         """Sandbox seconds to the next scanner match (journalled: it draws on arrivals)."""
-        self.ctx.journal_entry({"platform": PLATFORM, "gap": True})
+        self.ctx.journal_entry(_GAP)
         return self.arrival_rng.expovariate(1 / 60.0)
 
     def _arrive(self) -> None:

@@ -9,6 +9,8 @@ spends, and how its errors and headers look.
 from __future__ import annotations
 
 import asyncio
+import copy
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -21,7 +23,7 @@ from app.sandbox.faults import BEFORE_HANDLER, Fault, FaultInjector
 from app.sandbox.ratelimit import RateDecision, RateLimiter, Window
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Iterable
 
     Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -51,7 +53,7 @@ class SandboxContext:
     # outcomes) get their own salt so a restart never hands out an id again, and every
     # arrival is journalled so the next start rebuilds the same jobs with the same ids.
     runtime_salt: str = ""
-    journal: list[dict[str, Any]] | None = None
+    journal: Journal | None = None
 
     def journal_entry(self, entry: dict[str, Any]) -> None:
         if self.journal is not None:
@@ -70,6 +72,55 @@ class SandboxContext:
         except TimeoutError:
             return True
         return False
+
+
+_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+class Journal:
+    """A kept world's journal (world.py), held as the JSON it is saved as.
+
+    One entry per arrival and per draw of an arrival gap, for as long as the world lives
+    (at speed 120, 24,000 an hour). Each entry is encoded once, when it happens, so a save
+    (every second while the world changes) joins bytes instead of encoding the whole
+    journal again (measured: 45-80 ms on the loop per save after an hour at speed 120), and
+    an entry costs ~45 bytes instead of a dict's ~250."""
+
+    _CHUNK = 1_000
+
+    def __init__(self, entries: Iterable[dict[str, Any]] = ()) -> None:
+        self._chunks: list[bytes] = []  # _CHUNK entries each, joined by ","
+        self._tail: list[bytes] = []
+        self._count = 0
+        for entry in entries:
+            self.append(entry)
+
+    def append(self, entry: dict[str, Any]) -> None:
+        self._tail.append(_DUMPS(entry).encode())
+        self._count += 1
+        if len(self._tail) >= self._CHUNK:
+            self._chunks.append(b",".join(self._tail))
+            self._tail = []
+
+    def __len__(self) -> int:
+        return self._count
+
+    def encoded(self) -> bytes:
+        """The JSON array of every entry."""
+        return b"[" + b",".join([*self._chunks, *self._tail]) + b"]"
+
+    def entries(self) -> list[dict[str, Any]]:
+        value: list[dict[str, Any]] = json.loads(self.encoded())
+        return value
+
+
+def journal_arrival(platform: str, at: float, overrides: dict[str, Any]) -> dict[str, Any]:
+    """A kept world's journal entry for one arrival (world.py): overrides only when given,
+    since the journal holds one per arrival for as long as the world lives."""
+    entry: dict[str, Any] = {"platform": platform, "at": at}
+    if overrides:
+        entry["overrides"] = copy.deepcopy(overrides)
+    return entry
 
 
 def bearer_token(request: web.Request) -> str:

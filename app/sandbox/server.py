@@ -31,10 +31,10 @@ from app.sandbox.data import UpworkUniverse
 from app.sandbox.deliverer import Deliverer, WebhookFaults
 from app.sandbox.events import EventLog
 from app.sandbox.faults import FaultInjector
-from app.sandbox.gigiac import GigiacApi, GigiacState
-from app.sandbox.gigradar import GigRadarApi, GigRadarState
+from app.sandbox.gigiac import KEEP_TASKS, GigiacApi, GigiacState
+from app.sandbox.gigradar import KEEP_OPPORTUNITIES, GigRadarApi, GigRadarState
 from app.sandbox.openai_api import MODEL, OpenAIApi
-from app.sandbox.platform import PlatformApi, SandboxContext
+from app.sandbox.platform import Journal, PlatformApi, SandboxContext
 from app.sandbox.ratelimit import RateLimiter
 from app.sandbox.uphunt import UpHuntApi, UpHuntState
 
@@ -56,6 +56,11 @@ class SandboxConfig:
     initial_opportunities: int = 40  # GigRadar opportunities at start
     initial_tasks: int = 30  # Gigiac open tasks at start
     arrivals: bool = True  # new jobs/tasks keep arriving over time
+    # What the sandbox remembers of what arrived: the newest N GigRadar opportunities and
+    # Gigiac tasks nobody applied to; older ones are forgotten (their reads answer 404),
+    # so a sandbox that runs for hours stays bounded. Applied-to ones are kept for good.
+    keep_opportunities: int = KEEP_OPPORTUNITIES
+    keep_tasks: int = KEEP_TASKS
     timeout_hold: float = 30.0  # real seconds a "timeout" fault holds its answer
     # Rate budgets per key and window; windows scale with speed.
     gigradar_per_minute: int = 30
@@ -194,13 +199,20 @@ class Sandbox:
         self.universe = UpworkUniverse(random.Random(f"universe:{cfg.seed}"))
         with self.clock.pinned(self.world.epoch) if self.world else contextlib.nullcontext():
             self.gigradar = GigRadarState(
-                self.ctx, self.universe, data_rng, initial=cfg.initial_opportunities
+                self.ctx,
+                self.universe,
+                data_rng,
+                initial=cfg.initial_opportunities,
+                keep=cfg.keep_opportunities,
             )
             self.uphunt = UpHuntState(self.ctx, self.universe, data_rng)
-            self.gigiac = GigiacState(self.ctx, data_rng, initial=cfg.initial_tasks)
+            self.gigiac = GigiacState(
+                self.ctx, data_rng, initial=cfg.initial_tasks, keep=cfg.keep_tasks
+            )
         if self.world is not None:
             kept.replay(self, self.world)
-            self.ctx.journal = list(self.world.journal)
+            self.ctx.journal = Journal(self.world.journal)
+            self.world.journal = []  # replayed: the encoded copy is the one kept
         self.keys = {
             name: api_key(name, cfg.seed) for name in ("gigradar", "uphunt", "gigiac", "openai")
         }

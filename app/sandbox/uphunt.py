@@ -176,6 +176,8 @@ class UpHuntState:
         self.extra_ciphertexts = [
             universe.new_job(now, rng=data_rng).ciphertext for _ in range(extra_jobs)
         ]
+        for cipher in self.extra_ciphertexts:
+            universe.pin(cipher)
         self.credits = credits
         self.reserved = 0
         self.queue: dict[str, QueueItem] = {}
@@ -232,6 +234,7 @@ class UpHuntState:
         self.queue[item.queue_id] = item
         self._order.append(item)
         self._latest_by_job[job.ciphertext] = item
+        self.universe.pin(job.ciphertext)  # an applied-to job stays readable
         self.plan(item)
         return item
 
@@ -244,6 +247,7 @@ class UpHuntState:
         self.queue[item.queue_id] = item
         self._order.append(item)
         self._latest_by_job[item.job.ciphertext] = item
+        self.universe.pin(item.job.ciphertext)
         if item.status == "processing":
             self.plan(item)
 

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.sandbox.gigiac import Proposal
 from app.sandbox.gigradar import Application
+from app.sandbox.platform import Journal
 from app.sandbox.uphunt import QueueItem
 
 if TYPE_CHECKING:
@@ -121,6 +122,7 @@ def replay(sandbox: Sandbox, world: KeptWorld) -> None:
     """Rebuild the arrivals, then apply what the requests changed. Muted: nothing recorded."""
     clock, events = sandbox.clock, sandbox.events
     events.muted = True
+    _hold_saved(sandbox, world.state)
     try:
         for entry in world.journal:
             platform = entry.get("platform")
@@ -142,6 +144,26 @@ def replay(sandbox: Sandbox, world: KeptWorld) -> None:
         _restore(sandbox, world.state)
     finally:
         events.muted = False
+        # Restored applications and proposals hold their opportunities and tasks now.
+        sandbox.gigradar.pinned.clear()
+        sandbox.gigiac.pinned.clear()
+
+
+def _hold_saved(sandbox: Sandbox, state: dict[str, Any]) -> None:
+    """What the saved state gives an application, a proposal or a queue item back to is
+    held from the replay's start: the first run held it from the moment it was applied
+    to, and only then could a later arrival have pushed it out of the window."""
+    try:
+        sandbox.gigradar.pinned.update(state.get("gigradar_applications") or {})
+        saved_gigiac = state.get("gigiac") or {}
+        for saved in saved_gigiac.get("proposals") or []:
+            if isinstance(saved, dict) and isinstance(saved.get("task_id"), str):
+                sandbox.gigiac.pinned.add(saved["task_id"])
+        for saved in (state.get("uphunt") or {}).get("queue") or []:
+            if isinstance(saved, dict) and isinstance(saved.get("job"), str):
+                sandbox.universe.pin(saved["job"])
+    except (AttributeError, TypeError):  # a damaged file: _restore will say so
+        return
 
 
 def snapshot(sandbox: Sandbox, world: KeptWorld) -> dict[str, Any]:
@@ -189,7 +211,8 @@ def snapshot(sandbox: Sandbox, world: KeptWorld) -> dict[str, Any]:
         "epoch": world.epoch,
         "starts": world.starts,
         "saved_at": time.time(),
-        "journal": list(sandbox.ctx.journal or []),
+        # Spliced in by `encode` from the bytes the journal keeps (platform.Journal).
+        "journal": sandbox.ctx.journal if sandbox.ctx.journal is not None else [],
         "state": state,
     }
 
@@ -198,9 +221,18 @@ _TASK_FIELDS = ("status", "updated_at", "assigned_to", "proposal_count")
 _ITEM_FIELDS = tuple(f.name for f in dataclasses.fields(QueueItem) if f.name != "job")
 
 
+_JOURNAL_MARK = "\x00journal\x00"
+
+
 def encode(document: dict[str, Any]) -> bytes:
-    """The file's bytes (on the loop: see `write`)."""
-    return json.dumps(document, separators=(",", ":"), default=str).encode()
+    """The file's bytes (on the loop: see `write`); the journal goes in already encoded."""
+    journal = document.get("journal")
+    if not isinstance(journal, Journal):
+        return json.dumps(document, separators=(",", ":"), default=str).encode()
+    # "journal" comes before "state" (the only place a client's text could appear), so the
+    # first occurrence of the mark is the journal's.
+    text = json.dumps({**document, "journal": _JOURNAL_MARK}, separators=(",", ":"), default=str)
+    return text.encode().replace(json.dumps(_JOURNAL_MARK).encode(), journal.encoded(), 1)
 
 
 def write(path: Path, data: bytes) -> None:

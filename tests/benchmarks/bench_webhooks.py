@@ -23,8 +23,11 @@ CLOCK_MONOTONIC and so shared by the processes of one machine). Each is a median
 - session: `biddesk --sandbox` at speed 120 (the real window, the sandbox's platforms and
   webhooks) for --session-minutes; RSS sampled every 5 s, growth in MB/min by least
   squares after the first minute, and per 1,000 rows arrived. Floor: the same window with
-  no sandbox for the same time. The growth is split (minute 1 -> end): the sandbox's own
-  data (it runs in the window's process and keeps every job it made), the rows' own cost
+  no sandbox for the same time (--session-floor-minutes: another length, 0 for none, as in a
+  long run whose floor the short runs measured). The growth is split (minute 1 -> end, and
+  again over the run's second half, the steady state of a long run): the sandbox's own
+  data (it runs in the window's process; bounded: its newest 1,000 arrivals a platform and
+  8 sandbox hours of events, so it grows until it holds that many), the rows' own cost
   in the inbox index, SQLite's page caches, the inbox's page cache while it fills, and
   what is left: the figure to hold against a leak (it includes the allocator's own growth
   and Qt's, which nothing here measures).
@@ -645,6 +648,32 @@ def page_cache_bytes(app):
         total += 0 if overlay.get(i) is hay else sys.getsizeof(hay)
     return total
 
+def index_bytes(app):
+    # Everything the inbox's index holds, whatever its structure: plain containers, the
+    # index's and the domain's objects (records, haystacks, pages, overlays), numpy arrays
+    # at their data size, and the text bitmaps; the store, the bus and Qt not followed.
+    root = app.window.model.inbox_index
+    seen, total, stack = set(), 0, [root]
+    while stack:
+        o = stack.pop()
+        if id(o) in seen:
+            continue
+        seen.add(id(o))
+        kind = type(o)
+        module = kind.__module__ or ""
+        if kind.__name__ == "ndarray":
+            total += o.nbytes + 112
+            continue
+        # isinstance, not the exact types: the page cache is an OrderedDict.
+        if not (isinstance(o, PLAIN) or module.startswith(("app.services.inbox", "app.domain"))):
+            continue
+        total += sys.getsizeof(o)
+        if not isinstance(o, (str, bytes)):
+            stack.extend(gc.get_referents(o))
+            if hasattr(o, "__dict__") and kind not in PLAIN:
+                stack.append(vars(o))
+    return total + root.data.text.memory_bytes()
+
 def parts(app):
     gc.collect()
     return {
@@ -655,6 +684,7 @@ def parts(app):
         "sqlite": sqlite.sqlite3_memory_used() / 1e6 if sqlite is not None else 0.0,
         "page_cache": app.window.model.inbox_index.cached_records(),
         "page_cache_mb": page_cache_bytes(app) / 1e6,
+        "index_all": index_bytes(app) / 1e6,
     }
 
 async def main():
@@ -662,16 +692,19 @@ async def main():
     app = App(qapp, GuiOptions(profile=profile, sandbox=sandbox, sandbox_speed=120.0))
     await app.start()
     app.window.show()
-    samples, t0, first = [], time.perf_counter(), None
+    samples, t0, first, mid = [], time.perf_counter(), None, None
     while time.perf_counter() - t0 < seconds:
         await asyncio.sleep(5.0)
         samples.append((time.perf_counter() - t0, rss_mb(), app.window.model.total_count()))
         if first is None and samples[-1][0] >= 60.0:
             first = parts(app)
+        if mid is None and samples[-1][0] >= seconds / 2:
+            mid = parts(app)
     last = parts(app)
     rows = app.window.model.total_count()
     await app.stop()
-    print(json.dumps({"samples": samples, "rows": rows, "parts": [first or last, last]}))
+    out = {"samples": samples, "rows": rows, "parts": [first or last, last], "mid": mid or last}
+    print(json.dumps(out))
 
 with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
     runner.run(main())
@@ -690,8 +723,28 @@ def slope_mb_per_min(samples: list[tuple[float, ...]], skip_s: float = 60.0, at:
     return num / den * 60.0 if den else 0.0
 
 
-def session(minutes: float, runs: int) -> dict[str, Any]:
+def _rates(first: dict[str, Any], last: dict[str, Any], growth: float) -> dict[str, float]:
+    """MB/min of each part between two `parts` samples, and what is left of `growth`."""
+    minutes_between = (last["t"] - first["t"]) / 60.0 or 1.0
+    rate = {
+        name: float(last[name] - first[name]) / minutes_between
+        for name in ("sandbox", "rows_own", "sqlite", "page_cache_mb")
+    }
+    rate["left"] = growth - sum(rate.values())
+    # The same, with everything the index holds walked instead of its two estimates.
+    index_all = float(last.get("index_all", 0.0) - first.get("index_all", 0.0))
+    rate["index_all"] = index_all / minutes_between
+    rate["left_after_index_all"] = growth - rate["sandbox"] - rate["sqlite"] - rate["index_all"]
+    return rate
+
+
+def session(minutes: float, runs: int, floor_minutes: float | None = None) -> dict[str, Any]:
+    """`floor_minutes`: how long the floor (no sandbox) runs; None: as long, 0: not run (a
+    long run whose floor the short runs measured)."""
+    floor_minutes = minutes if floor_minutes is None else floor_minutes
+
     def one(sandbox: bool, run: int) -> dict[str, Any]:
+        length = minutes if sandbox else floor_minutes
         with tempfile.TemporaryDirectory(prefix="biddesk-bench-") as tmp:
             out = subprocess.run(
                 [
@@ -700,12 +753,12 @@ def session(minutes: float, runs: int) -> dict[str, Any]:
                     SESSION_DRIVER,
                     str(Path(tmp) / "p"),
                     str(ROOT),
-                    str(minutes * 60),
+                    str(length * 60),
                     "1" if sandbox else "0",
                 ],
                 capture_output=True,
                 text=True,
-                timeout=minutes * 60 + 300,
+                timeout=length * 60 + 300,
                 env=ENV,
                 check=False,
             )
@@ -717,29 +770,55 @@ def session(minutes: float, runs: int) -> dict[str, Any]:
     growth, floor, rows, end_rss = [], [], [], []
     per_min: dict[str, list[float]] = {
         k: []
-        for k in ("rows", "sandbox", "rows_own", "sqlite", "page_cache_mb", "left", "left_per_1000")
+        for k in (
+            "rows",
+            "sandbox",
+            "rows_own",
+            "sqlite",
+            "page_cache_mb",
+            "left",
+            "left_per_1000",
+            "index_all",
+            "left_after_index_all",
+        )
     }
     per_1000, page_cache = [], []
+    # The second half of each run alone: what a long run's steady state grows by.
+    half: dict[str, list[float]] = {
+        k: []
+        for k in (
+            "total",
+            "sandbox",
+            "rows_own",
+            "sqlite",
+            "page_cache_mb",
+            "left",
+            "index_all",
+            "left_after_index_all",
+        )
+    }
     for run in range(runs):
         s = one(True, run)
-        f = one(False, run)
+        if floor_minutes > 0:
+            f = one(False, run)
+            floor.append(slope_mb_per_min(f["samples"]))
         g = slope_mb_per_min(s["samples"])
         growth.append(g)
-        floor.append(slope_mb_per_min(f["samples"]))
         rows.append(s["rows"])
         end_rss.append(s["samples"][-1][1])
         rows_per_min = slope_mb_per_min(s["samples"], at=2)
         first, last = s["parts"]
-        minutes_between = (last["t"] - first["t"]) / 60.0 or 1.0
-        rate = {
-            name: float(last[name] - first[name]) / minutes_between
-            for name in ("sandbox", "rows_own", "sqlite", "page_cache_mb")
-        }
-        left = g - sum(rate.values())
+        rate = _rates(first, last, g)
+        left = rate.pop("left")
         per_min["rows"].append(rows_per_min)
         for name, value in rate.items():
             per_min[name].append(value)
         per_min["left"].append(left)
+        mid = s.get("mid", first)
+        g_half = slope_mb_per_min(s["samples"], skip_s=mid["t"])
+        half["total"].append(g_half)
+        for name, value in _rates(mid, last, g_half).items():
+            half[name].append(value)
         per_min["left_per_1000"].append(left / rows_per_min * 1000 if rows_per_min else 0.0)
         per_1000.append(g / rows_per_min * 1000 if rows_per_min else 0.0)
         page_cache.append(last["page_cache"])
@@ -748,8 +827,10 @@ def session(minutes: float, runs: int) -> dict[str, Any]:
         "minutes": minutes,
         "runs": runs,
         "rss_growth_mb_per_min": summary(growth, None, 3),
-        "floor_rss_growth_mb_per_min": summary(floor, None, 3),
-        "floor": "the same window without the sandbox, same time",
+        "floor_rss_growth_mb_per_min": summary(floor, None, 3) if floor else None,
+        "floor": "the same window without the sandbox, same time"
+        if floor_minutes == minutes
+        else f"the same window without the sandbox, {floor_minutes} min (0: not run)",
         "rows_per_min": summary(per_min["rows"], None, 1),
         "rss_growth_mb_per_1000_rows": summary(per_1000, None, 2),
         # Where the growth goes, from minute 1 to the end (MB/min):
@@ -764,6 +845,14 @@ def session(minutes: float, runs: int) -> dict[str, Any]:
         "left_mb_per_min": summary(per_min["left"], None, 3),
         "left": "RSS growth less the four above: the figure to hold against a leak",
         "left_mb_per_1000_rows": summary(per_min["left_per_1000"], None, 2),
+        "of_which_index_all_mb_per_min": summary(per_min["index_all"], None, 3),
+        "index_all": "everything the inbox index holds, walked (rows' own cost and page cache"
+        " together, measured rather than estimated)",
+        "left_after_index_all_mb_per_min": summary(per_min["left_after_index_all"], None, 3),
+        "left_after_index_all": "RSS growth less sandbox, sqlite and index_all: allocator, Qt,"
+        " and Python objects held outside the sandbox and the index",
+        "second_half_mb_per_min": {name: summary(v, None, 3) for name, v in half.items()},
+        "second_half": "the same figures from the run's half-way point to its end",
         "page_cache_records_at_end": summary(page_cache, None, 0),
         "rows_at_end_median": statistics.median(rows),
         "rss_mb_at_end": summary(end_rss, None, 1),
@@ -853,6 +942,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--session-minutes", type=float, default=5.0)
     parser.add_argument("--session-runs", type=int, default=1)
+    parser.add_argument(
+        "--session-floor-minutes",
+        type=float,
+        default=None,
+        help="the floor's length (default: as long as the session; 0: no floor)",
+    )
     parser.add_argument("--deliveries", type=int, default=100_000, help="for the size figure")
     parser.add_argument(
         "--only", action="append", choices=["ack", "painted", "session", "size"], default=None
@@ -866,7 +961,9 @@ def main() -> None:
             args.rows, args.burst, args.runs, args.burst_connections, args.burst_rate
         ),
         "size": lambda: db_size(args.rows, args.deliveries),
-        "session": lambda: session(args.session_minutes, args.session_runs),
+        "session": lambda: session(
+            args.session_minutes, args.session_runs, args.session_floor_minutes
+        ),
     }
     report: dict[str, Any] = {}
     for name in args.only or list(parts):

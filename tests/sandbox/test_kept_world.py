@@ -211,3 +211,47 @@ async def test_a_file_that_reads_but_does_not_rebuild_starts_a_new_world(
     assert list(state_dir.glob("world-5.*.set-aside.json"))
     async with sandbox:  # and it serves
         assert sandbox.info.port > 0
+
+
+async def test_a_kept_world_that_let_go_of_old_arrivals_comes_back_the_same(
+    tmp_path: Path,
+) -> None:
+    """The replay forgets exactly what the first run forgot (the opportunities and tasks that
+    left the window unapplied-to) and keeps what a request held: same ids, same state."""
+    state_dir = tmp_path / "sandbox"
+    config = _config(state_dir, keep_opportunities=15, keep_tasks=10)
+    async with Sandbox(config) as first:
+        await _wait_for(
+            lambda: len(first.gigradar.opportunities) >= 14 and len(first.gigiac.tasks) >= 9,
+            "arrivals on both platforms",
+        )
+        first.advance()
+        opps = sorted(first.gigradar.opportunities.values(), key=lambda o: o.sort_key)
+        applied, queued = opps[-1], opps[-2]
+        first.gigradar.create_application(applied, "A letter", None, [], None)
+        first.uphunt.enqueue(
+            queued.job,
+            profile_id=first.uphunt.default_profile_id,
+            cover_letter="A letter",
+            proposal={},
+            auto_fill=False,
+            question_answers=[],
+        )
+        task = first.gigiac.newest_tasks()[0]
+        proposal = first.gigiac.propose(task, 5000, "A letter", None)
+        seq = first.events.last_seq
+        # Well past the window: everything seen above has left it by now.
+        await _wait_for(lambda: first.events.last_seq > seq + 60, "sixty more arrivals")
+        first.advance()
+        before = _ids(first)
+    assert applied.id in before["opportunities"] and len(before["opportunities"]) <= 16
+    assert queued.id not in before["opportunities"]
+    assert queued.job.ciphertext in before["jobs"]  # UpHunt holds its job
+    assert task["id"] in before["tasks"] and len(before["tasks"]) <= 11
+
+    second = Sandbox(config)
+    after = _ids(second)
+    for name, ids in before.items():
+        assert after[name] == ids, name
+    assert second.gigradar.opportunities[applied.id].application is not None
+    assert second.gigiac.proposals[proposal.id].task_id == task["id"]
