@@ -48,7 +48,11 @@ from app.domain.filters import And, Not, Or, QueryNode, Term
 __all__ = ["MAX_CORES", "MAX_TOKEN", "TextIndex", "is_simple", "word_runs"]
 
 MAX_TOKEN = 64  # bytes; rows with a longer token live in the overlay
-_CACHE = 96  # remembered term results
+_CACHE = 96  # remembered results of terms of words only (each a few ms to find again)
+# ... and of the other terms, apart: a phrase is checked against its candidates' text
+# (seconds at a million rows), and the words typed letter by letter since would push it
+# out of one shared cache (they did, in bench_filter's minute of searching).
+_CACHE_CHECKED = 16
 
 # Word bytes: ASCII letters, digits, "_" and all bytes of non-ASCII characters.
 _WORD = np.zeros(256, dtype=bool)
@@ -292,6 +296,7 @@ class TextIndex:
         self._core_vocab: tuple[NDArray[np.uint8], NDArray[np.int64]] | None = None
         self._core_unindexed = BitMap()  # rows with a core too long to index: checked
         self._cache: OrderedDict[str, BitMap] = OrderedDict()  # base results by term
+        self._checked: OrderedDict[str, BitMap] = OrderedDict()  # ... of the other terms
 
     # -- building ------------------------------------------------------------------------
 
@@ -302,7 +307,12 @@ class TextIndex:
             self._add(ids[first : first + _CHUNK], haystacks[first : first + _CHUNK])
         self._vocab = None
         self._core_vocab = None
+        self.forget()
+
+    def forget(self) -> None:
+        """Remember no term's rows (they are found again when asked for)."""
         self._cache.clear()
+        self._checked.clear()
 
     def _add(self, ids: NDArray[np.int64], haystacks: Sequence[str]) -> None:
         if len(haystacks) == 0:
@@ -469,7 +479,7 @@ class TextIndex:
         def walk(part: QueryNode) -> None:
             if isinstance(part, Term):
                 text = part.text
-                if not is_simple(text) and text not in self._cache and text not in found:
+                if not is_simple(text) and text not in self._checked and text not in found:
                     found.append(text)
             elif isinstance(part, Not):
                 walk(part.operand)
@@ -489,20 +499,22 @@ class TextIndex:
 
     def remember(self, results: dict[str, BitMap]) -> None:
         for term, rows in results.items():
-            self._cache[term] = rows
-        while len(self._cache) > _CACHE:
-            self._cache.popitem(last=False)
+            self._keep(term, rows)
+
+    def _keep(self, term: str, rows: BitMap) -> None:
+        cache, size = (self._cache, _CACHE) if is_simple(term) else (self._checked, _CACHE_CHECKED)
+        cache[term] = rows
+        cache.move_to_end(term)
+        while len(cache) > size:
+            cache.popitem(last=False)
 
     def term(self, term: str) -> BitMap:
         """Every row whose haystack contains `term` (removed rows included)."""
-        base = self._cache.get(term)
+        cache = self._cache if is_simple(term) else self._checked
+        base = cache.get(term)
         if base is None:
             base = self._base_term(term)
-            self._cache[term] = base
-            while len(self._cache) > _CACHE:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(term)
+        self._keep(term, base)
         if not self._overlay:
             return base
         extra = BitMap(i for i, hay in self._overlay.items() if term in hay)
