@@ -254,7 +254,13 @@ def run(
             if _run == 0:
                 trace.append([str(spec.query) or spec.model_dump_json(exclude_defaults=True)])
                 trace[-1] += [round(ms, 1), model.visible_count()]
-        for spec in cases:  # CACHED: the same, caches warm
+        # CACHED: the same again, caches warm. The NEW pass above emptied them before each
+        # spec, so one pass of all the specs first, untimed: timed right after the NEW
+        # pass, a spec's first query here was a miss like any NEW one.
+        for spec in cases:
+            model.set_filter(spec)
+            app.processEvents()
+        for spec in cases:
             model.set_filter(AWAY)
             app.processEvents()
             cached.append(timed(lambda spec=spec: model.set_filter(spec), app.processEvents))
