@@ -50,8 +50,8 @@ __all__ = ["MAX_CORES", "MAX_TOKEN", "TextIndex", "is_simple", "word_runs"]
 MAX_TOKEN = 64  # bytes; rows with a longer token live in the overlay
 _CACHE = 96  # remembered results of terms of words only (each a few ms to find again)
 # ... and of the other terms, apart: a phrase is checked against its candidates' text
-# (seconds at a million rows), and the words typed letter by letter since would push it
-# out of one shared cache (they did, in bench_filter's minute of searching).
+# (seconds at a million rows), and the words typed letter by letter since (every prefix
+# is a term: a few minutes of searching fill 96) would push it out of one shared cache.
 _CACHE_CHECKED = 16
 
 # Word bytes: ASCII letters, digits, "_" and all bytes of non-ASCII characters.
