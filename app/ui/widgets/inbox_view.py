@@ -316,7 +316,14 @@ class InboxView(QTableView):
         look = getattr(model, "row_look", None) if self.cache_rows else None
         cache = self._painted
         # What every cached row was painted with, besides its own look.
-        layout = (tuple(columns), height, viewport.devicePixelRatioF(), delegate.generation, active)
+        layout = (
+            tuple(columns),
+            height,
+            viewport.devicePixelRatioF(),
+            delegate.generation,
+            active,
+            self.isEnabled(),  # the palette's group: the base background may differ
+        )
         base = viewport.palette().brush(viewport.backgroundRole())
         paint_cell = delegate.paint_cell
         painter = QPainter(viewport)
