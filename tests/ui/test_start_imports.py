@@ -105,3 +105,18 @@ def test_the_biddesk_command_starts_the_window_without_the_subcommands() -> None
     loaded = set(_probe(REAL_PROBE)["modules"])
     assert {"app.cli", "app.ui.main_window"} <= loaded  # the command's path was taken
     assert sorted(loaded.intersection(LATER + COMMANDS)) == []
+
+
+RUNTIME_PROBE = r"""
+import json, sys
+import app.ingest.runtime
+print(json.dumps({"modules": sorted(sys.modules)}))
+"""
+
+
+def test_the_runtime_leaves_aiohttp_until_a_receiver_starts() -> None:
+    # Every window builds the runtime after its first rows, webhooks on or off; the
+    # receiver's aiohttp (~8 MB) waits until a receiver starts (tests/ingest start them).
+    loaded = set(_probe(RUNTIME_PROBE)["modules"])
+    assert "app.ingest.webhooks" in loaded  # the probe did import the receiver's module
+    assert sorted(m for m in loaded if m.split(".")[0] == "aiohttp") == []
