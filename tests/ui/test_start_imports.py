@@ -114,9 +114,10 @@ print(json.dumps({"modules": sorted(sys.modules)}))
 """
 
 
-def test_the_runtime_leaves_aiohttp_until_a_receiver_starts() -> None:
-    # Every window builds the runtime after its first rows, webhooks on or off; the
-    # receiver's aiohttp (~8 MB) waits until a receiver starts (tests/ingest start them).
+def test_the_runtime_leaves_aiohttp_and_psycopg_to_those_who_use_them() -> None:
+    # Every window builds the runtime after its first rows, webhooks on or off, team
+    # database or not: the receiver's aiohttp (~8 MB) waits until a receiver starts
+    # (tests/ingest start them), the team database's psycopg (~9 MB) for a team database.
     loaded = set(_probe(RUNTIME_PROBE)["modules"])
-    assert "app.ingest.webhooks" in loaded  # the probe did import the receiver's module
-    assert sorted(m for m in loaded if m.split(".")[0] == "aiohttp") == []
+    assert {"app.ingest.webhooks", "app.store.outbox"} <= loaded  # the probe's own imports
+    assert sorted(m for m in loaded if m.split(".")[0] in ("aiohttp", "psycopg")) == []
