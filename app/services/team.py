@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from app.domain.opportunity import utcnow
 from app.services.events import EventBus, OpportunitiesAdded, OpportunitiesUpdated
@@ -34,9 +34,10 @@ from app.services.events import SubmissionChanged as SubmissionChangedEvent
 from app.services.secrets import SecretError, SecretStore
 from app.store import Store
 from app.store.claims import Claim, ClaimedError
+from app.store.db import team_database
 
 if TYPE_CHECKING:
-    from app.store.pg import Listener, PgDatabase
+    from app.store.pg import Listener
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +70,6 @@ def member_name(directory: Path | None = None) -> str:
         if saved:
             return saved
     return os_user()
-
-
-def _team_db(db: object) -> PgDatabase | None:
-    """`db` if it is a team database. Asked by its backend's name, not by isinstance: a
-    SQLite start then never imports psycopg (measured: ~18% of the window's imports)."""
-    return cast("PgDatabase", db) if getattr(db, "backend", None) == "postgresql" else None
 
 
 def password_entry(url: str) -> str:
@@ -122,12 +117,12 @@ class TeamService:
     @property
     def shared(self) -> bool:
         """Whether this desktop is on a team database."""
-        return _team_db(self.store.db) is not None
+        return team_database(self.store.db) is not None
 
     @property
     def database_url(self) -> str | None:
         """The team database this run uses, without its password (None: not on one)."""
-        db = _team_db(self.store.db)
+        db = team_database(self.store.db)
         return db.target.without_password() if db is not None else None
 
     # -- claims ---------------------------------------------------------------------
@@ -188,7 +183,7 @@ class TeamLive:
 
     def start(self) -> bool:
         """Start listening; False on a desktop of its own (nothing to hear)."""
-        db = _team_db(self.store.db)
+        db = team_database(self.store.db)
         if db is None:
             return False
         self._listener = db.listener(self._from_thread, self._status_from_thread).start()

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from app.store.backup import DailyBackups
 from app.store.errors import NewerSchemaError, ReadOnlyError, translate_errors
@@ -38,6 +38,9 @@ from app.store.migrations import (
     user_version,
 )
 from app.store.paths import ensure_private_dir
+
+if TYPE_CHECKING:
+    from app.store.pg import PgDatabase
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,13 @@ _CHECKPOINT_SOFT_BYTES = 16 * 1024 * 1024
 _CHECKPOINT_SOFT_EVERY = 0.25
 _CHECKPOINT_FORCE_BYTES = 256 * 1024 * 1024
 _CHECKPOINT_FORCE_WAIT_MS = 2000  # how long a forced checkpoint waits for the write lock
+
+
+def team_database(db: object) -> PgDatabase | None:
+    """`db` if it is a team database (PostgreSQL), else None. Asked by its backend's
+    name, not by isinstance: a SQLite start then never imports psycopg (~9 MB, ~18% of
+    the window's imports)."""
+    return cast("PgDatabase", db) if getattr(db, "backend", None) == "postgresql" else None
 
 
 class _Checkpointer:

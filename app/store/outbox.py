@@ -9,13 +9,13 @@ with the platform (the `unknown` -> reconcile path) instead of sending it again.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from app.domain.submission import Submission, SubmissionState
+from app.store.db import team_database
 
 if TYPE_CHECKING:
     from app.store import Store
-    from app.store.pg import PgDatabase
 
 _NEXT_STAGED = (
     "SELECT id FROM submissions WHERE state = 'staged'"
@@ -25,11 +25,9 @@ _NEXT_STAGED = (
 
 def take_staged(store: Store) -> Submission | None:
     """The next staged submission, now `submitting` and this caller's; None if none."""
-    # Asked by the backend's name, not by isinstance: every window imports this module
-    # (its runtime's team server part), and a SQLite profile never needs psycopg (~9 MB).
-    if getattr(store.db, "backend", None) != "postgresql":
+    db = team_database(store.db)  # every window imports this module: no psycopg for it
+    if db is None:
         return None  # a desktop of its own sends directly; nothing is ever staged
-    db = cast("PgDatabase", store.db)
     with db.row_locking() as conn:
         row = conn.execute(_NEXT_STAGED).fetchone()
         if row is None:
