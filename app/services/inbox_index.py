@@ -184,6 +184,7 @@ class RowIndex(Protocol):
     def adopt(self, data: IndexData) -> None: ...
     def sort(self, column: int, descending: bool) -> None: ...
     def set_filter(self, spec: FilterSpec) -> None: ...
+    def preview_filter(self, spec: FilterSpec, rows: int = ..., seconds: float = ...) -> None: ...
     def add_or_update(self, opportunities: Iterable[Opportunity]) -> None: ...
     def remove(self, keys: Iterable[str]) -> None: ...
     def set_state(self, key: str, state: str) -> None: ...
@@ -1165,6 +1166,54 @@ def _ordered(
     return perm[mask[perm]]
 
 
+class _Preview:
+    """What `InboxIndex.preview_filter` knows of its spec's slow terms: per term, the rows
+    known to hold it (`sure`) and the candidates not read yet (`unsure`). Rows the walk
+    reads move from `unsure` to `sure` or out; every other row does not hold the term."""
+
+    def __init__(
+        self, sure: dict[str, BitMap], unsure: dict[str, BitMap], rows: int, seconds: float
+    ) -> None:
+        self.sure = sure
+        self.unsure = unsure
+        self.rows = rows
+        self.seconds = seconds
+
+    def refresh(self, text: TextIndex) -> None:
+        """Rows changed since: the overlay's text decides them."""
+        changed = text.overlay_ids
+        if not changed:
+            return
+        for term, unsure in self.unsure.items():
+            unsure.difference_update(changed)
+            self.sure[term] = (self.sure[term] - changed) | text.overlay_holding(term, changed)
+
+    def read(self, text: TextIndex, ids: list[int]) -> dict[str, BitMap]:
+        """Decide the candidates among `ids` by their text: returns each term's rows
+        among `ids`."""
+        hays = dict(zip(ids, text.texts(ids), strict=True))
+        chunk = BitMap(ids)
+        holding = {}
+        for term, unsure in self.unsure.items():
+            asked = unsure & chunk
+            if asked:
+                self.sure[term] |= BitMap(i for i in asked if term in hays[i])
+                unsure.difference_update(asked)
+            holding[term] = self.sure[term] & chunk
+        return holding
+
+    def assumed(self, text: TextIndex, rows: BitMap) -> tuple[dict[str, BitMap], BitMap]:
+        """Each term's rows among `rows` (rows that changed or arrived meanwhile), and
+        those of `rows` not decided yet (candidates not read)."""
+        changed = rows & text.overlay_ids
+        holding = {
+            term: ((sure & rows) - changed) | text.overlay_holding(term, changed)
+            for term, sure in self.sure.items()
+        }
+        undecided = BitMap.union(BitMap(), *(unsure & rows for unsure in self.unsure.values()))
+        return holding, undecided - changed
+
+
 class InboxIndex:
     """The inbox's rows, columnar; see the module docstring."""
 
@@ -1189,6 +1238,7 @@ class InboxIndex:
         self._mask_room: NDArray[np.bool_] = np.zeros(0, dtype=bool)  # _mask's buffer
         self._pages: OrderedDict[int, Item] = OrderedDict()
         self._last_counts = (-1, -1)
+        self._preview: _Preview | None = None  # what `preview_filter` left unknown
         self.keys = _Lazy(self, 0)
         self.records = _Lazy(self, 1)
         self.states = _States(self)
@@ -1341,6 +1391,7 @@ class InboxIndex:
         self._pages.clear()
         view = data.view
         data.view = None
+        self._preview = None
         timeless = self._spec.posted_within is None
         if view is not None and view[:3] == (self._spec, *self.sort_state()) and timeless:
             self._now, self._mask, self.visible = view[3], view[4], view[5]
@@ -1358,6 +1409,11 @@ class InboxIndex:
         descending = sort_column is not None and descending
         if (sort_column, descending) == (self._sort_column, self._descending):
             return
+        if self._preview is not None:
+            # The rows shown are the first of the old order: find the new order's first.
+            self._sort_column, self._descending = sort_column, descending
+            self._show_preview(self._preview.rows)
+            return
         self._listener.begin_layout()
         self._sort_column, self._descending = sort_column, descending
         self.visible = self._order()
@@ -1365,8 +1421,20 @@ class InboxIndex:
         self._listener.end_layout()
 
     def set_filter(self, spec: FilterSpec) -> None:
-        """Show the rows `spec` accepts, in the current sort order."""
-        if spec == self._spec and spec.posted_within is None:
+        """Show the rows `spec` accepts, in the current sort order.
+
+        After `preview_filter(spec)` this shows the whole answer: the rows shown so far
+        are its first ones, so the rest is announced as inserted after them (the view
+        keeps its scroll and selection)."""
+        if self._preview is not None:
+            self._preview = None
+            if spec == self._spec:
+                self._now = datetime.fromtimestamp(self._clock(), UTC)
+                self._mask = self._compute_mask(spec)
+                self._announce(self.visible, self._order(), [])
+                self._emit_counts()
+                return
+        elif spec == self._spec and spec.posted_within is None:
             return
         self._spec = spec
         self._now = datetime.fromtimestamp(self._clock(), UTC)
@@ -1379,6 +1447,77 @@ class InboxIndex:
             self.visible = visible
             self._positions = None
             self._listener.end_reset()
+        self._emit_counts()
+
+    def preview_filter(self, spec: FilterSpec, rows: int = 120, seconds: float = 0.015) -> None:
+        """Show the first `rows` rows `spec` accepts, exactly, without finding them all.
+
+        For a query with a term whose candidate rows must be read to know (a phrase:
+        `TextIndex.slow_terms`), the whole answer reads the text of every candidate,
+        seconds at a million rows. Here the candidates are read in the order the rows
+        show, only until `rows` rows are found or `seconds` have passed, so a screenful
+        of the answer shows at once; `set_filter(spec)`, once the terms' rows are known
+        (`TextIndex.compute` on a worker, then `remember`), shows the rest below them.
+        Until then, the rows shown are the answer's first ones in the current order,
+        rows that arrive or change are shown when they pass, and a new sort shows the
+        first rows of the new order. A spec without such terms is shown whole."""
+        text = self._data.text
+        slow = text.slow_terms(spec.query.node)
+        if not slow:
+            self.set_filter(spec)
+            return
+        self._spec = spec
+        self._now = datetime.fromtimestamp(self._clock(), UTC)
+        split = {term: text.split(term) for term in slow}
+        self._preview = _Preview(
+            {term: sure.copy() for term, (sure, _unsure) in split.items()},
+            {term: unsure.copy() for term, (_sure, unsure) in split.items()},
+            rows,
+            seconds,
+        )
+        self._show_preview(rows)
+
+    def _show_preview(self, rows: int) -> None:
+        """Find and show the first `rows` rows of the previewed spec in the current order
+        (see `preview_filter`)."""
+        preview = self._preview
+        assert preview is not None
+        data, node = self._data, self._spec.query.node
+        assert node is not None
+        text = data.text
+        preview.refresh(text)
+        universe = BitMap()
+        universe.add_range(0, data.n)
+        unsure = BitMap.union(BitMap(), *preview.unsure.values())
+        # Rows no unsure term decides: exact with only the sure rows. The others are
+        # candidates, decided below when the walk meets them.
+        known = text.evaluate(node, universe - unsure, preview.sure)
+        mask = data.facets(self._spec, self._now) & _bitmap_mask(known | unsure, data.n)
+        order = _ordered(data, mask, self._sort_column, self._descending)
+        found: list[int] = []
+        deadline = time.perf_counter() + preview.seconds
+        step = max(rows, 16)  # then twice as many each time: few reads when most pass
+        position = 0
+        while position < len(order) and len(found) < rows:
+            chunk = order[position : position + step].tolist()
+            position += len(chunk)
+            asked = [i for i in chunk if i in unsure]
+            if asked:
+                hits = text.evaluate(node, BitMap(asked), preview.read(text, asked))
+                for i in asked:
+                    if i not in hits:
+                        mask[i] = False
+            found.extend(i for i in chunk if mask[i])
+            if time.perf_counter() > deadline:
+                break
+            step = min(step * 2, 1_024)
+        # Only the rows found show: those past the walk are shown when `set_filter` is.
+        self._mask = np.zeros(data.n, dtype=bool)
+        self._mask[found] = True
+        self._listener.begin_reset()
+        self.visible = np.asarray(found, dtype=np.int64)
+        self._positions = None
+        self._listener.end_reset()
         self._emit_counts()
 
     # -- changes ------------------------------------------------------------------------
@@ -1719,7 +1858,13 @@ class InboxIndex:
         node = spec.query.node
         if node is not None and mask.any():
             universe = BitMap(ids[mask].astype(np.uint32))
-            hits = data.text.evaluate(node, universe)
+            preview = self._preview
+            if preview is None:
+                hits = data.text.evaluate(node, universe)
+            else:
+                # A preview: its terms' candidates not read yet wait for `set_filter`.
+                holding, undecided = preview.assumed(data.text, universe)
+                hits = data.text.evaluate(node, universe, holding) - undecided
             mask &= np.isin(ids, np.frombuffer(hits.to_array(), dtype=np.uint32))
         return mask
 

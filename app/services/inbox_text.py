@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -454,22 +454,60 @@ class TextIndex:
 
     # -- querying ------------------------------------------------------------------------
 
-    def evaluate(self, node: QueryNode, universe: BitMap) -> BitMap:
-        """The rows of `universe` whose haystack satisfies `node`."""
+    def evaluate(
+        self, node: QueryNode, universe: BitMap, assume: Mapping[str, BitMap] | None = None
+    ) -> BitMap:
+        """The rows of `universe` whose haystack satisfies `node` (taking the rows of the
+        terms in `assume` to be the ones given there)."""
         if isinstance(node, Term):
-            return self.term(node.text) & universe
+            given = None if assume is None else assume.get(node.text)
+            return (self.term(node.text) if given is None else given) & universe
         if isinstance(node, Not):
-            return universe - self.evaluate(node.operand, universe)
+            return universe - self.evaluate(node.operand, universe, assume)
         if isinstance(node, And):
             result = universe
             # Plain terms first (cheap, and they shrink the universe of what follows).
             for operand in sorted(node.operands, key=lambda n: not isinstance(n, Term)):
-                result = self.evaluate(operand, result)
+                result = self.evaluate(operand, result, assume)
                 if not result:
                     break
             return result
         assert isinstance(node, Or)
-        return BitMap.union(*(self.evaluate(operand, universe) for operand in node.operands))
+        return BitMap.union(
+            *(self.evaluate(operand, universe, assume) for operand in node.operands)
+        )
+
+    def split(self, term: str) -> tuple[BitMap, BitMap]:
+        """What is known of `term` without reading text: (sure, unsure), the rows known to
+        hold it and the candidates that may. Every other row does not hold it, and an
+        unsure row holds it when its haystack (`texts`) contains it. Cheap (bitmaps and
+        the overlay's few rows): for showing the first rows of a query whose whole answer
+        (`compute`) reads the text of every candidate."""
+        remembered = (self._cache if is_simple(term) else self._checked).get(term)
+        if remembered is None and is_simple(term):
+            remembered = self._base_term(term)
+        if remembered is not None:
+            sure, unsure = remembered, BitMap()
+        else:
+            sure, unsure = self._split(term)
+        ids = self._overlay_ids
+        if not ids:
+            return sure, unsure
+        return (sure - ids) | self.overlay_holding(term, ids), unsure - ids
+
+    @property
+    def overlay_ids(self) -> BitMap:
+        """Rows tested as text (changed or added after the bulk load)."""
+        return self._overlay_ids
+
+    def overlay_holding(self, term: str, rows: BitMap) -> BitMap:
+        """The overlay's rows among `rows` whose text contains `term`."""
+        overlay = self._overlay
+        return BitMap(i for i in rows & self._overlay_ids if term in overlay[i])
+
+    def texts(self, ids: Sequence[int]) -> Sequence[str]:
+        """The haystacks of rows `ids`, from the row source (a store read)."""
+        return self._haystacks(ids)
 
     def slow_terms(self, node: QueryNode | None) -> list[str]:
         """The terms of `node` whose rows must be checked against their text (not words
@@ -555,6 +593,12 @@ class TextIndex:
     def _base_term(self, term: str) -> BitMap:
         if is_simple(term):
             return self._union(self._tokens_matching(term, True, True))
+        sure, unsure = self._split(term)
+        return sure | self._check(unsure, term) if unsure else sure
+
+    def _split(self, term: str) -> tuple[BitMap, BitMap]:
+        """(sure, unsure) of a term that is not simple, over the bulk-loaded rows: those
+        known to hold it, and the candidates to check against their text."""
         # The term's pieces between spaces that hold punctuation: each lies in one span of
         # a row holding the term, so in one of its cores when the piece neither begins
         # nor ends with edge punctuation.
@@ -565,19 +609,18 @@ class TextIndex:
             rows = BitMap.union(BitMap(), *self._cores_holding(piece))
             if piece == term:  # the term is in a row's cores, or not there
                 if not self._core_unindexed:
-                    return rows
-                unindexed = (self._candidates(term) & self._core_unindexed) - rows
-                return rows | self._check(unindexed, term)
+                    return rows, BitMap()
+                return rows, (self._candidates(term) & self._core_unindexed) - rows
             rows |= self._core_unindexed
             held = rows if held is None else held & rows
             if not held:
-                return BitMap()
+                return BitMap(), BitMap()
         candidates = self._candidates(term)
         if held is not None:
             candidates &= held
         # Rows in the overlay are checked too (harmlessly: `term` replaces them), so this
         # reads nothing a change on the index's thread may be writing.
-        return self._check(candidates, term)
+        return BitMap(), candidates
 
     def _candidates(self, term: str) -> BitMap:
         """The bulk-loaded rows that may hold `term` (not simple), by its word runs and

@@ -7,8 +7,11 @@ an embedded sandbox at high speed, then drives the widgets like a person would.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
+import threading
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -26,8 +29,10 @@ from PySide6.QtWidgets import (
 
 from app.domain import Platform, SubmissionState
 from app.domain.filters import FilterSpec
+from app.services.inbox_text import TextIndex
 from app.services.secrets import env_var_for
 from app.ui.app import App, GuiOptions
+from app.ui.controllers import inbox as inbox_controller
 from tests.helpers.wait import wait_for as until  # other GUI tests import it from here
 
 pytestmark = pytest.mark.integration
@@ -146,6 +151,83 @@ async def test_filters_narrow_the_inbox(tmp_path: Path) -> None:
         assert all(
             phrase.lower() in desk.window.model.haystack_of_key(k) for k in visible_keys(desk)
         )
+
+
+async def test_a_phrase_shows_its_first_rows_before_every_candidate_is_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A phrase's whole answer reads the text of every candidate on a worker (seconds at a
+    million rows): its first rows show at once, exact, and the rest below them later."""
+    monkeypatch.setattr(inbox_controller, "PREVIEW_ROWS", 3)
+    checking = threading.Event()
+    original = TextIndex.compute
+
+    def held(self: TextIndex, terms: list[str]) -> object:
+        checking.wait(30)
+        return original(self, terms)
+
+    monkeypatch.setattr(TextIndex, "compute", held)
+    checked_here: list[int] = []  # candidates read on the window's thread
+    check = TextIndex._check
+
+    def counted(self: TextIndex, candidates: object, term: str) -> object:
+        if threading.current_thread() is threading.main_thread():
+            checked_here.append(len(candidates))  # type: ignore[arg-type]
+        return check(self, candidates, term)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(TextIndex, "_check", counted)
+    # Rows stored before the start, so the inbox loads them in bulk (into the bitmaps,
+    # where a phrase's candidates are read from the store to be checked).
+    first_run = await start_app(tmp_path / "profile")
+    try:
+        await until(lambda: first_run.window.model.rowCount() >= 40)
+    finally:
+        await first_run.stop()
+    async with running(tmp_path) as desk:
+        await until(lambda: desk.window.model.rowCount() >= 40)
+        await until(desk.window.inbox_controller.loaded.is_set)
+        model = desk.window.model
+        hays = {key: model.haystack_of_key(key) or "" for key in visible_keys(desk)}
+        # The two-word phrase most rows hold.
+        pairs: dict[str, set[str]] = {}
+        for key, hay in hays.items():
+            words = hay.split()
+            for first, second in itertools.pairwise(words):
+                pairs.setdefault(f"{first} {second}", set()).add(key)
+        phrase = max(pairs, key=lambda pair: len(pairs[pair]))
+        expected = {key for key, hay in hays.items() if phrase in hay}
+        assert len(expected) > 3
+        # A condition the filter bar counts for ("hidden by"): it must not count the
+        # phrase on this thread while the worker checks it.
+        bar = desk.window.filter_bar
+        counted_for: list[object] = []
+        shown_counts = bar.set_facet_counts
+
+        def record(hidden: object, *rest: object) -> None:
+            if hidden is not None:
+                counted_for.append(bar.spec())
+            shown_counts(hidden, *rest)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(bar, "set_facet_counts", record)
+        bar.set_spec(FilterSpec(text=f'"{phrase}"', budget_min=Decimal(1)))
+        desk.window.inbox_controller.on_filter_changed(bar.spec())
+        first = visible_keys(desk)  # at once: the worker is held
+        assert len(first) >= 3 and set(first) <= expected
+        assert "Searching" in desk.window.statusBar().currentMessage()
+        desk.window.facets._on_timer_timeout()  # its delay is over
+        assert not checked_here
+        assert not counted_for
+        checking.set()
+        await until(lambda: "Searching" not in desk.window.statusBar().currentMessage())
+        await until(lambda: counted_for == [bar.spec()])  # counted once it was known
+        assert not checked_here
+        whole = visible_keys(desk)  # rows kept streaming in meanwhile: a superset
+        assert expected <= set(whole)
+        assert all(phrase in (model.haystack_of_key(key) or "") for key in whole)
+        # The rest came in below the first rows (rows new since may be above them).
+        assert [key for key in whole if key in first] == first
+        above = whole[: whole.index(first[-1])]
+        assert all(key in first or key not in hays for key in above)
 
 
 async def test_a_draft_is_autosaved_and_restored_after_a_rebuild(tmp_path: Path) -> None:

@@ -60,6 +60,11 @@ class FacetCounter(QObject):
             self._bar.set_facet_counts(None)
             return
         spec = self._bar.spec()
+        if self._model.inbox_index.data.text.slow_terms(spec.query.node):
+            # Its phrase is still being checked on a worker (seconds at a million rows):
+            # counting now would check it here. Ask again once that is done.
+            self._timer.start()
+            return
         names = [name for name, _ in facets]
         specs = [spec, *(without for _, without in facets)]
         other: list[tuple[str, FilterSpec]] = []

@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 FILTER_KEY = "ui.filter"
 SAVED_FILTERS_KEY = "ui.saved_filters"
 READ_DWELL_MS = 1000  # how long a row must stay selected to count as read
+# Rows of a phrase's answer shown before its candidates are all checked: a tall window's
+# screenful (~45 rows at 1,600 px) and a page or two of scrolling.
+PREVIEW_ROWS = 120
 
 
 class InboxLoad:
@@ -518,8 +521,10 @@ class InboxController(QObject):
 
     def on_filter_changed(self, spec: FilterSpec) -> None:
         """Show the rows of `spec`. A term with punctuation or a space ("node.js", a
-        phrase) is checked against the text of its candidate rows: that runs on a worker,
-        and the filter applies when it is done (unless the user typed on meanwhile)."""
+        phrase) is checked against the text of its candidate rows: its first screenful
+        shows at once (the candidates checked in the shown order until they fill it), the
+        rest is checked on a worker and shows below them when it is done (unless the user
+        typed on meanwhile)."""
         # What the user searches for shows in the job's description too.
         self.editor.set_search_terms(spec.query.terms())
         self.services.store.settings.set(FILTER_KEY, spec.to_json())
@@ -529,7 +534,8 @@ class InboxController(QObject):
         if not slow:
             self.model.set_filter(spec)
             return
-        self.feedback.notice("Searching…", 0)
+        self.model.preview_filter(spec, PREVIEW_ROWS)
+        self.feedback.notice("Searching… the first rows are shown.", 0)
 
         async def search() -> None:
             found = await asyncio.to_thread(text.compute, slow)

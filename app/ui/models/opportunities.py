@@ -278,6 +278,12 @@ class OpportunityTableModel(QAbstractTableModel):
         """Show the rows `spec` accepts, in the current sort order."""
         self._index.set_filter(spec)
 
+    def preview_filter(self, spec: FilterSpec, rows: int = 120) -> None:
+        """Show the first `rows` rows `spec` accepts at once, when its whole answer
+        takes reading the text of many rows; `set_filter(spec)` shows the rest once it is
+        known (see the index)."""
+        self._index.preview_filter(spec, rows)
+
     def spec(self) -> FilterSpec:
         return self._index.spec()
 
