@@ -184,6 +184,8 @@ class RowIndex(Protocol):
     def adopt(self, data: IndexData) -> None: ...
     def sort(self, column: int, descending: bool) -> None: ...
     def set_filter(self, spec: FilterSpec) -> None: ...
+    @property
+    def searching(self) -> bool: ...
     def preview_filter(self, spec: FilterSpec, rows: int = ..., seconds: float = ...) -> None: ...
     def add_or_update(self, opportunities: Iterable[Opportunity]) -> None: ...
     def remove(self, keys: Iterable[str]) -> None: ...
@@ -1432,6 +1434,7 @@ class InboxIndex:
                 self._now = datetime.fromtimestamp(self._clock(), UTC)
                 self._mask = self._compute_mask(spec)
                 self._announce(self.visible, self._order(), [])
+                self._last_counts = (-1, -1)  # the same numbers are not "searching" now
                 self._emit_counts()
                 return
         elif spec == self._spec and spec.posted_within is None:
@@ -1518,7 +1521,13 @@ class InboxIndex:
         self.visible = np.asarray(found, dtype=np.int64)
         self._positions = None
         self._listener.end_reset()
+        self._last_counts = (-1, -1)  # the same numbers are "searching" now
         self._emit_counts()
+
+    @property
+    def searching(self) -> bool:
+        """Whether the rows shown are a preview's: the first of the answer, more may come."""
+        return self._preview is not None
 
     # -- changes ------------------------------------------------------------------------
 

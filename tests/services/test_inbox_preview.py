@@ -168,8 +168,10 @@ def test_a_preview_reads_the_text_of_a_screenful_not_of_every_candidate() -> Non
     spec = FilterSpec(text='"mobile app" OR nothinglikeit')
     index.preview_filter(spec, rows=50, seconds=3600)
     assert index.visible_count() == 50
+    assert index.searching  # more may come
     assert source.read <= 128  # a chunk or two of the order, not 3,000 rows
     complete(index, spec)
+    assert not index.searching
     assert index.visible_count() == 3_000
     assert source.read >= 3_000  # the whole answer did read them all
 

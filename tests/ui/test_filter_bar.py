@@ -201,6 +201,18 @@ def test_counts_and_focus(bar: FilterBar, qtbot: QtBot) -> None:
     assert bar.search.selectedText() == "abc"
 
 
+def test_counts_of_a_million_fit_and_say_when_more_may_come(bar: FilterBar) -> None:
+    bar.set_counts(970_264, 1_000_000)
+    assert bar.counts.text() == "970,264 of 1,000,000"
+    metrics = bar.counts.fontMetrics()
+    assert metrics.horizontalAdvance(bar.counts.text()) <= bar.counts.contentsRect().width()
+    bar.set_counts(120, 1_000_000, searching=True)  # a phrase's first rows
+    assert bar.counts.text() == "120+ of 1,000,000"
+    assert "searching" in bar.counts.toolTip()
+    bar.set_counts(91_023, 1_000_000)
+    assert bar.counts.text() == "91,023 of 1,000,000"
+
+
 def test_the_placeholder_explains_the_syntax(bar: FilterBar) -> None:
     assert 'react AND "admin panel" -wordpress' in bar.search.placeholderText()
     assert bar.search.isClearButtonEnabled()

@@ -214,12 +214,14 @@ async def test_a_phrase_shows_its_first_rows_before_every_candidate_is_checked(
         first = visible_keys(desk)  # at once: the worker is held
         assert len(first) >= 3 and set(first) <= expected
         assert "Searching" in desk.window.statusBar().currentMessage()
+        assert bar.counts.text().startswith(f"{len(first)}+ of ")  # more may come
         desk.window.facets._on_timer_timeout()  # its delay is over
         assert not checked_here
         assert not counted_for
         checking.set()
         await until(lambda: "Searching" not in desk.window.statusBar().currentMessage())
         await until(lambda: counted_for == [bar.spec()])  # counted once it was known
+        assert "+" not in bar.counts.text()
         assert not checked_here
         whole = visible_keys(desk)  # rows kept streaming in meanwhile: a superset
         assert expected <= set(whole)

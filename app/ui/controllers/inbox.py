@@ -205,7 +205,7 @@ class InboxController(QObject):
         bridge.submission_changed.connect(self._on_bridge_submission_changed)
         filter_bar.filter_changed.connect(self.on_filter_changed)
         filter_bar.saved_filters_changed.connect(self._on_filter_bar_saved_filters_changed)
-        model.counts_changed.connect(filter_bar.set_counts)
+        model.counts_changed.connect(self._on_model_counts_changed)
         view.current_key_changed.connect(self._on_view_current_key_changed)
         submissions.opportunity_requested.connect(self.go_to_opportunity)
 
@@ -546,6 +546,9 @@ class InboxController(QObject):
                 self.feedback.notice("", 0)
 
         self.services.tasks.spawn(search(), name=f"inbox:search:{spec.text}")
+
+    def _on_model_counts_changed(self, visible: int, total: int) -> None:
+        self.filter_bar.set_counts(visible, total, searching=self.model.searching)
 
     def _on_filter_bar_saved_filters_changed(self, saved: dict[str, str]) -> None:
         self.services.store.settings.set(SAVED_FILTERS_KEY, dict(saved))

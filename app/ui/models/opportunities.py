@@ -287,6 +287,12 @@ class OpportunityTableModel(QAbstractTableModel):
     def spec(self) -> FilterSpec:
         return self._index.spec()
 
+    @property
+    def searching(self) -> bool:
+        """Whether the rows shown are the first of the filter's answer only (a preview:
+        more may come when the rest is checked)."""
+        return self._index.searching
+
     def count_matching(self, spec: FilterSpec) -> int:
         """How many rows `spec` would show (the shown rows do not change)."""
         return self._index.count_matching(spec)

@@ -129,7 +129,7 @@ class FilterBar(QWidget):
         # A fixed size: a label whose size may change asks the whole window to lay itself
         # out again on every new text, and the window then repaints everything — during
         # a burst of arrivals that was most of the UI loop's time.
-        widest = self.counts.fontMetrics().horizontalAdvance("999,999 of 999,999")
+        widest = self.counts.fontMetrics().horizontalAdvance("9,999,999+ of 9,999,999")
         self.counts.setFixedSize(widest + 8, self.counts.sizeHint().height())
 
         # The toggles sit beside the search box when the pane is wide enough, and on a
@@ -296,8 +296,15 @@ class FilterBar(QWidget):
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
-    def set_counts(self, visible: int, total: int) -> None:
-        self.counts.setText(f"{visible:,} of {total:,}")
+    def set_counts(self, visible: int, total: int, *, searching: bool = False) -> None:
+        """Rows shown of all stored; `searching`: the first rows of the answer are shown,
+        the rest is still being checked ("120+ of 1,000,000")."""
+        self.counts.setText(f"{visible:,}{'+' if searching else ''} of {total:,}")
+        self.counts.setToolTip(
+            "The first rows found are shown; searching the rest…"
+            if searching
+            else "Opportunities shown of all stored"
+        )
 
     # -- saved filters -------------------------------------------------------------------
 
