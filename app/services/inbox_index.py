@@ -18,8 +18,11 @@ sort costs a few numpy passes over the columns instead of a Python call per row.
   of every row (int32, 4 MB at 1M rows) is computed once, on the loading thread for the
   columns that take a full sort (score, title, budget, client, skills, posted), and kept
   up to date incrementally; a column of a few codes (`IndexData.cheap_order`) is one
-  radix sort when asked for, and only the last one is kept. The descending order is
-  derived from the ascending one in linear time, and only the one shown is kept. The
+  radix sort of a byte a row, of the filter's rows, when asked for, either way
+  (`code_order`), and not kept. The descending order of the others is the ascending one with its
+  groups of equal keys reversed, each keeping its arrival order: where the groups start
+  is found on the loading thread too and kept (`_Groups`: a few KB a column, 125 KB at
+  most), so a click reads no key, and only the descending order shown is kept. The
   visible rows are that permutation filtered by the filter's mask: a few ms at 1M rows.
 - A change of a few rows (arrivals, updates, marks, removals) is placed into the visible
   rows by binary search on the sort key, reading ~log2(n) keys per row: a webhook burst
@@ -403,8 +406,12 @@ class IndexData:
         self.min_seq = 0
         self.version = 0  # counts changes of rows: what is remembered below is per version
         self.descending_perms: dict[int, tuple[NDArray[np.int64], NDArray[np.int64]]] = {}
-        # (column, version, order) of a `cheap_order` column sorted descending.
-        self.cheap_descending: tuple[int, int, NDArray[np.int64]] | None = None
+        # Per column, where the groups of equal keys start in its ascending order (`perm`,
+        # the order they describe; see `_group_starts`): the descending order is that
+        # order with its groups reversed, made in a few ms without reading a key.
+        self.groups: dict[int, tuple[NDArray[np.int64], _Groups]] = {}
+        # (rows, lowest, highest) key per column of small integers: see `code_range`.
+        self._ranges: dict[int, tuple[int, int, int]] = {}
         self.facet_cache: dict[tuple[FilterSpec, datetime | None, int], NDArray[np.bool_]] = {}
         # (spec, column, descending, now, mask, visible) computed by `build_index`.
         self.view: tuple[FilterSpec, int | None, bool, datetime, Any, Any] | None = None
@@ -655,18 +662,21 @@ class IndexData:
         """Every live row in ascending order of `column` (missing last, ties by arrival)."""
         for other in [c for c in self.descending_perms if c != column]:
             del self.descending_perms[other]  # see `descending`
-        if self.cheap_descending is not None and self.cheap_descending[0] != column:
-            self.cheap_descending = None
         perm = self.perms.get(column)
         stale = self.stale.get(column)
         if perm is not None and not stale:
             return perm
-        key, missing = self.sort_key(column)
         seq = self.col("seq")
         alive = self.col("alive")
         if perm is None or (stale is not None and len(stale) > self._stale_limit()):
-            perm = _full_order(key, missing, seq, alive, self.min_seq < 0)
+            if self.cheap_order(column):
+                perm = self.code_order(column, descending=False)
+            else:
+                key, missing = self.sort_key(column)
+                perm = _full_order(key, missing, seq, alive, self.min_seq < 0)
+                del key, missing
         else:
+            key, missing = self.sort_key(column)
             assert stale is not None
             moved = np.fromiter(stale, dtype=np.int64, count=len(stale))
             out = np.zeros(self.n, dtype=bool)
@@ -680,26 +690,78 @@ class IndexData:
             for other in [c for c in self.perms if c != column and self.cheap_order(c)]:
                 del self.perms[other]
                 self.stale.pop(other, None)
+        if perm is not self.perms.get(column):
+            self.groups.pop(column, None)
         self.perms[column] = perm
         self.stale[column] = set()
         return perm
 
+    def code_order(
+        self, column: int, descending: bool, rows: NDArray[np.int64] | None = None
+    ) -> NDArray[np.int64]:
+        """The rows `rows` (ascending ids; every live row if None) in the order of a
+        `cheap_order` column, either way, by one radix sort: their keys counted from the
+        first in the direction asked (missing ones one past the last), a byte a row while
+        they span fewer than 256 values (two passes of 16 bits past that). Ties stay in
+        arrival order, as in `_full_order`. ~10 ms for a million rows, less for the rows
+        of a filter: not worth keeping (4 MB) while another column is shown."""
+        self.descending_perms.clear()  # only the descending order shown is kept
+        if rows is None:
+            rows = cast("NDArray[np.int64]", np.flatnonzero(self.col("alive")).astype(np.int32))
+        if self.min_seq < 0:
+            rows = _by_arrival(rows, self.col("seq"))
+        key, missing = self.sort_key(column, rows)
+        low, high = self.code_range(column)
+        span = high - low + 1  # the value of a missing key
+        values = key.astype(np.int32 if key.dtype.itemsize <= 2 else np.int64)
+        del key
+        if descending:
+            np.subtract(high, values, out=values)
+        else:
+            np.subtract(values, low, out=values)
+        if missing.any():
+            values[missing] = span
+        small = values.astype(np.uint8 if span < 1 << 8 else np.uint16)
+        del values, missing
+        order = np.argsort(small, kind="stable")
+        del small
+        return rows[order]
+
     def cheap_order(self, column: int) -> bool:
         """Whether `column`'s order is one radix sort of small integers (a few codes, or
-        Connects prices: a range below 2**15): 15-35 ms at a million rows on a busy
-        2-core machine, so not worth its 4 MB while another column is shown."""
+        Connects prices: a range below 2**15; `code_order`): ~10 ms at a million rows,
+        so not worth its 4 MB while another column is shown."""
         if column in (Column.PLATFORM, Column.KIND, Column.STATE):
             return True
         if column != Column.CONNECTS:
             return False
+        low, high = self.code_range(column)
+        return high - low < 1 << 15
+
+    def code_range(self, column: int) -> tuple[int, int]:
+        """Bounds of the keys of a column of codes or Connects (its present rows): a code
+        table's, or the lowest and highest Connects read once (16 ms at 1M rows on a busy
+        machine) and then widened by the rows that change (`mark_stale`), not read again
+        at every sort nor after every mark. Loose bounds order the same."""
+        if column != Column.CONNECTS:
+            names = {
+                Column.PLATFORM: self.platforms,
+                Column.KIND: self.kinds,
+                Column.STATE: self.flows,
+            }[Column(column)].names
+            return 0, len(names)  # the state's rank of a name it does not know: the last
+        found = self._ranges.get(column)
+        if found is not None and found[0] == self.n:
+            return found[1], found[2]
         connects = self.col("connects")
         known = connects != _none(connects)
-        if not known.any():
-            return True
         info = np.iinfo(connects.dtype)
         low = int(connects.min(where=known, initial=info.max))
         high = int(connects.max(where=known, initial=info.min))
-        return high - low < 1 << 15
+        if low > high:  # nothing known
+            low = high = 0
+        self._ranges[column] = (self.n, low, high)
+        return low, high
 
     def mark_stale(self, ids: Iterable[int]) -> None:
         """Rows whose sort keys (or existence) changed: each kept order re-places them.
@@ -711,6 +773,12 @@ class IndexData:
         come."""
         ids = list(ids)
         self.version += 1
+        for column, (_n, low, high) in list(self._ranges.items()):
+            key, missing = self.sort_key(column, np.array(ids, dtype=np.int64))
+            known = key[~missing]
+            if len(known):
+                low, high = min(low, int(known.min())), max(high, int(known.max()))
+            self._ranges[column] = (self.n, low, high)
         limit = self._stale_limit()
         for column in list(self.perms):
             stale = self.stale.setdefault(column, set())
@@ -718,6 +786,7 @@ class IndexData:
             if len(stale) > limit:
                 del self.perms[column], self.stale[column]
                 self.descending_perms.pop(column, None)
+                self.groups.pop(column, None)
 
     def _stale_limit(self) -> int:
         """Above this many rows to re-place, a column's order is recomputed whole."""
@@ -726,32 +795,30 @@ class IndexData:
     def descending(self, column: int) -> NDArray[np.int64]:
         """`perm(column)` for a descending sort (derived once per version of the order)."""
         if self.cheap_order(column):
-            # One radix sort of the negated codes, as cheap as the ascending one (and
-            # half the cost of making that and reversing its groups); kept while no row
-            # changes and no other column is asked for.
-            found = self.cheap_descending
-            if found is not None and found[:2] == (column, self.version):
-                return found[2]
-            self.cheap_descending = None
-            for other in [c for c in self.perms if c != column and self.cheap_order(c)]:
-                del self.perms[other]
-                self.stale.pop(other, None)
-            key, missing = self.sort_key(column)
-            seq, alive = self.col("seq"), self.col("alive")
-            result = _full_order(np.negative(key), missing, seq, alive, self.min_seq < 0)
-            self.cheap_descending = (column, self.version, result)
-            return result
+            return self.code_order(column, descending=True)
         perm = self.perm(column)
         kept = self.descending_perms.get(column)
         if kept is not None and kept[0] is perm:
             return kept[1]
-        key, missing = self.sort_key(column)
-        result = _descending(perm, key, missing)
-        del key, missing
+        result = _reverse_groups(perm, self.group_starts(column))
         # Derived in linear time from the ascending order: only the one shown is kept
         # (every column's, once a user has clicked them all, was another 40 MB at 1M).
         self.descending_perms = {column: (perm, result)}
         return result
+
+    def group_starts(self, column: int) -> _Groups:
+        """Where the groups of equal keys start in `perm(column)` (a column that takes a
+        full sort): found once per version of that order, reading every key in it (the
+        load finds them on its thread, with the orders), then a few KB kept."""
+        perm = self.perm(column)
+        found = self.groups.get(column)
+        if found is not None and found[0] is perm:
+            return found[1]
+        key, missing = self.sort_key(column)
+        groups = _group_starts(perm, key, missing)
+        del key, missing
+        self.groups[column] = (perm, groups)
+        return groups
 
     def facets(self, spec: FilterSpec, now: datetime) -> NDArray[np.bool_]:
         """`_facet_mask` of the spec's structured conditions, remembered while no row
@@ -797,7 +864,7 @@ def _full_order(
     whole = not late_rows and bool(alive.all())
     ids = np.arange(n, dtype=np.int32) if whole else np.flatnonzero(alive).astype(np.int32)
     if late_rows:
-        ids = ids[np.argsort(seq[ids], kind="stable")]
+        ids = _by_arrival(ids, seq)
     absent = missing[ids] if not whole else missing
     any_absent = bool(absent.any())
     present = ids[~absent] if any_absent else ids
@@ -814,6 +881,19 @@ def _full_order(
     if not any_absent:
         return ordered
     return np.concatenate((ordered, ids[absent]))
+
+
+def _by_arrival(ids: NDArray[Any], seq: NDArray[np.int32]) -> NDArray[Any]:
+    """`ids` (ascending) in arrival order. A row of the load has its id as `seq`; a row
+    that arrived later has a negative one, lower the later it came (`add_or_update`). So
+    only the later rows need sorting, and they go first: not a sort of every row, ~70 ms
+    at a million rows, at each sort after the first arrival."""
+    later_at = seq[ids] < 0
+    if not later_at.any():
+        return ids
+    later = ids[later_at]
+    later = later[np.argsort(seq[later], kind="stable")]
+    return np.concatenate((later, ids[~later_at]))
 
 
 def _merge_sorted(
@@ -844,30 +924,90 @@ def _merge_sorted(
     return np.insert(perm, positions, extra.astype(perm.dtype))
 
 
-def _descending(
+class _Groups:
+    """The groups of equal keys in an ascending order: the first `present` rows of it
+    hold a key (the others miss it, in arrival order); where each group of them starts
+    is kept as positions (`starts`, int32) while there are few groups, else as one bit a
+    row (`bits`, packed: 125 KB at 1M rows), and not at all when every key differs."""
+
+    __slots__ = ("bits", "count", "present", "starts")
+
+    def __init__(self, starts_at: NDArray[np.bool_]) -> None:
+        self.present = present = len(starts_at)
+        self.count = int(np.count_nonzero(starts_at))
+        self.starts: NDArray[np.int32] | None = None
+        self.bits: NDArray[np.uint8] | None = None
+        if self.count == present:
+            return  # every key distinct: a plain reversal
+        if self.count * _BITS_FROM <= present:
+            self.starts = np.flatnonzero(starts_at).astype(np.int32)
+        else:
+            self.bits = np.packbits(starts_at)
+
+    def positions(self) -> NDArray[np.int32]:
+        if self.starts is not None:
+            return self.starts
+        if self.bits is None:
+            return np.arange(self.present, dtype=np.int32)
+        return np.flatnonzero(np.unpackbits(self.bits, count=self.present)).astype(np.int32)
+
+
+# Group starts are kept as positions (int32) while fewer than one row in this many
+# starts a group, else as one bit a row.
+_BITS_FROM = 32
+# Up to this many groups of equal keys, the descending order is the ascending one's
+# groups copied in reverse, a slice each (memcpy speed); past it, one scatter of every row.
+_SLICED_GROUPS = 4096
+
+
+def _group_starts(
     perm: NDArray[np.int64], key: NDArray[Any], missing: NDArray[np.bool_]
-) -> NDArray[np.int64]:
-    """The descending order from the ascending one: groups of equal keys reversed,
-    each group keeping its arrival order; missing values stay last."""
+) -> _Groups:
+    """The groups of equal keys in the ascending order `perm` (see `_Groups`)."""
     absent_at = missing[perm]
-    any_absent = bool(absent_at.any())
-    present = perm[~absent_at] if any_absent else perm
-    count = len(present)
-    if count == 0:
-        return perm
+    present = len(perm) - int(np.count_nonzero(absent_at))
+    del absent_at
+    if present == 0:
+        return _Groups(np.zeros(0, dtype=bool))
     # Where a new key starts, compared a slice at a time: the keys in order would be a
     # copy of the column (20 MB of titles at a million rows).
-    starts_at = np.ones(count, dtype=bool)
+    starts_at = np.ones(present, dtype=bool)
     step = 1 << 16
-    for first in range(1, count, step):
-        last = min(first + step, count)
-        keys = key[present[first - 1 : last]]
-        starts_at[first:last] = keys[1:] != keys[:-1]
-    starts = np.flatnonzero(starts_at).astype(np.int32)
-    del starts_at
-    tail = perm[absent_at] if any_absent else perm[:0]
-    if len(starts) == count:  # every key distinct: a plain reversal
+    for first in range(1, present, step):
+        last = min(first + step, present)
+        starts_at[first:last] = _differ(key[perm[first - 1 : last]])
+    return _Groups(starts_at)
+
+
+def _differ(keys: NDArray[Any]) -> NDArray[np.bool_]:
+    """`keys[1:] != keys[:-1]`; byte strings compared as words (equal bytes, padding
+    included, are equal strings: numpy pads them with NULs), 5x faster than as strings."""
+    size = keys.dtype.itemsize
+    if keys.dtype.kind == "S" and size % 4 == 0 and len(keys) > 1:
+        words = np.ascontiguousarray(keys).view(np.uint32).reshape(len(keys), size // 4)
+        differ: NDArray[np.bool_] = (words[1:] != words[:-1]).any(axis=1)
+        return differ
+    return cast("NDArray[np.bool_]", keys[1:] != keys[:-1])
+
+
+def _reverse_groups(perm: NDArray[np.int64], groups: _Groups) -> NDArray[np.int64]:
+    """The descending order from the ascending one and its groups: groups of equal keys
+    reversed, each group keeping its arrival order; missing values stay last."""
+    count = groups.present
+    present = perm[:count]
+    tail = perm[count:]
+    if count == 0:
+        return perm
+    if groups.count == count:  # every key distinct: a plain reversal
         return np.concatenate((present[::-1], tail))
+    starts = groups.positions()
+    if len(starts) <= _SLICED_GROUPS:
+        ends = [*starts[1:].tolist(), count]
+        pieces = [
+            present[a:b] for a, b in zip(reversed(starts.tolist()), reversed(ends), strict=True)
+        ]
+        pieces.append(tail)
+        return np.concatenate(pieces)
     # Group g (first at starts[g], length len_g) goes to count - starts[g] - len_g; a row
     # at offset k in it keeps offset k there. So row p goes to p + shift[g] where shift =
     # count - 2 * starts[g] - len_g: one repeat of each group's shift.
@@ -880,9 +1020,17 @@ def _descending(
     result = np.empty(count, dtype=perm.dtype)
     result[position] = present
     del position
-    if not any_absent:
+    if len(tail) == 0:
         return result
     return np.concatenate((result, tail))
+
+
+def _descending(
+    perm: NDArray[np.int64], key: NDArray[Any], missing: NDArray[np.bool_]
+) -> NDArray[np.int64]:
+    """The descending order from the ascending one: groups of equal keys reversed,
+    each group keeping its arrival order; missing values stay last."""
+    return _reverse_groups(perm, _group_starts(perm, key, missing))
 
 
 def _platform_label(value: str) -> str:
@@ -1098,6 +1246,7 @@ def build_index(
                 raise LoadCancelled
             if not data.cheap_order(column):  # cheap ones are made when asked for
                 data.perm(column)
+                data.group_starts(column)  # the descending order's, a few KB
                 _trim_heap()
     if view is not None:
         spec, sort_column, descending, now = view
@@ -1156,7 +1305,10 @@ def _ordered(
         rows = cast("NDArray[np.int64]", np.flatnonzero(mask).astype(np.int32))
         if data.min_seq >= 0:  # no arrivals since the load: ids are in arrival order
             return rows
-        return rows[np.argsort(data.col("seq")[rows], kind="stable")]
+        return _by_arrival(rows, data.col("seq"))
+    if data.cheap_order(column):  # the filter's rows only, sorted when asked for
+        rows = cast("NDArray[np.int64]", np.flatnonzero(mask).astype(np.int32))
+        return data.code_order(column, descending, rows)
     perm = data.descending(column) if descending else data.perm(column)
     if len(mask) == len(perm) and bool(mask.all()):
         # Every row shown (no filter): the order itself, not a 4 MB copy of it at 1M rows.
