@@ -144,3 +144,22 @@ def test_arrival_order_puts_later_rows_first_without_sorting_the_load() -> None:
     assert inbox_index._by_arrival(ids, seq).tolist() == [6, 7, 4, 5, 0, 1, 2, 3]
     assert inbox_index._by_arrival(ids[:4], seq).tolist() == [0, 1, 2, 3]
 
+
+def test_positions_searched_after_a_sort_are_the_table_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a change of order the first rows asked for are searched for in the rows
+    shown (the selection kept across a sort), the rest read from the positions' table
+    made then: both give every row's place, and None for a row not shown."""
+    monkeypatch.setattr(inbox_index, "_SEARCHES", 3)
+    index = InboxIndex(clock=clock)
+    index.add_or_update([alike(n) for n in range(40)])
+    index.set_filter(FilterSpec(text="react"))
+    index.sort(Column.TITLE, True)
+    shown = index.visible.tolist()
+    for i in range(index.data.n + 2):
+        expected_at = shown.index(i) if i in shown else None
+        assert index.position_of_id(i) == expected_at, i
+    assert index._positions is not None  # past the searches, the table
+    index.sort(Column.SCORE, False)
+    assert index._positions is None
+    assert index.position_of_id(int(index.visible[-1])) == len(index.visible) - 1
+    assert index._positions is None  # one search, no table
