@@ -634,14 +634,11 @@ class IndexData:
             score = self.real("score", c["score"])
             return score, np.isnan(score)
         if column == Column.PLATFORM:
-            labels = [_platform_label(name).casefold() for name in self.platforms.names]
-            ranks = _ranks(np.array(labels, dtype=object))
-            return ranks[c["platform"]], np.zeros(count, dtype=bool)
+            return self.code_ranks(column)[c["platform"]], np.zeros(count, dtype=bool)
         if column == Column.TITLE:
             return c["title"], np.zeros(count, dtype=bool)
         if column == Column.KIND:
-            ranks = _ranks(np.array(self.kinds.names, dtype=object))
-            return ranks[c["kind"]], np.zeros(count, dtype=bool)
+            return self.code_ranks(column)[c["kind"]], np.zeros(count, dtype=bool)
         if column == Column.BUDGET:
             value = _budget_sort(c, self.kinds.code(JobKind.HOURLY.value))
             return value, value == _none(value)
@@ -657,12 +654,20 @@ class IndexData:
             return c["posted"], np.zeros(count, dtype=bool)
         if column == Column.CONNECTS:
             return c["connects"], c["connects"] == _none(c["connects"])
+        codes = _state_codes(c, self.flows)
+        return self.code_ranks(column)[codes], np.zeros(count, dtype=bool)
+
+    def code_ranks(self, column: int) -> NDArray[np.int16]:
+        """Each code's sort rank in a column of codes (platform, kind, state)."""
+        if column == Column.PLATFORM:
+            labels = [_platform_label(name).casefold() for name in self.platforms.names]
+            return _ranks(np.array(labels, dtype=object))
+        if column == Column.KIND:
+            return _ranks(np.array(self.kinds.names, dtype=object))
         state_rank = {state: rank for rank, state in enumerate(LOCAL_STATES)}
-        ranks = np.array(
+        return np.array(
             [state_rank.get(name, len(state_rank)) for name in self.flows.names], dtype=np.int16
         )
-        codes = _state_codes(c, self.flows)
-        return ranks[codes], np.zeros(count, dtype=bool)
 
     def perm(self, column: int) -> NDArray[np.int64]:
         """Every live row in ascending order of `column` (missing last, ties by arrival)."""
@@ -716,22 +721,54 @@ class IndexData:
             rows = cast("NDArray[np.int64]", np.flatnonzero(self.col("alive")).astype(np.int32))
         if self.min_seq < 0:
             rows = _by_arrival(rows, self.col("seq"))
-        key, missing = self.sort_key(column, rows)
+        small = self._code_values(column, rows, descending)
+        order = np.argsort(small, kind="stable")
+        del small
+        return rows[order]
+
+    def _code_values(
+        self, column: int, rows: NDArray[np.int64], descending: bool
+    ) -> NDArray[np.unsignedinteger[Any]]:
+        """The keys `code_order` sorts `rows` by: each row's code read through a table
+        of its value in the direction asked (one gather from a table of a few bytes, or
+        64 KB for Connects), not computed a pass at a time over the rows."""
         low, high = self.code_range(column)
         span = high - low + 1  # the value of a missing key
-        values = key.astype(np.int32 if key.dtype.itemsize <= 2 else np.int64)
+        small = np.uint8 if span < 1 << 8 else np.uint16
+        c = self.cols
+        if column != Column.CONNECTS:
+            ranks = self.code_ranks(column).astype(np.int32)  # 0 <= rank <= high = span - 1
+            value = (high - ranks if descending else ranks).astype(small)
+            if column != Column.STATE:
+                name = "platform" if column == Column.PLATFORM else "kind"
+                return cast("NDArray[np.unsignedinteger[Any]]", value[c[name][rows]])
+            # A row's state is its workflow state (`flow` >= 0), else read or new by its
+            # flag: one table over both, indexed by (flow + 1) * 2 + read.
+            table = np.empty(2 * (len(value) + 1), dtype=small)
+            table[0] = value[self.flows.code("new")]
+            table[1] = value[self.flows.code("read")]
+            table[2::2] = table[3::2] = value
+            at = c["flow"][rows].astype(np.int16)
+            at += 1
+            at *= 2
+            at += c["read"][rows]
+            return cast("NDArray[np.unsignedinteger[Any]]", table[at])
+        connects = c["connects"]
+        if connects.dtype == np.int16:  # Connects as the store holds them: a 64 KB table
+            table = np.full(1 << 16, span, dtype=small)
+            present = np.arange(low, high + 1, dtype=np.int16)
+            counted = np.arange(span - 1, -1, -1) if descending else np.arange(span)
+            table[present.view(np.uint16)] = counted
+            return cast("NDArray[np.unsignedinteger[Any]]", table[connects[rows].view(np.uint16)])
+        key, missing = self.sort_key(column, rows)  # widened: computed a pass at a time
+        values = key.astype(np.int64)
         del key
         if descending:
             np.subtract(high, values, out=values)
         else:
             np.subtract(values, low, out=values)
-        if missing.any():
-            values[missing] = span
-        small = values.astype(np.uint8 if span < 1 << 8 else np.uint16)
-        del values, missing
-        order = np.argsort(small, kind="stable")
-        del small
-        return rows[order]
+        values[missing] = span
+        return values.astype(small)
 
     def cheap_order(self, column: int) -> bool:
         """Whether `column`'s order is one radix sort of small integers (a few codes, or

@@ -103,8 +103,10 @@ def test_every_column_both_ways_is_the_plain_sort(
         index.add_or_update(batch)
         arrival = [o.key for o in batch] + arrival
     changed = [alike(n, match_score=0.75, connects_price=None) for n in (3, 5, 8)]
+    changed += [alike(4, connects_price=99), alike(209, connects_price=2)]  # a wider range
     store.opportunities.upsert_many(changed)
     index.add_or_update(changed)
+    arrival = [alike(209).key, *arrival]
     gone = [alike(n).key for n in (0, 7, 201)]
     index.remove(gone)
     arrival = [key for key in arrival if key not in gone]
