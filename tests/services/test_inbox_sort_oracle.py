@@ -113,7 +113,15 @@ def test_every_column_both_ways_is_the_plain_sort(
     index.set_state(alike(10).key, "drafted")
     index.set_state(alike(11).key, "submitted")
     index.set_flags(alike(12).key, archived=True)
+    for n in (13, 14, 15):
+        index.set_flags(alike(n).key, read=True)
     check("changed")
+    # Known rows only: the bounds of the Connects prices are widened by them, not read
+    # again (no row was added).
+    wider = [alike(16, connects_price=120), alike(17, connects_price=1)]
+    store.opportunities.upsert_many(wider)
+    index.add_or_update(wider)
+    check("updated")
 
 
 def test_an_arrival_between_two_sorts_keeps_the_descending_order_exact(
