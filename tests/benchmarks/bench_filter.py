@@ -34,8 +34,12 @@ Python lists (built after the index's figures and RSS are taken, since at 1M row
 lists alone are ~2 GB). Each figure is printed with its floor and the ratio.
 
 Sorting: each column, both directions, from the user's click (`sortByColumn`) to the
-repaint; the first sort of a column (its order computed) and a repeat are apart. Floor:
-`list.sort` with a key over the same rows.
+repaint, with a row selected (the view keeps it by key); the first sort of a column (the
+first pass over the columns after the load) and repeats (`--runs` more passes) are apart,
+and again with a filter on (`SORT_FILTER`, a pass and `--runs` repeats). Per column and
+direction (`sort_columns`), and the worst case named (`sort_worst`). Floor: `list.sort`
+with the column's key over the same rows (the rows the filter shows, filtered).
+`--sorts-only` skips the queries (and their floor) to measure sorting alone.
 
 Figures, not assertions: machines here are shared and noisy.
 """
@@ -72,6 +76,8 @@ from tests.benchmarks.make_profile import make_profile
 
 # Between two measured specs: a filter showing nothing, cheap to apply (no text).
 AWAY = FilterSpec(states=frozenset({"no such state"}))
+# The filter on while sorting "with a filter": a query that leaves part of the rows.
+SORT_FILTER = FilterSpec(text="python -wordpress")
 
 
 def typing(text: str) -> list[str]:
@@ -150,11 +156,13 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="profile to use (made if it lacks rows)")
     parser.add_argument("--runs", type=int, default=5, help="passes over the specs")
     parser.add_argument("--backend", choices=["sqlite", "pg", "both"], default="sqlite")
+    parser.add_argument("--sorts-only", action="store_true", help="skip the queries")
     args = parser.parse_args()
     if args.backend == "both":  # a process each: peak RSS is the process's own
         both = {}
         for backend in ("sqlite", "pg"):
             argv = [sys.executable, __file__, "--rows", str(args.rows), "--runs", str(args.runs)]
+            argv += ["--sorts-only"] if args.sorts_only else []
             if args.profile is not None and backend == "sqlite":
                 argv += ["--profile", str(args.profile)]
             done = subprocess.run([*argv, "--backend", backend], capture_output=True, text=True)
@@ -246,7 +254,7 @@ def run(
     checked_specs = set()
     cached: list[float] = []
     trace: list[list[Any]] = []
-    for _run in range(args.runs):
+    for _run in range(0 if args.sorts_only else args.runs):
         for spec in cases:
             model.set_filter(AWAY)
             app.processEvents()
@@ -291,18 +299,28 @@ def run(
             model.set_filter(AWAY)
             app.processEvents()
             cached.append(timed(lambda spec=spec: model.set_filter(spec), app.processEvents))
-    sorts_first: list[float] = []
-    sorts_again: list[float] = []
-    model.set_filter(FilterSpec())
-    app.processEvents()
+    # (filtered, column, descending) -> [first pass, then repeats] in ms
+    sort_times: dict[tuple[bool, int, bool], list[float]] = {}
     header = view.horizontalHeader()
     from PySide6.QtCore import Qt
 
-    for again in (False, True):
-        for column in range(model.columnCount()):
-            for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
-                ms = timed(lambda c=column, o=order: view.sortByColumn(c, o), app.processEvents)
-                (sorts_again if again else sorts_first).append(ms)
+    for filtered in (False, True):
+        model.set_filter(SORT_FILTER if filtered else FilterSpec())
+        app.processEvents()
+        view.select_key(model.key_at(3))  # the selection a sort keeps by key
+        app.processEvents()
+        for _pass in range(1 + args.runs):
+            for column in range(model.columnCount()):
+                for descending in (False, True):
+                    order = (
+                        Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+                    )
+                    ms = timed(lambda c=column, o=order: view.sortByColumn(c, o), app.processEvents)
+                    sort_times.setdefault((filtered, column, descending), []).append(ms)
+        if filtered:
+            result["sort_filter_rows"] = model.visible_count()
+    model.set_filter(FilterSpec())
+    app.processEvents()
     del header
     result["rss_after_queries_mb"] = round(rss_mb(), 1)
     result["peak_rss_mb_after_queries"] = round(peak_mb(), 1)
@@ -329,29 +347,32 @@ def run(
     now = datetime.now(UTC)
     floor: list[float] = []
     checked_floor: list[float] = []
-    for _run in range(args.runs):
+    for _run in range(0 if args.sorts_only else args.runs):
         for spec in cases:
             began = time.perf_counter()
             compile_rows(spec, now)(everything, fields, hays, fstates)
             floor.append((time.perf_counter() - began) * 1000)
             if spec in checked_specs:
                 checked_floor.append(floor[-1])
-    sort_floor: list[float] = []
-    for keys in keys_by_column:
-        present = [i for i in everything if keys[i] is not None]
-        for descending in (False, True):
-            began = time.perf_counter()
-            sorted(present, key=keys.__getitem__, reverse=descending)
-            sort_floor.append((time.perf_counter() - began) * 1000)
-    result["query_new"] = beside(summary(new), summary(floor))
-    result["query_cached"] = beside(summary(cached), summary(floor))
+    # Per (filtered, column, descending): list.sort with the key over the rows shown.
+    sort_floors: dict[tuple[bool, int, bool], float] = {}
+    shown = compile_rows(SORT_FILTER, now)(everything, fields, hays, fstates)
+    for filtered, rows in ((False, list(everything)), (True, list(shown))):
+        for column, keys in enumerate(keys_by_column):
+            present = [i for i in rows if keys[i] is not None]
+            for descending in (False, True):
+                began = time.perf_counter()
+                sorted(present, key=keys.__getitem__, reverse=descending)
+                sort_floors[filtered, column, descending] = (time.perf_counter() - began) * 1000
+    if new:
+        result["query_new"] = beside(summary(new), summary(floor))
+        result["query_cached"] = beside(summary(cached), summary(floor))
     if checked:
         result["query_new_checked_terms"] = beside(summary(checked), summary(checked_floor))
         result["query_new_checked_terms_whole"] = beside(
             summary(checked_whole), summary(checked_floor)
         )
-    result["sort_first"] = beside(summary(sorts_first), summary(sort_floor))
-    result["sort_again"] = beside(summary(sorts_again), summary(sort_floor))
+    sort_results(result, sort_times, sort_floors)
     # [query, ms, rows shown (, ms to the whole answer, rows shown first)]
     result["trace_new_first_run"] = trace
     result["clock"] = (
@@ -359,6 +380,48 @@ def run(
         " (processEvents)"
     )
     store.close()
+
+
+def sort_results(
+    result: dict[str, Any],
+    times: dict[tuple[bool, int, bool], list[float]],
+    floors: dict[tuple[bool, int, bool], float],
+) -> None:
+    """The sort figures: all cases together as before (`sort_first`, `sort_again`, and
+    with the filter on), then per column and direction, and the worst case named."""
+    from app.services.inbox_rows import Column
+
+    def floor_of(cases: list[tuple[bool, int, bool]]) -> dict[str, float]:
+        return summary([floors[case] for case in cases])
+
+    for filtered, name in ((False, "sort"), (True, "sort_filtered")):
+        cases = [case for case in times if case[0] == filtered]
+        first = [times[case][0] for case in cases]
+        again = [ms for case in cases for ms in times[case][1:]]
+        result[f"{name}_first"] = beside(summary(first), floor_of(cases))
+        result[f"{name}_again"] = beside(summary(again), floor_of(cases))
+    columns: dict[str, Any] = {}
+    worst: tuple[float, str] = (0.0, "")
+    for (filtered, column, descending), values in times.items():
+        label = Column(column).name.lower() + (" desc" if descending else " asc")
+        label += " (filtered)" if filtered else ""
+        floor = floors[filtered, column, descending]
+        again = values[1:]
+        columns[label] = {
+            "first_ms": round(values[0], 1),
+            "again_ms": summary(again) if again else None,
+            "floor_ms": round(floor, 1),
+            "ratio_first": round(values[0] / floor, 3) if floor else None,
+        }
+        for which, ms in (("first", values[0]), *(("again", v) for v in again)):
+            worst = max(worst, (ms, f"{label}, {which}"))
+    result["sort_columns"] = columns
+    result["sort_worst"] = {"case": worst[1], "ms": round(worst[0], 1)}
+    result["sort_over_50ms"] = sorted(
+        label
+        for label, figures in columns.items()
+        if figures["first_ms"] > 50 or (figures["again_ms"] or {}).get("max", 0) > 50
+    )
 
 
 if __name__ == "__main__":

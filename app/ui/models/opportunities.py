@@ -401,8 +401,13 @@ class OpportunityTableModel(QAbstractTableModel):
     def end_layout(self) -> None:
         index = self._index
         moved = []
+        # The persistent indexes are mostly one row's cells (the selection, the current
+        # one): each row is looked for once, not once per cell.
+        found: dict[int, int | None] = {}
         for persistent, i in zip(self._persistent, self._persistent_ids, strict=True):
-            position = None if i is None else index.position_of_id(i)
+            if i is not None and i not in found:
+                found[i] = index.position_of_id(i)
+            position = None if i is None else found[i]
             moved.append(
                 QModelIndex() if position is None else self.index(position, persistent.column())
             )

@@ -1,0 +1,176 @@
+"""Every column's order, both ways, ties included, against a plain Python sort.
+
+The index sorts a million rows by shortcuts: kept ascending orders, descending ones made
+by reversing the groups of equal keys found in them (`_Groups`, as slices or one
+scatter), columns of a few codes by one radix sort either way (`code_order`), and the
+rows that arrived since the load put first without sorting every row (`_by_arrival`).
+Here an inbox that was loaded, then received arrivals, updates, removals and state
+changes, is sorted by every column both ways, with and without a filter, and the rows
+shown must be `sorted_order` (app/services/inbox_rows.py) over the sort values in
+arrival order: the oracle knows nothing of the shortcuts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from app.domain.filters import FilterSpec
+from app.domain.opportunity import Opportunity
+from app.services import inbox_index
+from app.services.inbox_index import InboxIndex, build_index
+from app.services.inbox_rows import Column, sorted_order
+from app.services.inbox_source import StoreSource
+from app.store import Store
+from tests.services.test_inbox_index import clock, make_opportunity, visible_keys
+
+SPECS = [FilterSpec(), FilterSpec(text="react"), FilterSpec(include_archived=True)]
+
+
+def sort_value(index: InboxIndex, key: str, column: Column) -> Any:
+    """The value the index sorts `key` by: the sort value, cut where the index cuts it
+    (titles and skills are kept as prefixes of their bytes; rows alike that far tie)."""
+    i = index.id_of(key)
+    assert i is not None
+    value = index.sort_value(i, column)
+    if column == Column.TITLE:
+        return value.encode()[: inbox_index._TITLE_PREFIX]
+    if column == Column.SKILLS:
+        return (value or "").encode()[: inbox_index._SKILLS_PREFIX] or None
+    return value
+
+
+def expected(index: InboxIndex, arrival: list[str], column: Column, descending: bool) -> list[str]:
+    shown = set(visible_keys(index))
+    keys = [key for key in arrival if key in shown]
+    values = [sort_value(index, key, column) for key in keys]
+    return [keys[i] for i in sorted_order(values, list(range(len(keys))), descending)]
+
+
+def alike(n: int, **fields: object) -> Opportunity:
+    """Rows with many ties: few scores, Connects prices and titles, some missing."""
+    ties: dict[str, object] = {
+        "match_score": (None, 0.5, 0.75, 0.5)[n % 4],
+        "connects_price": (None, 4, 8, 0, 16, 4)[n % 6],  # 0: the lowest, as a missing one
+        "title": ("Same title for a start", "Another", "Same title for a start, longer")[n % 3]
+        + ("" if n % 2 else f" {n}"),
+    }
+    ties.update(fields)
+    return make_opportunity(n, **ties)
+
+
+@pytest.mark.parametrize("sliced", [0, 4096], ids=["scatter,radix", "slices,passes"])
+@pytest.mark.parametrize("bits_from", [1, 10**9], ids=["starts", "bits"])
+def test_every_column_both_ways_is_the_plain_sort(
+    store: Store, monkeypatch: pytest.MonkeyPatch, sliced: int, bits_from: int
+) -> None:
+    monkeypatch.setattr(inbox_index, "_SLICED_GROUPS", sliced)
+    monkeypatch.setattr(inbox_index, "_CODE_PASSES", 8 if sliced else 0)
+    monkeypatch.setattr(inbox_index, "_BITS_FROM", bits_from)
+    store.opportunities.upsert_many([alike(n) for n in range(120)])
+    source = StoreSource(store.opportunities)
+    index = InboxIndex(clock=clock, source=source)
+    index.adopt(build_index(source, source.load_slices(size=50), {}, all_orders=True))
+    index.sort(-1, False)
+    index.set_filter(FilterSpec(include_archived=True))
+    arrival = visible_keys(index)  # the load's order
+    index.set_filter(FilterSpec())
+
+    def check(phase: str) -> None:
+        for spec in SPECS:
+            index.set_filter(spec)
+            for column in Column:
+                for descending in (False, True):
+                    index.sort(column, descending)
+                    assert visible_keys(index) == expected(index, arrival, column, descending), (
+                        phase,
+                        spec,
+                        column.name,
+                        descending,
+                    )
+                    index.sort(-1, False)
+                    assert visible_keys(index) == [
+                        k for k in arrival if k in set(visible_keys(index))
+                    ]
+
+    check("loaded")
+    # Arrivals after the load come first, the later batch before the earlier, each batch
+    # in its own order (`seq` below the load's); updates of known rows keep their place
+    # in arrival but change their values (the kept orders re-place them).
+    for batch in ([alike(n) for n in range(200, 206)], [alike(n) for n in range(206, 209)]):
+        store.opportunities.upsert_many(batch)
+        index.add_or_update(batch)
+        arrival = [o.key for o in batch] + arrival
+    changed = [alike(n, match_score=0.75, connects_price=None) for n in (3, 5, 8)]
+    changed += [alike(4, connects_price=99), alike(209, connects_price=2)]  # a wider range
+    store.opportunities.upsert_many(changed)
+    index.add_or_update(changed)
+    arrival = [alike(209).key, *arrival]
+    gone = [alike(n).key for n in (0, 7, 201)]
+    index.remove(gone)
+    arrival = [key for key in arrival if key not in gone]
+    index.set_state(alike(10).key, "drafted")
+    index.set_state(alike(11).key, "submitted")
+    index.set_flags(alike(12).key, archived=True)
+    for n in (13, 14, 15):
+        index.set_flags(alike(n).key, read=True)
+    check("changed")
+    # Known rows only: the bounds of the Connects prices are widened by them, not read
+    # again (no row was added).
+    wider = [alike(16, connects_price=120), alike(17, connects_price=1)]
+    store.opportunities.upsert_many(wider)
+    index.add_or_update(wider)
+    check("updated")
+
+
+def test_an_arrival_between_two_sorts_keeps_the_descending_order_exact(
+    store: Store,
+) -> None:
+    """The groups of a kept order belong to that order: an arrival re-places rows in it,
+    and the descending order after is made from the new order's groups, not the old."""
+    store.opportunities.upsert_many([alike(n) for n in range(60)])
+    source = StoreSource(store.opportunities)
+    index = InboxIndex(clock=clock, source=source)
+    index.adopt(build_index(source, source.load_slices(), {}, all_orders=True))
+    index.sort(-1, False)
+    arrival = visible_keys(index)
+    for column in (Column.SCORE, Column.TITLE):
+        index.sort(column, True)
+        late = alike(500 + column)
+        store.opportunities.upsert_many([late])
+        index.add_or_update([late])
+        arrival = [late.key, *arrival]
+        index.sort(column, False)
+        index.sort(column, True)
+        assert visible_keys(index) == expected(index, arrival, column, True)
+
+
+def test_arrival_order_puts_later_rows_first_without_sorting_the_load() -> None:
+    """`_by_arrival`: rows of the load keep their ids' order; later rows (negative seq,
+    lower the later) go first, sorted among themselves."""
+    seq = np.array([0, 1, 2, 3, -2, -1, -4, -3], dtype=np.int32)
+    ids = np.arange(8, dtype=np.int32)
+    assert inbox_index._by_arrival(ids, seq).tolist() == [6, 7, 4, 5, 0, 1, 2, 3]
+    assert inbox_index._by_arrival(ids[:4], seq).tolist() == [0, 1, 2, 3]
+
+
+def test_positions_searched_after_a_sort_are_the_table_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a change of order the first rows asked for are searched for in the rows
+    shown (the selection kept across a sort), the rest read from the positions' table
+    made then: both give every row's place, and None for a row not shown."""
+    monkeypatch.setattr(inbox_index, "_SEARCHES", 3)
+    index = InboxIndex(clock=clock)
+    index.add_or_update([alike(n) for n in range(40)])
+    index.set_filter(FilterSpec(text="react"))
+    index.sort(Column.TITLE, True)
+    shown = index.visible.tolist()
+    for i in range(index.data.n + 2):
+        expected_at = shown.index(i) if i in shown else None
+        assert index.position_of_id(i) == expected_at, i
+    assert index._positions is not None  # past the searches, the table
+    index.sort(Column.SCORE, False)
+    assert index._positions is None
+    assert index.position_of_id(int(index.visible[-1])) == len(index.visible) - 1
+    assert index._positions is None  # one search, no table
