@@ -27,10 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from app.domain import JobKind, Platform
 from app.domain.filters import FilterSpec
-from app.services.inbox_index import InboxIndex
+from app.services.inbox_index import InboxIndex, build_index
+from app.services.inbox_source import StoreSource
 from app.store import Store
 from app.ui.widgets.filter_bar import facets_of
-from tests.benchmarks.bench_filter import fill_store, local_states
+from tests.benchmarks.make_profile import make_profile
 
 
 def main() -> None:
@@ -38,11 +39,21 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder, Store.open(Path(folder)) as store:
-        fill_store(store, args.rows, args.seed)
-        rows = store.opportunities.load_all_rows()
-        index = InboxIndex()
-        index.load_rows(rows, local_states([r.key for r in rows], args.seed))
+    with tempfile.TemporaryDirectory() as folder:
+        make_profile(Path(folder), args.rows, args.seed)  # the rows every benchmark uses
+        store = Store.open(Path(folder), daily_backups=False)
+        source = StoreSource(store.opportunities)
+        index = InboxIndex(source=source)
+        count = store.opportunities.count()
+        index.adopt(
+            build_index(
+                source,
+                source.load_slices(),
+                {},
+                (index.spec(), *index.sort_state(), time.time()),
+                expected=count,
+            )
+        )
         spec = FilterSpec(
             platforms=frozenset({Platform.GIGRADAR}),
             budget_min=Decimal(1000),
@@ -73,7 +84,7 @@ def main() -> None:
         print(
             json.dumps(
                 {
-                    "rows": len(rows),
+                    "rows": count,
                     "conditions": len(names),
                     "hidden": hidden,
                     "counts_total_ms_median": round(statistics.median(totals) * 1000, 1),
@@ -83,6 +94,7 @@ def main() -> None:
                 }
             )
         )
+        store.close()
 
 
 if __name__ == "__main__":
