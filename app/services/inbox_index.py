@@ -408,6 +408,11 @@ class IndexData:
         self.facet_cache: dict[tuple[FilterSpec, datetime | None, int], NDArray[np.bool_]] = {}
         # (spec, column, descending, now, mask, visible) computed by `build_index`.
         self.view: tuple[FilterSpec, int | None, bool, datetime, Any, Any] | None = None
+        # Display records by row id that `adopt` puts in the page cache: the start's first
+        # rows, made on the loading thread from the rows it read, so their first paint
+        # reads nothing back from the store (on a team database, two round trips on the
+        # GUI thread inside the first frame).
+        self.items: dict[int, Item] | None = None
 
     # -- growth ------------------------------------------------------------------------
 
@@ -1339,6 +1344,10 @@ class InboxIndex:
         self._listener.begin_reset()
         self._data = data
         self._pages.clear()
+        if data.items:
+            self._pages.update(data.items)
+            self._trim_pages()
+        data.items = None
         view = data.view
         data.view = None
         timeless = self._spec.posted_within is None

@@ -118,6 +118,60 @@ async def test_a_big_inbox_shows_its_newest_rows_first_then_all(
         await app.stop()
 
 
+async def test_the_newest_rows_are_shown_without_reading_them_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first screen's records come with the first rows from the loading thread: the
+    paint reads none back from the store (on a team database that read was two round
+    trips on the GUI thread, inside the first frame of rows)."""
+    from PySide6.QtCore import Qt
+
+    from app.services.inbox_source import StoreSource
+    from app.store import Store
+    from app.ui.controllers.inbox import InboxLoad
+    from app.ui.models.opportunities import Column, OpportunityTableModel
+    from tests.benchmarks.bench_core import synthetic
+
+    profile = tmp_path / "profile"
+    with Store.open(profile) as store:
+        store.opportunities.upsert_many(synthetic(300, seed=5))
+        newest = [row.key for row in store.opportunities.load_all_rows()[:100]]
+    monkeypatch.setattr(InboxLoad, "FIRST_ROWS", 100)
+    fetched: list[int] = []
+    fetch = StoreSource.fetch
+
+    def counting(self: StoreSource, refs: Any) -> Any:
+        fetched.append(len(refs))
+        return fetch(self, refs)
+
+    monkeypatch.setattr(StoreSource, "fetch", counting)
+    first: list[tuple[list[int], dict[str, str]]] = []
+    original = OpportunityTableModel.adopt
+
+    def recording(self: OpportunityTableModel, data: Any) -> None:
+        original(self, data)
+        if not first:  # the newest hundred: what the first frame paints
+            title = Qt.ItemDataRole.DisplayRole
+            shown = {
+                str(self.key_at(row)): self.data(self.index(row, Column.TITLE), title)
+                for row in range(60)
+            }
+            first.append((list(fetched), shown))
+
+    monkeypatch.setattr(OpportunityTableModel, "adopt", recording)
+    app = App(QApplication.instance(), GuiOptions(profile=profile))  # type: ignore[arg-type]
+    await app.start()
+    try:
+        await asyncio.wait_for(app.window.inbox_controller.loaded.wait(), 60)
+    finally:
+        await app.stop()
+    reads, shown = first[0]
+    assert reads == []
+    assert len(shown) == 60 and set(shown) <= set(newest)
+    with Store.open(profile) as store:
+        assert shown == {key: store.opportunities.get(key).title for key in shown}  # type: ignore[union-attr]
+
+
 async def test_the_newest_rows_do_not_wait_for_the_count(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -97,6 +97,10 @@ class InboxLoad:
             head = next(slices, None)
             more = head is not None and len(head[0]) == cls.FIRST_ROWS
             shown = build_index(source, [head], states, (*view, now)) if more and head else None
+            if shown is not None and head is not None:
+                # Their display records too (ids follow the slice's order): the first
+                # paint reads no row back from the store on the GUI thread.
+                shown.items = dict(enumerate(source.items(head[1])))
             loop.call_soon_threadsafe(hand_over, shown)
             # Counted after the first rows are handed over: on a team database the count
             # is a scan of the table (100-200 ms at 1,000,000 rows) that held them back.
