@@ -77,6 +77,7 @@ __all__ = [
 ROW_SIGNALS_LIMIT = 32
 _PAGE = 200  # rows fetched around a missing one
 _PAGE_CACHE = 4_000  # display records kept
+_POSITIONS_PART = 65_536  # rows' positions made at once (see `position_of_id`)
 # Up to this many changed rows at once are placed into the shown rows by binary search.
 _PLACE_LIMIT = 256
 # Bytes of the casefolded title and skills kept for sorting: rows alike that far sort by
@@ -1254,9 +1255,14 @@ class InboxIndex:
 
     def position_of_id(self, i: int) -> int | None:
         if self._positions is None:
-            # int32: made at the first row painted after a load, 4 MB at 1M rows, not 8.
+            # int32: made at the first row painted after a load, 4 MB at 1M rows, not 8;
+            # a part at a time, so no 4 MB of numbers rides on it (that is the window's
+            # peak memory at 1M rows: the whole inbox adopted on top of the load).
             positions = np.full(self._data.n, -1, dtype=np.int32)
-            positions[self.visible] = np.arange(len(self.visible), dtype=np.int32)
+            visible = self.visible
+            for first in range(0, len(visible), _POSITIONS_PART):
+                last = min(first + _POSITIONS_PART, len(visible))
+                positions[visible[first:last]] = np.arange(first, last, dtype=np.int32)
             self._positions = positions
         if not 0 <= i < len(self._positions):
             return None
