@@ -86,6 +86,7 @@ _PAGE_CACHE = 4_000  # display records kept
 # Rows searched for in the rows shown (`position_of_id`) before their positions' table
 # is made.
 _SEARCHES = 8
+_POSITIONS_PART = 65_536  # rows' positions made at once (see `position_of_id`)
 # Up to this many changed rows at once are placed into the shown rows by binary search.
 _PLACE_LIMIT = 256
 # Bytes of the casefolded title and skills kept for sorting: rows alike that far sort by
@@ -424,6 +425,11 @@ class IndexData:
         self.facet_cache: dict[tuple[FilterSpec, datetime | None, int], NDArray[np.bool_]] = {}
         # (spec, column, descending, now, mask, visible) computed by `build_index`.
         self.view: tuple[FilterSpec, int | None, bool, datetime, Any, Any] | None = None
+        # Display records by row id that `adopt` puts in the page cache: the start's first
+        # rows, made on the loading thread from the rows it read, so their first paint
+        # reads nothing back from the store (on a team database, two round trips on the
+        # GUI thread inside the first frame).
+        self.items: dict[int, Item] | None = None
 
     # -- growth ------------------------------------------------------------------------
 
@@ -1591,9 +1597,14 @@ class InboxIndex:
                 at = int(hits.argmax())
                 return at if bool(hits[at]) else None
             self._searched = None
-            # int32: made at the first row painted after a load, 4 MB at 1M rows, not 8.
+            # int32: made at the first row painted after a load, 4 MB at 1M rows, not 8;
+            # a part at a time, so no 4 MB of numbers rides on it (that is the window's
+            # peak memory at 1M rows: the whole inbox adopted on top of the load).
             positions = np.full(self._data.n, -1, dtype=np.int32)
-            positions[self.visible] = np.arange(len(self.visible), dtype=np.int32)
+            visible = self.visible
+            for first in range(0, len(visible), _POSITIONS_PART):
+                last = min(first + _POSITIONS_PART, len(visible))
+                positions[visible[first:last]] = np.arange(first, last, dtype=np.int32)
             self._positions = positions
         if not 0 <= i < len(self._positions):
             return None
@@ -1681,6 +1692,10 @@ class InboxIndex:
         self._listener.begin_reset()
         self._data = data
         self._pages.clear()
+        if data.items:
+            self._pages.update(data.items)
+            self._trim_pages()
+        data.items = None
         view = data.view
         data.view = None
         self._preview = None

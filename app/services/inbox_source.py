@@ -30,10 +30,16 @@ class StoreSource:
     def fetch(self, refs: Sequence[int]) -> list[Item | None]:
         found = self._repo.rows_by_rowid(refs)
         rows = [found.get(ref) for ref in refs]
-        present = [row for row in rows if row is not None]
-        prepared = prepare_rows(present, {})
-        items = iter(zip(prepared.keys, prepared.rows, prepared.haystacks, strict=True))
+        items = iter(self.items([row for row in rows if row is not None]))
         return [None if row is None else next(items) for row in rows]
+
+    @staticmethod
+    def items(rows: Sequence[OpportunityRow]) -> list[Item]:
+        """The items (key, display record, haystack) of rows in hand, as `fetch` makes
+        them: the start's first rows are shown from the rows the load read, not read
+        back from the store on the GUI thread."""
+        prepared = prepare_rows(rows, {})
+        return list(zip(prepared.keys, prepared.rows, prepared.haystacks, strict=True))
 
     def refs_of(self, keys: Sequence[str]) -> dict[str, int]:
         return self._repo.rowids_of(keys)

@@ -487,3 +487,29 @@ def test_a_few_arrivals_in_a_large_inbox_do_not_recompute_the_order(
     assert set(view.signals) == {"insert"}
     assert view.keys == visible_keys(index)
     assert_ordered(index)
+
+
+def test_rows_positions_are_made_without_a_second_array_of_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The positions of every row (4 MB at 1M rows) are made at the first paint after a
+    # load, on top of the load's memory: the window's peak. A temporary array of all the
+    # positions beside them was another 4 MB of that peak.
+    import tracemalloc
+
+    monkeypatch.setattr(inbox_index, "_POSITIONS_PART", 256)
+    n = 4_000
+    index, _view = watched([make_opportunity(k) for k in range(n)])
+    index.sort(Column.SCORE, descending=True)  # positions that are not the ids
+    visible = index.visible.tolist()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        found = [index.position_of_id(i) for i in visible[:1]]
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert found == [0]
+    assert peak < n * 4 * 1.5, peak  # the int32 positions, and no second copy
+    assert [index.position_of_id(i) for i in visible] == list(range(len(visible)))

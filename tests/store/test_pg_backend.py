@@ -366,3 +366,28 @@ def test_the_inbox_reads_rows_by_rowid_through_an_index(pg_url: str, tmp_path: P
         rows = store.opportunities.rows_by_rowid([1, 2, 3])
     assert "Seq Scan" not in plan, plan
     assert sorted(row.key for row in rows.values()) == sorted(opportunity(n).key for n in range(3))
+
+
+def test_the_inbox_start_up_read_comes_in_small_chunks(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libpq hands a chunk over once it holds all its rows: the first 300 of the inbox
+    waited for 2,000, and the chunks in hand cost the 1,000,000-row load ~6 MB of peak
+    memory. The read asks for chunks of `STREAM_CHUNK` rows, no more than the first
+    slice the window shows."""
+    from app.store.pg import STREAM_CHUNK
+
+    sizes: list[int] = []
+    original = psycopg.Cursor.stream
+
+    def stream(self: psycopg.Cursor[object], query: object, *args: object, **kw: object) -> object:
+        sizes.append(int(kw.get("size", 1)))  # type: ignore[call-overload]
+        return original(self, query, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(psycopg.Cursor, "stream", stream)
+    with Store.open(tmp_path, url=pg_url) as store:
+        store.opportunities.upsert_many(opportunity(n) for n in range(20))
+        slices = list(store.opportunities.iter_row_slices(size=10, first=5))
+    assert [len(rowids) for rowids, _rows in slices] == [5, 10, 5]
+    assert sizes == [STREAM_CHUNK]
+    assert 1 < STREAM_CHUNK <= 300  # the window's first slice (InboxLoad.FIRST_ROWS)

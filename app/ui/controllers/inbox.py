@@ -61,6 +61,7 @@ class InboxLoad:
 
     FIRST_ROWS = 300
     SLICE = 5_000
+    FIRST_WAIT = 2.0  # seconds the rest waits at most for the first rows to be shown
 
     def __init__(
         self,
@@ -68,11 +69,13 @@ class InboxLoad:
         result: asyncio.Future[IndexData],
         collecting: bool,
         stop: threading.Event,
+        shown_first: threading.Event,
     ) -> None:
         self.first = first
         self.result = result
         self._collecting = collecting
         self._stop = stop
+        self._shown_first = shown_first
         self._finished = False
         # While the worker runs, the GUI thread waiting for the GIL asks for it after 1 ms
         # instead of 5 (the worker's SQLite reads otherwise hold it off for 100 ms here).
@@ -90,18 +93,30 @@ class InboxLoad:
         source = StoreSource(services.store.opportunities)
         slices = source.load_slices(cls.SLICE, first=cls.FIRST_ROWS)
         stop = threading.Event()
+        shown_first = threading.Event()
 
         def hand_over(data: IndexData | None) -> None:
             if not first.done():
                 first.set_result(data)
 
         def read() -> IndexData:
-            count = services.store.opportunities.count()
             now = time.time()
             head = next(slices, None)
             more = head is not None and len(head[0]) == cls.FIRST_ROWS
             shown = build_index(source, [head], states, (*view, now)) if more and head else None
+            if shown is not None and head is not None:
+                # Their display records too (ids follow the slice's order): the first
+                # paint reads no row back from the store on the GUI thread.
+                shown.items = dict(enumerate(source.items(head[1])))
             loop.call_soon_threadsafe(hand_over, shown)
+            if shown is not None:
+                # The rest waits until the first rows are painted and the first row is in
+                # the editor: building it meanwhile took the GIL from that frame (and a
+                # team database's count, a parallel scan, took the two cores).
+                shown_first.wait(cls.FIRST_WAIT)
+            # Counted after the first rows are shown: on a team database the count is a
+            # scan of the table (100-200 ms at 1,000,000 rows) that held them back.
+            count = services.store.opportunities.count()
             every = itertools.chain([head] if head else [], slices)
             try:
                 return build_index(
@@ -119,7 +134,12 @@ class InboxLoad:
 
         result = asyncio.ensure_future(asyncio.to_thread(read))
         result.add_done_callback(lambda _: hand_over(None))  # also when the read failed
-        return cls(first, result, collecting, stop)
+        return cls(first, result, collecting, stop, shown_first)
+
+    def first_shown(self) -> None:
+        """The first rows are painted and the first row is in the editor: the worker
+        reads and indexes the rest from now on."""
+        self._shown_first.set()
 
     def finish(self) -> None:
         """The load is over, or abandoned: the worker stops at its next slice. Once only
@@ -129,6 +149,7 @@ class InboxLoad:
         self._finished = True
         sys.setswitchinterval(self._switch)
         self._stop.set()
+        self._shown_first.set()
         if not self.result.done():
             # Nobody awaits it any more: retrieve its LoadCancelled when it comes.
             self.result.add_done_callback(_quietly)
@@ -249,6 +270,7 @@ class InboxController(QObject):
             # back by ~70 ms in one timeline at 100k, ~140 ms on a team database.
             await next_pass()
             await self._select_first_read_off_the_loop()
+            load.first_shown()
             # The rest builds on the worker while the window works. A task cancelled
             # before it starts (a quick quit) never runs its `finally`: finish it then.
             rest = self.services.tasks.spawn(self._load_rest(load), name="inbox:load")
