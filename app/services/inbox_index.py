@@ -957,13 +957,13 @@ def _full_order(
         # table of ids nor copy of the present keys (4 + 8 MB at a million rows) rides
         # on the sort's scratch, the peak of the load.
         order = _argsort32(key)
-        absent = int(np.count_nonzero(missing))
-        if absent == 0:
+        count = int(np.count_nonzero(missing))
+        if count == 0:
             return order
         at = missing[order]
-        if bool(at[:absent].all()):  # first: move them last
-            return np.concatenate((order[absent:], order[:absent]))
-        if bool(at[n - absent :].all()):
+        if bool(at[:count].all()):  # first: move them last
+            return np.concatenate((order[count:], order[:count]))
+        if bool(at[n - count :].all()):
             return order
         del at, order  # missing values among the others: as below
     ids = np.arange(n, dtype=np.int32) if whole else np.flatnonzero(alive).astype(np.int32)
