@@ -13,8 +13,8 @@ from typing import Any
 
 from app.sandbox.clock import ManualClock, Scheduler
 from app.sandbox.data import UpworkUniverse
-from app.sandbox.deliverer import RETRY_SCHEDULES, TIMEOUTS
-from app.sandbox.events import KEEP_SANDBOX_SECONDS, EventLog
+from app.sandbox.deliverer import ATTEMPTS_KEPT, RETRY_SCHEDULES, TIMEOUTS, Deliverer, Target
+from app.sandbox.events import KEEP_SANDBOX_SECONDS, EventLog, SandboxEvent
 from app.sandbox.faults import FaultInjector
 from app.sandbox.gigiac import GigiacState
 from app.sandbox.gigradar import GigRadarState
@@ -164,3 +164,22 @@ def test_the_journal_is_kept_encoded_and_saved_as_before() -> None:
     document = {"version": 1, "journal": journal, "state": {"x": "\x00journal\x00"}}
     assert json.loads(kept.encode(document)) == {**document, "journal": entries}
     assert json.loads(Journal().encoded()) == []
+
+
+async def test_the_deliverer_keeps_the_attempts_the_control_api_shows() -> None:
+    """Each delivery attempt is logged for the control API's webhook state, which lists
+    the newest ATTEMPTS_KEPT; an hour at x120 makes ~12,000, and the log held 2,000."""
+    clock = ManualClock(speed=1.0)
+    deliverer = Deliverer(EventLog(clock), None, clock)  # type: ignore[arg-type]
+
+    async def answered(*_args: Any) -> int:
+        return 200
+
+    deliverer._post = answered  # type: ignore[method-assign]
+    target = Target("gigradar", "http://127.0.0.1:9/hook")
+    for n in range(3 * ATTEMPTS_KEPT):
+        event = SandboxEvent(n, f"event-{n}", "gigradar", "GIGRADAR.OPPORTUNITY.CREATE", 0.0, b"{}")
+        await deliverer._deliver(event, target)
+    assert deliverer.stats.delivered == 3 * ATTEMPTS_KEPT
+    assert len(deliverer.log) == ATTEMPTS_KEPT
+    assert [a.delivery_id for a in deliverer.log][-1] == f"event-{3 * ATTEMPTS_KEPT - 1}"
