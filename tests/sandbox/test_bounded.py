@@ -175,7 +175,7 @@ async def test_the_deliverer_keeps_the_attempts_the_control_api_shows() -> None:
     async def answered(*_args: Any) -> int:
         return 200
 
-    deliverer._post = answered  # type: ignore[method-assign]
+    deliverer._post = answered  # type: ignore[method-assign,assignment]
     target = Target("gigradar", "http://127.0.0.1:9/hook")
     for n in range(3 * ATTEMPTS_KEPT):
         event = SandboxEvent(n, f"event-{n}", "gigradar", "GIGRADAR.OPPORTUNITY.CREATE", 0.0, b"{}")
