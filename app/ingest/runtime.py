@@ -38,6 +38,7 @@ from app.ingest.realtime import (
     Setup,
     load_config,
 )
+from app.services import heap
 from app.services.container import Services
 from app.services.notifications import NotificationService, Sink
 from app.services.retention import Retention
@@ -125,6 +126,8 @@ class Runtime:
             self.services.tasks.spawn(self.resume(), name="startup:reconcile")
         if not self.services.store.read_only:
             self.services.tasks.spawn(self.retention.run_forever(), name="retention")
+        # Free heap pages handed back once a minute for as long as the session runs (heap.py).
+        self.services.tasks.spawn(heap.trim_forever(), name="heap:trim")
         if self._webhooks_required:
             await self.start_realtime()
         else:

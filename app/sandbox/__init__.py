@@ -106,8 +106,8 @@ minute): the newest `SandboxConfig.keep_opportunities` GigRadar opportunities an
 with their Upwork jobs (reads answer 404, as for a deleted task or an unscraped job); what a
 client applied to, proposed on or queued is kept for good. The event log keeps what a
 platform may still be delivering (8 sandbox hours, the newest 1,000 at least), each event's
-payload as compact JSON. Upwork clients and a kept world's journal still grow, slowly (about
-1 KB an arrival).
+payload as compact JSON; an Upwork client goes with its last forgotten job. A kept world's
+journal still grows, slowly (two encoded entries an arrival, ~45 bytes each).
 
 Python API: `Sandbox(SandboxConfig(...))` with `start()` / `stop()` (or `async with`),
 `info`, `faults`, `events`, the state objects `gigradar` / `uphunt` / `gigiac`,

@@ -111,6 +111,9 @@ class DelivererStats:
         return dict(self.__dict__)
 
 
+ATTEMPTS_KEPT = 100  # delivery attempts the control API's webhook state lists
+
+
 class Deliverer:
     def __init__(
         self,
@@ -129,7 +132,9 @@ class Deliverer:
         self.strict = strict
         self.dashboard: dict[str, Target] = {}  # UpHunt / Gigiac: set in their dashboards
         self.stats = DelivererStats()
-        self.log: deque[Attempt] = deque(maxlen=2_000)
+        # The newest attempts, as the control API shows them (server.py). It kept 2,000,
+        # ~0.5 KB each, which only filled the window's process: nothing read past 100.
+        self.log: deque[Attempt] = deque(maxlen=ATTEMPTS_KEPT)
         self._rng = random.Random(f"webhooks:{seed}")
         self._session: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Task[None]] = set()

@@ -28,7 +28,7 @@ from app.sandbox import world as kept
 from app.sandbox.clock import Clock, Scheduler
 from app.sandbox.common import json_response, read_json
 from app.sandbox.data import UpworkUniverse
-from app.sandbox.deliverer import Deliverer, WebhookFaults
+from app.sandbox.deliverer import ATTEMPTS_KEPT, Deliverer, WebhookFaults
 from app.sandbox.events import EventLog
 from app.sandbox.faults import FaultInjector
 from app.sandbox.gigiac import KEEP_TASKS, GigiacApi, GigiacState
@@ -497,7 +497,7 @@ class Sandbox:
             "dashboard": {p: t.url for p, t in self.deliverer.dashboard.items()},
             "faults": dict(self.deliverer.faults.__dict__),
             "stats": self.deliverer.stats.as_dict(),
-            "attempts": [a.__dict__ for a in list(self.deliverer.log)[-100:]],
+            "attempts": [a.__dict__ for a in list(self.deliverer.log)[-ATTEMPTS_KEPT:]],
         }
 
     async def _ctl_webhooks_get(self, request: web.Request) -> web.Response:

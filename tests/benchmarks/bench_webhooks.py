@@ -823,7 +823,10 @@ def session(minutes: float, runs: int, floor_minutes: float | None = None) -> di
         per_1000.append(g / rows_per_min * 1000 if rows_per_min else 0.0)
         page_cache.append(last["page_cache"])
     out = {
-        "clock": "process start (the window with the sandbox at x120) -> RSS every 5 s",
+        # t0 is taken after App.start() and window.show() (SESSION_DRIVER), not at the
+        # process's start: the start-up's own allocations are not in the samples.
+        "clock": "the window shown (App.start done, the sandbox at x120 running) -> RSS"
+        " every 5 s; growth by least squares from minute 1 of that clock",
         "minutes": minutes,
         "runs": runs,
         "rss_growth_mb_per_min": summary(growth, None, 3),

@@ -13,8 +13,8 @@ from typing import Any
 
 from app.sandbox.clock import ManualClock, Scheduler
 from app.sandbox.data import UpworkUniverse
-from app.sandbox.deliverer import RETRY_SCHEDULES, TIMEOUTS
-from app.sandbox.events import KEEP_SANDBOX_SECONDS, EventLog
+from app.sandbox.deliverer import ATTEMPTS_KEPT, RETRY_SCHEDULES, TIMEOUTS, Deliverer, Target
+from app.sandbox.events import KEEP_SANDBOX_SECONDS, EventLog, SandboxEvent
 from app.sandbox.faults import FaultInjector
 from app.sandbox.gigiac import GigiacState
 from app.sandbox.gigradar import GigRadarState
@@ -107,17 +107,19 @@ def test_three_days_of_arrivals_stay_bounded_and_readable() -> None:
 
     arrived = world.ctx.events.last_seq
     assert arrived > 6_000  # the days did happen: about 4,300 opportunities, 2,900 tasks
-    # Nothing grows with the days, except the clients new jobs are drawn among (kept for
-    # the draws' sake, data.py) and the kept world's journal (one entry per arrival).
+    # Nothing grows with the days (the clients new jobs are drawn among included), except
+    # the kept world's journal (one entry per arrival).
     growing = {
         name: (after_one_day[name], size)
         for name, size in after_three_days.items()
-        if size > after_one_day[name] + 50 and name not in ("universe.clients", "universe.rng")
+        if size > after_one_day[name] + 50 and name != "universe.rng"
     }
     assert growing == {}, f"containers that keep growing: {growing}"
     assert len(gigradar.opportunities) <= KEEP + 1
     assert len(gigiac.tasks) <= KEEP + 1
     assert len(world.universe.jobs) <= KEEP + 1 + len(uphunt.extra_ciphertexts) + 1
+    # A client is held while one of its jobs is.
+    assert len(world.universe.clients) <= len(world.universe.jobs)
     assert len(world.ctx.events) <= world.ctx.events.min_keep
 
     # Read-back: what the client applied to stays, with its outcome; the newest arrivals
@@ -162,3 +164,22 @@ def test_the_journal_is_kept_encoded_and_saved_as_before() -> None:
     document = {"version": 1, "journal": journal, "state": {"x": "\x00journal\x00"}}
     assert json.loads(kept.encode(document)) == {**document, "journal": entries}
     assert json.loads(Journal().encoded()) == []
+
+
+async def test_the_deliverer_keeps_the_attempts_the_control_api_shows() -> None:
+    """Each delivery attempt is logged for the control API's webhook state, which lists
+    the newest ATTEMPTS_KEPT; an hour at x120 makes ~12,000, and the log held 2,000."""
+    clock = ManualClock(speed=1.0)
+    deliverer = Deliverer(EventLog(clock), None, clock)  # type: ignore[arg-type]
+
+    async def answered(*_args: Any) -> int:
+        return 200
+
+    deliverer._post = answered  # type: ignore[method-assign,assignment]
+    target = Target("gigradar", "http://127.0.0.1:9/hook")
+    for n in range(3 * ATTEMPTS_KEPT):
+        event = SandboxEvent(n, f"event-{n}", "gigradar", "GIGRADAR.OPPORTUNITY.CREATE", 0.0, b"{}")
+        await deliverer._deliver(event, target)
+    assert deliverer.stats.delivered == 3 * ATTEMPTS_KEPT
+    assert len(deliverer.log) == ATTEMPTS_KEPT
+    assert [a.delivery_id for a in deliverer.log][-1] == f"event-{3 * ATTEMPTS_KEPT - 1}"
