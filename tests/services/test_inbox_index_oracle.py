@@ -30,9 +30,11 @@ QUERY = st.lists(
 ).map(" ".join)
 
 
-def bulk_index(rows: list[Opportunity]) -> InboxIndex:
-    index = InboxIndex(clock=NOW.timestamp)
-    source = MemorySource()
+def bulk_index(rows: list[Opportunity], index: InboxIndex | None = None) -> InboxIndex:
+    """`rows` loaded in bulk (tokenized into the bitmaps), as at start-up, into `index`
+    (a new one by default) and its row source."""
+    index = index or InboxIndex(clock=NOW.timestamp, source=MemorySource())
+    source = index.data.source
     data = IndexData(source)
     prepared = _prepared_of(rows)
     refs = source.admit(list(zip(prepared.keys, prepared.rows, prepared.haystacks, strict=True)))

@@ -15,11 +15,12 @@ from hypothesis import strategies as st
 
 from app.domain.filters import FilterSpec, haystack
 from app.domain.opportunity import Opportunity
-from app.services.inbox_index import InboxIndex, IndexData, MemorySource, _prepared_of
+from app.services.inbox_index import InboxIndex, MemorySource
 from app.services.inbox_rows import Column
 from tests.domain.test_filter_rows import opportunities, specs
 from tests.helpers.profiles import examples
 from tests.services.test_inbox_index import ShadowView, make_opportunity
+from tests.services.test_inbox_index_oracle import bulk_index as oracle_bulk_index
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -47,18 +48,11 @@ class CountingSource(MemorySource):
 
 
 def bulk_index(rows: list[Opportunity], view: ShadowView | None = None) -> InboxIndex:
-    """An index over `rows` loaded in bulk (tokenized into the bitmaps), as at start-up."""
-    source = CountingSource()
-    index = InboxIndex(view, clock=NOW.timestamp, source=source)
+    """An index over `rows` loaded in bulk, its texts read from a counting source."""
+    index = InboxIndex(view, clock=NOW.timestamp, source=CountingSource())
     if view is not None:
         view.index = index
-    data = IndexData(source)
-    prepared = _prepared_of(rows)
-    refs = source.admit(list(zip(prepared.keys, prepared.rows, prepared.haystacks, strict=True)))
-    data.append([ref or 0 for ref in refs], prepared)
-    data.finish()
-    index.adopt(data)
-    return index
+    return oracle_bulk_index(rows, index)
 
 
 def shown(index: InboxIndex) -> list[str]:
