@@ -87,8 +87,10 @@ _PAGE_CACHE = 4_000  # display records kept
 # is made.
 _SEARCHES = 8
 _POSITIONS_PART = 65_536  # rows' positions made at once (see `position_of_id`)
-# Up to this many changed rows at once are placed into the shown rows by binary search.
+# Up to this many changed rows at once are placed into the shown rows by search.
 _PLACE_LIMIT = 256
+# Keys read a round when placing arrivals among the rows shown (`_insertion_points`).
+_PROBES = 512
 # Bytes of the casefolded title and skills kept for sorting: rows alike that far sort by
 # arrival (a million rows: 32 MB instead of the ~100 MB of the full texts).
 _TITLE_PREFIX = 20
@@ -337,7 +339,17 @@ class _Reals:
 
 def _none(column: NDArray[Any]) -> int:
     """The value that stands for a missing one in an integer column of money or counts."""
-    return int(np.iinfo(column.dtype).min)
+    return _NONE[column.dtype]
+
+
+# The minimum of each integer type, kept: `np.iinfo` makes an object a call (a webhook's
+# row asked it 15 times on the window's thread).
+_NONE: dict[np.dtype[Any], int] = {
+    np.dtype(t): int(np.iinfo(t).min) for t in (np.int8, np.int16, np.int32, np.int64)
+}
+_MAX: dict[np.dtype[Any], int] = {
+    np.dtype(t): int(np.iinfo(t).max) for t in (np.int8, np.int16, np.int32, np.int64)
+}
 
 
 _TEXT: dict[str, np.dtype[Any]] = {
@@ -455,7 +467,7 @@ class IndexData:
         """Widen the columns `names` (one type) until `low` and `high` fit above `_none`."""
         dtype = self.cols[names[0]].dtype
         # int64 is the widest (the value int64's minimum then reads as missing, as always).
-        while dtype in _WIDER and not np.iinfo(dtype).min < low <= high <= np.iinfo(dtype).max:
+        while dtype in _WIDER and not _NONE[dtype] < low <= high <= _MAX[dtype]:
             dtype = np.dtype(_WIDER[dtype])
         if dtype == self.cols[names[0]].dtype:
             return
@@ -471,15 +483,23 @@ class IndexData:
         """Write integers or None (missing) into the columns `names` of one type, at `rows`,
         widening them first when a value does not fit."""
         arrays = []
+        low: int | None = None
+        high: int | None = None
         for column_values in values:
             array_ = np.array([0 if v is None else v for v in column_values], dtype=np.int64)
-            missing = np.fromiter((v is None for v in column_values), dtype=bool)
+            missing = np.array([v is None for v in column_values], dtype=bool)
             arrays.append((array_, missing))
-        present = [a[~m] for a, m in arrays if not m.all()]
-        if present:
-            self._widen(
-                names, min(int(p.min()) for p in present), max(int(p.max()) for p in present)
-            )
+            if len(column_values) < 8:  # a few rows (arrivals): plain Python is quicker
+                known = [v for v in column_values if v is not None]
+                bounds = (min(known), max(known)) if known else None
+            else:
+                present = array_[~missing]
+                bounds = (int(present.min()), int(present.max())) if len(present) else None
+            if bounds is not None:
+                low = bounds[0] if low is None else min(low, bounds[0])
+                high = bounds[1] if high is None else max(high, bounds[1])
+        if low is not None and high is not None:
+            self._widen(names, low, high)
         for name, (array_, missing) in zip(names, arrays, strict=True):
             column = self.cols[name]
             array_[missing] = _none(column)
@@ -2164,22 +2184,40 @@ class InboxIndex:
     def _insertion_points(
         self, base: NDArray[np.int64], rows: NDArray[np.int64]
     ) -> NDArray[np.int64]:
-        """For each of `rows` (in order), how many of `base` (in order) come before it:
-        one vectorised binary search, reading ~log2(len(base)) keys per row."""
+        """For each of `rows` (in order), how many of `base` (in order) come before it.
+
+        Arrivals mostly go first (newest first, the usual order) or last: the ends are
+        asked once. The rest are searched `_PROBES` keys a round, each row between two of
+        them (2 rounds at 100k rows, 3 at 1M). A binary search took ~17 rounds of array
+        calls: with a 100k inbox sorted by date, ~0.7 ms of the 2.2 ms one webhook row
+        cost the window's thread (~0.35 ms now)."""
         count = len(rows)
         lo = np.zeros(count, dtype=np.int64)
         hi = np.full(count, len(base), dtype=np.int64)
         if count == 0 or len(base) == 0:
             return lo
         mine = self._order_keys(rows)
-        active = np.flatnonzero(lo < hi)
+        ends = self._order_keys(base[[0, -1]].astype(np.int64))
+        top = ~self._before(tuple(part[:1] for part in ends), mine)  # type: ignore[arg-type]
+        bottom = self._before(tuple(part[1:] for part in ends), mine)  # type: ignore[arg-type]
+        lo[bottom] = len(base)
+        active = np.flatnonzero(~top & ~bottom)
         while len(active):
-            mid = (lo[active] + hi[active]) // 2
-            theirs = self._order_keys(base[mid].astype(np.int64))
-            sub = tuple(part[active] for part in mine)
-            earlier = self._before(theirs, sub)  # type: ignore[arg-type]
-            lo[active[earlier]] = mid[earlier] + 1
-            hi[active[~earlier]] = mid[~earlier]
+            low, span = lo[active], hi[active] - lo[active]
+            k = min(_PROBES, int(span.max()))
+            # Probes at lo + span*j/(k+1), j = 1..k: nondecreasing, all in [lo, hi), and
+            # every place in the span once k >= span (that round is the last).
+            probes = low[:, None] + span[:, None] * np.arange(1, k + 1) // (k + 1)
+            theirs = self._order_keys(base[probes.reshape(-1)].astype(np.int64))
+            shaped = tuple(part.reshape(probes.shape) for part in theirs)
+            sub = tuple(part[active][:, None] for part in mine)
+            earlier = self._before(shaped, sub)  # type: ignore[arg-type]
+            before = earlier.sum(axis=1)  # probes before the row: a prefix of them
+            picked = np.arange(len(active))
+            found = before > 0
+            lo[active[found]] = probes[picked[found], before[found] - 1] + 1
+            inside = before < k
+            hi[active[inside]] = probes[picked[inside], before[inside]]
             active = active[lo[active] < hi[active]]
         return lo
 

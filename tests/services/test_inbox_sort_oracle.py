@@ -147,6 +147,44 @@ def test_an_arrival_between_two_sorts_keeps_the_descending_order_exact(
         assert visible_keys(index) == expected(index, arrival, column, True)
 
 
+@pytest.mark.parametrize("probes", [1, 3, 64])
+def test_arrivals_while_sorted_are_placed_where_the_sort_puts_them(
+    store: Store, monkeypatch: pytest.MonkeyPatch, probes: int
+) -> None:
+    """A few rows arriving while the table is sorted are placed among the rows shown by a
+    search that reads `_PROBES` keys a round (`_insertion_points`), after asking the two
+    ends: they land first, last, between two rows, among ties and among missing values
+    exactly where a whole sort puts them, in every column both ways, with a filter too."""
+    monkeypatch.setattr(inbox_index, "_PROBES", probes)
+    store.opportunities.upsert_many([alike(n) for n in range(150)])
+    source = StoreSource(store.opportunities)
+    index = InboxIndex(clock=clock, source=source)
+    index.adopt(build_index(source, source.load_slices(size=40), {}, all_orders=True))
+    index.sort(-1, False)
+    arrival = visible_keys(index)
+    n = 1_000
+    for spec in (FilterSpec(), FilterSpec(text="react")):
+        index.set_filter(spec)
+        for column in Column:
+            for descending in (False, True):
+                index.sort(column, descending)
+                before = visible_keys(index)
+                batch = [
+                    alike(n),
+                    # Past every title shown either way (earlier arrivals included).
+                    alike(n + 1, match_score=0.99, connects_price=1, title=f"aaa {9_999 - n}"),
+                    alike(n + 2, match_score=0.01, connects_price=90, title=f"zzz {n}"),
+                ]
+                n += len(batch)
+                store.opportunities.upsert_many(batch)
+                index.add_or_update(batch)
+                arrival = [o.key for o in batch] + arrival
+                want = expected(index, arrival, column, descending)
+                assert visible_keys(index) == want, (spec, column.name, descending)
+                # Placed, not sorted again: the rows shown before kept their order.
+                assert [k for k in want if k in set(before)] == before
+
+
 def test_arrival_order_puts_later_rows_first_without_sorting_the_load() -> None:
     """`_by_arrival`: rows of the load keep their ids' order; later rows (negative seq,
     lower the later) go first, sorted among themselves."""
