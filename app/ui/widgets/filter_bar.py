@@ -300,11 +300,13 @@ class FilterBar(QWidget):
         """Rows shown of all stored; `searching`: the first rows of the answer are shown,
         the rest is still being checked ("120+ of 1,000,000")."""
         self.counts.setText(f"{visible:,}{'+' if searching else ''} of {total:,}")
-        self.counts.setToolTip(
+        tip = (
             "The first rows found are shown; searching the rest…"
             if searching
             else "Opportunities shown of all stored"
         )
+        if self.counts.toolTip() != tip:  # the counts change at each arrival; this rarely
+            self.counts.setToolTip(tip)
 
     # -- saved filters -------------------------------------------------------------------
 
