@@ -1092,9 +1092,11 @@ def _regroup(
     `kept_at` is False, with rows inserted at `at` (`_merge_sorted`). Only the rows
     whose neighbour changed are compared again: a few keys, not every key in order."""
     flags = groups.flags()[kept_at[: groups.present]]
-    # A kept row right after a removed one may start a group now, or not.
+    # A kept row right after a removed one may start a group now, or not. (No row of the
+    # order holding a key: no groups, none to recheck.)
     after_gap = np.zeros(groups.present, dtype=bool)
-    after_gap[1:] = ~kept_at[: groups.present - 1]
+    if groups.present:
+        after_gap[1:] = ~kept_at[: groups.present - 1]
     recheck_kept = np.flatnonzero(after_gap[kept_at[: groups.present]])
     inserted = at + np.arange(len(at))  # their places in `merged`
     keyed = ~missing[merged[inserted]]

@@ -291,3 +291,20 @@ def test_many_distinct_sources_lines_widen_their_code_column() -> None:
         assert visible_keys(index) == expected(index, arrival, Column.PLATFORM, descending)
     # Descending, first: "GigRadar ×99" (a Gigiac row), the last line as text.
     assert index.key_at(0) == alike(98).key
+
+
+def test_rows_re_placed_in_an_order_where_every_key_is_missing() -> None:
+    """A kept order with no key in it (no row has a match score) has no groups: rows
+    re-placed in it (a state set while sorted) regroup it without failing, and the
+    descending order is still the arrival's (found by the filter oracle's hypothesis)."""
+    index = InboxIndex(clock=clock)
+    rows = [alike(n, match_score=None) for n in range(3)]
+    index.add_or_update(rows)
+    arrival = visible_keys(index)
+    index.sort(Column.SCORE, True)
+    for row in rows:
+        index.set_state(row.key, "new")
+    index.set_filter(FilterSpec(states=frozenset({"new"})))  # the kept order, re-placed
+    assert visible_keys(index) == arrival
+    index.add_or_update([alike(9, match_score=0.5)])  # a first key among the missing
+    assert visible_keys(index) == [alike(9).key, *arrival]
