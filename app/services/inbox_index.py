@@ -54,6 +54,7 @@ from app.domain.opportunity import JobKind, Opportunity, Platform, ensure_utc, p
 from app.services.inbox import LOCAL_STATES
 from app.services.inbox_rows import (
     COLUMNS,
+    R_PLATFORM,
     SORT_KEYS,
     Column,
     PreparedRows,
@@ -258,10 +259,10 @@ class _Codes:
         return [c for name in names if (c := self._code.get(name)) is not None]
 
 
-# The narrowest type each column's values fit: a million rows cost 77 bytes each. Codes
+# The narrowest type each column's values fit: a million rows cost 78 bytes each. Codes
 # come from small tables (`_Codes`: platforms, kinds and workflow states are a few names;
-# countries a few hundred); a ref is a rowid, and `id_by_ref` already has one entry per
-# rowid, so refs stay far below 2**31.
+# sources lines a few dozen; countries a few hundred); a ref is a rowid, and `id_by_ref`
+# already has one entry per rowid, so refs stay far below 2**31.
 #
 # Money (cents) and counts start narrow and are widened, exactly, when a value does not
 # fit (`IndexData._put_ints`): int32 holds $21.4M, int16 32,767 Connects, proposals or
@@ -270,8 +271,11 @@ class _Codes:
 # sort key takes the maximum of two of them and the budget (`_budget_sort`).
 _NUMERIC: dict[str, type[np.generic]] = {
     "ref": np.int32,  # the source's rowid
-    "platform": np.int8,
+    "platform": np.int8,  # the row's own platform (`FilterFields.platform`)
     "sources": np.int8,  # the platforms of the job's sources, `platform_bits`
+    # A code of `IndexData.labels`: the job's sources line ("GigRadar ×2 · UpHunt"), which
+    # the Platform column shows and sorts by (widened past 256 lines: `_put_codes`).
+    "label": np.uint8,
     "kind": np.int8,
     "budget": np.int32,
     "hmin": np.int32,
@@ -300,6 +304,11 @@ _INT_GROUPS: tuple[tuple[str, ...], ...] = (_MONEY, ("connects",), ("proposals",
 _WIDER: dict[np.dtype[Any], type[np.signedinteger[Any]]] = {
     np.dtype(np.int16): np.int32,
     np.dtype(np.int32): np.int64,
+}
+# Unsigned code columns (no code for "none") widened when a code does not fit.
+_WIDER_CODES: dict[np.dtype[Any], type[np.unsignedinteger[Any]]] = {
+    np.dtype(np.uint8): np.uint16,
+    np.dtype(np.uint16): np.uint32,
 }
 
 
@@ -415,6 +424,8 @@ class IndexData:
         self.kinds = _Codes(k.value for k in JobKind)
         self.countries = _Codes()
         self.flows = _Codes(LOCAL_STATES)
+        self.labels = _Codes()  # the sources lines of the rows (`R_PLATFORM`)
+        self._label_ranks = np.zeros(0, dtype=np.int16)  # `code_ranks` of `labels`
         # Per column of fractions, its values' table; None once the column holds floats.
         self.reals: dict[str, _Reals | None] = {"hire": _Reals(), "score": _Reals()}
         self.skills: _Prefixes | None = _Prefixes()  # None once the column holds prefixes
@@ -553,10 +564,13 @@ class IndexData:
         return passes if reals is None else passes[column]
 
     def _put_codes(self, name: str, rows: slice, codes: Sequence[int]) -> None:
-        """Write codes (-1: none) into a code column, widened when a code does not fit."""
+        """Write codes (-1: none, in a signed column) into a code column, widened when a
+        code does not fit."""
         column = self.cols[name]
-        if codes and max(codes) > np.iinfo(column.dtype).max:
-            column = self.cols[name] = column.astype(_WIDER[column.dtype])
+        top = max(codes, default=0)
+        while top > np.iinfo(column.dtype).max:
+            wider = _WIDER.get(column.dtype) or _WIDER_CODES[column.dtype]
+            column = self.cols[name] = column.astype(wider)
         column[rows] = codes
 
     def _haystacks(self, ids: Sequence[int]) -> list[str]:
@@ -585,6 +599,8 @@ class IndexData:
         if count:
             f = list(zip(*prepared.fields, strict=True))
             c["platform"][sl] = [self.platforms.code(v) for v in f[0]]
+            label = self.labels.code
+            self._put_codes("label", sl, [label(r[R_PLATFORM]) for r in prepared.rows])
             c["kind"][sl] = [self.kinds.code(v) for v in f[1]]
             self._put_ints(_MONEY, sl, (f[2], f[3], f[4], f[5], f[14]))
             self._put_reals("hire", sl, f[6])
@@ -663,7 +679,7 @@ class IndexData:
             score = self.real("score", c["score"])
             return score, np.isnan(score)
         if column == Column.PLATFORM:
-            return self.code_ranks(column)[c["platform"]], np.zeros(count, dtype=bool)
+            return self.code_ranks(column)[c["label"]], np.zeros(count, dtype=bool)
         if column == Column.TITLE:
             return c["title"], np.zeros(count, dtype=bool)
         if column == Column.KIND:
@@ -687,10 +703,16 @@ class IndexData:
         return self.code_ranks(column)[codes], np.zeros(count, dtype=bool)
 
     def code_ranks(self, column: int) -> NDArray[np.int16]:
-        """Each code's sort rank in a column of codes (platform, kind, state)."""
+        """Each code's sort rank in a column of codes (sources line, kind, state)."""
         if column == Column.PLATFORM:
-            labels = [_platform_label(name).casefold() for name in self.platforms.names]
-            return _ranks(np.array(labels, dtype=object))
+            # The line as `SORT_KEYS` compares it, casefolded: lines equal so tie. Kept
+            # until a new line comes (placing an arrival asks for them at every round).
+            names = self.labels.names
+            if len(self._label_ranks) != len(names):
+                folded = np.array([name.casefold() for name in names], dtype=object)
+                ranks = np.unique(folded, return_inverse=True)[1].reshape(-1)
+                self._label_ranks = ranks.astype(np.int16)
+            return self._label_ranks
         if column == Column.KIND:
             return _ranks(np.array(self.kinds.names, dtype=object))
         state_rank = {state: rank for rank, state in enumerate(LOCAL_STATES)}
@@ -796,7 +818,7 @@ class IndexData:
             ranks = self.code_ranks(column).astype(np.int32)  # 0 <= rank <= high = span - 1
             value = (high - ranks if descending else ranks).astype(small)
             if column != Column.STATE:
-                name = "platform" if column == Column.PLATFORM else "kind"
+                name = "label" if column == Column.PLATFORM else "kind"
                 return cast("NDArray[np.unsignedinteger[Any]]", value[c[name][rows]])
             # A row's state is its workflow state (`flow` >= 0), else read or new by its
             # flag: one table over both, indexed by (flow + 1) * 2 + read.
@@ -845,7 +867,7 @@ class IndexData:
         at every sort nor after every mark. Loose bounds order the same."""
         if column != Column.CONNECTS:
             names = {
-                Column.PLATFORM: self.platforms,
+                Column.PLATFORM: self.labels,
                 Column.KIND: self.kinds,
                 Column.STATE: self.flows,
             }[Column(column)].names
@@ -1090,9 +1112,11 @@ def _regroup(
     `kept_at` is False, with rows inserted at `at` (`_merge_sorted`). Only the rows
     whose neighbour changed are compared again: a few keys, not every key in order."""
     flags = groups.flags()[kept_at[: groups.present]]
-    # A kept row right after a removed one may start a group now, or not.
+    # A kept row right after a removed one may start a group now, or not. (No row of the
+    # order holding a key: no groups, none to recheck.)
     after_gap = np.zeros(groups.present, dtype=bool)
-    after_gap[1:] = ~kept_at[: groups.present - 1]
+    if groups.present:
+        after_gap[1:] = ~kept_at[: groups.present - 1]
     recheck_kept = np.flatnonzero(after_gap[kept_at[: groups.present]])
     inserted = at + np.arange(len(at))  # their places in `merged`
     keyed = ~missing[merged[inserted]]
@@ -1226,13 +1250,6 @@ def _descending(
     """The descending order from the ascending one: groups of equal keys reversed,
     each group keeping its arrival order; missing values stay last."""
     return _reverse_groups(perm, _group_starts(perm, key, missing))
-
-
-def _platform_label(value: str) -> str:
-    try:
-        return Platform(value).label
-    except ValueError:
-        return value
 
 
 def _state_codes(c: Mapping[str, NDArray[Any]], flows: _Codes) -> NDArray[np.int16]:
@@ -2049,14 +2066,16 @@ class InboxIndex:
         scratch = IndexData(data.source)
         scratch.platforms, scratch.kinds = data.platforms, data.kinds
         scratch.countries, scratch.flows = data.countries, data.flows
+        scratch.labels = data.labels
         scratch.append([ref], prepared, bulk=False)
         row = slice(i, i + 1)
-        copied = {"country", "skills", *data.reals}
+        copied = {"country", "label", "skills", *data.reals}
         data._put_skills(row, [bytes(scratch.skill_prefixes(scratch.cols["skills"][:1])[0])])
         for name in data.reals:  # the scratch's codes are of its own tables
             value = float(scratch.real(name, scratch.cols[name][:1])[0])
             data._put_reals(name, row, [value])
         data._put_codes("country", row, [int(scratch.cols["country"][0])])
+        data._put_codes("label", row, [int(scratch.cols["label"][0])])  # widened if need be
         for names in _INT_GROUPS:  # widened here too if the new values do not fit
             values = [(int(scratch.cols[name][0]), _none(scratch.cols[name])) for name in names]
             data._put_ints(names, row, [[None if v == none else v] for v, none in values])

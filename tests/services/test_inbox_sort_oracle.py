@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from app.domain.filters import FilterSpec
-from app.domain.opportunity import Opportunity
+from app.domain.opportunity import Opportunity, Platform
 from app.services import inbox_index
 from app.services.inbox_index import InboxIndex, build_index
 from app.services.inbox_rows import Column, sorted_order
@@ -212,3 +212,137 @@ def test_positions_searched_after_a_sort_are_the_table_s(monkeypatch: pytest.Mon
     assert index._positions is None
     assert index.position_of_id(int(index.visible[-1])) == len(index.visible) - 1
     assert index._positions is None  # one search, no table
+
+
+def cipher(job: int) -> str:
+    return f"~01job{job:08d}"
+
+
+def sources(job: int, platforms: list[Platform], first: int) -> list[Opportunity]:
+    """Further sources of the Upwork job `job` (its row: `alike(job)`, which names it):
+    opportunities `first`, `first + 1`... of `platforms`, each merged into the job's row
+    by the store. Their own fields differ from the row's: only the row's are shown."""
+    return [
+        alike(first + k, platform=platform, upwork_job_id=cipher(job))
+        for k, platform in enumerate(platforms)
+    ]
+
+
+def job(n: int) -> Opportunity:
+    """`alike(n)`, a job on Upwork that further sources may join."""
+    return alike(n, upwork_job_id=cipher(n))
+
+
+def ingest(store: Store, index: InboxIndex, batch: list[Opportunity]) -> list[str]:
+    """Store `batch` and hand the index the jobs it touched as the inbox service does
+    (`InboxService._store_batch`): each job as it shows, with all its sources. Returns
+    the keys of the jobs new to the inbox, in the batch's order."""
+    result = store.opportunities.upsert_many(batch)
+    touched = dict.fromkeys(result.job_of(o.key) for o in batch)
+    views = store.opportunities.jobs_of(touched)
+    index.add_or_update(views[key] for key in touched if key in views)
+    return [key for key in touched if key in result.new]
+
+
+GR, UH, GG = Platform.GIGRADAR, Platform.UPHUNT, Platform.GIGIAC
+
+
+@pytest.mark.parametrize("passes", [0, 64], ids=["radix", "passes"])
+def test_the_platform_column_sorts_by_the_sources_it_shows(
+    store: Store, monkeypatch: pytest.MonkeyPatch, passes: int
+) -> None:
+    """A job several platforms found shows its sources' line ("GigRadar ×2 · UpHunt"),
+    and sorts by that line, not by the platform of its own row: after the load, after
+    jobs of several sources arrive, and after a new source joins a known job (its line
+    changes, so it moves). The Platform facet still matches any of a job's sources."""
+    monkeypatch.setattr(inbox_index, "_CODE_PASSES", passes)
+    extra = {  # job -> the platforms of its further sources
+        n: [[GR], [UH], [GR, GR], [GG, UH], [], [UH, UH, GR]][n % 6] for n in range(48)
+    }
+    batch = [job(n) for n in range(48)]
+    for n, platforms in extra.items():
+        batch += sources(n, platforms, 1_000 + 10 * n)
+    store.opportunities.upsert_many(batch)
+    source = StoreSource(store.opportunities)
+    index = InboxIndex(clock=clock, source=source)
+    index.adopt(build_index(source, source.load_slices(size=20), {}, all_orders=True))
+    index.sort(-1, False)
+    arrival = visible_keys(index)
+    assert len(arrival) == 48  # one row per job
+
+    def check(phase: str) -> None:
+        labels = {index.sort_value(index.id_of(k) or 0, Column.PLATFORM) for k in arrival}
+        # Several sources: a Gigiac row that sorts among GigRadar's, an UpHunt one too.
+        assert {"gigradar · uphunt · gigiac", "gigradar ×2", "uphunt ×2"} <= labels
+        for spec in (FilterSpec(), FilterSpec(text="react")):
+            index.set_filter(spec)
+            for descending in (False, True):
+                index.sort(Column.PLATFORM, descending)
+                assert visible_keys(index) == expected(
+                    index, arrival, Column.PLATFORM, descending
+                ), (phase, spec, descending)
+                index.sort(-1, False)
+        # Filtering is by any source, as before: not by the line.
+        index.set_filter(FilterSpec(platforms=frozenset({GG})))
+        gigiac = set(visible_keys(index))
+        index.set_filter(FilterSpec())
+        with_gigiac = {
+            o.key for o in store.opportunities.jobs_of(arrival).values() if GG in o.source_platforms
+        }
+        assert gigiac == with_gigiac, phase
+
+    check("loaded")
+    # New jobs of several sources, and sources joining known jobs, some while sorted.
+    for step, descending in enumerate((False, True, None)):
+        if descending is not None:
+            index.sort(Column.PLATFORM, descending)
+        first = 100 + 10 * step
+        batch = [job(first), *sources(first, [GR, UH], 2_000 + 10 * first), job(first + 1)]
+        batch += sources(first + 1, [GG], 2_000 + 10 * first + 5)
+        # A known job's line changes: "Gigiac" -> "Gigiac · UpHunt" -> "GigRadar · ..."
+        batch += sources(2, [[UH], [GR], [GR, GR]][step], 3_000 + 10 * step)
+        batch += sources(4 + step, [GG], 3_100 + 10 * step)
+        arrival = ingest(store, index, batch) + arrival
+        if descending is not None:
+            assert visible_keys(index) == expected(index, arrival, Column.PLATFORM, descending)
+        index.sort(-1, False)
+        check(f"arrivals {step}")
+    # A source joins a job that arrived after the load.
+    assert ingest(store, index, sources(110, [GR, GG], 4_000)) == []
+    check("joined late")
+
+
+def test_many_distinct_sources_lines_widen_their_code_column() -> None:
+    """One code a row (a uint8) for the distinct lines of a job's sources: past 256 of
+    them the column is widened, and the order stays the lines' (as text: "×10" before
+    "×2")."""
+    index = InboxIndex(clock=clock)
+    assert index.data.cols["label"].dtype == np.uint8
+    found = tuple(alike(5_000 + k, platform=GR).own_source for k in range(300))
+    index.add_or_update(
+        [alike(n).model_copy(update={"sources": found[: n + 1]}) for n in range(300)]
+    )
+    assert index.data.cols["label"].dtype == np.uint16
+    arrival = visible_keys(index)
+    for descending in (False, True):
+        index.sort(Column.PLATFORM, descending)
+        assert visible_keys(index) == expected(index, arrival, Column.PLATFORM, descending)
+    # Descending, first: "GigRadar ×99" (a Gigiac row), the last line as text.
+    assert index.key_at(0) == alike(98).key
+
+
+def test_rows_re_placed_in_an_order_where_every_key_is_missing() -> None:
+    """A kept order with no key in it (no row has a match score) has no groups: rows
+    re-placed in it (a state set while sorted) regroup it without failing, and the
+    descending order is still the arrival's (found by the filter oracle's hypothesis)."""
+    index = InboxIndex(clock=clock)
+    rows = [alike(n, match_score=None) for n in range(3)]
+    index.add_or_update(rows)
+    arrival = visible_keys(index)
+    index.sort(Column.SCORE, True)
+    for row in rows:
+        index.set_state(row.key, "new")
+    index.set_filter(FilterSpec(states=frozenset({"new"})))  # the kept order, re-placed
+    assert visible_keys(index) == arrival
+    index.add_or_update([alike(9, match_score=0.5)])  # a first key among the missing
+    assert visible_keys(index) == [alike(9).key, *arrival]
