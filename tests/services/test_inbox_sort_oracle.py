@@ -69,6 +69,8 @@ def test_every_column_both_ways_is_the_plain_sort(
     monkeypatch.setattr(inbox_index, "_SLICED_GROUPS", sliced)
     monkeypatch.setattr(inbox_index, "_CODE_PASSES", 8 if sliced else 0)
     monkeypatch.setattr(inbox_index, "_BITS_FROM", bits_from)
+    # Whole orders of small ranks made in parts of 16 rows, or in one (`_stable_order32`).
+    monkeypatch.setattr(inbox_index, "_ORDER_PART", 16 if sliced else 1 << 20)
     store.opportunities.upsert_many([alike(n) for n in range(120)])
     source = StoreSource(store.opportunities)
     index = InboxIndex(clock=clock, source=source)
@@ -183,6 +185,21 @@ def test_arrivals_while_sorted_are_placed_where_the_sort_puts_them(
                 assert visible_keys(index) == want, (spec, column.name, descending)
                 # Placed, not sorted again: the rows shown before kept their order.
                 assert [k for k in want if k in set(before)] == before
+
+
+@pytest.mark.parametrize("part", [1, 5, 64, 1 << 20])
+def test_an_order_of_small_ranks_made_in_parts_is_the_stable_sort(
+    monkeypatch: pytest.MonkeyPatch, part: int
+) -> None:
+    """`_stable_order32` places each part's rows after the earlier parts' rows of the same
+    rank: the order is numpy's stable argsort, as int32 (4 bytes a row, not 8)."""
+    monkeypatch.setattr(inbox_index, "_ORDER_PART", part)
+    rng = np.random.default_rng(7)
+    for size, n in ((1, 40), (3, 200), (50, 1_000), (30_000, 2_000)):
+        ranks = rng.integers(0, size, n).astype(np.int16)
+        order = inbox_index._stable_order32(ranks, size)
+        assert order.dtype == np.int32
+        assert order.tolist() == np.argsort(ranks, kind="stable").tolist()
 
 
 def test_arrival_order_puts_later_rows_first_without_sorting_the_load() -> None:
