@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 # loop's next pass, ~110 table updates and paints a second took 1.1 ms of the window's
 # thread a delivery, a share of the GIL that slowed the receiver's and the applier's
 # threads too; at one a frame, 0.7 ms. Write -> painted p99 70.7 -> 60.7 ms (the runs'
-# median), p50 37 -> 29, the longest stall 36 -> 22 ms.
+# median), p50 37 -> 29, the longest stall 34 -> 22 ms.
 FLUSH_SPACING = 1 / 60
 
 
