@@ -7,13 +7,15 @@ as at start-up) and one by one afterwards (the overlay, as webhooks bring them).
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.domain.filters import ARCHIVED, FilterSpec, haystack
-from app.domain.opportunity import Opportunity
+from app.domain.opportunity import JobKind, Opportunity, Platform
 from app.services.inbox_index import InboxIndex, IndexData, MemorySource, _prepared_of
 from app.services.inbox_rows import Column
 from tests.domain.test_filter_rows import STATES, WORDS, opportunities, specs
@@ -121,3 +123,33 @@ def test_a_bulk_load_leaves_no_scratch_behind_and_a_later_one_still_finds_words(
     text.finish()
     assert set(text.term("django")) == set(range(3000))
     assert set(text.term("2500")) == {2500}
+
+
+def test_an_hourly_range_filter_shows_what_the_reference_accepts_for_every_shape_of_rate() -> None:
+    """Every shape a job's rate comes in (no end, either end alone, both, both reversed,
+    equal), for each kind, with and without a budget, against every rate bound: the
+    index's rows are the reference filter's. Random rows rarely hold one end alone under
+    a bound that tells it apart."""
+    ends = [None, Decimal(20), Decimal(50), Decimal(80)]
+    rows = [
+        Opportunity(
+            platform=Platform.GIGRADAR,
+            external_id=f"rate-{n}",
+            title="A job",
+            kind=kind,
+            budget=budget,
+            hourly_min=low,
+            hourly_max=high,
+        )
+        for n, (kind, budget, low, high) in enumerate(
+            itertools.product(list(JobKind), [None, Decimal(500)], ends, ends)
+        )
+    ]
+    index = bulk_index(rows)
+    for least, most in itertools.product(ends, ends):
+        spec = FilterSpec(hourly_min=least, hourly_max=most)
+        index.set_filter(spec)
+        predicate = spec.compile(NOW)
+        expected = {opp.key for opp in rows if predicate(opp, haystack(opp), "new")}
+        shown = {index.key_at(p) for p in range(index.visible_count())}
+        assert shown == expected, (least, most, sorted(shown ^ expected))
