@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QAbstractSlider, QApplication
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
+import app.ui.models.opportunities as opportunities_module
 from app.domain.filter_rows import fields_of
 from app.domain.filters import ARCHIVED, FilterSpec, haystack
 from app.domain.money import format_money
@@ -889,3 +890,24 @@ def test_a_place_the_user_scrolled_to_is_kept_when_the_pointer_leaves(
     reading = _top_key(view, model)
     _pointer_leaves(view)
     assert _top_key(view, model) == reading
+
+
+def test_the_heap_is_handed_back_once_the_user_stops_querying_and_sorting(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, opportunities: list[Opportunity]
+) -> None:
+    """Queries and sorts leave freed scratch in the process; once the user has paused,
+    it goes back to the system, once for the whole run of them. Rows arriving on their
+    own (a webhook burst) ask for nothing."""
+    trims: list[float] = []
+    monkeypatch.setattr(opportunities_module.heap, "trim", lambda: trims.append(1) or True)
+    monkeypatch.setattr(opportunities_module, "SETTLE_MS", 50)
+    model = OpportunityTableModel(clock=lambda: NOW.timestamp())
+    model.add_or_update(opportunities)
+    assert not model._settle.isActive()  # arrivals: no trim asked for
+    model.set_filter(FilterSpec(text="python"))
+    model.sort(int(Column.BUDGET), Qt.SortOrder.DescendingOrder)
+    model.preview_filter(FilterSpec(text="node.js"))
+    model.set_filter(FilterSpec())
+    qtbot.waitUntil(lambda: len(trims) == 1)
+    assert not model._settle.isActive()  # nothing more to come
+    assert len(trims) == 1
