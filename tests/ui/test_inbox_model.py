@@ -900,14 +900,21 @@ def test_the_heap_is_handed_back_once_the_user_stops_querying_and_sorting(
     own (a webhook burst) ask for nothing."""
     trims: list[float] = []
     monkeypatch.setattr(opportunities_module.heap, "trim", lambda: trims.append(1) or True)
-    monkeypatch.setattr(opportunities_module, "SETTLE_MS", 50)
+    # Longer than any run of the steps below on a busy machine: each step restarts it.
+    monkeypatch.setattr(opportunities_module, "SETTLE_MS", 600_000)
     model = OpportunityTableModel(clock=lambda: NOW.timestamp())
     model.add_or_update(opportunities)
     assert not model._settle.isActive()  # arrivals: no trim asked for
-    model.set_filter(FilterSpec(text="python"))
-    model.sort(int(Column.BUDGET), Qt.SortOrder.DescendingOrder)
-    model.preview_filter(FilterSpec(text="node.js"))
-    model.set_filter(FilterSpec())
+    for step in (
+        lambda: model.set_filter(FilterSpec(text="python")),
+        lambda: model.sort(int(Column.BUDGET), Qt.SortOrder.DescendingOrder),
+        lambda: model.preview_filter(FilterSpec(text="node.js")),
+        lambda: model.set_filter(FilterSpec()),
+    ):
+        model._settle.stop()
+        step()
+        assert model._settle.isActive()  # each asks for it
+    assert trims == []  # not while the user acts
+    model._settle.setInterval(10)  # the pause, shortened (restarts the timer)
     qtbot.waitUntil(lambda: len(trims) == 1)
-    assert not model._settle.isActive()  # nothing more to come
-    assert len(trims) == 1
+    assert not model._settle.isActive()  # one trim for the run: nothing more to come
